@@ -1,0 +1,260 @@
+//! A voting wallet (hcwallet) and a chain node (hcd), as the pool and stakepoold use them
+//! (hcwallet-rpc.md §2).
+
+use async_trait::async_trait;
+
+use crate::address::Address;
+use crate::error::Result;
+use crate::ids::{BlockHash, TicketHash, TxHash};
+use crate::multisig::RedeemScript;
+use crate::votebits::VoteBits;
+
+/// `walletinfo`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalletInfo {
+    /// The wallet's hcd connection answers.
+    pub daemon_connected: bool,
+    /// The wallet is unlocked (it can sign votes).
+    pub unlocked: bool,
+    /// Transaction fee per kB, coins.
+    pub tx_fee: f64,
+    /// Ticket fee per kB, coins.
+    pub ticket_fee: f64,
+    /// The wallet buys tickets itself.
+    pub ticket_purchasing: bool,
+    /// The wallet's default votebits.
+    pub vote_bits: VoteBits,
+    /// The extended votebits (LE32 vote version), raw bytes.
+    pub vote_bits_extended: Vec<u8>,
+    /// The vote version the wallet votes with.
+    pub vote_version: u32,
+    /// The wallet votes.
+    pub voting: bool,
+}
+
+/// `validateaddress` (every field but `is_valid` optional, as the wallet omits them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidatedAddress {
+    /// The wallet could decode the address.
+    pub is_valid: bool,
+    /// The wallet owns the key.
+    pub is_mine: bool,
+    /// The pubkey-address of the key, when the wallet knows it.
+    pub pubkey_addr: Option<Address>,
+    /// The compressed public key, when the wallet knows it.
+    pub pubkey: Option<Vec<u8>>,
+    /// The wallet account holding the key.
+    pub account: Option<String>,
+}
+
+/// `createmultisig`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultisigInfo {
+    /// The P2SH address.
+    pub address: Address,
+    /// The redeem script.
+    pub redeem_script: RedeemScript,
+}
+
+/// `getbestblock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BestBlock {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Block height.
+    pub height: u32,
+}
+
+/// `getstakeinfo` (field meanings in hcwallet-rpc.md §2.2).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StakeInfo {
+    /// Wallet tip height.
+    pub block_height: i64,
+    /// Network ticket pool size.
+    pub pool_size: u32,
+    /// Next stake difficulty, coins.
+    pub difficulty: f64,
+    /// Tickets in the mempool.
+    pub all_mempool_tix: u32,
+    /// The wallet's tickets in the mempool.
+    pub own_mempool_tix: u32,
+    /// Immature tickets.
+    pub immature: u32,
+    /// Live tickets.
+    pub live: u32,
+    /// live / pool size.
+    pub proportion_live: f64,
+    /// Voted tickets.
+    pub voted: u32,
+    /// Total subsidy earned, coins.
+    pub total_subsidy: f64,
+    /// Missed tickets.
+    pub missed: u32,
+    /// missed / (voted + missed).
+    pub proportion_missed: f64,
+    /// Revoked tickets.
+    pub revoked: u32,
+    /// Expired tickets.
+    pub expired: u32,
+}
+
+/// A ticket's status in `stakepooluserinfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TicketStatus {
+    /// Immature or live (also missed but not yet revoked).
+    Live,
+    /// Voted.
+    Voted,
+    /// Missed and revoked.
+    Missed,
+    /// Expired and revoked.
+    Expired,
+    /// A status string this version does not know.
+    Other(String),
+}
+
+/// One ticket of `stakepooluserinfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTicket {
+    /// Status.
+    pub status: TicketStatus,
+    /// Ticket hash.
+    pub ticket: TicketHash,
+    /// Height the ticket was mined at.
+    pub ticket_height: u32,
+    /// The vote or revocation that spent it (all zero when unspent).
+    pub spent_by: TxHash,
+    /// Height of the spending transaction (0 when unspent).
+    pub spent_by_height: u32,
+}
+
+/// `stakepooluserinfo` (a `null` list on the wire is an empty list here).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StakePoolUserInfo {
+    /// Tickets that paid the pool fee.
+    pub tickets: Vec<UserTicket>,
+    /// Tickets that did not (low fee / invalid).
+    pub invalid: Vec<TicketHash>,
+}
+
+/// `gettransaction`, the parts stakepoold reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletTransaction {
+    /// Transaction hash.
+    pub txid: TxHash,
+    /// Full serialized transaction.
+    pub hex: Vec<u8>,
+    /// Block that mined it, if mined.
+    pub block_hash: Option<BlockHash>,
+    /// Addresses of the `details` entries, in order.
+    pub detail_addresses: Vec<String>,
+}
+
+/// A node notification (hcwallet-rpc.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainNotification {
+    /// A block was connected to the main chain.
+    BlockConnected {
+        /// Block hash.
+        hash: BlockHash,
+        /// Height.
+        height: u32,
+    },
+    /// Tickets chosen to vote on a block.
+    WinningTickets {
+        /// The block voted on.
+        block_hash: BlockHash,
+        /// Its height.
+        height: u32,
+        /// The winners.
+        tickets: Vec<TicketHash>,
+    },
+    /// Tickets spent (voted/revoked) or missed in a block.
+    SpentAndMissed {
+        /// Block hash.
+        block_hash: BlockHash,
+        /// Height.
+        height: u32,
+        /// Spent tickets.
+        spent: Vec<TicketHash>,
+        /// Missed tickets.
+        missed: Vec<TicketHash>,
+    },
+    /// Tickets that matured in a block.
+    NewTickets {
+        /// Block hash.
+        block_hash: BlockHash,
+        /// Height.
+        height: u32,
+        /// New tickets.
+        tickets: Vec<TicketHash>,
+    },
+}
+
+/// One voting wallet (hcwallet) as the pool uses it.
+///
+/// Implementations report failures as [`crate::Error::Wallet`]; `Unavailable` when the wallet
+/// cannot be reached, `Rejected` when it answered with an RPC error, `Inconsistent` when the
+/// reply cannot be right (bad hex, wrong shape).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait WalletBackend: Send + Sync {
+    /// A label for logs and errors (host:port).
+    fn label(&self) -> String;
+    /// `walletinfo`.
+    async fn wallet_info(&self) -> Result<WalletInfo>;
+    /// `validateaddress`.
+    async fn validate_address(&self, address: &Address) -> Result<ValidatedAddress>;
+    /// `createmultisig 1 [pool, user]` (both pubkey-addresses, pool first).
+    async fn create_multisig(&self, pool: &Address, user: &Address) -> Result<MultisigInfo>;
+    /// `importscript <script> true <rescan_from>`; importing a known script succeeds.
+    async fn import_script(&self, script: &RedeemScript, rescan_from: u32) -> Result<()>;
+    /// `listscripts`.
+    async fn list_scripts(&self) -> Result<Vec<RedeemScript>>;
+    /// `accountsyncaddressindex <account> <branch> <index>`.
+    async fn account_sync_address_index(
+        &self,
+        account: &str,
+        branch: u32,
+        index: u32,
+    ) -> Result<()>;
+    /// `getbestblock`.
+    async fn best_block(&self) -> Result<BestBlock>;
+    /// `getstakeinfo`.
+    async fn stake_info(&self) -> Result<StakeInfo>;
+    /// `stakepooluserinfo <multisig address>`.
+    async fn stake_pool_user_info(&self, multisig: &Address) -> Result<StakePoolUserInfo>;
+    /// `gettickets <include_immature>`.
+    async fn tickets(&self, include_immature: bool) -> Result<Vec<TicketHash>>;
+    /// `getrawtransaction <hash> 0`, the serialized transaction.
+    async fn raw_transaction(&self, hash: &TxHash) -> Result<Vec<u8>>;
+    /// `addticket <hex>`.
+    async fn add_ticket(&self, tx: &[u8]) -> Result<()>;
+    /// `gettransaction <hash>`.
+    async fn transaction(&self, hash: &TxHash) -> Result<WalletTransaction>;
+    /// `generatevote`: a signed vote (not broadcast) for `ticket` on block `block_hash`.
+    async fn generate_vote(
+        &self,
+        block_hash: &BlockHash,
+        height: u32,
+        ticket: &TicketHash,
+        vote_bits: VoteBits,
+        vote_bits_extended: &[u8],
+    ) -> Result<Vec<u8>>;
+}
+
+/// A chain node (hcd) as stakepoold uses it. Notifications are delivered by the adapter's
+/// own stream (see hcpool-rpc), as [`ChainNotification`] values.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait ChainNode: Send + Sync {
+    /// A label for logs and errors.
+    fn label(&self) -> String;
+    /// `getbestblock`.
+    async fn best_block(&self) -> Result<BestBlock>;
+    /// `sendrawtransaction <hex>`; returns the transaction hash.
+    async fn send_raw_transaction(&self, tx: &[u8]) -> Result<TxHash>;
+}

@@ -1,0 +1,1 @@
+//! hcpool-db (in progress).

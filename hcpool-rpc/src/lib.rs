@@ -1,0 +1,1 @@
+//! hcpool-rpc (in progress).
