@@ -23,6 +23,41 @@ pub struct Address {
     payload: Vec<u8>,
 }
 
+impl Address {
+    /// A secp256k1 P2PKH address from its 20-byte hash.
+    pub fn p2pkh(network: Network, hash: [u8; 20]) -> Address {
+        Address {
+            network,
+            kind: AddressKind::PubKeyHash,
+            payload: hash.to_vec(),
+        }
+    }
+
+    /// A P2SH address from its 20-byte script hash.
+    pub fn p2sh(network: Network, hash: [u8; 20]) -> Address {
+        Address {
+            network,
+            kind: AddressKind::ScriptHash,
+            payload: hash.to_vec(),
+        }
+    }
+
+    /// The network.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> AddressKind {
+        self.kind
+    }
+
+    /// The payload (hash or key bytes).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
 /// Why an address was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
