@@ -76,6 +76,9 @@ pub enum Error {
     /// Votebits are not valid for the agendas.
     #[error(transparent)]
     VoteBits(#[from] VoteBitsError),
+    /// The pool configuration is invalid.
+    #[error("config: {0}")]
+    Config(#[from] crate::config::ConfigError),
     /// A network name was not recognised.
     #[error("unknown network {0:?} (expected mainnet, testnet or simnet)")]
     UnknownNetwork(String),

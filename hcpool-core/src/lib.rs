@@ -15,6 +15,7 @@
 pub mod address;
 pub mod backend;
 pub mod base58;
+pub mod config;
 pub mod error;
 pub mod fee;
 pub mod ids;
