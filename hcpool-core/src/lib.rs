@@ -21,6 +21,7 @@ pub mod fee;
 pub mod ids;
 pub mod multisig;
 pub mod params;
+pub mod service;
 pub mod tx;
 pub mod votebits;
 pub mod xpub;
