@@ -4,5 +4,7 @@
 //! lock across a backend call.
 
 pub mod nodes;
+pub mod voter;
 
 pub use nodes::{NodeOutcome, NodeUpdate, VotingNodes};
+pub use voter::{BitsSource, FeeCheck, VoteJob, VoterState, WalletVoteDefaults};
