@@ -1,0 +1,4 @@
+//! Integration tests of hcpool-core, one module per area.
+
+mod stake;
+mod votebits;
