@@ -17,6 +17,7 @@ pub mod backend;
 pub mod base58;
 pub mod error;
 pub mod fee;
+pub mod hash;
 pub mod ids;
 pub mod multisig;
 pub mod params;

@@ -1,0 +1,6 @@
+//! Chain-key vectors (hash, base58, addresses, extended keys, multisig, derivations) from
+//! `tests/data/hc-vectors.json` and `tests/data/keys-addresses.json`, plus property tests.
+
+mod addresses;
+mod hashes;
+mod vectors;
