@@ -3,4 +3,5 @@
 
 mod addresses;
 mod hashes;
+mod multisig;
 mod vectors;
