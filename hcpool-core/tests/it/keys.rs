@@ -3,5 +3,6 @@
 
 mod addresses;
 mod hashes;
+mod hd;
 mod multisig;
 mod vectors;
