@@ -15,6 +15,7 @@
 pub mod address;
 pub mod backend;
 pub mod base58;
+pub mod derive;
 pub mod error;
 pub mod fee;
 pub mod hash;
@@ -26,6 +27,7 @@ pub mod votebits;
 pub mod xpub;
 
 pub use address::{Address, AddressKind};
+pub use derive::{FeeAddressSet, PoolKeys};
 pub use error::{BackendKind, Error, Result};
 pub use fee::Amount;
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};

@@ -2,6 +2,7 @@
 //! `tests/data/hc-vectors.json` and `tests/data/keys-addresses.json`, plus property tests.
 
 mod addresses;
+mod derive;
 mod hashes;
 mod hd;
 mod multisig;
