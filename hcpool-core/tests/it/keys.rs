@@ -6,4 +6,5 @@ mod derive;
 mod hashes;
 mod hd;
 mod multisig;
+mod props;
 mod vectors;
