@@ -17,8 +17,10 @@ pub mod amount;
 pub mod backend;
 pub mod base58;
 pub mod config;
+pub mod derive;
 pub mod error;
 pub mod fee;
+pub mod hash;
 pub mod ids;
 pub mod multisig;
 pub mod params;
@@ -30,6 +32,7 @@ pub mod votebits;
 pub mod xpub;
 
 pub use address::{Address, AddressKind};
+pub use derive::{FeeAddressSet, PoolKeys};
 pub use error::{BackendKind, Error, Result};
 pub use fee::{Amount, PoolFeeRate};
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};
