@@ -253,11 +253,15 @@ impl Transaction {
     }
 
     fn encoded_len_hint(&self) -> usize {
-        let scripts: usize = self.outputs.iter().map(|o| o.pk_script.len() + 11).sum();
+        let scripts: usize = self
+            .outputs
+            .iter()
+            .map(|o| o.pk_script.len() + MIN_OUTPUT)
+            .sum();
         let sigs: usize = self
             .inputs
             .iter()
-            .map(|i| i.signature_script.len() + 17)
+            .map(|i| i.signature_script.len() + MIN_WITNESS)
             .sum();
         16 + self.inputs.len() * MIN_PREFIX_INPUT + scripts + sigs
     }
