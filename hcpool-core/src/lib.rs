@@ -29,9 +29,10 @@ pub mod xpub;
 
 pub use address::{Address, AddressKind};
 pub use error::{BackendKind, Error, Result};
-pub use fee::{Amount, PoolFeeRate};
+pub use fee::{Amount, PoolFeeRate, TicketEvaluation};
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};
 pub use multisig::RedeemScript;
 pub use params::{NetParams, Network};
+pub use stake::{Commitment, Ticket, Vote};
 pub use votebits::{ExtendedVoteBits, VoteBits};
 pub use xpub::ExtendedPubKey;
