@@ -1,4 +1,5 @@
 //! Integration tests of hcpool-core, one module per area.
 
 mod stake;
+mod tx;
 mod votebits;
