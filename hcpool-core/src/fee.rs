@@ -155,9 +155,7 @@ pub fn evaluate_pool_ticket(
     rate: PoolFeeRate,
     params: &NetParams,
 ) -> Result<TicketEvaluation, FeeError> {
-    let Some(first) = ticket.commitments().first() else {
-        return Err(FeeError::NoCommitment);
-    };
+    let first = ticket.first_commitment();
     let address = first.address(params.network);
     let committed = ticket
         .commitments()
@@ -208,9 +206,6 @@ pub enum FeeError {
     /// The pool fee does not fit in 64 bits.
     #[error("pool fee out of range")]
     FeeOutOfRange,
-    /// The ticket has no commitment to check.
-    #[error("ticket has no commitment output")]
-    NoCommitment,
 }
 
 #[cfg(test)]

@@ -151,6 +151,8 @@ pub struct Ticket {
     tx: Transaction,
     hash: TicketHash,
     voting: StakeOutput,
+    // Output 1, kept apart so that its presence is part of the type.
+    first_commitment: Commitment,
     commitments: Vec<Commitment>,
     change: Vec<(Amount, StakeOutput)>,
 }
@@ -195,10 +197,12 @@ impl Ticket {
                 change.push((Amount(out.value), c));
             }
         }
+        let first_commitment = *commitments.first().ok_or(TxError::TicketInputCount(0))?;
         Ok(Ticket {
             tx: tx.clone(),
             hash: tx.hash(),
             voting,
+            first_commitment,
             commitments,
             change,
         })
@@ -250,6 +254,11 @@ impl Ticket {
     /// The commitments, one per input, in order (output 1 is the first).
     pub fn commitments(&self) -> &[Commitment] {
         &self.commitments
+    }
+
+    /// The first commitment (output 1), the one the pool fee check reads.
+    pub fn first_commitment(&self) -> &Commitment {
+        &self.first_commitment
     }
 
     /// The change outputs (value and script), one per input.
