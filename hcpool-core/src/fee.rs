@@ -3,8 +3,10 @@
 
 use std::fmt;
 
+use crate::address::Address;
 pub use crate::amount::Amount;
 use crate::params::NetParams;
+use crate::stake::Ticket;
 use crate::subsidy::stake_vote_subsidy;
 
 /// A pool fee rate: the configured percent and the hundredths HC computes from it with
@@ -103,6 +105,78 @@ pub fn stake_pool_ticket_fee(
     i64::try_from(fee)
         .map(Amount)
         .map_err(|_| FeeError::FeeOutOfRange)
+}
+
+/// The outcome of the pool's fee check on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TicketEvaluation {
+    /// The first commitment pays a pool fee address enough.
+    Valid {
+        /// The first commitment's amount.
+        paid: Amount,
+        /// The fee required.
+        required: Amount,
+    },
+    /// The first commitment does not pay one of the pool's fee addresses
+    /// ("Unknown pool commitment address").
+    UnknownCommitmentAddress {
+        /// The address it pays.
+        address: Address,
+    },
+    /// The first commitment pays a pool fee address too little.
+    FeeTooLow {
+        /// The first commitment's amount.
+        paid: Amount,
+        /// The fee required.
+        required: Amount,
+    },
+}
+
+impl TicketEvaluation {
+    /// Whether the ticket passed.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, TicketEvaluation::Valid { .. })
+    }
+}
+
+/// hcwallet's and stakepoold's `evaluateStakePoolTicket`.
+///
+/// The first commitment (output 1) must pay an address for which `is_pool_fee_address`
+/// holds, and commit at least [`stake_pool_ticket_fee`] of (ticket price, `fees`, `height`),
+/// where `fees` = Σ commitment amounts − Σ all output values. For the usual pool ticket that
+/// is the transaction fee; change values are subtracted as HC does, and the sums wrap like
+/// Go's int64 on absurd values. `height` is the ticket's block height (hcwallet) or the
+/// height stakepoold passes.
+pub fn evaluate_pool_ticket(
+    ticket: &Ticket,
+    height: i64,
+    is_pool_fee_address: impl Fn(&Address) -> bool,
+    rate: PoolFeeRate,
+    params: &NetParams,
+) -> Result<TicketEvaluation, FeeError> {
+    let first = ticket.first_commitment();
+    let address = first.address(params.network);
+    let committed = ticket
+        .commitments()
+        .iter()
+        .fold(0i64, |sum, c| sum.wrapping_add(c.amount.0));
+    let spent = ticket
+        .tx()
+        .outputs
+        .iter()
+        .fold(0i64, |sum, o| sum.wrapping_add(o.value));
+    let fees = Amount(committed.wrapping_sub(spent));
+    if !is_pool_fee_address(&address) {
+        return Ok(TicketEvaluation::UnknownCommitmentAddress { address });
+    }
+    let required = stake_pool_ticket_fee(ticket.price(), fees, height, rate, params)?;
+    let paid = first.amount;
+    Ok(if paid < required {
+        TicketEvaluation::FeeTooLow { paid, required }
+    } else {
+        TicketEvaluation::Valid { paid, required }
+    })
 }
 
 /// Why a fee computation or check failed.

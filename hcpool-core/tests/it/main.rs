@@ -2,4 +2,5 @@
 
 mod keys;
 mod stake;
+mod tx;
 mod votebits;

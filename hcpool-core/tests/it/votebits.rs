@@ -73,3 +73,38 @@ fn api_values_wrap_before_validation() {
         assert_eq!(vb.is_valid_for(agendas), valid, "{input}");
     }
 }
+
+mod properties {
+    use hcpool_core::params::Network;
+    use hcpool_core::votebits::{parse_api_votebits, VoteBits};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decode_then_encode_round_trips(bits in any::<u16>(), net in 0usize..3) {
+            let agendas = Network::ALL[net].params().agendas(7);
+            let vb = VoteBits(bits);
+            let decoded = vb.decode(agendas);
+            let selected: Option<Vec<(&str, &str)>> = decoded
+                .iter()
+                .map(|(a, c)| c.map(|c| (a.id, c.id)))
+                .collect();
+            match (vb.is_valid_for(agendas), selected) {
+                (true, Some(sel)) => prop_assert_eq!(VoteBits::encode(&sel, agendas), Ok(vb)),
+                (true, None) => prop_assert!(false, "valid bits must decode to choices"),
+                (false, Some(sel)) => {
+                    // The choices are fine, so what made it invalid is outside them.
+                    let rebuilt = VoteBits::encode(&sel, agendas).expect("choices encode");
+                    prop_assert_ne!(rebuilt, vb);
+                }
+                (false, None) => {}
+            }
+            prop_assert_eq!(vb.is_valid_for(agendas), VoteBits::all_valid(agendas).contains(&vb));
+        }
+
+        #[test]
+        fn api_parse_is_go_uint16_of_atoi(n in any::<i64>()) {
+            prop_assert_eq!(parse_api_votebits(&n.to_string()), Ok(VoteBits(n as u16)));
+        }
+    }
+}

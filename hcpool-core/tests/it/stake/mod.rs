@@ -119,3 +119,28 @@ fn stake_pool_ticket_fee_vectors() {
     assert_eq!(stale, 4, "the four stale hcwallet test rows");
     assert_no_failures("stake_pool_ticket_fee", rows.len(), failures);
 }
+
+proptest::proptest! {
+    /// More pool fee never lowers the required fee (sanity, not a vector).
+    #[test]
+    fn fee_is_monotonic_in_rate(
+        a in 1i64..=10_000,
+        b in 1i64..=10_000,
+        price in 20_000i64..100_000_000_000,
+        relay in 0i64..10_000_000,
+        height in 0i64..3_000_000,
+    ) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let p = Network::Mainnet.params();
+        let fee = |h: i64| {
+            let rate = PoolFeeRate::from_percent(h as f64 / 100.0 + 1e-9).expect("rate");
+            proptest::prop_assert_eq!(rate.hundredths(), h);
+            Ok(stake_pool_ticket_fee(Amount(price), Amount(relay), height, rate, p).expect("fee"))
+        };
+        proptest::prop_assert!(fee(lo)? <= fee(hi)?);
+    }
+}
+
+mod scripts;
+
+mod tickets;
