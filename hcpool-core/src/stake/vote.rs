@@ -6,7 +6,10 @@ use crate::params::Network;
 use crate::tx::{OutPoint, Transaction, TxError, TxIn, TxOut};
 use crate::votebits::{ExtendedVoteBits, VoteBits};
 
-use super::{null_data, op, pay_to_ssgen, push_data, Ticket};
+use super::{null_data, op, pay_to_ssgen, push_data, StakeOutput, StakeTag, Ticket};
+
+/// `MaxOutputsPerSSGen`: block reference, votebits and one payout per possible ticket input.
+const MAX_VOTE_OUTPUTS: usize = 66;
 
 /// Outpoint index of a stakebase input.
 const STAKEBASE_INDEX: u32 = 0xffff_ffff;
@@ -152,14 +155,16 @@ pub struct Vote {
 }
 
 impl Vote {
-    /// Reads a vote: two inputs (stakebase, then the ticket from the stake tree), a block
-    /// reference at output 0 and votebits at output 1.
+    /// Reads a vote with `IsSSGen`'s checks: two inputs (stakebase, then output 0 of a
+    /// ticket from the stake tree), at most 66 outputs of script version 0, a block
+    /// reference at output 0, votebits at output 1, `OP_SSGEN` payouts after them. The
+    /// witness (stakebase fraud proof) is not checked, so a prefix-only vote reads too.
     pub fn from_tx(tx: &Transaction) -> Result<Vote, TxError> {
         let [stakebase, ticket_in] = tx.inputs.as_slice() else {
             return Err(TxError::NotVote("a vote has exactly two inputs"));
         };
         let sb = &stakebase.previous_outpoint;
-        if sb.index != STAKEBASE_INDEX || sb.hash != Hash32::default() {
+        if sb.index != STAKEBASE_INDEX || sb.hash != Hash32::default() || sb.tree != 0 {
             return Err(TxError::NotVote("input 0 is not a stakebase"));
         }
         if ticket_in.previous_outpoint.tree != 1 || ticket_in.previous_outpoint.index != 0 {
@@ -177,6 +182,21 @@ impl Vote {
             .get(1)
             .and_then(|o| parse_votebits_script(&o.pk_script))
             .ok_or(TxError::NotVote("output 1 is not a votebits output"))?;
+        if tx.outputs.len() > MAX_VOTE_OUTPUTS {
+            return Err(TxError::NotVote("too many outputs"));
+        }
+        if tx.outputs.iter().any(|o| o.version != 0) {
+            return Err(TxError::NotVote(
+                "an output has a script version other than 0",
+            ));
+        }
+        let payouts_ok =
+            tx.outputs.iter().skip(2).all(|o| {
+                StakeOutput::parse(&o.pk_script).is_some_and(|s| s.tag == StakeTag::SSGen)
+            });
+        if !payouts_ok {
+            return Err(TxError::NotVote("a payout is not OP_SSGEN-tagged"));
+        }
         Ok(Vote {
             hash: tx.hash(),
             ticket: ticket_in.previous_outpoint.hash,
