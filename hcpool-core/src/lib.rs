@@ -20,6 +20,8 @@ pub mod fee;
 pub mod ids;
 pub mod multisig;
 pub mod params;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 pub mod tx;
 pub mod votebits;
 pub mod xpub;
