@@ -478,7 +478,7 @@ impl WalletManager {
         self.check_min(outcomes.len())?;
         self.agree("error", &outcomes, |r| match r {
             Ok(()) => "no error".to_owned(),
-            Err(e) => e.to_string(),
+            Err(e) => error_text(e),
         })?;
         match outcomes.into_iter().next() {
             Some((_, Err(e))) => Err(Error::Backend(e)),
@@ -550,6 +550,14 @@ impl WalletManager {
             available: 0,
             min: 1,
         }))
+    }
+}
+
+/// An error's text without the wallet label, so that equal refusals compare equal.
+fn error_text(e: &hcpool_core::Error) -> String {
+    match e {
+        hcpool_core::Error::Wallet { kind, source, .. } => format!("{kind}: {source}"),
+        other => other.to_string(),
     }
 }
 
