@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 use crate::address::{Address, AddressKind};
 use crate::error::{Error, Result};
+use crate::hash::hash160;
 use crate::ids::UserId;
 use crate::params::Network;
 use crate::xpub::{ExtendedPubKey, KeyError};
@@ -105,7 +106,10 @@ impl PoolKeys {
 
     /// The user's ticket address (P2PKH, `TicketAddressForUserID`).
     pub fn ticket_address(&self, uid: UserId) -> Result<Address> {
-        Ok(self.ticket_key(uid)?.to_address(self.network))
+        let key = self
+            .voting_branch
+            .derive_child_public_key(self.index(uid)?)?;
+        Ok(Address::p2pkh(self.network, hash160(&key)))
     }
 
     /// The pubkey-address form of the user's ticket key: the pool key of the 1-of-2
@@ -159,8 +163,8 @@ impl PoolKeys {
 
 fn fee_hashes(branch: &ExtendedPubKey, range: std::ops::Range<u32>) -> Vec<[u8; 20]> {
     range
-        .filter_map(|i| match branch.derive_child(i) {
-            Ok(k) => Some(k.pubkey_hash()),
+        .filter_map(|i| match branch.derive_child_public_key(i) {
+            Ok(k) => Some(hash160(&k)),
             Err(KeyError::InvalidChild(_)) => None,
             // Indexes stay below 2^31, so no other error can happen; skip defensively.
             Err(_) => None,
