@@ -24,6 +24,7 @@ pub mod multisig;
 pub mod params;
 pub mod tx;
 pub mod votebits;
+pub mod wif;
 pub mod xpub;
 
 pub use address::{Address, AddressKind};

@@ -395,6 +395,9 @@ pub enum KeyError {
         /// The key's network.
         found: Network,
     },
+    /// A WIF's 2-byte network id is no HC network's `PrivateKeyID`.
+    #[error("unknown WIF network id {}", hex::encode(.0))]
+    UnknownWifNetwork([u8; 2]),
     /// The version bytes belong to no HC network (hcd `ErrUnknownHDKeyID` on `Neuter`).
     #[error("unknown extended key version bytes {}", hex::encode(.0))]
     UnknownVersion([u8; 4]),
