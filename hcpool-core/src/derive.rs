@@ -13,6 +13,30 @@
 //! returns [`KeyError::InvalidChild`] as hcstakepool's derivation would (the user cannot
 //! register); [`PoolKeys::fee_address_set`] skips the index, as stakepoold and hcwallet's
 //! `--stakepoolcoldextkey` do.
+//!
+//! ```
+//! use hcpool_core::{Network, PoolKeys, RedeemScript, UserId};
+//! use hcpool_core::address::validate_user_pubkey_address;
+//!
+//! // hcstakepool's sample configuration (testnet2).
+//! let voting = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
+//! let cold = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
+//! let keys = PoolKeys::from_strings(voting, cold, Network::Testnet)?;
+//! let uid = UserId(1);
+//! assert_eq!(keys.fee_address(uid)?.to_string(), "TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe");
+//!
+//! // A user registers a pubkey address; the pool key comes first in the multisig.
+//! let user = validate_user_pubkey_address(
+//!     "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt",
+//!     Network::Testnet,
+//! )?;
+//! let script = RedeemScript::one_of_two(&keys.ticket_pubkey_address(uid)?, &user)?;
+//! assert_eq!(
+//!     script.p2sh_address(Network::Testnet).to_string(),
+//!     "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5"
+//! );
+//! # Ok::<(), hcpool_core::Error>(())
+//! ```
 
 use std::collections::HashSet;
 
