@@ -153,7 +153,9 @@ impl PoolKeys {
 
     /// The fee addresses of indexes `0..count`, for checking that a ticket pays the pool
     /// fee to the pool (stakepoold derives 10,000 at start). Invalid children are skipped.
-    /// Work is split over the machine's cores when `count` is large.
+    /// Work is split over the machine's cores when `count` is large; it is CPU-bound
+    /// (about a second for 10,000 on a small machine), so async callers should run it in
+    /// `spawn_blocking`.
     pub fn fee_address_set(&self, count: u32) -> FeeAddressSet {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let hashes = if count < PARALLEL_THRESHOLD || threads < 2 {
