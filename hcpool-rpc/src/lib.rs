@@ -1,1 +1,5 @@
 //! hcpool-rpc (in progress).
+
+pub mod pinned_tls;
+pub mod simnet;
+pub mod stakepoold;
