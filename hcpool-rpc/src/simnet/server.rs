@@ -66,7 +66,7 @@ async fn post(State(cx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Respons
     }
     let (id, outcome) = match envelope::parse_request(&body) {
         Ok(req) => {
-            if ep.faults.lock().map(|f| f.silent).unwrap_or(false) {
+            if is_silent(ep, &req) {
                 futures::future::pending::<()>().await;
             }
             let out = cx.shared.dispatch(cx.endpoint, Transport::Post, &req);
@@ -142,7 +142,7 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
         if !authed {
             break;
         }
-        if ep.faults.lock().map(|f| f.silent).unwrap_or(false) {
+        if is_silent(ep, &req) {
             continue;
         }
         let out = cx
@@ -152,6 +152,11 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
     }
     cx.shared.unsubscribe(conn);
     writer.abort();
+}
+
+/// A silent endpoint reads requests and never answers them (control methods excepted).
+fn is_silent(ep: &super::cluster::EndpointState, req: &envelope::Request) -> bool {
+    !req.method.starts_with("simnet_") && ep.faults.lock().map(|f| f.silent).unwrap_or(false)
 }
 
 fn method_not_allowed() -> Response {
