@@ -54,8 +54,10 @@ pub struct SimConfig {
     pub cold_xpub: String,
     /// Pool fee percent (for the printed config fragment).
     pub pool_fees: f64,
-    /// The wallets' fee rule: a pool commitment below this many atoms is invalid.
-    pub min_pool_fee_atoms: i64,
+    /// The wallets' fee rule (default: the real check with `pool_fees`).
+    pub fee_rule: Option<FeeRule>,
+    /// How many fee addresses of the cold xpub count as the pool's.
+    pub fee_addresses: u32,
 }
 
 impl Default for SimConfig {
@@ -73,7 +75,8 @@ impl Default for SimConfig {
             voting_xpub: DEFAULT_VOTING_XPUB.into(),
             cold_xpub: DEFAULT_COLD_XPUB.into(),
             pool_fees: 7.5,
-            min_pool_fee_atoms: 1,
+            fee_rule: None,
+            fee_addresses: 1000,
         }
     }
 }
@@ -180,8 +183,7 @@ impl Shared {
         let wallets = (0..cfg.wallets)
             .map(|_| {
                 let mut w = WalletState::new(&chain, vote_version);
-                w.fee_rule = FeeRule::MinCommitment(cfg.min_pool_fee_atoms);
-                w.fee_hashes = keys.fee_hashes().clone();
+                w.fee_rule = cfg.fee_rule.unwrap_or(FeeRule::PoolPercent(cfg.pool_fees));
                 w
             })
             .collect();
@@ -298,7 +300,7 @@ impl Shared {
                 let World { chain, wallets } = &mut *world;
                 let ev = chain.mine();
                 for w in wallets.iter_mut() {
-                    w.apply_block(chain, &ev);
+                    w.apply_block(&self.keys, chain, &ev);
                 }
                 ev
             };

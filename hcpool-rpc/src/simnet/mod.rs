@@ -30,7 +30,7 @@ pub use control::TicketPurchase;
 pub use envelope::RpcError;
 pub use error::SimError;
 pub use server::basic_auth;
-pub use wallet::WalletState;
+pub use wallet::{FeeRule, WalletState};
 
 use crate::pinned_tls;
 
@@ -67,7 +67,7 @@ impl SimCluster {
     /// Generates the certificates, binds every listener and starts serving.
     pub async fn start(cfg: SimConfig) -> Result<SimCluster, SimError> {
         cluster::validate(&cfg)?;
-        let keys = keys::SimKeys::new(cfg.network, &cfg.voting_xpub, &cfg.cold_xpub)?;
+        let keys = keys::SimKeys::new(cfg.network, &cfg.voting_xpub, &cfg.cold_xpub, cfg.fee_addresses)?;
         let shared = Arc::new(cluster::Shared::new(&cfg, keys));
         let (cert_dir, owns_cert_dir) = match &cfg.cert_dir {
             Some(d) => (d.clone(), false),

@@ -3,9 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use hcpool_core::fee::evaluate_pool_ticket;
+use hcpool_core::{PoolFeeRate, Ticket};
+
 use hcpool_core::Hash32;
 
 use super::chain::{BlockEvents, Chain};
+use super::keys::SimKeys;
 
 /// `stakepooluserinfo` statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +64,11 @@ pub struct StoredTx {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum FeeRule {
-    /// Valid iff the first commitment pays one of the pool's fee addresses (when known)
-    /// with at least this many atoms.
+    /// hcwallet's real check (`evaluateStakePoolTicket`) with this pool fee percent and the
+    /// cold xpub's fee addresses.
+    PoolPercent(f64),
+    /// Test switch: valid iff the first commitment pays a pool fee address at least this
+    /// many atoms.
     MinCommitment(i64),
 }
 
@@ -96,8 +103,6 @@ pub struct WalletState {
     pub lag: bool,
     /// Fee rule.
     pub fee_rule: FeeRule,
-    /// Hash160s of the pool's fee addresses (empty: any address is accepted).
-    pub fee_hashes: HashSet<[u8; 20]>,
 }
 
 impl WalletState {
@@ -117,8 +122,7 @@ impl WalletState {
             added: Vec::new(),
             tip: chain.tip(),
             lag: false,
-            fee_rule: FeeRule::MinCommitment(0),
-            fee_hashes: HashSet::new(),
+            fee_rule: FeeRule::PoolPercent(7.5),
         }
     }
 
@@ -137,20 +141,31 @@ impl WalletState {
         }
     }
 
-    fn fee_ok(&self, tx: &super::txbytes::Tx) -> bool {
-        let Some((addr, amount, _)) = tx.commitments().first().copied() else {
+    fn fee_ok(&self, keys: &SimKeys, raw: &[u8], height: u32) -> bool {
+        let Ok(ticket) = Ticket::decode(raw) else {
             return false;
         };
-        if !self.fee_hashes.is_empty() && !self.fee_hashes.contains(&addr) {
-            return false;
-        }
         match self.fee_rule {
-            FeeRule::MinCommitment(min) => amount >= min,
+            FeeRule::PoolPercent(p) => {
+                let Ok(rate) = PoolFeeRate::from_percent(p) else {
+                    return false;
+                };
+                let params = keys.network().params();
+                let fees = keys.fee_set();
+                evaluate_pool_ticket(&ticket, i64::from(height), |a| fees.contains(a), rate, params)
+                    .is_ok_and(|e| e.is_valid())
+            }
+            FeeRule::MinCommitment(min) => {
+                let c = ticket.first_commitment();
+                keys.fee_set()
+                    .contains(&c.address(keys.network()))
+                    && c.amount.0 >= min
+            }
         }
     }
 
     /// Records a mined ticket paying one of our scripts (fee check → live or invalid).
-    fn see_ticket(&mut self, chain: &Chain, hash: Hash32, height: u32) {
+    fn see_ticket(&mut self, keys: &SimKeys, chain: &Chain, hash: Hash32, height: u32) {
         let Some(t) = chain.tickets.get(&hash) else {
             return;
         };
@@ -165,7 +180,7 @@ impl WalletState {
             msa: Some(t.script_hash),
             time,
         });
-        let valid = self.fee_ok(&t.tx);
+        let valid = self.fee_ok(keys, &t.tx.serialize(), height);
         let user = self.pool_users.entry(t.script_hash).or_default();
         if user.tickets.iter().any(|u| u.ticket == hash) || user.invalid.contains(&hash) {
             return;
@@ -211,9 +226,9 @@ impl WalletState {
     }
 
     /// Applies a mined block (§6.3 step 3).
-    pub fn apply_block(&mut self, chain: &Chain, ev: &BlockEvents) {
+    pub fn apply_block(&mut self, keys: &SimKeys, chain: &Chain, ev: &BlockEvents) {
         for t in &ev.mined_tickets {
-            self.see_ticket(chain, *t, ev.height);
+            self.see_ticket(keys, chain, *t, ev.height);
         }
         for (vote, ticket) in &ev.votes {
             self.see_spend(chain, *ticket, *vote, ev.height, true);
@@ -227,7 +242,7 @@ impl WalletState {
     }
 
     /// Re-scans the chain from `from` (what `importscript` with rescan does).
-    pub fn rescan(&mut self, chain: &Chain, from: u32) {
+    pub fn rescan(&mut self, keys: &SimKeys, chain: &Chain, from: u32) {
         let mut mined: Vec<(u32, Hash32)> = chain
             .tickets
             .iter()
@@ -235,7 +250,7 @@ impl WalletState {
             .collect();
         mined.sort();
         for (height, hash) in mined {
-            self.see_ticket(chain, hash, height);
+            self.see_ticket(keys, chain, hash, height);
             if let Some(t) = chain.tickets.get(&hash) {
                 if let Some((spender, sh)) = t.spender {
                     let vote = t.state == super::chain::TicketState::Voted;

@@ -87,7 +87,7 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             cx.wallet.import_script(script, h);
             if rescan {
                 cx.wallet
-                    .rescan(cx.chain, u32::try_from(from.max(0)).unwrap_or(u32::MAX));
+                    .rescan(cx.keys, cx.chain, u32::try_from(from.max(0)).unwrap_or(u32::MAX));
             }
             Value::Null
         }
@@ -225,7 +225,6 @@ fn tickets(cx: &WalletCtx<'_>, include_immature: bool) -> Vec<String> {
         .into_iter()
         .filter(|(_, s)| {
             *s == TicketState::Live
-                || (*s == TicketState::Missed)
                 || (include_immature && *s == TicketState::Immature)
         })
         .map(|(h, _)| h.to_string())
