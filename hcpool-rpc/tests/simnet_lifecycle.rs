@@ -35,8 +35,8 @@ async fn block_notes(ws: &mut Ws, expect_winners: bool) -> Vec<Value> {
 #[tokio::test]
 async fn ticket_lifecycle_end_to_end() {
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
-    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet)
-        .unwrap();
+    let keys =
+        PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
     let mut w0 = Ws::authed(c.endpoint(Role::Wallet(0)).unwrap()).await;
     let mut w1 = Ws::authed(c.endpoint(Role::Wallet(1)).unwrap()).await;
     let mut hcd = Ws::authed(c.endpoint(Role::Node(0)).unwrap()).await;
@@ -131,10 +131,16 @@ async fn ticket_lifecycle_end_to_end() {
     let raw_via_node = w0.ok("getrawtransaction", json!([good, 0])).await;
     assert_eq!(raw_via_node, tx["hex"]);
     assert_eq!(
-        w0.ok("gettickets", json!([true])).await["hashes"].as_array().unwrap().len(),
+        w0.ok("gettickets", json!([true])).await["hashes"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
-    assert_eq!(w0.ok("gettickets", json!([false])).await["hashes"], json!([]));
+    assert_eq!(
+        w0.ok("gettickets", json!([false])).await["hashes"],
+        json!([])
+    );
 
     // Block 2: stake enabled, nothing matures yet.
     c.mine(1).unwrap();
@@ -150,7 +156,12 @@ async fn ticket_lifecycle_end_to_end() {
     let b3 = block_notes(&mut hcd, true).await;
     assert_eq!(
         names(&b3),
-        ["spentandmissedtickets", "newtickets", "blockconnected", "winningtickets"]
+        [
+            "spentandmissedtickets",
+            "newtickets",
+            "blockconnected",
+            "winningtickets"
+        ]
     );
     let mut matured: Vec<String> = b3[1]["params"][3]
         .as_array()
@@ -174,7 +185,10 @@ async fn ticket_lifecycle_end_to_end() {
 
     // The wallet builds the vote, the node relays it.
     let vote = w0
-        .ok("generatevote", json!([hash3.to_string(), 3, good, 5, "07000000"]))
+        .ok(
+            "generatevote",
+            json!([hash3.to_string(), 3, good, 5, "07000000"]),
+        )
         .await;
     let vote_hex = vote["hex"].as_str().unwrap().to_owned();
     let vtx = hcpool_core::tx::Transaction::decode(&hex::decode(&vote_hex).unwrap()).unwrap();
@@ -183,15 +197,22 @@ async fn ticket_lifecycle_end_to_end() {
     assert_eq!(parsed.block_height, 3);
     assert_eq!(parsed.vote_version(), 7);
     let txid = hcd.ok("sendrawtransaction", json!([vote_hex, false])).await;
-    let dup = hcd.call("sendrawtransaction", json!([vote_hex, false])).await;
+    let dup = hcd
+        .call("sendrawtransaction", json!([vote_hex, false]))
+        .await;
     assert_eq!(dup["error"]["code"], json!(-1));
     let txid_s = txid.as_str().unwrap();
     assert_eq!(
         dup["error"]["message"],
-        json!(format!("Rejected transaction {txid_s}: already have transaction {txid_s}"))
+        json!(format!(
+            "Rejected transaction {txid_s}: already have transaction {txid_s}"
+        ))
     );
     let r = w0
-        .call("generatevote", json!([hash3.to_string(), 3, "33".repeat(32), 5, "07000000"]))
+        .call(
+            "generatevote",
+            json!([hash3.to_string(), 3, "33".repeat(32), 5, "07000000"]),
+        )
         .await;
     assert_eq!(
         r["error"],
@@ -225,16 +246,21 @@ async fn ticket_lifecycle_end_to_end() {
 #[tokio::test]
 async fn addticket_moves_an_invalid_ticket_to_live() {
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
-    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet)
-        .unwrap();
+    let keys =
+        PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
     let pool_pk = keys.ticket_pubkey_address(UserId(2)).unwrap();
-    let user_pk = keys.fee_branch().derive_child(7).unwrap().to_pubkey_address(Network::Simnet);
+    let user_pk = keys
+        .fee_branch()
+        .derive_child(7)
+        .unwrap()
+        .to_pubkey_address(Network::Simnet);
     let script = RedeemScript::one_of_two(&pool_pk, &user_pk).unwrap();
     let msa = script.p2sh_address(Network::Simnet).to_string();
     let mut w0 = Ws::authed(c.endpoint(Role::Wallet(0)).unwrap()).await;
     let mut w1 = Ws::authed(c.endpoint(Role::Wallet(1)).unwrap()).await;
     // Only wallet 0 knows the script when the ticket is mined.
-    w0.ok("importscript", json!([script.to_hex(), true, 0])).await;
+    w0.ok("importscript", json!([script.to_hex(), true, 0]))
+        .await;
     let t = c
         .buy_ticket(&hcpool_rpc::simnet::TicketPurchase::new(&msa, 1, 2))
         .unwrap();
@@ -242,7 +268,8 @@ async fn addticket_moves_an_invalid_ticket_to_live() {
     let info = w0.ok("stakepooluserinfo", json!([msa])).await;
     assert_eq!(info["invalid"], json!([t.to_string()]));
     // Wallet 1 imports with a rescan and sees the same.
-    w1.ok("importscript", json!([script.to_hex(), true, 0])).await;
+    w1.ok("importscript", json!([script.to_hex(), true, 0]))
+        .await;
     assert_eq!(w1.ok("stakepooluserinfo", json!([msa])).await, info);
     let raw = w0.ok("getrawtransaction", json!([t.to_string(), 0])).await;
     assert!(w0.ok("addticket", json!([raw])).await.is_null());

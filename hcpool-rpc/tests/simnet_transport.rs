@@ -51,7 +51,10 @@ async fn websocket_answers_wallet_methods_and_echoes_ids() {
     assert_eq!(v["hcdjsonrpcapi"]["major"], json!(3));
     assert_eq!(ws.ok("getbestblock", json!([])).await["height"], json!(0));
     // Pass-through to the node.
-    assert_eq!(ws.ok("getcurrentnet", json!([])).await, json!(2316526404u32));
+    assert_eq!(
+        ws.ok("getcurrentnet", json!([])).await,
+        json!(2316526404u32)
+    );
 
     ws.send_raw(r#"{"jsonrpc":"1.0","method":"getbestblock","params":[],"id":"abc"}"#.into())
         .await;
@@ -59,13 +62,18 @@ async fn websocket_answers_wallet_methods_and_echoes_ids() {
     assert_eq!(r["id"], json!("abc"));
 
     let r = ws.call("nosuchmethod", json!([])).await;
-    assert_eq!(r["error"], json!({"code": -32601, "message": "Method not found"}));
+    assert_eq!(
+        r["error"],
+        json!({"code": -32601, "message": "Method not found"})
+    );
     let r = ws.call("gettransaction", json!(["11".repeat(32)])).await;
     assert_eq!(
         r["error"],
         json!({"code": -5, "message": "No information for transaction"})
     );
-    let r = ws.call("getblockheader", json!(["22".repeat(32), false])).await;
+    let r = ws
+        .call("getblockheader", json!(["22".repeat(32), false]))
+        .await;
     assert_eq!(r["error"]["code"], json!(-5));
     assert_eq!(
         r["error"]["message"],
@@ -79,7 +87,9 @@ async fn websocket_answers_wallet_methods_and_echoes_ids() {
 async fn websocket_without_header_must_authenticate_first() {
     let c = cluster().await;
     let w = c.endpoint(Role::Wallet(1)).unwrap();
-    assert!(Ws::connect(w, Some(&basic_auth(USER, "bad"))).await.is_err());
+    assert!(Ws::connect(w, Some(&basic_auth(USER, "bad")))
+        .await
+        .is_err());
 
     let mut ws = Ws::connect(w, None).await.unwrap();
     assert!(ws.ok("authenticate", json!([USER, PASS])).await.is_null());
@@ -106,7 +116,10 @@ async fn node_notify_methods_exist_only_on_the_websocket() {
     let mut ws = Ws::authed(n).await;
     assert!(ws.ok("notifyblocks", json!([])).await.is_null());
     let v = ws.ok("version", json!([])).await;
-    assert_eq!(v, json!({"hcdjsonrpcapi":{"versionstring":"3.1.0","major":3,"minor":1,"patch":0,"prerelease":"","buildmetadata":""}}));
+    assert_eq!(
+        v,
+        json!({"hcdjsonrpcapi":{"versionstring":"3.1.0","major":3,"minor":1,"patch":0,"prerelease":"","buildmetadata":""}})
+    );
 }
 
 #[tokio::test]
@@ -115,7 +128,12 @@ async fn control_methods_drive_the_chain_from_outside() {
     let w = c.endpoint(Role::Wallet(0)).unwrap();
     let r = post_call(w, "simnet_mine", json!([3])).await;
     assert_eq!(r["result"][2]["height"], json!(3));
-    let best = post_call(c.endpoint(Role::Node(0)).unwrap(), "getbestblock", json!([])).await;
+    let best = post_call(
+        c.endpoint(Role::Node(0)).unwrap(),
+        "getbestblock",
+        json!([]),
+    )
+    .await;
     assert_eq!(best["result"]["height"], json!(3));
     assert_eq!(best["result"]["hash"], r["result"][2]["hash"]);
     let hdr = post_call(w, "getblockheader", json!([best["result"]["hash"], false])).await;
@@ -141,7 +159,10 @@ async fn fault_knobs_error_silence_inconsistency_and_drop() {
     .unwrap();
     let mut ws = Ws::authed(w0).await;
     let r = ws.call("walletinfo", json!([])).await;
-    assert_eq!(r["error"], json!({"code": -4, "message": "simulated failure"}));
+    assert_eq!(
+        r["error"],
+        json!({"code": -4, "message": "simulated failure"})
+    );
 
     c.set_faults(
         Role::Wallet(0),
@@ -177,10 +198,23 @@ async fn fault_knobs_error_silence_inconsistency_and_drop() {
     assert!(ws1.ok("walletinfo", json!([])).await.is_object());
 
     // The same knobs over the control RPC.
-    let r = post_call(w1, "simnet_setwallet", json!(["wallet1", "unlocked", false])).await;
+    let r = post_call(
+        w1,
+        "simnet_setwallet",
+        json!(["wallet1", "unlocked", false]),
+    )
+    .await;
     assert!(r["error"].is_null(), "{r}");
-    assert_eq!(ws1.ok("walletinfo", json!([])).await["unlocked"], json!(false));
-    let r = post_call(w1, "simnet_setfault", json!(["wallet1", "error", -1, "boom"])).await;
+    assert_eq!(
+        ws1.ok("walletinfo", json!([])).await["unlocked"],
+        json!(false)
+    );
+    let r = post_call(
+        w1,
+        "simnet_setfault",
+        json!(["wallet1", "error", -1, "boom"]),
+    )
+    .await;
     assert!(r["error"].is_null(), "{r}");
     let r = ws1.call("getbestblock", json!([])).await;
     assert_eq!(r["error"], json!({"code": -1, "message": "boom"}));

@@ -38,14 +38,18 @@ impl StakepooldService for FakeNode {
         _: Request<proto::GetAddedLowFeeTicketsRequest>,
     ) -> Result<Response<proto::GetAddedLowFeeTicketsResponse>, Status> {
         let tickets = self.state.lock().unwrap().added.clone();
-        Ok(Response::new(proto::GetAddedLowFeeTicketsResponse { tickets }))
+        Ok(Response::new(proto::GetAddedLowFeeTicketsResponse {
+            tickets,
+        }))
     }
     async fn get_ignored_low_fee_tickets(
         &self,
         _: Request<proto::GetIgnoredLowFeeTicketsRequest>,
     ) -> Result<Response<proto::GetIgnoredLowFeeTicketsResponse>, Status> {
         let tickets = self.state.lock().unwrap().ignored.clone();
-        Ok(Response::new(proto::GetIgnoredLowFeeTicketsResponse { tickets }))
+        Ok(Response::new(proto::GetIgnoredLowFeeTicketsResponse {
+            tickets,
+        }))
     }
     async fn get_live_tickets(
         &self,
@@ -157,7 +161,10 @@ async fn every_rpc_round_trips_over_tls() {
     let h = start((4, 0, 0), false).await;
     let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
     let v = node.version().await.unwrap();
-    assert_eq!((v.version.as_str(), v.major, v.minor, v.patch), ("4.0.0", 4, 0, 0));
+    assert_eq!(
+        (v.version.as_str(), v.major, v.minor, v.patch),
+        ("4.0.0", 4, 0, 0)
+    );
 
     node.ping().await.unwrap();
     assert_eq!(h.state.lock().unwrap().pings, 1);
@@ -186,7 +193,9 @@ async fn every_rpc_round_trips_over_tls() {
         assert_eq!(s.users[0].vote_bits_version, 7);
     }
 
-    node.set_added_low_fee_tickets(vec![ticket(1), ticket(2)]).await.unwrap();
+    node.set_added_low_fee_tickets(vec![ticket(1), ticket(2)])
+        .await
+        .unwrap();
     {
         let s = h.state.lock().unwrap();
         // Internal byte order on the wire: the first internal byte is the one we set.
@@ -204,7 +213,10 @@ async fn every_rpc_round_trips_over_tls() {
         s.ignored = vec![hcpool_rpc::stakepoold::ticket_to_wire(&ticket(4))];
     }
     assert_eq!(node.live_tickets().await.unwrap(), vec![ticket(3)]);
-    assert_eq!(node.ignored_low_fee_tickets().await.unwrap(), vec![ticket(4)]);
+    assert_eq!(
+        node.ignored_low_fee_tickets().await.unwrap(),
+        vec![ticket(4)]
+    );
     assert!(node.label().contains("127.0.0.1"));
 }
 
@@ -223,7 +235,12 @@ async fn a_short_ticket_hash_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn the_version_handshake_requires_major_4() {
-    for (v, ok) in [((4, 0, 0), true), ((4, 2, 1), true), ((5, 0, 0), false), ((3, 9, 9), false)] {
+    for (v, ok) in [
+        ((4, 0, 0), true),
+        ((4, 2, 1), true),
+        ((5, 0, 0), false),
+        ((3, 9, 9), false),
+    ] {
         let h = start(v, false).await;
         let r = GrpcVotingNode::connect(&h.cfg).await;
         match (r, ok) {
@@ -247,7 +264,10 @@ async fn a_different_certificate_is_refused() {
     cfg.cert_path = path;
     let err = GrpcVotingNode::connect(&cfg).await.unwrap_err();
     assert!(
-        matches!(err, StakepooldError::Connect(_) | StakepooldError::Status { .. }),
+        matches!(
+            err,
+            StakepooldError::Connect(_) | StakepooldError::Status { .. }
+        ),
         "{err:?}"
     );
     assert_eq!(err.kind(), BackendKind::Unavailable, "{err:?}");

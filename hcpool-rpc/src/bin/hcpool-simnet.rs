@@ -15,7 +15,10 @@ use hcpool_core::Network;
 use hcpool_rpc::simnet::{ChainParams, SimCluster, SimConfig};
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Simulated HC wallets + node speaking hcwallet/hcd JSON-RPC")]
+#[command(
+    version,
+    about = "Simulated HC wallets + node speaking hcwallet/hcd JSON-RPC"
+)]
 struct Args {
     /// Number of wallet endpoints.
     #[arg(long, default_value_t = 2)]
@@ -66,7 +69,11 @@ async fn main() -> anyhow::Result<()> {
         password: a.password,
         base_port: (a.base_port != 0).then_some(a.base_port),
         cert_dir: Some(a.cert_dir),
-        chain: if a.real_params { ChainParams::simnet() } else { ChainParams::fast() },
+        chain: if a.real_params {
+            ChainParams::simnet()
+        } else {
+            ChainParams::fast()
+        },
         pool_fees: a.pool_fees,
         ..SimConfig::default()
     };
@@ -75,7 +82,12 @@ async fn main() -> anyhow::Result<()> {
     println!("# hcstakepool.conf fragment");
     print!("{}", cluster.conf_fragment());
     for n in cluster.nodes() {
-        println!("# {}: host {} cert {}", n.role.name(), n.addr, n.cert_path.display());
+        println!(
+            "# {}: host {} cert {}",
+            n.role.name(),
+            n.addr,
+            n.cert_path.display()
+        );
     }
     let interval = (a.block_interval > 0).then(|| Duration::from_secs(a.block_interval));
     tokio::select! {

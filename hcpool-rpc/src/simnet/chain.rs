@@ -223,9 +223,9 @@ impl Chain {
     /// Accepts a ticket into the mempool (as `sendrawtransaction` of an SStx).
     pub fn submit_ticket(&mut self, tx: Tx) -> Result<Hash32, RpcError> {
         let hash = tx.hash();
-        let script_hash = tx
-            .ticket_script_hash()
-            .ok_or_else(|| RpcError::new(-1, format!("Rejected transaction {hash}: not a ticket")))?;
+        let script_hash = tx.ticket_script_hash().ok_or_else(|| {
+            RpcError::new(-1, format!("Rejected transaction {hash}: not a ticket"))
+        })?;
         if self.txs.contains_key(&hash) {
             return Err(RpcError::new(
                 -1,
@@ -269,7 +269,10 @@ impl Chain {
             return Err(reject(format!("already have transaction {hash}")));
         }
         if self.block_at(vr.height).map(|b| b.hash) != Some(vr.block) {
-            return Err(reject(format!("vote references unknown block {}", vr.block)));
+            return Err(reject(format!(
+                "vote references unknown block {}",
+                vr.block
+            )));
         }
         let drawn = self
             .winners(vr.height)

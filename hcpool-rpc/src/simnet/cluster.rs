@@ -220,7 +220,12 @@ impl Shared {
     }
 
     /// Answers one request on endpoint `endpoint`.
-    pub fn dispatch(&self, endpoint: usize, transport: Transport<'_>, req: &Request) -> Result<Value, RpcError> {
+    pub fn dispatch(
+        &self,
+        endpoint: usize,
+        transport: Transport<'_>,
+        req: &Request,
+    ) -> Result<Value, RpcError> {
         let Some(ep) = self.endpoints.get(endpoint) else {
             return Err(RpcError::method_not_found());
         };
@@ -264,12 +269,20 @@ impl Shared {
         }
     }
 
-    fn node_call(&self, node: usize, transport: Transport<'_>, req: &Request) -> Result<Value, RpcError> {
+    fn node_call(
+        &self,
+        node: usize,
+        transport: Transport<'_>,
+        req: &Request,
+    ) -> Result<Value, RpcError> {
         if let Some(m) = NOTIFY_METHODS.iter().find(|m| **m == req.method) {
             let Transport::Ws { conn, tx } = transport else {
                 return Err(RpcError::method_not_found());
             };
-            let mut subs = self.subs.lock().map_err(|_| RpcError::new(-32603, "poisoned"))?;
+            let mut subs = self
+                .subs
+                .lock()
+                .map_err(|_| RpcError::new(-32603, "poisoned"))?;
             subs.entry(conn)
                 .or_insert_with(|| Subscriber {
                     node,
@@ -332,15 +345,25 @@ impl Shared {
                 ),
             ));
             let nt: Vec<String> = ev.new_tickets.iter().map(Hash32::to_string).collect();
-            let nt = if nt.is_empty() { Value::Null } else { json!(nt) };
+            let nt = if nt.is_empty() {
+                Value::Null
+            } else {
+                json!(nt)
+            };
             frames.push((
                 "notifynewtickets",
-                envelope::notification("newtickets", &[hash.clone(), json!(ev.height), json!(sdiff), nt]),
+                envelope::notification(
+                    "newtickets",
+                    &[hash.clone(), json!(ev.height), json!(sdiff), nt],
+                ),
             ));
         }
         frames.push((
             "notifyblocks",
-            envelope::notification("blockconnected", &[json!(hex::encode(&ev.header)), Value::Null]),
+            envelope::notification(
+                "blockconnected",
+                &[json!(hex::encode(&ev.header)), Value::Null],
+            ),
         ));
         if let Some(w) = &ev.winners {
             let m: serde_json::Map<String, Value> = w
@@ -350,7 +373,10 @@ impl Shared {
                 .collect();
             frames.push((
                 "notifywinningtickets",
-                envelope::notification("winningtickets", &[hash, json!(ev.height), Value::Object(m)]),
+                envelope::notification(
+                    "winningtickets",
+                    &[hash, json!(ev.height), Value::Object(m)],
+                ),
             ));
         }
         for sub in subs.values() {
@@ -396,10 +422,14 @@ pub(crate) type Tasks = Vec<tokio::task::JoinHandle<()>>;
 /// Builds `Shared` and checks the config.
 pub(crate) fn validate(cfg: &SimConfig) -> Result<(), SimError> {
     if cfg.wallets == 0 || cfg.nodes == 0 {
-        return Err(SimError::Config("need at least one wallet and one node".into()));
+        return Err(SimError::Config(
+            "need at least one wallet and one node".into(),
+        ));
     }
     if cfg.chain.tickets_per_block == 0 {
-        return Err(SimError::Config("tickets_per_block must be at least 1".into()));
+        return Err(SimError::Config(
+            "tickets_per_block must be at least 1".into(),
+        ));
     }
     Ok(())
 }

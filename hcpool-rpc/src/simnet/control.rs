@@ -39,7 +39,9 @@ pub fn parse_role(s: &str) -> Option<Role> {
     if let Some(i) = s.strip_prefix("wallet") {
         return i.parse().ok().map(Role::Wallet);
     }
-    s.strip_prefix("hcd").and_then(|i| i.parse().ok()).map(Role::Node)
+    s.strip_prefix("hcd")
+        .and_then(|i| i.parse().ok())
+        .map(Role::Node)
 }
 
 impl Shared {
@@ -68,9 +70,7 @@ impl Shared {
             .unwrap_or([0xfe; 20]);
         let nonce = self.next_nonce();
         let mut world = self.lock()?;
-        let price = p
-            .price_atoms
-            .unwrap_or(world.chain.params.stake_difficulty);
+        let price = p.price_atoms.unwrap_or(world.chain.params.stake_difficulty);
         // The user's input covers the price and a 0.001 coin relay fee minus the pool's part.
         let relay_fee = 100_000;
         let tx = txbytes::pool_ticket(&PoolTicket {
@@ -140,19 +140,31 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                 "none" => {}
                 "silent" => f.silent = true,
                 "inconsistent" => f.inconsistent = true,
-                "error" => f.error = Some(RpcError::new(p.i64_or(2, -1)?, p.opt_str(3)?.unwrap_or("simulated failure"))),
+                "error" => {
+                    f.error = Some(RpcError::new(
+                        p.i64_or(2, -1)?,
+                        p.opt_str(3)?.unwrap_or("simulated failure"),
+                    ))
+                }
                 "methoderror" => {
                     let method = p.str(4)?;
                     f.method_errors.insert(
                         method.to_owned(),
-                        RpcError::new(p.i64_or(2, -1)?, p.opt_str(3)?.unwrap_or("simulated failure")),
+                        RpcError::new(
+                            p.i64_or(2, -1)?,
+                            p.opt_str(3)?.unwrap_or("simulated failure"),
+                        ),
                     );
                 }
                 "drop" => {
                     shared.drop_connections(role)?;
                     return Ok(Value::Null);
                 }
-                other => return Err(RpcError::invalid_parameter(format!("unknown fault {other:?}"))),
+                other => {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "unknown fault {other:?}"
+                    )))
+                }
             }
             shared.set_faults(role, f)?;
             Ok(Value::Null)
@@ -174,7 +186,11 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                 "daemonconnected" => w.daemon_connected = on,
                 "voting" => w.voting = on,
                 "lag" => w.lag = on,
-                _ => return Err(RpcError::invalid_parameter(format!("unknown flag {flag:?}"))),
+                _ => {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "unknown flag {flag:?}"
+                    )))
+                }
             }
             Ok(Value::Null)
         }

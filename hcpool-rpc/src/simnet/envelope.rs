@@ -62,8 +62,12 @@ pub struct Request {
 /// Parses one request object. On failure returns the id that could be read (or null) and
 /// the error to answer with. Batches (arrays) are refused as hcwallet does.
 pub fn parse_request(body: &[u8]) -> Result<Request, (Value, RpcError)> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| (Value::Null, RpcError::new(-32700, format!("Parse error: {e}"))))?;
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        (
+            Value::Null,
+            RpcError::new(-32700, format!("Parse error: {e}")),
+        )
+    })?;
     let Value::Object(mut obj) = v else {
         return Err((
             Value::Null,
@@ -140,7 +144,10 @@ impl<'a> Params<'a> {
     pub fn opt_str(&self, i: usize) -> Result<Option<&'a str>, RpcError> {
         match self.get(i) {
             None => Ok(None),
-            Some(v) => v.as_str().map(Some).ok_or_else(|| Self::wrong(i, "a string")),
+            Some(v) => v
+                .as_str()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(i, "a string")),
         }
     }
 
@@ -191,11 +198,17 @@ mod tests {
             r#"{"result":null,"error":null,"id":7}"#
         );
         assert_eq!(
-            response(&id, &Err(RpcError::new(-5, "No information for transaction"))),
+            response(
+                &id,
+                &Err(RpcError::new(-5, "No information for transaction"))
+            ),
             r#"{"result":null,"error":{"code":-5,"message":"No information for transaction"},"id":7}"#
         );
         assert_eq!(
-            notification("newtickets", &[serde_json::json!("ab"), serde_json::json!(1)]),
+            notification(
+                "newtickets",
+                &[serde_json::json!("ab"), serde_json::json!(1)]
+            ),
             r#"{"jsonrpc":"1.0","method":"newtickets","params":["ab",1],"id":null}"#
         );
     }

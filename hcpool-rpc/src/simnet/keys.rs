@@ -93,10 +93,10 @@ impl SimKeys {
 
     /// Decodes an address of this network.
     pub fn decode(&self, addr: &str) -> Result<Decoded, String> {
-        let a: Address = addr.parse().map_err(|e: hcpool_core::error::AddressError| e.to_string())?;
-        let a = a
-            .require_network(self.network)
-            .map_err(|e| e.to_string())?;
+        let a: Address = addr
+            .parse()
+            .map_err(|e: hcpool_core::error::AddressError| e.to_string())?;
+        let a = a.require_network(self.network).map_err(|e| e.to_string())?;
         match a.kind() {
             AddressKind::PubKeySecp256k1 => a
                 .secp_pubkey_compressed()

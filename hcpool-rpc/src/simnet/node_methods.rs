@@ -22,7 +22,10 @@ pub fn parse_hash(s: &str) -> Result<Hash32, RpcError> {
     s.parse::<Hash32>().map_err(|_| {
         RpcError::new(
             -22,
-            format!("Argument must be hexadecimal string (not {:?})", truncate(s)),
+            format!(
+                "Argument must be hexadecimal string (not {:?})",
+                truncate(s)
+            ),
         )
     })
 }
@@ -36,7 +39,10 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, RpcError> {
     hex::decode(s).map_err(|_| {
         RpcError::new(
             -22,
-            format!("Argument must be hexadecimal string (not {:?})", truncate(s)),
+            format!(
+                "Argument must be hexadecimal string (not {:?})",
+                truncate(s)
+            ),
         )
     })
 }
@@ -87,7 +93,9 @@ pub fn call(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<V
                 .ok_or_else(|| RpcError::new(-5, format!("Block not found: {hash}")))?;
             if verbose {
                 let tip = chain.tip().1;
-                let next = chain.block_at(height.saturating_add(1)).map(|b| b.hash.to_string());
+                let next = chain
+                    .block_at(height.saturating_add(1))
+                    .map(|b| b.hash.to_string());
                 let prev = height
                     .checked_sub(1)
                     .and_then(|h| chain.block_at(h))

@@ -38,7 +38,10 @@ fn sha256(b: &[u8]) -> [u8; 32] {
 fn auth_ok(shared: &Shared, value: &[u8]) -> bool {
     let a = sha256(value);
     let b = sha256(shared.expected_auth.as_bytes());
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The `Authorization` value a client with `user`/`pass` sends.

@@ -485,7 +485,10 @@ mod tests {
         assert_eq!(back.hash(), tx.hash());
         assert_eq!(back.ticket_script_hash(), Some([7; 20]));
         let c = back.commitments();
-        assert_eq!(c, vec![([1; 20], 5_000_000, false), ([2; 20], 245_100_000, false)]);
+        assert_eq!(
+            c,
+            vec![([1; 20], 5_000_000, false), ([2; 20], 245_100_000, false)]
+        );
         assert_eq!(tx.outputs[1].script.len(), 33);
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());
     }
@@ -494,7 +497,17 @@ mod tests {
     fn vote_refers_to_its_block_and_ticket() {
         let block = Hash32::from_bytes([3; 32]);
         let ticket = Hash32::from_bytes([4; 32]);
-        let v = vote(&block, 900, &ticket, 880, 1, 2, 5, &[7, 0, 0, 0], &[[1; 20]]);
+        let v = vote(
+            &block,
+            900,
+            &ticket,
+            880,
+            1,
+            2,
+            5,
+            &[7, 0, 0, 0],
+            &[[1; 20]],
+        );
         let back = decode(&v.serialize()).unwrap();
         assert_eq!(
             back.vote_ref(),

@@ -152,14 +152,18 @@ impl WalletState {
                 };
                 let params = keys.network().params();
                 let fees = keys.fee_set();
-                evaluate_pool_ticket(&ticket, i64::from(height), |a| fees.contains(a), rate, params)
-                    .is_ok_and(|e| e.is_valid())
+                evaluate_pool_ticket(
+                    &ticket,
+                    i64::from(height),
+                    |a| fees.contains(a),
+                    rate,
+                    params,
+                )
+                .is_ok_and(|e| e.is_valid())
             }
             FeeRule::MinCommitment(min) => {
                 let c = ticket.first_commitment();
-                keys.fee_set()
-                    .contains(&c.address(keys.network()))
-                    && c.amount.0 >= min
+                keys.fee_set().contains(&c.address(keys.network())) && c.amount.0 >= min
             }
         }
     }
@@ -198,7 +202,14 @@ impl WalletState {
         }
     }
 
-    fn see_spend(&mut self, chain: &Chain, ticket: Hash32, spender: Hash32, height: u32, vote: bool) {
+    fn see_spend(
+        &mut self,
+        chain: &Chain,
+        ticket: Hash32,
+        spender: Hash32,
+        height: u32,
+        vote: bool,
+    ) {
         let Some(t) = chain.tickets.get(&ticket) else {
             return;
         };

@@ -86,8 +86,11 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             let h = hash160(&script);
             cx.wallet.import_script(script, h);
             if rescan {
-                cx.wallet
-                    .rescan(cx.keys, cx.chain, u32::try_from(from.max(0)).unwrap_or(u32::MAX));
+                cx.wallet.rescan(
+                    cx.keys,
+                    cx.chain,
+                    u32::try_from(from.max(0)).unwrap_or(u32::MAX),
+                );
             }
             Value::Null
         }
@@ -157,7 +160,11 @@ fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
         Some(k) => {
             let mut pubkey = k.pubkey_hex.clone();
             if cx.inconsistent {
-                pubkey = format!("{}{}", if pubkey.starts_with("02") { "03" } else { "02" }, &pubkey[2..]);
+                pubkey = format!(
+                    "{}{}",
+                    if pubkey.starts_with("02") { "03" } else { "02" },
+                    &pubkey[2..]
+                );
             }
             json!({"isvalid": true, "address": addr, "ismine": true,
                    "pubkeyaddr": k.pubkey_addr, "pubkey": pubkey,
@@ -168,7 +175,8 @@ fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
 }
 
 fn create_multisig(cx: &WalletCtx<'_>, n: i64, keys: &[Value]) -> Result<Value, RpcError> {
-    if n < 1 || n as usize > keys.len() {
+    // OP_1..OP_16 encode both counts.
+    if n < 1 || n as usize > keys.len() || keys.len() > 16 {
         return Err(RpcError::wallet(format!(
             "unable to make multisig script: {n} of {} keys",
             keys.len()
@@ -205,7 +213,7 @@ fn create_multisig(cx: &WalletCtx<'_>, n: i64, keys: &[Value]) -> Result<Value, 
 }
 
 /// Tickets the wallet has voting rights for, with their chain state.
-fn own_tickets<'a>(cx: &'a WalletCtx<'_>) -> Vec<(Hash32, TicketState)> {
+fn own_tickets(cx: &WalletCtx<'_>) -> Vec<(Hash32, TicketState)> {
     let mut v: Vec<(Hash32, TicketState)> = cx
         .wallet
         .txstore
@@ -224,8 +232,7 @@ fn tickets(cx: &WalletCtx<'_>, include_immature: bool) -> Vec<String> {
     own_tickets(cx)
         .into_iter()
         .filter(|(_, s)| {
-            *s == TicketState::Live
-                || (include_immature && *s == TicketState::Immature)
+            *s == TicketState::Live || (include_immature && *s == TicketState::Immature)
         })
         .map(|(h, _)| h.to_string())
         .collect()
@@ -248,7 +255,11 @@ fn stake_info(cx: &WalletCtx<'_>) -> Value {
     let live = c[1] + u32::from(cx.inconsistent);
     let poolsize = cx.chain.live_count() as u32;
     let missed = c[3] + c[4] + c[5];
-    let plive = if poolsize == 0 { 0.0 } else { f64::from(live) / f64::from(poolsize) };
+    let plive = if poolsize == 0 {
+        0.0
+    } else {
+        f64::from(live) / f64::from(poolsize)
+    };
     let pmissed = if c[2] + missed == 0 {
         0.0
     } else {
@@ -295,8 +306,10 @@ fn user_info(cx: &WalletCtx<'_>, addr: &str) -> Result<Value, RpcError> {
         })
         .collect();
     let invalid: Vec<String> = user.invalid.iter().map(Hash32::to_string).collect();
-    Ok(json!({"tickets": if tickets.is_empty() { Value::Null } else { json!(tickets) },
-              "invalid": if invalid.is_empty() { Value::Null } else { json!(invalid) }}))
+    Ok(
+        json!({"tickets": if tickets.is_empty() { Value::Null } else { json!(tickets) },
+              "invalid": if invalid.is_empty() { Value::Null } else { json!(invalid) }}),
+    )
 }
 
 fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> {
@@ -320,14 +333,18 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
         .and_then(|tx| tx.outputs.first())
         .map_or(0, |o| o.value);
     let details: Vec<Value> = match t.msa {
-        Some(h) => vec![json!({"account": "imported", "address": cx.keys.p2sh_address(&h),
-                               "amount": coins(price), "category": "receive", "vout": 0})],
+        Some(h) => vec![
+            json!({"account": "imported", "address": cx.keys.p2sh_address(&h),
+                               "amount": coins(price), "category": "receive", "vout": 0}),
+        ],
         None => Vec::new(),
     };
-    Ok(json!({"amount": coins(price), "confirmations": confirmations, "blockhash": blockhash,
+    Ok(
+        json!({"amount": coins(price), "confirmations": confirmations, "blockhash": blockhash,
               "blockindex": 0, "blocktime": blocktime, "txid": hash.to_string(),
               "walletconflicts": [], "time": t.time, "timereceived": t.time,
-              "details": details, "hex": hex::encode(&t.raw)}))
+              "details": details, "hex": hex::encode(&t.raw)}),
+    )
 }
 
 fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
@@ -340,7 +357,12 @@ fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
     if !cx.wallet.added.contains(&hash) {
         cx.wallet.added.push(hash);
     }
-    let height = cx.chain.tickets.get(&hash).and_then(|t| t.height).unwrap_or(0);
+    let height = cx
+        .chain
+        .tickets
+        .get(&hash)
+        .and_then(|t| t.height)
+        .unwrap_or(0);
     if let Some(user) = cx.wallet.pool_users.get_mut(&msa) {
         if let Some(pos) = user.invalid.iter().position(|h| *h == hash) {
             user.invalid.remove(pos);
@@ -365,7 +387,10 @@ fn generate_vote(
     ext: &[u8],
 ) -> Result<Value, RpcError> {
     if !cx.wallet.unlocked {
-        return Err(RpcError::new(-13, "Enter the wallet passphrase with walletpassphrase first"));
+        return Err(RpcError::new(
+            -13,
+            "Enter the wallet passphrase with walletpassphrase first",
+        ));
     }
     let known = cx.wallet.txstore.contains_key(&ticket) || cx.wallet.added.contains(&ticket);
     let t = cx

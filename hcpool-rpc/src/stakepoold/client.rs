@@ -157,8 +157,7 @@ fn status_error(s: tonic::Status) -> StakepooldError {
 
 /// hcstakepool's rule: major equal; minor at least; patch at least when minors are equal.
 pub fn semver_compatible(required: (u32, u32, u32), got: (u32, u32, u32)) -> bool {
-    required.0 == got.0
-        && (got.1 > required.1 || (got.1 == required.1 && got.2 >= required.2))
+    required.0 == got.0 && (got.1 > required.1 || (got.1 == required.1 && got.2 >= required.2))
 }
 
 /// A core ticket entry on the wire (hash in internal byte order).
@@ -172,7 +171,8 @@ pub fn ticket_to_wire(t: &TicketEntry) -> proto::TicketEntry {
 /// A wire ticket entry; a hash that is not 32 bytes is an error.
 pub fn ticket_from_wire(t: proto::TicketEntry) -> Result<TicketEntry, StakepooldError> {
     let len = t.ticket_hash.len();
-    let hash = Hash32::from_slice(&t.ticket_hash).map_err(|_| StakepooldError::BadTicketHash(len))?;
+    let hash =
+        Hash32::from_slice(&t.ticket_hash).map_err(|_| StakepooldError::BadTicketHash(len))?;
     Ok(TicketEntry {
         ticket_address: t.ticket_address,
         ticket_hash: hash,
@@ -238,15 +238,18 @@ impl VotingNode for GrpcVotingNode {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         let mut c = self.service();
-        self.bounded(c.set_user_voting_prefs(proto::SetUserVotingPrefsRequest {
-            user_voting_config,
-        }))
+        self.bounded(
+            c.set_user_voting_prefs(proto::SetUserVotingPrefsRequest { user_voting_config }),
+        )
         .await
         .map(|_| ())
         .map_err(|e| self.err(e))
     }
 
-    async fn set_added_low_fee_tickets(&self, tickets: Vec<TicketEntry>) -> hcpool_core::Result<()> {
+    async fn set_added_low_fee_tickets(
+        &self,
+        tickets: Vec<TicketEntry>,
+    ) -> hcpool_core::Result<()> {
         let tickets = tickets.iter().map(ticket_to_wire).collect();
         let mut c = self.service();
         self.bounded(c.set_added_low_fee_tickets(proto::SetAddedLowFeeTicketsRequest { tickets }))

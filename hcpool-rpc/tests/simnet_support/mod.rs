@@ -88,7 +88,9 @@ impl Ws {
     }
 
     pub async fn authed(ep: &EndpointInfo) -> Ws {
-        Ws::connect(ep, Some(&basic_auth(USER, PASS))).await.unwrap()
+        Ws::connect(ep, Some(&basic_auth(USER, PASS)))
+            .await
+            .unwrap()
     }
 
     pub async fn send_raw(&mut self, text: String) {
@@ -140,6 +142,8 @@ impl Ws {
         if let Some(n) = self.notes.pop_front() {
             return n;
         }
-        self.frame(Duration::from_secs(10)).await.expect("notification")
+        self.frame(Duration::from_secs(10))
+            .await
+            .expect("notification")
     }
 }
