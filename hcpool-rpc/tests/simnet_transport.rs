@@ -219,3 +219,87 @@ async fn fault_knobs_error_silence_inconsistency_and_drop() {
     let r = ws1.call("getbestblock", json!([])).await;
     assert_eq!(r["error"], json!({"code": -1, "message": "boom"}));
 }
+
+#[tokio::test]
+async fn inconsistent_wallet_disagrees_on_pubkey_script_and_live() {
+    use hcpool_core::{Network, PoolKeys, UserId};
+    use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+    let c = cluster().await;
+    let keys =
+        PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
+    let addr = keys.ticket_address(UserId(4)).unwrap().to_string();
+    let pool_pk = keys.ticket_pubkey_address(UserId(4)).unwrap().to_string();
+    let user_pk = keys
+        .fee_branch()
+        .derive_child(9)
+        .unwrap()
+        .to_pubkey_address(Network::Simnet)
+        .to_string();
+    let w0 = c.endpoint(Role::Wallet(0)).unwrap();
+    let w1 = c.endpoint(Role::Wallet(1)).unwrap();
+    let r = post_call(w1, "simnet_setfault", json!(["wallet1", "inconsistent"])).await;
+    assert!(r["error"].is_null(), "{r}");
+    let (mut a, mut b) = (Ws::authed(w0).await, Ws::authed(w1).await);
+    let va = a.ok("validateaddress", json!([addr])).await;
+    let vb = b.ok("validateaddress", json!([addr])).await;
+    assert_eq!(va["ismine"], json!(true));
+    assert_ne!(va["pubkey"], vb["pubkey"]);
+    let p = json!([1, [pool_pk, user_pk]]);
+    let ma = a.ok("createmultisig", p.clone()).await;
+    let mb = b.ok("createmultisig", p).await;
+    assert_ne!(ma["redeemScript"], mb["redeemScript"]);
+    let sa = a.ok("getstakeinfo", json!([])).await;
+    let sb = b.ok("getstakeinfo", json!([])).await;
+    assert_ne!(sa["live"], sb["live"]);
+}
+
+#[tokio::test]
+async fn a_hanging_method_leaves_the_others_answering() {
+    let c = cluster().await;
+    let n = c.endpoint(Role::Node(0)).unwrap();
+    let r = post_call(
+        n,
+        "simnet_setfault",
+        json!(["hcd0", "hang", 0, "", "getbestblock"]),
+    )
+    .await;
+    assert!(r["error"].is_null(), "{r}");
+    let mut ws = Ws::authed(n).await;
+    assert!(ws
+        .try_call("getbestblock", json!([]), Duration::from_millis(500))
+        .await
+        .is_none());
+    assert_eq!(
+        ws.ok("getcurrentnet", json!([])).await,
+        json!(2316526404u32)
+    );
+}
+
+#[tokio::test]
+async fn every_node_endpoint_notifies_its_subscribers() {
+    let c = SimCluster::start(SimConfig {
+        nodes: 2,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut subs = Vec::new();
+    for i in 0..2 {
+        let mut ws = Ws::authed(c.endpoint(Role::Node(i)).unwrap()).await;
+        assert!(ws.ok("notifyblocks", json!([])).await.is_null());
+        subs.push(ws);
+    }
+    let mined = c.mine(1).unwrap();
+    for ws in &mut subs {
+        let n = ws.note().await;
+        assert_eq!(n["method"], json!("blockconnected"));
+        assert_eq!(n["id"], serde_json::Value::Null);
+        assert_eq!(n["params"][1], serde_json::Value::Null);
+        let header = hex::decode(n["params"][0].as_str().unwrap()).unwrap();
+        assert_eq!(header.len(), 180);
+        assert_eq!(
+            hcpool_rpc::simnet::txbytes::blake256(&header),
+            *mined[0].0.as_bytes()
+        );
+    }
+}

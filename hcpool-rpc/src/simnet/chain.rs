@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use hcpool_core::Hash32;
 
 use super::envelope::RpcError;
-use super::txbytes::{self, Header, Tx};
+use super::header::Header;
+use super::txbytes::{self, Tx};
 
 /// Stake parameters of the simulated chain. Small values make tests fast.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,6 +114,8 @@ impl Role {
 pub struct Faults {
     /// Stop answering: requests are read and never answered.
     pub silent: bool,
+    /// Never answer these methods (the others are answered).
+    pub silent_methods: HashSet<String>,
     /// Answer every method with this error.
     pub error: Option<RpcError>,
     /// Answer these methods with these errors.

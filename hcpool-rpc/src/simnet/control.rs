@@ -139,6 +139,9 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
             match p.str(1)? {
                 "none" => {}
                 "silent" => f.silent = true,
+                "hang" => {
+                    f.silent_methods.insert(p.str(4)?.to_owned());
+                }
                 "inconsistent" => f.inconsistent = true,
                 "error" => {
                     f.error = Some(RpcError::new(

@@ -8,10 +8,12 @@
 //! `winningtickets` in hcd's order to websocket clients that registered.
 
 pub mod chain;
+pub mod cli;
 pub mod cluster;
 pub mod control;
 pub mod envelope;
 pub mod error;
+pub mod header;
 pub mod keys;
 pub mod node_methods;
 mod server;
@@ -244,6 +246,18 @@ impl SimCluster {
             self.cfg.cold_xpub,
             self.cfg.pool_fees,
         )
+    }
+
+    /// Mines one block every `interval`, forever (run it in a task or a `select!`).
+    pub async fn mine_every(&self, interval: std::time::Duration) {
+        let mut t = tokio::time::interval(interval);
+        t.tick().await;
+        loop {
+            t.tick().await;
+            if let Err(e) = self.mine(1) {
+                tracing::warn!("simnet mining failed: {e}");
+            }
+        }
     }
 
     /// Stops every listener.

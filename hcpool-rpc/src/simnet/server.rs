@@ -159,7 +159,12 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
 
 /// A silent endpoint reads requests and never answers them (control methods excepted).
 fn is_silent(ep: &super::cluster::EndpointState, req: &envelope::Request) -> bool {
-    !req.method.starts_with("simnet_") && ep.faults.lock().map(|f| f.silent).unwrap_or(false)
+    !req.method.starts_with("simnet_")
+        && ep
+            .faults
+            .lock()
+            .map(|f| f.silent || f.silent_methods.contains(&req.method))
+            .unwrap_or(false)
 }
 
 fn method_not_allowed() -> Response {
