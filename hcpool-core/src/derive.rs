@@ -127,9 +127,23 @@ impl PoolKeys {
     /// fee to the pool (stakepoold derives 10,000 at start). Invalid children are skipped.
     /// Work is split over the machine's cores when `count` is large.
     pub fn fee_address_set(&self, count: u32) -> FeeAddressSet {
+        FeeAddressSet::from_branch(&self.fee_branch, self.network, count)
+    }
+}
+
+impl FeeAddressSet {
+    /// The fee addresses `0..count` of a cold-wallet account xpub (`coldwalletextpub`), as
+    /// stakepoold derives them without the voting key.
+    pub fn derive(cold: &ExtendedPubKey, network: Network, count: u32) -> Result<FeeAddressSet> {
+        let branch = cold.clone().require_network(network)?.derive_child(0)?;
+        Ok(FeeAddressSet::from_branch(&branch, network, count))
+    }
+
+    /// Work is split over the machine's cores when `count` is large.
+    fn from_branch(branch: &ExtendedPubKey, network: Network, count: u32) -> FeeAddressSet {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let hashes = if count < PARALLEL_THRESHOLD || threads < 2 {
-            fee_hashes(&self.fee_branch, 0..count)
+            fee_hashes(branch, 0..count)
         } else {
             let threads = u32::try_from(threads).unwrap_or(u32::MAX).min(16);
             let chunk = count.div_ceil(threads);
@@ -138,7 +152,6 @@ impl PoolKeys {
                     .map(|t| {
                         let start = t.saturating_mul(chunk).min(count);
                         let end = start.saturating_add(chunk).min(count);
-                        let branch = &self.fee_branch;
                         scope.spawn(move || fee_hashes(branch, start..end))
                     })
                     .collect();
@@ -151,7 +164,7 @@ impl PoolKeys {
             })
         };
         FeeAddressSet {
-            network: self.network,
+            network,
             hashes: hashes.into_iter().collect(),
         }
     }

@@ -27,6 +27,8 @@ pub mod params;
 pub mod service;
 pub mod stake;
 pub mod subsidy;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;
 pub mod tx;
 pub mod votebits;
 pub mod xpub;

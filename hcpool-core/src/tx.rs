@@ -8,7 +8,7 @@
 //!
 //! Decoding never trusts a count or length beyond the bytes that remain.
 
-use blake_hash::{Blake256, Digest};
+use crate::hash::blake256;
 
 use crate::ids::{Hash32, TxHash};
 
@@ -271,12 +271,6 @@ impl Transaction {
     }
 }
 
-/// BLAKE-256 (HC's `chainhash.HashB`).
-// The coordinator replaces this with `crate::hash::blake256` after merging.
-fn blake256(data: &[u8]) -> [u8; 32] {
-    Blake256::digest(data).into()
-}
-
 /// Why a transaction was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -400,17 +394,7 @@ mod tests {
             tx.encode_prefix(),
             hex::decode("0100010000000000000000000000").expect("hex")
         );
-        let want: [u8; 32] = Blake256::digest(&tx.encode_prefix()).into();
-        assert_eq!(tx.hash().as_bytes(), &want);
-        assert_eq!(blake256(b""), {
-            let mut h = [0u8; 32];
-            hex::decode_to_slice(
-                "716f6e863f744b9ac22c97ec7b76ea5f5908bc5b2f67c61510bfc4751384ea7a",
-                &mut h,
-            )
-            .expect("hex");
-            h
-        });
+        assert_eq!(tx.hash().as_bytes(), &blake256(&tx.encode_prefix()));
     }
 
     #[test]

@@ -151,13 +151,15 @@ pub fn parse_api_votebits(s: &str) -> Result<VoteBits, VoteBitsError> {
 
 /// The extended votebits a wallet sends with its votes (`votebitsextended`): hcwallet
 /// writes the vote version as 4 little-endian bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ExtendedVoteBits(Vec<u8>);
 
 impl ExtendedVoteBits {
-    /// The most extended bytes an SSGen votebits output can carry (77-byte push minus the
-    /// two votebits bytes).
-    pub const MAX_LEN: usize = 75;
+    /// The most extended bytes a valid vote can carry: its votebits script is at most 77
+    /// bytes (`OP_RETURN`, push byte, 2 votebits bytes, then these). HC's
+    /// `SSGenVoteBitsExtendedMaxSize` says 75, but a vote carrying 74 or 75 would fail
+    /// `IsSSGen`'s 77-byte script limit.
+    pub const MAX_LEN: usize = 73;
 
     /// The wallet's form: LE32 of the vote version.
     pub fn from_vote_version(vote_version: u32) -> Self {
@@ -236,7 +238,7 @@ pub enum VoteBitsError {
     #[error("agenda {0:?} given more than once")]
     DuplicateAgenda(String),
     /// Extended votebits longer than a vote can carry.
-    #[error("extended votebits too long: {0} bytes (at most 75)")]
+    #[error("extended votebits too long: {0} bytes (at most 73)")]
     ExtendedTooLong(usize),
     /// Extended votebits that are not hex.
     #[error("extended votebits {0:?} are not hex")]
@@ -403,9 +405,9 @@ mod tests {
             Err(VoteBitsError::BadExtendedHex("zz".into()))
         );
         assert_eq!(
-            ExtendedVoteBits::from_bytes(&[0u8; 76]),
-            Err(VoteBitsError::ExtendedTooLong(76))
+            ExtendedVoteBits::from_bytes(&[0u8; 74]),
+            Err(VoteBitsError::ExtendedTooLong(74))
         );
-        assert!(ExtendedVoteBits::from_bytes(&[0u8; 75]).is_ok());
+        assert!(ExtendedVoteBits::from_bytes(&[0u8; 73]).is_ok());
     }
 }

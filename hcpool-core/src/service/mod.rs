@@ -4,7 +4,9 @@
 //! lock across a backend call.
 
 pub mod nodes;
+pub mod pool;
 pub mod voter;
 
 pub use nodes::{NodeOutcome, NodeUpdate, VotingNodes};
+pub use pool::{PoolParts, PoolService, PurchaseInfo};
 pub use voter::{BitsSource, FeeCheck, VoteJob, VoterState, WalletVoteDefaults};

@@ -183,7 +183,15 @@ impl PoolService {
             user_fee_addr: self.keys.fee_address(user)?,
             height_registered: best.height,
         };
-        self.store.register_address(user, &registration).await?;
+        match self.store.register_address(user, &registration).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Error::UserNotFound(user)),
+            // Another request registered this user meanwhile.
+            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
+                return Err(Error::AddressAlreadySubmitted)
+            }
+            Err(e) => return Err(e),
+        }
         self.tell_nodes(NodeUpdate::Users).await;
         Ok(registration)
     }
@@ -234,7 +242,9 @@ impl PoolService {
         if row.vote_bits == bits && row.vote_bits_version == vote_version {
             return Ok(false);
         }
-        self.store.set_vote_bits(user, bits, vote_version).await?;
+        if !self.store.set_vote_bits(user, bits, vote_version).await? {
+            return Err(Error::UserNotFound(user));
+        }
         self.tell_nodes(NodeUpdate::Users).await;
         Ok(true)
     }
@@ -265,3 +275,6 @@ impl PoolService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

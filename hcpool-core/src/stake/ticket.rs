@@ -213,6 +213,11 @@ impl Ticket {
         Self::from_tx(&Transaction::decode(bytes)?)
     }
 
+    /// Decodes hex (an RPC `hex` field) and checks the structure.
+    pub fn decode_hex(s: &str) -> Result<Ticket, TxError> {
+        Self::from_tx(&Transaction::decode_hex(s)?)
+    }
+
     /// The ticket's transaction.
     pub fn tx(&self) -> &Transaction {
         &self.tx

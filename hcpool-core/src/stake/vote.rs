@@ -6,7 +6,10 @@ use crate::params::Network;
 use crate::tx::{OutPoint, Transaction, TxError, TxIn, TxOut};
 use crate::votebits::{ExtendedVoteBits, VoteBits};
 
-use super::{null_data, op, pay_to_ssgen, push_data, Ticket};
+use super::{null_data, op, pay_to_ssgen, push_data, StakeOutput, StakeTag, Ticket};
+
+/// `MaxOutputsPerSSGen`: block reference, votebits and one payout per possible ticket input.
+const MAX_VOTE_OUTPUTS: usize = 66;
 
 /// Outpoint index of a stakebase input.
 const STAKEBASE_INDEX: u32 = 0xffff_ffff;
@@ -21,12 +24,12 @@ pub fn block_ref_script(block: &BlockHash, height: u32) -> Vec<u8> {
 }
 
 fn parse_block_ref(script: &[u8]) -> Option<(BlockHash, u32)> {
-    let data = null_data(script)?;
-    if data.len() != 36 {
+    // IsSSGen: exactly 38 bytes with the prefix `6a 24`.
+    if script.len() != 38 || script.get(..2) != Some(&[op::OP_RETURN, 0x24][..]) {
         return None;
     }
-    let hash: [u8; 32] = data.get(..32)?.try_into().ok()?;
-    let height = u32::from_le_bytes(data.get(32..36)?.try_into().ok()?);
+    let hash: [u8; 32] = script.get(2..34)?.try_into().ok()?;
+    let height = u32::from_le_bytes(script.get(34..38)?.try_into().ok()?);
     Some((Hash32::from_bytes(hash), height))
 }
 
@@ -37,20 +40,22 @@ pub fn votebits_script(votebits: VoteBits, extended: &ExtendedVoteBits) -> Vec<u
     data.extend_from_slice(&votebits.bits().to_le_bytes());
     data.extend_from_slice(extended.as_bytes());
     let mut s = vec![op::OP_RETURN];
-    // At most 2 + 75 bytes, which push_data always encodes.
+    // At most 2 + 73 bytes: always a single-byte push, so the script is at most 77 bytes.
     let pushed = push_data(&mut s, &data);
-    debug_assert!(pushed, "votebits data is at most 77 bytes");
+    debug_assert!(pushed, "votebits data is at most 75 bytes");
     s
 }
 
-/// Reads a votebits output: a null-data push of 2..=77 bytes.
+/// Reads a votebits output as HC does: a null-data script of 4..=77 bytes whose push byte
+/// is 2..=77 (IsSSGen), votebits at bytes 2..4 (`SSGenVoteBits`) and the extended bits
+/// after them (the vote version at 4..8, `SSGenVersion`).
 pub fn parse_votebits_script(script: &[u8]) -> Option<(VoteBits, ExtendedVoteBits)> {
-    let data = null_data(script)?;
-    if !(2..=77).contains(&data.len()) {
+    if !(4..=77).contains(&script.len()) || !(2..=77).contains(script.get(1)?) {
         return None;
     }
-    let bits = u16::from_le_bytes([*data.first()?, *data.get(1)?]);
-    let extended = ExtendedVoteBits::from_bytes(data.get(2..)?).ok()?;
+    null_data(script)?;
+    let bits = u16::from_le_bytes([*script.get(2)?, *script.get(3)?]);
+    let extended = ExtendedVoteBits::from_bytes(script.get(4..)?).ok()?;
     Some((VoteBits(bits), extended))
 }
 
@@ -150,14 +155,16 @@ pub struct Vote {
 }
 
 impl Vote {
-    /// Reads a vote: two inputs (stakebase, then the ticket from the stake tree), a block
-    /// reference at output 0 and votebits at output 1.
+    /// Reads a vote with `IsSSGen`'s checks: two inputs (stakebase, then output 0 of a
+    /// ticket from the stake tree), at most 66 outputs of script version 0, a block
+    /// reference at output 0, votebits at output 1, `OP_SSGEN` payouts after them. The
+    /// witness (stakebase fraud proof) is not checked, so a prefix-only vote reads too.
     pub fn from_tx(tx: &Transaction) -> Result<Vote, TxError> {
         let [stakebase, ticket_in] = tx.inputs.as_slice() else {
             return Err(TxError::NotVote("a vote has exactly two inputs"));
         };
         let sb = &stakebase.previous_outpoint;
-        if sb.index != STAKEBASE_INDEX || sb.hash != Hash32::default() {
+        if sb.index != STAKEBASE_INDEX || sb.hash != Hash32::default() || sb.tree != 0 {
             return Err(TxError::NotVote("input 0 is not a stakebase"));
         }
         if ticket_in.previous_outpoint.tree != 1 || ticket_in.previous_outpoint.index != 0 {
@@ -175,6 +182,21 @@ impl Vote {
             .get(1)
             .and_then(|o| parse_votebits_script(&o.pk_script))
             .ok_or(TxError::NotVote("output 1 is not a votebits output"))?;
+        if tx.outputs.len() > MAX_VOTE_OUTPUTS {
+            return Err(TxError::NotVote("too many outputs"));
+        }
+        if tx.outputs.iter().any(|o| o.version != 0) {
+            return Err(TxError::NotVote(
+                "an output has a script version other than 0",
+            ));
+        }
+        let payouts_ok =
+            tx.outputs.iter().skip(2).all(|o| {
+                StakeOutput::parse(&o.pk_script).is_some_and(|s| s.tag == StakeTag::SSGen)
+            });
+        if !payouts_ok {
+            return Err(TxError::NotVote("a payout is not OP_SSGEN-tagged"));
+        }
         Ok(Vote {
             hash: tx.hash(),
             ticket: ticket_in.previous_outpoint.hash,
@@ -188,5 +210,60 @@ impl Vote {
     /// The vote version (`SSGenVersion`: extended bytes 0..4, 0 when shorter).
     pub fn vote_version(&self) -> u32 {
         self.extended.vote_version()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_ref_needs_the_exact_prefix() {
+        let good = block_ref_script(&Hash32::from_bytes([3; 32]), 9);
+        assert_eq!(
+            parse_block_ref(&good),
+            Some((Hash32::from_bytes([3; 32]), 9))
+        );
+        let mut pushdata1 = vec![op::OP_RETURN, op::OP_PUSHDATA1, 0x24];
+        pushdata1.extend_from_slice(&good[2..]);
+        assert_eq!(parse_block_ref(&pushdata1), None);
+        assert_eq!(parse_block_ref(&good[..37]), None);
+    }
+
+    #[test]
+    fn votebits_script_bounds() {
+        assert_eq!(
+            parse_votebits_script(&[0x6a, 0x01, 0x05]),
+            None,
+            "too short"
+        );
+        assert_eq!(
+            parse_votebits_script(&[0x6a, 0x02, 0x05, 0x00]),
+            Some((VoteBits(5), ExtendedVoteBits::default()))
+        );
+        let mut long = vec![0x6a, 0x4c, 76];
+        long.extend_from_slice(&[0; 76]);
+        assert_eq!(parse_votebits_script(&long), None, "79 bytes");
+        assert_eq!(
+            parse_votebits_script(&[0x6a, 0x03, 0x05, 0x00]),
+            None,
+            "bad push"
+        );
+        assert_eq!(
+            parse_votebits_script(&[0x00, 0x02, 0x05, 0x00]),
+            None,
+            "no OP_RETURN"
+        );
+        let ext = ExtendedVoteBits::from_bytes(&[9; 73]).expect("73 bytes");
+        let max = votebits_script(VoteBits(1), &ext);
+        assert_eq!(max.len(), 77);
+        assert_eq!(parse_votebits_script(&max), Some((VoteBits(1), ext)));
+    }
+
+    #[test]
+    fn rewards_are_proportional_and_floor() {
+        let r = calculate_rewards(&[Amount(1), Amount(2)], Amount(10), Amount(0));
+        assert_eq!(r, vec![Amount(3), Amount(6)]);
+        assert_eq!(calculate_rewards(&[], Amount(10), Amount(1)), vec![]);
     }
 }

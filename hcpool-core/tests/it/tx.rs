@@ -146,8 +146,10 @@ proptest! {
     }
 
     #[test]
-    fn votebits_script_round_trips(bits in any::<u16>(), ext in prop::collection::vec(any::<u8>(), 0..=75)) {
-        let ext = ExtendedVoteBits::from_bytes(&ext).expect("≤ 75 bytes");
+    fn votebits_script_round_trips(bits in any::<u16>(), ext in prop::collection::vec(any::<u8>(), 0..=73)) {
+        let ext = ExtendedVoteBits::from_bytes(&ext).expect("≤ 73 bytes");
+        let script = votebits_script(VoteBits(bits), &ext);
+        prop_assert!(script.len() <= 77);
         let script = votebits_script(VoteBits(bits), &ext);
         prop_assert_eq!(parse_votebits_script(&script), Some((VoteBits(bits), ext)));
     }

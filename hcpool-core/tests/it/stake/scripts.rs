@@ -213,3 +213,20 @@ fn decred_fixtures_read_at_hc_offsets() {
     assert_eq!(c.is_p2sh, raw >> 63 == 1);
     assert_eq!(Commitment::from_script(&commit[..31]), None);
 }
+
+// Every commitment vector by address string (`commitment_vectors` checks by hash).
+#[test]
+fn commitment_addresses_as_strings() {
+    let mut failures = Vec::new();
+    for (i, r) in vectors("stake_scripts").iter().enumerate() {
+        let Some(script_hex) = r["commitment_pkscript_hex"].as_str() else {
+            continue;
+        };
+        let c = Commitment::from_script(&unhex(script_hex)).expect("parses");
+        let got = c.address(params(r).network).to_string();
+        if got != r["parsed_address"].as_str().expect("parsed_address") {
+            failures.push(format!("stake_scripts[{i}]: got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
