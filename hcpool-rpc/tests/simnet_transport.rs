@@ -303,3 +303,40 @@ async fn every_node_endpoint_notifies_its_subscribers() {
         );
     }
 }
+
+#[tokio::test]
+async fn protocol_faults_bad_winner_keys_and_string_ids() {
+    let c = cluster().await;
+    let n = c.endpoint(Role::Node(0)).unwrap();
+    let mut ws = Ws::authed(n).await;
+    assert!(ws.ok("notifywinningtickets", json!([])).await.is_null());
+    // A live ticket so that winners are drawn (fast params: SVH 4, maturity 2).
+    let t = hcpool_rpc::simnet::TicketPurchase::new("unused", 20_000_000, 0);
+    c.buy_ticket_for_script([9; 20], &t).unwrap();
+    c.set_faults(
+        Role::Node(0),
+        Faults {
+            bad_winner_keys: true,
+            ..Faults::default()
+        },
+    )
+    .unwrap();
+    c.mine(3).unwrap();
+    let note = ws.note().await;
+    assert_eq!(note["method"], json!("winningtickets"));
+    let keys: Vec<&String> = note["params"][2].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["1"]);
+
+    c.set_faults(
+        Role::Node(0),
+        Faults {
+            string_ids: true,
+            ..Faults::default()
+        },
+    )
+    .unwrap();
+    ws.send_raw(r#"{"jsonrpc":"1.0","method":"getbestblock","params":[],"id":5}"#.into())
+        .await;
+    let r = ws.frame(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(r["id"], json!("5"));
+}

@@ -122,6 +122,10 @@ pub struct Faults {
     pub method_errors: HashMap<String, RpcError>,
     /// Answer differently from the peers (pubkey, redeem script, live count, vote version).
     pub inconsistent: bool,
+    /// `winningtickets` keyed "1".."n" instead of "0".."n-1".
+    pub bad_winner_keys: bool,
+    /// Echo response ids as strings (the Go client drops such responses).
+    pub string_ids: bool,
 }
 
 /// One listener's runtime state.
@@ -367,34 +371,46 @@ impl Shared {
                 &[json!(hex::encode(&ev.header)), Value::Null],
             ),
         ));
-        if let Some(w) = &ev.winners {
-            let m: serde_json::Map<String, Value> = w
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (i.to_string(), json!(t.to_string())))
-                .collect();
-            frames.push((
-                "notifywinningtickets",
+        // Keys "1".."n" instead of "0".."n-1": the gap that panics the Go client.
+        let winners_frame = |shift: usize| {
+            ev.winners.as_ref().map(|w| {
+                let m: serde_json::Map<String, Value> = w
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| ((i + shift).to_string(), json!(t.to_string())))
+                    .collect();
                 envelope::notification(
                     "winningtickets",
-                    &[hash, json!(ev.height), Value::Object(m)],
-                ),
-            ));
-        }
+                    &[hash.clone(), json!(ev.height), Value::Object(m)],
+                )
+            })
+        };
+        let (good_winners, bad_winners) = (winners_frame(0), winners_frame(1));
         for sub in subs.values() {
-            let silent = self
+            let faults = self
                 .endpoints
                 .iter()
                 .find(|e| e.role == Role::Node(sub.node))
-                .and_then(|e| e.faults.lock().ok().map(|f| f.silent))
-                .unwrap_or(false);
-            if silent {
+                .and_then(|e| e.faults.lock().ok().map(|f| f.clone()))
+                .unwrap_or_default();
+            if faults.silent {
                 continue;
             }
             for (reg, frame) in &frames {
                 if sub.methods.contains(reg) {
                     let _ = sub.tx.send(frame.clone());
                 }
+            }
+            let winners = if faults.bad_winner_keys {
+                &bad_winners
+            } else {
+                &good_winners
+            };
+            if let Some(frame) = winners
+                .as_ref()
+                .filter(|_| sub.methods.contains("notifywinningtickets"))
+            {
+                let _ = sub.tx.send(frame.clone());
             }
         }
     }

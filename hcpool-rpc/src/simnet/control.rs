@@ -143,6 +143,8 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                     f.silent_methods.insert(p.str(4)?.to_owned());
                 }
                 "inconsistent" => f.inconsistent = true,
+                "badwinnerkeys" => f.bad_winner_keys = true,
+                "stringids" => f.string_ids = true,
                 "error" => {
                     f.error = Some(RpcError::new(
                         p.i64_or(2, -1)?,

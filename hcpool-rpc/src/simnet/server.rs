@@ -151,7 +151,12 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
         let out = cx
             .shared
             .dispatch(cx.endpoint, Transport::Ws { conn, tx: &tx }, &req);
-        let _ = tx.send(envelope::response(&req.id, &out));
+        let id = if ep.faults.lock().map(|f| f.string_ids).unwrap_or(false) {
+            serde_json::Value::String(req.id.to_string())
+        } else {
+            req.id
+        };
+        let _ = tx.send(envelope::response(&id, &out));
     }
     cx.shared.unsubscribe(conn);
     writer.abort();
