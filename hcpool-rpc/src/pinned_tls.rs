@@ -240,3 +240,85 @@ pub fn generate_self_signed(
         key_pem: key.serialize_pem(),
     })
 }
+
+/// Loads `cert_path`/`key_path`, generating both first when the key file is missing (as
+/// hcd, hcwallet and stakepoold do on first start). New files are written with mode 0600.
+pub fn load_or_generate(
+    cert_path: &Path,
+    key_path: &Path,
+    organization: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let load_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| TlsError::Load {
+        what,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if !key_path.exists() {
+        let c = generate_self_signed(organization, &[])
+            .map_err(|e| load_err("certificate", cert_path, &e))?;
+        write_private(cert_path, c.cert_pem.as_bytes())
+            .map_err(|e| load_err("certificate", cert_path, &e))?;
+        write_private(key_path, c.key_pem.as_bytes()).map_err(|e| load_err("key", key_path, &e))?;
+    }
+    let certs = load_certs(cert_path)?;
+    let key_pem = std::fs::read(key_path).map_err(|e| load_err("key", key_path, &e))?;
+    let key =
+        parse_key(&key_pem).map_err(|_| load_err("key", key_path, &"no usable private key"))?;
+    Ok((certs, key))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_cert_is_p521_ca_and_reloads() {
+        let dir = std::env::temp_dir().join(format!("hcpool-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("rpc.cert"), dir.join("rpc.key"));
+        let _ = std::fs::remove_file(&key);
+        let (c1, _) = load_or_generate(&cert, &key, "test").unwrap();
+        let (c2, k2) = load_or_generate(&cert, &key, "test").unwrap();
+        assert_eq!(c1, c2, "an existing key is reused, not regenerated");
+        // secp521r1 OID 1.3.132.0.35 and basicConstraints cA=TRUE appear in the DER.
+        let der = c1[0].as_ref();
+        let has = |needle: &[u8]| der.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            has(&[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23]),
+            "P-521 curve"
+        );
+        assert!(has(&[0x30, 0x03, 0x01, 0x01, 0xff]), "cA=TRUE");
+        assert!(server_config(c2, k2, &[b"h2"]).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn garbage_pem_is_an_error() {
+        assert!(parse_certs(b"not a pem").is_err());
+        assert!(parse_key(b"no key here").is_err());
+        // A PEM block that is not a key parses, and rustls refuses it.
+        let junk =
+            parse_key(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        let c = generate_self_signed("t", &[]).unwrap();
+        let certs = parse_certs(c.cert_pem.as_bytes()).unwrap();
+        assert!(server_config(certs, junk, &[]).is_err());
+    }
+}
