@@ -340,3 +340,18 @@ async fn protocol_faults_bad_winner_keys_and_string_ids() {
     let r = ws.frame(Duration::from_secs(5)).await.unwrap();
     assert_eq!(r["id"], json!("5"));
 }
+
+#[tokio::test]
+async fn bad_params_are_minus_8_on_hcd_and_minus_32600_on_the_wallet() {
+    let c = cluster().await;
+    let mut n = Ws::authed(c.endpoint(Role::Node(0)).unwrap()).await;
+    let r = n.call("getblockheader", json!([5])).await;
+    assert_eq!(r["error"]["code"], json!(-8), "{r}");
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Parse error: "));
+    let mut w = Ws::authed(c.endpoint(Role::Wallet(0)).unwrap()).await;
+    let r = w.call("gettickets", json!(["yes"])).await;
+    assert_eq!(r["error"]["code"], json!(-32600), "{r}");
+}

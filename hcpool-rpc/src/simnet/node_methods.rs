@@ -48,7 +48,20 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, RpcError> {
 }
 
 /// Node methods that need no connection state. `Ok(None)` = not a node method.
+///
+/// hcd reports bad parameters as `-8 "Parse error: …"` where hcwallet says `-32600`.
 pub fn call(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<Value>, RpcError> {
+    call_inner(chain, net_magic, req).map_err(|e| {
+        if e.code == -32600 {
+            let detail = e.message.trim_start_matches("Invalid request: ");
+            RpcError::new(-8, format!("Parse error: {detail}"))
+        } else {
+            e
+        }
+    })
+}
+
+fn call_inner(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<Value>, RpcError> {
     let m = req.method.as_str();
     let v = match m {
         "version" => {
