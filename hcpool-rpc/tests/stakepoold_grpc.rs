@@ -321,3 +321,17 @@ fn missing_cert_file_is_an_error() {
     let err = GrpcVotingNode::connect_lazy(&cfg).unwrap_err();
     assert!(matches!(err, StakepooldError::Tls(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_failed_handshake_does_not_stop_the_server() {
+    use tokio::io::AsyncWriteExt;
+    let h = start((4, 0, 0), false).await;
+    // A plain-text client and one that connects and never speaks.
+    let mut junk = tokio::net::TcpStream::connect(&h.cfg.host).await.unwrap();
+    junk.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    drop(junk);
+    let _idle = tokio::net::TcpStream::connect(&h.cfg.host).await.unwrap();
+    let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
+    node.ping().await.unwrap();
+    assert_eq!(h.state.lock().unwrap().pings, 1);
+}

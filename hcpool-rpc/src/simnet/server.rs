@@ -210,12 +210,17 @@ pub async fn run(
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let tls = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
+            let handshake = tokio::time::timeout(
+                crate::stakepoold::server::HANDSHAKE_TIMEOUT,
+                acceptor.accept(tcp),
+            );
+            let tls = match handshake.await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
                     tracing::debug!("simnet tls handshake with {peer}: {e}");
                     return;
                 }
+                Err(_) => return,
             };
             let svc = hyper_util::service::TowerToHyperService::new(app);
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

@@ -6,6 +6,9 @@ use futures::Stream;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 
+/// A client that has not finished its TLS handshake by then is dropped.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Accepted connections of `listener` after a TLS handshake with `tls`, for
 /// `tonic::transport::Server::serve_with_incoming`.
 ///
@@ -29,11 +32,12 @@ pub fn tls_incoming(
             let acceptor = acceptor.clone();
             let conn_tx = tx.clone();
             tokio::spawn(async move {
-                match acceptor.accept(tcp).await {
-                    Ok(s) => {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => {
                         let _ = conn_tx.send(Ok(s)).await;
                     }
-                    Err(e) => tracing::debug!("grpc tls handshake with {peer}: {e}"),
+                    Ok(Err(e)) => tracing::debug!("grpc tls handshake with {peer}: {e}"),
+                    Err(_) => tracing::debug!("grpc tls handshake with {peer} timed out"),
                 }
             });
             if tx.is_closed() {
