@@ -10,6 +10,7 @@
 //! Comparisons are made between every answering wallet and the first one, not only between
 //! adjacent slots, so an absent middle wallet cannot hide a disagreement.
 
+mod backend;
 mod status;
 mod sync;
 
@@ -532,24 +533,10 @@ impl WalletManager {
 
     /// `stakepooluserinfo` from the first wallet that answers successfully.
     pub async fn stake_pool_user_info(&self, multisig: &Address) -> Result<StakePoolUserInfo> {
-        let mut last = None;
-        for i in self.all_ids() {
-            let mut r = self
-                .fan_out("stakepooluserinfo", &[i], |_, w| {
-                    let a = multisig.clone();
-                    async move { w.stake_pool_user_info(&a).await }
-                })
-                .await;
-            match r.pop().map(|(_, r)| r) {
-                Some(Ok(info)) => return Ok(info),
-                Some(Err(e)) => last = Some(e),
-                None => {}
-            }
-        }
-        Err(last.map(Error::Backend).unwrap_or(Error::BelowMinServers {
-            available: 0,
-            min: 1,
-        }))
+        self.take_first("stakepooluserinfo", |w| async move {
+            w.stake_pool_user_info(multisig).await
+        })
+        .await
     }
 }
 

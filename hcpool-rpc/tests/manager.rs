@@ -539,3 +539,29 @@ async fn manager_errors_map_to_core_kinds() {
     let err: hcpool_core::Error = m.validate_address(&addr(1)).await.unwrap_err().into();
     assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
 }
+
+#[tokio::test]
+async fn the_manager_is_itself_a_wallet_backend() {
+    let (m, fakes) = manager(2, 2);
+    let wallets: Arc<dyn WalletBackend> = Arc::new(m);
+    assert!(wallets.label().contains("w0") && wallets.label().contains("w1"));
+    assert_eq!(wallets.wallet_info().await.unwrap().vote_version, 7);
+    wallets.add_ticket(&[5; 32]).await.unwrap();
+    for f in &fakes {
+        assert_eq!(f.get().added, vec![vec![5; 32]]);
+    }
+    fakes[0].set(|s| s.down = true);
+    // Take-first reads skip the absent wallet.
+    fakes[1].set(|s| s.scripts = vec![script()]);
+    assert_eq!(wallets.list_scripts().await.unwrap(), vec![script()]);
+    // Writes need minservers.
+    let err = wallets.import_script(&script(), 1).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Unavailable));
+    fakes[0].set(|s| {
+        s.down = false;
+        s.pubkey = vec![9; 33];
+    });
+    let err = wallets.validate_address(&addr(1)).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
+    assert!(err.to_string().contains("non equivalent pubkey"), "{err}");
+}

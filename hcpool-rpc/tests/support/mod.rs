@@ -71,6 +71,9 @@ pub enum Reply {
     Delayed(Duration, Box<Reply>),
 }
 
+/// Every request seen: (method, params).
+pub type RequestLog = Arc<Mutex<Vec<(String, Vec<Value>)>>>;
+
 pub type Handler = Arc<dyn Fn(&str, &[Value]) -> Reply + Send + Sync>;
 
 /// Replies from the fixture file; params are checked against the fixture's `params` and a
@@ -106,7 +109,7 @@ pub struct TestServer {
     notify_tx: broadcast::Sender<String>,
     kill_tx: broadcast::Sender<()>,
     pub upgrades: Arc<AtomicUsize>,
-    pub requests: Arc<Mutex<Vec<(String, Vec<Value>)>>>,
+    pub requests: RequestLog,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -228,7 +231,7 @@ struct Ctx {
     notify_tx: broadcast::Sender<String>,
     kill_tx: broadcast::Sender<()>,
     upgrades: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<(String, Vec<Value>)>>>,
+    requests: RequestLog,
 }
 
 fn expected_auth() -> String {
