@@ -163,6 +163,8 @@ impl TestServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
+                // Go servers set TCP_NODELAY; without it pipelined replies stall on delayed ACKs.
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let ctx = ctx.clone();
                 tokio::spawn(async move {
