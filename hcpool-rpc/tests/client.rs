@@ -410,3 +410,31 @@ async fn close_fails_later_calls() {
     let err = client.call_value("walletinfo", vec![]).await.unwrap_err();
     assert!(matches!(err, Error::Shutdown), "{err}");
 }
+
+#[tokio::test]
+async fn replies_with_a_string_or_unknown_id_are_dropped_and_the_call_times_out() {
+    let server = TestServer::start().await;
+    server.set_handler(Arc::new(|m: &str, _: &[Value]| match m {
+        "stringid" => Reply::Raw(r#"{"result":1,"error":null,"id":"1"}"#.into()),
+        "unknownid" => Reply::Raw(r#"{"result":1,"error":null,"id":999999}"#.into()),
+        _ => Reply::Result(json!(7)),
+    }));
+    let mut cfg = server.config();
+    cfg.timeout = Some(Duration::from_millis(200));
+    let client = RpcClient::connect(cfg).await.unwrap();
+    for m in ["stringid", "unknownid"] {
+        let err = client.call_value(m, vec![]).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{m}: {err}");
+    }
+    // The socket is still usable.
+    assert_eq!(client.call::<u32>("anything", vec![]).await.unwrap(), 7);
+}
+
+#[tokio::test]
+async fn an_endpoint_without_websocket_is_reported() {
+    let server = TestServer::start().await;
+    let mut cfg = server.config();
+    cfg.endpoint = "notws".into();
+    let err = RpcClient::connect(cfg).await.unwrap_err();
+    assert!(matches!(err, Error::NotWebsocket { status: 200 }), "{err}");
+}

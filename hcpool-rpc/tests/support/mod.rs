@@ -67,6 +67,8 @@ pub enum Reply {
     Error(i64, String),
     /// Never answer.
     Hang,
+    /// Send this exact frame instead of a proper reply.
+    Raw(String),
     /// Answer after a delay.
     Delayed(Duration, Box<Reply>),
 }
@@ -345,6 +347,7 @@ async fn answer(ctx: &Ctx, text: &str) -> Option<String> {
                         .to_string(),
                 )
             }
+            Reply::Raw(frame) => return Some(frame),
             Reply::Hang => {
                 futures::future::pending::<()>().await;
                 return None;
