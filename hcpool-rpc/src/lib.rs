@@ -20,11 +20,7 @@
 //!         PinnedCert::File("/home/pool/.hcwallet/rpc.cert".into()),
 //!     );
 //!     // Redial in the background, but let the manager count a down wallet as absent.
-//!     cfg.reconnect = Reconnect::Backoff {
-//!         base: std::time::Duration::from_secs(5),
-//!         max: std::time::Duration::from_secs(60),
-//!         queue_while_down: false,
-//!     };
+//!     cfg.reconnect = Reconnect::FAIL_FAST;
 //!     wallets.push(Arc::new(JsonRpcWallet::connect(cfg).await?));
 //! }
 //! let manager = Arc::new(WalletManager::new(wallets, ManagerConfig::default()));
