@@ -1,10 +1,18 @@
 //! The pool's persistent state (hcstakepool's MySQL tables Users, EmailChange,
-//! PasswordReset, LowFeeTicket, plus hcpool's own sessions).
+//! PasswordReset, LowFeeTicket, plus hcpool's own server-side sessions).
 //!
-//! Contract: every method is one business step and atomic; on error nothing changed.
-//! Missing rows are `Ok(None)` (or `Ok(false)`), never an error. A uniqueness violation is
-//! [`crate::Error::Store`] with [`crate::BackendKind::Conflict`]; a database that cannot be
-//! reached is `Unavailable`; a row that cannot be turned into domain values is `Inconsistent`.
+//! # Contract (every implementation; checked by `testing::store_conformance`)
+//! - Every method is one business step and atomic: on error nothing changed.
+//! - Missing rows are `Ok(None)` / `Ok(false)` / `Ok(0)`, never an error.
+//! - A uniqueness rule (an email already in use, an address already registered, a session id
+//!   already present) or a concurrent change that refused the write is
+//!   [`crate::Error::Store`] with [`BackendKind::Conflict`](crate::BackendKind::Conflict).
+//! - A database that cannot be reached (down, pool timed out, connection lost) is
+//!   `Unavailable`; a later call may succeed once it is back.
+//! - A row that cannot be turned into domain values is `Inconsistent`.
+//! - Tokens: an empty (or blank) token never matches anything, because legacy rows hold `''`
+//!   once a token is consumed.
+//! - Every method is safe to cancel: a dropped future rolls its transaction back.
 
 use async_trait::async_trait;
 
@@ -40,7 +48,7 @@ pub struct User {
     pub id: UserId,
     /// `Email`.
     pub email: String,
-    /// `Username` (the email at sign-up).
+    /// `Username` (the email at sign-up; not changed by an email change).
     pub username: String,
     /// `Password`: a bcrypt (legacy) or argon2id PHC hash.
     pub password_hash: Secret<String>,
@@ -80,7 +88,7 @@ pub struct NewUser {
     pub vote_bits_version: u32,
 }
 
-/// A pending email change.
+/// A pending email change (`EmailChange`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailChange {
     /// The user.
@@ -91,7 +99,20 @@ pub struct EmailChange {
     pub token: Secret<String>,
     /// Created, unix seconds.
     pub created: i64,
-    /// Expires, unix seconds.
+    /// Expires, unix seconds (valid while `expires > now`).
+    pub expires: i64,
+}
+
+/// A password reset token (`PasswordReset`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    /// The user.
+    pub user_id: UserId,
+    /// Token mailed to the user.
+    pub token: Secret<String>,
+    /// Created, unix seconds.
+    pub created: i64,
+    /// Expires, unix seconds (valid while `expires > now`).
     pub expires: i64,
 }
 
@@ -102,7 +123,7 @@ pub struct LowFeeTicket {
     pub id: i64,
     /// `AddedByUid`.
     pub added_by: UserId,
-    /// `TicketAddress`.
+    /// `TicketAddress` (the ticket's multisig address).
     pub ticket_address: String,
     /// `TicketHash`.
     pub ticket_hash: TicketHash,
@@ -129,6 +150,34 @@ pub struct NewLowFeeTicket {
     pub expires: i64,
 }
 
+/// A registered user's multisig script, as wallet sync imports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredScript {
+    /// The user.
+    pub user_id: UserId,
+    /// The 1-of-2 redeem script.
+    pub script: RedeemScript,
+    /// Where a rescan for it starts (`HeightRegistered`).
+    pub height_registered: u32,
+}
+
+/// A server-side web session (hcpool's `hcpool_sessions`; hcstakepool had cookie sessions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Hex SHA-256 of the session cookie value: the store never sees the cookie itself.
+    pub id_hash: String,
+    /// The signed-in user.
+    pub user_id: UserId,
+    /// The session's CSRF token.
+    pub csrf_token: Secret<String>,
+    /// Created, unix seconds.
+    pub created: i64,
+    /// Expires, unix seconds (valid while `expires > now`).
+    pub expires: i64,
+    /// Last request, unix seconds.
+    pub last_seen: i64,
+}
+
 /// User counts for stats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UserCounts {
@@ -138,58 +187,151 @@ pub struct UserCounts {
     pub active: u64,
 }
 
-/// The pool's store.
+/// The pool's store. See the module docs for the contract every method keeps.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Creates an unverified user. `Conflict` when the email (case-insensitive) exists.
-    async fn create_user(&self, user: NewUser) -> Result<UserId>;
+    // ----- users -----
+
+    /// Creates an unverified user (`EmailVerified = 0`, `Username = Email`, empty API token,
+    /// no registration) and returns its id. Ids are never reused.
+    ///
+    /// # Errors
+    /// `Conflict` when a user with this email exists (case-insensitive). Legacy databases may
+    /// hold duplicate emails, so this is checked inside the insert's transaction, not by a
+    /// unique index.
+    async fn create_user(&self, user: &NewUser) -> Result<UserId>;
+
     /// A user by id.
     async fn user(&self, id: UserId) -> Result<Option<User>>;
-    /// A user by email (case-insensitive).
+
+    /// A user by email (case-insensitive); with legacy duplicates, the lowest id.
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
-    /// Verifies the user holding `email_token`: sets `EmailVerified = 1`, clears the token and
-    /// stores `api_token`, atomically. `None` when no user holds the token.
-    async fn verify_email(&self, email_token: &str, api_token: &str) -> Result<Option<UserId>>;
-    /// Replaces the password hash.
-    async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()>;
-    /// Replaces the API token.
-    async fn set_api_token(&self, id: UserId, token: &str) -> Result<()>;
-    /// Records an address registration, only if the user has none yet (`Conflict` otherwise).
-    async fn register_address(&self, id: UserId, registration: &Registration) -> Result<()>;
-    /// Sets one user's votebits.
-    async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<()>;
-    /// In one statement: every user whose `VoteBitsVersion` differs from `version`, or whose
-    /// bits are not in `valid`, gets bits 1; every user gets `VoteBitsVersion = version`.
-    /// Returns the number of users whose bits were reset.
+
+    /// A user by API token; with duplicates, the lowest id.
+    async fn user_by_api_token(&self, token: &str) -> Result<Option<User>>;
+
+    /// Verifies the user holding `email_token`: `EmailVerified = 1`, `EmailToken = ''`.
+    /// Returns the user, or `None` when no user holds the token (so a token works once).
+    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>>;
+
+    /// Sets a new password hash and, in the same transaction, revokes the user's sessions and
+    /// outstanding password reset tokens. `false` when there is no such user.
+    async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool>;
+
+    /// Replaces the API token. `false` when there is no such user.
+    async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
+
+    /// Users with `EmailVerified > 0` and an empty API token (hcstakepool's start-up step 6),
+    /// in id order.
+    async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>>;
+
+    /// Stores API tokens for users whose token is still empty (a set token is never
+    /// overwritten), in bounded batches inside one transaction. Returns how many were set.
+    async fn set_missing_api_tokens(&self, tokens: &[(UserId, Secret<String>)]) -> Result<u64>;
+
+    /// Records an address registration (the six multisig columns) at once.
+    /// `false` when there is no such user.
+    ///
+    /// # Errors
+    /// `Conflict` when the user already has a registration (one address per account).
+    async fn register_address(&self, id: UserId, registration: &Registration) -> Result<bool>;
+
+    /// Sets one user's votebits and vote version. `false` when there is no such user.
+    async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<bool>;
+
+    /// hcstakepool's `CheckAndResetUserVoteBits` in one statement: every user whose
+    /// `VoteBitsVersion` differs from `version`, or whose bits are neither 1 nor in `valid`,
+    /// gets bits 1 and `VoteBitsVersion = version`. Returns the number of users changed.
     async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64>;
-    /// All registered users' voting configuration, in one query.
+
+    /// All registered users' voting configuration, in one query, in id order.
     async fn voting_configs(&self) -> Result<Vec<UserVotingConfig>>;
-    /// All registered multisig scripts with their registration heights, in one query.
-    async fn multisig_scripts(&self) -> Result<Vec<(RedeemScript, u32)>>;
-    /// User counts.
+
+    /// All registered multisig scripts with their registration heights, in one query, in id
+    /// order.
+    async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>>;
+
+    /// User counts (all; active = with a registration).
     async fn user_counts(&self) -> Result<UserCounts>;
+
+    // ----- email change -----
+
     /// Records a pending email change.
+    ///
+    /// # Errors
+    /// `Conflict` when `new_email` already belongs to a user (case-insensitive).
     async fn create_email_change(&self, change: &EmailChange) -> Result<()>;
-    /// Applies and consumes the email change with `token` if it has not expired at `now`;
-    /// returns the user. `Conflict` when the new email is taken by then.
+
+    /// The pending email change with `token`, expired or not (does not consume it).
+    async fn email_change(&self, token: &str) -> Result<Option<EmailChange>>;
+
+    /// Applies and consumes the email change with `token` if it has not expired at `now`:
+    /// sets `Email` (not `Username`), deletes the token, revokes the user's sessions and
+    /// password reset tokens. `None` when the token is unknown or expired.
+    ///
+    /// # Errors
+    /// `Conflict` when the new email was taken by another user meanwhile (nothing changes).
     async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>>;
+
+    // ----- password reset -----
+
     /// Records a password reset token.
-    async fn create_password_reset(
+    async fn create_password_reset(&self, reset: &PasswordReset) -> Result<()>;
+
+    /// The password reset with `token`, expired or not (does not consume it).
+    async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>>;
+
+    /// If `token` is known and unexpired at `now`: sets the password hash, deletes all the
+    /// user's reset tokens and revokes the user's sessions, atomically. `None` otherwise.
+    async fn reset_password(
         &self,
-        id: UserId,
         token: &str,
-        created: i64,
-        expires: i64,
-    ) -> Result<()>;
-    /// The user of an unexpired password reset token (does not consume it).
-    async fn password_reset_user(&self, token: &str, now: i64) -> Result<Option<UserId>>;
-    /// Consumes an unexpired reset token and sets the new password hash, atomically.
-    async fn reset_password(&self, token: &str, now: i64, hash: &str) -> Result<Option<UserId>>;
-    /// Adds low-fee tickets (all or none).
-    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<()>;
-    /// Low-fee tickets that can still be voted (`Voted = 0 AND Expires > now`).
+        now: i64,
+        hash: &Secret<String>,
+    ) -> Result<Option<UserId>>;
+
+    // ----- low-fee tickets -----
+
+    /// Adds low-fee tickets, all or none. A ticket whose hash is already in the table (or
+    /// earlier in `tickets`) is skipped. Returns how many rows were inserted.
+    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64>;
+
+    /// Deletes the rows of these ticket hashes. Returns how many rows were deleted.
+    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64>;
+
+    /// Marks a low-fee ticket voted (`Voted = 1`). `false` when the hash is unknown.
+    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool>;
+
+    /// Low-fee tickets that can still be voted (`Voted = 0 AND Expires > now`), in id order.
     async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>>;
-    /// All low-fee tickets as stakepoold loads them (no filter).
+
+    /// All low-fee tickets as stakepoold loads them (no filter), in id order.
     async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>>;
+
+    // ----- sessions -----
+
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// `Conflict` when a session with this `id_hash` exists.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+
+    /// The session `id_hash` if it is still valid at `now` (`expires > now`).
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>>;
+
+    /// Records activity on a valid session: `last_seen = now`, `expires = expires`.
+    /// `false` when the session is unknown or expired.
+    async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool>;
+
+    /// Deletes one session (sign-out). `false` when it did not exist.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool>;
+
+    /// Deletes all of a user's sessions. Returns how many.
+    async fn delete_user_sessions(&self, id: UserId) -> Result<u64>;
+
+    /// Deletes sessions, email changes and password resets that expired at `now`
+    /// (`expires <= now`). Low-fee tickets are kept (stakepoold reads them all).
+    /// Returns how many rows were deleted.
+    async fn purge_expired(&self, now: i64) -> Result<u64>;
 }

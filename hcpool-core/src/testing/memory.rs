@@ -1,0 +1,463 @@
+//! A behaving in-memory [`Store`], for service tests.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::backend::store::{
+    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, PasswordReset, RegisteredScript,
+    Registration, Session, Store, User, UserCounts,
+};
+use crate::backend::voting::{TicketEntry, UserVotingConfig};
+use crate::error::{BackendKind, Error, Result};
+use crate::ids::{Secret, TicketHash, UserId};
+use crate::votebits::VoteBits;
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<u64, User>,
+    next_user: u64,
+    email_changes: Vec<EmailChange>,
+    resets: Vec<PasswordReset>,
+    tickets: Vec<LowFeeTicket>,
+    next_ticket: i64,
+    sessions: HashMap<String, Session>,
+}
+
+impl State {
+    fn email_taken(&self, email: &str, except: Option<UserId>) -> bool {
+        self.users
+            .values()
+            .any(|u| Some(u.id) != except && u.email.eq_ignore_ascii_case(email))
+    }
+
+    fn revoke(&mut self, id: UserId) {
+        self.sessions.retain(|_, s| s.user_id != id);
+        self.resets.retain(|r| r.user_id != id);
+    }
+}
+
+/// A [`Store`] kept in memory, with the same contract as the SQL stores (it passes
+/// [`store_conformance`](super::store_conformance)). Email comparison is ASCII
+/// case-insensitive, as on SQLite.
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    state: Mutex<State>,
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic in another test thread must not poison every later call.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn blank(token: &str) -> bool {
+    token.trim().is_empty()
+}
+
+fn conflict(msg: &str) -> Error {
+    Error::store(BackendKind::Conflict, msg)
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn create_user(&self, user: &NewUser) -> Result<UserId> {
+        let mut st = self.state();
+        if st.email_taken(&user.email, None) {
+            return Err(conflict("email already in use"));
+        }
+        st.next_user += 1;
+        let id = UserId(st.next_user);
+        st.users.insert(
+            id.0,
+            User {
+                id,
+                email: user.email.clone(),
+                username: user.email.clone(),
+                password_hash: user.password_hash.clone(),
+                email_verified: 0,
+                email_token: user.email_token.clone(),
+                api_token: Secret::default(),
+                vote_bits: user.vote_bits,
+                vote_bits_version: user.vote_bits_version,
+                registration: None,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.state().users.get(&id.0).cloned())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let st = self.state();
+        Ok(st
+            .users
+            .values()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+            .cloned())
+    }
+
+    async fn user_by_api_token(&self, token: &str) -> Result<Option<User>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let st = self.state();
+        Ok(st
+            .users
+            .values()
+            .find(|u| u.api_token.expose() == token)
+            .cloned())
+    }
+
+    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>> {
+        if blank(email_token) {
+            return Ok(None);
+        }
+        let mut st = self.state();
+        let Some(user) = st
+            .users
+            .values_mut()
+            .find(|u| u.email_token.expose() == email_token)
+        else {
+            return Ok(None);
+        };
+        user.email_verified = 1;
+        user.email_token = Secret::default();
+        Ok(Some(user.id))
+    }
+
+    async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
+        let mut st = self.state();
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
+        st.revoke(id);
+        Ok(true)
+    }
+
+    async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let mut st = self.state();
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        user.api_token = token.clone();
+        Ok(true)
+    }
+
+    async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
+        let st = self.state();
+        Ok(st
+            .users
+            .values()
+            .filter(|u| u.email_verified > 0 && u.api_token.expose().is_empty())
+            .map(|u| u.id)
+            .collect())
+    }
+
+    async fn set_missing_api_tokens(&self, tokens: &[(UserId, Secret<String>)]) -> Result<u64> {
+        let mut st = self.state();
+        let mut n = 0;
+        for (id, token) in tokens {
+            if let Some(user) = st.users.get_mut(&id.0) {
+                if user.api_token.expose().is_empty() {
+                    user.api_token = token.clone();
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    async fn register_address(&self, id: UserId, registration: &Registration) -> Result<bool> {
+        let mut st = self.state();
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        if user.registration.is_some() {
+            return Err(conflict("address already registered"));
+        }
+        user.registration = Some(registration.clone());
+        Ok(true)
+    }
+
+    async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<bool> {
+        let mut st = self.state();
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        user.vote_bits = bits;
+        user.vote_bits_version = version;
+        Ok(true)
+    }
+
+    async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64> {
+        let mut st = self.state();
+        let mut n = 0;
+        for user in st.users.values_mut() {
+            let bits_ok = user.vote_bits == VoteBits(1) || valid.contains(&user.vote_bits);
+            if user.vote_bits_version != version || !bits_ok {
+                user.vote_bits = VoteBits(1);
+                user.vote_bits_version = version;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn voting_configs(&self) -> Result<Vec<UserVotingConfig>> {
+        let st = self.state();
+        Ok(st
+            .users
+            .values()
+            .filter_map(|u| {
+                let reg = u.registration.as_ref()?;
+                Some(UserVotingConfig {
+                    user_id: u.id,
+                    multisig_address: super::address_string(&reg.multisig_address),
+                    vote_bits: u.vote_bits,
+                    vote_bits_version: u.vote_bits_version,
+                })
+            })
+            .collect())
+    }
+
+    async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>> {
+        let st = self.state();
+        Ok(st
+            .users
+            .values()
+            .filter_map(|u| {
+                let reg = u.registration.as_ref()?;
+                Some(RegisteredScript {
+                    user_id: u.id,
+                    script: reg.multisig_script.clone(),
+                    height_registered: reg.height_registered,
+                })
+            })
+            .collect())
+    }
+
+    async fn user_counts(&self) -> Result<UserCounts> {
+        let st = self.state();
+        Ok(UserCounts {
+            all: st.users.len() as u64,
+            active: st
+                .users
+                .values()
+                .filter(|u| u.registration.is_some())
+                .count() as u64,
+        })
+    }
+
+    async fn create_email_change(&self, change: &EmailChange) -> Result<()> {
+        let mut st = self.state();
+        if st.email_taken(&change.new_email, None) {
+            return Err(conflict("email already in use"));
+        }
+        st.email_changes.push(change.clone());
+        Ok(())
+    }
+
+    async fn email_change(&self, token: &str) -> Result<Option<EmailChange>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let st = self.state();
+        Ok(st
+            .email_changes
+            .iter()
+            .find(|c| c.token.expose() == token)
+            .cloned())
+    }
+
+    async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let mut st = self.state();
+        let Some(pos) = st
+            .email_changes
+            .iter()
+            .position(|c| c.token.expose() == token && c.expires > now)
+        else {
+            return Ok(None);
+        };
+        let change = st.email_changes[pos].clone();
+        if st.email_taken(&change.new_email, Some(change.user_id)) {
+            return Err(conflict("email already in use"));
+        }
+        let Some(user) = st.users.get_mut(&change.user_id.0) else {
+            return Ok(None);
+        };
+        user.email = change.new_email.clone();
+        st.email_changes.remove(pos);
+        st.revoke(change.user_id);
+        Ok(Some(change.user_id))
+    }
+
+    async fn create_password_reset(&self, reset: &PasswordReset) -> Result<()> {
+        self.state().resets.push(reset.clone());
+        Ok(())
+    }
+
+    async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let st = self.state();
+        Ok(st
+            .resets
+            .iter()
+            .find(|r| r.token.expose() == token)
+            .cloned())
+    }
+
+    async fn reset_password(
+        &self,
+        token: &str,
+        now: i64,
+        hash: &Secret<String>,
+    ) -> Result<Option<UserId>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let mut st = self.state();
+        let Some(id) = st
+            .resets
+            .iter()
+            .find(|r| r.token.expose() == token && r.expires > now)
+            .map(|r| r.user_id)
+        else {
+            return Ok(None);
+        };
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(None);
+        };
+        user.password_hash = hash.clone();
+        st.revoke(id);
+        Ok(Some(id))
+    }
+
+    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64> {
+        let mut st = self.state();
+        let mut n = 0;
+        for t in tickets {
+            if st.tickets.iter().any(|x| x.ticket_hash == t.ticket_hash) {
+                continue;
+            }
+            st.next_ticket += 1;
+            let id = st.next_ticket;
+            st.tickets.push(LowFeeTicket {
+                id,
+                added_by: t.added_by,
+                ticket_address: t.ticket_address.clone(),
+                ticket_hash: t.ticket_hash,
+                voted: false,
+                created: t.created,
+                expires: t.expires,
+            });
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64> {
+        let mut st = self.state();
+        let before = st.tickets.len();
+        st.tickets.retain(|t| !hashes.contains(&t.ticket_hash));
+        Ok((before - st.tickets.len()) as u64)
+    }
+
+    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool> {
+        let mut st = self.state();
+        let mut found = false;
+        for t in st.tickets.iter_mut().filter(|t| &t.ticket_hash == hash) {
+            t.voted = true;
+            found = true;
+        }
+        Ok(found)
+    }
+
+    async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>> {
+        let st = self.state();
+        Ok(st
+            .tickets
+            .iter()
+            .filter(|t| !t.voted && t.expires > now)
+            .cloned()
+            .collect())
+    }
+
+    async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>> {
+        let st = self.state();
+        Ok(st
+            .tickets
+            .iter()
+            .map(|t| TicketEntry {
+                ticket_address: t.ticket_address.clone(),
+                ticket_hash: t.ticket_hash,
+            })
+            .collect())
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        let mut st = self.state();
+        if st.sessions.contains_key(&session.id_hash) {
+            return Err(conflict("session id already in use"));
+        }
+        st.sessions.insert(session.id_hash.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
+        let st = self.state();
+        Ok(st
+            .sessions
+            .get(id_hash)
+            .filter(|s| s.expires > now)
+            .cloned())
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool> {
+        let mut st = self.state();
+        match st.sessions.get_mut(id_hash) {
+            Some(s) if s.expires > now => {
+                s.last_seen = now;
+                s.expires = expires;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        Ok(self.state().sessions.remove(id_hash).is_some())
+    }
+
+    async fn delete_user_sessions(&self, id: UserId) -> Result<u64> {
+        let mut st = self.state();
+        let before = st.sessions.len();
+        st.sessions.retain(|_, s| s.user_id != id);
+        Ok((before - st.sessions.len()) as u64)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let mut st = self.state();
+        let before = st.sessions.len() + st.email_changes.len() + st.resets.len();
+        st.sessions.retain(|_, s| s.expires > now);
+        st.email_changes.retain(|c| c.expires > now);
+        st.resets.retain(|r| r.expires > now);
+        let after = st.sessions.len() + st.email_changes.len() + st.resets.len();
+        Ok((before - after) as u64)
+    }
+}
