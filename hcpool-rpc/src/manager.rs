@@ -27,7 +27,7 @@ use hcpool_core::{Address, BackendKind, RedeemScript};
 use tracing::{info, warn};
 
 pub use status::{ManagerStatus, WalletStatus};
-pub use sync::{RegisteredScript, SyncReport};
+pub use sync::{SyncReport, SYNC_ACCOUNT};
 
 use crate::error::{Error, Result};
 

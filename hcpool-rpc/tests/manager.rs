@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hcpool_core::backend::RegisteredScript;
 use hcpool_core::backend::{
     BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
     WalletInfo, WalletTransaction,
@@ -11,7 +12,6 @@ use hcpool_core::backend::{
 use hcpool_core::{
     Address, BackendKind, BlockHash, Network, RedeemScript, TicketHash, TxHash, VoteBits,
 };
-use hcpool_rpc::manager::RegisteredScript;
 use hcpool_rpc::{Error, ManagerConfig, WalletManager};
 
 #[derive(Clone)]
@@ -497,8 +497,9 @@ async fn startup_sync_imports_missing_scripts_and_tickets() {
     });
     let report = m
         .sync(&[RegisteredScript {
+            user_id: hcpool_core::UserId(1),
             script: s2.clone(),
-            height: 50,
+            height_registered: 50,
         }])
         .await
         .unwrap();
