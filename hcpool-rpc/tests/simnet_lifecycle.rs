@@ -280,3 +280,31 @@ async fn addticket_moves_an_invalid_ticket_to_live() {
     let r = w0.call("addticket", json!(["00"])).await;
     assert!(r["error"].is_object());
 }
+
+#[tokio::test]
+async fn a_default_control_purchase_passes_the_real_fee_check() {
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let keys =
+        PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
+    let pool_pk = keys.ticket_pubkey_address(UserId(5)).unwrap();
+    let user_pk = keys
+        .fee_branch()
+        .derive_child(8)
+        .unwrap()
+        .to_pubkey_address(Network::Simnet);
+    let script = RedeemScript::one_of_two(&pool_pk, &user_pk).unwrap();
+    let msa = script.p2sh_address(Network::Simnet).to_string();
+    let w = c.endpoint(Role::Wallet(0)).unwrap();
+    let r = post_call(w, "importscript", json!([script.to_hex(), true, 0])).await;
+    assert!(r["error"].is_null(), "{r}");
+    // Only the address: pool fee 10 % of the price to fee address 0 by default.
+    let t = post_call(w, "simnet_buyticket", json!([msa])).await;
+    assert!(t["error"].is_null(), "{t}");
+    post_call(w, "simnet_mine", json!([1])).await;
+    let info = post_call(w, "stakepooluserinfo", json!([msa])).await;
+    assert_eq!(
+        info["result"]["tickets"][0]["ticket"], t["result"],
+        "{info}"
+    );
+    assert_eq!(info["result"]["invalid"], Value::Null);
+}

@@ -123,7 +123,9 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
         }
         "simnet_buyticket" => {
             let p = Params::new(ps, 4)?;
-            let mut t = TicketPurchase::new(p.str(0)?, p.i64_or(1, 10_000_000)?, 0);
+            // Default pool fee: 10 % of the price, above any fee rate ≤ 10 %.
+            let default_fee = shared.lock()?.chain.params.stake_difficulty / 10;
+            let mut t = TicketPurchase::new(p.str(0)?, p.i64_or(1, default_fee)?, 0);
             t.fee_address_index = u32::try_from(p.i64_or(2, 0)?)
                 .map_err(|_| RpcError::invalid_parameter("bad fee address index"))?;
             if let Ok(price) = p.i64(3) {
