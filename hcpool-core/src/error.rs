@@ -76,6 +76,9 @@ pub enum Error {
     /// Votebits are not valid for the agendas.
     #[error(transparent)]
     VoteBits(#[from] VoteBitsError),
+    /// The pool configuration is invalid.
+    #[error("config: {0}")]
+    Config(#[from] crate::config::ConfigError),
     /// A network name was not recognised.
     #[error("unknown network {0:?} (expected mainnet, testnet or simnet)")]
     UnknownNetwork(String),
@@ -87,6 +90,20 @@ pub enum Error {
         /// The configured maximum.
         max_users: u64,
     },
+    /// No user has this id.
+    #[error("user {0} not found")]
+    UserNotFound(crate::ids::UserId),
+    /// The user already registered an address (one per account).
+    #[error("address already submitted")]
+    AddressAlreadySubmitted,
+    /// The user has not registered an address yet.
+    #[error("no address submitted")]
+    NoAddressSubmitted,
+    /// The wallets do not own the pool's ticket address for the user: the configured
+    /// `votingwalletextpub` does not belong to the voting wallets, or their address index
+    /// has not been synced that far.
+    #[error("unable to validate pool ticket address {0}: the wallets do not own it")]
+    TicketAddressNotOwned(String),
     /// Input that is not valid for the operation (the message says why).
     #[error("invalid input: {0}")]
     InvalidInput(String),

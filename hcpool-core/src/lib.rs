@@ -13,13 +13,20 @@
 #![deny(missing_docs)]
 
 pub mod address;
+pub mod amount;
 pub mod backend;
 pub mod base58;
+pub mod config;
+pub mod derive;
 pub mod error;
 pub mod fee;
+pub mod hash;
 pub mod ids;
 pub mod multisig;
 pub mod params;
+pub mod service;
+pub mod stake;
+pub mod subsidy;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 pub mod tx;
@@ -27,10 +34,12 @@ pub mod votebits;
 pub mod xpub;
 
 pub use address::{Address, AddressKind};
+pub use derive::{FeeAddressSet, PoolKeys};
 pub use error::{BackendKind, Error, Result};
-pub use fee::Amount;
+pub use fee::{Amount, PoolFeeRate, TicketEvaluation};
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};
 pub use multisig::RedeemScript;
 pub use params::{NetParams, Network};
-pub use votebits::VoteBits;
+pub use stake::{Commitment, Ticket, Vote};
+pub use votebits::{ExtendedVoteBits, VoteBits};
 pub use xpub::ExtendedPubKey;

@@ -1,1 +1,49 @@
-fn main() {}
+//! `hcpoolctl`: an operator's offline tool over hcpool-core. Plain text by default, `--json`
+//! for scripts; a non-zero exit and a one-line message on bad input.
+
+mod commands;
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(
+    name = "hcpoolctl",
+    version,
+    about = "Offline HC stake-pool operator tool"
+)]
+struct Cli {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli.command) {
+        Ok(report) => {
+            let out = if cli.json {
+                serde_json::to_string_pretty(&report.json).unwrap_or_default()
+            } else {
+                report.text
+            };
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{out}");
+            }
+            if report.ok {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("hcpoolctl: {e:#}");
+            }
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The pool's per-user addresses (hc-chain-facts.md §4.6, inventory §10.1).
+//!
+//! * ticket address of user `uid` = voting-wallet account xpub `/0/uid`, P2PKH; its
+//!   pubkey-address form is the pool key of the user's 1-of-2 multisig;
+//! * fee address of user `uid` = cold-wallet account xpub `/0/uid`, P2PKH;
+//! * `uid + 1 <= max_users` (hcstakepool's `MaxUsers`, 10,000), so uid 0..=9,999; real
+//!   users start at 1 (the database's auto-increment id).
+//!
+//! The external branch keys (`xpub/0`) are derived once, in [`PoolKeys::new`], so a
+//! user's address costs one child derivation.
+//!
+//! `ErrInvalidChild` (an index with no valid key, probability ~2^-127): a per-user call
+//! returns [`KeyError::InvalidChild`] as hcstakepool's derivation would (the user cannot
+//! register); [`PoolKeys::fee_address_set`] skips the index, as stakepoold and hcwallet's
+//! `--stakepoolcoldextkey` do.
+
+use std::collections::HashSet;
+
+use crate::address::{Address, AddressKind};
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::params::Network;
+use crate::xpub::{ExtendedPubKey, KeyError};
+
+/// hcstakepool's `MaxUsers`: user ids 0..10,000 can be derived.
+pub const DEFAULT_MAX_USERS: u64 = 10_000;
+
+/// Below this many addresses, building the fee set on one thread is faster than spawning.
+const PARALLEL_THRESHOLD: u32 = 1024;
+
+/// The pool's two account xpubs with their external branches derived once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolKeys {
+    network: Network,
+    max_users: u64,
+    voting_branch: ExtendedPubKey,
+    fee_branch: ExtendedPubKey,
+}
+
+impl PoolKeys {
+    /// From the voting wallet's account xpub (`votingwalletextpub`) and the cold wallet's
+    /// (`coldwalletextpub`). Both must carry `network`'s version bytes (hcpool checks; the
+    /// original did not).
+    pub fn new(
+        voting: &ExtendedPubKey,
+        cold: &ExtendedPubKey,
+        network: Network,
+    ) -> Result<PoolKeys> {
+        let voting = voting.clone().require_network(network)?;
+        let cold = cold.clone().require_network(network)?;
+        Ok(PoolKeys {
+            network,
+            max_users: DEFAULT_MAX_USERS,
+            voting_branch: voting.derive_child(0)?,
+            fee_branch: cold.derive_child(0)?,
+        })
+    }
+
+    /// Parses both xpubs, then [`PoolKeys::new`].
+    pub fn from_strings(voting: &str, cold: &str, network: Network) -> Result<PoolKeys> {
+        PoolKeys::new(&voting.parse()?, &cold.parse()?, network)
+    }
+
+    /// Changes the user limit (at most 2^31, the non-hardened index range).
+    pub fn with_max_users(mut self, max_users: u64) -> PoolKeys {
+        self.max_users = max_users.min(u64::from(crate::xpub::HARDENED));
+        self
+    }
+
+    /// The pool's network.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The user limit.
+    pub fn max_users(&self) -> u64 {
+        self.max_users
+    }
+
+    /// The voting wallet's external branch key (`votingxpub/0`).
+    pub fn voting_branch(&self) -> &ExtendedPubKey {
+        &self.voting_branch
+    }
+
+    /// The cold wallet's external branch key (`coldxpub/0`).
+    pub fn fee_branch(&self) -> &ExtendedPubKey {
+        &self.fee_branch
+    }
+
+    fn index(&self, uid: UserId) -> Result<u32> {
+        let out_of_range = || Error::UserIdOutOfRange {
+            uid: uid.0,
+            max_users: self.max_users,
+        };
+        if uid.0.checked_add(1).is_none_or(|n| n > self.max_users) {
+            return Err(out_of_range());
+        }
+        u32::try_from(uid.0).map_err(|_| out_of_range())
+    }
+
+    /// The key of user `uid` on the voting branch.
+    pub fn ticket_key(&self, uid: UserId) -> Result<ExtendedPubKey> {
+        Ok(self.voting_branch.derive_child(self.index(uid)?)?)
+    }
+
+    /// The user's ticket address (P2PKH, `TicketAddressForUserID`).
+    pub fn ticket_address(&self, uid: UserId) -> Result<Address> {
+        Ok(self.ticket_key(uid)?.to_address(self.network))
+    }
+
+    /// The pubkey-address form of the user's ticket key: the pool key of the 1-of-2
+    /// multisig (what the voting wallet's `validateaddress` reports as `pubkeyaddr`).
+    pub fn ticket_pubkey_address(&self, uid: UserId) -> Result<Address> {
+        Ok(self.ticket_key(uid)?.to_pubkey_address(self.network))
+    }
+
+    /// The user's pool-fee address (P2PKH, `FeeAddressForUserID`).
+    pub fn fee_address(&self, uid: UserId) -> Result<Address> {
+        let index = self.index(uid)?;
+        Ok(self
+            .fee_branch
+            .derive_child(index)?
+            .to_address(self.network))
+    }
+
+    /// The fee addresses of indexes `0..count`, for checking that a ticket pays the pool
+    /// fee to the pool (stakepoold derives 10,000 at start). Invalid children are skipped.
+    /// Work is split over the machine's cores when `count` is large.
+    pub fn fee_address_set(&self, count: u32) -> FeeAddressSet {
+        FeeAddressSet::from_branch(&self.fee_branch, self.network, count)
+    }
+}
+
+impl FeeAddressSet {
+    /// The fee addresses `0..count` of a cold-wallet account xpub (`coldwalletextpub`), as
+    /// stakepoold derives them without the voting key.
+    pub fn derive(cold: &ExtendedPubKey, network: Network, count: u32) -> Result<FeeAddressSet> {
+        let branch = cold.clone().require_network(network)?.derive_child(0)?;
+        Ok(FeeAddressSet::from_branch(&branch, network, count))
+    }
+
+    /// Work is split over the machine's cores when `count` is large.
+    fn from_branch(branch: &ExtendedPubKey, network: Network, count: u32) -> FeeAddressSet {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let hashes = if count < PARALLEL_THRESHOLD || threads < 2 {
+            fee_hashes(branch, 0..count)
+        } else {
+            let threads = u32::try_from(threads).unwrap_or(u32::MAX).min(16);
+            let chunk = count.div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let start = t.saturating_mul(chunk).min(count);
+                        let end = start.saturating_add(chunk).min(count);
+                        scope.spawn(move || fee_hashes(branch, start..end))
+                    })
+                    .collect();
+                let mut all = Vec::with_capacity(count as usize);
+                for h in handles {
+                    // A panic in a worker is a bug in this module, not bad input.
+                    all.extend(h.join().expect("fee-address worker does not panic"));
+                }
+                all
+            })
+        };
+        FeeAddressSet {
+            network,
+            hashes: hashes.into_iter().collect(),
+        }
+    }
+}
+
+fn fee_hashes(branch: &ExtendedPubKey, range: std::ops::Range<u32>) -> Vec<[u8; 20]> {
+    range
+        .filter_map(|i| match branch.derive_child(i) {
+            Ok(k) => Some(k.pubkey_hash()),
+            Err(KeyError::InvalidChild(_)) => None,
+            // Indexes stay below 2^31, so no other error can happen; skip defensively.
+            Err(_) => None,
+        })
+        .collect()
+}
+
+/// The pool's fee addresses as a set of P2PKH hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeAddressSet {
+    network: Network,
+    hashes: HashSet<[u8; 20]>,
+}
+
+impl FeeAddressSet {
+    /// Whether `address` is one of the pool's fee addresses (secp256k1 P2PKH on the pool's
+    /// network).
+    pub fn contains(&self, address: &Address) -> bool {
+        address.kind() == AddressKind::PubKeyHash
+            && address.network() == self.network
+            && self.contains_hash(&address.hash160())
+    }
+
+    /// Whether a P2PKH hash (e.g. from a ticket commitment) is a fee address.
+    pub fn contains_hash(&self, hash: &[u8; 20]) -> bool {
+        self.hashes.contains(hash)
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The network of the addresses.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
+    const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
+
+    fn keys() -> PoolKeys {
+        PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()
+    }
+
+    #[test]
+    fn bounds() {
+        let k = keys();
+        assert!(k.ticket_address(UserId(9_999)).is_ok());
+        assert!(matches!(
+            k.fee_address(UserId(10_000)),
+            Err(Error::UserIdOutOfRange {
+                uid: 10_000,
+                max_users: 10_000
+            })
+        ));
+        assert!(matches!(
+            k.ticket_address(UserId(u64::MAX)),
+            Err(Error::UserIdOutOfRange { .. })
+        ));
+        let small = keys().with_max_users(2);
+        assert!(small.ticket_pubkey_address(UserId(1)).is_ok());
+        assert!(small.ticket_pubkey_address(UserId(2)).is_err());
+        assert_eq!(keys().with_max_users(u64::MAX).max_users(), 1 << 31);
+    }
+
+    #[test]
+    fn wrong_network_xpub_is_refused() {
+        assert!(matches!(
+            PoolKeys::from_strings(VOTING, COLD, Network::Mainnet),
+            Err(Error::Key(KeyError::WrongNetwork { .. }))
+        ));
+        assert!(matches!(
+            PoolKeys::from_strings("nope", COLD, Network::Testnet),
+            Err(Error::Key(_))
+        ));
+    }
+
+    #[test]
+    fn fee_set_matches_single_derivations() {
+        let k = keys();
+        for count in [0, 5, PARALLEL_THRESHOLD + 3] {
+            let set = k.fee_address_set(count);
+            assert_eq!(set.len(), count as usize);
+            if count > 0 {
+                let last = k.fee_address(UserId(u64::from(count) - 1)).unwrap();
+                assert!(set.contains(&last));
+            }
+            let outside = k.fee_address(UserId(u64::from(count))).unwrap();
+            assert!(!set.contains(&outside));
+        }
+        let set = k.fee_address_set(3);
+        let ticket = k.ticket_address(UserId(1)).unwrap();
+        assert!(!set.contains(&ticket));
+        let fee1 = k.fee_address(UserId(1)).unwrap();
+        let as_p2sh = Address::p2sh(Network::Testnet, fee1.hash160());
+        assert!(!set.contains(&as_p2sh));
+        assert!(set.contains_hash(&fee1.hash160()));
+        assert_eq!(set.network(), Network::Testnet);
+        assert!(!set.is_empty());
+    }
+}

@@ -1,0 +1,280 @@
+//! The pool's user-facing business steps: register an address, purchase info, voting
+//! preferences (hcstakepool-inventory.md §3.3, §3.5, §6.3).
+
+use std::sync::Arc;
+
+use crate::address::{validate_user_pubkey_address, Address};
+use crate::backend::{Clock, Registration, Store, WalletBackend};
+use crate::derive::PoolKeys;
+use crate::error::{BackendKind, Error, Result};
+use crate::ids::UserId;
+use crate::multisig::RedeemScript;
+use crate::params::{Agenda, Network};
+use crate::votebits::VoteBits;
+
+use super::nodes::{NodeUpdate, VotingNodes};
+
+/// What a user needs to buy tickets for the pool (API `getpurchaseinfo`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PurchaseInfo {
+    /// The user's pool fee address.
+    pub pool_address: Address,
+    /// Pool fee, percent.
+    pub pool_fees: f64,
+    /// The 1-of-2 redeem script.
+    pub script: RedeemScript,
+    /// The P2SH ticket (voting) address.
+    pub ticket_address: Address,
+    /// The user's votebits.
+    pub vote_bits: VoteBits,
+    /// The vote version the bits are for.
+    pub vote_bits_version: u32,
+}
+
+/// The pool: its keys, backends and settings.
+#[derive(Clone)]
+pub struct PoolService {
+    network: Network,
+    keys: Arc<PoolKeys>,
+    pool_fees: f64,
+    store: Arc<dyn Store>,
+    wallets: Arc<dyn WalletBackend>,
+    nodes: Arc<VotingNodes>,
+    clock: Arc<dyn Clock>,
+}
+
+/// The parts a [`PoolService`] is built from.
+pub struct PoolParts {
+    /// The network.
+    pub network: Network,
+    /// Voting and cold-wallet keys.
+    pub keys: Arc<PoolKeys>,
+    /// Pool fee, percent.
+    pub pool_fees: f64,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The voting wallets (one wallet, or a manager that fans out and checks agreement).
+    pub wallets: Arc<dyn WalletBackend>,
+    /// The voting nodes to keep informed.
+    pub nodes: Arc<VotingNodes>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl PoolService {
+    /// Builds the service.
+    pub fn new(parts: PoolParts) -> Self {
+        PoolService {
+            network: parts.network,
+            keys: parts.keys,
+            pool_fees: parts.pool_fees,
+            store: parts.store,
+            wallets: parts.wallets,
+            nodes: parts.nodes,
+            clock: parts.clock,
+        }
+    }
+
+    /// The network.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The wallets.
+    pub fn wallets(&self) -> &Arc<dyn WalletBackend> {
+        &self.wallets
+    }
+
+    /// The voting nodes.
+    pub fn nodes(&self) -> &Arc<VotingNodes> {
+        &self.nodes
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The pool keys.
+    pub fn keys(&self) -> &PoolKeys {
+        &self.keys
+    }
+
+    /// The configured pool fee, percent.
+    pub fn pool_fees(&self) -> f64 {
+        self.pool_fees
+    }
+
+    /// Registers the user's pubkey-address: validates it, derives the pool's key for the
+    /// user, checks that the wallets own it, computes the 1-of-2 multisig and checks the
+    /// wallets compute the same, imports the script from the current height, and only then
+    /// records the registration in one store step. Voting nodes are told afterwards (a node
+    /// that is down is retried later; the registration stands).
+    ///
+    /// Nothing is half done: every wallet step is idempotent, and the user row changes only
+    /// in the final atomic store call.
+    ///
+    /// # Errors
+    /// `AddressAlreadySubmitted`, `Address(..)` for a bad submission (its
+    /// `user_message()` is the text to show), `UserIdOutOfRange`, `Wallet { .. }` when a
+    /// wallet fails or disagrees, `Store { .. }`.
+    pub async fn register_address(&self, user: UserId, submitted: &str) -> Result<Registration> {
+        let row = self
+            .store
+            .user(user)
+            .await?
+            .ok_or(Error::UserNotFound(user))?;
+        if row.registration.is_some() {
+            return Err(Error::AddressAlreadySubmitted);
+        }
+        let user_pubkey_addr = validate_user_pubkey_address(submitted, self.network)?;
+        let ticket_address = self.keys.ticket_address(user)?;
+        let pool_pubkey_addr = self.keys.ticket_pubkey_address(user)?;
+
+        let validated = self.wallets.validate_address(&ticket_address).await?;
+        if !validated.is_mine {
+            return Err(Error::TicketAddressNotOwned(ticket_address.to_string()));
+        }
+        if let Some(reported) = &validated.pubkey_addr {
+            if reported != &pool_pubkey_addr {
+                return Err(Error::wallet(
+                    self.wallets.label(),
+                    BackendKind::Inconsistent,
+                    format!(
+                        "validateaddress {ticket_address} returned pubkey address {reported}, \
+                         expected {pool_pubkey_addr} from votingwalletextpub"
+                    ),
+                ));
+            }
+        }
+
+        let script = RedeemScript::one_of_two(&pool_pubkey_addr, &user_pubkey_addr)?;
+        let multisig_address = script.p2sh_address(self.network);
+        let from_wallet = self
+            .wallets
+            .create_multisig(&pool_pubkey_addr, &user_pubkey_addr)
+            .await?;
+        if from_wallet.redeem_script != script || from_wallet.address != multisig_address {
+            return Err(Error::wallet(
+                self.wallets.label(),
+                BackendKind::Inconsistent,
+                format!(
+                    "createmultisig returned {} / {}, expected {multisig_address} / {}",
+                    from_wallet.address,
+                    from_wallet.redeem_script.to_hex(),
+                    script.to_hex()
+                ),
+            ));
+        }
+
+        let best = self.wallets.best_block().await?;
+        self.wallets.import_script(&script, best.height).await?;
+
+        let registration = Registration {
+            multisig_address,
+            multisig_script: script,
+            pool_pubkey_addr,
+            user_pubkey_addr,
+            user_fee_addr: self.keys.fee_address(user)?,
+            height_registered: best.height,
+        };
+        match self.store.register_address(user, &registration).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Error::UserNotFound(user)),
+            // Another request registered this user meanwhile.
+            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
+                return Err(Error::AddressAlreadySubmitted)
+            }
+            Err(e) => return Err(e),
+        }
+        self.tell_nodes(NodeUpdate::Users).await;
+        Ok(registration)
+    }
+
+    /// The user's purchase information.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `NoAddressSubmitted`, `Store { .. }`.
+    pub async fn purchase_info(&self, user: UserId) -> Result<PurchaseInfo> {
+        let row = self
+            .store
+            .user(user)
+            .await?
+            .ok_or(Error::UserNotFound(user))?;
+        let reg = row.registration.ok_or(Error::NoAddressSubmitted)?;
+        Ok(PurchaseInfo {
+            pool_address: reg.user_fee_addr,
+            pool_fees: self.pool_fees,
+            script: reg.multisig_script,
+            ticket_address: reg.multisig_address,
+            vote_bits: row.vote_bits,
+            vote_bits_version: row.vote_bits_version,
+        })
+    }
+
+    /// The agendas users vote on now: those of the wallets' vote version.
+    pub fn agendas(&self, vote_version: u32) -> &'static [Agenda] {
+        self.network.params().agendas(vote_version)
+    }
+
+    /// Sets a user's votebits after checking them against the agendas of `vote_version`.
+    /// Returns whether they changed; voting nodes are told when they did.
+    ///
+    /// # Errors
+    /// `UserNotFound`, `VoteBits(..)` when invalid, `Store { .. }`.
+    pub async fn set_vote_bits(
+        &self,
+        user: UserId,
+        bits: VoteBits,
+        vote_version: u32,
+    ) -> Result<bool> {
+        bits.validate(self.agendas(vote_version))?;
+        let row = self
+            .store
+            .user(user)
+            .await?
+            .ok_or(Error::UserNotFound(user))?;
+        if row.vote_bits == bits && row.vote_bits_version == vote_version {
+            return Ok(false);
+        }
+        if !self.store.set_vote_bits(user, bits, vote_version).await? {
+            return Err(Error::UserNotFound(user));
+        }
+        self.tell_nodes(NodeUpdate::Users).await;
+        Ok(true)
+    }
+
+    /// Start-up step: resets stored votebits that belong to another vote version or are
+    /// invalid for the current agendas (one statement), then pushes everything to the
+    /// voting nodes. Returns the number of users reset.
+    ///
+    /// # Errors
+    /// `Store { .. }`.
+    pub async fn reset_vote_bits(&self, vote_version: u32) -> Result<u64> {
+        let valid = VoteBits::all_valid(self.agendas(vote_version));
+        let n = self.store.reset_vote_bits(vote_version, &valid).await?;
+        self.tell_nodes(NodeUpdate::All).await;
+        Ok(n)
+    }
+
+    async fn tell_nodes(&self, what: NodeUpdate) {
+        match self.nodes.push(self.store.as_ref(), what).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    if let Err(e) = o.result {
+                        tracing::warn!(node = %o.node, error = %e, "voting node not updated; will retry");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not load state for voting nodes"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,183 @@
+use super::*;
+use crate::backend::{
+    BestBlock, MockWalletBackend, MultisigInfo, NewUser, SystemClock, ValidatedAddress,
+};
+use crate::ids::{Hash32, Secret};
+use crate::testing::InMemoryStore;
+
+const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
+const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
+const USER_PK: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
+
+fn keys() -> Arc<PoolKeys> {
+    Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap())
+}
+
+/// A wallet that behaves: owns the pool keys, computes the multisig, imports.
+fn honest_wallet(fail_import: bool) -> MockWalletBackend {
+    let k2 = keys();
+    let mut w = MockWalletBackend::new();
+    w.expect_label().return_const("w1".to_string());
+    w.expect_validate_address().returning(move |_| {
+        Ok(ValidatedAddress {
+            is_valid: true,
+            is_mine: true,
+            pubkey_addr: Some(k2.ticket_pubkey_address(UserId(1)).unwrap()),
+            ..Default::default()
+        })
+    });
+    w.expect_create_multisig().returning(|p, u| {
+        let script = RedeemScript::one_of_two(p, u).unwrap();
+        Ok(MultisigInfo {
+            address: script.p2sh_address(Network::Testnet),
+            redeem_script: script,
+        })
+    });
+    w.expect_best_block().returning(|| {
+        Ok(BestBlock {
+            hash: Hash32::default(),
+            height: 1234,
+        })
+    });
+    if fail_import {
+        w.expect_import_script()
+            .returning(|_, _| Err(Error::wallet("w1", BackendKind::Unavailable, "down")));
+    } else {
+        w.expect_import_script()
+            .withf(|_, h| *h == 1234)
+            .returning(|_, _| Ok(()));
+    }
+    w
+}
+
+async fn service(wallet: MockWalletBackend) -> (PoolService, Arc<InMemoryStore>, UserId) {
+    let store = Arc::new(InMemoryStore::new());
+    let id = store
+        .create_user(&NewUser {
+            email: "a@example.com".into(),
+            password_hash: Secret::new("x".into()),
+            email_token: Secret::new("t".into()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: 7,
+        })
+        .await
+        .unwrap();
+    assert_eq!(id, UserId(1));
+    let svc = PoolService::new(PoolParts {
+        network: Network::Testnet,
+        keys: keys(),
+        pool_fees: 7.5,
+        store: store.clone(),
+        wallets: Arc::new(wallet),
+        nodes: Arc::new(VotingNodes::new(vec![])),
+        clock: Arc::new(SystemClock),
+    });
+    (svc, store, id)
+}
+
+#[tokio::test]
+async fn registers_and_returns_purchase_info() {
+    let (svc, _store, id) = service(honest_wallet(false)).await;
+    assert!(matches!(
+        svc.purchase_info(id).await,
+        Err(Error::NoAddressSubmitted)
+    ));
+    let reg = svc.register_address(id, USER_PK).await.unwrap();
+    assert_eq!(
+        reg.multisig_script.to_hex(),
+        "5121039e741c51929d4deecd3390cabb42b83ace7811aceb5213705bf903a827715f9621026a40c403e74670c4de7656a09caa2353d4b383a9ce66eef51e1220eacf4be06e52ae"
+    );
+    assert_eq!(
+        reg.multisig_address.to_string(),
+        "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5"
+    );
+    assert_eq!(reg.height_registered, 1234);
+    let info = svc.purchase_info(id).await.unwrap();
+    assert_eq!(
+        info.pool_address.to_string(),
+        "TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe"
+    );
+    assert_eq!(info.ticket_address, reg.multisig_address);
+    assert!(matches!(
+        svc.register_address(id, USER_PK).await,
+        Err(Error::AddressAlreadySubmitted)
+    ));
+}
+
+#[tokio::test]
+async fn bad_addresses_are_refused_before_any_wallet_call() {
+    // The mock has no expectations: any wallet call would panic the test.
+    let mut w = MockWalletBackend::new();
+    w.expect_label().return_const("w1".to_string());
+    let (svc, _store, id) = service(w).await;
+    for bad in [
+        "Tk",
+        "TsRA4Qm6jYc1x9jWLnauPjPjaLemS4it7MM",
+        "Hk1473TdFdja2mcEaVLns7HRWTRnJtGG6foKzHn2rojCf7usBekfG",
+    ] {
+        let e = svc.register_address(id, bad).await.unwrap_err();
+        assert!(matches!(e, Error::Address(_)), "{bad}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn wallet_failure_leaves_user_unregistered() {
+    let (svc, store, id) = service(honest_wallet(true)).await;
+    let e = svc.register_address(id, USER_PK).await.unwrap_err();
+    assert_eq!(e.backend_kind(), Some(BackendKind::Unavailable));
+    let user = store.user(id).await.unwrap().unwrap();
+    assert!(user.registration.is_none(), "nothing half done");
+}
+
+#[tokio::test]
+async fn wallet_that_disagrees_with_our_multisig_is_inconsistent() {
+    let mut w = honest_wallet(false);
+    w.checkpoint();
+    w.expect_label().return_const("w1".to_string());
+    let k = keys();
+    w.expect_validate_address().returning(move |_| {
+        Ok(ValidatedAddress {
+            is_valid: true,
+            is_mine: true,
+            pubkey_addr: Some(k.ticket_pubkey_address(UserId(1)).unwrap()),
+            ..Default::default()
+        })
+    });
+    w.expect_create_multisig().returning(|p, u| {
+        // Keys swapped: a different script.
+        let script = RedeemScript::one_of_two(u, p).unwrap();
+        Ok(MultisigInfo {
+            address: script.p2sh_address(Network::Testnet),
+            redeem_script: script,
+        })
+    });
+    let (svc, store, id) = service(w).await;
+    let e = svc.register_address(id, USER_PK).await.unwrap_err();
+    assert_eq!(e.backend_kind(), Some(BackendKind::Inconsistent), "{e}");
+    assert!(store
+        .user(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .registration
+        .is_none());
+}
+
+#[tokio::test]
+async fn vote_bits_are_validated_and_stored() {
+    let (svc, store, id) = service(honest_wallet(false)).await;
+    assert!(matches!(
+        svc.set_vote_bits(id, VoteBits(7), 7).await,
+        Err(Error::VoteBits(_))
+    ));
+    assert!(svc.set_vote_bits(id, VoteBits(5), 7).await.unwrap());
+    assert!(!svc.set_vote_bits(id, VoteBits(5), 7).await.unwrap());
+    assert_eq!(
+        store.user(id).await.unwrap().unwrap().vote_bits,
+        VoteBits(5)
+    );
+    assert!(matches!(
+        svc.set_vote_bits(UserId(99), VoteBits(1), 7).await,
+        Err(Error::UserNotFound(_))
+    ));
+}

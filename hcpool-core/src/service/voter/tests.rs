@@ -1,0 +1,97 @@
+use super::*;
+use crate::ids::UserId;
+
+fn h(n: u8) -> TicketHash {
+    TicketHash::from_bytes([n; 32])
+}
+
+fn state() -> VoterState {
+    let mut s = VoterState::new(WalletVoteDefaults {
+        vote_bits: VoteBits(1),
+        vote_bits_extended: vec![7, 0, 0, 0],
+        vote_version: 7,
+    });
+    s.set_user_voting_prefs(vec![
+        UserVotingConfig {
+            user_id: UserId(1),
+            multisig_address: "TcA".into(),
+            vote_bits: VoteBits(5),
+            vote_bits_version: 7,
+        },
+        UserVotingConfig {
+            user_id: UserId(2),
+            multisig_address: "TcB".into(),
+            vote_bits: VoteBits(3),
+            vote_bits_version: 6,
+        },
+    ]);
+    s
+}
+
+#[test]
+fn winners_vote_with_owner_bits_or_defaults() {
+    let mut s = state();
+    s.add_ticket(h(1), "TcA".into(), FeeCheck::Paid);
+    s.add_ticket(h(2), "TcB".into(), FeeCheck::Paid);
+    s.add_ticket(h(3), "TcUnknown".into(), FeeCheck::Paid);
+    let votes = s.votes_for(&[h(1), h(2), h(3), h(9)]);
+    assert_eq!(votes.len(), 3, "unmanaged winner h(9) is skipped");
+    assert_eq!(votes[0].vote_bits, VoteBits(5));
+    assert_eq!(votes[0].source, BitsSource::User);
+    assert_eq!(votes[1].vote_bits, VoteBits(1));
+    assert_eq!(votes[1].source, BitsSource::VersionMismatch);
+    assert_eq!(votes[2].vote_bits, VoteBits(1));
+    assert_eq!(votes[2].source, BitsSource::UnknownUser);
+}
+
+#[test]
+fn low_fee_tickets_are_ignored_until_added_and_again_after_removal() {
+    let mut s = state();
+    s.add_ticket(h(4), "TcA".into(), FeeCheck::NotPaid);
+    assert!(s.votes_for(&[h(4)]).is_empty());
+    assert_eq!(s.ignored().len(), 1);
+    s.set_added_low_fee_tickets(vec![TicketEntry {
+        ticket_address: "TcA".into(),
+        ticket_hash: h(4),
+    }]);
+    assert_eq!(s.votes_for(&[h(4)]).len(), 1);
+    assert!(s.ignored().is_empty());
+    assert_eq!(s.added().len(), 1);
+    s.set_added_low_fee_tickets(vec![]);
+    assert!(
+        s.votes_for(&[h(4)]).is_empty(),
+        "removed from added: no longer voted"
+    );
+    assert_eq!(s.ignored().len(), 1);
+}
+
+#[test]
+fn added_ticket_goes_live_without_fee_check_and_survives_rescan() {
+    let mut s = state();
+    s.set_added_low_fee_tickets(vec![TicketEntry {
+        ticket_address: "TcA".into(),
+        ticket_hash: h(5),
+    }]);
+    s.add_ticket(h(5), "TcA".into(), FeeCheck::NotPaid);
+    assert_eq!(s.live_count(), 1);
+    s.replace_tickets(HashMap::new(), HashMap::new());
+    assert_eq!(s.live_count(), 1);
+}
+
+#[test]
+fn spent_and_missed_are_forgotten() {
+    let mut s = state();
+    s.add_ticket(h(1), "TcA".into(), FeeCheck::Paid);
+    s.add_ticket(h(2), "TcA".into(), FeeCheck::NotPaid);
+    s.remove_tickets(&[h(1), h(2)]);
+    assert_eq!(s.live_count(), 0);
+    assert!(s.ignored().is_empty());
+}
+
+#[test]
+fn user_lookup() {
+    let s = state();
+    assert!(s.is_user_multisig("TcA"));
+    assert!(!s.is_user_multisig("TcZ"));
+    assert_eq!(s.user_count(), 2);
+}

@@ -1,0 +1,458 @@
+//! The subcommands: each parses its arguments into core types, calls hcpool-core, and
+//! returns a report with a text and a JSON form.
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use hcpool_core::address::{validate_user_pubkey_address, Address};
+use hcpool_core::amount::Amount;
+use hcpool_core::config::PoolConfig;
+use hcpool_core::derive::FeeAddressSet;
+use hcpool_core::fee::{stake_pool_ticket_fee, PoolFeeRate, TicketEvaluation};
+use hcpool_core::multisig::RedeemScript;
+use hcpool_core::params::Network;
+use hcpool_core::stake::Ticket;
+use hcpool_core::tx::Transaction;
+use hcpool_core::votebits::VoteBits;
+use hcpool_core::xpub::ExtendedPubKey;
+
+/// What a command prints.
+pub struct Report {
+    /// Plain text.
+    pub text: String,
+    /// JSON.
+    pub json: Value,
+    /// Whether the checked thing was good (exit 0) or not (exit 1).
+    pub ok: bool,
+}
+
+impl Report {
+    fn ok(text: String, json: Value) -> Self {
+        Report {
+            text,
+            json,
+            ok: true,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Derive addresses from an extended public key: one line per index.
+    Derive {
+        /// The extended public key (dpub/tpub/spub).
+        #[arg(long)]
+        xpub: String,
+        /// Network (inferred from the key when omitted).
+        #[arg(long)]
+        network: Option<Network>,
+        /// Branch (0 = external, the pool's).
+        #[arg(long, default_value_t = 0)]
+        branch: u32,
+        /// First index.
+        #[arg(long, default_value_t = 0)]
+        from: u32,
+        /// How many addresses.
+        #[arg(long, default_value_t = 10)]
+        count: u32,
+    },
+    /// Decode an address: type, network, payload; or why it is invalid.
+    ValidateAddress {
+        /// The address.
+        address: String,
+        /// Require this network.
+        #[arg(long)]
+        network: Option<Network>,
+    },
+    /// The 1-of-2 multisig of a pool and a user pubkey-address.
+    Multisig {
+        /// The pool's pubkey-address (Tk…).
+        #[arg(long)]
+        pool_pubkey_addr: String,
+        /// The user's pubkey-address (Tk…).
+        #[arg(long)]
+        user_pubkey_addr: String,
+        /// Network (inferred from the addresses when omitted).
+        #[arg(long)]
+        network: Option<Network>,
+    },
+    /// Check or explain votebits against the agendas of a vote version.
+    Votebits {
+        /// `check` or `explain`.
+        action: VotebitsAction,
+        /// The votebits (decimal or 0x hex).
+        bits: String,
+        /// Vote version.
+        #[arg(long)]
+        vote_version: u32,
+        /// Network.
+        #[arg(long, default_value = "mainnet")]
+        network: Network,
+    },
+    /// The fee a pool ticket must pay the pool.
+    TicketFee {
+        /// Ticket price in atoms.
+        #[arg(long)]
+        stake_diff: i64,
+        /// Relay fee in atoms.
+        #[arg(long, allow_hyphen_values = true)]
+        relay_fee: i64,
+        /// Block height.
+        #[arg(long)]
+        height: i64,
+        /// Pool fee, percent.
+        #[arg(long)]
+        pool_fee: f64,
+        /// Network.
+        #[arg(long, default_value = "mainnet")]
+        network: Network,
+    },
+    /// Decode a ticket: outputs, commitments, and whether it pays the pool enough.
+    InspectTicket {
+        /// The serialized transaction, hex.
+        hex: String,
+        /// Network.
+        #[arg(long, default_value = "mainnet")]
+        network: Network,
+        /// The pool's cold-wallet xpub (fee addresses), to run the fee check.
+        #[arg(long)]
+        coldwalletextpub: Option<String>,
+        /// Pool fee, percent, for the fee check.
+        #[arg(long)]
+        pool_fee: Option<f64>,
+        /// Height for the fee check (the ticket's block height).
+        #[arg(long, default_value_t = 0)]
+        height: i64,
+        /// How many fee addresses to derive for the check.
+        #[arg(long, default_value_t = 10_000)]
+        max_users: u64,
+    },
+    /// Validate an hcstakepool.conf.
+    CheckConfig {
+        /// The file.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum VotebitsAction {
+    /// Valid or not.
+    Check,
+    /// Per-agenda choices.
+    Explain,
+}
+
+pub fn run(cmd: Command) -> Result<Report> {
+    match cmd {
+        Command::Derive {
+            xpub,
+            network,
+            branch,
+            from,
+            count,
+        } => derive(&xpub, network, branch, from, count),
+        Command::ValidateAddress { address, network } => validate_address(&address, network),
+        Command::Multisig {
+            pool_pubkey_addr,
+            user_pubkey_addr,
+            network,
+        } => multisig(&pool_pubkey_addr, &user_pubkey_addr, network),
+        Command::Votebits {
+            action,
+            bits,
+            vote_version,
+            network,
+        } => votebits(action, &bits, vote_version, network),
+        Command::TicketFee {
+            stake_diff,
+            relay_fee,
+            height,
+            pool_fee,
+            network,
+        } => ticket_fee(stake_diff, relay_fee, height, pool_fee, network),
+        Command::InspectTicket {
+            hex,
+            network,
+            coldwalletextpub,
+            pool_fee,
+            height,
+            max_users,
+        } => inspect_ticket(&hex, network, coldwalletextpub, pool_fee, height, max_users),
+        Command::CheckConfig { file } => check_config(&file),
+    }
+}
+
+fn derive(
+    xpub: &str,
+    network: Option<Network>,
+    branch: u32,
+    from: u32,
+    count: u32,
+) -> Result<Report> {
+    let key: ExtendedPubKey = xpub.parse().context("extended public key")?;
+    let network = match (network, key.network()) {
+        (Some(n), _) => {
+            key.clone()
+                .require_network(n)
+                .context("extended public key")?;
+            n
+        }
+        (None, Some(n)) => n,
+        (None, None) => {
+            bail!("cannot tell the key's network from its version bytes: pass --network")
+        }
+    };
+    let branch_key = key.derive_child(branch).context("branch")?;
+    let mut text = String::new();
+    let mut rows = Vec::new();
+    for i in from..from.saturating_add(count) {
+        let addr = branch_key
+            .derive_child(i)
+            .with_context(|| format!("index {i}"))?
+            .to_address(network);
+        text.push_str(&format!("{i}\t{addr}\n"));
+        rows.push(json!({"index": i, "address": addr.to_string()}));
+    }
+    Ok(Report::ok(
+        text.trim_end().to_owned(),
+        json!({"network": network.name(), "branch": branch, "addresses": rows}),
+    ))
+}
+
+fn describe(addr: &Address) -> (String, Value) {
+    let pubkey = addr.pubkey_bytes().map(hex::encode);
+    let text = format!(
+        "type: {}\nnetwork: {}\npayload: {}{}",
+        addr.kind().name(),
+        addr.network(),
+        hex::encode(addr.payload()),
+        pubkey
+            .as_ref()
+            .map(|p| format!("\npubkey: {p}"))
+            .unwrap_or_default()
+    );
+    let json = json!({
+        "valid": true,
+        "address": addr.to_string(),
+        "type": addr.kind().name(),
+        "network": addr.network().name(),
+        "payload": hex::encode(addr.payload()),
+        "pubkey": pubkey,
+    });
+    (text, json)
+}
+
+fn validate_address(s: &str, network: Option<Network>) -> Result<Report> {
+    let parsed = s.parse::<Address>().and_then(|a| match network {
+        Some(n) => a.require_network(n),
+        None => Ok(a),
+    });
+    Ok(match parsed {
+        Ok(addr) => {
+            let (text, json) = describe(&addr);
+            Report::ok(text, json)
+        }
+        Err(e) => Report {
+            text: format!("invalid: {e}"),
+            json: json!({"valid": false, "error": e.to_string()}),
+            ok: false,
+        },
+    })
+}
+
+fn multisig(pool: &str, user: &str, network: Option<Network>) -> Result<Report> {
+    let pool: Address = pool.parse().context("pool pubkey-address")?;
+    let network = network.unwrap_or(pool.network());
+    let pool = pool
+        .require_network(network)
+        .context("pool pubkey-address")?;
+    let user = validate_user_pubkey_address(user, network).context("user pubkey-address")?;
+    let script = RedeemScript::one_of_two(&pool, &user)?;
+    let p2sh = script.p2sh_address(network);
+    Ok(Report::ok(
+        format!("script: {}\np2sh: {p2sh}", script.to_hex()),
+        json!({"network": network.name(), "script": script.to_hex(), "p2sh": p2sh.to_string()}),
+    ))
+}
+
+fn parse_bits(s: &str) -> Result<VoteBits> {
+    let s = s.trim();
+    let v = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u16::from_str_radix(h, 16)
+    } else {
+        s.parse::<u16>()
+    };
+    Ok(VoteBits(v.with_context(|| {
+        format!("{s:?} is not a 16-bit number")
+    })?))
+}
+
+fn votebits(action: VotebitsAction, bits: &str, version: u32, network: Network) -> Result<Report> {
+    let bits = parse_bits(bits)?;
+    let agendas = network.params().agendas(version);
+    let valid = bits.validate(agendas);
+    let mut text = match &valid {
+        Ok(()) => format!(
+            "votebits {} valid for {network} vote version {version}",
+            bits.0
+        ),
+        Err(e) => format!("votebits {} invalid: {e}", bits.0),
+    };
+    let mut choices = Vec::new();
+    if let VotebitsAction::Explain = action {
+        text.push_str(&format!(
+            "\napprove previous block: {}",
+            bits.approves_previous_block()
+        ));
+        for (agenda, choice) in bits.decode(agendas) {
+            let c = choice.map(|c| c.id).unwrap_or("(no matching choice)");
+            text.push_str(&format!("\n{}: {c}", agenda.id));
+            choices.push(json!({"agenda": agenda.id, "choice": choice.map(|c| c.id)}));
+        }
+        if agendas.is_empty() {
+            text.push_str("\nno agendas for this vote version");
+        }
+    }
+    Ok(Report {
+        text,
+        json: json!({
+            "votebits": bits.0,
+            "valid": valid.is_ok(),
+            "error": valid.as_ref().err().map(|e| e.to_string()),
+            "approves_previous_block": bits.approves_previous_block(),
+            "choices": choices,
+        }),
+        ok: valid.is_ok(),
+    })
+}
+
+fn ticket_fee(v: i64, z: i64, height: i64, pct: f64, network: Network) -> Result<Report> {
+    let rate = PoolFeeRate::from_percent(pct)?;
+    let fee = stake_pool_ticket_fee(Amount(v), Amount(z), height, rate, network.params())?;
+    Ok(Report::ok(
+        format!("{} atoms ({fee} HC)", fee.0),
+        json!({"fee_atoms": fee.0, "rate_hundredths": rate.hundredths(), "network": network.name()}),
+    ))
+}
+
+fn inspect_ticket(
+    hex_tx: &str,
+    network: Network,
+    cold: Option<String>,
+    pool_fee: Option<f64>,
+    height: i64,
+    max_users: u64,
+) -> Result<Report> {
+    let bytes = hex::decode(hex_tx.trim()).context("ticket hex")?;
+    let tx = Transaction::decode(&bytes)?;
+    let ticket = Ticket::from_tx(&tx)?;
+    let mut text = format!(
+        "txid: {}\nticket price: {} atoms\nvoting address: {}",
+        tx.hash(),
+        ticket.price().0,
+        ticket
+            .voting_address(network)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "(not an address)".into())
+    );
+    let mut commitments = Vec::new();
+    for (i, c) in ticket.commitments().iter().enumerate() {
+        text.push_str(&format!(
+            "\ncommitment {i}: {} amount {} atoms fee limits {:#06x}",
+            c.address(network),
+            c.amount.0,
+            c.fee_limits.map_or(0, |f| f.0)
+        ));
+        commitments.push(json!({
+            "address": c.address(network).to_string(),
+            "amount": c.amount.0,
+            "fee_limits": c.fee_limits.map(|f| f.0),
+        }));
+    }
+    let mut json = json!({
+        "txid": tx.hash().to_string(),
+        "price": ticket.price().0,
+        "voting_address": ticket.voting_address(network).map(|a| a.to_string()),
+        "commitments": commitments,
+    });
+    let mut ok = true;
+    if let (Some(cold), Some(pct)) = (cold, pool_fee) {
+        let rate = PoolFeeRate::from_percent(pct)?;
+        let cold: ExtendedPubKey = cold.parse().context("coldwalletextpub")?;
+        let count = u32::try_from(max_users).context("--max-users")?;
+        let set = FeeAddressSet::derive(&cold, network, count)?;
+        let eval = hcpool_core::fee::evaluate_pool_ticket(
+            &ticket,
+            height,
+            |a| set.contains(a),
+            rate,
+            network.params(),
+        )?;
+        ok = eval.is_valid();
+        let result = match &eval {
+            TicketEvaluation::Valid { paid, required } => {
+                format!("pays the pool enough: {} >= {} atoms", paid.0, required.0)
+            }
+            TicketEvaluation::FeeTooLow { paid, required } => {
+                format!("fee too low: {} < {} atoms", paid.0, required.0)
+            }
+            TicketEvaluation::UnknownCommitmentAddress { address } => {
+                format!("unknown pool commitment address {address}")
+            }
+            other => format!("{other:?}"),
+        };
+        text.push_str(&format!("\npool fee check: {result}"));
+        json["fee_check"] = json!({"valid": ok, "result": result});
+    }
+    Ok(Report { text, json, ok })
+}
+
+fn check_config(path: &std::path::Path) -> Result<Report> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let cfg = PoolConfig::from_ini(&text)?;
+    let mut problems = Vec::new();
+    for (key, value) in [
+        ("votingwalletextpub", &cfg.voting_wallet_ext_pub),
+        ("coldwalletextpub", &cfg.cold_wallet_ext_pub),
+    ] {
+        match value.parse::<ExtendedPubKey>() {
+            Ok(k) => {
+                if let Err(e) = k.require_network(cfg.network) {
+                    problems.push(format!("{key}: {e}"));
+                }
+            }
+            Err(e) => problems.push(format!("{key}: {e}")),
+        }
+    }
+    let base = path.parent().unwrap_or(std::path::Path::new("."));
+    for (key, files) in [
+        ("walletcerts", &cfg.wallet_certs),
+        ("stakepooldcerts", &cfg.stakepoold_certs),
+    ] {
+        for f in files {
+            let p = std::path::Path::new(f);
+            if !p.exists() && !base.join(p).exists() {
+                problems.push(format!("{key}: {f} does not exist"));
+            }
+        }
+    }
+    let ok = problems.is_empty();
+    let text = if ok {
+        format!(
+            "{}: ok ({} network, {} wallets, minservers {})",
+            path.display(),
+            cfg.network,
+            cfg.wallet_hosts.len(),
+            cfg.min_servers
+        )
+    } else {
+        problems.join("\n")
+    };
+    Ok(Report {
+        text,
+        json: json!({"ok": ok, "network": cfg.network.name(), "problems": problems}),
+        ok,
+    })
+}
