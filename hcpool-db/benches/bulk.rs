@@ -19,7 +19,8 @@ const USERS: usize = 10_000;
 
 /// Inserts `USERS` registered users in batches (the fixture, not what is measured).
 async fn fill(store: &SqlStore) {
-    let script = "51".to_owned() + &"21".repeat(1) + &"02".repeat(33) + "21" + &"03".repeat(33) + "52ae";
+    let script =
+        "51".to_owned() + &"21".repeat(1) + &"02".repeat(33) + "21" + &"03".repeat(33) + "52ae";
     for start in (0..USERS).step_by(500) {
         let rows: Vec<String> = (start..(start + 500).min(USERS))
             .map(|i| {
@@ -82,15 +83,15 @@ fn bulk(c: &mut Criterion) {
         .unwrap();
     bench_store(c, &rt, "sqlite", &sqlite);
 
-    let Some(server) = std::env::var("HCPOOL_TEST_MYSQL_URL").ok().filter(|s| !s.is_empty())
+    let Some(server) = std::env::var("HCPOOL_TEST_MYSQL_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
     else {
         println!("skipped: HCPOOL_TEST_MYSQL_URL unset (MariaDB/MySQL figures)");
         return;
     };
     let name = format!("hcpool_bench_{}", std::process::id());
-    let admin = rt
-        .block_on(sqlx::MySqlPool::connect(&server))
-        .unwrap();
+    let admin = rt.block_on(sqlx::MySqlPool::connect(&server)).unwrap();
     rt.block_on(admin.execute(format!("CREATE DATABASE `{name}`").as_str()))
         .unwrap();
     let mut url = url::Url::parse(&server).unwrap();

@@ -81,9 +81,7 @@ impl Error {
             Error::Migrate(sqlx::migrate::MigrateError::Execute(e))
             | Error::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => sqlx_kind(e),
             Error::Migrate(_) => BackendKind::Inconsistent,
-            Error::LegacyUpgrade { source, .. } | Error::Query { source, .. } => {
-                sqlx_kind(source)
-            }
+            Error::LegacyUpgrade { source, .. } | Error::Query { source, .. } => sqlx_kind(source),
             Error::CorruptRow { .. } => BackendKind::Inconsistent,
             Error::Conflict(_) => BackendKind::Conflict,
         }
@@ -166,7 +164,10 @@ mod tests {
             redact_url("mysql://pool:s3cret@db:3306/stakepool"),
             "mysql://pool:***@db:3306/stakepool"
         );
-        assert_eq!(redact_url("sqlite://hcpool.db?mode=rwc"), "sqlite://hcpool.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://hcpool.db?mode=rwc"),
+            "sqlite://hcpool.db?mode=rwc"
+        );
         assert!(!redact_url("not a url:s3cret@host").contains("s3cret"));
     }
 

@@ -127,8 +127,7 @@ async fn legacy_upgrade(conn: &mut AnyConnection) -> Result<()> {
             );
             match sqlx::raw_sql(&ddl).execute(&mut *conn).await {
                 Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(ER_DUP_FIELDNAME) => {
-                }
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(ER_DUP_FIELDNAME) => {}
                 Err(e) => return Err(step(col.name)(e)),
             }
             sqlx::query(col.backfill)

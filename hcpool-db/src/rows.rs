@@ -1,6 +1,9 @@
 //! Row → domain conversions, in one place: a value that cannot be a domain value is a
 //! [`Error::CorruptRow`] (core kind `Inconsistent`), never a panic and never a silent default.
 //!
+//! Addresses are stored as their base58 strings, scripts as lowercase hex, ticket hashes as
+//! display-order hex, exactly as hcstakepool stored them.
+//!
 //! NULLs: hcstakepool's columns are all nullable and its ORM could not read a NULL at all, so
 //! a NULL in a text column reads as `''` and the legacy upgrade backfills the numeric
 //! columns; a NULL left in a numeric column is corrupt.
@@ -97,10 +100,8 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
     let registration = if multisig.is_empty() {
         None
     } else {
-        let script_hex = c.text("MultiSigScript")?;
-        let script = hex::decode(&script_hex)
-            .map_err(|_| c.corrupt("MultiSigScript", "not hex"))
-            .map(RedeemScript::from_bytes)?;
+        let script = RedeemScript::from_hex(&c.text("MultiSigScript")?)
+            .map_err(|_| c.corrupt("MultiSigScript", "not hex"))?;
         Some(Registration {
             multisig_address: c.address("MultiSigAddress")?,
             multisig_script: script,
@@ -138,11 +139,11 @@ pub(crate) fn voting_config(row: &AnyRow) -> Result<UserVotingConfig> {
 /// `UserId, MultiSigScript, HeightRegistered`.
 pub(crate) fn registered_script(row: &AnyRow) -> Result<RegisteredScript> {
     let c = Cols::new(row, "Users", "UserId")?;
-    let script = hex::decode(c.text("MultiSigScript")?)
+    let script = RedeemScript::from_hex(&c.text("MultiSigScript")?)
         .map_err(|_| c.corrupt("MultiSigScript", "not hex"))?;
     Ok(RegisteredScript {
         user_id: c.user_id("UserId")?,
-        script: RedeemScript::from_bytes(script),
+        script,
         height_registered: c.ranged("HeightRegistered")?,
     })
 }
@@ -205,30 +206,13 @@ pub(crate) fn db_id(id: UserId) -> Option<i64> {
     i64::try_from(id.0).ok()
 }
 
-/// An address as the `Users` columns hold it.
-// TEMPORARY until `Address: Display + FromStr` land from the keys work (then `to_string()` and
-// `parse()`); mirrors `hcpool_core::testing::address_string`.
+/// An address as the `Users` columns hold it (its base58 string).
 pub(crate) fn format_address(address: &Address) -> String {
-    let kind = match address.kind() {
-        hcpool_core::AddressKind::ScriptHash => "p2sh",
-        _ => "p2pkh",
-    };
-    format!("{kind}:{:?}:{}", address.network(), hex::encode(address.payload()))
+    address.to_string()
 }
 
 fn parse_address(s: &str) -> Option<Address> {
-    let mut parts = s.splitn(3, ':');
-    let (kind, net, payload) = (parts.next()?, parts.next()?, parts.next()?);
-    let network = hcpool_core::Network::ALL
-        .into_iter()
-        .find(|n| format!("{n:?}") == net)?;
-    let mut hash = [0u8; 20];
-    hex::decode_to_slice(payload, &mut hash).ok()?;
-    match kind {
-        "p2sh" => Some(Address::p2sh(network, hash)),
-        "p2pkh" => Some(Address::p2pkh(network, hash)),
-        _ => None,
-    }
+    s.trim().parse().ok()
 }
 
 /// `EmailChangeID, UserId, NewEmail, Token, Created, Expires`.

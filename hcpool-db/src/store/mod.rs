@@ -157,6 +157,16 @@ impl SqlStore {
     }
 }
 
+/// Ends `tx` early, releasing its locks now rather than when the connection is next used,
+/// and returns `out`. A failed rollback needs no report: the server aborts the transaction
+/// when the connection drops.
+async fn rollback<T>(tx: Transaction<'static, Any>, out: Result<T>) -> Result<T> {
+    if let Err(e) = tx.rollback().await {
+        tracing::debug!(error = %e, "rollback failed");
+    }
+    out
+}
+
 /// An empty or blank token never matches: consumed tokens are `''` in legacy rows, and MySQL
 /// ignores trailing spaces when comparing.
 fn blank(token: &str) -> bool {

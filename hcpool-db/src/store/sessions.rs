@@ -26,8 +26,9 @@ impl SqlStore {
     }
 
     pub(crate) async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
-        let sql =
-            format!("SELECT {SESSION_COLUMNS} FROM hcpool_sessions WHERE id_hash = ? AND expires > ?");
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM hcpool_sessions WHERE id_hash = ? AND expires > ?"
+        );
         let row = sqlx::query(&sql)
             .bind(id_hash)
             .bind(now)
@@ -37,7 +38,12 @@ impl SqlStore {
         row.as_ref().map(rows::session).transpose()
     }
 
-    pub(crate) async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool> {
+    pub(crate) async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE hcpool_sessions SET last_seen = ?, expires = ? \
              WHERE id_hash = ? AND expires > ?",

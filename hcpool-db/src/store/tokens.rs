@@ -4,7 +4,7 @@ use hcpool_core::backend::{EmailChange, PasswordReset};
 use hcpool_core::{Secret, UserId};
 use sqlx::Row;
 
-use super::{blank, SqlStore};
+use super::{blank, rollback, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id};
 
@@ -13,7 +13,7 @@ impl SqlStore {
         const OP: &str = "create_email_change";
         let mut tx = self.begin_write(OP).await?;
         if self.email_taken(&mut tx, OP, &c.new_email, None).await? {
-            return Err(Error::Conflict("email already in use"));
+            return rollback(tx, Err(Error::Conflict("email already in use"))).await;
         }
         sqlx::query(
             "INSERT INTO EmailChange (UserId, NewEmail, Token, Created, Expires) \
@@ -63,18 +63,18 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?
         else {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         };
         let change_id: i64 = row.try_get(0).map_err(Error::query(OP))?;
         let change = rows::email_change(&row)?;
         let Some(uid) = db_id(change.user_id) else {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         };
         if self
             .email_taken(&mut tx, OP, &change.new_email, Some(uid))
             .await?
         {
-            return Err(Error::Conflict("email already in use"));
+            return rollback(tx, Err(Error::Conflict("email already in use"))).await;
         }
         let done = sqlx::query("UPDATE Users SET Email = ? WHERE UserId = ?")
             .bind(&change.new_email)
@@ -83,7 +83,7 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?;
         if done.rows_affected() == 0 {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         }
         sqlx::query("DELETE FROM EmailChange WHERE EmailChangeID = ?")
             .bind(change_id)
@@ -147,11 +147,11 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?
         else {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         };
         let reset = rows::password_reset(&row)?;
         let Some(uid) = db_id(reset.user_id) else {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         };
         let done = sqlx::query("UPDATE Users SET Password = ? WHERE UserId = ?")
             .bind(hash.expose().as_bytes().to_vec())
@@ -160,7 +160,7 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?;
         if done.rows_affected() == 0 {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         }
         Self::revoke(&mut tx, OP, uid).await?;
         tx.commit().await.map_err(Error::query(OP))?;

@@ -6,7 +6,7 @@ use hcpool_core::backend::{
 use hcpool_core::{Secret, UserId, VoteBits};
 use sqlx::Row;
 
-use super::{blank, SqlStore};
+use super::{blank, rollback, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id, format_address, USER_COLUMNS};
 
@@ -27,7 +27,7 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?;
         if taken.is_some() {
-            return Err(Error::Conflict("email already in use"));
+            return rollback(tx, Err(Error::Conflict("email already in use"))).await;
         }
         let done = sqlx::query(
             "INSERT INTO Users (Email, Username, Password, MultiSigAddress, MultiSigScript, \
@@ -44,15 +44,22 @@ impl SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(Error::query(OP))?;
-        let id = done
-            .last_insert_id()
-            .and_then(|id| u64::try_from(id).ok())
-            .ok_or(Error::CorruptRow {
-                table: "Users",
-                id: 0,
-                column: "UserId",
-                reason: "no usable id after insert".into(),
-            })?;
+        let id = match done.last_insert_id() {
+            Some(id) => id,
+            // sqlx's Any driver does not pass SQLite's rowid through; ask on the same
+            // connection, inside the transaction.
+            None => sqlx::query("SELECT last_insert_rowid()")
+                .fetch_one(&mut *tx)
+                .await
+                .and_then(|row| row.try_get::<i64, _>(0))
+                .map_err(Error::query(OP))?,
+        };
+        let id = u64::try_from(id).ok().ok_or(Error::CorruptRow {
+            table: "Users",
+            id: 0,
+            column: "UserId",
+            reason: "no usable id after insert".into(),
+        })?;
         tx.commit().await.map_err(Error::query(OP))?;
         Ok(UserId(id))
     }
@@ -108,7 +115,7 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?
         else {
-            return Ok(None);
+            return rollback(tx, Ok(None)).await;
         };
         let id: i64 = row.try_get(0).map_err(Error::query(OP))?;
         sqlx::query("UPDATE Users SET EmailVerified = 1, EmailToken = '' WHERE UserId = ?")
@@ -133,7 +140,7 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?;
         if done.rows_affected() == 0 {
-            return Ok(false);
+            return rollback(tx, Ok(false)).await;
         }
         Self::revoke(&mut tx, OP, id).await?;
         tx.commit().await.map_err(Error::query(OP))?;
@@ -225,19 +232,19 @@ impl SqlStore {
             .await
             .map_err(Error::query(OP))?
         else {
-            return Ok(false);
+            return rollback(tx, Ok(false)).await;
         };
         let multisig: String = row.try_get(0).map_err(Error::query(OP))?;
         let user_addr: String = row.try_get(1).map_err(Error::query(OP))?;
         if !multisig.is_empty() || !user_addr.is_empty() {
-            return Err(Error::Conflict("address already registered"));
+            return rollback(tx, Err(Error::Conflict("address already registered"))).await;
         }
         sqlx::query(
             "UPDATE Users SET MultiSigAddress = ?, MultiSigScript = ?, PoolPubKeyAddr = ?, \
              UserPubKeyAddr = ?, UserFeeAddr = ?, HeightRegistered = ? WHERE UserId = ?",
         )
         .bind(format_address(&reg.multisig_address))
-        .bind(hex::encode(reg.multisig_script.as_bytes()))
+        .bind(reg.multisig_script.to_hex())
         .bind(format_address(&reg.pool_pubkey_addr))
         .bind(format_address(&reg.user_pubkey_addr))
         .bind(format_address(&reg.user_fee_addr))
@@ -254,13 +261,14 @@ impl SqlStore {
         let Some(id) = db_id(id) else {
             return Ok(false);
         };
-        let done = sqlx::query("UPDATE Users SET VoteBits = ?, VoteBitsVersion = ? WHERE UserId = ?")
-            .bind(i64::from(bits.0))
-            .bind(i64::from(ver))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::query("set_vote_bits"))?;
+        let done =
+            sqlx::query("UPDATE Users SET VoteBits = ?, VoteBitsVersion = ? WHERE UserId = ?")
+                .bind(i64::from(bits.0))
+                .bind(i64::from(ver))
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Error::query("set_vote_bits"))?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -56,7 +56,10 @@ async fn connect_by_url_creates_sqlite_file_and_reopens() {
         .unwrap();
     drop(store);
     let again = hcpool_db::connect(&url).await.unwrap();
-    assert_eq!(again.user(id).await.unwrap().map(|u| u.email), Some("a@example.com".into()));
+    assert_eq!(
+        again.user(id).await.unwrap().map(|u| u.email),
+        Some("a@example.com".into())
+    );
 }
 
 /// Both migration trees have the same versions and names (the schemas must not drift).

@@ -92,7 +92,11 @@ async fn dump(pool: &MySqlPool, db: &str, table: &str) -> Vec<Vec<String>> {
     let rows = sqlx::query(&sql).fetch_all(pool).await.unwrap();
     let mut out = vec![cols.clone()];
     for r in rows {
-        out.push((0..cols.len()).map(|i| r.try_get::<String, _>(i).unwrap()).collect());
+        out.push(
+            (0..cols.len())
+                .map(|i| r.try_get::<String, _>(i).unwrap())
+                .collect(),
+        );
     }
     out
 }
@@ -106,7 +110,13 @@ async fn dump_all(pool: &MySqlPool, db: &str) -> Vec<Vec<Vec<String>>> {
 }
 
 async fn count(pool: &MySqlPool, sql: &str, db: &str) -> i64 {
-    sqlx::query(sql).bind(db).fetch_one(pool).await.unwrap().try_get(0).unwrap()
+    sqlx::query(sql)
+        .bind(db)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -156,36 +166,76 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
     let counts = s.user_counts().await.unwrap();
     assert_eq!((counts.all, counts.active), (4, 1));
     let dup = s.user_by_email("REG@example.com").await.unwrap().unwrap();
-    assert_eq!(dup.id, UserId(1), "legacy duplicate emails: the lowest id wins");
-    let u2 = s.user_by_email("unverified@example.com").await.unwrap().unwrap();
+    assert_eq!(
+        dup.id,
+        UserId(1),
+        "legacy duplicate emails: the lowest id wins"
+    );
+    let u2 = s
+        .user_by_email("unverified@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((u2.id, u2.email_verified), (UserId(2), 0));
     assert_eq!(u2.password_hash.expose(), BCRYPT);
     assert_eq!(u2.email_token.expose(), "abcdef0123456789abcdef0123456789");
     assert_eq!((u2.vote_bits, u2.vote_bits_version), (VoteBits(1), 4));
+    let u1 = s.user(UserId(1)).await.unwrap().unwrap();
+    let reg1 = u1.registration.expect("user 1 is registered");
+    assert_eq!(reg1.multisig_address.to_string(), r.multisig);
+    assert_eq!(reg1.multisig_script.to_hex(), r.script);
+    assert_eq!(reg1.pool_pubkey_addr.to_string(), r.pool_pk);
+    assert_eq!(reg1.user_pubkey_addr.to_string(), r.user_pk);
+    assert_eq!(reg1.user_fee_addr.to_string(), r.fee);
+    assert_eq!(reg1.height_registered, 41000);
+    assert_eq!(
+        (u1.email_verified, u1.api_token.expose().as_str()),
+        (1, "jwt-one")
+    );
     let configs = s.voting_configs().await.unwrap();
     assert_eq!(configs.len(), 1);
     assert_eq!(configs[0].multisig_address, r.multisig);
-    assert_eq!((configs[0].vote_bits, configs[0].vote_bits_version), (VoteBits(5), 4));
+    assert_eq!(
+        (configs[0].vote_bits, configs[0].vote_bits_version),
+        (VoteBits(5), 4)
+    );
     let scripts = s.multisig_scripts().await.unwrap();
     assert_eq!(scripts.len(), 1);
-    assert_eq!(hex::encode(scripts[0].script.as_bytes()), r.script);
+    assert_eq!(scripts[0].script.to_hex(), r.script);
     assert_eq!(scripts[0].height_registered, 41000);
-    assert_eq!(s.verified_users_without_api_token().await.unwrap(), vec![UserId(3)]);
+    assert_eq!(
+        s.verified_users_without_api_token().await.unwrap(),
+        vec![UserId(3)]
+    );
     let by_token = s.user_by_api_token("jwt-seven").await.unwrap().unwrap();
     assert_eq!(by_token.username, "dup");
     let change = s.email_change("ectoken").await.unwrap().unwrap();
-    assert_eq!((change.user_id, change.new_email.as_str()), (UserId(3), "new@example.com"));
-    assert_eq!(s.password_reset("prtoken").await.unwrap().unwrap().user_id, UserId(2));
+    assert_eq!(
+        (change.user_id, change.new_email.as_str()),
+        (UserId(3), "new@example.com")
+    );
+    assert_eq!(
+        s.password_reset("prtoken").await.unwrap().unwrap().user_id,
+        UserId(2)
+    );
     let votable = s.votable_low_fee_tickets(200).await.unwrap();
     assert_eq!(votable.len(), 1);
     assert_eq!(votable[0].ticket_hash.to_string(), "00".repeat(31) + "ab");
-    assert_eq!(s.verify_email("").await.unwrap(), None, "'' never verifies anyone");
+    assert_eq!(
+        s.verify_email("").await.unwrap(),
+        None,
+        "'' never verifies anyone"
+    );
 
     // Second open: nothing changes; migrations are recorded once.
     drop(store);
     let again = SqlStore::connect(&db.url).await.unwrap();
     assert_eq!(dump_all(&raw, &db.name).await, after);
-    let applied = count(&raw, "SELECT COUNT(*) FROM _sqlx_migrations WHERE ? <> ''", &db.name);
+    let applied = count(
+        &raw,
+        "SELECT COUNT(*) FROM _sqlx_migrations WHERE ? <> ''",
+        &db.name,
+    );
     assert_eq!(applied.await, 3);
     let indexes = count(
         &raw,
@@ -256,23 +306,37 @@ async fn pre_1_0_database_gets_hcstakepool_backfills() {
     assert_eq!(after[0][..9], before[0][..]);
     assert_eq!(
         after[0][9..],
-        ["HeightRegistered", "EmailVerified", "EmailToken", "APIToken", "VoteBits", "VoteBitsVersion"]
+        [
+            "HeightRegistered",
+            "EmailVerified",
+            "EmailToken",
+            "APIToken",
+            "VoteBits",
+            "VoteBitsVersion"
+        ]
     );
     for (b, a) in before.iter().zip(&after).skip(1) {
         assert_eq!(a[..9], b[..], "original columns of user {} unchanged", b[0]);
     }
     let new_cols: Vec<Vec<String>> = after.iter().skip(1).map(|row| row[9..].to_vec()).collect();
-    let expect = |height: &str| {
-        [height, "2", "", "", "1", "3"].map(String::from).to_vec()
-    };
+    let expect = |height: &str| [height, "2", "", "", "1", "3"].map(String::from).to_vec();
     assert_eq!(new_cols, vec![expect("15346"), expect("0"), expect("0")]);
 
     let s: &dyn Store = &store;
     let u = s.user_by_email("plain@example.com").await.unwrap().unwrap();
-    assert_eq!((u.email_verified, u.vote_bits, u.vote_bits_version), (2, VoteBits(1), 3));
+    assert_eq!(
+        (u.email_verified, u.vote_bits, u.vote_bits_version),
+        (2, VoteBits(1), 3)
+    );
     assert!(u.is_verified(), "grandfathered users keep signing in");
     let nulls = s.user(UserId(4)).await.unwrap().unwrap();
-    assert_eq!((nulls.username.as_str(), nulls.password_hash.expose().as_str()), ("", ""));
+    assert_eq!(
+        (
+            nulls.username.as_str(),
+            nulls.password_hash.expose().as_str()
+        ),
+        ("", "")
+    );
     assert_eq!(
         s.verified_users_without_api_token().await.unwrap(),
         vec![UserId(1), UserId(2), UserId(4)]
@@ -280,18 +344,31 @@ async fn pre_1_0_database_gets_hcstakepool_backfills() {
     let scripts = s.multisig_scripts().await.unwrap();
     assert_eq!(scripts.len(), 1);
     assert_eq!(scripts[0].height_registered, 15346);
+    let u1 = s.user(UserId(1)).await.unwrap().unwrap();
+    assert_eq!(
+        u1.registration.map(|g| g.multisig_address.to_string()),
+        Some(r.multisig.clone())
+    );
     // hcstakepool's step 6, done by the web app with its JWT secret, in one call.
     let tokens: Vec<_> = [1, 2, 4]
         .into_iter()
         .map(|i| (UserId(i), Secret::new(format!("jwt-{i}"))))
         .collect();
     assert_eq!(s.set_missing_api_tokens(&tokens).await.unwrap(), 3);
-    assert!(s.verified_users_without_api_token().await.unwrap().is_empty());
+    assert!(s
+        .verified_users_without_api_token()
+        .await
+        .unwrap()
+        .is_empty());
 
     drop(store);
     let snapshot = dump(&raw, &db.name, "Users").await;
     let _again = SqlStore::connect(&db.url).await.unwrap();
-    assert_eq!(dump(&raw, &db.name, "Users").await, snapshot, "second open changes nothing");
+    assert_eq!(
+        dump(&raw, &db.name, "Users").await,
+        snapshot,
+        "second open changes nothing"
+    );
     assert_eq!(
         dump(&raw, &db.name, "PasswordReset").await.len(),
         2,

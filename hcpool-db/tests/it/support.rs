@@ -14,7 +14,9 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 pub async fn sqlite_store(dir: &tempfile::TempDir) -> SqlStore {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     let path = dir.path().join(format!("store-{n}.db"));
-    SqlStore::open_sqlite(&path).await.expect("open sqlite store")
+    SqlStore::open_sqlite(&path)
+        .await
+        .expect("open sqlite store")
 }
 
 /// The MySQL server URL for tests, or `None` after printing the skip line.
@@ -91,6 +93,20 @@ impl Drop for MySqlDb {
                 .expect("runtime");
             rt.block_on(async {
                 let admin = admin_pool(&server).await;
+                // Pools dropped with the test may still hold connections (even open
+                // transactions, whose rollback needs the runtime this thread blocks): end
+                // them, or DROP DATABASE waits for their metadata locks forever.
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT ID FROM information_schema.PROCESSLIST \
+                     WHERE DB = ? AND ID <> CONNECTION_ID()",
+                )
+                .bind(&name)
+                .fetch_all(&admin)
+                .await
+                .unwrap_or_default();
+                for id in ids {
+                    let _ = admin.execute(format!("KILL {id}").as_str()).await;
+                }
                 let _ = admin
                     .execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str())
                     .await;
@@ -110,6 +126,9 @@ pub struct Keep {
 impl Keep {
     /// Remembers `db` until the test ends.
     pub fn hold(&self, db: MySqlDb) {
-        self.dbs.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::new(db));
+        self.dbs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(db));
     }
 }

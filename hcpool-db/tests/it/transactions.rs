@@ -40,7 +40,10 @@ async fn check_rollbacks(store: &SqlStore) {
         .add_low_fee_tickets(&[ticket(1, "ok"), ticket(2, "ok"), ticket(3, "fail")])
         .await;
     assert!(r.is_err(), "the forced failure is reported");
-    assert!(store.low_fee_ticket_entries().await.unwrap().is_empty(), "nothing was added");
+    assert!(
+        store.low_fee_ticket_entries().await.unwrap().is_empty(),
+        "nothing was added"
+    );
 
     let id = store
         .create_user(&NewUser {
@@ -88,14 +91,19 @@ async fn check_rollbacks(store: &SqlStore) {
     assert!(store.email_change("change").await.unwrap().is_some());
 
     // Password reset: same; the old hash and the token stay.
-    let r = store.reset_password("reset", 5, &Secret::new("new-hash".into())).await;
+    let r = store
+        .reset_password("reset", 5, &Secret::new("new-hash".into()))
+        .await;
     assert!(r.is_err());
     let u = store.user(id).await.unwrap().unwrap();
     assert_eq!(u.password_hash.expose(), "old-hash");
     assert!(store.password_reset("reset").await.unwrap().is_some());
 
     // Password change likewise.
-    assert!(store.change_password(id, &Secret::new("new-hash".into())).await.is_err());
+    assert!(store
+        .change_password(id, &Secret::new("new-hash".into()))
+        .await
+        .is_err());
     let u = store.user(id).await.unwrap().unwrap();
     assert_eq!(u.password_hash.expose(), "old-hash");
     assert_eq!(store.session("locked", 5).await.unwrap(), Some(locked));
@@ -105,7 +113,10 @@ async fn check_rollbacks(store: &SqlStore) {
 async fn sqlite_multi_step_changes_roll_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite_store(&dir).await;
-    sqlx::raw_sql(SQLITE_TRIGGERS).execute(store.pool()).await.unwrap();
+    sqlx::raw_sql(SQLITE_TRIGGERS)
+        .execute(store.pool())
+        .await
+        .unwrap();
     check_rollbacks(&store).await;
 }
 
