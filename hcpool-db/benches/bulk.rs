@@ -19,8 +19,7 @@ const USERS: usize = 10_000;
 
 /// Inserts `USERS` registered users in batches (the fixture, not what is measured).
 async fn fill(store: &SqlStore) {
-    let script =
-        "51".to_owned() + &"21".repeat(1) + &"02".repeat(33) + "21" + &"03".repeat(33) + "52ae";
+    let script = format!("5121{}21{}52ae", "02".repeat(33), "03".repeat(33));
     for start in (0..USERS).step_by(500) {
         let rows: Vec<String> = (start..(start + 500).min(USERS))
             .map(|i| {

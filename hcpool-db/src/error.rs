@@ -115,9 +115,9 @@ fn sqlx_kind(e: &sqlx::Error) -> BackendKind {
             let sqlite_primary = code.parse::<u32>().map(|c| (c & 0xff).to_string());
             if MYSQL_CONCURRENT.contains(&code) {
                 BackendKind::Conflict
-            } else if MYSQL_GONE.contains(&code) {
-                BackendKind::Unavailable
-            } else if sqlite_primary.is_ok_and(|c| SQLITE_BUSY.contains(&c.as_str())) {
+            } else if MYSQL_GONE.contains(&code)
+                || sqlite_primary.is_ok_and(|c| SQLITE_BUSY.contains(&c.as_str()))
+            {
                 BackendKind::Unavailable
             } else {
                 BackendKind::Other
