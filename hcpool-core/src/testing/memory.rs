@@ -223,7 +223,7 @@ impl Store for InMemoryStore {
                 let reg = u.registration.as_ref()?;
                 Some(UserVotingConfig {
                     user_id: u.id,
-                    multisig_address: super::address_string(&reg.multisig_address),
+                    multisig_address: reg.multisig_address.to_string(),
                     vote_bits: u.vote_bits,
                     vote_bits_version: u.vote_bits_version,
                 })

@@ -9,20 +9,6 @@ mod memory;
 pub use conformance::store_conformance;
 pub use memory::InMemoryStore;
 
-/// The text form of an address as stores keep it.
-// TEMPORARY until `Address: Display` lands from the keys work: then this is `to_string()`.
-pub fn address_string(address: &crate::Address) -> String {
-    let kind = match address.kind() {
-        crate::AddressKind::ScriptHash => "p2sh",
-        _ => "p2pkh",
-    };
-    format!(
-        "{kind}:{:?}:{}",
-        address.network(),
-        hex::encode(address.payload())
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

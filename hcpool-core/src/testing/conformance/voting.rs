@@ -4,7 +4,6 @@ use super::{add_user, check, check_eq, registration, CaseResult, Ctx};
 use crate::backend::store::{RegisteredScript, Store};
 use crate::backend::voting::UserVotingConfig;
 use crate::ids::UserId;
-use crate::testing::address_string;
 use crate::votebits::VoteBits;
 
 pub(super) async fn set_vote_bits(store: &dyn Store) -> CaseResult {
@@ -117,13 +116,13 @@ pub(super) async fn bulk_reads(store: &dyn Store) -> CaseResult {
     let want = vec![
         UserVotingConfig {
             user_id: a,
-            multisig_address: address_string(&registration(1).multisig_address),
+            multisig_address: registration(1).multisig_address.to_string(),
             vote_bits: VoteBits(1),
             vote_bits_version: 7,
         },
         UserVotingConfig {
             user_id: c,
-            multisig_address: address_string(&registration(3).multisig_address),
+            multisig_address: registration(3).multisig_address.to_string(),
             vote_bits: VoteBits(5),
             vote_bits_version: 7,
         },

@@ -1,0 +1,239 @@
+//! Row → domain conversions, in one place: a value that cannot be a domain value is a
+//! [`Error::CorruptRow`] (core kind `Inconsistent`), never a panic and never a silent default.
+//!
+//! Addresses are stored as their base58 strings, scripts as lowercase hex, ticket hashes as
+//! display-order hex, exactly as hcstakepool stored them.
+//!
+//! NULLs: hcstakepool's columns are all nullable and its ORM could not read a NULL at all, so
+//! a NULL in a text column reads as `''` and the legacy upgrade backfills the numeric
+//! columns; a NULL left in a numeric column is corrupt.
+
+use hcpool_core::backend::{
+    EmailChange, LowFeeTicket, PasswordReset, RegisteredScript, Registration, Session, User,
+};
+use hcpool_core::backend::{TicketEntry, UserVotingConfig};
+use hcpool_core::{Address, RedeemScript, Secret, TicketHash, UserId, VoteBits};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+
+/// The columns every user query selects, in [`user`]'s order.
+pub(crate) const USER_COLUMNS: &str = "UserId, Email, Username, Password, MultiSigAddress, \
+     MultiSigScript, PoolPubKeyAddr, UserPubKeyAddr, UserFeeAddr, HeightRegistered, \
+     EmailVerified, EmailToken, APIToken, VoteBits, VoteBitsVersion";
+
+/// The columns of low-fee ticket queries, in [`low_fee_ticket`]'s order.
+pub(crate) const TICKET_COLUMNS: &str =
+    "LowFeeTicketID, AddedByUid, TicketAddress, TicketHash, Voted, Created, Expires";
+
+/// The columns of session queries, in [`session`]'s order.
+pub(crate) const SESSION_COLUMNS: &str =
+    "id_hash, user_id, csrf_token, created, expires, last_seen";
+
+/// Reads columns of one row of `table`, naming the row in errors.
+struct Cols<'r> {
+    row: &'r AnyRow,
+    table: &'static str,
+    id: i64,
+}
+
+impl<'r> Cols<'r> {
+    fn new(row: &'r AnyRow, table: &'static str, pk: &'static str) -> Result<Self> {
+        let mut c = Cols { row, table, id: 0 };
+        c.id = c.int(pk)?;
+        Ok(c)
+    }
+
+    fn corrupt(&self, column: &'static str, reason: impl Into<String>) -> Error {
+        Error::CorruptRow {
+            table: self.table,
+            id: self.id,
+            column,
+            reason: reason.into(),
+        }
+    }
+
+    fn int(&self, column: &'static str) -> Result<i64> {
+        match self.row.try_get::<Option<i64>, _>(column) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(self.corrupt(column, "NULL")),
+            Err(e) => Err(self.corrupt(column, e.to_string())),
+        }
+    }
+
+    fn text(&self, column: &'static str) -> Result<String> {
+        self.row
+            .try_get::<Option<String>, _>(column)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.corrupt(column, e.to_string()))
+    }
+
+    fn blob_text(&self, column: &'static str) -> Result<String> {
+        let bytes = self
+            .row
+            .try_get::<Option<Vec<u8>>, _>(column)
+            .map_err(|e| self.corrupt(column, e.to_string()))?
+            .unwrap_or_default();
+        String::from_utf8(bytes).map_err(|_| self.corrupt(column, "not UTF-8"))
+    }
+
+    fn ranged<T: TryFrom<i64>>(&self, column: &'static str) -> Result<T> {
+        let v = self.int(column)?;
+        T::try_from(v).map_err(|_| self.corrupt(column, format!("{v} out of range")))
+    }
+
+    fn user_id(&self, column: &'static str) -> Result<UserId> {
+        self.ranged::<u64>(column).map(UserId)
+    }
+
+    fn address(&self, column: &'static str) -> Result<Address> {
+        let s = self.text(column)?;
+        parse_address(&s).ok_or_else(|| self.corrupt(column, format!("bad address {s:?}")))
+    }
+}
+
+/// A `Users` row.
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
+    let c = Cols::new(row, "Users", "UserId")?;
+    let multisig = c.text("MultiSigAddress")?;
+    let registration = if multisig.is_empty() {
+        None
+    } else {
+        let script = RedeemScript::from_hex(&c.text("MultiSigScript")?)
+            .map_err(|_| c.corrupt("MultiSigScript", "not hex"))?;
+        Some(Registration {
+            multisig_address: c.address("MultiSigAddress")?,
+            multisig_script: script,
+            pool_pubkey_addr: c.address("PoolPubKeyAddr")?,
+            user_pubkey_addr: c.address("UserPubKeyAddr")?,
+            user_fee_addr: c.address("UserFeeAddr")?,
+            height_registered: c.ranged("HeightRegistered")?,
+        })
+    };
+    Ok(User {
+        id: c.user_id("UserId")?,
+        email: c.text("Email")?,
+        username: c.text("Username")?,
+        password_hash: Secret::new(c.blob_text("Password")?),
+        email_verified: c.int("EmailVerified")?,
+        email_token: Secret::new(c.text("EmailToken")?),
+        api_token: Secret::new(c.text("APIToken")?),
+        vote_bits: VoteBits(c.ranged("VoteBits")?),
+        vote_bits_version: c.ranged("VoteBitsVersion")?,
+        registration,
+    })
+}
+
+/// `UserId, MultiSigAddress, VoteBits, VoteBitsVersion`.
+pub(crate) fn voting_config(row: &AnyRow) -> Result<UserVotingConfig> {
+    let c = Cols::new(row, "Users", "UserId")?;
+    Ok(UserVotingConfig {
+        user_id: c.user_id("UserId")?,
+        multisig_address: c.text("MultiSigAddress")?,
+        vote_bits: VoteBits(c.ranged("VoteBits")?),
+        vote_bits_version: c.ranged("VoteBitsVersion")?,
+    })
+}
+
+/// `UserId, MultiSigScript, HeightRegistered`.
+pub(crate) fn registered_script(row: &AnyRow) -> Result<RegisteredScript> {
+    let c = Cols::new(row, "Users", "UserId")?;
+    let script = RedeemScript::from_hex(&c.text("MultiSigScript")?)
+        .map_err(|_| c.corrupt("MultiSigScript", "not hex"))?;
+    Ok(RegisteredScript {
+        user_id: c.user_id("UserId")?,
+        script,
+        height_registered: c.ranged("HeightRegistered")?,
+    })
+}
+
+fn ticket_hash(c: &Cols<'_>, column: &'static str) -> Result<TicketHash> {
+    let s = c.text(column)?;
+    s.trim()
+        .parse()
+        .map_err(|_| c.corrupt(column, format!("bad hash {s:?}")))
+}
+
+/// A `LowFeeTicket` row ([`TICKET_COLUMNS`]).
+pub(crate) fn low_fee_ticket(row: &AnyRow) -> Result<LowFeeTicket> {
+    let c = Cols::new(row, "LowFeeTicket", "LowFeeTicketID")?;
+    Ok(LowFeeTicket {
+        id: c.id,
+        added_by: c.user_id("AddedByUid")?,
+        ticket_address: c.text("TicketAddress")?,
+        ticket_hash: ticket_hash(&c, "TicketHash")?,
+        voted: c.int("Voted")? != 0,
+        created: c.int("Created")?,
+        expires: c.int("Expires")?,
+    })
+}
+
+/// `LowFeeTicketID, TicketAddress, TicketHash`.
+pub(crate) fn ticket_entry(row: &AnyRow) -> Result<TicketEntry> {
+    let c = Cols::new(row, "LowFeeTicket", "LowFeeTicketID")?;
+    Ok(TicketEntry {
+        ticket_address: c.text("TicketAddress")?,
+        ticket_hash: ticket_hash(&c, "TicketHash")?,
+    })
+}
+
+/// An `hcpool_sessions` row ([`SESSION_COLUMNS`]).
+pub(crate) fn session(row: &AnyRow) -> Result<Session> {
+    let id_hash: String = row.try_get("id_hash").map_err(|e| Error::CorruptRow {
+        table: "hcpool_sessions",
+        id: 0,
+        column: "id_hash",
+        reason: e.to_string(),
+    })?;
+    let c = Cols {
+        row,
+        table: "hcpool_sessions",
+        id: 0,
+    };
+    Ok(Session {
+        id_hash,
+        user_id: c.user_id("user_id")?,
+        csrf_token: Secret::new(c.text("csrf_token")?),
+        created: c.int("created")?,
+        expires: c.int("expires")?,
+        last_seen: c.int("last_seen")?,
+    })
+}
+
+/// A user id as the database stores it; `None` for ids no database row can have.
+pub(crate) fn db_id(id: UserId) -> Option<i64> {
+    i64::try_from(id.0).ok()
+}
+
+/// An address as the `Users` columns hold it (its base58 string).
+pub(crate) fn format_address(address: &Address) -> String {
+    address.to_string()
+}
+
+fn parse_address(s: &str) -> Option<Address> {
+    s.trim().parse().ok()
+}
+
+/// `EmailChangeID, UserId, NewEmail, Token, Created, Expires`.
+pub(crate) fn email_change(row: &AnyRow) -> Result<EmailChange> {
+    let c = Cols::new(row, "EmailChange", "EmailChangeID")?;
+    Ok(EmailChange {
+        user_id: c.user_id("UserId")?,
+        new_email: c.text("NewEmail")?,
+        token: Secret::new(c.text("Token")?),
+        created: c.int("Created")?,
+        expires: c.int("Expires")?,
+    })
+}
+
+/// `PasswordResetID, UserId, Token, Created, Expires`.
+pub(crate) fn password_reset(row: &AnyRow) -> Result<PasswordReset> {
+    let c = Cols::new(row, "PasswordReset", "PasswordResetID")?;
+    Ok(PasswordReset {
+        user_id: c.user_id("UserId")?,
+        token: Secret::new(c.text("Token")?),
+        created: c.int("Created")?,
+        expires: c.int("Expires")?,
+    })
+}

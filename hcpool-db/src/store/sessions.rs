@@ -1,0 +1,101 @@
+//! `hcpool_sessions`: server-side web sessions, revocable.
+
+use hcpool_core::backend::Session;
+use hcpool_core::UserId;
+
+use super::SqlStore;
+use crate::error::{Error, Result};
+use crate::rows::{self, db_id, SESSION_COLUMNS};
+
+impl SqlStore {
+    pub(crate) async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO hcpool_sessions (id_hash, user_id, csrf_token, created, expires, \
+             last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id_hash)
+        .bind(db_id(s.user_id).unwrap_or(-1))
+        .bind(s.csrf_token.expose())
+        .bind(s.created)
+        .bind(s.expires)
+        .bind(s.last_seen)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::query("create_session"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM hcpool_sessions WHERE id_hash = ? AND expires > ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Error::query("session"))?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    pub(crate) async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE hcpool_sessions SET last_seen = ?, expires = ? \
+             WHERE id_hash = ? AND expires > ?",
+        )
+        .bind(now)
+        .bind(expires)
+        .bind(id_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::query("touch_session"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM hcpool_sessions WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::query("delete_session"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn delete_user_sessions(&self, id: UserId) -> Result<u64> {
+        let Some(id) = db_id(id) else {
+            return Ok(0);
+        };
+        let done = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::query("delete_user_sessions"))?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64> {
+        const OP: &str = "purge_expired";
+        let mut tx = self.begin_write(OP).await?;
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM hcpool_sessions WHERE expires <= ?",
+            "DELETE FROM EmailChange WHERE Expires <= ?",
+            "DELETE FROM PasswordReset WHERE Expires <= ?",
+        ] {
+            n += sqlx::query(sql)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(Error::query(OP))?;
+        Ok(n)
+    }
+}

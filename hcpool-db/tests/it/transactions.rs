@@ -1,0 +1,151 @@
+//! Multi-step changes are all-or-nothing: a statement forced to fail half-way (by a trigger)
+//! leaves the previous state intact.
+
+use hcpool_core::backend::{EmailChange, NewLowFeeTicket, NewUser, PasswordReset, Session, Store};
+use hcpool_core::{BackendKind, Secret, TicketHash, UserId, VoteBits};
+use hcpool_db::SqlStore;
+
+use crate::support::{mysql_server, sqlite_store, MySqlDb};
+
+const SQLITE_TRIGGERS: &str = "
+CREATE TRIGGER fail_ticket BEFORE INSERT ON LowFeeTicket WHEN NEW.TicketAddress = 'fail'
+BEGIN SELECT RAISE(ABORT, 'forced failure'); END;
+CREATE TRIGGER fail_revoke BEFORE DELETE ON hcpool_sessions WHEN OLD.id_hash = 'locked'
+BEGIN SELECT RAISE(ABORT, 'forced failure'); END;
+";
+
+const MYSQL_TRIGGERS: [&str; 2] = [
+    "CREATE TRIGGER fail_ticket BEFORE INSERT ON LowFeeTicket FOR EACH ROW BEGIN \
+     IF NEW.TicketAddress = 'fail' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced'; \
+     END IF; END",
+    "CREATE TRIGGER fail_revoke BEFORE DELETE ON hcpool_sessions FOR EACH ROW BEGIN \
+     IF OLD.id_hash = 'locked' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced'; \
+     END IF; END",
+];
+
+fn ticket(n: u8, addr: &str) -> NewLowFeeTicket {
+    NewLowFeeTicket {
+        added_by: UserId(1),
+        ticket_address: addr.into(),
+        ticket_hash: TicketHash::from_bytes([n; 32]),
+        created: 1,
+        expires: 10_000,
+    }
+}
+
+async fn check_rollbacks(store: &SqlStore) {
+    let store: &dyn Store = store;
+    // Low-fee tickets: the third insert fails, the first two are rolled back.
+    let r = store
+        .add_low_fee_tickets(&[ticket(1, "ok"), ticket(2, "ok"), ticket(3, "fail")])
+        .await;
+    assert!(r.is_err(), "the forced failure is reported");
+    assert!(
+        store.low_fee_ticket_entries().await.unwrap().is_empty(),
+        "nothing was added"
+    );
+
+    let id = store
+        .create_user(&NewUser {
+            email: "a@example.com".into(),
+            password_hash: Secret::new("old-hash".into()),
+            email_token: Secret::new("et".into()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: 7,
+        })
+        .await
+        .unwrap();
+    let locked = Session {
+        id_hash: "locked".into(),
+        user_id: id,
+        csrf_token: Secret::new("c".into()),
+        created: 1,
+        expires: 10_000,
+        last_seen: 1,
+    };
+    store.create_session(&locked).await.unwrap();
+    store
+        .create_email_change(&EmailChange {
+            user_id: id,
+            new_email: "new@example.com".into(),
+            token: Secret::new("change".into()),
+            created: 1,
+            expires: 10_000,
+        })
+        .await
+        .unwrap();
+    store
+        .create_password_reset(&PasswordReset {
+            user_id: id,
+            token: Secret::new("reset".into()),
+            created: 1,
+            expires: 10_000,
+        })
+        .await
+        .unwrap();
+
+    // Email change: the session revocation (last step) fails; email and token stay.
+    assert!(store.apply_email_change("change", 5).await.is_err());
+    let u = store.user(id).await.unwrap().unwrap();
+    assert_eq!(u.email, "a@example.com");
+    assert!(store.email_change("change").await.unwrap().is_some());
+
+    // Password reset: same; the old hash and the token stay.
+    let r = store
+        .reset_password("reset", 5, &Secret::new("new-hash".into()))
+        .await;
+    assert!(r.is_err());
+    let u = store.user(id).await.unwrap().unwrap();
+    assert_eq!(u.password_hash.expose(), "old-hash");
+    assert!(store.password_reset("reset").await.unwrap().is_some());
+
+    // Password change likewise.
+    assert!(store
+        .change_password(id, &Secret::new("new-hash".into()))
+        .await
+        .is_err());
+    let u = store.user(id).await.unwrap().unwrap();
+    assert_eq!(u.password_hash.expose(), "old-hash");
+    assert_eq!(store.session("locked", 5).await.unwrap(), Some(locked));
+}
+
+#[tokio::test]
+async fn sqlite_multi_step_changes_roll_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    sqlx::raw_sql(SQLITE_TRIGGERS)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    check_rollbacks(&store).await;
+}
+
+#[tokio::test]
+async fn mysql_multi_step_changes_roll_back() {
+    let Some(server) = mysql_server() else {
+        return;
+    };
+    let db = MySqlDb::create(&server).await;
+    let store = SqlStore::connect(&db.url).await.unwrap();
+    let raw = db.raw().await;
+    for t in MYSQL_TRIGGERS {
+        sqlx::raw_sql(t).execute(&raw).await.unwrap();
+    }
+    check_rollbacks(&store).await;
+}
+
+#[tokio::test]
+async fn duplicate_email_is_a_conflict_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    let nu = NewUser {
+        email: "x@example.com".into(),
+        password_hash: Secret::new("h".into()),
+        email_token: Secret::new("t".into()),
+        vote_bits: VoteBits(1),
+        vote_bits_version: 7,
+    };
+    Store::create_user(&store, &nu).await.unwrap();
+    let err = Store::create_user(&store, &nu).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Conflict));
+}
