@@ -1,0 +1,6 @@
+//! hcpool-web's integration tests: Rocket's local client over the in-memory store, an
+//! honest fake wallet and a recording mailer.
+
+mod api;
+mod common;
+mod pages;
