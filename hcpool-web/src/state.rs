@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("voting", include_str!("../templates/voting.hbs")),
     ("stats", include_str!("../templates/stats.hbs")),
     ("error", include_str!("../templates/error.hbs")),
+    ("settings", include_str!("../templates/settings.hbs")),
 ];
 
 /// Everything a request handler needs.

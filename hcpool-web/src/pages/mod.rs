@@ -2,6 +2,7 @@
 
 mod account;
 mod pool;
+mod settings;
 
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
@@ -214,6 +215,7 @@ pub fn routes() -> Vec<Route> {
     let mut r = rocket::routes![home, stats, error, style];
     r.extend(account::routes());
     r.extend(pool::routes());
+    r.extend(settings::routes());
     r
 }
 
