@@ -160,6 +160,8 @@ pub struct WebSettings {
     pub admin_ips: Vec<String>,
     /// `adminuserids`.
     pub admin_user_ids: Vec<u64>,
+    /// `maxvotedage`: voted tickets older than this many blocks are counted, not listed.
+    pub max_voted_age: i64,
 }
 
 impl WebSettings {
@@ -179,6 +181,7 @@ impl WebSettings {
             smtp_configured: !c.smtp_host.trim().is_empty(),
             admin_ips: c.admin_ips.clone(),
             admin_user_ids: c.admin_user_ids.clone(),
+            max_voted_age: c.max_voted_age,
         }
     }
 }

@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("stats", include_str!("../templates/stats.hbs")),
     ("error", include_str!("../templates/error.hbs")),
     ("settings", include_str!("../templates/settings.hbs")),
+    ("tickets", include_str!("../templates/tickets.hbs")),
 ];
 
 /// Everything a request handler needs.

@@ -240,7 +240,7 @@ async fn signin_post(
     }
     session::start(state, jar, &v, user.id).await?;
     let next = if user.registration.is_some() {
-        "/voting"
+        "/tickets"
     } else {
         "/address"
     };

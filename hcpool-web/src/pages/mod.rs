@@ -3,6 +3,7 @@
 mod account;
 mod pool;
 mod settings;
+mod tickets;
 
 use rocket::http::{ContentType, Status};
 use rocket::request::FlashMessage;
@@ -216,6 +217,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(account::routes());
     r.extend(pool::routes());
     r.extend(settings::routes());
+    r.extend(tickets::routes());
     r
 }
 

@@ -131,7 +131,24 @@ impl WalletBackend for FakeWallet {
         Ok(stake_info())
     }
     async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
-        unsupported()
+        self.up()?;
+        let t = |status, n: u8, spent_by_height| UserTicket {
+            status,
+            ticket: Hash32::from_bytes([n; 32]),
+            ticket_height: 900,
+            spent_by: Hash32::from_bytes([n + 100; 32]),
+            spent_by_height,
+        };
+        Ok(StakePoolUserInfo {
+            tickets: vec![
+                t(TicketStatus::Live, 1, 0),
+                t(TicketStatus::Voted, 2, 1200),
+                t(TicketStatus::Voted, 3, 1000),
+                t(TicketStatus::Missed, 4, 1100),
+                t(TicketStatus::Expired, 5, 1150),
+            ],
+            invalid: vec![Hash32::from_bytes([9; 32])],
+        })
     }
     async fn tickets(&self, _i: bool) -> hcpool_core::Result<Vec<TicketHash>> {
         unsupported()
@@ -186,6 +203,7 @@ pub fn settings() -> WebSettings {
         smtp_configured: false,
         admin_ips: vec![],
         admin_user_ids: vec![],
+        max_voted_age: 100,
     }
 }
 

@@ -381,3 +381,41 @@ async fn legacy_bcrypt_password_signs_in_and_is_upgraded() {
         Some("/address")
     );
 }
+
+#[rocket::async_test]
+async fn tickets_page_sorts_tickets_by_status() {
+    let app = app().await;
+    let (_, token) = app.user("a@example.com", "password1").await;
+    let (_, loc) = app.sign_in("a@example.com", "password1").await;
+    assert_eq!(loc.as_deref(), Some("/address"));
+    let r = app.client.get("/tickets").dispatch().await;
+    assert_eq!(r.headers().get_one("Location"), Some("/address"));
+    app.api_post(
+        "/api/v1/address",
+        Some(&token),
+        &format!("UserPubKeyAddr={USER_PK}"),
+    )
+    .await;
+    let (s, page) = app.get("/tickets").await;
+    assert_eq!(s, Status::Ok);
+    let hex = |n: u8| hex::encode([n; 32]);
+    let mut failures = Vec::new();
+    for needle in [
+        "Live / Immature (1)".to_owned(),
+        "2 total tickets voted (1 archived and not shown)".to_owned(),
+        "Missed (1)".to_owned(),
+        "Expired (1)".to_owned(),
+        format!("https://testnet-explorer.h.cash/explorer/tx/{}", hex(1)),
+        hex(2),
+        hex(9),
+        "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5".to_owned(),
+    ] {
+        if !page.contains(&needle) {
+            failures.push(needle);
+        }
+    }
+    assert!(failures.is_empty(), "missing {failures:?}");
+    assert!(!page.contains(&hex(3)), "the old vote is archived");
+    app.wallet.down.store(true, Ordering::SeqCst);
+    assert_eq!(app.get("/tickets").await.0, Status::ServiceUnavailable);
+}
