@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod headers;
 pub mod jwt;
+pub mod limit;
 pub mod mail;
 pub mod pages;
 pub mod session;

@@ -14,6 +14,9 @@ use crate::error::WebError;
 /// How long wallet stake info is reused (hcstakepool cached it for 5 minutes).
 pub const STATS_TTL: Duration = Duration::from_secs(60);
 
+/// Sign-in and sign-up attempts allowed per client IP per minute.
+pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
+
 /// The templates, embedded so the binary runs from any directory.
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../templates/layout.hbs")),
@@ -37,6 +40,8 @@ pub struct AppState {
     pub settings: WebSettings,
     /// Outgoing mail.
     pub mailer: Arc<dyn Mailer>,
+    /// Sign-in, sign-up and password attempts per client IP.
+    pub auth_limiter: crate::limit::RateLimiter,
     templates: Handlebars<'static>,
     stake_info: Mutex<Option<(Instant, StakeInfo)>>,
 }
@@ -64,6 +69,10 @@ impl AppState {
             pool,
             settings,
             mailer,
+            auth_limiter: crate::limit::RateLimiter::new(
+                AUTH_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+            ),
             templates: hb,
             stake_info: Mutex::new(None),
         })

@@ -11,6 +11,7 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
+use crate::limit::ClientIp;
 use crate::session::{self, Visitor};
 use crate::state::AppState;
 
@@ -75,11 +76,15 @@ fn back_to(path: &'static str, kind: &str, msg: impl Into<String>) -> Page {
 #[rocket::post("/signup", data = "<form>")]
 async fn signup_post(
     v: Visitor,
+    ip: ClientIp,
     form: Form<SignUpForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
     if !v.csrf_ok(&form.csrf_token) {
         return Ok(Page::bad_csrf());
+    }
+    if !state.auth_limiter.allow(&ip.0) {
+        return Ok(Page::rate_limited());
     }
     if state.settings.close_pool {
         return Ok(back_to(
@@ -202,12 +207,16 @@ fn signin_get(
 #[rocket::post("/signin", data = "<form>")]
 async fn signin_post(
     v: Visitor,
+    ip: ClientIp,
     form: Form<SignInForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
     if !v.csrf_ok(&form.csrf_token) {
         return Ok(Page::bad_csrf());
+    }
+    if !state.auth_limiter.allow(&ip.0) {
+        return Ok(Page::rate_limited());
     }
     const BAD: &str = "Invalid Email or Password";
     if form.password.len() > auth::MAX_PASSWORD_BYTES {

@@ -68,6 +68,14 @@ impl Page {
         Page::Text((Status::BadRequest, "Invalid Csrf Token"))
     }
 
+    /// Too many attempts from this client (429).
+    pub fn rate_limited() -> Self {
+        Page::Text((
+            Status::TooManyRequests,
+            "Rate Limited: your request has been rate limited. Please wait a minute.",
+        ))
+    }
+
     /// Redirect to sign in.
     pub fn sign_in_first() -> Self {
         Page::Redirect(Redirect::to("/signin"))

@@ -419,3 +419,22 @@ async fn tickets_page_sorts_tickets_by_status() {
     app.wallet.down.store(true, Ordering::SeqCst);
     assert_eq!(app.get("/tickets").await.0, Status::ServiceUnavailable);
 }
+
+#[rocket::async_test]
+async fn sign_in_attempts_are_rate_limited_per_client_ip() {
+    let app = app().await;
+    let limit = hcpool_web::state::AUTH_ATTEMPTS_PER_MINUTE;
+    let csrf = app.csrf("/signin").await;
+    let attempt = || async {
+        app.post_form(
+            "/signin",
+            &format!("email=x%40example.com&password=wrongpass&csrf_token={csrf}"),
+        )
+        .await
+        .0
+    };
+    for _ in 0..limit {
+        assert_eq!(attempt().await, Status::SeeOther);
+    }
+    assert_eq!(attempt().await, Status::TooManyRequests);
+}
