@@ -30,6 +30,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error", include_str!("../templates/error.hbs")),
     ("settings", include_str!("../templates/settings.hbs")),
     ("tickets", include_str!("../templates/tickets.hbs")),
+    (
+        "passwordreset",
+        include_str!("../templates/passwordreset.hbs"),
+    ),
+    (
+        "passwordupdate",
+        include_str!("../templates/passwordupdate.hbs"),
+    ),
 ];
 
 /// Everything a request handler needs.

@@ -2,6 +2,7 @@
 
 mod account;
 mod pool;
+mod reset;
 mod settings;
 mod tickets;
 
@@ -225,6 +226,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(account::routes());
     r.extend(pool::routes());
     r.extend(settings::routes());
+    r.extend(reset::routes());
     r.extend(tickets::routes());
     r
 }
