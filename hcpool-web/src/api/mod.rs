@@ -126,6 +126,25 @@ fn api_other_post() -> ApiReply {
     ApiReply::invalid()
 }
 
+/// hcstakepool answered any other method on a v1/v2 command with an empty success.
+#[rocket::put("/api/<ver>/<_>")]
+fn api_put(ver: &str) -> ApiReply {
+    other_method(ver)
+}
+
+#[rocket::delete("/api/<ver>/<_>")]
+fn api_delete(ver: &str) -> ApiReply {
+    other_method(ver)
+}
+
+fn other_method(ver: &str) -> ApiReply {
+    if known_version(ver) {
+        ApiReply::ok("", ApiData::<()>::Absent)
+    } else {
+        ApiReply::invalid()
+    }
+}
+
 #[rocket::catch(default)]
 fn api_catcher() -> ApiReply {
     ApiReply::invalid()
@@ -133,7 +152,14 @@ fn api_catcher() -> ApiReply {
 
 /// The API routes.
 pub fn routes() -> Vec<Route> {
-    rocket::routes![api_get, api_post, api_other_get, api_other_post]
+    rocket::routes![
+        api_get,
+        api_post,
+        api_put,
+        api_delete,
+        api_other_get,
+        api_other_post
+    ]
 }
 
 /// Catchers for `/api`: anything unmatched answers the invalid-command JSON.

@@ -249,3 +249,17 @@ async fn unknown_commands_and_versions_are_404_code_3() {
         );
     }
 }
+
+#[rocket::async_test]
+async fn other_methods_get_hcstakepools_empty_success() {
+    let app = app().await;
+    let r = app.client.put("/api/v1/stats").dispatch().await;
+    assert_eq!(r.status(), Status::Ok);
+    assert_eq!(
+        r.into_string().await.unwrap(),
+        "{\"status\":\"success\",\"code\":0,\"message\":\"\"}\n"
+    );
+    let r = app.client.delete("/api/v3/stats").dispatch().await;
+    assert_eq!(r.status(), Status::NotFound);
+    assert_eq!(r.into_string().await.unwrap(), INVALID);
+}
