@@ -1,7 +1,7 @@
 //! Settings: the API token (shown, regenerated) and password change (inventory §3.7).
 
-use hcpool_core::backend::Email;
-use hcpool_core::Secret;
+use hcpool_core::backend::{Email, EmailChange};
+use hcpool_core::{BackendKind, Secret};
 use rocket::form::{Form, FromForm};
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -11,6 +11,7 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
+use crate::limit::ClientIp;
 use crate::session::{self, Visitor};
 use crate::state::AppState;
 
@@ -19,6 +20,13 @@ struct PasswordForm {
     password: String,
     newpassword: String,
     newpasswordrepeat: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct EmailForm {
+    email: String,
+    password: String,
     csrf_token: String,
 }
 
@@ -137,6 +145,132 @@ async fn post_password(
     )))
 }
 
+/// Email change tokens are valid this long.
+pub const EMAIL_CHANGE_SECS: i64 = 3600;
+
+#[rocket::post("/settings/email", data = "<form>")]
+async fn post_email(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<EmailForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let to = || Redirect::to("/settings");
+    let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
+    if check == PasswordCheck::Mismatch {
+        return Ok(Page::Flash(Flash::error(to(), "Password not valid")));
+    }
+    let new_email = form.email.trim().to_owned();
+    if !new_email.contains('@') || new_email.len() > 254 || new_email.chars().any(char::is_control)
+    {
+        return Ok(Page::Flash(Flash::error(to(), "email address is invalid")));
+    }
+    let token = auth::random_hex(16);
+    let now = state.now();
+    let change = EmailChange {
+        user_id: user.id,
+        new_email: new_email.clone(),
+        token: Secret::new(token.clone()),
+        created: now,
+        expires: now + EMAIL_CHANGE_SECS,
+    };
+    match state.pool.store().create_email_change(&change).await {
+        Ok(()) => {
+            let base = &state.settings.base_url;
+            let to_new = Email {
+                to: new_email.clone(),
+                subject: "Stake pool email change".into(),
+                body: format!(
+                    "A request was made from IP address {} to change the email address of \
+                     your stake pool account from {} to {new_email}.\n\nTo confirm, open:\n\n\
+                     {base}/emailupdate?t={token}\n\nThe link expires in one hour.\n",
+                    ip.0, user.email
+                ),
+            };
+            if let Err(e) = state.mailer.send(&to_new).await {
+                tracing::warn!(error = %e, "email change mail not sent");
+                return Ok(Page::Flash(Flash::error(
+                    to(),
+                    "Unable to send email change token.",
+                )));
+            }
+            let to_old = Email {
+                to: user.email.clone(),
+                subject: "Stake pool email change".into(),
+                body: format!(
+                    "A request was made from IP address {} to change the email address of \
+                     your stake pool account from {} to {new_email}. If you did not make this \
+                     request, please contact the stake pool administrator immediately.\n",
+                    ip.0, user.email
+                ),
+            };
+            if let Err(e) = state.mailer.send(&to_old).await {
+                tracing::warn!(error = %e, "email change notice not sent");
+            }
+        }
+        // The address belongs to someone: answer as if sent, so this form reveals nothing.
+        Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Page::Flash(Flash::success(
+        to(),
+        "Verification token sent to new email address",
+    )))
+}
+
+#[rocket::get("/emailupdate?<t>")]
+async fn get_email_update(
+    v: Visitor,
+    t: Option<&str>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let t = t.unwrap_or("").trim();
+    let store = state.pool.store();
+    let (error, success) = if t.is_empty() {
+        ("No email verification token present", "")
+    } else {
+        match store.apply_email_change(t, state.now()).await {
+            Ok(Some(_)) => ("", "Email successfully updated"),
+            Ok(None) => match store.email_change(t).await? {
+                Some(_) => ("Email change token has expired", ""),
+                None => ("Email verification token not valid", ""),
+            },
+            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
+                ("Email address is in use", "")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let ctx = serde_json::json!({ "flash": { "error": error, "success": success } });
+    // The store ended the user's sessions; this page is rendered as signed out.
+    let nav = if success.is_empty() {
+        Nav::of(&v)
+    } else {
+        Nav::of(&Visitor {
+            signed_in: None,
+            csrf: v.csrf.clone(),
+        })
+    };
+    Ok(Page::ok(state.render(
+        "emailverify",
+        &title("Email Update"),
+        &nav,
+        &ctx,
+    )?))
+}
+
 pub(super) fn routes() -> Vec<Route> {
-    rocket::routes![get_settings, post_api_token, post_password]
+    rocket::routes![
+        get_settings,
+        post_api_token,
+        post_password,
+        post_email,
+        get_email_update
+    ]
 }

@@ -137,3 +137,63 @@ async fn password_change_revokes_other_sessions() {
         Some("/address")
     );
 }
+
+#[rocket::async_test]
+async fn email_change_is_confirmed_by_link_and_does_not_reveal_taken_addresses() {
+    let app = app().await;
+    let (id, _) = app.user("a@example.com", "password1").await;
+    app.user("taken@example.com", "password1").await;
+    app.sign_in("a@example.com", "password1").await;
+    let csrf = app.csrf("/settings").await;
+    let sent = "Verification token sent to new email address";
+    app.post_form(
+        "/settings/email",
+        &format!("email=taken%40example.com&password=password1&csrf_token={csrf}"),
+    )
+    .await;
+    assert!(app.get("/settings").await.1.contains(sent));
+    assert!(app.mailer.sent.lock().unwrap().is_empty());
+    app.post_form(
+        "/settings/email",
+        &format!("email=b%40example.com&password=wrongpass&csrf_token={csrf}"),
+    )
+    .await;
+    assert!(app.get("/settings").await.1.contains("Password not valid"));
+    app.post_form(
+        "/settings/email",
+        &format!("email=b%40example.com&password=password1&csrf_token={csrf}"),
+    )
+    .await;
+    assert!(app.get("/settings").await.1.contains(sent));
+    let mails = app.mailer.sent.lock().unwrap().clone();
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0].to, "b@example.com");
+    assert_eq!(mails[1].to, "a@example.com");
+    let start = mails[0].body.find(BASE_URL).unwrap() + BASE_URL.len();
+    let path = mails[0].body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(path.starts_with("/emailupdate?t="));
+    assert!(app
+        .get(&path)
+        .await
+        .1
+        .contains("Email successfully updated"));
+    assert_eq!(
+        app.store.user(id).await.unwrap().unwrap().email,
+        "b@example.com"
+    );
+    assert_eq!(app.get("/settings").await.0, Status::SeeOther, "signed out");
+    assert!(app
+        .get(&path)
+        .await
+        .1
+        .contains("Email verification token not valid"));
+    assert!(app
+        .get("/emailupdate")
+        .await
+        .1
+        .contains("No email verification token present"));
+}
