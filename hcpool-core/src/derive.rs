@@ -13,11 +13,36 @@
 //! returns [`KeyError::InvalidChild`] as hcstakepool's derivation would (the user cannot
 //! register); [`PoolKeys::fee_address_set`] skips the index, as stakepoold and hcwallet's
 //! `--stakepoolcoldextkey` do.
+//!
+//! ```
+//! use hcpool_core::{Network, PoolKeys, RedeemScript, UserId};
+//! use hcpool_core::address::validate_user_pubkey_address;
+//!
+//! // hcstakepool's sample configuration (testnet2).
+//! let voting = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
+//! let cold = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
+//! let keys = PoolKeys::from_strings(voting, cold, Network::Testnet)?;
+//! let uid = UserId(1);
+//! assert_eq!(keys.fee_address(uid)?.to_string(), "TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe");
+//!
+//! // A user registers a pubkey address; the pool key comes first in the multisig.
+//! let user = validate_user_pubkey_address(
+//!     "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt",
+//!     Network::Testnet,
+//! )?;
+//! let script = RedeemScript::one_of_two(&keys.ticket_pubkey_address(uid)?, &user)?;
+//! assert_eq!(
+//!     script.p2sh_address(Network::Testnet).to_string(),
+//!     "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5"
+//! );
+//! # Ok::<(), hcpool_core::Error>(())
+//! ```
 
 use std::collections::HashSet;
 
 use crate::address::{Address, AddressKind};
 use crate::error::{Error, Result};
+use crate::hash::hash160;
 use crate::ids::UserId;
 use crate::params::Network;
 use crate::xpub::{ExtendedPubKey, KeyError};
@@ -105,7 +130,10 @@ impl PoolKeys {
 
     /// The user's ticket address (P2PKH, `TicketAddressForUserID`).
     pub fn ticket_address(&self, uid: UserId) -> Result<Address> {
-        Ok(self.ticket_key(uid)?.to_address(self.network))
+        let key = self
+            .voting_branch
+            .derive_child_public_key(self.index(uid)?)?;
+        Ok(Address::p2pkh(self.network, hash160(&key)))
     }
 
     /// The pubkey-address form of the user's ticket key: the pool key of the 1-of-2
@@ -125,7 +153,9 @@ impl PoolKeys {
 
     /// The fee addresses of indexes `0..count`, for checking that a ticket pays the pool
     /// fee to the pool (stakepoold derives 10,000 at start). Invalid children are skipped.
-    /// Work is split over the machine's cores when `count` is large.
+    /// Work is split over the machine's cores when `count` is large; it is CPU-bound
+    /// (about a second for 10,000 on a small machine), so async callers should run it in
+    /// `spawn_blocking`.
     pub fn fee_address_set(&self, count: u32) -> FeeAddressSet {
         FeeAddressSet::from_branch(&self.fee_branch, self.network, count)
     }
@@ -157,8 +187,11 @@ impl FeeAddressSet {
                     .collect();
                 let mut all = Vec::with_capacity(count as usize);
                 for h in handles {
-                    // A panic in a worker is a bug in this module, not bad input.
-                    all.extend(h.join().expect("fee-address worker does not panic"));
+                    match h.join() {
+                        Ok(part) => all.extend(part),
+                        // A worker panic is a bug here, not bad input: re-raise it as is.
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
                 }
                 all
             })
@@ -172,8 +205,8 @@ impl FeeAddressSet {
 
 fn fee_hashes(branch: &ExtendedPubKey, range: std::ops::Range<u32>) -> Vec<[u8; 20]> {
     range
-        .filter_map(|i| match branch.derive_child(i) {
-            Ok(k) => Some(k.pubkey_hash()),
+        .filter_map(|i| match branch.derive_child_public_key(i) {
+            Ok(k) => Some(hash160(&k)),
             Err(KeyError::InvalidChild(_)) => None,
             // Indexes stay below 2^31, so no other error can happen; skip defensively.
             Err(_) => None,

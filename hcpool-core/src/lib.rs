@@ -31,6 +31,7 @@ pub mod subsidy;
 pub mod testing;
 pub mod tx;
 pub mod votebits;
+pub mod wif;
 pub mod xpub;
 
 pub use address::{Address, AddressKind};

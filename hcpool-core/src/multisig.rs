@@ -268,7 +268,14 @@ mod tests {
             (p.to_string().as_str(), u.to_string().as_str()),
             (POOL, USER)
         );
-        assert_eq!(rs.to_string().parse::<RedeemScript>(), Ok(rs));
+        assert_eq!(rs.to_string().parse::<RedeemScript>(), Ok(rs.clone()));
+        #[cfg(feature = "serde")]
+        {
+            let j = serde_json::to_string(&rs).unwrap();
+            assert_eq!(j, format!("\"{}\"", rs.to_hex()));
+            assert_eq!(serde_json::from_str::<RedeemScript>(&j).unwrap(), rs);
+            assert!(serde_json::from_str::<RedeemScript>("\"xyz\"").is_err());
+        }
     }
 
     #[test]

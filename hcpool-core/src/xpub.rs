@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
-use bitcoin::secp256k1::{All, PublicKey, Scalar, Secp256k1};
+use bitcoin::secp256k1::{All, PublicKey, Secp256k1, SecretKey};
 
 use crate::address::Address;
 use crate::base58::{self, Base58Error};
@@ -246,6 +246,10 @@ impl ExtendedPubKey {
     }
 
     /// The pubkey-address form of this key (what `validateaddress` reports as `pubkeyaddr`).
+    #[allow(
+        clippy::expect_used,
+        reason = "the key was parsed as a curve point, so its compressed form is one"
+    )]
     pub fn to_pubkey_address(&self, network: Network) -> Address {
         Address::secp_pubkey(network, self.public_key())
             .expect("a PublicKey always serializes to a valid compressed point")
@@ -256,28 +260,39 @@ impl ExtendedPubKey {
     /// [`KeyError::InvalidChild`] (probability ~2^-127) means "skip to the next index", as
     /// every HC caller does.
     pub fn derive_child(&self, index: u32) -> Result<ExtendedPubKey, KeyError> {
-        if index >= HARDENED {
-            return Err(KeyError::DeriveHardFromPublic(index));
-        }
-        let parent = self.public_key.serialize();
-        let (il, ir) = hmac_sha512(&self.chain_code, &[&parent, &index.to_be_bytes()]);
-        let tweak = Scalar::from_be_bytes(il).map_err(|_| KeyError::InvalidChild(index))?;
-        if tweak == Scalar::ZERO {
-            return Err(KeyError::InvalidChild(index));
-        }
-        let child = self
-            .public_key
-            .add_exp_tweak(secp(), &tweak)
-            .map_err(|_| KeyError::InvalidChild(index))?;
-        let h = hash160(&parent);
+        let (public_key, chain_code) = self.ckd_pub(index)?;
+        let h = hash160(&self.public_key.serialize());
         Ok(ExtendedPubKey {
             version: self.version,
             depth: self.depth.wrapping_add(1),
             parent_fp: [h[0], h[1], h[2], h[3]],
             child_number: index,
-            chain_code: ir,
-            public_key: child,
+            chain_code,
+            public_key,
         })
+    }
+
+    /// Only the compressed public key of child `index` (skips the fingerprint; what the
+    /// pool needs for an address).
+    pub fn derive_child_public_key(&self, index: u32) -> Result<[u8; 33], KeyError> {
+        Ok(self.ckd_pub(index)?.0.serialize())
+    }
+
+    /// BIP32 CKDpub: child = IL·G + K, chain code = IR.
+    fn ckd_pub(&self, index: u32) -> Result<(PublicKey, [u8; 32]), KeyError> {
+        if index >= HARDENED {
+            return Err(KeyError::DeriveHardFromPublic(index));
+        }
+        let parent = self.public_key.serialize();
+        let (il, ir) = hmac_sha512(&self.chain_code, &[&parent, &index.to_be_bytes()]);
+        // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
+        let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
+        // IL·G through the generator table, then one point addition: about twice as fast
+        // as a generic tweak-add multiplication.
+        let child = PublicKey::from_secret_key(secp(), &tweak)
+            .combine(&self.public_key)
+            .map_err(|_| KeyError::InvalidChild(index))?;
+        Ok((child, ir))
     }
 
     /// Derives along a path of non-hardened indexes.
@@ -384,6 +399,9 @@ pub enum KeyError {
         /// The key's network.
         found: Network,
     },
+    /// A WIF's 2-byte network id is no HC network's `PrivateKeyID`.
+    #[error("unknown WIF network id {}", hex::encode(.0))]
+    UnknownWifNetwork([u8; 2]),
     /// The version bytes belong to no HC network (hcd `ErrUnknownHDKeyID` on `Neuter`).
     #[error("unknown extended key version bytes {}", hex::encode(.0))]
     UnknownVersion([u8; 4]),

@@ -75,3 +75,13 @@ fn error_variants() {
     );
     assert!(!format!("{xprv:?}").contains(&hex::encode(xprv.private_key())));
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_as_string() {
+    let k: ExtendedPubKey = COLD.parse().unwrap();
+    let j = serde_json::to_string(&k).unwrap();
+    assert_eq!(j, format!("\"{COLD}\""));
+    assert_eq!(serde_json::from_str::<ExtendedPubKey>(&j).unwrap(), k);
+    assert!(serde_json::from_str::<ExtendedPubKey>("\"tpub\"").is_err());
+}

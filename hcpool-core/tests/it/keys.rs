@@ -8,3 +8,4 @@ mod hd;
 mod multisig;
 mod props;
 mod vectors;
+mod wif;

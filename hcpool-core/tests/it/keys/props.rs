@@ -3,6 +3,7 @@
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use hcpool_core::address::{validate_user_pubkey_address, AddressError};
 use hcpool_core::base58;
+use hcpool_core::wif::Wif;
 use hcpool_core::xpub::ExtendedPrivKey;
 use hcpool_core::{Address, AddressKind, ExtendedPubKey, Network, RedeemScript};
 use proptest::prelude::*;
@@ -96,6 +97,7 @@ proptest! {
             let _ = text.parse::<ExtendedPubKey>();
             let _ = text.parse::<ExtendedPrivKey>();
             let _ = text.parse::<RedeemScript>();
+            let _ = text.parse::<Wif>();
             let _ = base58::decode(text);
             let _ = base58::check_decode(text);
             for net in Network::ALL {

@@ -1,0 +1,265 @@
+//! The crate's one error type.
+//!
+//! Client, wallet and manager failures are variants here; [`From<Error> for
+//! hcpool_core::Error`] is the single place that decides which of them count as
+//! `Unavailable`, `Rejected`, `Inconsistent` or `NotFound` for the core's services.
+
+use std::time::Duration;
+
+use hcpool_core::BackendKind;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error object returned by hcwallet or hcd: `{"code":…,"message":…}`.
+///
+/// `Display` renders `"<code>: <message>"`, the text the Go client produces and stakepoold
+/// matches on (hcwallet-rpc.md §1.3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct RpcError {
+    /// JSON-RPC error code (`-5` = no information, `-4` = wallet error, …).
+    pub code: i64,
+    /// The server's message.
+    pub message: String,
+}
+
+impl RpcError {
+    /// `-5`: the wallet or node has no information about the thing asked for.
+    pub const NO_INFORMATION: i64 = -5;
+    /// `-32601`: method not found.
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+}
+
+/// Every error hcpool-rpc reports. Messages never contain passwords or auth headers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client configuration is unusable (the message names the key).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The pinned certificate file could not be read or holds no certificate.
+    #[error("certificate file {path}: {reason}")]
+    Certificate {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A socket or file operation failed.
+    #[error("{context}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server refused the credentials (HTTP 401/403).
+    #[error("authentication failure")]
+    Auth,
+    /// The server answered the upgrade request without switching to websocket.
+    #[error("the endpoint either does not support websockets or does not exist (HTTP {status})")]
+    NotWebsocket {
+        /// The HTTP status received.
+        status: u16,
+    },
+    /// The websocket layer failed.
+    #[error("websocket")]
+    WebSocket(#[source] Box<tokio_tungstenite::tungstenite::Error>),
+    /// The HTTP (POST mode) layer failed.
+    #[error("http: {0}")]
+    Http(String),
+    /// POST mode: the server answered with a body that is not a JSON-RPC response.
+    #[error("status code: {status}, response: {body:?}")]
+    HttpStatus {
+        /// HTTP status code.
+        status: u16,
+        /// The body (truncated).
+        body: String,
+    },
+    /// The server answered with an error object.
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+    /// No reply arrived in time.
+    #[error("{method}: no reply within {after:?}")]
+    Timeout {
+        /// The method called.
+        method: String,
+        /// The configured timeout.
+        after: Duration,
+    },
+    /// The connection dropped while the call was pending, or is down now.
+    #[error("the client has been disconnected")]
+    Disconnected,
+    /// The client was shut down (closed, or disconnected with reconnects disabled).
+    #[error("the client has been shutdown")]
+    Shutdown,
+    /// A frame or reply could not be decoded.
+    #[error("{method}: malformed reply: {detail}")]
+    BadReply {
+        /// The method (or `notification`/`frame`).
+        method: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A wallet (through the core trait) failed.
+    #[error(transparent)]
+    Backend(#[from] hcpool_core::Error),
+    /// Fewer wallets answered than `minservers` requires.
+    #[error("not processing command; {available} servers avail is below min of {min}")]
+    BelowMinServers {
+        /// Wallets that answered.
+        available: usize,
+        /// `minservers`.
+        min: usize,
+    },
+    /// Wallets disagree.
+    #[error(
+        "non equivalent {what} returned: {first} has {first_value}, {second} has {second_value}"
+    )]
+    Mismatch {
+        /// What was compared (`pubkey`, `redeem script`, `Live`, …).
+        what: String,
+        /// The first wallet's label.
+        first: String,
+        /// Its value.
+        first_value: String,
+        /// The other wallet's label.
+        second: String,
+        /// Its value.
+        second_value: String,
+    },
+    /// A wallet is reachable but cannot serve (daemon not connected, locked).
+    #[error("wallet {wallet} not ready: {reason}")]
+    NotReady {
+        /// The wallet's label.
+        wallet: String,
+        /// Why.
+        reason: String,
+    },
+    /// The manager refused the call: it is stopped until a re-check clears it.
+    #[error("wallet manager stopped: {reason}")]
+    Stopped {
+        /// Why it stopped.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn bad_reply(method: &str, detail: impl Into<String>) -> Self {
+        Error::BadReply {
+            method: method.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The RPC error object, when the server answered with one.
+    pub fn rpc(&self) -> Option<&RpcError> {
+        match self {
+            Error::Rpc(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// How the core's services should read this failure.
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Error::Io { .. }
+            | Error::WebSocket(_)
+            | Error::Http(_)
+            | Error::Timeout { .. }
+            | Error::Disconnected
+            | Error::Shutdown
+            | Error::BelowMinServers { .. }
+            | Error::NotReady { .. }
+            | Error::Stopped { .. }
+            | Error::NotWebsocket { .. } => BackendKind::Unavailable,
+            Error::Rpc(e) if e.code == RpcError::NO_INFORMATION => BackendKind::NotFound,
+            Error::Rpc(_) => BackendKind::Rejected,
+            Error::BadReply { .. } | Error::HttpStatus { .. } | Error::Mismatch { .. } => {
+                BackendKind::Inconsistent
+            }
+            Error::Backend(e) => e.backend_kind().unwrap_or(BackendKind::Other),
+            Error::Config(_) | Error::Certificate { .. } | Error::Auth => BackendKind::Other,
+        }
+    }
+
+    /// Whether the wallet should be treated as absent (not counted, not compared), as the
+    /// Go manager does with "client has been disconnected/shutdown"; timeouts count too.
+    pub fn is_unavailable(&self) -> bool {
+        self.kind() == BackendKind::Unavailable
+    }
+
+    /// Wraps this error as a core wallet error for `wallet`.
+    pub fn into_core(self, wallet: impl Into<String>) -> hcpool_core::Error {
+        match self {
+            // Already a core error: keep it (and its wallet label) as it is.
+            Error::Backend(e) => e,
+            other => hcpool_core::Error::Wallet {
+                wallet: wallet.into(),
+                kind: other.kind(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for Error {
+    fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
+        Error::WebSocket(Box::new(e))
+    }
+}
+
+impl From<Error> for hcpool_core::Error {
+    fn from(e: Error) -> Self {
+        e.into_core("wallet manager")
+    }
+}
+
+/// Shortens untrusted text for an error message (at most 120 characters).
+pub(crate) fn truncate(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(MAX).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_error_renders_like_the_go_client() {
+        let e = Error::from(RpcError {
+            code: -5,
+            message: "No information for transaction".into(),
+        });
+        assert_eq!(e.to_string(), "-5: No information for transaction");
+        assert_eq!(e.kind(), BackendKind::NotFound);
+    }
+
+    #[test]
+    fn below_min_servers_text_matches_hcstakepool() {
+        let e = Error::BelowMinServers {
+            available: 1,
+            min: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "not processing command; 1 servers avail is below min of 2"
+        );
+        assert!(e.is_unavailable());
+    }
+}

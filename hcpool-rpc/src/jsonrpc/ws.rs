@@ -1,0 +1,483 @@
+//! The websocket transport: one socket, pipelined calls matched by id, notifications,
+//! reconnect with backoff and re-registration (hcwallet-rpc.md §1.4).
+//!
+//! One task owns the socket. Callers put a pending entry (frame + reply slot) in a shared map
+//! and wake the task with the id; the task writes frames, reads replies and completes the
+//! slots. After a reconnect the task first re-issues the acknowledged `notify*`
+//! registrations, then re-sends every pending frame not yet sent on the new link.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use tracing::{debug, info, warn};
+
+use crate::error::{Error, Result};
+use crate::jsonrpc::config::{ClientConfig, Reconnect};
+use crate::jsonrpc::envelope::{parse_incoming, Incoming, Notification, Request};
+use crate::jsonrpc::tls;
+
+type Socket = WebSocketStream<TlsStream<TcpStream>>;
+
+const UP: u8 = 0;
+const DOWN: u8 = 1;
+const SHUTDOWN: u8 = 2;
+
+struct Pending {
+    method: String,
+    frame: String,
+    /// The link generation this frame was written on (0 = not yet).
+    sent_gen: u64,
+    reply: oneshot::Sender<Result<Value>>,
+}
+
+struct Inner {
+    cfg: ClientConfig,
+    tls: Arc<rustls::ClientConfig>,
+    next_id: AtomicU64,
+    state: AtomicU8,
+    pending: Mutex<HashMap<u64, Pending>>,
+    wake: mpsc::UnboundedSender<u64>,
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<Notification>>>,
+    registrations: Mutex<Vec<String>>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Locks a mutex; a poisoned lock only means another thread panicked while holding it, and
+/// the maps stay structurally valid, so keep going.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Shuts the socket task down when the last client handle is dropped.
+struct Guard(watch::Sender<bool>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// A websocket JSON-RPC client (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct WsClient {
+    inner: Arc<Inner>,
+    _guard: Arc<Guard>,
+}
+
+impl WsClient {
+    /// Dials once (failing like hcrpcclient's `New()` on error) and starts the socket task.
+    pub(crate) async fn connect(cfg: ClientConfig, tls: Arc<rustls::ClientConfig>) -> Result<Self> {
+        let socket = dial(&cfg, &tls).await?;
+        let (wake, wake_rx) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let inner = Arc::new(Inner {
+            cfg,
+            tls,
+            next_id: AtomicU64::new(1),
+            state: AtomicU8::new(UP),
+            pending: Mutex::new(HashMap::new()),
+            wake,
+            subscribers: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
+            shutdown: shutdown.clone(),
+        });
+        tokio::spawn(run(inner.clone(), socket, wake_rx, shutdown_rx));
+        Ok(WsClient {
+            inner,
+            _guard: Arc::new(Guard(shutdown)),
+        })
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.inner.state.load(Ordering::Acquire) == UP
+    }
+
+    pub(crate) fn close(&self) {
+        let _ = self.inner.shutdown.send(true);
+    }
+
+    pub(crate) fn subscribe(&self) -> mpsc::UnboundedReceiver<Notification> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.inner.subscribers).push(tx);
+        rx
+    }
+
+    /// Calls a `notify*` method and remembers it for re-registration after reconnects.
+    pub(crate) async fn register(&self, method: &str) -> Result<()> {
+        self.call(method, Vec::new()).await?;
+        let mut regs = lock(&self.inner.registrations);
+        if !regs.iter().any(|m| m == method) {
+            regs.push(method.to_owned());
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value> {
+        let inner = &self.inner;
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = Request::new(method, &params, id).to_text()?;
+        let (tx, rx) = oneshot::channel();
+        {
+            // The task changes the state and fails pending calls under this same lock, so a
+            // call either sees the new state or is failed with the others.
+            let mut pending = lock(&inner.pending);
+            match inner.state.load(Ordering::Acquire) {
+                SHUTDOWN => return Err(Error::Shutdown),
+                DOWN if !queue_while_down(&inner.cfg) => return Err(Error::Disconnected),
+                _ => {}
+            }
+            pending.insert(
+                id,
+                Pending {
+                    method: method.to_owned(),
+                    frame,
+                    sent_gen: 0,
+                    reply: tx,
+                },
+            );
+        }
+        if inner.wake.send(id).is_err() {
+            lock(&inner.pending).remove(&id);
+            return Err(Error::Shutdown);
+        }
+        let reply = match inner.cfg.timeout {
+            Some(after) => match tokio::time::timeout(after, rx).await {
+                Ok(r) => r,
+                Err(_) => {
+                    lock(&inner.pending).remove(&id);
+                    return Err(Error::Timeout {
+                        method: method.to_owned(),
+                        after,
+                    });
+                }
+            },
+            None => rx.await,
+        };
+        reply.unwrap_or(Err(Error::Disconnected))
+    }
+}
+
+fn queue_while_down(cfg: &ClientConfig) -> bool {
+    matches!(
+        cfg.reconnect,
+        Reconnect::Backoff {
+            queue_while_down: true,
+            ..
+        }
+    )
+}
+
+/// TCP, TLS with the pinned verifier, then the upgrade with the basic-auth header.
+pub(crate) async fn dial(
+    cfg: &ClientConfig,
+    tls_cfg: &Arc<rustls::ClientConfig>,
+) -> Result<Socket> {
+    let fut = async {
+        let tls_stream = tls_connect(cfg, tls_cfg).await?;
+        let url = format!("wss://{}/{}", cfg.host, cfg.endpoint);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|_| Error::Config(format!("host {:?} does not form a URL", cfg.host)))?;
+        let auth = HeaderValue::from_str(&cfg.basic_auth())
+            .map_err(|_| Error::Config("rpc user or password has invalid characters".into()))?;
+        request.headers_mut().insert("Authorization", auth);
+        match tokio_tungstenite::client_async(request, tls_stream).await {
+            Ok((socket, _resp)) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                let status = resp.status();
+                if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                    Err(Error::Auth)
+                } else {
+                    Err(Error::NotWebsocket {
+                        status: status.as_u16(),
+                    })
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    };
+    tokio::time::timeout(cfg.connect_timeout, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                method: "connect".into(),
+                after: cfg.connect_timeout,
+            })
+        })
+}
+
+/// TCP connect and TLS handshake against the pinned certificate.
+pub(crate) async fn tls_connect(
+    cfg: &ClientConfig,
+    tls_cfg: &Arc<rustls::ClientConfig>,
+) -> Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(cfg.host.as_str())
+        .await
+        .map_err(|e| Error::io(format!("connect to {}", cfg.host), e))?;
+    let _ = tcp.set_nodelay(true);
+    let name = tls::server_name(cfg.hostname())?;
+    tokio_rustls::TlsConnector::from(tls_cfg.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|e| Error::io(format!("tls handshake with {}", cfg.host), e))
+}
+
+/// Resolves once shutdown was requested (or every sender is gone).
+async fn shut(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+enum Ended {
+    Shutdown,
+    Dropped(String),
+}
+
+async fn run(
+    inner: Arc<Inner>,
+    mut socket: Socket,
+    mut wake_rx: mpsc::UnboundedReceiver<u64>,
+    mut shutdown_rx: watch::Receiver<bool>,
+) {
+    let mut generation: u64 = 1;
+    let mut first = true;
+    loop {
+        let ended = if first {
+            first = false;
+            serve(
+                &inner,
+                &mut socket,
+                &mut wake_rx,
+                &mut shutdown_rx,
+                generation,
+            )
+            .await
+        } else {
+            match reregister(&inner, &mut socket, &mut shutdown_rx).await {
+                Ok(()) => {
+                    set_state(&inner, UP, None);
+                    resend_pending(&inner, &mut socket, generation).await;
+                    serve(
+                        &inner,
+                        &mut socket,
+                        &mut wake_rx,
+                        &mut shutdown_rx,
+                        generation,
+                    )
+                    .await
+                }
+                Err(e) => Ended::Dropped(format!("re-registration failed: {e}")),
+            }
+        };
+        let _ = socket.close(None).await;
+        let reason = match ended {
+            Ended::Shutdown => {
+                set_state(&inner, SHUTDOWN, Some(|| Error::Shutdown));
+                return;
+            }
+            Ended::Dropped(reason) => reason,
+        };
+        let (base, max, queue) = match inner.cfg.reconnect {
+            Reconnect::Never => {
+                info!(host = %inner.cfg.host, %reason, "disconnected; reconnect disabled");
+                set_state(&inner, SHUTDOWN, Some(|| Error::Disconnected));
+                return;
+            }
+            Reconnect::Backoff {
+                base,
+                max,
+                queue_while_down,
+            } => (base, max, queue_while_down),
+        };
+        warn!(host = %inner.cfg.host, %reason, "disconnected; reconnecting");
+        if queue {
+            set_state(&inner, DOWN, None);
+        } else {
+            set_state(&inner, DOWN, Some(|| Error::Disconnected));
+        }
+        let mut attempt: u32 = 0;
+        socket = loop {
+            attempt = attempt.saturating_add(1);
+            let delay = base.saturating_mul(attempt).min(max);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shut(&mut shutdown_rx) => {
+                    set_state(&inner, SHUTDOWN, Some(|| Error::Shutdown));
+                    return;
+                }
+            }
+            match dial(&inner.cfg, &inner.tls).await {
+                Ok(s) => break s,
+                Err(e) => debug!(host = %inner.cfg.host, attempt, error = %e, "reconnect failed"),
+            }
+        };
+        info!(host = %inner.cfg.host, attempt, "reconnected");
+        // Ids woken while down are covered by the re-send of the pending map.
+        while wake_rx.try_recv().is_ok() {}
+        generation += 1;
+    }
+}
+
+/// Sets the link state; with `fail`, completes every pending call with that error under the
+/// same lock the callers take.
+fn set_state(inner: &Inner, state: u8, fail: Option<fn() -> Error>) {
+    let mut pending = lock(&inner.pending);
+    inner.state.store(state, Ordering::Release);
+    if let Some(make) = fail {
+        for (_, p) in pending.drain() {
+            let _ = p.reply.send(Err(make()));
+        }
+    }
+}
+
+async fn reregister(
+    inner: &Arc<Inner>,
+    socket: &mut Socket,
+    shutdown_rx: &mut watch::Receiver<bool>,
+) -> Result<()> {
+    let methods = lock(&inner.registrations).clone();
+    let mut waiting: HashMap<u64, String> = HashMap::new();
+    for method in methods {
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = Request::new(&method, &[], id).to_text()?;
+        socket.send(Message::text(frame)).await?;
+        waiting.insert(id, method);
+    }
+    let deadline = tokio::time::sleep(inner.cfg.timeout.unwrap_or(Duration::from_secs(60)));
+    tokio::pin!(deadline);
+    while !waiting.is_empty() {
+        let msg = tokio::select! {
+            m = socket.next() => m,
+            _ = &mut deadline => return Err(Error::Timeout { method: "re-registration".into(), after: inner.cfg.timeout.unwrap_or_default() }),
+            _ = shut(shutdown_rx) => return Err(Error::Shutdown),
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(t))) => t.to_string(),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(Error::Disconnected),
+        };
+        match parse_incoming(&text) {
+            Ok(Incoming::Response { id, outcome }) => {
+                if let Some(method) = waiting.remove(&id) {
+                    outcome.map_err(Error::Rpc)?;
+                    debug!(host = %inner.cfg.host, %method, "re-registered");
+                } else {
+                    dispatch(inner, Incoming::Response { id, outcome });
+                }
+            }
+            Ok(other) => dispatch(inner, other),
+            Err(e) => warn!(host = %inner.cfg.host, error = %e, "dropping frame"),
+        }
+    }
+    Ok(())
+}
+
+async fn resend_pending(inner: &Arc<Inner>, socket: &mut Socket, generation: u64) {
+    let frames: Vec<(u64, String)> = {
+        let mut pending = lock(&inner.pending);
+        let mut v: Vec<(u64, String)> = pending
+            .iter_mut()
+            .filter(|(_, p)| p.sent_gen != generation)
+            .map(|(id, p)| {
+                p.sent_gen = generation;
+                (*id, p.frame.clone())
+            })
+            .collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    };
+    for (id, frame) in frames {
+        if let Err(e) = socket.send(Message::text(frame)).await {
+            debug!(id, error = %e, "re-send failed; the serve loop will notice the drop");
+            return;
+        }
+    }
+}
+
+async fn serve(
+    inner: &Arc<Inner>,
+    socket: &mut Socket,
+    wake_rx: &mut mpsc::UnboundedReceiver<u64>,
+    shutdown_rx: &mut watch::Receiver<bool>,
+    generation: u64,
+) -> Ended {
+    loop {
+        tokio::select! {
+            _ = shut(shutdown_rx) => return Ended::Shutdown,
+            id = wake_rx.recv() => {
+                let Some(id) = id else { return Ended::Shutdown };
+                let frame = {
+                    let mut pending = lock(&inner.pending);
+                    match pending.get_mut(&id) {
+                        Some(p) if p.sent_gen != generation => {
+                            p.sent_gen = generation;
+                            Some(p.frame.clone())
+                        }
+                        _ => None,
+                    }
+                };
+                if let Some(frame) = frame {
+                    if let Err(e) = socket.send(Message::text(frame)).await {
+                        return Ended::Dropped(format!("write: {e}"));
+                    }
+                }
+            }
+            msg = socket.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t.to_string(),
+                    Some(Ok(Message::Binary(b))) => match String::from_utf8(b.to_vec()) {
+                        Ok(t) => t,
+                        Err(_) => continue,
+                    },
+                    Some(Ok(Message::Close(_))) => return Ended::Dropped("closed by server".into()),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Ended::Dropped(format!("read: {e}")),
+                    None => return Ended::Dropped("end of stream".into()),
+                };
+                match parse_incoming(&text) {
+                    Ok(incoming) => dispatch(inner, incoming),
+                    Err(e) => warn!(host = %inner.cfg.host, error = %e, "dropping frame"),
+                }
+            }
+        }
+    }
+}
+
+fn dispatch(inner: &Inner, incoming: Incoming) {
+    match incoming {
+        Incoming::Response { id, outcome } => {
+            let Some(p) = lock(&inner.pending).remove(&id) else {
+                warn!(host = %inner.cfg.host, id, "reply to an unknown or timed-out request");
+                return;
+            };
+            debug!(id, method = %p.method, ok = outcome.is_ok(), "reply");
+            let _ = p.reply.send(outcome.map_err(Error::Rpc));
+        }
+        Incoming::Notification(n) => {
+            let mut subs = lock(&inner.subscribers);
+            if subs.is_empty() {
+                debug!(method = %n.method, "ignoring notification");
+            }
+            subs.retain(|s| s.send(n.clone()).is_ok());
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! What the web status page shows about the wallets and the manager.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hcpool_core::backend::WalletInfo;
+use serde::Serialize;
+
+/// One wallet's last known state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WalletStatus {
+    /// `host:port`.
+    pub label: String,
+    /// The last call reached the wallet.
+    pub connected: bool,
+    /// From the last `walletinfo`.
+    pub daemon_connected: Option<bool>,
+    /// From the last `walletinfo`.
+    pub unlocked: Option<bool>,
+    /// From the last `walletinfo`.
+    pub voting: Option<bool>,
+    /// From the last `walletinfo`.
+    pub vote_version: Option<u32>,
+    /// The last failure of a call to this wallet, cleared by the next `walletinfo` success.
+    pub last_error: Option<String>,
+    /// Unix seconds of the last `walletinfo` answer.
+    pub last_seen: Option<u64>,
+}
+
+impl WalletStatus {
+    pub(crate) fn new(label: String) -> Self {
+        WalletStatus {
+            label,
+            connected: false,
+            daemon_connected: None,
+            unlocked: None,
+            voting: None,
+            vote_version: None,
+            last_error: None,
+            last_seen: None,
+        }
+    }
+
+    pub(crate) fn record_info(&mut self, info: &WalletInfo) {
+        self.connected = true;
+        self.daemon_connected = Some(info.daemon_connected);
+        self.unlocked = Some(info.unlocked);
+        self.voting = Some(info.voting);
+        self.vote_version = Some(info.vote_version);
+        self.last_seen = Some(unix_now());
+        self.last_error = not_ready_reason(info).map(str::to_owned);
+    }
+
+    /// Ready for pool work: reachable, daemon connected, unlocked.
+    pub fn is_ready(&self) -> bool {
+        self.connected && self.daemon_connected == Some(true) && self.unlocked == Some(true)
+    }
+}
+
+/// Why a wallet that answered cannot serve the pool (hcstakepool panicked here).
+pub(crate) fn not_ready_reason(info: &WalletInfo) -> Option<&'static str> {
+    if !info.daemon_connected {
+        Some("wallet not connected to hcd")
+    } else if !info.unlocked {
+        Some("wallet not unlocked")
+    } else {
+        None
+    }
+}
+
+/// A snapshot of the manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManagerStatus {
+    /// Per wallet, in configuration order.
+    pub wallets: Vec<WalletStatus>,
+    /// `minservers`.
+    pub min_servers: usize,
+    /// The vote version every wallet agreed on at the last check.
+    pub vote_version: Option<u32>,
+    /// Why the manager is stopped; `None` when it serves.
+    pub stopped: Option<String>,
+    /// Unix seconds since when it is stopped.
+    pub stopped_since: Option<u64>,
+}
+
+impl ManagerStatus {
+    /// Wallets ready for pool work.
+    pub fn ready_count(&self) -> usize {
+        self.wallets.iter().filter(|w| w.is_ready()).count()
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,139 @@
+//! [`JsonRpcNode`]: hcd's JSON-RPC as a [`ChainNode`], plus its notification stream.
+
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use futures::Stream;
+use hcpool_core::backend::{BestBlock, ChainNode, ChainNotification};
+use hcpool_core::{BlockHash, TxHash};
+use serde_json::json;
+use tracing::warn;
+
+use crate::error::Result;
+use crate::jsonrpc::convert;
+use crate::jsonrpc::notify::chain_notification;
+use crate::jsonrpc::replies::{BestBlockReply, VersionReply};
+use crate::jsonrpc::{ClientConfig, RpcClient};
+
+/// The registrations stakepoold makes, in its order.
+pub const NOTIFY_METHODS: [&str; 4] = [
+    "notifyblocks",
+    "notifywinningtickets",
+    "notifynewtickets",
+    "notifyspentandmissedtickets",
+];
+
+/// A stream of chain notifications, in the order hcd sent them.
+pub type NotificationStream = Pin<Box<dyn Stream<Item = ChainNotification> + Send>>;
+
+/// One hcd over JSON-RPC. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct JsonRpcNode {
+    client: RpcClient,
+}
+
+impl JsonRpcNode {
+    /// Connects (see [`RpcClient::connect`]).
+    pub async fn connect(cfg: ClientConfig) -> Result<Self> {
+        Ok(JsonRpcNode {
+            client: RpcClient::connect(cfg).await?,
+        })
+    }
+
+    /// Wraps an existing client.
+    pub fn from_client(client: RpcClient) -> Self {
+        JsonRpcNode { client }
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+
+    /// `version` (key `hcdjsonrpcapi`).
+    pub async fn version(&self) -> Result<VersionReply> {
+        self.client.call("version", vec![]).await
+    }
+
+    /// `getcurrentnet`: the network magic.
+    pub async fn current_net(&self) -> Result<u32> {
+        self.client.call("getcurrentnet", vec![]).await
+    }
+
+    /// `getblockheader <hash> false`: the serialized header and its height.
+    pub async fn block_header(&self, hash: &BlockHash) -> Result<(Vec<u8>, u32)> {
+        let hex: String = self
+            .client
+            .call(
+                "getblockheader",
+                vec![json!(hash.to_string()), json!(false)],
+            )
+            .await?;
+        let header = convert::blob("getblockheader", &hex)?;
+        let height = convert::header_height(&header)?;
+        Ok((header, height))
+    }
+
+    /// Registers all four notifications (stakepoold's order); they are re-registered after
+    /// every reconnect.
+    pub async fn register_notifications(&self) -> Result<()> {
+        for m in NOTIFY_METHODS {
+            self.client.register(m).await?;
+        }
+        Ok(())
+    }
+
+    /// The notifications pushed from now on. Malformed ones are logged and skipped;
+    /// notifications sent while the link was down are lost (hcd does not replay them).
+    pub fn notifications(&self) -> Result<NotificationStream> {
+        let rx = self.client.notifications()?;
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            loop {
+                let n = rx.recv().await?;
+                match chain_notification(&n) {
+                    Ok(Some(c)) => return Some((c, rx)),
+                    Ok(None) => {}
+                    Err(e) => warn!(error = %e, "dropping notification"),
+                }
+            }
+        });
+        Ok(Box::pin(stream))
+    }
+
+    fn wrap<T>(&self, r: Result<T>) -> hcpool_core::Result<T> {
+        r.map_err(|e| e.into_core(self.client.label()))
+    }
+}
+
+#[async_trait]
+impl ChainNode for JsonRpcNode {
+    fn label(&self) -> String {
+        self.client.label().to_owned()
+    }
+
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.wrap(
+            async {
+                let r: BestBlockReply = self.client.call("getbestblock", vec![]).await?;
+                convert::best_block(r)
+            }
+            .await,
+        )
+    }
+
+    async fn send_raw_transaction(&self, tx: &[u8]) -> hcpool_core::Result<TxHash> {
+        self.wrap(
+            async {
+                let r: String = self
+                    .client
+                    .call(
+                        "sendrawtransaction",
+                        vec![json!(hex::encode(tx)), json!(false)],
+                    )
+                    .await?;
+                convert::one_hash("sendrawtransaction", &r)
+            }
+            .await,
+        )
+    }
+}

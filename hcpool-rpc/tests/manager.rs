@@ -1,0 +1,541 @@
+//! WalletManager over 2 and 3 fake wallets: agreement, minservers, stopped and recovered.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hcpool_core::backend::{
+    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
+    WalletInfo, WalletTransaction,
+};
+use hcpool_core::{
+    Address, BackendKind, BlockHash, Network, RedeemScript, TicketHash, TxHash, VoteBits,
+};
+use hcpool_rpc::manager::RegisteredScript;
+use hcpool_rpc::{Error, ManagerConfig, WalletManager};
+
+#[derive(Clone)]
+struct State {
+    info: WalletInfo,
+    down: bool,
+    hang: bool,
+    pubkey: Vec<u8>,
+    script: Vec<u8>,
+    import_error: Option<String>,
+    live: u32,
+    scripts: Vec<RedeemScript>,
+    tickets: Vec<TicketHash>,
+    best_error: Option<BackendKind>,
+    calls: Vec<String>,
+    imported: Vec<(Vec<u8>, u32)>,
+    added: Vec<Vec<u8>>,
+}
+
+struct FakeWallet {
+    label: String,
+    state: Mutex<State>,
+}
+
+fn info(vote_version: u32) -> WalletInfo {
+    WalletInfo {
+        daemon_connected: true,
+        unlocked: true,
+        tx_fee: 0.001,
+        ticket_fee: 0.001,
+        ticket_purchasing: false,
+        vote_bits: VoteBits(1),
+        vote_bits_extended: vote_version.to_le_bytes().to_vec(),
+        vote_version,
+        voting: true,
+    }
+}
+
+impl FakeWallet {
+    fn new(label: &str) -> Arc<Self> {
+        Arc::new(FakeWallet {
+            label: label.to_owned(),
+            state: Mutex::new(State {
+                info: info(7),
+                down: false,
+                hang: false,
+                pubkey: vec![3; 33],
+                script: vec![0x51, 0x52, 0xae],
+                import_error: None,
+                live: 5,
+                scripts: Vec::new(),
+                tickets: Vec::new(),
+                best_error: None,
+                calls: Vec::new(),
+                imported: Vec::new(),
+                added: Vec::new(),
+            }),
+        })
+    }
+
+    fn set(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    fn get(&self) -> State {
+        self.state.lock().unwrap().clone()
+    }
+
+    fn calls(&self, method: &str) -> usize {
+        self.get().calls.iter().filter(|c| *c == method).count()
+    }
+
+    async fn enter(&self, method: &str) -> hcpool_core::Result<State> {
+        let s = {
+            let mut s = self.state.lock().unwrap();
+            s.calls.push(method.to_owned());
+            s.clone()
+        };
+        if s.hang {
+            futures::future::pending::<()>().await;
+        }
+        if s.down {
+            return Err(hcpool_core::Error::wallet(
+                &self.label,
+                BackendKind::Unavailable,
+                "the client has been disconnected",
+            ));
+        }
+        Ok(s)
+    }
+}
+
+fn addr(b: u8) -> Address {
+    Address::p2sh(Network::Testnet, [b; 20])
+}
+
+#[async_trait]
+impl WalletBackend for FakeWallet {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
+        Ok(self.enter("walletinfo").await?.info)
+    }
+    async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
+        let s = self.enter("validateaddress").await?;
+        Ok(ValidatedAddress {
+            is_valid: true,
+            is_mine: true,
+            pubkey_addr: None,
+            pubkey: Some(s.pubkey),
+            account: Some("default".into()),
+        })
+    }
+    async fn create_multisig(
+        &self,
+        _p: &Address,
+        _u: &Address,
+    ) -> hcpool_core::Result<MultisigInfo> {
+        let s = self.enter("createmultisig").await?;
+        Ok(MultisigInfo {
+            address: addr(s.script[0]),
+            redeem_script: RedeemScript::from_bytes(s.script),
+        })
+    }
+    async fn import_script(&self, script: &RedeemScript, from: u32) -> hcpool_core::Result<()> {
+        let s = self.enter("importscript").await?;
+        if let Some(e) = s.import_error {
+            return Err(hcpool_core::Error::wallet(
+                &self.label,
+                BackendKind::Rejected,
+                e,
+            ));
+        }
+        self.set(|st| {
+            st.imported.push((script.as_bytes().to_vec(), from));
+            if !st.scripts.contains(script) {
+                st.scripts.push(script.clone());
+            }
+        });
+        Ok(())
+    }
+    async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
+        Ok(self.enter("listscripts").await?.scripts)
+    }
+    async fn account_sync_address_index(&self, a: &str, b: u32, i: u32) -> hcpool_core::Result<()> {
+        self.enter("accountsyncaddressindex").await?;
+        assert_eq!((a, b, i), ("default", 0, 10000));
+        Ok(())
+    }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        let s = self.enter("getbestblock").await?;
+        if let Some(kind) = s.best_error {
+            return Err(hcpool_core::Error::wallet(&self.label, kind, "boom"));
+        }
+        Ok(BestBlock {
+            hash: BlockHash::from_bytes([s.live as u8; 32]),
+            height: 100 + s.live,
+        })
+    }
+    async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
+        let s = self.enter("getstakeinfo").await?;
+        Ok(StakeInfo {
+            live: s.live,
+            ..Default::default()
+        })
+    }
+    async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
+        let s = self.enter("stakepooluserinfo").await?;
+        Ok(StakePoolUserInfo {
+            tickets: vec![],
+            invalid: s.tickets,
+        })
+    }
+    async fn tickets(&self, include_immature: bool) -> hcpool_core::Result<Vec<TicketHash>> {
+        assert!(include_immature);
+        Ok(self.enter("gettickets").await?.tickets)
+    }
+    async fn raw_transaction(&self, hash: &TxHash) -> hcpool_core::Result<Vec<u8>> {
+        self.enter("getrawtransaction").await?;
+        Ok(hash.as_bytes().to_vec())
+    }
+    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
+        self.enter("addticket").await?;
+        let t = TicketHash::from_slice(tx).unwrap();
+        self.set(|st| {
+            st.added.push(tx.to_vec());
+            st.tickets.push(t);
+        });
+        Ok(())
+    }
+    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
+        unimplemented!("not used by the manager")
+    }
+    async fn generate_vote(
+        &self,
+        _b: &BlockHash,
+        _h: u32,
+        _t: &TicketHash,
+        _v: VoteBits,
+        _x: &[u8],
+    ) -> hcpool_core::Result<Vec<u8>> {
+        unimplemented!("not used by the manager")
+    }
+}
+
+fn manager(n: usize, min_servers: usize) -> (WalletManager, Vec<Arc<FakeWallet>>) {
+    let fakes: Vec<Arc<FakeWallet>> = (0..n).map(|i| FakeWallet::new(&format!("w{i}"))).collect();
+    let dyns = fakes
+        .iter()
+        .map(|f| f.clone() as Arc<dyn WalletBackend>)
+        .collect();
+    let cfg = ManagerConfig {
+        min_servers,
+        call_timeout: Duration::from_millis(300),
+        stake_info_ttl: Duration::from_secs(300),
+    };
+    (WalletManager::new(dyns, cfg), fakes)
+}
+
+fn script() -> RedeemScript {
+    RedeemScript::from_bytes(vec![0x51, 0x52, 0xae])
+}
+
+#[tokio::test]
+async fn two_and_three_wallets_that_agree() {
+    for n in [2, 3] {
+        let (m, fakes) = manager(n, 2);
+        assert_eq!(m.check_vote_version().await.unwrap(), 7);
+        let v = m.validate_address(&addr(1)).await.unwrap();
+        assert_eq!(v.pubkey, Some(vec![3; 33]));
+        let ms = m.create_multisig(&addr(1), &addr(2)).await.unwrap();
+        assert_eq!(ms.redeem_script, script());
+        m.import_script(&script(), 812).await.unwrap();
+        for f in &fakes {
+            assert_eq!(f.calls("validateaddress"), 1, "{n} wallets");
+            assert_eq!(f.calls("createmultisig"), 1);
+            assert_eq!(f.get().imported, vec![(script().as_bytes().to_vec(), 812)]);
+        }
+        let st = m.status();
+        assert_eq!(st.ready_count(), n);
+        assert_eq!(st.vote_version, Some(7));
+        assert!(st.stopped.is_none());
+        assert!(!m.is_stopped());
+    }
+}
+
+#[tokio::test]
+async fn one_wallet_down_against_minservers() {
+    // 2 wallets, minservers 2: below the minimum, with hcstakepool's message; no stop.
+    let (m, fakes) = manager(2, 2);
+    fakes[1].set(|s| s.down = true);
+    let err = m.validate_address(&addr(1)).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not processing command; 1 servers avail is below min of 2"
+    );
+    assert!(!m.is_stopped());
+    let st = m.status();
+    assert!(st.wallets[0].connected && !st.wallets[1].connected);
+    assert!(st.wallets[1]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("disconnected"));
+
+    // 3 wallets, minservers 2, the middle one down: works, and the absent one is skipped.
+    let (m, fakes) = manager(3, 2);
+    fakes[1].set(|s| s.down = true);
+    m.create_multisig(&addr(1), &addr(2)).await.unwrap();
+    m.import_script(&script(), 5).await.unwrap();
+    assert_eq!(fakes[1].calls("createmultisig"), 0);
+    assert!(fakes[1].get().imported.is_empty());
+    // Wallets 0 and 2 are compared even though they are not adjacent.
+    fakes[2].set(|s| s.pubkey = vec![2; 33]);
+    assert!(matches!(
+        m.validate_address(&addr(1)).await,
+        Err(Error::Mismatch { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_hanging_wallet_times_out_and_counts_as_absent() {
+    let (m, fakes) = manager(3, 2);
+    fakes[0].set(|s| s.hang = true);
+    let v = m.validate_address(&addr(1)).await.unwrap();
+    assert!(v.is_mine);
+    let st = m.status();
+    assert!(!st.wallets[0].connected);
+    assert!(st.wallets[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("no reply"));
+    // best_block skips it as well.
+    assert_eq!(m.best_block().await.unwrap().height, 105);
+}
+
+#[tokio::test]
+async fn locked_or_daemonless_wallets_are_not_ready_and_do_not_panic() {
+    let (m, fakes) = manager(2, 2);
+    fakes[1].set(|s| s.info.unlocked = false);
+    let err = m.create_multisig(&addr(1), &addr(2)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BelowMinServers {
+                available: 1,
+                min: 2
+            }
+        ),
+        "{err}"
+    );
+    let st = m.refresh_status().await;
+    assert_eq!(st.wallets[1].unlocked, Some(false));
+    assert!(st.wallets[1]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("not unlocked"));
+    fakes[0].set(|s| s.info.daemon_connected = false);
+    let st = m.refresh_status().await;
+    assert_eq!(st.ready_count(), 0);
+    assert!(st.wallets[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("not connected"));
+}
+
+#[tokio::test]
+async fn disagreement_stops_and_agreement_recovers_without_restart() {
+    let (m, fakes) = manager(3, 2);
+    fakes[2].set(|s| s.script = vec![0x51, 0x53, 0xae]);
+    let err = m.create_multisig(&addr(1), &addr(2)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Mismatch { ref what, .. } if what == "redeem script"),
+        "{err}"
+    );
+    assert!(m.is_stopped());
+    let st = m.status();
+    assert!(st
+        .stopped
+        .as_deref()
+        .unwrap()
+        .contains("non equivalent redeem script"));
+    assert!(st.stopped_since.is_some());
+    // Writes are refused while stopped; reads still work.
+    assert!(matches!(
+        m.validate_address(&addr(1)).await,
+        Err(Error::Stopped { .. })
+    ));
+    assert!(matches!(
+        m.import_script(&script(), 1).await,
+        Err(Error::Stopped { .. })
+    ));
+    assert_eq!(m.stake_info().await.unwrap().live, 5);
+    // Still disagreeing: the re-check keeps it stopped.
+    assert!(m.recheck().await.is_err());
+    assert!(m.is_stopped());
+    // The wallets agree again: the re-check clears the stop.
+    fakes[2].set(|s| s.script = vec![0x51, 0x52, 0xae]);
+    m.recheck().await.unwrap();
+    assert!(!m.is_stopped());
+    assert!(m.status().stopped.is_none());
+    m.validate_address(&addr(1)).await.unwrap();
+}
+
+#[tokio::test]
+async fn pubkey_disagreement_recovers_via_background_recheck() {
+    let (m, fakes) = manager(2, 2);
+    let m = Arc::new(m);
+    fakes[1].set(|s| s.pubkey = vec![2; 33]);
+    assert!(m.validate_address(&addr(1)).await.is_err());
+    assert!(m.is_stopped());
+    let task = m.spawn_recheck(Duration::from_millis(20));
+    fakes[1].set(|s| s.pubkey = vec![3; 33]);
+    let mut cleared = false;
+    for _ in 0..100 {
+        if !m.is_stopped() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert!(cleared);
+}
+
+#[tokio::test]
+async fn import_errors_must_match() {
+    let (m, fakes) = manager(2, 2);
+    for f in &fakes {
+        f.set(|s| s.import_error = Some("passed empty script".into()));
+    }
+    // Every wallet refuses alike: a per-call error, no stop.
+    let err = m.import_script(&script(), 1).await.unwrap_err();
+    assert!(err.to_string().contains("passed empty script"), "{err}");
+    assert!(!m.is_stopped());
+    // Only one refuses: inconsistent → stopped; recovered once both accept.
+    fakes[0].set(|s| s.import_error = None);
+    let err = m.import_script(&script(), 1).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Mismatch { ref what, .. } if what == "error"),
+        "{err}"
+    );
+    assert!(m.is_stopped());
+    fakes[1].set(|s| s.import_error = None);
+    m.recheck().await.unwrap();
+    assert!(!m.is_stopped());
+}
+
+#[tokio::test]
+async fn vote_versions_must_match() {
+    let (m, fakes) = manager(3, 2);
+    fakes[2].set(|s| s.info = info(6));
+    let err = m.check_vote_version().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Mismatch { ref what, .. } if what == "vote version"),
+        "{err}"
+    );
+    assert!(m.is_stopped());
+    fakes[2].set(|s| s.info = info(7));
+    m.recheck().await.unwrap();
+    assert_eq!(m.status().vote_version, Some(7));
+    // At startup every wallet must answer.
+    fakes[0].set(|s| s.down = true);
+    assert!(m.check_vote_version().await.is_err());
+}
+
+#[tokio::test]
+async fn stake_info_live_must_match_and_is_cached() {
+    let (m, fakes) = manager(2, 2);
+    fakes[1].set(|s| s.live = 4);
+    let err = m.stake_info().await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("non equivalent Live returned"),
+        "{err}"
+    );
+    assert!(!m.is_stopped(), "a stats mismatch is not fatal");
+    fakes[1].set(|s| s.live = 5);
+    assert_eq!(m.stake_info().await.unwrap().live, 5);
+    assert_eq!(m.stake_info().await.unwrap().live, 5);
+    assert_eq!(
+        fakes[0].calls("getstakeinfo"),
+        2,
+        "second success served from cache"
+    );
+}
+
+#[tokio::test]
+async fn best_block_and_user_info_take_the_first_answer() {
+    let (m, fakes) = manager(2, 2);
+    fakes[1].set(|s| s.live = 9);
+    fakes[0].set(|s| s.down = true);
+    assert_eq!(m.best_block().await.unwrap().height, 109);
+    fakes[0].set(|s| {
+        s.down = false;
+        s.best_error = Some(BackendKind::Rejected);
+    });
+    assert!(
+        m.best_block().await.is_err(),
+        "a non-disconnect error fails at once"
+    );
+    let t = TicketHash::from_bytes([7; 32]);
+    fakes[0].set(|s| s.down = true);
+    fakes[1].set(|s| s.tickets = vec![t]);
+    assert_eq!(
+        m.stake_pool_user_info(&addr(1)).await.unwrap().invalid,
+        vec![t]
+    );
+}
+
+#[tokio::test]
+async fn startup_sync_imports_missing_scripts_and_tickets() {
+    let (m, fakes) = manager(2, 2);
+    let s1 = RedeemScript::from_bytes(vec![1; 71]);
+    let s2 = RedeemScript::from_bytes(vec![2; 71]);
+    let t1 = TicketHash::from_bytes([9; 32]);
+    fakes[0].set(|s| {
+        s.scripts = vec![s1.clone()];
+        s.tickets = vec![t1];
+    });
+    let report = m
+        .sync(&[RegisteredScript {
+            script: s2.clone(),
+            height: 50,
+        }])
+        .await
+        .unwrap();
+    let a = fakes[0].get();
+    let b = fakes[1].get();
+    assert_eq!(a.imported, vec![(s2.as_bytes().to_vec(), 50)]);
+    let mut b_imported = b.imported.clone();
+    b_imported.sort();
+    assert_eq!(
+        b_imported,
+        vec![(s1.as_bytes().to_vec(), 0), (s2.as_bytes().to_vec(), 50)]
+    );
+    assert_eq!(b.added, vec![t1.as_bytes().to_vec()]);
+    assert_eq!(fakes[0].calls("accountsyncaddressindex"), 1);
+    assert_eq!(
+        report.scripts_imported,
+        vec![("w0".to_owned(), 1), ("w1".to_owned(), 2)]
+    );
+    assert_eq!(report.tickets_added, vec![("w1".to_owned(), 1)]);
+    // In sync now: a second run changes nothing.
+    let again = m.sync(&[]).await.unwrap();
+    assert!(again.scripts_imported.is_empty() && again.tickets_added.is_empty());
+    // A locked wallet fails the sync.
+    fakes[1].set(|s| s.info.unlocked = false);
+    assert!(matches!(m.sync(&[]).await, Err(Error::NotReady { .. })));
+}
+
+#[tokio::test]
+async fn manager_errors_map_to_core_kinds() {
+    let (m, fakes) = manager(2, 2);
+    fakes[1].set(|s| s.down = true);
+    let err: hcpool_core::Error = m.validate_address(&addr(1)).await.unwrap_err().into();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Unavailable));
+    fakes[1].set(|s| {
+        s.down = false;
+        s.pubkey = vec![1; 33];
+    });
+    let err: hcpool_core::Error = m.validate_address(&addr(1)).await.unwrap_err().into();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
+}
