@@ -26,18 +26,14 @@ fn load() -> anyhow::Result<(config::Invocation, PoolConfig)> {
         config::env_settings(std::env::vars()),
         inv.flags.clone(),
     )?;
-    let cfg = if inv.demo {
-        // Demo mode supplies its own secrets and keys; only listen/datadir matter.
-        PoolConfig::from_sources(&src).unwrap_or_else(|_| demo_placeholder(&src))
-    } else {
-        PoolConfig::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?
-    };
+    if inv.demo {
+        anyhow::bail!(
+            "--demo is not wired yet: it needs hcpool-db's SqliteStore and hcpool-rpc's \
+             simulated wallet cluster"
+        );
+    }
+    let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?;
     Ok((inv, cfg))
-}
-
-fn demo_placeholder(_src: &hcpool_core::config::ConfigSources) -> PoolConfig {
-    // Replaced when the simulated wallet cluster lands; see `run`.
-    std::process::exit(2)
 }
 
 fn main() -> ExitCode {
@@ -51,8 +47,8 @@ fn main() -> ExitCode {
         Ok((_inv, cfg)) => {
             tracing::error!(
                 listen = %cfg.listen,
-                "hcpool-web cannot start yet: the SQL store (hcpool-db) and the wallet client \
-                 (hcpool-rpc) are not wired into this build"
+                "configuration is valid, but hcpool-web cannot serve yet: the SQL store \
+                 (hcpool-db) and the wallet manager (hcpool-rpc) are not wired into this binary"
             );
             ExitCode::from(2)
         }
