@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error", include_str!("../templates/error.hbs")),
     ("settings", include_str!("../templates/settings.hbs")),
     ("tickets", include_str!("../templates/tickets.hbs")),
+    ("status", include_str!("../templates/status.hbs")),
     (
         "passwordreset",
         include_str!("../templates/passwordreset.hbs"),

@@ -1,6 +1,7 @@
 //! HTML pages (inventory §3), rendered from the embedded handlebars templates.
 
 mod account;
+mod admin;
 mod pool;
 mod reset;
 mod settings;
@@ -225,6 +226,7 @@ pub fn routes() -> Vec<Route> {
     let mut r = rocket::routes![home, stats, error, style];
     r.extend(account::routes());
     r.extend(pool::routes());
+    r.extend(admin::routes());
     r.extend(settings::routes());
     r.extend(reset::routes());
     r.extend(tickets::routes());

@@ -215,6 +215,10 @@ pub struct TestApp {
 }
 
 pub async fn app() -> TestApp {
+    app_with(settings()).await
+}
+
+pub async fn app_with(settings: WebSettings) -> TestApp {
     let store = Arc::new(InMemoryStore::new());
     let wallet = Arc::new(FakeWallet::default());
     let mailer = Arc::new(RecordingMailer::default());
@@ -227,7 +231,7 @@ pub async fn app() -> TestApp {
         nodes: Arc::new(VotingNodes::new(vec![])),
         clock: Arc::new(SystemClock),
     });
-    let state = AppState::build(pool, settings(), mailer.clone()).unwrap();
+    let state = AppState::build(pool, settings, mailer.clone()).unwrap();
     let figment = hcpool_web::figment([127, 0, 0, 1].into(), 0);
     let client = Client::tracked(hcpool_web::rocket(state, figment))
         .await

@@ -1,6 +1,7 @@
 //! hcpool-web's integration tests: Rocket's local client over the in-memory store, an
 //! honest fake wallet and a recording mailer.
 
+mod admin;
 mod api;
 mod common;
 mod pages;
