@@ -438,3 +438,17 @@ async fn sign_in_attempts_are_rate_limited_per_client_ip() {
     }
     assert_eq!(attempt().await, Status::TooManyRequests);
 }
+
+#[rocket::async_test]
+async fn oversized_forms_are_refused() {
+    let app = app().await;
+    let csrf = app.csrf("/signin").await;
+    let big = "a".repeat(64 * 1024);
+    let (s, _, _) = app
+        .post_form(
+            "/signin",
+            &format!("email={big}&password=x&csrf_token={csrf}"),
+        )
+        .await;
+    assert_eq!(s, Status::PayloadTooLarge);
+}
