@@ -1,0 +1,261 @@
+//! The JSON API, v1 and v2 (the same handlers), byte-compatible with hcstakepool
+//! (inventory §6): envelope, codes, texts, field names and order.
+
+mod envelope;
+mod types;
+
+pub use envelope::{ApiData, ApiReply, GoFloat};
+pub use types::{PurchaseInfoData, StatsData};
+
+use hcpool_core::backend::User;
+use hcpool_core::votebits::parse_api_votebits;
+use rocket::form::{Form, FromForm, Lenient};
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome};
+use rocket::{Catcher, Request, Route, State};
+
+use crate::auth::tokens_equal;
+use crate::error::{classify, code, Op};
+use crate::state::AppState;
+
+/// The user a valid API token belongs to, if any.
+///
+/// The token must verify (HMAC with `apisecret`, as hcstakepool issued them) AND equal the
+/// token stored for that user, so issuing a new token revokes the old one.
+#[derive(Debug)]
+pub struct ApiUser(pub Option<User>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(state) = req.rocket().state::<AppState>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let Some(token) = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+        else {
+            return Outcome::Success(ApiUser(None));
+        };
+        let secret = state.settings.api_secret.expose().as_bytes();
+        let Some(uid) = crate::jwt::verify(secret, token, state.now()) else {
+            tracing::debug!("API request with an invalid token");
+            return Outcome::Success(ApiUser(None));
+        };
+        match state.pool.store().user(uid).await {
+            Ok(Some(u)) if tokens_equal(u.api_token.expose(), token) => {
+                Outcome::Success(ApiUser(Some(u)))
+            }
+            Ok(_) => {
+                tracing::debug!(user = uid.0, "API token is not the user's current token");
+                Outcome::Success(ApiUser(None))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "API token lookup failed");
+                Outcome::Success(ApiUser(None))
+            }
+        }
+    }
+}
+
+/// The API's form fields (body or query, as Go's `FormValue`).
+#[derive(Debug, Default, FromForm)]
+pub struct ApiFields {
+    /// `address`: the user's pubkey address.
+    #[field(name = "UserPubKeyAddr")]
+    pub user_pub_key_addr: Option<String>,
+    /// `voting`: the votebits.
+    #[field(name = "VoteBits")]
+    pub vote_bits: Option<String>,
+}
+
+fn known_version(ver: &str) -> bool {
+    ver == "v1" || ver == "v2"
+}
+
+#[rocket::get("/api/<ver>/<cmd>")]
+async fn api_get(ver: &str, cmd: &str, user: ApiUser, state: &State<AppState>) -> ApiReply {
+    if !known_version(ver) {
+        return ApiReply::invalid();
+    }
+    match cmd {
+        "getpurchaseinfo" => purchase_info(state, user).await,
+        "stats" => stats(state).await,
+        _ => ApiReply::invalid(),
+    }
+}
+
+#[rocket::post("/api/<ver>/<cmd>?<query..>", data = "<body>")]
+async fn api_post(
+    ver: &str,
+    cmd: &str,
+    query: ApiFields,
+    body: Option<Form<Lenient<ApiFields>>>,
+    user: ApiUser,
+    state: &State<AppState>,
+) -> ApiReply {
+    if !known_version(ver) {
+        return ApiReply::invalid();
+    }
+    let body = body
+        .map(|f| f.into_inner().into_inner())
+        .unwrap_or_default();
+    match cmd {
+        "address" => {
+            let v = body.user_pub_key_addr.or(query.user_pub_key_addr);
+            address(state, user, v.unwrap_or_default()).await
+        }
+        "voting" => {
+            let v = body.vote_bits.or(query.vote_bits);
+            voting(state, user, v.unwrap_or_default()).await
+        }
+        _ => ApiReply::invalid(),
+    }
+}
+
+#[rocket::get("/api/<_..>", rank = 20)]
+fn api_other_get() -> ApiReply {
+    ApiReply::invalid()
+}
+
+#[rocket::post("/api/<_..>", rank = 20)]
+fn api_other_post() -> ApiReply {
+    ApiReply::invalid()
+}
+
+/// hcstakepool answered any other method on a v1/v2 command with an empty success.
+#[rocket::put("/api/<ver>/<_>")]
+fn api_put(ver: &str) -> ApiReply {
+    other_method(ver)
+}
+
+#[rocket::delete("/api/<ver>/<_>")]
+fn api_delete(ver: &str) -> ApiReply {
+    other_method(ver)
+}
+
+fn other_method(ver: &str) -> ApiReply {
+    if known_version(ver) {
+        ApiReply::ok("", ApiData::<()>::Absent)
+    } else {
+        ApiReply::invalid()
+    }
+}
+
+#[rocket::catch(default)]
+fn api_catcher() -> ApiReply {
+    ApiReply::invalid()
+}
+
+/// The API routes.
+pub fn routes() -> Vec<Route> {
+    rocket::routes![
+        api_get,
+        api_post,
+        api_put,
+        api_delete,
+        api_other_get,
+        api_other_post
+    ]
+}
+
+/// Catchers for `/api`: anything unmatched answers the invalid-command JSON.
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![api_catcher]
+}
+
+async fn purchase_info(state: &AppState, user: ApiUser) -> ApiReply {
+    let op = Op::PurchaseInfo;
+    let Some(user) = user.0 else {
+        return ApiReply::unauthenticated(op, ApiData::<()>::Null);
+    };
+    match state.pool.purchase_info(user.id).await {
+        Ok(info) => ApiReply::ok(
+            "purchaseinfo successfully retrieved",
+            ApiData::Some(PurchaseInfoData::from(&info)),
+        ),
+        Err(e) => ApiReply::failure(op, &e, ApiData::<()>::Null),
+    }
+}
+
+async fn stats(state: &AppState) -> ApiReply {
+    let op = Op::Stats;
+    let info = match state.stake_info().await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "stake info unavailable");
+            return ApiReply::error(
+                code::UNAVAILABLE,
+                "stats error - RPC server error".into(),
+                ApiData::<()>::Null,
+            );
+        }
+    };
+    let counts = match state.pool.store().user_counts().await {
+        Ok(c) => c,
+        Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null),
+    };
+    ApiReply::ok(
+        "stats successfully retrieved",
+        ApiData::Some(StatsData::new(&info, &state.settings, counts)),
+    )
+}
+
+async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {
+    let op = Op::Address;
+    let Some(user) = user.0 else {
+        return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
+    };
+    match state.pool.register_address(user.id, &submitted).await {
+        Ok(_) => ApiReply::ok("address successfully imported", ApiData::<()>::Absent),
+        Err(e) => {
+            if e.backend_kind().is_some() {
+                tracing::warn!(user = user.id.0, error = %e, "address registration failed");
+            }
+            ApiReply::failure(op, &e, ApiData::<()>::Absent)
+        }
+    }
+}
+
+async fn voting(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {
+    let op = Op::Voting;
+    let Some(user) = user.0 else {
+        return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
+    };
+    let result = async {
+        let bits = parse_api_votebits(&submitted)?;
+        let version = state.pool.wallets().wallet_info().await?.vote_version;
+        state.pool.set_vote_bits(user.id, bits, version).await
+    }
+    .await;
+    match result {
+        Ok(_) => ApiReply::ok(
+            "successfully updated voting preferences",
+            ApiData::<()>::Absent,
+        ),
+        Err(e) => {
+            if e.backend_kind().is_some() {
+                tracing::warn!(user = user.id.0, error = %e, "voting update failed");
+            }
+            ApiReply::failure(op, &e, ApiData::<()>::Absent)
+        }
+    }
+}
+
+impl ApiReply {
+    fn failure<T: serde::Serialize>(op: Op, e: &hcpool_core::Error, data: ApiData<T>) -> Self {
+        let f = classify(op, e);
+        ApiReply::error(f.api_code, f.api_message, data)
+    }
+
+    fn unauthenticated<T: serde::Serialize>(op: Op, data: ApiData<T>) -> Self {
+        ApiReply::error(
+            code::UNAUTHENTICATED,
+            format!("{} - invalid api token", op.context()),
+            data,
+        )
+    }
+}

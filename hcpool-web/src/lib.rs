@@ -1,0 +1,112 @@
+//! # hcpool-web
+//!
+//! hcpool's web app and JSON API on Rocket: a thin layer over
+//! [`hcpool_core::service::PoolService`]. Pages are handlebars templates embedded in the
+//! binary; the API answers byte-compatibly with hcstakepool's v1/v2.
+//!
+//! Build an [`AppState`] from the pool's parts and hand it to [`rocket`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod headers;
+pub mod jwt;
+pub mod limit;
+pub mod mail;
+pub mod pages;
+pub mod session;
+pub mod state;
+
+pub use error::WebError;
+pub use state::AppState;
+
+use rocket::data::{Limits, ToByteUnit};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+/// Rocket's configuration with hcpool's request limits (small forms; no uploads).
+pub fn figment(address: std::net::IpAddr, port: u16) -> Figment {
+    let limits = Limits::default()
+        .limit("form", 32.kibibytes())
+        .limit("data-form", 32.kibibytes())
+        .limit("json", 64.kibibytes())
+        .limit("string", 64.kibibytes())
+        .limit("bytes", 64.kibibytes());
+    rocket::Config::figment()
+        .merge(("address", address))
+        .merge(("port", port))
+        .merge(("limits", limits))
+        .merge(("ident", "hcpool"))
+        // Our own logging goes through tracing.
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false))
+}
+
+/// The app: routes, catchers and the security-header fairing, over `state`.
+pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
+    rocket::custom(figment)
+        .manage(state)
+        .attach(headers::SecurityHeaders)
+        .mount("/", api::routes())
+        .mount("/", pages::routes())
+        .register("/api", api::catchers())
+        .register("/", pages::catchers())
+}
+
+/// Parses hcstakepool's `listen` value (`:8000`, `127.0.0.1:8000`, `[::1]:8000`) into an
+/// address and port; an empty host means all interfaces. Unix sockets are not supported.
+///
+/// # Errors
+/// [`WebError::Config`] naming `listen`.
+pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
+    let bad = || WebError::Config(format!("listen: {listen:?} is not host:port"));
+    let (host, port) = listen.trim().rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip = if host.is_empty() {
+        std::net::IpAddr::from([0, 0, 0, 0])
+    } else if host == "localhost" {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        host.parse().map_err(|_| bad())?
+    };
+    Ok((ip, port))
+}
+
+/// Serves the app on `listen` until shutdown (Ctrl-C / SIGTERM, Rocket's defaults).
+///
+/// # Errors
+/// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
+pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
+    let (ip, port) = parse_listen(listen)?;
+    tracing::info!(%ip, port, "hcpool-web listening");
+    rocket(state, figment(ip, port))
+        .launch()
+        .await
+        .map(|_| ())
+        .map_err(|e| WebError::Config(format!("launch: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(parse_listen(":8000").unwrap(), ([0, 0, 0, 0].into(), 8000));
+        assert_eq!(
+            parse_listen("127.0.0.1:9").unwrap(),
+            ([127, 0, 0, 1].into(), 9)
+        );
+        assert_eq!(
+            parse_listen("[::1]:80").unwrap(),
+            ("::1".parse::<std::net::IpAddr>().unwrap(), 80)
+        );
+        assert!(parse_listen("8000").is_err());
+        assert!(parse_listen("host:99999").is_err());
+    }
+}

@@ -1,0 +1,282 @@
+//! Sign up, email verification, sign in, sign out (inventory §3.1, §3.2, §3.8).
+
+use hcpool_core::backend::{Email, NewUser};
+use hcpool_core::{BackendKind, Secret, VoteBits};
+use rocket::form::{Form, FromForm};
+use rocket::http::CookieJar;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+
+use super::{title, Flashed, Nav, Page};
+use crate::auth::{self, PasswordCheck};
+use crate::error::WebError;
+use crate::limit::ClientIp;
+use crate::session::{self, Visitor};
+use crate::state::AppState;
+
+/// Longest email address accepted (RFC 5321 path limit).
+const MAX_EMAIL: usize = 254;
+
+#[derive(Debug, FromForm)]
+struct SignUpForm {
+    email: String,
+    password: String,
+    passwordrepeat: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct SignInForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct CsrfOnly {
+    csrf_token: String,
+}
+
+fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
+    let s = &state.settings;
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "smtp_missing": !s.smtp_configured,
+        "closed": s.close_pool,
+        "close_msg": s.close_pool_msg,
+        "flash": flash,
+    });
+    Ok(Page::ok(state.render(
+        "signup",
+        &title("Sign Up"),
+        &Nav::of(v),
+        &ctx,
+    )?))
+}
+
+#[rocket::get("/signup")]
+fn signup_get(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    signup_page(state, &v, Flashed::take(flash))
+}
+
+fn back_to(path: &'static str, kind: &str, msg: impl Into<String>) -> Page {
+    let r = Redirect::to(path);
+    Page::Flash(if kind == "success" {
+        Flash::success(r, msg.into())
+    } else {
+        Flash::error(r, msg.into())
+    })
+}
+
+#[rocket::post("/signup", data = "<form>")]
+async fn signup_post(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<SignUpForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    if !state.auth_limiter.allow(&ip.0) {
+        return Ok(Page::rate_limited());
+    }
+    if state.settings.close_pool {
+        return Ok(back_to(
+            "/signup",
+            "error",
+            state.settings.close_pool_msg.clone(),
+        ));
+    }
+    let email = form.email.trim().to_owned();
+    if !email.contains('@') || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+        return Ok(back_to("/signup", "error", "email address is invalid"));
+    }
+    if let Err(msg) = auth::check_password_policy(&form.password) {
+        return Ok(back_to("/signup", "error", msg));
+    }
+    if form.password != form.passwordrepeat {
+        return Ok(back_to("/signup", "error", "passwords do not match"));
+    }
+    let hash = auth::hash_password(form.password.clone()).await?;
+    let vote_version = match state.pool.wallets().wallet_info().await {
+        Ok(i) => i.vote_version,
+        // The start-up votebits reset puts the right version in place later.
+        Err(_) => 0,
+    };
+    let token = auth::random_hex(16);
+    let created = state
+        .pool
+        .store()
+        .create_user(&NewUser {
+            email: email.clone(),
+            password_hash: hash,
+            email_token: Secret::new(token.clone()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: vote_version,
+        })
+        .await;
+    let sent_msg = format!("A verification email has been sent to {email}");
+    match created {
+        Ok(_) => {}
+        // Same answer as a new account: sign-up must not reveal who has one.
+        Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
+            return Ok(back_to("/signup", "success", sent_msg));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let link = format!("{}/emailverify?t={token}", state.settings.base_url);
+    let mail = Email {
+        to: email.clone(),
+        subject: "Stake pool email verification".into(),
+        body: format!(
+            "Dear HCASH user,\n\nFor security purposes, please click the following link to \
+             verify your email address.\n\n{link}\n\nHCASH Team\n"
+        ),
+    };
+    match state.mailer.send(&mail).await {
+        Ok(()) => Ok(back_to("/signup", "success", sent_msg)),
+        Err(e) => {
+            tracing::warn!(error = %e, "signup mail not sent");
+            Ok(back_to("/signup", "error", "Unable to send signup email"))
+        }
+    }
+}
+
+#[rocket::get("/emailverify?<t>")]
+async fn emailverify(
+    v: Visitor,
+    t: Option<&str>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let t = t.unwrap_or("").trim();
+    let (error, success) = if t.is_empty() {
+        ("No email verification token present", "")
+    } else {
+        match state.pool.store().verify_email(t).await? {
+            None => ("Email verification token not valid", ""),
+            Some(uid) => {
+                let token = crate::jwt::issue(
+                    state.settings.api_secret.expose().as_bytes(),
+                    &state.settings.base_url,
+                    uid,
+                    state.now(),
+                );
+                state
+                    .pool
+                    .store()
+                    .set_api_token(uid, &Secret::new(token))
+                    .await?;
+                ("", "Email successfully verified")
+            }
+        }
+    };
+    let ctx = serde_json::json!({ "flash": { "error": error, "success": success } });
+    Ok(Page::ok(state.render(
+        "emailverify",
+        &title("Email Verification"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+fn signin_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
+    let ctx = serde_json::json!({ "csrf": v.csrf, "flash": flash });
+    Ok(Page::ok(state.render(
+        "signin",
+        &title("Sign In"),
+        &Nav::of(v),
+        &ctx,
+    )?))
+}
+
+#[rocket::get("/signin")]
+fn signin_get(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    signin_page(state, &v, Flashed::take(flash))
+}
+
+#[rocket::post("/signin", data = "<form>")]
+async fn signin_post(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<SignInForm>,
+    jar: &CookieJar<'_>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    if !state.auth_limiter.allow(&ip.0) {
+        return Ok(Page::rate_limited());
+    }
+    const BAD: &str = "Invalid Email or Password";
+    if form.password.len() > auth::MAX_PASSWORD_BYTES {
+        return Ok(back_to("/signin", "error", BAD));
+    }
+    let store = state.pool.store();
+    let Some(user) = store.user_by_email(form.email.trim()).await? else {
+        auth::dummy_check(form.password.clone()).await;
+        return Ok(back_to("/signin", "error", BAD));
+    };
+    let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
+    if check == PasswordCheck::Mismatch {
+        return Ok(back_to("/signin", "error", BAD));
+    }
+    if !user.is_verified() {
+        return Ok(back_to(
+            "/signin",
+            "error",
+            "You must validate your email address",
+        ));
+    }
+    if check == PasswordCheck::OkNeedsUpgrade {
+        let hash = auth::hash_password(form.password.clone()).await?;
+        // Also ends the user's other sessions, which is fine at sign-in.
+        store.change_password(user.id, &hash).await?;
+        tracing::info!(
+            user = user.id.0,
+            "legacy bcrypt password upgraded to argon2id"
+        );
+    }
+    session::start(state, jar, &v, user.id).await?;
+    let next = if user.registration.is_some() {
+        "/tickets"
+    } else {
+        "/address"
+    };
+    Ok(Page::Redirect(Redirect::to(next)))
+}
+
+#[rocket::post("/logout", data = "<form>")]
+async fn logout(
+    v: Visitor,
+    form: Form<CsrfOnly>,
+    jar: &CookieJar<'_>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    session::end(state, jar, &v).await?;
+    Ok(Page::Redirect(Redirect::to("/")))
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![
+        signup_get,
+        signup_post,
+        emailverify,
+        signin_get,
+        signin_post,
+        logout
+    ]
+}

@@ -1,0 +1,71 @@
+//! Admin status (inventory §3.13): wallets and voting nodes, for admins only.
+//!
+//! Admin = the client IP is one of `adminips` AND the user id one of `adminuserids` (§2.6).
+
+use rocket::http::Status;
+use rocket::response::content::RawHtml;
+use rocket::{Route, State};
+
+use super::{title, Nav, Page};
+use crate::config::WebSettings;
+use crate::error::WebError;
+use crate::limit::ClientIp;
+use crate::session::Visitor;
+use crate::state::AppState;
+
+/// Whether the visitor is an admin (both the IP and the user id must be listed).
+pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
+    let Some(user) = v.user() else {
+        return false;
+    };
+    let ip_ok = s.admin_ips.iter().any(|a| a == &ip.0);
+    let uid_ok = s.admin_user_ids.contains(&user.id.0);
+    if !(ip_ok && uid_ok) {
+        tracing::warn!(user = user.id.0, ip = %ip.0, "admin page refused");
+    }
+    ip_ok && uid_ok
+}
+
+#[rocket::get("/status")]
+async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result<Page, WebError> {
+    if !is_admin(&v, &ip, &state.settings) {
+        return Ok(Page::Text((Status::Forbidden, "Forbidden")));
+    }
+    let wallets = state.pool.wallets();
+    let (info, best) = (wallets.wallet_info().await, wallets.best_block().await);
+    let wallet = match (&info, &best) {
+        (Ok(i), Ok(b)) => serde_json::json!({
+            "ok": true,
+            "error": "",
+            "daemon_connected": i.daemon_connected,
+            "unlocked": i.unlocked,
+            "voting": i.voting,
+            "vote_version": i.vote_version,
+            "height": b.height,
+        }),
+        (Err(e), _) | (_, Err(e)) => serde_json::json!({
+            "ok": false,
+            "error": e.to_string(),
+            "daemon_connected": false, "unlocked": false, "voting": false,
+            "vote_version": 0, "height": 0,
+        }),
+    };
+    let nodes = state.pool.nodes();
+    let ctx = serde_json::json!({
+        "wallet_label": wallets.label(),
+        "wallet": wallet,
+        "node_count": nodes.len(),
+        "stale_nodes": nodes.stale(),
+    });
+    let status = if info.is_ok() && best.is_ok() {
+        Status::Ok
+    } else {
+        Status::ServiceUnavailable
+    };
+    let html = state.render("status", &title("Status (Admin)"), &Nav::of(&v), &ctx)?;
+    Ok(Page::Html((status, RawHtml(html))))
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![get_status]
+}

@@ -1,0 +1,239 @@
+//! HTML pages (inventory §3), rendered from the embedded handlebars templates.
+
+mod account;
+mod admin;
+mod pool;
+mod reset;
+mod settings;
+mod tickets;
+
+use rocket::http::{ContentType, Status};
+use rocket::request::FlashMessage;
+use rocket::response::content::RawHtml;
+use rocket::response::{self, Flash, Redirect, Responder};
+use rocket::{Catcher, Request, Route, State};
+use serde::Serialize;
+
+use crate::error::WebError;
+use crate::session::Visitor;
+use crate::state::AppState;
+
+/// The stylesheet, our own.
+const STYLE_CSS: &str = include_str!("../../static/style.css");
+
+/// What the layout's navigation needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nav {
+    /// A user is signed in.
+    pub signed_in: bool,
+    /// The signed-in user's email ("" otherwise).
+    pub email: String,
+    /// The user registered an address (voting is shown).
+    pub has_address: bool,
+    /// The visitor's CSRF token (the sign-out form).
+    pub csrf: String,
+}
+
+impl Nav {
+    /// The navigation for `v`.
+    pub fn of(v: &Visitor) -> Self {
+        Nav {
+            signed_in: v.user().is_some(),
+            email: v.user().map(|u| u.email.clone()).unwrap_or_default(),
+            has_address: v.user().is_some_and(|u| u.registration.is_some()),
+            csrf: v.csrf.clone(),
+        }
+    }
+}
+
+/// A page handler's answer.
+#[derive(Debug, rocket::Responder)]
+pub enum Page {
+    /// A rendered page.
+    Html((Status, RawHtml<String>)),
+    /// A redirect.
+    Redirect(Redirect),
+    /// A redirect carrying a flash message.
+    Flash(Flash<Redirect>),
+    /// A short plain-text refusal (bad CSRF token).
+    Text((Status, &'static str)),
+}
+
+impl Page {
+    /// A 200 page.
+    pub fn ok(html: String) -> Self {
+        Page::Html((Status::Ok, RawHtml(html)))
+    }
+
+    /// The refusal of a form whose CSRF token does not match (hcstakepool's text).
+    pub fn bad_csrf() -> Self {
+        Page::Text((Status::BadRequest, "Invalid Csrf Token"))
+    }
+
+    /// Too many attempts from this client (429).
+    pub fn rate_limited() -> Self {
+        Page::Text((
+            Status::TooManyRequests,
+            "Rate Limited: your request has been rate limited. Please wait a minute.",
+        ))
+    }
+
+    /// Redirect to sign in.
+    pub fn sign_in_first() -> Self {
+        Page::Redirect(Redirect::to("/signin"))
+    }
+}
+
+/// A flash message split into its kind and text for templates.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Flashed {
+    /// Error text ("" when none).
+    pub error: String,
+    /// Success text ("" when none).
+    pub success: String,
+}
+
+impl Flashed {
+    /// Reads Rocket's flash cookie (kinds "error"/"success").
+    pub fn take(f: Option<FlashMessage<'_>>) -> Self {
+        match f {
+            Some(f) if f.kind() == "success" => Flashed {
+                error: String::new(),
+                success: f.message().to_owned(),
+            },
+            Some(f) => Flashed {
+                error: f.message().to_owned(),
+                success: String::new(),
+            },
+            None => Flashed::default(),
+        }
+    }
+}
+
+/// The full page title.
+pub fn title(x: &str) -> String {
+    format!("HC Stake Pool - {x}")
+}
+
+impl<'r> Responder<'r, 'static> for WebError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        tracing::error!(error = %self, path = %req.uri().path(), "request failed");
+        let status = match &self {
+            WebError::Core(e)
+                if e.backend_kind() == Some(hcpool_core::BackendKind::Unavailable) =>
+            {
+                Status::ServiceUnavailable
+            }
+            _ => Status::InternalServerError,
+        };
+        (status, RawHtml(fallback_page(status))).respond_to(req)
+    }
+}
+
+fn fallback_page(status: Status) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>HC Stake Pool - Error</title><link rel=\"stylesheet\" href=\"/assets/style.css\">\
+         </head><body><main class=\"card\"><h1>{} {}</h1><p>Something went wrong. \
+         Please try again later.</p><p><a href=\"/\">Home</a></p></main></body></html>",
+        status.code,
+        status.reason().unwrap_or("Error")
+    )
+}
+
+#[rocket::get("/")]
+fn home(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
+    let s = &state.settings;
+    let ctx = serde_json::json!({
+        "network": s.network.params().name,
+        "pool_fees": s.pool_fees,
+        "pool_email": s.pool_email,
+        "pool_link": s.pool_link,
+        "signed_in": v.user().is_some(),
+    });
+    Ok(Page::ok(state.render(
+        "home",
+        &title("Welcome"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+#[rocket::get("/stats")]
+async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
+    let nav = Nav::of(&v);
+    let info = match state.stake_info().await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "stake info unavailable");
+            return error_page(state, &nav, Status::ServiceUnavailable);
+        }
+    };
+    let counts = state.pool.store().user_counts().await?;
+    let s = &state.settings;
+    let ctx = serde_json::json!({
+        "user_count": counts.all,
+        "user_count_active": counts.active,
+        "network": s.network.params().name,
+        "pool_fees": s.pool_fees,
+        "pool_status": if s.close_pool { "Closed" } else { "Open" },
+        "pool_email": s.pool_email,
+        "info": {
+            "immature": info.immature, "live": info.live, "voted": info.voted,
+            "missed": info.missed, "expired": info.expired, "revoked": info.revoked,
+            "proportion_missed": info.proportion_missed, "pool_size": info.pool_size,
+            "all_mempool_tix": info.all_mempool_tix, "proportion_live": info.proportion_live,
+            "difficulty": info.difficulty, "total_subsidy": info.total_subsidy,
+            "block_height": info.block_height,
+        },
+    });
+    Ok(Page::ok(state.render(
+        "stats",
+        &title("Stats"),
+        &nav,
+        &ctx,
+    )?))
+}
+
+fn error_page(state: &AppState, nav: &Nav, status: Status) -> Result<Page, WebError> {
+    let html = state.render("error", &title("Error"), nav, &serde_json::json!({}))?;
+    Ok(Page::Html((status, RawHtml(html))))
+}
+
+/// The error page. It never takes a link from the query (hcstakepool's `r` is ignored).
+#[rocket::get("/error")]
+fn error(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
+    error_page(state, &Nav::of(&v), Status::Ok)
+}
+
+#[rocket::get("/assets/style.css")]
+fn style() -> (ContentType, &'static str) {
+    (ContentType::CSS, STYLE_CSS)
+}
+
+#[rocket::catch(404)]
+fn not_found() -> RawHtml<String> {
+    RawHtml(fallback_page(Status::NotFound))
+}
+
+#[rocket::catch(default)]
+fn other(status: Status, _req: &Request<'_>) -> (Status, RawHtml<String>) {
+    (status, RawHtml(fallback_page(status)))
+}
+
+/// The page routes.
+pub fn routes() -> Vec<Route> {
+    let mut r = rocket::routes![home, stats, error, style];
+    r.extend(account::routes());
+    r.extend(pool::routes());
+    r.extend(admin::routes());
+    r.extend(settings::routes());
+    r.extend(reset::routes());
+    r.extend(tickets::routes());
+    r
+}
+
+/// Catchers for pages.
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![not_found, other]
+}

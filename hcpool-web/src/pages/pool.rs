@@ -1,0 +1,201 @@
+//! Address registration and voting preferences (inventory §3.3, §3.5).
+
+use std::collections::HashMap;
+
+use hcpool_core::{Error, VoteBits};
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+
+use super::{title, Flashed, Nav, Page};
+use crate::error::{classify, Op, WebError};
+use crate::session::Visitor;
+use crate::state::AppState;
+
+#[derive(Debug, FromForm)]
+struct AddressForm {
+    #[field(name = "UserPubKeyAddr")]
+    user_pub_key_addr: String,
+    csrf_token: String,
+}
+
+#[rocket::get("/address")]
+fn address_get(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let s = &state.settings;
+    let reg = user.registration.as_ref().map(|r| {
+        serde_json::json!({
+            "user_pubkey_addr": r.user_pubkey_addr.to_string(),
+            "ticket_address": r.multisig_address.to_string(),
+            "script": r.multisig_script.to_hex(),
+            "fee_address": r.user_fee_addr.to_string(),
+        })
+    });
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "registration": reg,
+        "pool_fees": s.pool_fees,
+        "testnet_flag": if s.network == hcpool_core::Network::Mainnet { "" } else { " --testnet" },
+    });
+    Ok(Page::ok(state.render(
+        "address",
+        &title("Address"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+#[rocket::post("/address", data = "<form>")]
+async fn address_post(
+    v: Visitor,
+    form: Form<AddressForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let to = Redirect::to("/address");
+    match state
+        .pool
+        .register_address(user.id, form.user_pub_key_addr.trim())
+        .await
+    {
+        Ok(_) => Ok(Page::Flash(Flash::success(
+            to,
+            "Address registered: your ticket address is below",
+        ))),
+        Err(e) => {
+            if e.backend_kind().is_some() {
+                tracing::warn!(user = user.id.0, error = %e, "address registration failed");
+            }
+            Ok(Page::Flash(Flash::error(to, classify(Op::Address, &e).web)))
+        }
+    }
+}
+
+#[rocket::get("/voting")]
+async fn voting_get(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let nav = Nav::of(&v);
+    let version = match state.pool.wallets().wallet_info().await {
+        Ok(i) => i.vote_version,
+        Err(e) => {
+            tracing::warn!(error = %e, "vote version unavailable");
+            let html = state.render("error", &title("Error"), &nav, &serde_json::json!({}))?;
+            return Ok(Page::Html((
+                Status::ServiceUnavailable,
+                rocket::response::content::RawHtml(html),
+            )));
+        }
+    };
+    let agendas: Vec<_> = state
+        .pool
+        .agendas(version)
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let current = user.vote_bits.0 & a.mask;
+            let choices: Vec<_> = a
+                .choices
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "bits": c.bits,
+                        "description": c.description,
+                        "selected": c.bits == current,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "name": format!("agenda{i}"),
+                "id": a.id,
+                "description": a.description,
+                "choices": choices,
+            })
+        })
+        .collect();
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "vote_version": version,
+        "agendas": agendas,
+    });
+    Ok(Page::ok(state.render(
+        "voting",
+        &title("Voting"),
+        &nav,
+        &ctx,
+    )?))
+}
+
+#[rocket::post("/voting", data = "<form>")]
+async fn voting_post(
+    v: Visitor,
+    form: Form<HashMap<String, String>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let csrf = form.get("csrf_token").map(String::as_str).unwrap_or("");
+    if !v.csrf_ok(csrf) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let to = || Redirect::to("/voting");
+    let version = match state.pool.wallets().wallet_info().await {
+        Ok(i) => i.vote_version,
+        Err(e) => {
+            return Ok(Page::Flash(Flash::error(
+                to(),
+                classify(Op::Voting, &e).web,
+            )))
+        }
+    };
+    let mut bits: u16 = 1;
+    for i in 0..state.pool.agendas(version).len() {
+        let Some(value) = form.get(&format!("agenda{i}")) else {
+            continue;
+        };
+        match value.trim().parse::<u16>() {
+            Ok(b) => bits |= b,
+            Err(_) => return Ok(Page::Flash(Flash::error(to(), "invalid agenda choice"))),
+        }
+    }
+    match state
+        .pool
+        .set_vote_bits(user.id, VoteBits(bits), version)
+        .await
+    {
+        Ok(_) => Ok(Page::Flash(Flash::success(
+            to(),
+            "successfully updated voting preferences",
+        ))),
+        Err(e @ (Error::VoteBits(_) | Error::Store { .. })) => Ok(Page::Flash(Flash::error(
+            to(),
+            classify(Op::Voting, &e).web,
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![address_get, address_post, voting_get, voting_post]
+}

@@ -1,0 +1,209 @@
+//! Password reset request and update (inventory §3.10, §3.11), single-use expiring tokens.
+
+use hcpool_core::backend::{Email, PasswordReset};
+use hcpool_core::Secret;
+use rocket::form::{Form, FromForm};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+
+use super::{title, Flashed, Nav, Page};
+use crate::auth;
+use crate::error::WebError;
+use crate::limit::ClientIp;
+use crate::session::Visitor;
+use crate::state::AppState;
+
+/// Reset tokens are valid this long.
+pub const RESET_TOKEN_SECS: i64 = 3600;
+
+#[derive(Debug, FromForm)]
+struct ResetForm {
+    email: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct UpdateForm {
+    password: String,
+    passwordrepeat: String,
+    csrf_token: String,
+}
+
+#[rocket::get("/passwordreset")]
+fn get_reset(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "smtp_missing": !state.settings.smtp_configured,
+    });
+    Ok(Page::ok(state.render(
+        "passwordreset",
+        &title("Password Reset"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+#[rocket::post("/passwordreset", data = "<form>")]
+async fn post_reset(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<ResetForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    if !state.auth_limiter.allow(&ip.0) {
+        return Ok(Page::rate_limited());
+    }
+    let email = form.email.trim();
+    let store = state.pool.store();
+    if let Some(user) = store.user_by_email(email).await? {
+        let token = auth::random_hex(16);
+        let now = state.now();
+        store
+            .create_password_reset(&PasswordReset {
+                user_id: user.id,
+                token: Secret::new(token.clone()),
+                created: now,
+                expires: now + RESET_TOKEN_SECS,
+            })
+            .await?;
+        let mail = Email {
+            to: user.email.clone(),
+            subject: "Stake pool password reset".into(),
+            body: format!(
+                "A request to reset your password was made from IP address {}.\n\n\
+                 To reset your password, open:\n\n{}/passwordupdate?t={token}\n\n\
+                 The above link expires an hour after this email was sent.\n",
+                ip.0, state.settings.base_url
+            ),
+        };
+        // Failing to send must look the same as an unknown address: no enumeration.
+        if let Err(e) = state.mailer.send(&mail).await {
+            tracing::warn!(error = %e, "password reset mail not sent");
+        }
+    } else {
+        tracing::info!("password reset requested for an unknown address");
+    }
+    Ok(Page::Flash(Flash::success(
+        Redirect::to("/passwordreset"),
+        format!(
+            "An email containing password reset instructions has been sent to {email} if it \
+             was a registered account here."
+        ),
+    )))
+}
+
+/// Tokens are hex; anything else is dropped so it can never reach a redirect URI.
+fn clean(t: Option<&str>) -> String {
+    t.unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(128)
+        .collect()
+}
+
+/// Why a token is unusable, or `None` when it is valid now.
+async fn token_problem(state: &AppState, t: &str) -> Result<Option<&'static str>, WebError> {
+    if t.is_empty() {
+        return Ok(Some("No password update token present"));
+    }
+    Ok(match state.pool.store().password_reset(t).await? {
+        None => Some("Password update token not valid"),
+        Some(r) if r.expires <= state.now() => Some("Password update token has expired"),
+        Some(_) => None,
+    })
+}
+
+fn update_page(
+    state: &AppState,
+    v: &Visitor,
+    t: &str,
+    problem: Option<&str>,
+    flash: Flashed,
+) -> Result<Page, WebError> {
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "token": t,
+        "problem": problem.unwrap_or(""),
+        "flash": flash,
+    });
+    Ok(Page::ok(state.render(
+        "passwordupdate",
+        &title("Password Update"),
+        &Nav::of(v),
+        &ctx,
+    )?))
+}
+
+#[rocket::get("/passwordupdate?<t>")]
+async fn get_update(
+    v: Visitor,
+    t: Option<&str>,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let t = clean(t);
+    let t = t.as_str();
+    let flash = Flashed::take(flash);
+    // After a successful update the token is gone; show the success, not "not valid".
+    let problem = if flash.success.is_empty() {
+        token_problem(state, t).await?
+    } else {
+        None
+    };
+    update_page(state, &v, t, problem, flash)
+}
+
+#[rocket::post("/passwordupdate?<t>", data = "<form>")]
+async fn post_update(
+    v: Visitor,
+    t: Option<&str>,
+    form: Form<UpdateForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let t = clean(t);
+    let t = t.as_str();
+    let back = |kind: &str, msg: &str| {
+        let to = Redirect::to(format!("/passwordupdate?t={t}"));
+        Page::Flash(if kind == "success" {
+            Flash::success(to, msg.to_owned())
+        } else {
+            Flash::error(to, msg.to_owned())
+        })
+    };
+    if let Some(p) = token_problem(state, t).await? {
+        return Ok(back("error", p));
+    }
+    if form.password != form.passwordrepeat {
+        return Ok(back("error", "Passwords do not match"));
+    }
+    if let Err(msg) = auth::check_password_policy(&form.password) {
+        return Ok(back("error", msg));
+    }
+    let hash = auth::hash_password(form.password.clone()).await?;
+    // Consumes every reset token of the user and ends their sessions, atomically.
+    match state
+        .pool
+        .store()
+        .reset_password(t, state.now(), &hash)
+        .await?
+    {
+        Some(_) => Ok(back("success", "Password successfully updated")),
+        None => Ok(back("error", "Password update token has expired")),
+    }
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![get_reset, post_reset, get_update, post_update]
+}

@@ -1,0 +1,276 @@
+//! Settings: the API token (shown, regenerated) and password change (inventory §3.7).
+
+use hcpool_core::backend::{Email, EmailChange};
+use hcpool_core::{BackendKind, Secret};
+use rocket::form::{Form, FromForm};
+use rocket::http::CookieJar;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+
+use super::{title, Flashed, Nav, Page};
+use crate::auth::{self, PasswordCheck};
+use crate::error::WebError;
+use crate::limit::ClientIp;
+use crate::session::{self, Visitor};
+use crate::state::AppState;
+
+#[derive(Debug, FromForm)]
+struct PasswordForm {
+    password: String,
+    newpassword: String,
+    newpasswordrepeat: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct EmailForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+}
+
+#[derive(Debug, FromForm)]
+struct CsrfOnly {
+    csrf_token: String,
+}
+
+fn new_token(state: &AppState, user: hcpool_core::UserId) -> Secret<String> {
+    Secret::new(crate::jwt::issue(
+        state.settings.api_secret.expose().as_bytes(),
+        &state.settings.base_url,
+        user,
+        state.now(),
+    ))
+}
+
+#[rocket::get("/settings")]
+async fn get_settings(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let mut token = user.api_token.clone();
+    if token.expose().is_empty() {
+        token = new_token(state, user.id);
+        state.pool.store().set_api_token(user.id, &token).await?;
+    }
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "api_token": token.expose(),
+        "show_instructions": user.registration.is_none(),
+    });
+    Ok(Page::ok(state.render(
+        "settings",
+        &title("Settings"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+#[rocket::post("/settings/apitoken", data = "<form>")]
+async fn post_api_token(
+    v: Visitor,
+    form: Form<CsrfOnly>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    state
+        .pool
+        .store()
+        .set_api_token(user.id, &new_token(state, user.id))
+        .await?;
+    Ok(Page::Flash(Flash::success(
+        Redirect::to("/settings"),
+        "New API token issued; the previous one no longer works",
+    )))
+}
+
+#[rocket::post("/settings/password", data = "<form>")]
+async fn post_password(
+    v: Visitor,
+    form: Form<PasswordForm>,
+    jar: &CookieJar<'_>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let to = || Redirect::to("/settings");
+    let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
+    if check == PasswordCheck::Mismatch {
+        return Ok(Page::Flash(Flash::error(to(), "Password not valid")));
+    }
+    if form.newpassword != form.newpasswordrepeat {
+        return Ok(Page::Flash(Flash::error(to(), "Passwords do not match")));
+    }
+    if let Err(msg) = auth::check_password_policy(&form.newpassword) {
+        return Ok(Page::Flash(Flash::error(to(), msg)));
+    }
+    let hash = auth::hash_password(form.newpassword.clone()).await?;
+    // Revokes every session of the user, this one included; a fresh one follows.
+    state.pool.store().change_password(user.id, &hash).await?;
+    let fresh = Visitor {
+        signed_in: None,
+        csrf: String::new(),
+    };
+    session::start(state, jar, &fresh, user.id).await?;
+    let notice = Email {
+        to: user.email.clone(),
+        subject: "Stake pool password change".into(),
+        body: format!(
+            "The password of your account at {} was changed. If you did not make this \
+             request, please contact the stake pool administrator immediately.\n",
+            state.settings.base_url
+        ),
+    };
+    if let Err(e) = state.mailer.send(&notice).await {
+        tracing::warn!(error = %e, "password change notice not sent");
+    }
+    Ok(Page::Flash(Flash::success(
+        to(),
+        "Password successfully updated",
+    )))
+}
+
+/// Email change tokens are valid this long.
+pub const EMAIL_CHANGE_SECS: i64 = 3600;
+
+#[rocket::post("/settings/email", data = "<form>")]
+async fn post_email(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<EmailForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Ok(Page::bad_csrf());
+    }
+    let Some(user) = v.user() else {
+        return Ok(Page::sign_in_first());
+    };
+    let to = || Redirect::to("/settings");
+    let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
+    if check == PasswordCheck::Mismatch {
+        return Ok(Page::Flash(Flash::error(to(), "Password not valid")));
+    }
+    let new_email = form.email.trim().to_owned();
+    if !new_email.contains('@') || new_email.len() > 254 || new_email.chars().any(char::is_control)
+    {
+        return Ok(Page::Flash(Flash::error(to(), "email address is invalid")));
+    }
+    let token = auth::random_hex(16);
+    let now = state.now();
+    let change = EmailChange {
+        user_id: user.id,
+        new_email: new_email.clone(),
+        token: Secret::new(token.clone()),
+        created: now,
+        expires: now + EMAIL_CHANGE_SECS,
+    };
+    match state.pool.store().create_email_change(&change).await {
+        Ok(()) => {
+            let base = &state.settings.base_url;
+            let to_new = Email {
+                to: new_email.clone(),
+                subject: "Stake pool email change".into(),
+                body: format!(
+                    "A request was made from IP address {} to change the email address of \
+                     your stake pool account from {} to {new_email}.\n\nTo confirm, open:\n\n\
+                     {base}/emailupdate?t={token}\n\nThe link expires in one hour.\n",
+                    ip.0, user.email
+                ),
+            };
+            if let Err(e) = state.mailer.send(&to_new).await {
+                tracing::warn!(error = %e, "email change mail not sent");
+                return Ok(Page::Flash(Flash::error(
+                    to(),
+                    "Unable to send email change token.",
+                )));
+            }
+            let to_old = Email {
+                to: user.email.clone(),
+                subject: "Stake pool email change".into(),
+                body: format!(
+                    "A request was made from IP address {} to change the email address of \
+                     your stake pool account from {} to {new_email}. If you did not make this \
+                     request, please contact the stake pool administrator immediately.\n",
+                    ip.0, user.email
+                ),
+            };
+            if let Err(e) = state.mailer.send(&to_old).await {
+                tracing::warn!(error = %e, "email change notice not sent");
+            }
+        }
+        // The address belongs to someone: answer as if sent, so this form reveals nothing.
+        Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Page::Flash(Flash::success(
+        to(),
+        "Verification token sent to new email address",
+    )))
+}
+
+#[rocket::get("/emailupdate?<t>")]
+async fn get_email_update(
+    v: Visitor,
+    t: Option<&str>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let t = t.unwrap_or("").trim();
+    let store = state.pool.store();
+    let (error, success) = if t.is_empty() {
+        ("No email verification token present", "")
+    } else {
+        match store.apply_email_change(t, state.now()).await {
+            Ok(Some(_)) => ("", "Email successfully updated"),
+            Ok(None) => match store.email_change(t).await? {
+                Some(_) => ("Email change token has expired", ""),
+                None => ("Email verification token not valid", ""),
+            },
+            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
+                ("Email address is in use", "")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let ctx = serde_json::json!({ "flash": { "error": error, "success": success } });
+    // The store ended the user's sessions; this page is rendered as signed out.
+    let nav = if success.is_empty() {
+        Nav::of(&v)
+    } else {
+        Nav::of(&Visitor {
+            signed_in: None,
+            csrf: v.csrf.clone(),
+        })
+    };
+    Ok(Page::ok(state.render(
+        "emailverify",
+        &title("Email Update"),
+        &nav,
+        &ctx,
+    )?))
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![
+        get_settings,
+        post_api_token,
+        post_password,
+        post_email,
+        get_email_update
+    ]
+}

@@ -1,0 +1,148 @@
+//! Server-side sessions and CSRF.
+//!
+//! The `hcpool_session` cookie holds 32 random bytes (hex); the store keeps only its
+//! SHA-256, with the user and the session's CSRF token. Visitors without a session get a
+//! random `hcpool_csrf` cookie, and their forms must echo it (double submit).
+
+use hcpool_core::backend::{Session, User};
+use hcpool_core::Secret;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::request::{FromRequest, Outcome};
+use rocket::Request;
+
+use crate::auth::{random_hex, sha256_hex, tokens_equal};
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// Session cookie name.
+pub const SESSION_COOKIE: &str = "hcpool_session";
+/// CSRF cookie of visitors without a session.
+pub const CSRF_COOKIE: &str = "hcpool_csrf";
+/// A session lives this long after its last request.
+pub const SESSION_IDLE_SECS: i64 = 7 * 24 * 3600;
+
+/// Who is asking: the signed-in user (if any) and the CSRF token forms must carry.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    /// The session and its user, when signed in.
+    pub signed_in: Option<(Session, User)>,
+    /// The CSRF token for this visitor's forms.
+    pub csrf: String,
+}
+
+impl Visitor {
+    /// The signed-in user.
+    pub fn user(&self) -> Option<&User> {
+        self.signed_in.as_ref().map(|(_, u)| u)
+    }
+
+    /// Whether a submitted form's `csrf_token` is this visitor's.
+    pub fn csrf_ok(&self, submitted: &str) -> bool {
+        tokens_equal(&self.csrf, submitted)
+    }
+}
+
+fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+}
+
+async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> {
+    let jar = req.cookies();
+    let now = state.now();
+    let store = state.pool.store();
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        let id_hash = sha256_hex(c.value());
+        if let Some(session) = store.session(&id_hash, now).await? {
+            if let Some(user) = store.user(session.user_id).await? {
+                store
+                    .touch_session(&id_hash, now, now + SESSION_IDLE_SECS)
+                    .await?;
+                let csrf = session.csrf_token.expose().clone();
+                return Ok(Visitor {
+                    signed_in: Some((session, user)),
+                    csrf,
+                });
+            }
+        }
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    }
+    let csrf = match jar.get(CSRF_COOKIE) {
+        Some(c) if c.value().len() == 64 => c.value().to_owned(),
+        _ => {
+            let t = random_hex(32);
+            jar.add(cookie(CSRF_COOKIE, t.clone(), state.settings.cookie_secure));
+            t
+        }
+    };
+    Ok(Visitor {
+        signed_in: None,
+        csrf,
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Visitor {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(state) = req.rocket().state::<AppState>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        match load(req, state).await {
+            Ok(v) => Outcome::Success(v),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                Outcome::Error((Status::ServiceUnavailable, ()))
+            }
+        }
+    }
+}
+
+/// Starts a fresh session for `user` (a new id every sign-in: no fixation), ending the
+/// visitor's previous one.
+///
+/// # Errors
+/// The store's error.
+pub async fn start(
+    state: &AppState,
+    jar: &CookieJar<'_>,
+    previous: &Visitor,
+    user: hcpool_core::UserId,
+) -> Result<(), WebError> {
+    let store = state.pool.store();
+    if let Some((old, _)) = &previous.signed_in {
+        store.delete_session(&old.id_hash).await?;
+    }
+    let id = random_hex(32);
+    let now = state.now();
+    store
+        .create_session(&Session {
+            id_hash: sha256_hex(&id),
+            user_id: user,
+            csrf_token: Secret::new(random_hex(32)),
+            created: now,
+            expires: now + SESSION_IDLE_SECS,
+            last_seen: now,
+        })
+        .await?;
+    jar.add(cookie(SESSION_COOKIE, id, state.settings.cookie_secure));
+    jar.remove(Cookie::build(CSRF_COOKIE).path("/"));
+    Ok(())
+}
+
+/// Ends the visitor's session in the store and drops the cookie.
+///
+/// # Errors
+/// The store's error.
+pub async fn end(state: &AppState, jar: &CookieJar<'_>, visitor: &Visitor) -> Result<(), WebError> {
+    if let Some((s, _)) = &visitor.signed_in {
+        state.pool.store().delete_session(&s.id_hash).await?;
+    }
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok(())
+}

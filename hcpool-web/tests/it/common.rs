@@ -1,0 +1,363 @@
+//! Test fixtures: an app over the in-memory store, an honest fake wallet, a recording mailer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use hcpool_core::backend::*;
+use hcpool_core::ids::Hash32;
+use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
+use hcpool_core::testing::InMemoryStore;
+use hcpool_core::{
+    Address, BackendKind, BlockHash, Error, Network, PoolKeys, RedeemScript, Secret, TicketHash,
+    TxHash, UserId, VoteBits,
+};
+use hcpool_web::config::WebSettings;
+use hcpool_web::AppState;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::Client;
+
+pub const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
+pub const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
+pub const USER_PK: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
+pub const SECRET: &str = "test-api-secret";
+pub const BASE_URL: &str = "http://127.0.0.1:8000";
+
+/// A wallet that behaves (computes the multisig, imports, reports stake info) until `down`.
+#[derive(Default)]
+pub struct FakeWallet {
+    pub down: AtomicBool,
+}
+
+impl FakeWallet {
+    fn up(&self) -> hcpool_core::Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(Error::wallet(
+                "fake",
+                BackendKind::Unavailable,
+                "connection refused",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn unsupported<T>() -> hcpool_core::Result<T> {
+    Err(Error::wallet(
+        "fake",
+        BackendKind::Rejected,
+        "not supported by the fake",
+    ))
+}
+
+pub fn stake_info() -> StakeInfo {
+    StakeInfo {
+        block_height: 12345,
+        pool_size: 1024,
+        difficulty: 2.5,
+        all_mempool_tix: 0,
+        own_mempool_tix: 0,
+        immature: 3,
+        live: 40,
+        proportion_live: 0.039,
+        voted: 50,
+        total_subsidy: 12.3,
+        missed: 1,
+        proportion_missed: 0.02,
+        revoked: 1,
+        expired: 0,
+    }
+}
+
+#[async_trait]
+impl WalletBackend for FakeWallet {
+    fn label(&self) -> String {
+        "fake".into()
+    }
+    async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
+        self.up()?;
+        Ok(WalletInfo {
+            daemon_connected: true,
+            unlocked: true,
+            tx_fee: 0.01,
+            ticket_fee: 0.01,
+            ticket_purchasing: false,
+            vote_bits: VoteBits(1),
+            vote_bits_extended: vec![7, 0, 0, 0],
+            vote_version: 7,
+            voting: true,
+        })
+    }
+    async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
+        self.up()?;
+        Ok(ValidatedAddress {
+            is_valid: true,
+            is_mine: true,
+            ..Default::default()
+        })
+    }
+    async fn create_multisig(&self, p: &Address, u: &Address) -> hcpool_core::Result<MultisigInfo> {
+        self.up()?;
+        let script = RedeemScript::one_of_two(p, u)?;
+        Ok(MultisigInfo {
+            address: script.p2sh_address(Network::Testnet),
+            redeem_script: script,
+        })
+    }
+    async fn import_script(&self, _s: &RedeemScript, _h: u32) -> hcpool_core::Result<()> {
+        self.up()
+    }
+    async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
+        unsupported()
+    }
+    async fn account_sync_address_index(
+        &self,
+        _a: &str,
+        _b: u32,
+        _i: u32,
+    ) -> hcpool_core::Result<()> {
+        unsupported()
+    }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.up()?;
+        Ok(BestBlock {
+            hash: Hash32::default(),
+            height: 1234,
+        })
+    }
+    async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
+        self.up()?;
+        Ok(stake_info())
+    }
+    async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
+        self.up()?;
+        let t = |status, n: u8, spent_by_height| UserTicket {
+            status,
+            ticket: Hash32::from_bytes([n; 32]),
+            ticket_height: 900,
+            spent_by: Hash32::from_bytes([n + 100; 32]),
+            spent_by_height,
+        };
+        Ok(StakePoolUserInfo {
+            tickets: vec![
+                t(TicketStatus::Live, 1, 0),
+                t(TicketStatus::Voted, 2, 1200),
+                t(TicketStatus::Voted, 3, 1000),
+                t(TicketStatus::Missed, 4, 1100),
+                t(TicketStatus::Expired, 5, 1150),
+            ],
+            invalid: vec![Hash32::from_bytes([9; 32])],
+        })
+    }
+    async fn tickets(&self, _i: bool) -> hcpool_core::Result<Vec<TicketHash>> {
+        unsupported()
+    }
+    async fn raw_transaction(&self, _h: &TxHash) -> hcpool_core::Result<Vec<u8>> {
+        unsupported()
+    }
+    async fn add_ticket(&self, _t: &[u8]) -> hcpool_core::Result<()> {
+        unsupported()
+    }
+    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
+        unsupported()
+    }
+    async fn generate_vote(
+        &self,
+        _b: &BlockHash,
+        _h: u32,
+        _t: &TicketHash,
+        _v: VoteBits,
+        _e: &[u8],
+    ) -> hcpool_core::Result<Vec<u8>> {
+        unsupported()
+    }
+}
+
+/// Keeps every mail so tests can follow links.
+#[derive(Default)]
+pub struct RecordingMailer {
+    pub sent: Mutex<Vec<Email>>,
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, email: &Email) -> hcpool_core::Result<()> {
+        self.sent.lock().unwrap().push(email.clone());
+        Ok(())
+    }
+}
+
+pub fn settings() -> WebSettings {
+    WebSettings {
+        network: Network::Testnet,
+        base_url: BASE_URL.into(),
+        api_secret: Secret::new(SECRET.into()),
+        close_pool: false,
+        close_pool_msg: "The stake pool is temporarily closed to new signups.".into(),
+        cookie_secure: false,
+        pool_email: "dev@h.cash".into(),
+        pool_fees: 7.5,
+        pool_link: "https://t.me/hcdevelopers".into(),
+        real_ip_header: None,
+        smtp_configured: false,
+        admin_ips: vec![],
+        admin_user_ids: vec![],
+        max_voted_age: 100,
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub store: Arc<InMemoryStore>,
+    pub wallet: Arc<FakeWallet>,
+    pub mailer: Arc<RecordingMailer>,
+}
+
+pub async fn app() -> TestApp {
+    app_with(settings()).await
+}
+
+pub async fn app_with(settings: WebSettings) -> TestApp {
+    let store = Arc::new(InMemoryStore::new());
+    let wallet = Arc::new(FakeWallet::default());
+    let mailer = Arc::new(RecordingMailer::default());
+    let pool = PoolService::new(PoolParts {
+        network: Network::Testnet,
+        keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
+        pool_fees: 7.5,
+        store: store.clone(),
+        wallets: wallet.clone(),
+        nodes: Arc::new(VotingNodes::new(vec![])),
+        clock: Arc::new(SystemClock),
+    });
+    let state = AppState::build(pool, settings, mailer.clone()).unwrap();
+    let figment = hcpool_web::figment([127, 0, 0, 1].into(), 0);
+    let client = Client::tracked(hcpool_web::rocket(state, figment))
+        .await
+        .unwrap();
+    TestApp {
+        client,
+        store,
+        wallet,
+        mailer,
+    }
+}
+
+impl TestApp {
+    /// A verified user with `password` hashed by `hash` and a current API token.
+    pub async fn user_with_hash(&self, email: &str, hash: String) -> (UserId, String) {
+        let id = self
+            .store
+            .create_user(&NewUser {
+                email: email.into(),
+                password_hash: Secret::new(hash),
+                email_token: Secret::new(format!("tok-{email}")),
+                vote_bits: VoteBits(1),
+                vote_bits_version: 7,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            self.store
+                .verify_email(&format!("tok-{email}"))
+                .await
+                .unwrap(),
+            Some(id)
+        );
+        let token = hcpool_web::jwt::issue(SECRET.as_bytes(), BASE_URL, id, 1_600_000_000);
+        self.store
+            .set_api_token(id, &Secret::new(token.clone()))
+            .await
+            .unwrap();
+        (id, token)
+    }
+
+    pub async fn user(&self, email: &str, password: &str) -> (UserId, String) {
+        let hash = hcpool_web::auth::hash_password(password.into())
+            .await
+            .unwrap();
+        self.user_with_hash(email, hash.into_inner()).await
+    }
+
+    pub async fn get(&self, path: &str) -> (Status, String) {
+        let r = self.client.get(path).dispatch().await;
+        let s = r.status();
+        (s, r.into_string().await.unwrap_or_default())
+    }
+
+    pub async fn api_get(&self, path: &str, token: Option<&str>) -> (Status, String) {
+        let mut req = self.client.get(path.to_owned());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        let r = req.dispatch().await;
+        let s = r.status();
+        (s, r.into_string().await.unwrap_or_default())
+    }
+
+    pub async fn api_post(&self, path: &str, token: Option<&str>, body: &str) -> (Status, String) {
+        let mut req = self
+            .client
+            .post(path.to_owned())
+            .header(ContentType::Form)
+            .body(body);
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        let r = req.dispatch().await;
+        let s = r.status();
+        (s, r.into_string().await.unwrap_or_default())
+    }
+
+    /// Posts a form; returns status, Location header and body.
+    pub async fn post_form(&self, path: &str, body: &str) -> (Status, Option<String>, String) {
+        let r = self
+            .client
+            .post(path.to_owned())
+            .header(ContentType::Form)
+            .body(body)
+            .dispatch()
+            .await;
+        let s = r.status();
+        let loc = r.headers().get_one("Location").map(str::to_owned);
+        (s, loc, r.into_string().await.unwrap_or_default())
+    }
+
+    /// The CSRF token in the forms of page `path`.
+    pub async fn csrf(&self, path: &str) -> String {
+        let (_, html) = self.get(path).await;
+        csrf_in(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> (Status, Option<String>) {
+        let csrf = self.csrf("/signin").await;
+        let (s, loc, _) = self
+            .post_form(
+                "/signin",
+                &format!(
+                    "email={}&password={}&csrf_token={csrf}",
+                    enc(email),
+                    enc(password)
+                ),
+            )
+            .await;
+        (s, loc)
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! hcpool-web's integration tests: Rocket's local client over the in-memory store, an
+//! honest fake wallet and a recording mailer.
+
+mod admin;
+mod api;
+mod common;
+mod pages;
+mod reset;
+mod settings;
