@@ -58,7 +58,11 @@ pub struct Args {
     #[arg(long = "dbuser")]
     pub dbuser: Option<String>,
     /// MySQL password.
-    #[arg(long = "dbpassword", env = "STAKEPOOLD_DBPASSWORD", hide_env_values = true)]
+    #[arg(
+        long = "dbpassword",
+        env = "STAKEPOOLD_DBPASSWORD",
+        hide_env_values = true
+    )]
     pub dbpassword: Option<String>,
     /// MySQL port (default 3306).
     #[arg(long = "dbport")]
@@ -73,7 +77,11 @@ pub struct Args {
     #[arg(long = "hcduser")]
     pub hcduser: Option<String>,
     /// hcd RPC password.
-    #[arg(long = "hcdpassword", env = "STAKEPOOLD_HCDPASSWORD", hide_env_values = true)]
+    #[arg(
+        long = "hcdpassword",
+        env = "STAKEPOOLD_HCDPASSWORD",
+        hide_env_values = true
+    )]
     pub hcdpassword: Option<String>,
     /// hcd RPC certificate.
     #[arg(long = "hcdcert")]
@@ -412,12 +420,10 @@ impl Config {
         };
         let flag = |k: &str| s.contains_key(k) && truthy(get(k));
         let network = match (flag("testnet"), flag("simnet")) {
-            (true, true) => {
-                return Err(Error::Config(
-                    "The testnet and simnet params can't be used together -- choose one of the three"
-                        .into(),
-                ))
-            }
+            (true, true) => return Err(Error::Config(
+                "The testnet and simnet params can't be used together -- choose one of the three"
+                    .into(),
+            )),
             (true, false) => Network::Testnet,
             (false, true) => Network::Simnet,
             // The demo's simulated chain is a simnet.
@@ -454,6 +460,7 @@ impl Config {
         let (cold, db, hcd, wallet) = if demo {
             (String::new(), None, None, None)
         } else {
+            let cold = require("coldwalletextpub")?;
             let db = match get("dburl") {
                 Some(u) if !u.trim().is_empty() => {
                     if !(u.starts_with("sqlite:") || u.starts_with("mysql://")) {
@@ -469,15 +476,16 @@ impl Config {
                         host: require("dbhost")?,
                         user: get("dbuser").unwrap_or("stakepool").to_owned(),
                         password: Secret::new(require("dbpassword")?),
-                        port: port_text.trim().parse().map_err(|_| {
-                            Error::Config(format!("invalid dbport {port_text:?}"))
-                        })?,
+                        port: port_text
+                            .trim()
+                            .parse()
+                            .map_err(|_| Error::Config(format!("invalid dbport {port_text:?}")))?,
                         name: get("dbname").unwrap_or("stakepool").to_owned(),
                     }
                 }
             };
             (
-                require("coldwalletextpub")?,
+                cold,
                 Some(db),
                 Some(peer("hcd", ports.hcd)?),
                 Some(peer("wallet", ports.wallet)?),

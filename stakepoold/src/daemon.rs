@@ -266,7 +266,8 @@ impl Daemon {
                 Err(e) => warn!(%ticket, error = %e, "gettransaction failed"),
             }
         }
-        let blocks: HashSet<BlockHash> = ours.iter().filter_map(|(_, _, tx)| tx.block_hash).collect();
+        let blocks: HashSet<BlockHash> =
+            ours.iter().filter_map(|(_, _, tx)| tx.block_hash).collect();
         let heights: HashMap<BlockHash, u32> = futures::stream::iter(blocks)
             .map(|b| async move { (b, self.deps.heights.block_height(&b).await) })
             .buffer_unordered(self.opts.concurrency.max(1))

@@ -265,7 +265,10 @@ mod tests {
             "stakepoold_vote_latency_seconds_bucket{le=\"+Inf\"} 3",
             "stakepoold_vote_latency_seconds_count 3",
         ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
         }
         assert_eq!(m.snapshot().ignored_tickets, 2);
     }

@@ -24,7 +24,10 @@ fn file_values_defaults_and_hc_ports() {
     let c = Config::from_parts(&args(&[]), Some(FILE), "/home/x/.stakepoold".into()).unwrap();
     assert_eq!(c.network, Network::Mainnet);
     let hcd = c.hcd.as_ref().unwrap();
-    assert_eq!(hcd.host, "127.0.0.1:14009", "HC's real hcd port, not Decred's 9109");
+    assert_eq!(
+        hcd.host, "127.0.0.1:14009",
+        "HC's real hcd port, not Decred's 9109"
+    );
     assert_eq!(hcd.cert, PathBuf::from("/home/x/.stakepoold/hcd.cert"));
     let w = c.wallet.as_ref().unwrap();
     assert_eq!(w.host, "10.0.0.2:1234");
@@ -82,13 +85,18 @@ fn flags_override_file_and_testnet_ports() {
 #[test]
 fn required_and_invalid_values_are_errors() {
     let missing = Config::from_parts(&args(&[]), None, "/a".into()).unwrap_err();
-    assert!(missing.to_string().contains("coldwalletextpub is required"), "{missing}");
-    let fee = Config::from_parts(&args(&["--poolfees", "0"]), Some(FILE), "/a".into())
-        .unwrap_err();
+    assert!(
+        missing.to_string().contains("coldwalletextpub is required"),
+        "{missing}"
+    );
+    let fee = Config::from_parts(&args(&["--poolfees", "0"]), Some(FILE), "/a".into()).unwrap_err();
     assert!(fee.to_string().contains("invalid pool fee"), "{fee}");
-    let both = Config::from_parts(&args(&["--testnet", "--simnet"]), Some(FILE), "/a".into())
-        .unwrap_err();
-    assert!(both.to_string().contains("can't be used together"), "{both}");
+    let both =
+        Config::from_parts(&args(&["--testnet", "--simnet"]), Some(FILE), "/a".into()).unwrap_err();
+    assert!(
+        both.to_string().contains("can't be used together"),
+        "{both}"
+    );
     let unknown = Config::from_parts(&args(&[]), Some("bogus=1\n"), "/a".into()).unwrap_err();
     assert!(unknown.to_string().contains("bogus"), "{unknown}");
 }
@@ -96,7 +104,13 @@ fn required_and_invalid_values_are_errors() {
 #[test]
 fn demo_needs_nothing_and_keeps_cert_in_datadir() {
     let c = Config::from_parts(
-        &args(&["--demo", "--rpclisten", "127.0.0.1:0", "--datadir", "/tmp/d"]),
+        &args(&[
+            "--demo",
+            "--rpclisten",
+            "127.0.0.1:0",
+            "--datadir",
+            "/tmp/d",
+        ]),
         None,
         "/a".into(),
     )
@@ -110,8 +124,12 @@ fn demo_needs_nothing_and_keeps_cert_in_datadir() {
 
 #[test]
 fn norpclisten_and_simnet_ports() {
-    let c = Config::from_parts(&args(&["--simnet", "--norpclisten"]), Some(FILE), "/a".into())
-        .unwrap();
+    let c = Config::from_parts(
+        &args(&["--simnet", "--norpclisten"]),
+        Some(FILE),
+        "/a".into(),
+    )
+    .unwrap();
     assert!(c.rpc_listen.is_empty());
     assert_eq!(c.hcd.unwrap().host, "127.0.0.1:13009");
 }

@@ -57,7 +57,10 @@ impl Daemon {
         self.metrics.winning(height);
         let (jobs, ext) = {
             let s = self.read();
-            (s.votes_for(winners), s.defaults().vote_bits_extended.clone())
+            (
+                s.votes_for(winners),
+                s.defaults().vote_bits_extended.clone(),
+            )
         };
         for t in winners {
             if !jobs.iter().any(|j| j.ticket == *t) {

@@ -15,8 +15,8 @@ use hcpool_core::backend::{
 use hcpool_core::stake::{build_pool_ticket, PoolTicketSpec, StakeAddress};
 use hcpool_core::tx::OutPoint;
 use hcpool_core::{
-    Address, Amount, BackendKind, BlockHash, Error, ExtendedPubKey, FeeAddressSet, Hash32,
-    Network, RedeemScript, Result, Ticket, TicketHash, TxHash, UserId, VoteBits,
+    Address, Amount, BackendKind, BlockHash, Error, ExtendedPubKey, FeeAddressSet, Hash32, Network,
+    RedeemScript, Result, Ticket, TicketHash, TxHash, UserId, VoteBits,
 };
 use stakepoold::daemon::{DaemonDeps, DaemonOptions};
 use stakepoold::node::BlockHeights;
@@ -194,7 +194,11 @@ impl BlockHeights for FakeNode {
 /// The first pool fee address's hash.
 pub fn fee_hash() -> [u8; 20] {
     let x = ExtendedPubKey::from_str(COLD).unwrap();
-    x.derive_child(0).unwrap().derive_child(0).unwrap().pubkey_hash()
+    x.derive_child(0)
+        .unwrap()
+        .derive_child(0)
+        .unwrap()
+        .pubkey_hash()
 }
 
 /// A pool ticket for `msa` paying `pool_atoms` to the pool; `seed` makes it unique.
