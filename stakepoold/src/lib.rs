@@ -13,6 +13,7 @@
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod grpc;
 pub mod metrics;
 pub mod node;
 
