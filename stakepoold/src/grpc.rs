@@ -159,8 +159,8 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<tokio_rustls::rustls::S
     }
     let (certs, key) = pinned_tls::load_or_generate(cert, key, CERT_ORGANIZATION)
         .map_err(|e| Error::Tls(e.to_string()))?;
-    let cfg = pinned_tls::server_config(certs, key, &[b"h2"])
-        .map_err(|e| Error::Tls(e.to_string()))?;
+    let cfg =
+        pinned_tls::server_config(certs, key, &[b"h2"]).map_err(|e| Error::Tls(e.to_string()))?;
     Ok(Arc::new(cfg))
 }
 

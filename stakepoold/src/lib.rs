@@ -16,8 +16,10 @@ pub mod error;
 pub mod grpc;
 pub mod metrics;
 pub mod node;
+pub mod run;
 
 pub use config::{Args, Config};
 pub use daemon::{Daemon, DaemonDeps, DaemonOptions, VoteOutcome, VoteResult};
 pub use error::{Error, Result};
 pub use metrics::{Metrics, StatusSnapshot};
+pub use run::run;

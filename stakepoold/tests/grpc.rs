@@ -37,13 +37,21 @@ async fn start() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
     let tls = stakepoold::grpc::tls_config(&cert, &key).unwrap();
-    assert!(cert.exists() && key.exists(), "certificate generated on first start");
+    assert!(
+        cert.exists() && key.exists(),
+        "certificate generated on first start"
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(stakepoold::grpc::serve(daemon.clone(), listener, tls, async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(stakepoold::grpc::serve(
+        daemon.clone(),
+        listener,
+        tls,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let mut cfg = GrpcVotingNodeConfig::new(addr.to_string(), cert);
     cfg.timeout = Duration::from_secs(10);
     Harness {
@@ -69,16 +77,24 @@ async fn every_rpc_answers_from_the_daemon_state() {
     // The web app's client: Version handshake (major 4) first.
     let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
     let v = node.version().await.unwrap();
-    assert_eq!((v.version.as_str(), v.major, v.minor, v.patch), ("4.0.0", 4, 0, 0));
+    assert_eq!(
+        (v.version.as_str(), v.major, v.minor, v.patch),
+        ("4.0.0", 4, 0, 0)
+    );
     node.ping().await.unwrap();
     let live = node.live_tickets().await.unwrap();
     assert_eq!(live.len(), 1);
-    assert_eq!(live[0].ticket_hash, h.paid, "hash survives internal-order bytes");
+    assert_eq!(
+        live[0].ticket_hash, h.paid,
+        "hash survives internal-order bytes"
+    );
     let ignored = node.ignored_low_fee_tickets().await.unwrap();
     assert_eq!(ignored[0].ticket_hash, h.low);
     assert!(node.added_low_fee_tickets().await.unwrap().is_empty());
 
-    node.set_added_low_fee_tickets(ignored.clone()).await.unwrap();
+    node.set_added_low_fee_tickets(ignored.clone())
+        .await
+        .unwrap();
     assert_eq!(node.added_low_fee_tickets().await.unwrap(), ignored);
     assert_eq!(node.live_tickets().await.unwrap().len(), 2);
     assert!(node.ignored_low_fee_tickets().await.unwrap().is_empty());
@@ -165,7 +181,9 @@ fn tower_service(
         async move {
             let tcp = tokio::net::TcpStream::connect(dial.as_str()).await?;
             let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-            let s = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await?;
+            let s = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, tcp)
+                .await?;
             Ok(hyper_util::rt::TokioIo::new(s))
         }
     })
