@@ -34,11 +34,14 @@ fn err(kind: BackendKind, msg: &str) -> Error {
     }
 }
 
+/// One `generatevote` call: block, height, ticket, bits, extended bits.
+pub type VoteCall = (BlockHash, u32, TicketHash, VoteBits, Vec<u8>);
+
 #[derive(Default)]
 pub struct FakeWallet {
     pub txs: Mutex<HashMap<TicketHash, WalletTransaction>>,
     pub live: Mutex<Vec<TicketHash>>,
-    pub votes: Mutex<Vec<(BlockHash, u32, TicketHash, VoteBits, Vec<u8>)>>,
+    pub votes: Mutex<Vec<VoteCall>>,
     pub fail_votes: AtomicU32,
 }
 
