@@ -1,0 +1,526 @@
+//! `stakepoold.conf` plus command-line flags (hcstakepool-inventory.md §8.2).
+//!
+//! The file is go-flags INI (parsed with [`hcpool_core::config::parse_ini`]); a flag given on
+//! the command line replaces the file's value. Differences from the original, on purpose:
+//! - `hcdhost`/`wallethost` default ports are HC's real ones (hcd 14009/12009/13009, hcwallet
+//!   14010/12010/13010); the original used stale Decred ports (9109/19109/19556, …).
+//! - `dburl` (a `sqlite://` or `mysql://` URL) may replace `dbhost`/`dbuser`/….
+//! - `metricslisten` serves Prometheus metrics (off by default).
+//! - `demo` runs against an in-process simulated wallet and node; nothing else is required.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use hcpool_core::config::{parse_ini, with_default_port};
+use hcpool_core::{Network, PoolFeeRate, Secret};
+
+use crate::error::{Error, Result};
+
+/// Command-line flags. Every option may also be set in `stakepoold.conf`.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "stakepoold", version, about = "HC stake-pool voting daemon")]
+pub struct Args {
+    /// Application home (default ~/.stakepoold).
+    #[arg(short = 'A', long = "appdata")]
+    pub appdata: Option<PathBuf>,
+    /// Config file (default <appdata>/stakepoold.conf).
+    #[arg(short = 'C', long = "configfile")]
+    pub configfile: Option<PathBuf>,
+    /// Data directory (default <appdata>/data; the network name is appended).
+    #[arg(short = 'b', long = "datadir")]
+    pub datadir: Option<PathBuf>,
+    /// Log directory (accepted; logs go to stderr).
+    #[arg(long = "logdir")]
+    pub logdir: Option<PathBuf>,
+    /// Use testnet2.
+    #[arg(long = "testnet")]
+    pub testnet: bool,
+    /// Use simnet.
+    #[arg(long = "simnet")]
+    pub simnet: bool,
+    /// Log level (trace, debug, info, warn, error).
+    #[arg(short = 'd', long = "debuglevel")]
+    pub debuglevel: Option<String>,
+    /// Cold wallet account xpub: the pool fee addresses.
+    #[arg(long = "coldwalletextpub")]
+    pub coldwalletextpub: Option<String>,
+    /// Pool fee percent (default 5).
+    #[arg(long = "poolfees")]
+    pub poolfees: Option<String>,
+    /// Database URL (sqlite://… or mysql://…), instead of dbhost/dbuser/….
+    #[arg(long = "dburl", env = "STAKEPOOLD_DBURL", hide_env_values = true)]
+    pub dburl: Option<String>,
+    /// MySQL host.
+    #[arg(long = "dbhost")]
+    pub dbhost: Option<String>,
+    /// MySQL user (default stakepool).
+    #[arg(long = "dbuser")]
+    pub dbuser: Option<String>,
+    /// MySQL password.
+    #[arg(
+        long = "dbpassword",
+        env = "STAKEPOOLD_DBPASSWORD",
+        hide_env_values = true
+    )]
+    pub dbpassword: Option<String>,
+    /// MySQL port (default 3306).
+    #[arg(long = "dbport")]
+    pub dbport: Option<String>,
+    /// MySQL database (default stakepool).
+    #[arg(long = "dbname")]
+    pub dbname: Option<String>,
+    /// hcd RPC host[:port].
+    #[arg(long = "hcdhost")]
+    pub hcdhost: Option<String>,
+    /// hcd RPC user.
+    #[arg(long = "hcduser")]
+    pub hcduser: Option<String>,
+    /// hcd RPC password.
+    #[arg(
+        long = "hcdpassword",
+        env = "STAKEPOOLD_HCDPASSWORD",
+        hide_env_values = true
+    )]
+    pub hcdpassword: Option<String>,
+    /// hcd RPC certificate.
+    #[arg(long = "hcdcert")]
+    pub hcdcert: Option<PathBuf>,
+    /// hcwallet RPC host[:port].
+    #[arg(long = "wallethost")]
+    pub wallethost: Option<String>,
+    /// hcwallet RPC user.
+    #[arg(long = "walletuser")]
+    pub walletuser: Option<String>,
+    /// hcwallet RPC password.
+    #[arg(
+        long = "walletpassword",
+        env = "STAKEPOOLD_WALLETPASSWORD",
+        hide_env_values = true
+    )]
+    pub walletpassword: Option<String>,
+    /// hcwallet RPC certificate.
+    #[arg(long = "walletcert")]
+    pub walletcert: Option<PathBuf>,
+    /// Do not serve gRPC.
+    #[arg(long = "norpclisten")]
+    pub norpclisten: bool,
+    /// gRPC listen address (repeatable; default localhost at the network port).
+    #[arg(long = "rpclisten")]
+    pub rpclisten: Vec<String>,
+    /// gRPC TLS certificate (default <appdata>/rpc.cert; generated with the key if absent).
+    #[arg(long = "rpccert")]
+    pub rpccert: Option<PathBuf>,
+    /// gRPC TLS key (default <appdata>/rpc.key).
+    #[arg(long = "rpckey")]
+    pub rpckey: Option<PathBuf>,
+    /// Prometheus metrics listen address (default: off).
+    #[arg(long = "metricslisten")]
+    pub metricslisten: Option<String>,
+    /// Run against an in-process simulated wallet and node.
+    #[arg(long = "demo")]
+    pub demo: bool,
+}
+
+/// The config-file keys stakepoold knows (go-flags long names).
+const KNOWN_KEYS: &[&str] = &[
+    "appdata",
+    "configfile",
+    "datadir",
+    "logdir",
+    "testnet",
+    "simnet",
+    "profile",
+    "cpuprofile",
+    "memprofile",
+    "debuglevel",
+    "coldwalletextpub",
+    "poolfees",
+    "dburl",
+    "dbhost",
+    "dbuser",
+    "dbpassword",
+    "dbport",
+    "dbname",
+    "hcdhost",
+    "hcduser",
+    "hcdpassword",
+    "hcdcert",
+    "wallethost",
+    "walletuser",
+    "walletpassword",
+    "walletcert",
+    "norpclisten",
+    "rpclisten",
+    "rpccert",
+    "rpckey",
+    "metricslisten",
+    "demo",
+];
+
+/// Default ports of one network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefaultPorts {
+    /// hcd JSON-RPC (HC's real port).
+    pub hcd: u16,
+    /// hcwallet JSON-RPC (HC's real port).
+    pub wallet: u16,
+    /// stakepoold gRPC.
+    pub grpc: u16,
+}
+
+/// HC's ports for `network` (hcwallet-rpc.md §1.1).
+pub fn default_ports(network: Network) -> DefaultPorts {
+    match network {
+        Network::Testnet => DefaultPorts {
+            hcd: 12009,
+            wallet: 12010,
+            grpc: 19113,
+        },
+        Network::Simnet => DefaultPorts {
+            hcd: 13009,
+            wallet: 13010,
+            grpc: 19560,
+        },
+        _ => DefaultPorts {
+            hcd: 14009,
+            wallet: 14010,
+            grpc: 9113,
+        },
+    }
+}
+
+/// Where the daemon finds its database.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DbConfig {
+    /// A `sqlite://` or `mysql://` URL (hcpool addition).
+    Url(Secret<String>),
+    /// The original's MySQL keys.
+    MySql {
+        /// `dbhost`.
+        host: String,
+        /// `dbuser`.
+        user: String,
+        /// `dbpassword`.
+        password: Secret<String>,
+        /// `dbport`.
+        port: u16,
+        /// `dbname`.
+        name: String,
+    },
+}
+
+impl DbConfig {
+    /// The database as a URL (`mysql://user:pass@host:port/name` for the MySQL keys).
+    /// Contains the password: never log it.
+    pub fn url(&self) -> Secret<String> {
+        match self {
+            DbConfig::Url(u) => u.clone(),
+            DbConfig::MySql {
+                host,
+                user,
+                password,
+                port,
+                name,
+            } => Secret::new(format!(
+                "mysql://{user}:{}@{host}:{port}/{name}",
+                password.expose()
+            )),
+        }
+    }
+}
+
+impl std::fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbConfig::Url(_) => f.write_str("Url(***)"),
+            DbConfig::MySql {
+                host, port, name, ..
+            } => write!(f, "MySql({host}:{port}/{name})"),
+        }
+    }
+}
+
+/// One JSON-RPC peer (hcd or hcwallet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcPeer {
+    /// `host:port`.
+    pub host: String,
+    /// User.
+    pub user: String,
+    /// Password.
+    pub password: Secret<String>,
+    /// Its certificate (PEM).
+    pub cert: PathBuf,
+}
+
+/// The daemon's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Network.
+    pub network: Network,
+    /// Application home.
+    pub appdata: PathBuf,
+    /// Data directory, network name appended.
+    pub datadir: PathBuf,
+    /// Log level / filter.
+    pub debug_level: String,
+    /// `coldwalletextpub` (empty in demo mode: the simulator's is used).
+    pub cold_wallet_ext_pub: String,
+    /// `poolfees`.
+    pub pool_fees: PoolFeeRate,
+    /// Database (`None` in demo mode).
+    pub db: Option<DbConfig>,
+    /// hcd (`None` in demo mode).
+    pub hcd: Option<RpcPeer>,
+    /// hcwallet (`None` in demo mode).
+    pub wallet: Option<RpcPeer>,
+    /// gRPC listen addresses; empty with `norpclisten`.
+    pub rpc_listen: Vec<String>,
+    /// gRPC certificate path.
+    pub rpc_cert: PathBuf,
+    /// gRPC key path.
+    pub rpc_key: PathBuf,
+    /// Prometheus endpoint.
+    pub metrics_listen: Option<String>,
+    /// Demo mode.
+    pub demo: bool,
+}
+
+type Settings = BTreeMap<String, Vec<String>>;
+
+fn layer_file(settings: &mut Settings, text: &str) -> Result<()> {
+    let mut this: Settings = BTreeMap::new();
+    for s in parse_ini(text).map_err(|e| Error::Config(e.to_string()))? {
+        if !KNOWN_KEYS.contains(&s.key.as_str()) {
+            return Err(Error::Config(format!(
+                "unknown option {:?} in the config file",
+                s.key
+            )));
+        }
+        this.entry(s.key).or_default().push(s.value);
+    }
+    settings.extend(this);
+    Ok(())
+}
+
+fn layer_args(settings: &mut Settings, a: &Args) {
+    let mut set = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            settings.insert(k.to_owned(), vec![v]);
+        }
+    };
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let flag = |b: bool| b.then(|| "1".to_owned());
+    set("datadir", path(&a.datadir));
+    set("logdir", path(&a.logdir));
+    set("testnet", flag(a.testnet));
+    set("simnet", flag(a.simnet));
+    set("debuglevel", a.debuglevel.clone());
+    set("coldwalletextpub", a.coldwalletextpub.clone());
+    set("poolfees", a.poolfees.clone());
+    set("dburl", a.dburl.clone());
+    set("dbhost", a.dbhost.clone());
+    set("dbuser", a.dbuser.clone());
+    set("dbpassword", a.dbpassword.clone());
+    set("dbport", a.dbport.clone());
+    set("dbname", a.dbname.clone());
+    set("hcdhost", a.hcdhost.clone());
+    set("hcduser", a.hcduser.clone());
+    set("hcdpassword", a.hcdpassword.clone());
+    set("hcdcert", path(&a.hcdcert));
+    set("wallethost", a.wallethost.clone());
+    set("walletuser", a.walletuser.clone());
+    set("walletpassword", a.walletpassword.clone());
+    set("walletcert", path(&a.walletcert));
+    set("norpclisten", flag(a.norpclisten));
+    set("rpccert", path(&a.rpccert));
+    set("rpckey", path(&a.rpckey));
+    set("metricslisten", a.metricslisten.clone());
+    set("demo", flag(a.demo));
+    if !a.rpclisten.is_empty() {
+        settings.insert("rpclisten".to_owned(), a.rpclisten.clone());
+    }
+}
+
+fn truthy(v: Option<&str>) -> bool {
+    matches!(
+        v.map(|s| s.trim().to_ascii_lowercase()).as_deref(),
+        Some("1" | "true" | "yes" | "")
+    )
+}
+
+fn home_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn under(base: &Path, p: &str) -> PathBuf {
+    let p = PathBuf::from(p);
+    if p.is_absolute() {
+        p
+    } else {
+        base.join(p)
+    }
+}
+
+impl Config {
+    /// Builds the configuration from flags, reading the config file they name (or the
+    /// default one, if it exists).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unreadable or invalid file, a missing required option or a
+    /// bad value.
+    pub fn load(args: &Args) -> Result<Config> {
+        let appdata = args
+            .appdata
+            .clone()
+            .unwrap_or_else(|| home_dir().join(".stakepoold"));
+        let (file, explicit) = match &args.configfile {
+            Some(f) => (f.clone(), true),
+            None => (appdata.join("stakepoold.conf"), false),
+        };
+        // As the original: with --simnet and the default path, the file is not read.
+        let text = if !explicit && args.simnet {
+            None
+        } else {
+            match std::fs::read_to_string(&file) {
+                Ok(t) => Some(t),
+                Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(Error::Config(format!(
+                        "cannot read {}: {e}",
+                        file.display()
+                    )))
+                }
+            }
+        };
+        Config::from_parts(args, text.as_deref(), appdata)
+    }
+
+    /// Builds the configuration from flags and config-file text (no file system access).
+    ///
+    /// # Errors
+    /// [`Error::Config`] as [`Config::load`].
+    pub fn from_parts(args: &Args, file: Option<&str>, appdata: PathBuf) -> Result<Config> {
+        let mut s: Settings = BTreeMap::new();
+        if let Some(text) = file {
+            layer_file(&mut s, text)?;
+        }
+        layer_args(&mut s, args);
+        let get = |k: &str| s.get(k).and_then(|v| v.last()).map(String::as_str);
+        let demo = truthy(get("demo")) && s.contains_key("demo");
+        // The demo keeps its certificate where the user pointed `--datadir`.
+        let cert_home = if demo {
+            under(&appdata, get("datadir").unwrap_or("data"))
+        } else {
+            appdata.clone()
+        };
+        let flag = |k: &str| s.contains_key(k) && truthy(get(k));
+        let network = match (flag("testnet"), flag("simnet")) {
+            (true, true) => return Err(Error::Config(
+                "The testnet and simnet params can't be used together -- choose one of the three"
+                    .into(),
+            )),
+            (true, false) => Network::Testnet,
+            (false, true) => Network::Simnet,
+            // The demo's simulated chain is a simnet.
+            (false, false) if demo => Network::Simnet,
+            (false, false) => Network::Mainnet,
+        };
+        let ports = default_ports(network);
+        let require = |k: &str| -> Result<String> {
+            match get(k) {
+                Some(v) if !v.trim().is_empty() => Ok(v.to_owned()),
+                _ => Err(Error::Config(format!("{k} is required"))),
+            }
+        };
+        let datadir = under(&appdata, get("datadir").unwrap_or("data")).join(match network {
+            Network::Testnet => "testnet2",
+            Network::Simnet => "simnet",
+            _ => "mainnet",
+        });
+        let pool_fees_text = get("poolfees").unwrap_or("5");
+        let pool_fees = pool_fees_text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|p| PoolFeeRate::from_percent(p).ok())
+            .ok_or_else(|| Error::Config(format!("invalid pool fee {pool_fees_text:?}")))?;
+        let peer = |prefix: &str, port: u16| -> Result<RpcPeer> {
+            Ok(RpcPeer {
+                host: with_default_port(&require(&format!("{prefix}host"))?, port),
+                user: require(&format!("{prefix}user"))?,
+                password: Secret::new(require(&format!("{prefix}password"))?),
+                cert: under(&appdata, &require(&format!("{prefix}cert"))?),
+            })
+        };
+        let (cold, db, hcd, wallet) = if demo {
+            (String::new(), None, None, None)
+        } else {
+            let cold = require("coldwalletextpub")?;
+            let db = match get("dburl") {
+                Some(u) if !u.trim().is_empty() => {
+                    if !(u.starts_with("sqlite:") || u.starts_with("mysql://")) {
+                        return Err(Error::Config(
+                            "dburl must start with sqlite: or mysql://".into(),
+                        ));
+                    }
+                    DbConfig::Url(Secret::new(u.to_owned()))
+                }
+                _ => {
+                    let port_text = get("dbport").unwrap_or("3306");
+                    DbConfig::MySql {
+                        host: require("dbhost")?,
+                        user: get("dbuser").unwrap_or("stakepool").to_owned(),
+                        password: Secret::new(require("dbpassword")?),
+                        port: port_text
+                            .trim()
+                            .parse()
+                            .map_err(|_| Error::Config(format!("invalid dbport {port_text:?}")))?,
+                        name: get("dbname").unwrap_or("stakepool").to_owned(),
+                    }
+                }
+            };
+            (
+                cold,
+                Some(db),
+                Some(peer("hcd", ports.hcd)?),
+                Some(peer("wallet", ports.wallet)?),
+            )
+        };
+        let rpc_listen = if flag("norpclisten") {
+            Vec::new()
+        } else {
+            match s.get("rpclisten") {
+                Some(v) if !v.is_empty() => {
+                    v.iter().map(|h| with_default_port(h, ports.grpc)).collect()
+                }
+                _ => vec![format!("localhost:{}", ports.grpc)],
+            }
+        };
+        Ok(Config {
+            network,
+            debug_level: get("debuglevel").unwrap_or("info").to_owned(),
+            datadir,
+            cold_wallet_ext_pub: cold,
+            pool_fees,
+            db,
+            hcd,
+            wallet,
+            rpc_listen,
+            rpc_cert: under(&cert_home, get("rpccert").unwrap_or("rpc.cert")),
+            rpc_key: under(&cert_home, get("rpckey").unwrap_or("rpc.key")),
+            metrics_listen: get("metricslisten")
+                .filter(|m| !m.trim().is_empty())
+                .map(str::to_owned),
+            demo,
+            appdata,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

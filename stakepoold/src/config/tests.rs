@@ -1,0 +1,135 @@
+use super::*;
+
+fn args(v: &[&str]) -> Args {
+    let mut full = vec!["stakepoold"];
+    full.extend_from_slice(v);
+    Args::parse_from(full)
+}
+
+const FILE: &str = "[Application Options]\n\
+coldwalletextpub=tpubX\n\
+dbhost=db.local\n\
+dbpassword=secret\n\
+hcdhost=127.0.0.1\n\
+hcduser=u\n\
+hcdpassword=p\n\
+hcdcert=hcd.cert\n\
+wallethost=10.0.0.2:1234\n\
+walletuser=u\n\
+walletpassword=p\n\
+walletcert=/abs/wallet.cert\n";
+
+#[test]
+fn file_values_defaults_and_hc_ports() {
+    let c = Config::from_parts(&args(&[]), Some(FILE), "/home/x/.stakepoold".into()).unwrap();
+    assert_eq!(c.network, Network::Mainnet);
+    let hcd = c.hcd.as_ref().unwrap();
+    assert_eq!(
+        hcd.host, "127.0.0.1:14009",
+        "HC's real hcd port, not Decred's 9109"
+    );
+    assert_eq!(hcd.cert, PathBuf::from("/home/x/.stakepoold/hcd.cert"));
+    let w = c.wallet.as_ref().unwrap();
+    assert_eq!(w.host, "10.0.0.2:1234");
+    assert_eq!(w.cert, PathBuf::from("/abs/wallet.cert"));
+    assert_eq!(c.pool_fees.hundredths(), 500, "poolfees defaults to 5");
+    assert_eq!(c.rpc_listen, vec!["localhost:9113".to_owned()]);
+    assert_eq!(c.datadir, PathBuf::from("/home/x/.stakepoold/data/mainnet"));
+    assert_eq!(c.rpc_cert, PathBuf::from("/home/x/.stakepoold/rpc.cert"));
+    match c.db.as_ref().unwrap() {
+        DbConfig::MySql {
+            host,
+            user,
+            port,
+            name,
+            ..
+        } => {
+            assert_eq!(
+                (host.as_str(), user.as_str(), *port, name.as_str()),
+                ("db.local", "stakepool", 3306, "stakepool")
+            );
+        }
+        other => panic!("expected MySQL keys, got {other:?}"),
+    }
+    assert!(!format!("{c:?}").contains("secret"), "no password in Debug");
+}
+
+#[test]
+fn flags_override_file_and_testnet_ports() {
+    let c = Config::from_parts(
+        &args(&[
+            "--testnet",
+            "--hcdhost",
+            "node",
+            "--poolfees",
+            "7.5",
+            "--rpclisten",
+            "0.0.0.0",
+            "--rpclisten",
+            "[::1]:5000",
+            "--dburl",
+            "sqlite://pool.db",
+        ]),
+        Some(FILE),
+        "/a".into(),
+    )
+    .unwrap();
+    assert_eq!(c.network, Network::Testnet);
+    assert_eq!(c.hcd.unwrap().host, "node:12009");
+    assert_eq!(c.wallet.unwrap().host, "10.0.0.2:1234");
+    assert_eq!(c.pool_fees.hundredths(), 750);
+    assert_eq!(c.rpc_listen, vec!["0.0.0.0:19113", "[::1]:5000"]);
+    assert_eq!(c.db.unwrap().url().expose(), "sqlite://pool.db");
+}
+
+#[test]
+fn required_and_invalid_values_are_errors() {
+    let missing = Config::from_parts(&args(&[]), None, "/a".into()).unwrap_err();
+    assert!(
+        missing.to_string().contains("coldwalletextpub is required"),
+        "{missing}"
+    );
+    let fee = Config::from_parts(&args(&["--poolfees", "0"]), Some(FILE), "/a".into()).unwrap_err();
+    assert!(fee.to_string().contains("invalid pool fee"), "{fee}");
+    let both =
+        Config::from_parts(&args(&["--testnet", "--simnet"]), Some(FILE), "/a".into()).unwrap_err();
+    assert!(
+        both.to_string().contains("can't be used together"),
+        "{both}"
+    );
+    let unknown = Config::from_parts(&args(&[]), Some("bogus=1\n"), "/a".into()).unwrap_err();
+    assert!(unknown.to_string().contains("bogus"), "{unknown}");
+}
+
+#[test]
+fn demo_needs_nothing_and_keeps_cert_in_datadir() {
+    let c = Config::from_parts(
+        &args(&[
+            "--demo",
+            "--rpclisten",
+            "127.0.0.1:0",
+            "--datadir",
+            "/tmp/d",
+        ]),
+        None,
+        "/a".into(),
+    )
+    .unwrap();
+    assert!(c.demo);
+    assert_eq!(c.network, Network::Simnet);
+    assert_eq!(c.rpc_cert, PathBuf::from("/tmp/d/rpc.cert"));
+    assert_eq!(c.rpc_listen, vec!["127.0.0.1:0"]);
+    assert!(c.hcd.is_none() && c.db.is_none());
+}
+
+#[test]
+fn norpclisten_and_simnet_ports() {
+    let c = Config::from_parts(
+        &args(&["--simnet", "--norpclisten"]),
+        Some(FILE),
+        "/a".into(),
+    )
+    .unwrap();
+    assert!(c.rpc_listen.is_empty());
+    assert_eq!(c.hcd.unwrap().host, "127.0.0.1:13009");
+}

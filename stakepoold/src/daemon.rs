@@ -1,0 +1,431 @@
+//! The daemon core: the [`VoterState`] behind a lock, the wallet and node links, the
+//! start-up ticket scan and the notification handlers (hcwallet-rpc.md §3.3,
+//! hcstakepool-inventory.md §11.1–11.3).
+//!
+//! The state lock is a `std::sync::RwLock`: its guards are not `Send`, so the compiler
+//! refuses any handler that would hold one across an `.await` (a network call).
+
+mod notify;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use hcpool_core::backend::{
+    ChainNode, ChainNotification, Store, TicketEntry, UserVotingConfig, WalletBackend,
+    WalletTransaction,
+};
+use hcpool_core::fee::evaluate_pool_ticket;
+use hcpool_core::service::voter::{FeeCheck, VoterState, WalletVoteDefaults};
+use hcpool_core::{BlockHash, FeeAddressSet, Network, PoolFeeRate, Ticket, TicketHash};
+use tracing::{debug, info, warn};
+
+use crate::error::Result;
+use crate::metrics::Metrics;
+use crate::node::BlockHeights;
+
+pub use notify::{VoteOutcome, VoteResult};
+
+/// Tunables of the daemon.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Wallet `gettransaction` calls in flight at once (scan, new/spent tickets).
+    pub concurrency: usize,
+    /// Attempts per vote (the first one included) while the block can still take it.
+    pub vote_attempts: u32,
+    /// Pause between two attempts of a vote.
+    pub retry_delay: Duration,
+    /// Start-up scans repeated at most this often while the tip keeps moving.
+    pub max_scans: u32,
+    /// In-flight handlers get this long to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        DaemonOptions {
+            concurrency: 32,
+            vote_attempts: 3,
+            retry_delay: Duration::from_secs(2),
+            max_scans: 5,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What the daemon is built from.
+#[derive(Clone)]
+pub struct DaemonDeps {
+    /// The voting wallet.
+    pub wallet: Arc<dyn WalletBackend>,
+    /// The node votes are relayed to.
+    pub node: Arc<dyn ChainNode>,
+    /// Block heights (ticket purchase heights for the start-up fee check).
+    pub heights: Arc<dyn BlockHeights>,
+    /// Users' voting configs and added low-fee tickets at start; `None` starts empty and
+    /// waits for the web app's gRPC calls.
+    pub store: Option<Arc<dyn Store>>,
+    /// The pool's fee addresses (`coldwalletextpub` /0/0..9999).
+    pub fee_addresses: Arc<FeeAddressSet>,
+    /// `poolfees`.
+    pub pool_fees: PoolFeeRate,
+    /// The network.
+    pub network: Network,
+}
+
+impl std::fmt::Debug for DaemonDeps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DaemonDeps")
+            .field("wallet", &self.wallet.label())
+            .field("node", &self.node.label())
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The running daemon. Share it as `Arc<Daemon>`.
+pub struct Daemon {
+    deps: DaemonDeps,
+    opts: DaemonOptions,
+    state: RwLock<VoterState>,
+    /// Missed or expired pool tickets: the wallet trait has no revoke call yet.
+    to_revoke: Mutex<HashMap<TicketHash, String>>,
+    /// Highest `winningtickets` height seen: a vote on an older block is too late.
+    latest_height: AtomicU32,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("deps", &self.deps)
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Daemon {
+    /// Start-up: `walletinfo` for the default vote config, the users and added low-fee
+    /// tickets from the store (errors logged, as the original), then the ticket scan.
+    ///
+    /// # Errors
+    /// `walletinfo` or the ticket scan failing.
+    pub async fn start(deps: DaemonDeps, opts: DaemonOptions) -> Result<Arc<Daemon>> {
+        let info = deps.wallet.wallet_info().await?;
+        let defaults = WalletVoteDefaults {
+            vote_bits: info.vote_bits,
+            vote_bits_extended: info.vote_bits_extended.clone(),
+            vote_version: info.vote_version,
+        };
+        info!(
+            wallet = %deps.wallet.label(),
+            vote_bits = %info.vote_bits,
+            vote_version = info.vote_version,
+            "wallet vote defaults"
+        );
+        let mut state = VoterState::new(defaults);
+        if let Some(store) = &deps.store {
+            match store.voting_configs().await {
+                Ok(users) => state.set_user_voting_prefs(users),
+                Err(e) => warn!(error = %e, "could not load user voting configs"),
+            }
+            match store.low_fee_ticket_entries().await {
+                Ok(t) => state.set_added_low_fee_tickets(t),
+                Err(e) => warn!(error = %e, "could not load added low-fee tickets"),
+            }
+        }
+        let daemon = Arc::new(Daemon {
+            deps,
+            opts,
+            state: RwLock::new(state),
+            to_revoke: Mutex::new(HashMap::new()),
+            latest_height: AtomicU32::new(0),
+            metrics: Arc::new(Metrics::default()),
+        });
+        daemon.scan().await?;
+        Ok(daemon)
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// `GetLiveTickets`.
+    pub fn live_tickets(&self) -> Vec<TicketEntry> {
+        self.read().live()
+    }
+
+    /// `GetIgnoredLowFeeTickets`.
+    pub fn ignored_tickets(&self) -> Vec<TicketEntry> {
+        self.read().ignored()
+    }
+
+    /// `GetAddedLowFeeTickets`.
+    pub fn added_tickets(&self) -> Vec<TicketEntry> {
+        self.read().added()
+    }
+
+    /// Missed or expired pool tickets that still need a revocation.
+    pub fn tickets_to_revoke(&self) -> Vec<TicketEntry> {
+        let mut v: Vec<TicketEntry> = self
+            .to_revoke
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(h, a)| TicketEntry {
+                ticket_address: a.clone(),
+                ticket_hash: *h,
+            })
+            .collect();
+        v.sort_by_key(|e| e.ticket_hash);
+        v
+    }
+
+    /// `SetUserVotingPrefs`: replaces every user's config at once.
+    pub fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) {
+        self.write().set_user_voting_prefs(users);
+    }
+
+    /// `SetAddedLowFeeTickets`: replaces the added set at once.
+    pub fn set_added_low_fee_tickets(&self, tickets: Vec<TicketEntry>) {
+        self.write().set_added_low_fee_tickets(tickets);
+        self.update_gauges();
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, VoterState> {
+        // A panic under the lock cannot leave VoterState half-updated in a way that
+        // matters more than stopping to vote would: keep going.
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, VoterState> {
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn update_gauges(&self) {
+        let (live, ignored) = {
+            let s = self.read();
+            (s.live_count(), s.ignored().len())
+        };
+        let revoke = self
+            .to_revoke
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        self.metrics.set_tickets(live, ignored, revoke);
+    }
+
+    /// The start-up (and reconnect) scan: the wallet's live tickets, mapped to users and
+    /// fee-checked at their purchase height, replace the live and ignored sets. Repeated
+    /// while the tip moved during the scan.
+    ///
+    /// # Errors
+    /// `getbestblock` or `gettickets` failing.
+    pub async fn scan(&self) -> Result<()> {
+        for round in 1..=self.opts.max_scans.max(1) {
+            let before = self.deps.node.best_block().await?;
+            let (live, ignored) = self.scan_once().await?;
+            info!(
+                round,
+                height = before.height,
+                live = live.len(),
+                ignored = ignored.len(),
+                "ticket scan"
+            );
+            self.write().replace_tickets(live, ignored);
+            self.update_gauges();
+            let after = self.deps.node.best_block().await?;
+            if after.hash == before.hash {
+                return Ok(());
+            }
+        }
+        warn!("the tip kept moving during the ticket scans; notifications will catch up");
+        Ok(())
+    }
+
+    async fn scan_once(
+        &self,
+    ) -> Result<(HashMap<TicketHash, String>, HashMap<TicketHash, String>)> {
+        let tickets = self.deps.wallet.tickets(false).await?;
+        let txs = self.transactions(&tickets).await;
+        let mut ours = Vec::new();
+        for (ticket, tx) in txs {
+            match tx {
+                Ok(tx) => match self.owner(&tx) {
+                    Some(msa) => ours.push((ticket, msa, tx)),
+                    None => debug!(%ticket, "could not map ticket to a user"),
+                },
+                Err(e) => warn!(%ticket, error = %e, "gettransaction failed"),
+            }
+        }
+        let blocks: HashSet<BlockHash> =
+            ours.iter().filter_map(|(_, _, tx)| tx.block_hash).collect();
+        let heights: HashMap<BlockHash, u32> = futures::stream::iter(blocks)
+            .map(|b| async move { (b, self.deps.heights.block_height(&b).await) })
+            .buffer_unordered(self.opts.concurrency.max(1))
+            .filter_map(|(b, r)| async move {
+                match r {
+                    Ok(h) => Some((b, h)),
+                    Err(e) => {
+                        warn!(block = %b, error = %e, "getblockheader failed");
+                        None
+                    }
+                }
+            })
+            .collect()
+            .await;
+        let mut live = HashMap::new();
+        let mut ignored = HashMap::new();
+        for (ticket, msa, tx) in ours {
+            let fee = if self.read().is_added(&ticket) {
+                FeeCheck::Paid
+            } else {
+                match tx.block_hash.and_then(|b| heights.get(&b)) {
+                    Some(h) => self.fee_check(&ticket, &tx.hex, *h),
+                    None => FeeCheck::NotPaid,
+                }
+            };
+            if fee == FeeCheck::Paid {
+                live.insert(ticket, msa);
+            } else {
+                ignored.insert(ticket, msa);
+            }
+        }
+        Ok((live, ignored))
+    }
+
+    /// `gettransaction` for every ticket, at most `concurrency` at once.
+    async fn transactions(
+        &self,
+        tickets: &[TicketHash],
+    ) -> Vec<(TicketHash, hcpool_core::Result<WalletTransaction>)> {
+        futures::stream::iter(tickets.iter().copied())
+            .map(|t| async move { (t, self.deps.wallet.transaction(&t).await) })
+            .buffer_unordered(self.opts.concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// The first detail address that is a user's multisig address.
+    fn owner(&self, tx: &WalletTransaction) -> Option<String> {
+        let s = self.read();
+        tx.detail_addresses
+            .iter()
+            .find(|a| s.is_user_multisig(a))
+            .cloned()
+    }
+
+    /// `evaluateStakePoolTicket` at `height`; an undecodable ticket or an evaluation error
+    /// counts as not paid.
+    fn fee_check(&self, ticket: &TicketHash, raw: &[u8], height: u32) -> FeeCheck {
+        let decoded = match Ticket::decode(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                warn!(%ticket, error = %e, "cannot decode ticket");
+                return FeeCheck::NotPaid;
+            }
+        };
+        let fees = &self.deps.fee_addresses;
+        match evaluate_pool_ticket(
+            &decoded,
+            i64::from(height),
+            |a| fees.contains(a),
+            self.deps.pool_fees,
+            self.deps.network.params(),
+        ) {
+            Ok(ev) if ev.is_valid() => FeeCheck::Paid,
+            Ok(ev) => {
+                info!(%ticket, height, evaluation = ?ev, "low-fee ticket ignored");
+                FeeCheck::NotPaid
+            }
+            Err(e) => {
+                warn!(%ticket, height, error = %e, "fee check failed; ticket ignored");
+                FeeCheck::NotPaid
+            }
+        }
+    }
+
+    /// Handles notifications until the stream ends or `shutdown` resolves; each one in its
+    /// own task (as the original, so a slow `newtickets` never delays a vote). In-flight
+    /// handlers get [`DaemonOptions::shutdown_grace`] to finish.
+    pub async fn run<S>(self: &Arc<Self>, notifications: S, shutdown: impl Future<Output = ()>)
+    where
+        S: Stream<Item = ChainNotification> + Send + Unpin,
+    {
+        let mut notifications = notifications;
+        let mut tasks = tokio::task::JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                n = notifications.next() => match n {
+                    Some(n) => {
+                        let received = Instant::now();
+                        let d = Arc::clone(self);
+                        tasks.spawn(async move { d.handle(n, received).await; });
+                    }
+                    None => {
+                        warn!("notification stream ended");
+                        break;
+                    }
+                },
+                Some(r) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Err(e) = r {
+                        warn!(error = %e, "notification handler failed");
+                    }
+                }
+            }
+        }
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.opts.shutdown_grace, drain)
+            .await
+            .is_err()
+        {
+            warn!("handlers still running at shutdown were cancelled");
+        }
+    }
+
+    /// Handles one notification (`received` = when it arrived, for the vote latency).
+    /// Returns the votes cast for a `winningtickets`, nothing otherwise.
+    pub async fn handle(&self, n: ChainNotification, received: Instant) -> Vec<VoteResult> {
+        match n {
+            ChainNotification::WinningTickets {
+                block_hash,
+                height,
+                tickets,
+            } => self.winning(block_hash, height, &tickets, received).await,
+            ChainNotification::NewTickets {
+                height, tickets, ..
+            } => {
+                self.new_tickets(height, &tickets).await;
+                Vec::new()
+            }
+            ChainNotification::SpentAndMissed {
+                height,
+                spent,
+                missed,
+                ..
+            } => {
+                self.spent_and_missed(height, &spent, &missed).await;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn note_height(&self, height: u32) {
+        self.latest_height.fetch_max(height, Ordering::Relaxed);
+    }
+
+    fn too_late(&self, height: u32) -> bool {
+        self.latest_height.load(Ordering::Relaxed) > height
+    }
+}

@@ -1,0 +1,151 @@
+//! Wiring: connect to hcwallet and hcd (or start the demo's simulated ones), build the
+//! daemon, serve gRPC and metrics, handle notifications until shutdown.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hcpool_core::{ExtendedPubKey, FeeAddressSet, PoolFeeRate, Secret};
+use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
+use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::daemon::{Daemon, DaemonDeps, DaemonOptions};
+use crate::error::{Error, Result};
+
+/// hcstakepool derives this many fee addresses from `coldwalletextpub`.
+pub const FEE_ADDRESSES: u32 = 10_000;
+
+/// How often the demo mines a block.
+pub const DEMO_BLOCK_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Runs the daemon described by `config` until `shutdown` resolves.
+///
+/// # Errors
+/// Start-up failures: connecting, keys, the first ticket scan, binding a listener.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    // The demo cluster must live as long as the daemon.
+    let mut _cluster = None;
+    let (wallet_cfg, node_cfg, cold, pool_fees) = if config.demo {
+        let sim = SimConfig::default();
+        let cluster = SimCluster::start(sim.clone())
+            .await
+            .map_err(|e| Error::Task(format!("simulated cluster: {e}")))?;
+        let peer = |role| -> Result<ClientConfig> {
+            let ep = cluster
+                .endpoint(role)
+                .ok_or_else(|| Error::Task(format!("simulated cluster has no {role:?}")))?;
+            Ok(ClientConfig::new(
+                ep.addr.to_string(),
+                sim.user.clone(),
+                Secret::new(sim.password.clone()),
+                PinnedCert::Pem(ep.cert_pem.clone()),
+            ))
+        };
+        let w = peer(Role::Wallet(0))?;
+        let n = peer(Role::Node(0))?;
+        info!(certs = %cluster.cert_dir().display(), "demo: simulated hcwallet and hcd started");
+        _cluster = Some(Arc::new(cluster));
+        let fees = PoolFeeRate::from_percent(sim.pool_fees).map_err(hcpool_core::Error::from)?;
+        (w, n, sim.cold_xpub, fees)
+    } else {
+        let peer = |p: &Option<crate::config::RpcPeer>, what: &str| -> Result<ClientConfig> {
+            let p = p
+                .as_ref()
+                .ok_or_else(|| Error::Config(format!("{what}host is required")))?;
+            Ok(ClientConfig::new(
+                p.host.clone(),
+                p.user.clone(),
+                p.password.clone(),
+                PinnedCert::File(p.cert.clone()),
+            ))
+        };
+        (
+            peer(&config.wallet, "wallet")?,
+            peer(&config.hcd, "hcd")?,
+            config.cold_wallet_ext_pub.clone(),
+            config.pool_fees,
+        )
+    };
+    if config.db.is_some() {
+        warn!("database loading is not wired yet: users and added low-fee tickets arrive by SetUserVotingPrefs/SetAddedLowFeeTickets");
+    }
+
+    let network = config.network;
+    let cold = ExtendedPubKey::from_str(&cold).map_err(hcpool_core::Error::from)?;
+    let fee_addresses =
+        tokio::task::spawn_blocking(move || FeeAddressSet::derive(&cold, network, FEE_ADDRESSES))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+
+    let wallet = JsonRpcWallet::connect(wallet_cfg).await?;
+    let node = JsonRpcNode::connect(node_cfg).await?;
+    let notifications = node.notifications()?;
+    node.register_notifications().await?;
+    let node = Arc::new(node);
+    let deps = DaemonDeps {
+        wallet: Arc::new(wallet),
+        node: node.clone(),
+        heights: node,
+        store: None,
+        fee_addresses: Arc::new(fee_addresses),
+        pool_fees,
+        network,
+    };
+    let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if !config.rpc_listen.is_empty() {
+        let tls = crate::grpc::tls_config(&config.rpc_cert, &config.rpc_key)?;
+        for addr in &config.rpc_listen {
+            let l = tokio::net::TcpListener::bind(addr.as_str())
+                .await
+                .map_err(|e| Error::io(format!("gRPC listen {addr}"), e))?;
+            let local = l.local_addr().map_err(|e| Error::io("gRPC listen", e))?;
+            info!(%local, cert = %config.rpc_cert.display(), "gRPC listening");
+            let fut = crate::grpc::serve(daemon.clone(), l, tls.clone(), stopped());
+            tasks.spawn(async move {
+                if let Err(e) = fut.await {
+                    warn!(error = %e, "gRPC server stopped");
+                }
+            });
+        }
+    }
+    if let Some(addr) = &config.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr.as_str())
+            .await
+            .map_err(|e| Error::io(format!("metrics listen {addr}"), e))?;
+        info!(addr = %addr, "metrics listening");
+        let fut = crate::metrics::serve(l, daemon.metrics().clone(), stopped());
+        tasks.spawn(async move {
+            if let Err(e) = fut.await {
+                warn!(error = %e, "metrics server stopped");
+            }
+        });
+    }
+    if let Some(cluster) = _cluster.clone() {
+        let stop = stopped();
+        tasks.spawn(async move {
+            tokio::select! {
+                _ = cluster.mine_every(DEMO_BLOCK_INTERVAL) => {}
+                _ = stop => {}
+            }
+        });
+    }
+
+    daemon.run(notifications, shutdown).await;
+    info!("shutting down");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}

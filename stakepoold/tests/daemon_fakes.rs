@@ -1,0 +1,270 @@
+//! The daemon against fake wallet and node: who gets voted, with which bits.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use hcpool_core::backend::{ChainNotification, MockStore, TicketEntry};
+use hcpool_core::service::voter::BitsSource;
+use hcpool_core::{Hash32, VoteBits};
+use stakepoold::{Daemon, VoteOutcome};
+use support::*;
+
+fn winning(tickets: Vec<Hash32>) -> ChainNotification {
+    ChainNotification::WinningTickets {
+        block_hash: Hash32::from_bytes([0xcc; 32]),
+        height: 1001,
+        tickets,
+    }
+}
+
+struct Pool {
+    wallet: Arc<FakeWallet>,
+    node: Arc<FakeNode>,
+    daemon: Arc<Daemon>,
+    paid: Hash32,
+    low: Hash32,
+    added_low: Hash32,
+    other_user: Hash32,
+}
+
+/// user 1 (TsA, bits 5) owns a paid ticket, a low-fee one and an added low-fee one;
+/// user 2 (TsB, bits 3, old vote version) owns a paid ticket.
+async fn pool() -> Pool {
+    let wallet = Arc::new(FakeWallet::default());
+    let node = Arc::new(FakeNode::default());
+    let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
+    let low = wallet.add(ticket_tx("TsA", LOW, 2), true);
+    let added_low = wallet.add(ticket_tx("TsA", LOW, 3), true);
+    let other_user = wallet.add(ticket_tx("TsB", PAID, 4), true);
+    wallet.add(ticket_tx("TsNobody", PAID, 5), true);
+    let mut store = MockStore::new();
+    store.expect_voting_configs().returning(|| {
+        Ok(vec![
+            user(1, "TsA", 5, VOTE_VERSION),
+            user(2, "TsB", 3, VOTE_VERSION - 1),
+        ])
+    });
+    store.expect_low_fee_ticket_entries().returning(move || {
+        Ok(vec![TicketEntry {
+            ticket_address: "TsA".into(),
+            ticket_hash: added_low,
+        }])
+    });
+    let daemon = Daemon::start(
+        deps(wallet.clone(), node.clone(), Some(Arc::new(store))),
+        fast_opts(),
+    )
+    .await
+    .unwrap();
+    Pool {
+        wallet,
+        node,
+        daemon,
+        paid,
+        low,
+        added_low,
+        other_user,
+    }
+}
+
+#[tokio::test]
+async fn start_up_scan_sorts_tickets_by_fee_and_owner() {
+    let p = pool().await;
+    let live: Vec<_> = p
+        .daemon
+        .live_tickets()
+        .iter()
+        .map(|e| e.ticket_hash)
+        .collect();
+    assert_eq!(live.len(), 3, "paid, added low-fee and user 2's: {live:?}");
+    for t in [p.paid, p.added_low, p.other_user] {
+        assert!(live.contains(&t), "{t} should be live");
+    }
+    let ignored: Vec<_> = p
+        .daemon
+        .ignored_tickets()
+        .iter()
+        .map(|e| e.ticket_hash)
+        .collect();
+    assert_eq!(ignored, vec![p.low]);
+    assert_eq!(p.daemon.added_tickets().len(), 1);
+    assert_eq!(p.daemon.metrics().snapshot().live_tickets, 3);
+}
+
+#[tokio::test]
+async fn winners_vote_with_owner_bits_and_low_fee_rules() {
+    let p = pool().await;
+    let stranger = Hash32::from_bytes([0x99; 32]);
+    let results = p
+        .daemon
+        .handle(
+            winning(vec![p.paid, p.low, p.added_low, p.other_user, stranger]),
+            Instant::now(),
+        )
+        .await;
+    let mut voted = p.wallet.voted();
+    voted.sort();
+    let mut want = vec![
+        (p.paid, VoteBits(5)),
+        (p.added_low, VoteBits(5)),
+        (p.other_user, WALLET_BITS),
+    ];
+    want.sort();
+    assert_eq!(
+        voted, want,
+        "the ignored low-fee ticket and the stranger are not voted"
+    );
+    assert_eq!(p.node.sent.lock().unwrap().len(), 3, "every vote relayed");
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.outcome, VoteOutcome::Cast(_))));
+    let mismatch = results.iter().find(|r| r.ticket == p.other_user).unwrap();
+    assert_eq!(mismatch.source, BitsSource::VersionMismatch);
+    let vote = p.wallet.votes.lock().unwrap()[0].clone();
+    assert_eq!((vote.0, vote.1), (Hash32::from_bytes([0xcc; 32]), 1001));
+    assert_eq!(vote.4, vec![5, 0, 0, 0], "the wallet's votebitsextended");
+    assert_eq!(p.daemon.metrics().snapshot().votes_cast, 3);
+}
+
+#[tokio::test]
+async fn unknown_owner_votes_with_default_bits() {
+    let p = pool().await;
+    // The web app drops user 1: their live tickets stay but the config is gone.
+    p.daemon
+        .set_user_voting_prefs(vec![user(2, "TsB", 3, VOTE_VERSION)]);
+    let results = p.daemon.handle(winning(vec![p.paid]), Instant::now()).await;
+    assert_eq!(p.wallet.voted(), vec![(p.paid, WALLET_BITS)]);
+    assert_eq!(results[0].source, BitsSource::UnknownUser);
+}
+
+#[tokio::test]
+async fn adding_and_removing_low_fee_tickets_changes_votes() {
+    let p = pool().await;
+    p.daemon.set_added_low_fee_tickets(vec![TicketEntry {
+        ticket_address: "TsA".into(),
+        ticket_hash: p.low,
+    }]);
+    p.daemon
+        .handle(winning(vec![p.low, p.added_low]), Instant::now())
+        .await;
+    assert_eq!(
+        p.wallet.voted(),
+        vec![(p.low, VoteBits(5))],
+        "newly added is voted, no-longer-added is not"
+    );
+    assert_eq!(p.daemon.ignored_tickets()[0].ticket_hash, p.added_low);
+}
+
+#[tokio::test]
+async fn failed_vote_is_retried_and_duplicates_are_not_errors() {
+    let p = pool().await;
+    p.wallet.fail_votes.store(1, Ordering::SeqCst);
+    let r = p.daemon.handle(winning(vec![p.paid]), Instant::now()).await;
+    assert_eq!(r[0].attempts, 2);
+    assert!(matches!(r[0].outcome, VoteOutcome::Cast(_)));
+    assert_eq!(p.daemon.metrics().snapshot().vote_retries, 1);
+
+    p.node.duplicate.store(true, Ordering::SeqCst);
+    let r = p.daemon.handle(winning(vec![p.paid]), Instant::now()).await;
+    assert_eq!(r[0].outcome, VoteOutcome::Duplicate);
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!((s.votes_duplicate, s.votes_failed), (1, 0));
+}
+
+#[tokio::test]
+async fn vote_gives_up_after_the_attempts() {
+    let p = pool().await;
+    p.wallet.fail_votes.store(10, Ordering::SeqCst);
+    let r = p.daemon.handle(winning(vec![p.paid]), Instant::now()).await;
+    assert!(matches!(r[0].outcome, VoteOutcome::Failed(_)), "{:?}", r[0]);
+    assert_eq!(r[0].attempts, 3);
+    assert_eq!(p.daemon.metrics().snapshot().votes_failed, 1);
+}
+
+#[tokio::test]
+async fn new_tickets_are_fee_checked_and_strangers_skipped() {
+    let p = pool().await;
+    let new_paid = p.wallet.add(ticket_tx("TsA", PAID, 7), false);
+    let new_low = p.wallet.add(ticket_tx("TsB", LOW, 8), false);
+    let not_ours = Hash32::from_bytes([0x77; 32]);
+    p.daemon
+        .handle(
+            ChainNotification::NewTickets {
+                block_hash: Hash32::from_bytes([1; 32]),
+                height: 1000,
+                tickets: vec![new_paid, new_low, not_ours],
+            },
+            Instant::now(),
+        )
+        .await;
+    let live: Vec<_> = p
+        .daemon
+        .live_tickets()
+        .iter()
+        .map(|e| e.ticket_hash)
+        .collect();
+    assert!(live.contains(&new_paid));
+    assert!(!live.contains(&new_low));
+    assert!(p
+        .daemon
+        .ignored_tickets()
+        .iter()
+        .any(|e| e.ticket_hash == new_low));
+    assert_eq!(live.len(), 4);
+}
+
+#[tokio::test]
+async fn spent_and_missed_leave_live_and_missed_wait_for_revocation() {
+    let p = pool().await;
+    p.daemon
+        .handle(
+            ChainNotification::SpentAndMissed {
+                block_hash: Hash32::from_bytes([1; 32]),
+                height: 1002,
+                spent: vec![p.paid],
+                missed: vec![p.other_user, Hash32::from_bytes([0x55; 32])],
+            },
+            Instant::now(),
+        )
+        .await;
+    assert_eq!(p.daemon.live_tickets().len(), 1);
+    let revoke: Vec<_> = p
+        .daemon
+        .tickets_to_revoke()
+        .iter()
+        .map(|e| e.ticket_hash)
+        .collect();
+    assert_eq!(revoke, vec![p.other_user]);
+    assert_eq!(p.daemon.metrics().snapshot().to_revoke, 1);
+}
+
+#[tokio::test]
+async fn run_handles_a_notification_stream_until_shutdown() {
+    let p = pool().await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) })
+            .boxed();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let d = p.daemon.clone();
+    let task = tokio::spawn(async move {
+        d.run(stream, async {
+            let _ = stop_rx.await;
+        })
+        .await
+    });
+    tx.send(winning(vec![p.paid])).unwrap();
+    for _ in 0..500 {
+        if !p.node.sent.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stop_tx.send(()).unwrap();
+    task.await.unwrap();
+    assert_eq!(p.wallet.voted(), vec![(p.paid, VoteBits(5))]);
+}

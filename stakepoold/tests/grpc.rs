@@ -1,0 +1,190 @@
+//! The daemon's gRPC API over TLS on loopback, called with the generated tonic client and
+//! with hcpool-rpc's `GrpcVotingNode` (the web app's side).
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hcpool_core::backend::VotingNode;
+use hcpool_core::Hash32;
+use hcpool_rpc::stakepoold::proto::stakepoold_service_client::StakepooldServiceClient;
+use hcpool_rpc::stakepoold::{proto, GrpcVotingNode, GrpcVotingNodeConfig};
+use stakepoold::Daemon;
+use support::*;
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    cfg: GrpcVotingNodeConfig,
+    daemon: Arc<Daemon>,
+    paid: Hash32,
+    low: Hash32,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Harness {
+    let wallet = Arc::new(FakeWallet::default());
+    let node = Arc::new(FakeNode::default());
+    let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
+    let low = wallet.add(ticket_tx("TsA", LOW, 2), true);
+    let daemon = Daemon::start(deps(wallet, node, None), fast_opts())
+        .await
+        .unwrap();
+    // No store: users arrive by gRPC; a rescan then finds their tickets.
+    daemon.set_user_voting_prefs(vec![user(1, "TsA", 5, VOTE_VERSION)]);
+    assert!(daemon.live_tickets().is_empty());
+    daemon.scan().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
+    let tls = stakepoold::grpc::tls_config(&cert, &key).unwrap();
+    assert!(
+        cert.exists() && key.exists(),
+        "certificate generated on first start"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(stakepoold::grpc::serve(
+        daemon.clone(),
+        listener,
+        tls,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut cfg = GrpcVotingNodeConfig::new(addr.to_string(), cert);
+    cfg.timeout = Duration::from_secs(10);
+    Harness {
+        _dir: dir,
+        cfg,
+        daemon,
+        paid,
+        low,
+        _stop: stop,
+    }
+}
+
+fn entry(hash: Vec<u8>) -> proto::TicketEntry {
+    proto::TicketEntry {
+        ticket_address: "TsA".into(),
+        ticket_hash: hash,
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_answers_from_the_daemon_state() {
+    let h = start().await;
+    // The web app's client: Version handshake (major 4) first.
+    let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
+    let v = node.version().await.unwrap();
+    assert_eq!(
+        (v.version.as_str(), v.major, v.minor, v.patch),
+        ("4.0.0", 4, 0, 0)
+    );
+    node.ping().await.unwrap();
+    let live = node.live_tickets().await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(
+        live[0].ticket_hash, h.paid,
+        "hash survives internal-order bytes"
+    );
+    let ignored = node.ignored_low_fee_tickets().await.unwrap();
+    assert_eq!(ignored[0].ticket_hash, h.low);
+    assert!(node.added_low_fee_tickets().await.unwrap().is_empty());
+
+    node.set_added_low_fee_tickets(ignored.clone())
+        .await
+        .unwrap();
+    assert_eq!(node.added_low_fee_tickets().await.unwrap(), ignored);
+    assert_eq!(node.live_tickets().await.unwrap().len(), 2);
+    assert!(node.ignored_low_fee_tickets().await.unwrap().is_empty());
+
+    node.set_user_voting_prefs(vec![user(9, "TsZ", 3, 7)])
+        .await
+        .unwrap();
+    let jobs = h.daemon.live_tickets();
+    assert_eq!(jobs.len(), 2);
+}
+
+#[tokio::test]
+async fn raw_client_bad_hash_is_invalid_argument_and_bits_truncate() {
+    let h = start().await;
+    let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
+    drop(node);
+    // The generated client over the same pinned TLS connector, via hcpool-rpc's channel.
+    let certs = hcpool_rpc::pinned_tls::load_certs(&h.cfg.cert_path).unwrap();
+    let tls = Arc::new(hcpool_rpc::pinned_tls::client_config(certs, &[b"h2"]).unwrap());
+    let dial = h.cfg.host.clone();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{dial}"))
+        .unwrap()
+        .connect_with_connector(tower_service(tls, dial))
+        .await
+        .unwrap();
+    let mut c = StakepooldServiceClient::new(channel);
+    let err = c
+        .set_added_low_fee_tickets(proto::SetAddedLowFeeTicketsRequest {
+            tickets: vec![entry(h.paid.as_bytes().to_vec()), entry(vec![1, 2, 3])],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    assert!(h.daemon.added_tickets().is_empty(), "nothing applied");
+    // The server keeps serving after the refusal.
+    let live = c
+        .get_live_tickets(proto::GetLiveTicketsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .tickets;
+    assert_eq!(live[0].ticket_hash, h.paid.as_bytes().to_vec());
+
+    c.set_user_voting_prefs(proto::SetUserVotingPrefsRequest {
+        user_voting_config: vec![proto::UserVotingConfigEntry {
+            user_id: 1,
+            multi_sig_address: "TsA".into(),
+            vote_bits: 0x1_0005,
+            vote_bits_version: i64::from(VOTE_VERSION) + (1 << 32),
+        }],
+    })
+    .await
+    .unwrap();
+    let results = h
+        .daemon
+        .handle(
+            hcpool_core::backend::ChainNotification::WinningTickets {
+                block_hash: Hash32::from_bytes([3; 32]),
+                height: 5,
+                tickets: vec![h.paid],
+            },
+            std::time::Instant::now(),
+        )
+        .await;
+    assert_eq!(
+        results[0].vote_bits,
+        hcpool_core::VoteBits(5),
+        "VoteBits truncated to u16, version to u32"
+    );
+}
+
+fn tower_service(
+    tls: Arc<tokio_rustls::rustls::ClientConfig>,
+    dial: String,
+) -> impl tower::Service<
+    tonic::transport::Uri,
+    Response = hyper_util::rt::TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    Error = std::io::Error,
+    Future = impl Send,
+> + Clone {
+    tower::service_fn(move |_| {
+        let tls = Arc::clone(&tls);
+        let dial = dial.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(dial.as_str()).await?;
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            let s = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, tcp)
+                .await?;
+            Ok(hyper_util::rt::TokioIo::new(s))
+        }
+    })
+}
