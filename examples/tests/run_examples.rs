@@ -1,0 +1,7 @@
+//! Runs every example, so `cargo test --workspace` fails when one does.
+
+#[test]
+fn offline() {
+    let result = hcpool_examples::offline::run();
+    assert!(result.is_ok(), "{result:?}");
+}
