@@ -10,5 +10,6 @@
 // Printing is the point of these examples; they are not a library to build on.
 #![allow(clippy::print_stdout)]
 
+pub mod mocked_backends;
 pub mod offline;
 pub mod testnet;

@@ -5,3 +5,9 @@ fn offline() {
     let result = hcpool_examples::offline::run();
     assert!(result.is_ok(), "{result:?}");
 }
+
+#[test]
+fn mocked_backends() {
+    let result = hcpool_examples::mocked_backends::run();
+    assert!(result.is_ok(), "{result:?}");
+}
