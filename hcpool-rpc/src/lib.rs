@@ -3,7 +3,8 @@
 //! The pool's links to its wallets and nodes: a JSON-RPC client for hcwallet and hcd
 //! ([`jsonrpc`]), [`JsonRpcWallet`] (a [`hcpool_core::backend::WalletBackend`]),
 //! [`JsonRpcNode`] (a [`hcpool_core::backend::ChainNode`] with a notification stream) and
-//! the [`WalletManager`] that keeps N voting wallets in agreement.
+//! the [`WalletManager`] that keeps N voting wallets in agreement; the stakepoold gRPC
+//! contract and client ([`stakepoold`]); a simulated hcwallet + hcd cluster ([`simnet`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -12,6 +13,9 @@ pub mod error;
 pub mod jsonrpc;
 pub mod manager;
 pub mod node;
+pub mod pinned_tls;
+pub mod simnet;
+pub mod stakepoold;
 pub mod wallet;
 
 pub use error::{Error, Result, RpcError};

@@ -1,0 +1,324 @@
+//! TLS against the self-signed certificates of hcd, hcwallet and stakepoold (and of the
+//! simulator, which makes the same kind).
+//!
+//! Those certificates are ECDSA P-521 with `cA=TRUE` and sign themselves. The Go clients
+//! pin them by loading the PEM file as their only root. rustls/webpki refuses a CA
+//! certificate used as the end entity (`CaUsedAsEndEntity`), and the *ring* provider cannot
+//! verify P-521, so pinning here means: the presented leaf must equal one of the pinned
+//! certificates byte for byte, and the handshake signature is verified with the aws-lc-rs
+//! provider (which knows P-521). The hostname is not checked: the byte-exact pin is
+//! stronger, and the Go client's override name (`localhost`) would tell nothing anyway.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+
+/// Why TLS material could not be loaded or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A certificate or key file could not be read or parsed.
+    #[error("cannot load {what} from {path}: {reason}")]
+    Load {
+        /// "certificate" or "key".
+        what: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A PEM file held no certificate.
+    #[error("no certificate in {0}")]
+    NoCertificate(String),
+    /// rustls refused the configuration.
+    #[error("tls configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// The crypto provider used everywhere in this crate (aws-lc-rs: it signs and verifies P-521).
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Reads every certificate of a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| TlsError::Load {
+            what: "certificate",
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate(path.display().to_string()));
+    }
+    Ok(certs)
+}
+
+/// Parses every certificate of PEM text.
+pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Load {
+            what: "certificate",
+            path: "<memory>".into(),
+            reason: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate("<memory>".into()));
+    }
+    Ok(certs)
+}
+
+/// Reads a private key (PKCS#8, SEC1 or PKCS#1) from PEM text. The error never shows the key.
+pub fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|_| TlsError::Load {
+        what: "key",
+        path: "<memory>".into(),
+        reason: "no usable private key".into(),
+    })
+}
+
+/// Accepts exactly the pinned certificates (see the module docs).
+#[derive(Debug)]
+pub struct PinnedCertVerifier {
+    pinned: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl PinnedCertVerifier {
+    /// A verifier that accepts a server whose leaf is one of `pinned`.
+    pub fn new(pinned: Vec<CertificateDer<'static>>) -> Self {
+        PinnedCertVerifier {
+            pinned,
+            provider: provider(),
+        }
+    }
+}
+
+impl ServerCertVerifier for PinnedCertVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A client configuration that trusts exactly `pinned`, advertising `alpn` (e.g. `h2`).
+pub fn client_config(
+    pinned: Vec<CertificateDer<'static>>,
+    alpn: &[&[u8]],
+) -> Result<rustls::ClientConfig, TlsError> {
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedCertVerifier::new(pinned)))
+        .with_no_client_auth();
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(cfg)
+}
+
+/// A server configuration presenting `certs` with `key`, offering `alpn`.
+pub fn server_config(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+) -> Result<rustls::ServerConfig, TlsError> {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(cfg)
+}
+
+/// A generated self-signed certificate and its key, both PEM.
+#[derive(Clone)]
+pub struct SelfSignedCert {
+    /// The certificate (PEM).
+    pub cert_pem: String,
+    /// The private key (PKCS#8 PEM). Never logged.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for SelfSignedCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SelfSignedCert")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"***")
+            .finish()
+    }
+}
+
+/// Makes a certificate like `hcutil.NewTLSCertPair`'s: ECDSA P-521, self-signed, `cA=TRUE`,
+/// key usage digital signature + key encipherment + cert sign, SANs `localhost`,
+/// `127.0.0.1`, `::1` plus `extra_hosts`, valid until 2049-12-31.
+pub fn generate_self_signed(
+    organization: &str,
+    extra_hosts: &[String],
+) -> Result<SelfSignedCert, rcgen::Error> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
+    let mut sans = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    sans.extend(extra_hosts.iter().cloned());
+    let mut params = rcgen::CertificateParams::new(sans)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, organization);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2049, 12, 31);
+    let cert = params.self_signed(&key)?;
+    Ok(SelfSignedCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+/// Loads `cert_path`/`key_path`, generating both first when the key file is missing (as
+/// hcd, hcwallet and stakepoold do on first start). New files are written with mode 0600.
+pub fn load_or_generate(
+    cert_path: &Path,
+    key_path: &Path,
+    organization: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let load_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| TlsError::Load {
+        what,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if !key_path.exists() {
+        let c = generate_self_signed(organization, &[])
+            .map_err(|e| load_err("certificate", cert_path, &e))?;
+        write_private(cert_path, c.cert_pem.as_bytes())
+            .map_err(|e| load_err("certificate", cert_path, &e))?;
+        write_private(key_path, c.key_pem.as_bytes()).map_err(|e| load_err("key", key_path, &e))?;
+    }
+    let certs = load_certs(cert_path)?;
+    let key_pem = std::fs::read(key_path).map_err(|e| load_err("key", key_path, &e))?;
+    let key =
+        parse_key(&key_pem).map_err(|_| load_err("key", key_path, &"no usable private key"))?;
+    Ok((certs, key))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_cert_is_p521_ca_and_reloads() {
+        let dir = std::env::temp_dir().join(format!("hcpool-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("rpc.cert"), dir.join("rpc.key"));
+        let _ = std::fs::remove_file(&key);
+        let (c1, _) = load_or_generate(&cert, &key, "test").unwrap();
+        let (c2, k2) = load_or_generate(&cert, &key, "test").unwrap();
+        assert_eq!(c1, c2, "an existing key is reused, not regenerated");
+        // secp521r1 OID 1.3.132.0.35 and basicConstraints cA=TRUE appear in the DER.
+        let der = c1[0].as_ref();
+        let has = |needle: &[u8]| der.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            has(&[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23]),
+            "P-521 curve"
+        );
+        assert!(has(&[0x30, 0x03, 0x01, 0x01, 0xff]), "cA=TRUE");
+        assert!(server_config(c2, k2, &[b"h2"]).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn garbage_pem_is_an_error() {
+        assert!(parse_certs(b"not a pem").is_err());
+        assert!(parse_key(b"no key here").is_err());
+        // A PEM block that is not a key parses, and rustls refuses it.
+        let junk =
+            parse_key(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        let c = generate_self_signed("t", &[]).unwrap();
+        let certs = parse_certs(c.cert_pem.as_bytes()).unwrap();
+        assert!(server_config(certs, junk, &[]).is_err());
+    }
+}

@@ -1,0 +1,481 @@
+//! The shared simulated chain (the hcd side, hcwallet-rpc.md §6.2–6.3).
+
+use std::collections::{BTreeMap, HashMap};
+
+use hcpool_core::Hash32;
+
+use super::envelope::RpcError;
+use super::header::Header;
+use super::txbytes::{self, Tx};
+
+/// Stake parameters of the simulated chain. Small values make tests fast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainParams {
+    /// Blocks before a mined ticket is live.
+    pub ticket_maturity: u32,
+    /// Blocks after which a live ticket expires.
+    pub ticket_expiry: u32,
+    /// First height whose blocks carry stake notifications.
+    pub stake_enabled_height: u32,
+    /// Stake validation height; winners are drawn from `svh - 1` on.
+    pub stake_validation_height: u32,
+    /// Winners per block.
+    pub tickets_per_block: usize,
+    /// The (constant) stake difficulty, atoms.
+    pub stake_difficulty: i64,
+    /// The vote subsidy paid by a vote, atoms.
+    pub vote_subsidy: i64,
+    /// Seed of the winner draw.
+    pub seed: u64,
+}
+
+impl ChainParams {
+    /// simnet's stake parameters (hcwallet-rpc.md §3.2).
+    pub fn simnet() -> Self {
+        ChainParams {
+            ticket_maturity: 16,
+            ticket_expiry: 384,
+            stake_enabled_height: 32,
+            stake_validation_height: 144,
+            tickets_per_block: 5,
+            stake_difficulty: 200_000_000,
+            vote_subsidy: 38_400_000,
+            seed: 1,
+        }
+    }
+
+    /// Tiny values for fast tests: maturity 2, SEH 2, SVH 4, expiry 40.
+    pub fn fast() -> Self {
+        ChainParams {
+            ticket_maturity: 2,
+            ticket_expiry: 40,
+            stake_enabled_height: 2,
+            stake_validation_height: 4,
+            ..ChainParams::simnet()
+        }
+    }
+}
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TicketState {
+    /// Submitted, not mined.
+    Mempool,
+    /// Mined, not yet mature.
+    Immature,
+    /// Mature and unspent.
+    Live,
+    /// Voted.
+    Voted,
+    /// Drawn and did not vote.
+    Missed,
+    /// Expired without being drawn.
+    Expired,
+    /// Revoked after being missed or expiring.
+    Revoked,
+}
+
+/// A ticket the chain knows.
+#[derive(Debug, Clone)]
+pub struct ChainTicket {
+    /// The decoded transaction.
+    pub tx: Tx,
+    /// Output 0's P2SH script hash.
+    pub script_hash: [u8; 20],
+    /// The mined height.
+    pub height: Option<u32>,
+    /// The state.
+    pub state: TicketState,
+    /// The vote or revocation that spent it.
+    pub spender: Option<(Hash32, u32)>,
+}
+
+/// A mined block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Hash.
+    pub hash: Hash32,
+    /// The 180-byte header.
+    pub header: [u8; 180],
+    /// Timestamp.
+    pub time: u32,
+}
+
+/// A transaction the node can return with `getrawtransaction`.
+#[derive(Debug, Clone)]
+pub struct ChainTx {
+    /// Full serialization.
+    pub raw: Vec<u8>,
+    /// The mined height, if mined.
+    pub height: Option<u32>,
+}
+
+/// What happened in one mined block; drives the wallets and the notifications.
+#[derive(Debug, Clone, Default)]
+pub struct BlockEvents {
+    /// Height.
+    pub height: u32,
+    /// Hash.
+    pub hash: Hash32,
+    /// Header bytes.
+    pub header: Vec<u8>,
+    /// Whether stake notifications are sent (height ≥ StakeEnabledHeight).
+    pub stake_enabled: bool,
+    /// Tickets mined in this block.
+    pub mined_tickets: Vec<Hash32>,
+    /// Votes mined: (vote hash, ticket).
+    pub votes: Vec<(Hash32, Hash32)>,
+    /// Revocations mined: (revocation hash, ticket).
+    pub revocations: Vec<(Hash32, Hash32)>,
+    /// `spentandmissedtickets`: ticket → spent (true) or missed (false).
+    pub spent_missed: BTreeMap<Hash32, bool>,
+    /// `newtickets`: tickets maturing in this block.
+    pub new_tickets: Vec<Hash32>,
+    /// `winningtickets` for this block, if drawn.
+    pub winners: Option<Vec<Hash32>>,
+}
+
+/// The chain state.
+#[derive(Debug)]
+pub struct Chain {
+    /// Parameters.
+    pub params: ChainParams,
+    blocks: Vec<Block>,
+    by_hash: HashMap<Hash32, u32>,
+    /// Every ticket, by hash.
+    pub tickets: HashMap<Hash32, ChainTicket>,
+    /// Every transaction, by hash.
+    pub txs: HashMap<Hash32, ChainTx>,
+    winners: HashMap<u32, Vec<Hash32>>,
+    mempool_tickets: Vec<Hash32>,
+    /// ticket → (vote hash, referenced height)
+    mempool_votes: HashMap<Hash32, (Hash32, u32)>,
+    /// Missed or expired tickets waiting for their revocation in the next block.
+    to_revoke: Vec<Hash32>,
+    rng: u64,
+    clock: u32,
+}
+
+impl Chain {
+    /// A chain holding only its genesis block.
+    pub fn new(params: ChainParams) -> Self {
+        let clock = 1_600_000_000;
+        let genesis = Header {
+            timestamp: clock,
+            ..Header::default()
+        };
+        let hash = genesis.hash();
+        let rng = params.seed ^ 0x9e37_79b9_7f4a_7c15;
+        Chain {
+            params,
+            blocks: vec![Block {
+                hash,
+                header: genesis.serialize(),
+                time: clock,
+            }],
+            by_hash: HashMap::from([(hash, 0)]),
+            tickets: HashMap::new(),
+            txs: HashMap::new(),
+            winners: HashMap::new(),
+            mempool_tickets: Vec::new(),
+            mempool_votes: HashMap::new(),
+            to_revoke: Vec::new(),
+            rng,
+            clock,
+        }
+    }
+
+    /// The tip: (hash, height).
+    pub fn tip(&self) -> (Hash32, u32) {
+        let h = self.blocks.len().saturating_sub(1);
+        let hash = self.blocks.last().map(|b| b.hash).unwrap_or_default();
+        (hash, u32::try_from(h).unwrap_or(u32::MAX))
+    }
+
+    /// The block at `height`.
+    pub fn block_at(&self, height: u32) -> Option<&Block> {
+        self.blocks.get(height as usize)
+    }
+
+    /// The height of a block hash.
+    pub fn height_of(&self, hash: &Hash32) -> Option<u32> {
+        self.by_hash.get(hash).copied()
+    }
+
+    /// The winners drawn after block `height`.
+    pub fn winners(&self, height: u32) -> Option<&[Hash32]> {
+        self.winners.get(&height).map(Vec::as_slice)
+    }
+
+    /// Count of live tickets.
+    pub fn live_count(&self) -> usize {
+        self.tickets
+            .values()
+            .filter(|t| t.state == TicketState::Live)
+            .count()
+    }
+
+    /// Tickets in the mempool.
+    pub fn mempool_ticket_count(&self) -> usize {
+        self.mempool_tickets.len()
+    }
+
+    /// Accepts a ticket into the mempool (as `sendrawtransaction` of an SStx).
+    pub fn submit_ticket(&mut self, tx: Tx) -> Result<Hash32, RpcError> {
+        let hash = tx.hash();
+        let script_hash = tx.ticket_script_hash().ok_or_else(|| {
+            RpcError::new(-1, format!("Rejected transaction {hash}: not a ticket"))
+        })?;
+        if self.txs.contains_key(&hash) {
+            return Err(RpcError::new(
+                -1,
+                format!("Rejected transaction {hash}: already have transaction {hash}"),
+            ));
+        }
+        self.txs.insert(
+            hash,
+            ChainTx {
+                raw: tx.serialize(),
+                height: None,
+            },
+        );
+        self.tickets.insert(
+            hash,
+            ChainTicket {
+                tx,
+                script_hash,
+                height: None,
+                state: TicketState::Mempool,
+                spender: None,
+            },
+        );
+        self.mempool_tickets.push(hash);
+        Ok(hash)
+    }
+
+    /// `sendrawtransaction`: accepts a ticket or a vote into the mempool.
+    pub fn submit_raw(&mut self, raw: &[u8]) -> Result<Hash32, RpcError> {
+        let tx = txbytes::decode(raw)
+            .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: malformed transaction"))?;
+        let hash = tx.hash();
+        if let Some(t) = tx.ticket_script_hash().map(|_| tx.clone()) {
+            return self.submit_ticket(t);
+        }
+        let reject = |why: String| RpcError::new(-1, format!("Rejected transaction {hash}: {why}"));
+        let vr = tx
+            .vote_ref()
+            .ok_or_else(|| reject("transaction is neither a ticket nor a vote".into()))?;
+        if self.txs.contains_key(&hash) || self.mempool_votes.contains_key(&vr.ticket) {
+            return Err(reject(format!("already have transaction {hash}")));
+        }
+        if self.block_at(vr.height).map(|b| b.hash) != Some(vr.block) {
+            return Err(reject(format!(
+                "vote references unknown block {}",
+                vr.block
+            )));
+        }
+        let drawn = self
+            .winners(vr.height)
+            .is_some_and(|w| w.contains(&vr.ticket));
+        if !drawn {
+            return Err(reject(format!(
+                "ticket {} is not eligible to vote on block {}",
+                vr.ticket, vr.block
+            )));
+        }
+        self.txs.insert(
+            hash,
+            ChainTx {
+                raw: raw.to_vec(),
+                height: None,
+            },
+        );
+        self.mempool_votes.insert(vr.ticket, (hash, vr.height));
+        Ok(hash)
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        // splitmix64: deterministic per seed, good enough to pick winners.
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn revocation(ticket: &Hash32, height: u32) -> Tx {
+        let mut script = vec![0xbc, 0x76, 0xa9, 0x14];
+        script.extend_from_slice(&[0u8; 20]);
+        script.extend_from_slice(&[0x88, 0xac]);
+        Tx {
+            inputs: vec![txbytes::TxIn {
+                prev_hash: *ticket.as_bytes(),
+                prev_index: 0,
+                tree: 1,
+                value_in: 0,
+                block_height: height,
+                sig_script: vec![0x00],
+            }],
+            outputs: vec![txbytes::TxOut { value: 0, script }],
+        }
+    }
+
+    /// Mines the next block (§6.3 steps 1–2) and returns what happened.
+    pub fn mine(&mut self) -> BlockEvents {
+        let (prev, prev_height) = self.tip();
+        let n = prev_height.saturating_add(1);
+        let p = self.params.clone();
+        let mut ev = BlockEvents {
+            height: n,
+            stake_enabled: n >= p.stake_enabled_height,
+            ..BlockEvents::default()
+        };
+
+        // Votes on block n-1 by its winners; anything else in the vote mempool is stale.
+        let winners_prev = self.winners.get(&prev_height).cloned().unwrap_or_default();
+        let votes = std::mem::take(&mut self.mempool_votes);
+        for (ticket, (vote, h)) in votes {
+            if h == prev_height && winners_prev.contains(&ticket) {
+                ev.votes.push((vote, ticket));
+            } else {
+                self.txs.remove(&vote);
+            }
+        }
+        ev.votes.sort();
+        for (vote, ticket) in &ev.votes {
+            if let Some(t) = self.tickets.get_mut(ticket) {
+                t.state = TicketState::Voted;
+                t.spender = Some((*vote, n));
+            }
+            if let Some(tx) = self.txs.get_mut(vote) {
+                tx.height = Some(n);
+            }
+            ev.spent_missed.insert(*ticket, true);
+        }
+        for w in &winners_prev {
+            if !ev.spent_missed.contains_key(w) {
+                if let Some(t) = self.tickets.get_mut(w) {
+                    t.state = TicketState::Missed;
+                }
+                ev.spent_missed.insert(*w, false);
+                self.to_revoke.push(*w);
+            }
+        }
+
+        // Revocations of tickets missed or expired before this block.
+        for ticket in std::mem::take(&mut self.to_revoke) {
+            if ev.spent_missed.contains_key(&ticket) {
+                // Missed in this very block: revoked in the next one.
+                self.to_revoke.push(ticket);
+                continue;
+            }
+            let rtx = Self::revocation(&ticket, n);
+            let rhash = rtx.hash();
+            self.txs.insert(
+                rhash,
+                ChainTx {
+                    raw: rtx.serialize(),
+                    height: Some(n),
+                },
+            );
+            if let Some(t) = self.tickets.get_mut(&ticket) {
+                t.state = TicketState::Revoked;
+                t.spender = Some((rhash, n));
+            }
+            ev.revocations.push((rhash, ticket));
+            ev.spent_missed.insert(ticket, false);
+        }
+
+        // Expiry and maturity.
+        let mut maturing = Vec::new();
+        let mut expiring = Vec::new();
+        for (hash, t) in &self.tickets {
+            let Some(h) = t.height else { continue };
+            let age = n.saturating_sub(h);
+            if t.state == TicketState::Immature && age >= p.ticket_maturity {
+                maturing.push(*hash);
+            } else if t.state == TicketState::Live && age >= p.ticket_expiry {
+                expiring.push(*hash);
+            }
+        }
+        maturing.sort();
+        expiring.sort();
+        for hash in &expiring {
+            if let Some(t) = self.tickets.get_mut(hash) {
+                t.state = TicketState::Expired;
+            }
+            ev.spent_missed.insert(*hash, false);
+            self.to_revoke.push(*hash);
+        }
+        for hash in &maturing {
+            if let Some(t) = self.tickets.get_mut(hash) {
+                t.state = TicketState::Live;
+            }
+        }
+        ev.new_tickets = maturing;
+
+        // Tickets mined in this block.
+        for hash in std::mem::take(&mut self.mempool_tickets) {
+            if let Some(t) = self.tickets.get_mut(&hash) {
+                t.height = Some(n);
+                t.state = if p.ticket_maturity == 0 {
+                    TicketState::Live
+                } else {
+                    TicketState::Immature
+                };
+            }
+            if let Some(tx) = self.txs.get_mut(&hash) {
+                tx.height = Some(n);
+            }
+            ev.mined_tickets.push(hash);
+        }
+
+        self.clock = self.clock.saturating_add(1);
+        let header = Header {
+            prev: *prev.as_bytes(),
+            voters: u16::try_from(ev.votes.len()).unwrap_or(u16::MAX),
+            fresh_stake: u8::try_from(ev.mined_tickets.len()).unwrap_or(u8::MAX),
+            revocations: u8::try_from(ev.revocations.len()).unwrap_or(u8::MAX),
+            pool_size: u32::try_from(self.live_count()).unwrap_or(u32::MAX),
+            sbits: p.stake_difficulty,
+            height: n,
+            timestamp: self.clock,
+        };
+        let hash = header.hash();
+        let bytes = header.serialize();
+        self.blocks.push(Block {
+            hash,
+            header: bytes,
+            time: self.clock,
+        });
+        self.by_hash.insert(hash, n);
+        ev.hash = hash;
+        ev.header = bytes.to_vec();
+
+        // Winners that must vote on this block.
+        if n.saturating_add(1) >= p.stake_validation_height {
+            let mut live: Vec<Hash32> = self
+                .tickets
+                .iter()
+                .filter(|(_, t)| t.state == TicketState::Live)
+                .map(|(h, _)| *h)
+                .collect();
+            live.sort();
+            if !live.is_empty() {
+                let mut drawn = Vec::new();
+                while drawn.len() < p.tickets_per_block && !live.is_empty() {
+                    let i = (self.next_rand() % live.len() as u64) as usize;
+                    drawn.push(live.swap_remove(i));
+                }
+                self.winners.insert(n, drawn.clone());
+                ev.winners = Some(drawn);
+            }
+        }
+        if !ev.stake_enabled {
+            ev.spent_missed.clear();
+            ev.new_tickets.clear();
+        }
+        ev
+    }
+}

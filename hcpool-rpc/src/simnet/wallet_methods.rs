@@ -1,0 +1,418 @@
+//! The simulated hcwallet's methods (hcwallet-rpc.md §2.2, §6.5).
+
+use hcpool_core::Hash32;
+use serde_json::{json, Value};
+
+use super::chain::{Chain, TicketState};
+use super::envelope::{Params, Request, RpcError};
+use super::keys::{hash160, Decoded, SimKeys};
+use super::node_methods::{coins, hcd_version, parse_hash, parse_hex};
+use super::txbytes;
+use super::wallet::{UserTicketStatus, WalletState};
+
+/// Per-call context of a wallet method.
+pub struct WalletCtx<'a> {
+    /// The shared chain.
+    pub chain: &'a mut Chain,
+    /// This wallet.
+    pub wallet: &'a mut WalletState,
+    /// Address support.
+    pub keys: &'a SimKeys,
+    /// Answer differently from the peer wallets (fault injection).
+    pub inconsistent: bool,
+}
+
+fn wallet_version() -> Value {
+    json!({"versionstring":"4.1.0","major":4,"minor":1,"patch":0,"prerelease":"","buildmetadata":""})
+}
+
+/// Wallet methods. `Ok(None)` = not a wallet method (pass it through to the node).
+pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcError> {
+    let ps = &req.params;
+    let v = match req.method.as_str() {
+        "walletinfo" => {
+            Params::new(ps, 0)?;
+            let w = &cx.wallet;
+            let vv = w.vote_version + u32::from(cx.inconsistent);
+            json!({"daemonconnected": w.daemon_connected, "unlocked": w.unlocked,
+                   "txfee": 0.001, "ticketfee": 0.001, "ticketpurchasing": false,
+                   "votebits": w.votebits, "votebitsextended": hex::encode(vv.to_le_bytes()),
+                   "voteversion": vv, "voting": w.voting})
+        }
+        "version" => {
+            Params::new(ps, 0)?;
+            json!({"hcdjsonrpcapi": hcd_version(), "hcwalletjsonrpcapi": wallet_version()})
+        }
+        "getbestblock" => {
+            Params::new(ps, 0)?;
+            let (hash, height) = cx.wallet.tip;
+            json!({"hash": hash.to_string(), "height": height})
+        }
+        "getmasterpubkey" => {
+            Params::new(ps, 1)?;
+            json!(cx.keys.voting_xpub())
+        }
+        "accountsyncaddressindex" => {
+            let p = Params::new(ps, 3)?;
+            let account = p.str(0)?;
+            let _branch = p.i64(1)?;
+            let index = p.i64(2)?;
+            if account != "default" {
+                return Err(RpcError::wallet(format!("account {account:?} not found")));
+            }
+            let index = u32::try_from(index)
+                .ok()
+                .filter(|i| *i < 1 << 31)
+                .ok_or_else(|| RpcError::wallet(format!("invalid child index {index}")))?;
+            cx.wallet.watched_index = cx.wallet.watched_index.max(index);
+            Value::Null
+        }
+        "validateaddress" => {
+            let p = Params::new(ps, 1)?;
+            validate_address(cx, p.str(0)?)
+        }
+        "createmultisig" => {
+            let p = Params::new(ps, 3)?;
+            create_multisig(cx, p.i64(0)?, p.array(1)?)?
+        }
+        "importscript" => {
+            let p = Params::new(ps, 3)?;
+            let script = parse_hex(p.str(0)?)?;
+            let rescan = p.bool_or(1, true)?;
+            let from = p.i64_or(2, 0)?;
+            if script.is_empty() {
+                return Err(RpcError::wallet("passed empty script"));
+            }
+            let h = hash160(&script);
+            cx.wallet.import_script(script, h);
+            if rescan {
+                cx.wallet.rescan(
+                    cx.keys,
+                    cx.chain,
+                    u32::try_from(from.max(0)).unwrap_or(u32::MAX),
+                );
+            }
+            Value::Null
+        }
+        "listscripts" => {
+            Params::new(ps, 0)?;
+            let scripts: Vec<Value> = cx
+                .wallet
+                .scripts
+                .iter()
+                .map(|s| {
+                    let h = hash160(s);
+                    json!({"hash160": hex::encode(h), "address": cx.keys.p2sh_address(&h),
+                           "redeemscript": hex::encode(s)})
+                })
+                .collect();
+            json!({ "scripts": scripts })
+        }
+        "getstakeinfo" => {
+            Params::new(ps, 0)?;
+            stake_info(cx)
+        }
+        "stakepooluserinfo" => {
+            let p = Params::new(ps, 1)?;
+            user_info(cx, p.str(0)?)?
+        }
+        "gettickets" => {
+            let p = Params::new(ps, 1)?;
+            let immature = p.bool_or(0, false)?;
+            json!({ "hashes": tickets(cx, immature) })
+        }
+        "gettransaction" => {
+            let p = Params::new(ps, 2)?;
+            get_transaction(cx, parse_hash(p.str(0)?)?)?
+        }
+        "addticket" => {
+            let p = Params::new(ps, 1)?;
+            add_ticket(cx, &parse_hex(p.str(0)?)?)?;
+            Value::Null
+        }
+        "generatevote" => {
+            let p = Params::new(ps, 5)?;
+            let block = parse_hash(p.str(0)?)?;
+            let height = p.i64(1)?;
+            let ticket = parse_hash(p.str(2)?)?;
+            let bits = p.i64(3)?;
+            let ext = hex::decode(p.str(4)?)
+                .map_err(|e| RpcError::wallet(format!("encoding/hex: {e}")))?;
+            generate_vote(cx, block, height, ticket, bits, &ext)?
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(v))
+}
+
+fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
+    let decoded = match cx.keys.decode(addr) {
+        Ok(d) => d,
+        Err(_) => return json!({"isvalid": false}),
+    };
+    if let Decoded::ScriptHash(h) = decoded {
+        if let Some(s) = cx.wallet.scripts.iter().find(|s| hash160(s) == h) {
+            return json!({"isvalid": true, "address": addr, "ismine": true, "isscript": true,
+                          "hex": hex::encode(s), "script": "multisig", "sigsrequired": 1});
+        }
+    }
+    match cx.keys.find_owned(addr, cx.wallet.watched_index) {
+        Some(k) => {
+            let mut pubkey = k.pubkey_hex.clone();
+            if cx.inconsistent {
+                pubkey = format!(
+                    "{}{}",
+                    if pubkey.starts_with("02") { "03" } else { "02" },
+                    &pubkey[2..]
+                );
+            }
+            json!({"isvalid": true, "address": addr, "ismine": true,
+                   "pubkeyaddr": k.pubkey_addr, "pubkey": pubkey,
+                   "iscompressed": true, "account": "default"})
+        }
+        None => json!({"isvalid": true, "address": addr}),
+    }
+}
+
+fn create_multisig(cx: &WalletCtx<'_>, n: i64, keys: &[Value]) -> Result<Value, RpcError> {
+    // OP_1..OP_16 encode both counts.
+    if n < 1 || n as usize > keys.len() || keys.len() > 16 {
+        return Err(RpcError::wallet(format!(
+            "unable to make multisig script: {n} of {} keys",
+            keys.len()
+        )));
+    }
+    let mut pubkeys = Vec::with_capacity(keys.len());
+    for k in keys {
+        let s = k
+            .as_str()
+            .ok_or_else(|| RpcError::invalid_request("keys must be strings"))?;
+        let pk = match cx.keys.decode(s) {
+            Ok(Decoded::PubKey(pk)) => pk,
+            Ok(_) => cx
+                .keys
+                .find_owned(s, cx.wallet.watched_index)
+                .map(|k| k.pubkey)
+                .ok_or_else(|| RpcError::wallet(format!("no pubkey known for {s}")))?,
+            Err(e) => return Err(RpcError::new(-5, format!("Invalid address or key: {e}"))),
+        };
+        pubkeys.push(pk);
+    }
+    if cx.inconsistent {
+        pubkeys.reverse();
+    }
+    let mut script = vec![0x50 + n as u8];
+    for pk in &pubkeys {
+        script.push(33);
+        script.extend_from_slice(pk);
+    }
+    script.push(0x50 + pubkeys.len() as u8);
+    script.push(0xae);
+    let h = hash160(&script);
+    Ok(json!({"address": cx.keys.p2sh_address(&h), "redeemScript": hex::encode(script)}))
+}
+
+/// Tickets the wallet has voting rights for, with their chain state.
+fn own_tickets(cx: &WalletCtx<'_>) -> Vec<(Hash32, TicketState)> {
+    let mut v: Vec<(Hash32, TicketState)> = cx
+        .wallet
+        .txstore
+        .iter()
+        .filter(|(_, t)| t.msa.is_some())
+        .map(|(h, _)| *h)
+        .chain(cx.wallet.added.iter().copied())
+        .filter_map(|h| cx.chain.tickets.get(&h).map(|t| (h, t.state)))
+        .collect();
+    v.sort_by_key(|(h, _)| *h);
+    v.dedup_by_key(|(h, _)| *h);
+    v
+}
+
+fn tickets(cx: &WalletCtx<'_>, include_immature: bool) -> Vec<String> {
+    own_tickets(cx)
+        .into_iter()
+        .filter(|(_, s)| {
+            *s == TicketState::Live || (include_immature && *s == TicketState::Immature)
+        })
+        .map(|(h, _)| h.to_string())
+        .collect()
+}
+
+fn stake_info(cx: &WalletCtx<'_>) -> Value {
+    let mut c = [0u32; 6]; // immature, live, voted, missed, revoked, expired
+    for (_, s) in own_tickets(cx) {
+        let i = match s {
+            TicketState::Immature => 0,
+            TicketState::Live => 1,
+            TicketState::Voted => 2,
+            TicketState::Missed => 3,
+            TicketState::Revoked => 4,
+            TicketState::Expired => 5,
+            _ => continue,
+        };
+        c[i] += 1;
+    }
+    let live = c[1] + u32::from(cx.inconsistent);
+    let poolsize = cx.chain.live_count() as u32;
+    let missed = c[3] + c[4] + c[5];
+    let plive = if poolsize == 0 {
+        0.0
+    } else {
+        f64::from(live) / f64::from(poolsize)
+    };
+    let pmissed = if c[2] + missed == 0 {
+        0.0
+    } else {
+        f64::from(missed) / f64::from(c[2] + missed)
+    };
+    json!({"blockheight": cx.wallet.tip.1, "poolsize": poolsize,
+           "difficulty": coins(cx.chain.params.stake_difficulty),
+           "allmempooltix": cx.chain.mempool_ticket_count(), "ownmempooltix": 0,
+           "immature": c[0], "live": live, "proportionlive": plive, "voted": c[2],
+           "totalsubsidy": coins(cx.chain.params.vote_subsidy * i64::from(c[2])),
+           "missed": missed, "proportionmissed": pmissed, "revoked": c[4], "expired": c[5]})
+}
+
+fn user_info(cx: &WalletCtx<'_>, addr: &str) -> Result<Value, RpcError> {
+    let h = match cx.keys.decode(addr) {
+        Ok(Decoded::ScriptHash(h)) | Ok(Decoded::PubKeyHash(h)) => h,
+        Ok(Decoded::PubKey(_)) => {
+            return Err(RpcError::wallet(
+                "stake pool user address must be P2PKH or P2SH",
+            ))
+        }
+        Err(e) => return Err(RpcError::wallet(e)),
+    };
+    let Some(user) = cx.wallet.pool_users.get(&h) else {
+        return Ok(json!({"tickets": null, "invalid": null}));
+    };
+    let expiry = cx.chain.params.ticket_expiry;
+    let tickets: Vec<Value> = user
+        .tickets
+        .iter()
+        .map(|t| {
+            let status = match t.status {
+                UserTicketStatus::Live => "live",
+                UserTicketStatus::Voted => "voted",
+                UserTicketStatus::Missed
+                    if t.spent_by_height.saturating_sub(t.height) >= expiry =>
+                {
+                    "expired"
+                }
+                UserTicketStatus::Missed => "missed",
+            };
+            json!({"status": status, "ticket": t.ticket.to_string(), "ticketheight": t.height,
+                   "spentby": t.spent_by.to_string(), "spentbyheight": t.spent_by_height})
+        })
+        .collect();
+    let invalid: Vec<String> = user.invalid.iter().map(Hash32::to_string).collect();
+    Ok(
+        json!({"tickets": if tickets.is_empty() { Value::Null } else { json!(tickets) },
+              "invalid": if invalid.is_empty() { Value::Null } else { json!(invalid) }}),
+    )
+}
+
+fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> {
+    let t = cx
+        .wallet
+        .txstore
+        .get(&hash)
+        .ok_or_else(|| RpcError::new(-5, "No information for transaction"))?;
+    let tip = cx.chain.tip().1;
+    let (blockhash, confirmations, blocktime) = match t.block {
+        Some((b, h)) => (
+            b.to_string(),
+            tip.saturating_sub(h) + 1,
+            cx.chain.block_at(h).map_or(0, |b| b.time),
+        ),
+        None => (String::new(), 0, 0),
+    };
+    let tx = txbytes::decode(&t.raw);
+    let price = tx
+        .as_ref()
+        .and_then(|tx| tx.outputs.first())
+        .map_or(0, |o| o.value);
+    let details: Vec<Value> = match t.msa {
+        Some(h) => vec![
+            json!({"account": "imported", "address": cx.keys.p2sh_address(&h),
+                               "amount": coins(price), "category": "receive", "vout": 0}),
+        ],
+        None => Vec::new(),
+    };
+    Ok(
+        json!({"amount": coins(price), "confirmations": confirmations, "blockhash": blockhash,
+              "blockindex": 0, "blocktime": blocktime, "txid": hash.to_string(),
+              "walletconflicts": [], "time": t.time, "timereceived": t.time,
+              "details": details, "hex": hex::encode(&t.raw)}),
+    )
+}
+
+fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
+    let tx = txbytes::decode(raw)
+        .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: malformed transaction"))?;
+    let msa = tx
+        .ticket_script_hash()
+        .ok_or_else(|| RpcError::wallet("transaction is not a ticket"))?;
+    let hash = tx.hash();
+    if !cx.wallet.added.contains(&hash) {
+        cx.wallet.added.push(hash);
+    }
+    let height = cx
+        .chain
+        .tickets
+        .get(&hash)
+        .and_then(|t| t.height)
+        .unwrap_or(0);
+    if let Some(user) = cx.wallet.pool_users.get_mut(&msa) {
+        if let Some(pos) = user.invalid.iter().position(|h| *h == hash) {
+            user.invalid.remove(pos);
+            user.tickets.push(super::wallet::UserTicket {
+                ticket: hash,
+                status: UserTicketStatus::Live,
+                height,
+                spent_by: Hash32::default(),
+                spent_by_height: 0,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn generate_vote(
+    cx: &WalletCtx<'_>,
+    block: Hash32,
+    height: i64,
+    ticket: Hash32,
+    bits: i64,
+    ext: &[u8],
+) -> Result<Value, RpcError> {
+    if !cx.wallet.unlocked {
+        return Err(RpcError::new(
+            -13,
+            "Enter the wallet passphrase with walletpassphrase first",
+        ));
+    }
+    let known = cx.wallet.txstore.contains_key(&ticket) || cx.wallet.added.contains(&ticket);
+    let t = cx
+        .chain
+        .tickets
+        .get(&ticket)
+        .filter(|_| known)
+        .ok_or_else(|| RpcError::wallet("ticket purchase transaction not found"))?;
+    let height = u32::try_from(height).map_err(|_| RpcError::wallet("invalid height"))?;
+    let bits = u16::try_from(bits).map_err(|_| RpcError::wallet("invalid votebits"))?;
+    let payees: Vec<[u8; 20]> = t.tx.commitments().iter().map(|c| c.0).collect();
+    let price = t.tx.outputs.first().map_or(0, |o| o.value);
+    let tx = txbytes::vote(
+        &block,
+        height,
+        &ticket,
+        t.height.unwrap_or(0),
+        price,
+        cx.chain.params.vote_subsidy,
+        bits,
+        ext,
+        &payees,
+    );
+    Ok(json!({"hex": hex::encode(tx.serialize())}))
+}
