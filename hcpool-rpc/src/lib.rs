@@ -5,6 +5,33 @@
 //! [`JsonRpcNode`] (a [`hcpool_core::backend::ChainNode`] with a notification stream) and
 //! the [`WalletManager`] that keeps N voting wallets in agreement; the stakepoold gRPC
 //! contract and client ([`stakepoold`]); a simulated hcwallet + hcd cluster ([`simnet`]).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use hcpool_core::{backend::WalletBackend, Secret};
+//! use hcpool_rpc::{ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager};
+//!
+//! # async fn run() -> Result<(), hcpool_rpc::Error> {
+//! let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+//! for host in ["127.0.0.1:12010", "10.0.0.2:12010"] {
+//!     let mut cfg = ClientConfig::new(
+//!         host,
+//!         "rpcuser",
+//!         Secret::new("rpcpass".to_owned()),
+//!         PinnedCert::File("/home/pool/.hcwallet/rpc.cert".into()),
+//!     );
+//!     // Redial in the background, but let the manager count a down wallet as absent.
+//!     cfg.reconnect = Reconnect::FAIL_FAST;
+//!     wallets.push(Arc::new(JsonRpcWallet::connect(cfg).await?));
+//! }
+//! let manager = Arc::new(WalletManager::new(wallets, ManagerConfig::default()));
+//! let vote_version = manager.check_vote_version().await?;
+//! manager.sync(&[]).await?;
+//! let _recheck = manager.spawn_recheck(std::time::Duration::from_secs(30));
+//! println!("vote version {vote_version}: {:?}", manager.status());
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

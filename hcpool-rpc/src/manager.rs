@@ -10,7 +10,9 @@
 //! Comparisons are made between every answering wallet and the first one, not only between
 //! adjacent slots, so an absent middle wallet cannot hide a disagreement.
 
+mod backend;
 mod status;
+mod stopped;
 mod sync;
 
 use std::future::Future;
@@ -23,10 +25,9 @@ use hcpool_core::backend::{
     WalletInfo,
 };
 use hcpool_core::{Address, BackendKind, RedeemScript};
-use tracing::{info, warn};
 
 pub use status::{ManagerStatus, WalletStatus};
-pub use sync::{RegisteredScript, SyncReport};
+pub use sync::{SyncReport, SYNC_ACCOUNT};
 
 use crate::error::{Error, Result};
 
@@ -51,22 +52,7 @@ impl Default for ManagerConfig {
     }
 }
 
-/// The check that failed, re-run by [`WalletManager::recheck`].
-#[derive(Debug, Clone)]
-enum Probe {
-    Manual,
-    VoteVersion,
-    ValidateAddress(Address),
-    CreateMultisig(Address, Address),
-    ImportScript(RedeemScript, u32),
-}
-
-#[derive(Debug, Clone)]
-struct Stopped {
-    reason: String,
-    since: u64,
-    probe: Probe,
-}
+use stopped::{Probe, Stopped};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -227,89 +213,6 @@ impl WalletManager {
             }
         }
         Ok(())
-    }
-
-    // --- stopped state -------------------------------------------------------------------
-
-    /// Why the manager is stopped, if it is.
-    pub fn stopped_reason(&self) -> Option<String> {
-        lock(&self.stopped).as_ref().map(|s| s.reason.clone())
-    }
-
-    /// Whether writes are refused until a re-check passes.
-    pub fn is_stopped(&self) -> bool {
-        lock(&self.stopped).is_some()
-    }
-
-    /// Stops the manager by hand; [`recheck`](Self::recheck) clears it once the wallets
-    /// are ready and agree on the vote version.
-    pub fn stop(&self, reason: impl Into<String>) {
-        self.enter_stopped(reason.into(), Probe::Manual);
-    }
-
-    fn enter_stopped(&self, reason: String, probe: Probe) {
-        warn!(%reason, "wallet manager stopped");
-        let mut s = lock(&self.stopped);
-        if s.is_none() {
-            *s = Some(Stopped {
-                reason,
-                since: status::unix_now(),
-                probe,
-            });
-        }
-    }
-
-    fn refuse_if_stopped(&self) -> Result<()> {
-        match self.stopped_reason() {
-            Some(reason) => Err(Error::Stopped { reason }),
-            None => Ok(()),
-        }
-    }
-
-    /// Stops on a mismatch, passes other results through.
-    fn stop_on_mismatch<T>(&self, r: Result<T>, probe: impl FnOnce() -> Probe) -> Result<T> {
-        if let Err(e @ Error::Mismatch { .. }) = &r {
-            self.enter_stopped(e.to_string(), probe());
-        }
-        r
-    }
-
-    /// Re-runs the failed check (and the readiness and vote-version checks); clears the
-    /// stopped state when everything agrees. Returns why it is still stopped otherwise.
-    pub async fn recheck(&self) -> Result<()> {
-        let Some(stopped) = lock(&self.stopped).clone() else {
-            return Ok(());
-        };
-        self.ready_wallets().await?;
-        self.vote_version_among_answering().await?;
-        match &stopped.probe {
-            Probe::Manual | Probe::VoteVersion => {}
-            Probe::ValidateAddress(a) => {
-                self.validate_address_inner(a).await?;
-            }
-            Probe::CreateMultisig(p, u) => {
-                self.create_multisig_inner(p, u).await?;
-            }
-            Probe::ImportScript(s, h) => self.import_script_inner(s, *h).await?,
-        }
-        info!(reason = %stopped.reason, "wallets agree again; wallet manager resumed");
-        *lock(&self.stopped) = None;
-        Ok(())
-    }
-
-    /// Re-checks every `every` while stopped (a background task; abort it to end it).
-    pub fn spawn_recheck(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                if me.is_stopped() {
-                    if let Err(e) = me.recheck().await {
-                        info!(error = %e, "wallet manager still stopped");
-                    }
-                }
-            }
-        })
     }
 
     // --- status --------------------------------------------------------------------------
@@ -532,24 +435,10 @@ impl WalletManager {
 
     /// `stakepooluserinfo` from the first wallet that answers successfully.
     pub async fn stake_pool_user_info(&self, multisig: &Address) -> Result<StakePoolUserInfo> {
-        let mut last = None;
-        for i in self.all_ids() {
-            let mut r = self
-                .fan_out("stakepooluserinfo", &[i], |_, w| {
-                    let a = multisig.clone();
-                    async move { w.stake_pool_user_info(&a).await }
-                })
-                .await;
-            match r.pop().map(|(_, r)| r) {
-                Some(Ok(info)) => return Ok(info),
-                Some(Err(e)) => last = Some(e),
-                None => {}
-            }
-        }
-        Err(last.map(Error::Backend).unwrap_or(Error::BelowMinServers {
-            available: 0,
-            min: 1,
-        }))
+        self.take_first("stakepooluserinfo", |w| async move {
+            w.stake_pool_user_info(multisig).await
+        })
+        .await
     }
 }
 

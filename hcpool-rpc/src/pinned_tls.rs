@@ -84,10 +84,13 @@ pub fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
     })
 }
 
-/// Accepts exactly the pinned certificates (see the module docs).
+/// Accepts exactly the pinned certificates (see the module docs); the handshake signature
+/// is still verified, so the server must hold the pinned certificate's key.
 #[derive(Debug)]
 pub struct PinnedCertVerifier {
     pinned: Vec<CertificateDer<'static>>,
+    /// When set, the certificate must also name this host in a SAN (as Go's check does).
+    hostname: Option<String>,
     provider: Arc<CryptoProvider>,
 }
 
@@ -96,8 +99,15 @@ impl PinnedCertVerifier {
     pub fn new(pinned: Vec<CertificateDer<'static>>) -> Self {
         PinnedCertVerifier {
             pinned,
+            hostname: None,
             provider: provider(),
         }
+    }
+
+    /// Also require the leaf's SANs to include `hostname`.
+    pub fn with_hostname(mut self, hostname: Option<String>) -> Self {
+        self.hostname = hostname;
+        self
     }
 }
 
@@ -110,17 +120,26 @@ impl ServerCertVerifier for PinnedCertVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self
+        if !self
             .pinned
             .iter()
             .any(|c| c.as_ref() == end_entity.as_ref())
         {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
+            return Err(rustls::Error::InvalidCertificate(
                 CertificateError::UnknownIssuer,
-            ))
+            ));
         }
+        if let Some(host) = &self.hostname {
+            let name = ServerName::try_from(host.as_str())
+                .map_err(|_| rustls::Error::General(format!("bad host name {host:?}")))?;
+            webpki::EndEntityCert::try_from(end_entity)
+                .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?
+                .verify_is_valid_for_subject_name(&name)
+                .map_err(|_| {
+                    rustls::Error::InvalidCertificate(CertificateError::NotValidForName)
+                })?;
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

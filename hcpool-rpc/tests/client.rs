@@ -24,6 +24,8 @@ fn fx(method: &str) -> Value {
 const T1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 const BLOCK: &str = "000000000000000000000000000000000000000000000000000000000000009f";
 const MSA: &str = "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5";
+const POOL_PK: &str = "TkQ4ZzWaZijLGFfwM4THhTRYFKnjvJPSHweChUsQhkH8zRZAE1Dor";
+const USER_PK: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
 
 async fn every_wallet_method(wallet: &JsonRpcWallet) {
     let msa = decode_address(MSA).unwrap();
@@ -44,10 +46,17 @@ async fn every_wallet_method(wallet: &JsonRpcWallet) {
         fx("validateaddress")["pubkey"].as_str().unwrap()
     );
     assert_eq!(v.account.as_deref(), Some("default"));
+    let pool = v.pubkey_addr.unwrap();
+    assert_eq!(pool.to_string(), POOL_PK);
+    let user = decode_address(USER_PK).unwrap();
 
-    let m = wallet.create_multisig(&msa, &msa).await.unwrap();
+    let m = wallet.create_multisig(&pool, &user).await.unwrap();
     assert_eq!(m.redeem_script, script);
     assert_eq!(m.address, msa);
+    // The wallet's answer is what hcpool-core computes itself.
+    let own = RedeemScript::one_of_two(&pool, &user).unwrap();
+    assert_eq!(own, script);
+    assert_eq!(own.p2sh_address(hcpool_core::Network::Testnet), msa);
 
     wallet.import_script(&script, 812).await.unwrap();
     wallet
@@ -409,4 +418,32 @@ async fn close_fails_later_calls() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let err = client.call_value("walletinfo", vec![]).await.unwrap_err();
     assert!(matches!(err, Error::Shutdown), "{err}");
+}
+
+#[tokio::test]
+async fn replies_with_a_string_or_unknown_id_are_dropped_and_the_call_times_out() {
+    let server = TestServer::start().await;
+    server.set_handler(Arc::new(|m: &str, _: &[Value]| match m {
+        "stringid" => Reply::Raw(r#"{"result":1,"error":null,"id":"1"}"#.into()),
+        "unknownid" => Reply::Raw(r#"{"result":1,"error":null,"id":999999}"#.into()),
+        _ => Reply::Result(json!(7)),
+    }));
+    let mut cfg = server.config();
+    cfg.timeout = Some(Duration::from_millis(200));
+    let client = RpcClient::connect(cfg).await.unwrap();
+    for m in ["stringid", "unknownid"] {
+        let err = client.call_value(m, vec![]).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{m}: {err}");
+    }
+    // The socket is still usable.
+    assert_eq!(client.call::<u32>("anything", vec![]).await.unwrap(), 7);
+}
+
+#[tokio::test]
+async fn an_endpoint_without_websocket_is_reported() {
+    let server = TestServer::start().await;
+    let mut cfg = server.config();
+    cfg.endpoint = "notws".into();
+    let err = RpcClient::connect(cfg).await.unwrap_err();
+    assert!(matches!(err, Error::NotWebsocket { status: 200 }), "{err}");
 }

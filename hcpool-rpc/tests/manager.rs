@@ -1,222 +1,14 @@
 //! WalletManager over 2 and 3 fake wallets: agreement, minservers, stopped and recovered.
 
-use std::sync::{Arc, Mutex};
+mod fake;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use hcpool_core::backend::{
-    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
-    WalletInfo, WalletTransaction,
-};
-use hcpool_core::{
-    Address, BackendKind, BlockHash, Network, RedeemScript, TicketHash, TxHash, VoteBits,
-};
-use hcpool_rpc::manager::RegisteredScript;
+use fake::{addr, info, FakeWallet};
+use hcpool_core::backend::{RegisteredScript, WalletBackend};
+use hcpool_core::{BackendKind, RedeemScript, TicketHash};
 use hcpool_rpc::{Error, ManagerConfig, WalletManager};
-
-#[derive(Clone)]
-struct State {
-    info: WalletInfo,
-    down: bool,
-    hang: bool,
-    pubkey: Vec<u8>,
-    script: Vec<u8>,
-    import_error: Option<String>,
-    live: u32,
-    scripts: Vec<RedeemScript>,
-    tickets: Vec<TicketHash>,
-    best_error: Option<BackendKind>,
-    calls: Vec<String>,
-    imported: Vec<(Vec<u8>, u32)>,
-    added: Vec<Vec<u8>>,
-}
-
-struct FakeWallet {
-    label: String,
-    state: Mutex<State>,
-}
-
-fn info(vote_version: u32) -> WalletInfo {
-    WalletInfo {
-        daemon_connected: true,
-        unlocked: true,
-        tx_fee: 0.001,
-        ticket_fee: 0.001,
-        ticket_purchasing: false,
-        vote_bits: VoteBits(1),
-        vote_bits_extended: vote_version.to_le_bytes().to_vec(),
-        vote_version,
-        voting: true,
-    }
-}
-
-impl FakeWallet {
-    fn new(label: &str) -> Arc<Self> {
-        Arc::new(FakeWallet {
-            label: label.to_owned(),
-            state: Mutex::new(State {
-                info: info(7),
-                down: false,
-                hang: false,
-                pubkey: vec![3; 33],
-                script: vec![0x51, 0x52, 0xae],
-                import_error: None,
-                live: 5,
-                scripts: Vec::new(),
-                tickets: Vec::new(),
-                best_error: None,
-                calls: Vec::new(),
-                imported: Vec::new(),
-                added: Vec::new(),
-            }),
-        })
-    }
-
-    fn set(&self, f: impl FnOnce(&mut State)) {
-        f(&mut self.state.lock().unwrap())
-    }
-
-    fn get(&self) -> State {
-        self.state.lock().unwrap().clone()
-    }
-
-    fn calls(&self, method: &str) -> usize {
-        self.get().calls.iter().filter(|c| *c == method).count()
-    }
-
-    async fn enter(&self, method: &str) -> hcpool_core::Result<State> {
-        let s = {
-            let mut s = self.state.lock().unwrap();
-            s.calls.push(method.to_owned());
-            s.clone()
-        };
-        if s.hang {
-            futures::future::pending::<()>().await;
-        }
-        if s.down {
-            return Err(hcpool_core::Error::wallet(
-                &self.label,
-                BackendKind::Unavailable,
-                "the client has been disconnected",
-            ));
-        }
-        Ok(s)
-    }
-}
-
-fn addr(b: u8) -> Address {
-    Address::p2sh(Network::Testnet, [b; 20])
-}
-
-#[async_trait]
-impl WalletBackend for FakeWallet {
-    fn label(&self) -> String {
-        self.label.clone()
-    }
-    async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
-        Ok(self.enter("walletinfo").await?.info)
-    }
-    async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
-        let s = self.enter("validateaddress").await?;
-        Ok(ValidatedAddress {
-            is_valid: true,
-            is_mine: true,
-            pubkey_addr: None,
-            pubkey: Some(s.pubkey),
-            account: Some("default".into()),
-        })
-    }
-    async fn create_multisig(
-        &self,
-        _p: &Address,
-        _u: &Address,
-    ) -> hcpool_core::Result<MultisigInfo> {
-        let s = self.enter("createmultisig").await?;
-        Ok(MultisigInfo {
-            address: addr(s.script[0]),
-            redeem_script: RedeemScript::from_bytes(s.script),
-        })
-    }
-    async fn import_script(&self, script: &RedeemScript, from: u32) -> hcpool_core::Result<()> {
-        let s = self.enter("importscript").await?;
-        if let Some(e) = s.import_error {
-            return Err(hcpool_core::Error::wallet(
-                &self.label,
-                BackendKind::Rejected,
-                e,
-            ));
-        }
-        self.set(|st| {
-            st.imported.push((script.as_bytes().to_vec(), from));
-            if !st.scripts.contains(script) {
-                st.scripts.push(script.clone());
-            }
-        });
-        Ok(())
-    }
-    async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
-        Ok(self.enter("listscripts").await?.scripts)
-    }
-    async fn account_sync_address_index(&self, a: &str, b: u32, i: u32) -> hcpool_core::Result<()> {
-        self.enter("accountsyncaddressindex").await?;
-        assert_eq!((a, b, i), ("default", 0, 10000));
-        Ok(())
-    }
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        let s = self.enter("getbestblock").await?;
-        if let Some(kind) = s.best_error {
-            return Err(hcpool_core::Error::wallet(&self.label, kind, "boom"));
-        }
-        Ok(BestBlock {
-            hash: BlockHash::from_bytes([s.live as u8; 32]),
-            height: 100 + s.live,
-        })
-    }
-    async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
-        let s = self.enter("getstakeinfo").await?;
-        Ok(StakeInfo {
-            live: s.live,
-            ..Default::default()
-        })
-    }
-    async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
-        let s = self.enter("stakepooluserinfo").await?;
-        Ok(StakePoolUserInfo {
-            tickets: vec![],
-            invalid: s.tickets,
-        })
-    }
-    async fn tickets(&self, include_immature: bool) -> hcpool_core::Result<Vec<TicketHash>> {
-        assert!(include_immature);
-        Ok(self.enter("gettickets").await?.tickets)
-    }
-    async fn raw_transaction(&self, hash: &TxHash) -> hcpool_core::Result<Vec<u8>> {
-        self.enter("getrawtransaction").await?;
-        Ok(hash.as_bytes().to_vec())
-    }
-    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
-        self.enter("addticket").await?;
-        let t = TicketHash::from_slice(tx).unwrap();
-        self.set(|st| {
-            st.added.push(tx.to_vec());
-            st.tickets.push(t);
-        });
-        Ok(())
-    }
-    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
-        unimplemented!("not used by the manager")
-    }
-    async fn generate_vote(
-        &self,
-        _b: &BlockHash,
-        _h: u32,
-        _t: &TicketHash,
-        _v: VoteBits,
-        _x: &[u8],
-    ) -> hcpool_core::Result<Vec<u8>> {
-        unimplemented!("not used by the manager")
-    }
-}
 
 fn manager(n: usize, min_servers: usize) -> (WalletManager, Vec<Arc<FakeWallet>>) {
     let fakes: Vec<Arc<FakeWallet>> = (0..n).map(|i| FakeWallet::new(&format!("w{i}"))).collect();
@@ -497,8 +289,9 @@ async fn startup_sync_imports_missing_scripts_and_tickets() {
     });
     let report = m
         .sync(&[RegisteredScript {
+            user_id: hcpool_core::UserId(1),
             script: s2.clone(),
-            height: 50,
+            height_registered: 50,
         }])
         .await
         .unwrap();
@@ -538,4 +331,30 @@ async fn manager_errors_map_to_core_kinds() {
     });
     let err: hcpool_core::Error = m.validate_address(&addr(1)).await.unwrap_err().into();
     assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
+}
+
+#[tokio::test]
+async fn the_manager_is_itself_a_wallet_backend() {
+    let (m, fakes) = manager(2, 2);
+    let wallets: Arc<dyn WalletBackend> = Arc::new(m);
+    assert!(wallets.label().contains("w0") && wallets.label().contains("w1"));
+    assert_eq!(wallets.wallet_info().await.unwrap().vote_version, 7);
+    wallets.add_ticket(&[5; 32]).await.unwrap();
+    for f in &fakes {
+        assert_eq!(f.get().added, vec![vec![5; 32]]);
+    }
+    fakes[0].set(|s| s.down = true);
+    // Take-first reads skip the absent wallet.
+    fakes[1].set(|s| s.scripts = vec![script()]);
+    assert_eq!(wallets.list_scripts().await.unwrap(), vec![script()]);
+    // Writes need minservers.
+    let err = wallets.import_script(&script(), 1).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Unavailable));
+    fakes[0].set(|s| {
+        s.down = false;
+        s.pubkey = vec![9; 33];
+    });
+    let err = wallets.validate_address(&addr(1)).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
+    assert!(err.to_string().contains("non equivalent pubkey"), "{err}");
 }

@@ -45,6 +45,15 @@ impl Reconnect {
         max: Duration::from_secs(60),
         queue_while_down: true,
     };
+
+    /// The same loop, but calls fail at once with [`crate::Error::Disconnected`] while the
+    /// link is down: what a [`crate::WalletManager`]'s wallets should use, so that a dead
+    /// wallet counts as absent instead of stalling every fan-out until the timeout.
+    pub const FAIL_FAST: Reconnect = Reconnect::Backoff {
+        base: Duration::from_secs(5),
+        max: Duration::from_secs(60),
+        queue_while_down: false,
+    };
 }
 
 /// Where the pinned server certificate comes from.

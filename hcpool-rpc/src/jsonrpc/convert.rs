@@ -1,11 +1,11 @@
 //! The one place where wire replies become hcpool-core values (and core values become
-//! wire strings). Address string codec: see [`encode_address`] / [`decode_address`].
+//! wire strings).
 
 use hcpool_core::backend::{
     BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, TicketStatus, UserTicket,
     ValidatedAddress, WalletInfo, WalletTransaction,
 };
-use hcpool_core::{Address, AddressKind, Hash32, Network, RedeemScript, VoteBits};
+use hcpool_core::{Address, Hash32, RedeemScript, VoteBits};
 
 use crate::error::{truncate, Error, Result};
 use crate::jsonrpc::replies::{
@@ -205,84 +205,30 @@ pub fn header_height(header: &[u8]) -> Result<u32> {
 
 /// The block hash of a serialized header: BLAKE-256 of its first 180 bytes.
 pub fn header_hash(header: &[u8]) -> Result<Hash32> {
-    use blake_hash::Digest as _;
     let h = header
         .get(..180)
         .ok_or_else(|| Error::bad_reply("blockconnected", "header shorter than 180 bytes"))?;
-    let digest = blake_hash::Blake256::digest(h);
-    Hash32::from_slice(&digest).map_err(|e| Error::bad_reply("blockconnected", e.to_string()))
+    Ok(Hash32::from_bytes(hcpool_core::hash::blake256(h)))
 }
 
 // --- Address strings -------------------------------------------------------------------
-//
-// Interim codec until hcpool-core's `Address` gains `FromStr`/`Display` (keys helper):
-// base58check with a 2-byte network id and a double BLAKE-256 checksum
-// (hc-chain-facts.md §2–3). Only hash addresses (P2PKH, P2SH) round-trip here; pubkey
-// addresses need core's constructor.
 
-fn blake256d(data: &[u8]) -> [u8; 32] {
-    use blake_hash::Digest as _;
-    let once = blake_hash::Blake256::digest(data);
-    let twice = blake_hash::Blake256::digest(&once[..]);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&twice);
-    out
-}
-
-fn net_id(address: &Address) -> [u8; 2] {
-    let p = address.network().params();
-    match address.kind() {
-        AddressKind::PubKeySecp256k1 => p.pubkey_addr_id,
-        AddressKind::PubKeyHash => p.pkh_addr_id,
-        AddressKind::ScriptHash => p.script_hash_addr_id,
-        // Future kinds: fall back to P2PKH's id (the only other kind the pool sends).
-        #[allow(unreachable_patterns)]
-        _ => p.pkh_addr_id,
-    }
-}
-
-/// The string form of an address, as the wallet expects it in params.
+/// The string form of an address, as the wallet expects it in params (`pubkeyaddr` form
+/// for public keys, as hcrpcclient sends `addr.String()`).
 pub fn encode_address(address: &Address) -> String {
-    let mut data = net_id(address).to_vec();
-    data.extend_from_slice(address.payload());
-    let check = blake256d(&data);
-    data.extend_from_slice(&check[..4]);
-    bitcoin::base58::encode(&data)
+    address.to_string()
 }
 
-/// Parses an address string from a reply.
+/// Parses an address string from a reply (hcd's `DecodeAddress` rules, via hcpool-core).
 pub fn decode_address(s: &str) -> Result<Address> {
-    let bad = |why: &str| Error::bad_reply("address", format!("{:?}: {why}", truncate(s)));
-    let data = bitcoin::base58::decode(s).map_err(|_| bad("not base58"))?;
-    if data.len() < 6 {
-        return Err(bad("too short"));
-    }
-    let (body, check) = data.split_at(data.len() - 4);
-    if blake256d(body).get(..4) != Some(check) {
-        return Err(bad("checksum mismatch"));
-    }
-    let network = s
-        .chars()
-        .next()
-        .and_then(Network::from_address_prefix)
-        .ok_or_else(|| bad("unknown network prefix"))?;
-    let p = network.params();
-    let (ver, payload) = body.split_at(2);
-    let hash20 = |payload: &[u8]| -> Result<[u8; 20]> {
-        payload.try_into().map_err(|_| bad("hash is not 20 bytes"))
-    };
-    if ver == p.pkh_addr_id {
-        Ok(Address::p2pkh(network, hash20(payload)?))
-    } else if ver == p.script_hash_addr_id {
-        Ok(Address::p2sh(network, hash20(payload)?))
-    } else {
-        Err(bad("unsupported address type"))
-    }
+    s.parse::<Address>()
+        .map_err(|e| Error::bad_reply("address", format!("{:?}: {e}", truncate(s))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hcpool_core::AddressKind;
 
     #[test]
     fn p2sh_round_trips_with_the_spec_example() {
@@ -295,6 +241,21 @@ mod tests {
         );
         assert_eq!(encode_address(&a), "Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5");
         assert!(decode_address("Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF6").is_err());
+    }
+
+    #[test]
+    fn pubkey_addresses_decode_to_the_compressed_key() {
+        // hc-chain-facts.md §5.2: the pool key of the worked example.
+        let a = decode_address("TkQ4ZzWaZijLGFfwM4THhTRYFKnjvJPSHweChUsQhkH8zRZAE1Dor").unwrap();
+        assert!(a.kind().is_pubkey());
+        assert_eq!(
+            hex::encode(a.secp_pubkey_compressed().unwrap()),
+            "039e741c51929d4deecd3390cabb42b83ace7811aceb5213705bf903a827715f96"
+        );
+        assert_eq!(
+            encode_address(&a),
+            "TkQ4ZzWaZijLGFfwM4THhTRYFKnjvJPSHweChUsQhkH8zRZAE1Dor"
+        );
     }
 
     #[test]

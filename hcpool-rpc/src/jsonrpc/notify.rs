@@ -11,7 +11,7 @@ fn bad(method: &str, detail: impl Into<String>) -> Error {
     Error::bad_reply(method, detail)
 }
 
-fn str_param<'a>(n: &'a Notification, i: usize) -> Result<&'a str> {
+fn str_param(n: &Notification, i: usize) -> Result<&str> {
     n.params
         .get(i)
         .and_then(Value::as_str)

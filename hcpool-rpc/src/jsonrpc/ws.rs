@@ -425,18 +425,20 @@ async fn serve(
             _ = shut(shutdown_rx) => return Ended::Shutdown,
             id = wake_rx.recv() => {
                 let Some(id) = id else { return Ended::Shutdown };
-                let frame = {
-                    let mut pending = lock(&inner.pending);
-                    match pending.get_mut(&id) {
-                        Some(p) if p.sent_gen != generation => {
-                            p.sent_gen = generation;
-                            Some(p.frame.clone())
+                // Write every queued frame, then flush once: pipelined calls share TLS records.
+                let mut next = Some(id);
+                let mut wrote = false;
+                while let Some(id) = next {
+                    if let Some(frame) = take_unsent(inner, id, generation) {
+                        if let Err(e) = socket.feed(Message::text(frame)).await {
+                            return Ended::Dropped(format!("write: {e}"));
                         }
-                        _ => None,
+                        wrote = true;
                     }
-                };
-                if let Some(frame) = frame {
-                    if let Err(e) = socket.send(Message::text(frame)).await {
+                    next = wake_rx.try_recv().ok();
+                }
+                if wrote {
+                    if let Err(e) = socket.flush().await {
                         return Ended::Dropped(format!("write: {e}"));
                     }
                 }
@@ -459,6 +461,19 @@ async fn serve(
                 }
             }
         }
+    }
+}
+
+/// The frame of pending call `id` if it was not yet written on link `generation` (and marks
+/// it written).
+fn take_unsent(inner: &Inner, id: u64, generation: u64) -> Option<String> {
+    let mut pending = lock(&inner.pending);
+    match pending.get_mut(&id) {
+        Some(p) if p.sent_gen != generation => {
+            p.sent_gen = generation;
+            Some(p.frame.clone())
+        }
+        _ => None,
     }
 }
 

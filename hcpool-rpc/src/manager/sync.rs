@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hcpool_core::backend::MultisigInfo;
+use hcpool_core::backend::{MultisigInfo, RegisteredScript};
 use hcpool_core::{Address, RedeemScript, TicketHash};
 use serde::Serialize;
 use tracing::info;
@@ -15,16 +15,6 @@ use crate::error::{Error, Result};
 /// pool's ticket addresses of uids < 10000 are `ismine`.
 pub const SYNC_ACCOUNT: (&str, u32, u32) = ("default", 0, 10000);
 
-/// A user's redeem script from the store, with the height it was registered at (the
-/// rescan start for a wallet that lacks it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisteredScript {
-    /// The 1-of-2 multisig script.
-    pub script: RedeemScript,
-    /// `HeightRegistered`.
-    pub height: u32,
-}
-
 /// What the sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
@@ -34,12 +24,15 @@ pub struct SyncReport {
     pub tickets_added: Vec<(String, usize)>,
 }
 
-/// The pool's own 1-of-2 multisig for `(pool, user)`, to cross-check the wallets.
-///
-/// `None` until hcpool-core offers `RedeemScript::one_of_two` and `p2sh_address` (keys
-/// work in progress); then the manager refuses wallets that disagree with it.
-pub(crate) fn local_multisig(_pool: &Address, _user: &Address) -> Option<MultisigInfo> {
-    None
+/// The pool's own 1-of-2 multisig for `(pool, user)`, to cross-check the wallets. `None`
+/// when the core cannot build it (not two secp256k1 pubkey-addresses of one network): the
+/// wallets then refuse the call themselves.
+pub(crate) fn local_multisig(pool: &Address, user: &Address) -> Option<MultisigInfo> {
+    let script = RedeemScript::one_of_two(pool, user).ok()?;
+    Some(MultisigInfo {
+        address: script.p2sh_address(pool.network()),
+        redeem_script: script,
+    })
 }
 
 impl WalletManager {
@@ -47,7 +40,7 @@ impl WalletManager {
     ///
     /// 1. `walletinfo`: daemon connected and unlocked.
     /// 2. `accountsyncaddressindex default 0 10000`.
-    /// 3. Script set = `registered` ∪ every wallet's `listscripts` (wallet-only scripts get
+    /// 3. Script set = `registered` (the store's `multisig_scripts()`) ∪ every wallet's `listscripts` (wallet-only scripts get
     ///    height 0); each wallet imports what it lacks (`importscript <s> true <height>`).
     /// 4. If anything was imported: `gettickets true` everywhere; each wallet lacking a
     ///    ticket gets it with `addticket`, the raw tx taken from the first wallet holding it.
@@ -74,7 +67,12 @@ impl WalletManager {
 
         let mut wanted: BTreeMap<Vec<u8>, (RedeemScript, u32)> = registered
             .iter()
-            .map(|r| (r.script.as_bytes().to_vec(), (r.script.clone(), r.height)))
+            .map(|r| {
+                (
+                    r.script.as_bytes().to_vec(),
+                    (r.script.clone(), r.height_registered),
+                )
+            })
             .collect();
         let mut held: BTreeMap<usize, BTreeSet<Vec<u8>>> = BTreeMap::new();
         for (i, r) in self

@@ -67,9 +67,14 @@ pub enum Reply {
     Error(i64, String),
     /// Never answer.
     Hang,
+    /// Send this exact frame instead of a proper reply.
+    Raw(String),
     /// Answer after a delay.
     Delayed(Duration, Box<Reply>),
 }
+
+/// Every request seen: (method, params).
+pub type RequestLog = Arc<Mutex<Vec<(String, Vec<Value>)>>>;
 
 pub type Handler = Arc<dyn Fn(&str, &[Value]) -> Reply + Send + Sync>;
 
@@ -106,7 +111,7 @@ pub struct TestServer {
     notify_tx: broadcast::Sender<String>,
     kill_tx: broadcast::Sender<()>,
     pub upgrades: Arc<AtomicUsize>,
-    pub requests: Arc<Mutex<Vec<(String, Vec<Value>)>>>,
+    pub requests: RequestLog,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -160,6 +165,8 @@ impl TestServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
+                // Go servers set TCP_NODELAY; without it pipelined replies stall on delayed ACKs.
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let ctx = ctx.clone();
                 tokio::spawn(async move {
@@ -228,7 +235,7 @@ struct Ctx {
     notify_tx: broadcast::Sender<String>,
     kill_tx: broadcast::Sender<()>,
     upgrades: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<(String, Vec<Value>)>>>,
+    requests: RequestLog,
 }
 
 fn expected_auth() -> String {
@@ -340,6 +347,7 @@ async fn answer(ctx: &Ctx, text: &str) -> Option<String> {
                         .to_string(),
                 )
             }
+            Reply::Raw(frame) => return Some(frame),
             Reply::Hang => {
                 futures::future::pending::<()>().await;
                 return None;
