@@ -10,6 +10,7 @@
 // Printing is the point of these examples; they are not a library to build on.
 #![allow(clippy::print_stdout)]
 
+pub mod custom_pool;
 pub mod mocked_backends;
 pub mod offline;
 pub mod testnet;

@@ -11,3 +11,9 @@ fn mocked_backends() {
     let result = hcpool_examples::mocked_backends::run();
     assert!(result.is_ok(), "{result:?}");
 }
+
+#[test]
+fn custom_pool() {
+    let result = hcpool_examples::custom_pool::run();
+    assert!(result.is_ok(), "{result:?}");
+}
