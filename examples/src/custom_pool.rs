@@ -1,13 +1,12 @@
 //! A minimal custom pool: the pool service built from an embedder's own parts.
 //!
 //! An embedder implements (or picks an implementation of) each backend trait:
-//! - [`Store`](hcpool_core::backend::Store) — here [`store::MapStore`], the example's own;
-//! - [`WalletBackend`](hcpool_core::backend::WalletBackend) — here hcpool-rpc's
-//!   [`WalletManager`] over one [`JsonRpcWallet`] per voting wallet, talking JSON-RPC over
-//!   TLS to simulated hcwallets ([`hcpool_rpc::simnet`]);
+//! - [`Store`] — here [`store::MapStore`], the example's own;
+//! - [`WalletBackend`] — here hcpool-rpc's [`WalletManager`] over one [`JsonRpcWallet`] per
+//!   voting wallet, talking JSON-RPC over TLS to simulated hcwallets ([`hcpool_rpc::simnet`]);
 //! - [`Clock`](hcpool_core::backend::Clock) — [`SystemClock`];
-//! - [`VotingNode`](hcpool_core::backend::VotingNode) — none here (no stakepoold; see the
-//!   `stakepoold_client` example).
+//! - [`VotingNode`](hcpool_core::backend::VotingNode) — none here (no stakepoold);
+//!   `hcpool_rpc::stakepoold::GrpcVotingNode` is the published client.
 //!
 //! The example registers a user's pubkey address, answers purchase info, and lets the user's
 //! wallet buy a ticket into the multisig, which the pool's wallets then report as live.
