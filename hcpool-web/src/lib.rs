@@ -20,6 +20,7 @@ pub mod mail;
 pub mod pages;
 pub mod session;
 pub mod state;
+pub mod wiring;
 
 pub use error::WebError;
 pub use state::AppState;

@@ -1,57 +1,65 @@
-//! `hcpool-web`: reads hcstakepool.conf (file < `HCPOOL_*` env < flags) and serves the pool.
+//! `hcpool-web`: reads hcstakepool.conf (file < `HCPOOL_*` env < flags) and serves the pool;
+//! `--demo` serves a self-contained pool (SQLite + simulated wallets).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use hcpool_core::config::PoolConfig;
-use hcpool_web::config;
+use hcpool_web::{config, wiring};
 
-fn default_config_file() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".hcstakepool/hcstakepool.conf"))
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        .join(".hcstakepool")
 }
 
-fn load() -> anyhow::Result<(config::Invocation, PoolConfig)> {
+async fn run() -> anyhow::Result<()> {
     let inv = config::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
-    let path = inv.config_file.clone().or_else(default_config_file);
-    let text = match &path {
-        Some(p) if p.exists() || inv.config_file.is_some() => Some(
-            std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))?,
-        ),
-        _ => None,
+    let flag = |k: &str| {
+        inv.flags
+            .iter()
+            .rev()
+            .find(|s| s.key == k)
+            .map(|s| s.value.clone())
     };
-    let file = path.as_deref().zip(text.as_deref());
+    if inv.demo {
+        let listen = flag("listen").unwrap_or_else(|| "127.0.0.1:8000".into());
+        let datadir = PathBuf::from(flag("datadir").unwrap_or_else(|| "hcpool-demo".into()));
+        wiring::run_demo(&datadir, &listen, Duration::from_secs(10)).await?;
+        return Ok(());
+    }
+    let path = inv
+        .config_file
+        .clone()
+        .unwrap_or_else(|| home().join("hcstakepool.conf"));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(_) if inv.config_file.is_none() => None,
+        Err(e) => anyhow::bail!("config file {}: {e}", path.display()),
+    };
+    let file = text.as_deref().map(|t| (path.as_path(), t));
     let src = config::layer(
         file,
         config::env_settings(std::env::vars()),
         inv.flags.clone(),
     )?;
-    if inv.demo {
-        anyhow::bail!(
-            "--demo is not wired yet: it needs hcpool-db's SqliteStore and hcpool-rpc's \
-             simulated wallet cluster"
-        );
-    }
     let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?;
-    Ok((inv, cfg))
+    let base = path.parent().map_or_else(home, Path::to_path_buf);
+    wiring::run(&cfg, &base).await?;
+    Ok(())
 }
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HCPOOL_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
         .init();
-    match load() {
-        Ok((_inv, cfg)) => {
-            tracing::error!(
-                listen = %cfg.listen,
-                "configuration is valid, but hcpool-web cannot serve yet: the SQL store \
-                 (hcpool-db) and the wallet manager (hcpool-rpc) are not wired into this binary"
-            );
-            ExitCode::from(2)
-        }
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE

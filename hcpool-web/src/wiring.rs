@@ -1,0 +1,202 @@
+//! Building a running pool from a configuration: the store from the URL, one JSON-RPC client
+//! per wallet behind the [`WalletManager`], the pool keys, the service, the mailer, and the
+//! start-up steps hcstakepool performs (vote version agreement, votebits reset, wallet sync).
+//! `--demo` runs the same path against an in-process simulated wallet cluster.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
+use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
+use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
+use hcpool_core::{PoolKeys, Secret};
+use hcpool_rpc::simnet::{SimCluster, SimConfig};
+use hcpool_rpc::{
+    ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
+};
+
+use crate::config::WebSettings;
+use crate::error::WebError;
+use crate::mail::{LogMailer, SmtpMailer};
+use crate::state::AppState;
+
+/// A wired pool: the web state plus the parts that must live as long as it.
+pub struct Wired {
+    /// The web application state.
+    pub state: AppState,
+    /// The wallet manager (its status feeds the admin page; it re-checks in the background).
+    pub manager: Arc<WalletManager>,
+}
+
+fn startup(what: &str, e: impl std::fmt::Display) -> WebError {
+    WebError::Config(format!("{what}: {e}"))
+}
+
+/// The store URL of a configuration: `dburl`, else hcstakepool's MySQL keys.
+pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
+    match &cfg.db_url {
+        Some(u) => Secret::new(u.clone()),
+        None => Secret::new(hcpool_db::mysql_url_from_legacy(
+            &cfg.db_host,
+            &cfg.db_port.to_string(),
+            &cfg.db_name,
+            &cfg.db_user,
+            &cfg.db_password,
+        )),
+    }
+}
+
+/// Connects everything `cfg` names and runs the start-up steps.
+///
+/// # Errors
+/// [`WebError::Config`] naming the part that failed (store, wallet host, keys, sync).
+pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError> {
+    let store = hcpool_db::connect(db_url(cfg).expose())
+        .await
+        .map_err(|e| startup("database", e))?;
+    let keys = Arc::new(
+        PoolKeys::from_strings(
+            &cfg.voting_wallet_ext_pub,
+            &cfg.cold_wallet_ext_pub,
+            cfg.network,
+        )
+        .map_err(|e| startup("votingwalletextpub/coldwalletextpub", e))?
+        .with_max_users(cfg.max_users),
+    );
+    let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+    for (i, host) in cfg.wallet_hosts.iter().enumerate() {
+        let cert = Path::new(&cfg.wallet_certs[i]);
+        let cert = if cert.is_absolute() {
+            cert.to_path_buf()
+        } else {
+            cert_base.join(cert)
+        };
+        let mut client = ClientConfig::new(
+            host.clone(),
+            cfg.wallet_users[i].clone(),
+            Secret::new(cfg.wallet_passwords[i].clone()),
+            PinnedCert::File(cert),
+        );
+        client.reconnect = Reconnect::FAIL_FAST;
+        let wallet = JsonRpcWallet::connect(client)
+            .await
+            .map_err(|e| startup(&format!("wallethost {host}"), e))?;
+        wallets.push(Arc::new(wallet));
+    }
+    let manager = Arc::new(WalletManager::new(
+        wallets,
+        ManagerConfig {
+            min_servers: cfg.min_servers,
+            ..ManagerConfig::default()
+        },
+    ));
+    let vote_version = manager
+        .check_vote_version()
+        .await
+        .map_err(|e| startup("wallet vote version", e))?;
+    let pool = PoolService::new(PoolParts {
+        network: cfg.network,
+        keys,
+        pool_fees: cfg.pool_fees,
+        store: store.clone(),
+        wallets: manager.clone(),
+        nodes: Arc::new(VotingNodes::new(vec![])),
+        clock: Arc::new(SystemClock),
+    });
+    let reset = pool
+        .reset_vote_bits(vote_version)
+        .await
+        .map_err(|e| startup("votebits reset", e))?;
+    let scripts = store
+        .multisig_scripts()
+        .await
+        .map_err(|e| startup("database", e))?;
+    let report = manager
+        .sync(&scripts)
+        .await
+        .map_err(|e| startup("wallet sync", e))?;
+    tracing::info!(
+        vote_version,
+        votebits_reset = reset,
+        scripts_imported = report.scripts_imported.len(),
+        "pool ready"
+    );
+    manager.spawn_recheck(Duration::from_secs(30));
+
+    let mailer: Arc<dyn Mailer> = if cfg.smtp_host.is_empty() {
+        Arc::new(LogMailer)
+    } else {
+        Arc::new(SmtpMailer::from_config(
+            &cfg.smtp_host,
+            &cfg.smtp_username,
+            &Secret::new(cfg.smtp_password.clone()),
+            &cfg.smtp_from,
+        )?)
+    };
+    let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?;
+    Ok(Wired { state, manager })
+}
+
+/// A demo pool: a simulated wallet cluster on loopback (certificates in `datadir`), an
+/// SQLite store in `datadir`, mail (with its links) to the log. Returns the wired pool and
+/// the cluster (keep it alive while serving; [`SimCluster::mine_every`] advances it).
+///
+/// # Errors
+/// [`WebError::Config`] when the cluster or the store cannot start.
+pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, SimCluster), WebError> {
+    std::fs::create_dir_all(datadir).map_err(|e| startup("datadir", e))?;
+    let sim = SimConfig {
+        cert_dir: Some(datadir.join("simnet-certs")),
+        ..SimConfig::default()
+    };
+    let cluster = SimCluster::start(sim)
+        .await
+        .map_err(|e| startup("simulated wallets", e))?;
+    let db = datadir.join("hcpool.db");
+    let secret = |n: &str| format!("demo-{n}-{}", std::process::id());
+    let text = format!(
+        "{fragment}\napisecret={api}\ncookiesecret={cookie}\ndburl={db}\n\
+         listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\n",
+        fragment = cluster.conf_fragment(),
+        api = secret("api"),
+        cookie = secret("cookie"),
+        db = hcpool_db::sqlite_url_for_path(&db),
+    );
+    let mut src = ConfigSources::new();
+    src.layer(parse_ini(&text).map_err(|e| startup("demo config", e))?)
+        .map_err(|e| startup("demo config", e))?;
+    let cfg = PoolConfig::from_sources(&src).map_err(|e| startup("demo config", e))?;
+    let wired = build(&cfg, datadir).await?;
+    Ok((wired, cluster))
+}
+
+/// Runs the demo until the server stops, mining a simulated block every `block_interval`.
+///
+/// # Errors
+/// Start-up failures, or the server's.
+pub async fn run_demo(
+    datadir: &Path,
+    listen: &str,
+    block_interval: Duration,
+) -> Result<(), WebError> {
+    let (wired, cluster) = demo(datadir, listen).await?;
+    tracing::info!(
+        url = %format!("http://{listen}/"),
+        datadir = %datadir.display(),
+        "demo pool ready: sign up, then follow the verification link printed in this log"
+    );
+    tokio::select! {
+        r = crate::serve(wired.state, listen) => r,
+        () = cluster.mine_every(block_interval) => Ok(()),
+    }
+}
+
+/// Runs a configured pool until the server stops.
+///
+/// # Errors
+/// Start-up failures, or the server's.
+pub async fn run(cfg: &PoolConfig, cert_base: &Path) -> Result<(), WebError> {
+    let wired = build(cfg, cert_base).await?;
+    crate::serve(wired.state, &cfg.listen).await
+}
