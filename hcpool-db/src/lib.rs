@@ -1,6 +1,6 @@
 //! # hcpool-db
 //!
-//! hcpool's store: hcpool-core's [`Store`](hcpool_core::backend::Store) on embedded SQLite
+//! hcpool's store: hcpool-core's [`Store`] on embedded SQLite
 //! (the default: a fresh pool creates its file) or on MySQL/MariaDB, chosen by URL. It is
 //! the only crate with SQL in it.
 //!

@@ -4,7 +4,7 @@
 //! [`hcpool_core::service::PoolService`]. Pages are handlebars templates embedded in the
 //! binary; the API answers byte-compatibly with hcstakepool's v1/v2.
 //!
-//! Build an [`AppState`] from the pool's parts and hand it to [`rocket`].
+//! Build an [`AppState`] from the pool's parts and hand it to [`rocket()`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

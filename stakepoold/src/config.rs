@@ -24,10 +24,10 @@ pub struct Args {
     /// Application home (default ~/.stakepoold).
     #[arg(short = 'A', long = "appdata")]
     pub appdata: Option<PathBuf>,
-    /// Config file (default <appdata>/stakepoold.conf).
+    /// Config file (default `<appdata>`/stakepoold.conf).
     #[arg(short = 'C', long = "configfile")]
     pub configfile: Option<PathBuf>,
-    /// Data directory (default <appdata>/data; the network name is appended).
+    /// Data directory (default `<appdata>`/data; the network name is appended).
     #[arg(short = 'b', long = "datadir")]
     pub datadir: Option<PathBuf>,
     /// Log directory (accepted; logs go to stderr).
@@ -70,7 +70,7 @@ pub struct Args {
     /// MySQL database (default stakepool).
     #[arg(long = "dbname")]
     pub dbname: Option<String>,
-    /// hcd RPC host[:port].
+    /// hcd RPC host:port (port optional).
     #[arg(long = "hcdhost")]
     pub hcdhost: Option<String>,
     /// hcd RPC user.
@@ -86,7 +86,7 @@ pub struct Args {
     /// hcd RPC certificate.
     #[arg(long = "hcdcert")]
     pub hcdcert: Option<PathBuf>,
-    /// hcwallet RPC host[:port].
+    /// hcwallet RPC host:port (port optional).
     #[arg(long = "wallethost")]
     pub wallethost: Option<String>,
     /// hcwallet RPC user.
@@ -108,10 +108,10 @@ pub struct Args {
     /// gRPC listen address (repeatable; default localhost at the network port).
     #[arg(long = "rpclisten")]
     pub rpclisten: Vec<String>,
-    /// gRPC TLS certificate (default <appdata>/rpc.cert; generated with the key if absent).
+    /// gRPC TLS certificate (default `<appdata>`/rpc.cert; generated with the key if absent).
     #[arg(long = "rpccert")]
     pub rpccert: Option<PathBuf>,
-    /// gRPC TLS key (default <appdata>/rpc.key).
+    /// gRPC TLS key (default `<appdata>`/rpc.key).
     #[arg(long = "rpckey")]
     pub rpckey: Option<PathBuf>,
     /// Prometheus metrics listen address (default: off).

@@ -5,7 +5,7 @@
 //! and serves the web app's gRPC API (`proto/stakepoold.proto`).
 //!
 //! The voting decisions live in [`hcpool_core::service::voter::VoterState`]; this crate does
-//! the I/O around it ([`daemon::Daemon`]). The binary only parses flags and calls [`run`].
+//! the I/O around it ([`daemon::Daemon`]). The binary only parses flags and calls [`run()`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
