@@ -324,8 +324,8 @@ impl std::fmt::Debug for PoolConfig {
     }
 }
 
-/// The default `maxusers`.
-pub const DEFAULT_MAX_USERS: u64 = 10_000;
+/// The default `maxusers` (hcstakepool's `MaxUsers`).
+pub use crate::derive::DEFAULT_MAX_USERS;
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
