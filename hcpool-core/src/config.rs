@@ -97,6 +97,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     // hcpool additions.
     "maxusers",
     "dburl",
+    "apiratelimit",
+    "maintenance",
+    "maintenancemsg",
+    "captcha",
 ];
 
 /// Keys whose values are secrets: never echoed in errors or logs.
@@ -309,6 +313,16 @@ pub struct PoolConfig {
     pub data_dir: Option<String>,
     /// `logdir`.
     pub log_dir: Option<String>,
+    /// `apiratelimit` (hcpool; default 600): API requests per client IP per minute; 0 turns
+    /// the limit off.
+    pub api_rate_limit: u32,
+    /// `maintenance` (hcpool; default off): every page answers a maintenance page (503) and
+    /// the API a code-14 error; `/status` and the assets still answer.
+    pub maintenance: bool,
+    /// `maintenancemsg` (hcpool): the text of the maintenance page.
+    pub maintenance_msg: String,
+    /// `captcha` (hcpool; default off): a self-hosted image captcha on sign-up.
+    pub captcha: bool,
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -552,6 +566,13 @@ impl PoolConfig {
             debug_level: string("debuglevel", "info"),
             data_dir: src.get("datadir").map(str::to_owned),
             log_dir: src.get("logdir").map(str::to_owned),
+            api_rate_limit: parse_num("apiratelimit", src.get("apiratelimit").unwrap_or("600"))?,
+            maintenance: flag("maintenance")?,
+            maintenance_msg: string(
+                "maintenancemsg",
+                "The stake pool is down for maintenance. Tickets keep voting; please come back soon.",
+            ),
+            captcha: flag("captcha")?,
         })
     }
 

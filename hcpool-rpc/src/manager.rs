@@ -26,7 +26,7 @@ use hcpool_core::backend::{
 };
 use hcpool_core::{Address, BackendKind, RedeemScript};
 
-pub use status::{ManagerStatus, WalletStatus};
+pub use status::{ChainTip, ManagerStatus, WalletStatus};
 pub use sync::{SyncReport, SYNC_ACCOUNT};
 
 use crate::error::{Error, Result};
@@ -233,6 +233,33 @@ impl WalletManager {
     pub async fn refresh_status(&self) -> ManagerStatus {
         let _ = self.wallet_infos().await;
         self.status()
+    }
+
+    /// Every wallet's readiness (`walletinfo`) and chain tip (`getbestblock`), asked
+    /// concurrently with the call timeout, in configuration order. The web app's chain-sync
+    /// gate compares the tips: a wallet (or its hcd) behind the others is not in sync.
+    pub async fn chain_tips(&self) -> Vec<ChainTip> {
+        let infos = self.wallet_infos().await;
+        let ids = self.all_ids();
+        let tips = self
+            .fan_out(
+                "getbestblock",
+                &ids,
+                |_, w| async move { w.best_block().await },
+            )
+            .await;
+        infos
+            .into_iter()
+            .zip(tips)
+            .map(|((i, info), (_, tip))| ChainTip {
+                label: self.label(i),
+                not_ready: match &info {
+                    Ok(info) => status::not_ready_reason(info).map(str::to_owned),
+                    Err(e) => Some(e.to_string()),
+                },
+                height: tip.ok().map(|b| b.height),
+            })
+            .collect()
     }
 
     /// `walletinfo` on every wallet (recorded in the status).

@@ -17,6 +17,8 @@ const BOOL_KEYS: &[&str] = &[
     "closepool",
     "cookiesecure",
     "enablestakepoold",
+    "maintenance",
+    "captcha",
 ];
 
 /// What the command line asked for, before the sources are merged.
@@ -162,6 +164,17 @@ pub struct WebSettings {
     pub admin_user_ids: Vec<u64>,
     /// `maxvotedage`: voted tickets older than this many blocks are counted, not listed.
     pub max_voted_age: i64,
+    /// `apiratelimit`: API requests per client IP per minute (0: no limit).
+    pub api_rate_limit: u32,
+    /// `maintenance`: pages answer the maintenance page, the API an unavailable error.
+    pub maintenance: bool,
+    /// `maintenancemsg`.
+    pub maintenance_msg: String,
+    /// `captcha`: the self-hosted captcha on sign-up.
+    pub captcha: bool,
+    /// `templatepath`: `<name>.hbs` files here override the embedded templates (reloaded on
+    /// SIGUSR1); a missing directory means the embedded ones.
+    pub template_path: Option<std::path::PathBuf>,
 }
 
 impl WebSettings {
@@ -182,6 +195,12 @@ impl WebSettings {
             admin_ips: c.admin_ips.clone(),
             admin_user_ids: c.admin_user_ids.clone(),
             max_voted_age: c.max_voted_age,
+            api_rate_limit: c.api_rate_limit,
+            maintenance: c.maintenance,
+            maintenance_msg: c.maintenance_msg.clone(),
+            captcha: c.captcha,
+            template_path: Some(std::path::PathBuf::from(&c.template_path))
+                .filter(|p| !p.as_os_str().is_empty()),
         }
     }
 }

@@ -31,6 +31,9 @@ pub enum WebError {
     /// A blocking task was cancelled.
     #[error("background task failed")]
     Join,
+    /// The captcha image could not be drawn.
+    #[error("captcha image could not be encoded")]
+    Captcha,
 }
 
 /// What an API command was doing when it failed: picks the texts of the table below.
@@ -67,6 +70,8 @@ pub mod code {
     pub const INVALID_ARGUMENT: u32 = 3;
     /// AlreadyExists.
     pub const ALREADY_EXISTS: u32 = 6;
+    /// ResourceExhausted (rate limited).
+    pub const RESOURCE_EXHAUSTED: u32 = 8;
     /// FailedPrecondition.
     pub const FAILED_PRECONDITION: u32 = 9;
     /// Internal.

@@ -11,15 +11,19 @@
 
 pub mod api;
 pub mod auth;
+pub mod captcha;
 pub mod config;
 pub mod error;
 pub mod headers;
+pub mod health;
 pub mod jwt;
 pub mod limit;
 pub mod mail;
+pub mod maintenance;
 pub mod pages;
 pub mod session;
 pub mod state;
+pub mod templates;
 pub mod wiring;
 
 pub use error::WebError;
@@ -52,6 +56,8 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(state)
         .attach(headers::SecurityHeaders)
+        .attach(maintenance::Maintenance)
+        .mount("/", maintenance::routes())
         .mount("/", api::routes())
         .mount("/", pages::routes())
         .register("/api", api::catchers())
@@ -78,13 +84,16 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
     Ok((ip, port))
 }
 
-/// Serves the app on `listen` until shutdown (Ctrl-C / SIGTERM, Rocket's defaults).
+/// Serves the app on `listen` until shutdown (Ctrl-C / SIGTERM, Rocket's defaults);
+/// SIGUSR1 reloads the templates.
 ///
 /// # Errors
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
 pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     let (ip, port) = parse_listen(listen)?;
     tracing::info!(%ip, port, "hcpool-web listening");
+    #[cfg(unix)]
+    let _reload = templates::reload_on_sigusr1(state.templates())?;
     rocket(state, figment(ip, port))
         .launch()
         .await

@@ -1,10 +1,13 @@
-//! Client IP (honouring `realipheader`) and a per-IP rate limit for sign-in and sign-up.
+//! Client IP (honouring `realipheader`) and per-IP rate limits: sign-in, sign-up and reset
+//! ([`AUTH_ATTEMPTS_PER_MINUTE`](crate::state::AUTH_ATTEMPTS_PER_MINUTE)) and the API
+//! (`apiratelimit` per minute, [`ApiQuota`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 
@@ -39,6 +42,33 @@ impl<'r> FromRequest<'r> for ClientIp {
             .state::<AppState>()
             .and_then(|s| s.settings.real_ip_header.clone());
         Outcome::Success(ClientIp(client_ip(req, header.as_deref())))
+    }
+}
+
+/// A request guard for the API routes: counts the request against `apiratelimit` for the
+/// client IP. Over the limit it fails with 429, which the API catcher answers with the
+/// envelope (`code` 8, ResourceExhausted) and `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiQuota;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiQuota {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(state) = req.rocket().state::<AppState>() else {
+            return Outcome::Success(ApiQuota);
+        };
+        if state.settings.api_rate_limit == 0 {
+            return Outcome::Success(ApiQuota);
+        }
+        let ip = client_ip(req, state.settings.real_ip_header.as_deref());
+        if state.api_limiter.allow(&ip) {
+            Outcome::Success(ApiQuota)
+        } else {
+            tracing::info!(%ip, "API request rate limited");
+            Outcome::Error((Status::TooManyRequests, ()))
+        }
     }
 }
 

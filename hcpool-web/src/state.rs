@@ -1,15 +1,17 @@
 //! The application state every handler shares (no globals).
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use handlebars::Handlebars;
 use hcpool_core::backend::{Mailer, StakeInfo};
 use hcpool_core::service::PoolService;
+use hcpool_rpc::WalletManager;
 use serde::Serialize;
 
 use crate::config::WebSettings;
 use crate::error::WebError;
+use crate::health::{SyncReport, WalletTip, CHECK_TTL};
 
 /// How long wallet stake info is reused (hcstakepool cached it for 5 minutes).
 pub const STATS_TTL: Duration = Duration::from_secs(60);
@@ -17,8 +19,13 @@ pub const STATS_TTL: Duration = Duration::from_secs(60);
 /// Sign-in and sign-up attempts allowed per client IP per minute.
 pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
 
+/// How long a request waits for the wallets before it answers "unavailable" (503 page, API
+/// code 14). The wallet manager's own per-call timeout (10 s) usually fires first; this bounds
+/// sequential calls and backends without one.
+pub const WALLET_DEADLINE: Duration = Duration::from_secs(30);
+
 /// The templates, embedded so the binary runs from any directory.
-const TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../templates/layout.hbs")),
     ("home", include_str!("../templates/home.hbs")),
     ("signup", include_str!("../templates/signup.hbs")),
@@ -31,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("settings", include_str!("../templates/settings.hbs")),
     ("tickets", include_str!("../templates/tickets.hbs")),
     ("status", include_str!("../templates/status.hbs")),
+    ("maintenance", include_str!("../templates/maintenance.hbs")),
     (
         "passwordreset",
         include_str!("../templates/passwordreset.hbs"),
@@ -51,8 +59,14 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// Sign-in, sign-up and password attempts per client IP.
     pub auth_limiter: crate::limit::RateLimiter,
-    templates: Handlebars<'static>,
+    /// API requests per client IP (`apiratelimit` per minute).
+    pub api_limiter: crate::limit::RateLimiter,
+    templates: crate::templates::Templates,
     stake_info: Mutex<Option<(Instant, StakeInfo)>>,
+    manager: Option<Arc<WalletManager>>,
+    wallet_deadline: Duration,
+    sync_ttl: Duration,
+    sync: Mutex<Option<(Instant, SyncReport)>>,
 }
 
 impl AppState {
@@ -65,16 +79,12 @@ impl AppState {
         settings: WebSettings,
         mailer: Arc<dyn Mailer>,
     ) -> Result<Self, WebError> {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        for (name, text) in TEMPLATES {
-            hb.register_template_string(name, *text)
-                .map_err(|e| WebError::Template {
-                    name,
-                    message: e.to_string(),
-                })?;
-        }
+        let templates =
+            crate::templates::Templates::load(TEMPLATES, settings.template_path.clone())?;
+        let api_limiter =
+            crate::limit::RateLimiter::new(settings.api_rate_limit, Duration::from_secs(60));
         Ok(AppState {
+            api_limiter,
             pool,
             settings,
             mailer,
@@ -82,9 +92,107 @@ impl AppState {
                 AUTH_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
             ),
-            templates: hb,
+            templates,
             stake_info: Mutex::new(None),
+            manager: None,
+            wallet_deadline: WALLET_DEADLINE,
+            sync_ttl: CHECK_TTL,
+            sync: Mutex::new(None),
         })
+    }
+
+    /// Gives the state the wallet manager behind `pool.wallets()`, so the sync gate and
+    /// `/status` see every wallet (without it they see the one backend).
+    pub fn with_manager(mut self, manager: Arc<WalletManager>) -> Self {
+        self.manager = Some(manager);
+        self
+    }
+
+    /// Sets how long a request waits for the wallets (default [`WALLET_DEADLINE`]).
+    pub fn with_wallet_deadline(mut self, deadline: Duration) -> Self {
+        self.wallet_deadline = deadline;
+        self
+    }
+
+    /// Sets how long a sync check is reused (default [`CHECK_TTL`]; zero checks every time).
+    pub fn with_sync_ttl(mut self, ttl: Duration) -> Self {
+        self.sync_ttl = ttl;
+        self
+    }
+
+    /// Runs a wallet call with the request deadline: a call that does not finish in time is
+    /// an `Unavailable` wallet error (503 page, API code 14), never a hung request.
+    ///
+    /// # Errors
+    /// The call's error, or the timeout.
+    pub async fn wallet_call<T>(
+        &self,
+        call: impl Future<Output = hcpool_core::Result<T>>,
+    ) -> hcpool_core::Result<T> {
+        let d = self.wallet_deadline;
+        tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+            Err(hcpool_core::Error::wallet(
+                "wallets",
+                hcpool_core::BackendKind::Unavailable,
+                format!("no reply within {d:?}"),
+            ))
+        })
+    }
+
+    /// Whether the wallets can take registrations now ([`SyncReport`]), checked at most
+    /// every [`CHECK_TTL`] (see [`AppState::with_sync_ttl`]).
+    pub async fn sync_report(&self) -> SyncReport {
+        if let Some((at, r)) = lock(&self.sync).as_ref() {
+            if at.elapsed() < self.sync_ttl {
+                return r.clone();
+            }
+        }
+        let r = self.check_sync().await;
+        if !r.in_sync() {
+            tracing::warn!(problems = ?r.problems, details = ?r.details, "registration gated");
+        }
+        *lock(&self.sync) = Some((Instant::now(), r.clone()));
+        r
+    }
+
+    async fn check_sync(&self) -> SyncReport {
+        let unanswered = |label: String| WalletTip {
+            label,
+            not_ready: Some(format!("no reply within {:?}", self.wallet_deadline)),
+            height: None,
+        };
+        match &self.manager {
+            Some(m) => {
+                let tips = tokio::time::timeout(self.wallet_deadline, m.chain_tips())
+                    .await
+                    .map(|t| t.into_iter().map(WalletTip::from).collect::<Vec<_>>())
+                    .unwrap_or_else(|_| m.labels().into_iter().map(unanswered).collect());
+                let stopped = m.stopped_reason();
+                SyncReport::evaluate(m.config().min_servers, stopped.as_deref(), &tips)
+            }
+            None => {
+                let w = self.pool.wallets();
+                let info = self.wallet_call(w.wallet_info()).await;
+                let best = self.wallet_call(w.best_block()).await;
+                let not_ready = match &info {
+                    Ok(i) if !i.daemon_connected => Some("wallet not connected to hcd".into()),
+                    Ok(i) if !i.unlocked => Some("wallet not unlocked".into()),
+                    Ok(_) => None,
+                    Err(e) => Some(e.to_string()),
+                };
+                let tip = WalletTip {
+                    label: w.label(),
+                    not_ready,
+                    height: best.ok().map(|b| b.height),
+                };
+                SyncReport::evaluate(1, None, &[tip])
+            }
+        }
+    }
+
+    /// The templates (a handle: [`crate::templates::reload_on_sigusr1`] reloads them).
+    pub fn templates(&self) -> crate::templates::Templates {
+        self.templates.clone()
     }
 
     /// Renders page `name` with `ctx`, inside the layout.
@@ -98,24 +206,13 @@ impl AppState {
         nav: &crate::pages::Nav,
         ctx: &T,
     ) -> Result<String, WebError> {
-        let body = self
-            .templates
-            .render(name, ctx)
-            .map_err(|e| WebError::Template {
-                name,
-                message: e.to_string(),
-            })?;
+        let body = self.templates.render(name, ctx)?;
         let layout = serde_json::json!({
             "title": title,
             "nav": nav,
             "body": body,
         });
-        self.templates
-            .render("layout", &layout)
-            .map_err(|e| WebError::Template {
-                name: "layout",
-                message: e.to_string(),
-            })
+        self.templates.render("layout", &layout)
     }
 
     /// The wallets' stake info, cached for [`STATS_TTL`]. The cache only saves wallet
@@ -129,17 +226,21 @@ impl AppState {
                 return Ok(info.clone());
             }
         }
-        let info = self.pool.wallets().stake_info().await?;
+        let info = self.wallet_call(self.pool.wallets().stake_info()).await?;
         *self.cache() = Some((Instant::now(), info.clone()));
         Ok(info)
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Option<(Instant, StakeInfo)>> {
-        self.stake_info.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.stake_info)
     }
 
     /// Now, unix seconds, from the pool's clock.
     pub fn now(&self) -> i64 {
         self.pool.clock().now_unix()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -134,7 +134,8 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
             &cfg.smtp_from,
         )?)
     };
-    let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?;
+    let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?
+        .with_manager(manager.clone());
     Ok(Wired { state, manager })
 }
 

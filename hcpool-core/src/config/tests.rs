@@ -97,3 +97,23 @@ fn default_ports() {
     assert_eq!(with_default_port("[::1]", 1), "[::1]:1");
     assert_eq!(with_default_port("[::1]:5", 1), "[::1]:5");
 }
+
+#[test]
+fn hcpool_operations_keys() {
+    let c = PoolConfig::from_ini(SAMPLE).unwrap();
+    assert_eq!(c.api_rate_limit, 600);
+    assert!(!c.maintenance && !c.captcha);
+    assert!(c.maintenance_msg.contains("maintenance"));
+    let on =
+        format!("{SAMPLE}\napiratelimit=0\nmaintenance=1\nmaintenancemsg=back at 5\ncaptcha=yes\n");
+    let c = PoolConfig::from_ini(&on).unwrap();
+    assert_eq!(c.api_rate_limit, 0);
+    assert!(c.maintenance && c.captcha);
+    assert_eq!(c.maintenance_msg, "back at 5");
+    let bad = format!("{SAMPLE}\napiratelimit=lots\n");
+    let e = PoolConfig::from_ini(&bad).unwrap_err().to_string();
+    assert!(e.contains("apiratelimit"), "{e}");
+    let bad = format!("{SAMPLE}\ncaptcha=maybe\n");
+    let e = PoolConfig::from_ini(&bad).unwrap_err().to_string();
+    assert!(e.contains("captcha"), "{e}");
+}

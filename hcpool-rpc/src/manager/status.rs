@@ -67,6 +67,18 @@ pub(crate) fn not_ready_reason(info: &WalletInfo) -> Option<&'static str> {
     }
 }
 
+/// One wallet's readiness and chain tip, from [`WalletManager::chain_tips`](super::WalletManager::chain_tips).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainTip {
+    /// `host:port`.
+    pub label: String,
+    /// Why the wallet cannot serve the pool (unreachable, hcd not connected, locked);
+    /// `None` when it is ready.
+    pub not_ready: Option<String>,
+    /// Its best block height, when it answered `getbestblock`.
+    pub height: Option<u32>,
+}
+
 /// A snapshot of the manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagerStatus {

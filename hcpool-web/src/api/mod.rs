@@ -10,12 +10,13 @@ pub use types::{PurchaseInfoData, StatsData};
 use hcpool_core::backend::User;
 use hcpool_core::votebits::parse_api_votebits;
 use rocket::form::{Form, FromForm, Lenient};
-use rocket::http::Status;
+use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Catcher, Request, Route, State};
 
 use crate::auth::tokens_equal;
 use crate::error::{classify, code, Op};
+use crate::limit::ApiQuota;
 use crate::state::AppState;
 
 /// The user a valid API token belongs to, if any.
@@ -77,7 +78,13 @@ fn known_version(ver: &str) -> bool {
 }
 
 #[rocket::get("/api/<ver>/<cmd>")]
-async fn api_get(ver: &str, cmd: &str, user: ApiUser, state: &State<AppState>) -> ApiReply {
+async fn api_get(
+    _quota: ApiQuota,
+    ver: &str,
+    cmd: &str,
+    user: ApiUser,
+    state: &State<AppState>,
+) -> ApiReply {
     if !known_version(ver) {
         return ApiReply::invalid();
     }
@@ -90,6 +97,7 @@ async fn api_get(ver: &str, cmd: &str, user: ApiUser, state: &State<AppState>) -
 
 #[rocket::post("/api/<ver>/<cmd>?<query..>", data = "<body>")]
 async fn api_post(
+    _quota: ApiQuota,
     ver: &str,
     cmd: &str,
     query: ApiFields,
@@ -150,6 +158,30 @@ fn api_catcher() -> ApiReply {
     ApiReply::invalid()
 }
 
+/// The answer to a rate-limited API request: 429, the envelope, and when to retry.
+#[derive(Debug, rocket::Responder)]
+pub struct RateLimited {
+    inner: ApiReply,
+    retry_after: Header<'static>,
+}
+
+/// The rate-limit message.
+pub const RATE_LIMITED_MESSAGE: &str = "rate limited - too many requests, please wait a minute";
+
+#[rocket::catch(429)]
+fn api_rate_limited() -> RateLimited {
+    let mut inner = ApiReply::error(
+        code::RESOURCE_EXHAUSTED,
+        RATE_LIMITED_MESSAGE.into(),
+        ApiData::<()>::Absent,
+    );
+    inner.status = Status::TooManyRequests;
+    RateLimited {
+        inner,
+        retry_after: Header::new("Retry-After", "60"),
+    }
+}
+
 /// The API routes.
 pub fn routes() -> Vec<Route> {
     rocket::routes![
@@ -164,7 +196,7 @@ pub fn routes() -> Vec<Route> {
 
 /// Catchers for `/api`: anything unmatched answers the invalid-command JSON.
 pub fn catchers() -> Vec<Catcher> {
-    rocket::catchers![api_catcher]
+    rocket::catchers![api_catcher, api_rate_limited]
 }
 
 async fn purchase_info(state: &AppState, user: ApiUser) -> ApiReply {
@@ -209,7 +241,30 @@ async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply
     let Some(user) = user.0 else {
         return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
     };
-    match state.pool.register_address(user.id, &submitted).await {
+    if user.registration.is_none() {
+        if state.settings.close_pool {
+            return ApiReply::error(
+                code::FAILED_PRECONDITION,
+                format!("{} - {}", op.context(), state.settings.close_pool_msg),
+                ApiData::<()>::Absent,
+            );
+        }
+        let sync = state.sync_report().await;
+        if !sync.in_sync() {
+            // Unreachable or stopped wallets keep hcstakepool's text for that condition;
+            // wallets behind the chain (a check hcstakepool lacked) get their own.
+            let message = if sync.problems == [crate::health::Problem::WalletsBehind] {
+                format!("{} - {}", op.context(), crate::health::NOT_SYNCED_API)
+            } else {
+                "system error - unable to process wallet commands".to_owned()
+            };
+            return ApiReply::error(code::UNAVAILABLE, message, ApiData::<()>::Absent);
+        }
+    }
+    match state
+        .wallet_call(state.pool.register_address(user.id, &submitted))
+        .await
+    {
         Ok(_) => ApiReply::ok("address successfully imported", ApiData::<()>::Absent),
         Err(e) => {
             if e.backend_kind().is_some() {
@@ -227,7 +282,10 @@ async fn voting(state: &AppState, user: ApiUser, submitted: String) -> ApiReply 
     };
     let result = async {
         let bits = parse_api_votebits(&submitted)?;
-        let version = state.pool.wallets().wallet_info().await?.vote_version;
+        let version = state
+            .wallet_call(state.pool.wallets().wallet_info())
+            .await?
+            .vote_version;
         state.pool.set_vote_bits(user.id, bits, version).await
     }
     .await;

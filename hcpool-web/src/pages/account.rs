@@ -24,6 +24,10 @@ struct SignUpForm {
     password: String,
     passwordrepeat: String,
     csrf_token: String,
+    /// The challenge id (hidden field), when the captcha is on.
+    captcha_id: Option<String>,
+    /// The visitor's reading of the image.
+    captcha_answer: Option<String>,
 }
 
 #[derive(Debug, FromForm)]
@@ -38,9 +42,15 @@ struct CsrfOnly {
     csrf_token: String,
 }
 
-fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
+async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
     let s = &state.settings;
+    let captcha = if s.captcha && !s.close_pool {
+        Some(crate::captcha::issue(state).await?)
+    } else {
+        None
+    };
     let ctx = serde_json::json!({
+        "captcha": captcha,
         "csrf": v.csrf,
         "smtp_missing": !s.smtp_configured,
         "closed": s.close_pool,
@@ -56,12 +66,12 @@ fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, We
 }
 
 #[rocket::get("/signup")]
-fn signup_get(
+async fn signup_get(
     v: Visitor,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    signup_page(state, &v, Flashed::take(flash))
+    signup_page(state, &v, Flashed::take(flash)).await
 }
 
 fn back_to(path: &'static str, kind: &str, msg: impl Into<String>) -> Page {
@@ -93,6 +103,13 @@ async fn signup_post(
             state.settings.close_pool_msg.clone(),
         ));
     }
+    if state.settings.captcha {
+        let id = form.captcha_id.as_deref().unwrap_or("");
+        let answer = form.captcha_answer.as_deref().unwrap_or("");
+        if !crate::captcha::check(state, id, answer).await? {
+            return Ok(back_to("/signup", "error", crate::captcha::WRONG_ANSWER));
+        }
+    }
     let email = form.email.trim().to_owned();
     if !email.contains('@') || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
         return Ok(back_to("/signup", "error", "email address is invalid"));
@@ -104,7 +121,7 @@ async fn signup_post(
         return Ok(back_to("/signup", "error", "passwords do not match"));
     }
     let hash = auth::hash_password(form.password.clone()).await?;
-    let vote_version = match state.pool.wallets().wallet_info().await {
+    let vote_version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
         // The start-up votebits reset puts the right version in place later.
         Err(_) => 0,

@@ -29,10 +29,14 @@ pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
 #[rocket::get("/status")]
 async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result<Page, WebError> {
     if !is_admin(&v, &ip, &state.settings) {
-        return Ok(Page::Text((Status::Forbidden, "Forbidden")));
+        // Everyone else (monitors) gets the JSON health answer, 200 or 500.
+        return Ok(Page::Health(crate::health::health(state).await));
     }
     let wallets = state.pool.wallets();
-    let (info, best) = (wallets.wallet_info().await, wallets.best_block().await);
+    let (info, best) = (
+        state.wallet_call(wallets.wallet_info()).await,
+        state.wallet_call(wallets.best_block()).await,
+    );
     let wallet = match (&info, &best) {
         (Ok(i), Ok(b)) => serde_json::json!({
             "ok": true,
@@ -51,13 +55,22 @@ async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result
         }),
     };
     let nodes = state.pool.nodes();
+    let sync = state.sync_report().await;
     let ctx = serde_json::json!({
+        "sync": &sync,
+        "sync_problems": sync.problems.iter().map(|p| p.describe()).collect::<Vec<_>>(),
         "wallet_label": wallets.label(),
         "wallet": wallet,
         "node_count": nodes.len(),
         "stale_nodes": nodes.stale(),
     });
-    let status = if info.is_ok() && best.is_ok() {
+    let status = if sync
+        .problems
+        .contains(&crate::health::Problem::WalletsStopped)
+    {
+        // As hcstakepool: 500 while the RPC side is stopped.
+        Status::InternalServerError
+    } else if info.is_ok() && best.is_ok() && sync.in_sync() {
         Status::Ok
     } else {
         Status::ServiceUnavailable

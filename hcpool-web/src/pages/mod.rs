@@ -57,6 +57,8 @@ pub enum Page {
     Flash(Flash<Redirect>),
     /// A short plain-text refusal (bad CSRF token).
     Text((Status, &'static str)),
+    /// The JSON health answer of `/status` for monitors.
+    Health((Status, (ContentType, String))),
 }
 
 impl Page {
@@ -150,6 +152,8 @@ fn home(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         "pool_email": s.pool_email,
         "pool_link": s.pool_link,
         "signed_in": v.user().is_some(),
+        "closed": s.close_pool,
+        "close_msg": s.close_pool_msg,
     });
     Ok(Page::ok(state.render(
         "home",

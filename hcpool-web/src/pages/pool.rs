@@ -6,6 +6,7 @@ use hcpool_core::{Error, VoteBits};
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::request::FlashMessage;
+use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
@@ -27,6 +28,18 @@ fn address_get(
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
+    if v.user().is_none() {
+        return Ok(Page::sign_in_first());
+    }
+    address_page(state, &v, Flashed::take(flash), Status::Ok)
+}
+
+fn address_page(
+    state: &AppState,
+    v: &Visitor,
+    flash: Flashed,
+    status: Status,
+) -> Result<Page, WebError> {
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
@@ -41,17 +54,28 @@ fn address_get(
     });
     let ctx = serde_json::json!({
         "csrf": v.csrf,
-        "flash": Flashed::take(flash),
+        "flash": flash,
         "registration": reg,
         "pool_fees": s.pool_fees,
         "testnet_flag": if s.network == hcpool_core::Network::Mainnet { "" } else { " --testnet" },
     });
-    Ok(Page::ok(state.render(
-        "address",
-        &title("Address"),
-        &Nav::of(&v),
-        &ctx,
-    )?))
+    let html = state.render("address", &title("Address"), &Nav::of(v), &ctx)?;
+    Ok(Page::Html((status, RawHtml(html))))
+}
+
+/// Why a new address cannot be registered right now, as (status, message): the pool is
+/// closed (`closepool`), or the wallets are not in sync (see [`crate::health`]).
+async fn registration_refused(state: &AppState) -> Option<(Status, String)> {
+    if state.settings.close_pool {
+        return Some((Status::Forbidden, state.settings.close_pool_msg.clone()));
+    }
+    if !state.sync_report().await.in_sync() {
+        return Some((
+            Status::ServiceUnavailable,
+            crate::health::NOT_SYNCED_WEB.to_owned(),
+        ));
+    }
+    None
 }
 
 #[rocket::post("/address", data = "<form>")]
@@ -66,10 +90,22 @@ async fn address_post(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
+    if user.registration.is_none() {
+        if let Some((status, msg)) = registration_refused(state).await {
+            let flash = Flashed {
+                error: msg,
+                success: String::new(),
+            };
+            return address_page(state, &v, flash, status);
+        }
+    }
     let to = Redirect::to("/address");
     match state
-        .pool
-        .register_address(user.id, form.user_pub_key_addr.trim())
+        .wallet_call(
+            state
+                .pool
+                .register_address(user.id, form.user_pub_key_addr.trim()),
+        )
         .await
     {
         Ok(_) => Ok(Page::Flash(Flash::success(
@@ -95,15 +131,12 @@ async fn voting_get(
         return Ok(Page::sign_in_first());
     };
     let nav = Nav::of(&v);
-    let version = match state.pool.wallets().wallet_info().await {
+    let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
         Err(e) => {
             tracing::warn!(error = %e, "vote version unavailable");
             let html = state.render("error", &title("Error"), &nav, &serde_json::json!({}))?;
-            return Ok(Page::Html((
-                Status::ServiceUnavailable,
-                rocket::response::content::RawHtml(html),
-            )));
+            return Ok(Page::Html((Status::ServiceUnavailable, RawHtml(html))));
         }
     };
     let agendas: Vec<_> = state
@@ -160,7 +193,7 @@ async fn voting_post(
         return Ok(Page::sign_in_first());
     };
     let to = || Redirect::to("/voting");
-    let version = match state.pool.wallets().wallet_info().await {
+    let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
         Err(e) => {
             return Ok(Page::Flash(Flash::error(

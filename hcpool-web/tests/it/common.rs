@@ -1,6 +1,6 @@
 //! Test fixtures: an app over the in-memory store, an honest fake wallet, a recording mailer.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -23,14 +23,22 @@ pub const USER_PK: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt
 pub const SECRET: &str = "test-api-secret";
 pub const BASE_URL: &str = "http://127.0.0.1:8000";
 
-/// A wallet that behaves (computes the multisig, imports, reports stake info) until `down`.
+/// A wallet that behaves (computes the multisig, imports, reports stake info) until `down`
+/// (unreachable), `hang` (never answers), `hcd_down` (walletinfo says its hcd is not
+/// connected) or `behind` (its tip is that many blocks below 1234).
 #[derive(Default)]
 pub struct FakeWallet {
     pub down: AtomicBool,
+    pub hang: AtomicBool,
+    pub hcd_down: AtomicBool,
+    pub behind: AtomicU32,
 }
 
 impl FakeWallet {
-    fn up(&self) -> hcpool_core::Result<()> {
+    async fn up(&self) -> hcpool_core::Result<()> {
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         if self.down.load(Ordering::SeqCst) {
             Err(Error::wallet(
                 "fake",
@@ -76,9 +84,9 @@ impl WalletBackend for FakeWallet {
         "fake".into()
     }
     async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
-        self.up()?;
+        self.up().await?;
         Ok(WalletInfo {
-            daemon_connected: true,
+            daemon_connected: !self.hcd_down.load(Ordering::SeqCst),
             unlocked: true,
             tx_fee: 0.01,
             ticket_fee: 0.01,
@@ -90,7 +98,7 @@ impl WalletBackend for FakeWallet {
         })
     }
     async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
-        self.up()?;
+        self.up().await?;
         Ok(ValidatedAddress {
             is_valid: true,
             is_mine: true,
@@ -98,7 +106,7 @@ impl WalletBackend for FakeWallet {
         })
     }
     async fn create_multisig(&self, p: &Address, u: &Address) -> hcpool_core::Result<MultisigInfo> {
-        self.up()?;
+        self.up().await?;
         let script = RedeemScript::one_of_two(p, u)?;
         Ok(MultisigInfo {
             address: script.p2sh_address(Network::Testnet),
@@ -106,7 +114,7 @@ impl WalletBackend for FakeWallet {
         })
     }
     async fn import_script(&self, _s: &RedeemScript, _h: u32) -> hcpool_core::Result<()> {
-        self.up()
+        self.up().await
     }
     async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
         unsupported()
@@ -120,18 +128,18 @@ impl WalletBackend for FakeWallet {
         unsupported()
     }
     async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        self.up()?;
+        self.up().await?;
         Ok(BestBlock {
             hash: Hash32::default(),
-            height: 1234,
+            height: 1234 - self.behind.load(Ordering::SeqCst),
         })
     }
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
-        self.up()?;
+        self.up().await?;
         Ok(stake_info())
     }
     async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
-        self.up()?;
+        self.up().await?;
         let t = |status, n: u8, spent_by_height| UserTicket {
             status,
             ticket: Hash32::from_bytes([n; 32]),
@@ -204,6 +212,11 @@ pub fn settings() -> WebSettings {
         admin_ips: vec![],
         admin_user_ids: vec![],
         max_voted_age: 100,
+        api_rate_limit: 600,
+        maintenance: false,
+        maintenance_msg: "Down for maintenance.".into(),
+        captcha: false,
+        template_path: None,
     }
 }
 
@@ -219,6 +232,16 @@ pub async fn app() -> TestApp {
 }
 
 pub async fn app_with(settings: WebSettings) -> TestApp {
+    app_custom(settings, None, |s| s).await
+}
+
+/// An app whose `pool.wallets()` is `wallets` when given (e.g. a `WalletManager` over
+/// fakes), else the single fake, with `tune` applied to the state.
+pub async fn app_custom(
+    settings: WebSettings,
+    wallets: Option<Arc<dyn WalletBackend>>,
+    tune: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
     let store = Arc::new(InMemoryStore::new());
     let wallet = Arc::new(FakeWallet::default());
     let mailer = Arc::new(RecordingMailer::default());
@@ -227,11 +250,11 @@ pub async fn app_with(settings: WebSettings) -> TestApp {
         keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
         pool_fees: 7.5,
         store: store.clone(),
-        wallets: wallet.clone(),
+        wallets: wallets.unwrap_or_else(|| wallet.clone() as Arc<dyn WalletBackend>),
         nodes: Arc::new(VotingNodes::new(vec![])),
         clock: Arc::new(SystemClock),
     });
-    let state = AppState::build(pool, settings, mailer.clone()).unwrap();
+    let state = tune(AppState::build(pool, settings, mailer.clone()).unwrap());
     let figment = hcpool_web::figment([127, 0, 0, 1].into(), 0);
     let client = Client::tracked(hcpool_web::rocket(state, figment))
         .await

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod common;
+mod ops;
 mod pages;
 mod reset;
 mod settings;

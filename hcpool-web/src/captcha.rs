@@ -1,0 +1,128 @@
+//! The self-hosted sign-up captcha (`captcha=1`, an hcpool key; off by default).
+//!
+//! Images come from the `captcha` crate (PNG, drawn in-process: no third-party script, no
+//! external request) and are sent inline as a `data:` URI, which the CSP's `img-src` allows.
+//! The answer never leaves the server: it is kept, hashed, in a row of the sessions table
+//! that belongs to no user (user id 0, which no account has), keyed by the SHA-256 of
+//! `captcha:<id>`, where `<id>` is 32 random bytes sent in the form. Checking consumes the
+//! row first (delete-if-present, so two racing checks cannot both win) and then compares, so
+//! every challenge is single-use: a wrong guess burns it (hcstakepool kept it, so 6 digits
+//! could be brute-forced). Rows expire after [`CAPTCHA_TTL_SECS`] and are purged with the
+//! other expired sessions.
+//!
+//! The `recaptchasitekey`/`recaptchasecret` keys are legacy: accepted, unused.
+
+use base64::Engine as _;
+use hcpool_core::backend::Session;
+use hcpool_core::{Secret, UserId};
+
+use crate::auth::{random_hex, sha256_hex, tokens_equal};
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// How long a challenge can be answered.
+pub const CAPTCHA_TTL_SECS: i64 = 600;
+
+/// The owner id of captcha rows in the sessions table (no user has it).
+pub const CAPTCHA_OWNER: UserId = UserId(0);
+
+/// The flash text of a wrong or missing answer (hcstakepool's).
+pub const WRONG_ANSWER: &str = "verify value is invalid";
+
+/// A challenge for one form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Challenge {
+    /// Goes back in the form's hidden `captcha_id`.
+    pub id: String,
+    /// `data:image/png;base64,...`.
+    pub image: String,
+}
+
+fn row_key(id: &str) -> String {
+    sha256_hex(&format!("captcha:{id}"))
+}
+
+fn answer_hash(answer: &str) -> String {
+    sha256_hex(&answer.trim().to_lowercase())
+}
+
+/// Draws a new challenge (off the async threads); returns its text and PNG.
+///
+/// # Errors
+/// [`WebError::Join`] when the drawing task dies, [`WebError::Captcha`] when the PNG cannot
+/// be encoded.
+pub async fn draw() -> Result<(String, Vec<u8>), WebError> {
+    tokio::task::spawn_blocking(|| ::captcha::generate(::captcha::Difficulty::Medium).as_tuple())
+        .await
+        .map_err(|_| WebError::Join)?
+        .ok_or(WebError::Captcha)
+}
+
+/// Stores the answer of challenge `id` (what [`issue`] does with a drawn image; public so
+/// tests and embedders with their own images can use the same single-use check).
+///
+/// # Errors
+/// The store's error.
+pub async fn remember(
+    store: &dyn hcpool_core::backend::Store,
+    id: &str,
+    answer: &str,
+    now: i64,
+) -> Result<(), WebError> {
+    store
+        .create_session(&Session {
+            id_hash: row_key(id),
+            user_id: CAPTCHA_OWNER,
+            csrf_token: Secret::new(answer_hash(answer)),
+            created: now,
+            expires: now + CAPTCHA_TTL_SECS,
+            last_seen: now,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Creates and stores a challenge.
+///
+/// # Errors
+/// Drawing or the store failed.
+pub async fn issue(state: &AppState) -> Result<Challenge, WebError> {
+    let (text, png) = draw().await?;
+    let id = random_hex(32);
+    remember(state.pool.store().as_ref(), &id, &text, state.now()).await?;
+    let image = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    );
+    Ok(Challenge { id, image })
+}
+
+/// Consumes challenge `id` and tells whether `answer` solves it (case-insensitive). An
+/// unknown, expired or already used id is `false`.
+///
+/// # Errors
+/// The store's error.
+pub async fn check(state: &AppState, id: &str, answer: &str) -> Result<bool, WebError> {
+    if id.len() != 64 || answer.trim().is_empty() || answer.len() > 64 {
+        return Ok(false);
+    }
+    let store = state.pool.store();
+    let key = row_key(id);
+    let Some(row) = store.session(&key, state.now()).await? else {
+        return Ok(false);
+    };
+    if row.user_id != CAPTCHA_OWNER || !store.delete_session(&key).await? {
+        return Ok(false);
+    }
+    Ok(tokens_equal(row.csrf_token.expose(), &answer_hash(answer)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn draws_a_png_with_a_short_answer() {
+        let (text, png) = super::draw().await.unwrap();
+        assert!((4..=6).contains(&text.chars().count()), "{text}");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}
