@@ -60,16 +60,35 @@ def free_port():
         return s.getsockname()[1]
 
 
+def p256_cert(datadir):
+    """DIR/rpc.cert and DIR/rpc.key on P-256, which stakepoold loads instead of generating.
+
+    stakepoold generates P-521 certificates, as the original; grpcio's TLS (BoringSSL) does
+    not offer ecdsa_secp521r1_sha512, so the handshake fails against one (Go clients, like
+    hcstakepool's, accept both).
+    """
+    cert, key = os.path.join(datadir, "rpc.cert"), os.path.join(datadir, "rpc.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/O=stakepoold grpc client test",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return cert, key
+
+
 def start_daemon(binary, datadir):
     port = free_port()
+    cert, key = p256_cert(datadir)
     log = open(os.path.join(datadir, "stakepoold.log"), "wb")
     proc = subprocess.Popen(
-        [binary, "--demo", "--rpclisten", "127.0.0.1:%d" % port, "--datadir", datadir],
+        [binary, "--demo", "--rpclisten", "127.0.0.1:%d" % port, "--datadir", datadir,
+         "--rpccert", cert, "--rpckey", key],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    cert = os.path.join(datadir, "rpc.cert")
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
