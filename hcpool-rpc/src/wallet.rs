@@ -248,4 +248,8 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
+
+    async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
+        self.wrap(self.client.call_unit("revoketickets", vec![]).await)
+    }
 }

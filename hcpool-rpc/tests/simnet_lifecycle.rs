@@ -239,8 +239,24 @@ async fn ticket_lifecycle_end_to_end() {
     assert_eq!(c.ticket_state(&good_hash), Some(TicketState::Voted));
     let low_hash = low.parse().unwrap();
     assert_eq!(c.ticket_state(&low_hash), Some(TicketState::Missed));
+    // HC revokes nothing by itself: the ticket stays missed until a wallet asks.
+    c.mine(1).unwrap();
+    assert_eq!(c.ticket_state(&low_hash), Some(TicketState::Missed));
+    let _ = block_notes(&mut hcd, false).await;
+    assert_eq!(w0.ok("revoketickets", json!([])).await, json!(null));
+    assert_eq!(c.pending_revocations(), vec![low_hash]);
+    // Asking twice queues one revocation; the voted ticket is not revocable.
+    assert_eq!(w1.ok("revoketickets", json!([])).await, json!(null));
+    assert_eq!(c.pending_revocations(), vec![low_hash]);
     c.mine(1).unwrap();
     assert_eq!(c.ticket_state(&low_hash), Some(TicketState::Revoked));
+    assert_eq!(c.ticket_state(&good_hash), Some(TicketState::Voted));
+    // hcd reports the revoked ticket as missed again.
+    let b6 = block_notes(&mut hcd, false).await;
+    assert_eq!(b6[0]["method"], json!("spentandmissedtickets"));
+    assert_eq!(b6[0]["params"][3][&low], json!("missed"));
+    let r = w0.call("revoketickets", json!([1])).await;
+    assert_eq!(r["error"]["code"], json!(-32600), "{r}");
 }
 
 #[tokio::test]

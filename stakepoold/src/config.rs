@@ -212,8 +212,8 @@ pub enum DbConfig {
 }
 
 impl DbConfig {
-    /// The database as a URL (`mysql://user:pass@host:port/name` for the MySQL keys).
-    /// Contains the password: never log it.
+    /// The database as a URL (`mysql://user:pass@host:port/name` for the MySQL keys, user
+    /// and password percent-encoded). Contains the password: never log it.
     pub fn url(&self) -> Secret<String> {
         match self {
             DbConfig::Url(u) => u.clone(),
@@ -223,9 +223,12 @@ impl DbConfig {
                 password,
                 port,
                 name,
-            } => Secret::new(format!(
-                "mysql://{user}:{}@{host}:{port}/{name}",
-                password.expose()
+            } => Secret::new(hcpool_db::mysql_url_from_legacy(
+                host,
+                &port.to_string(),
+                name,
+                user,
+                password.expose(),
             )),
         }
     }
@@ -270,7 +273,7 @@ pub struct Config {
     pub cold_wallet_ext_pub: String,
     /// `poolfees`.
     pub pool_fees: PoolFeeRate,
-    /// Database (`None` in demo mode).
+    /// Database (in demo mode only when `dburl` is given).
     pub db: Option<DbConfig>,
     /// hcd (`None` in demo mode).
     pub hcd: Option<RpcPeer>,
@@ -458,7 +461,11 @@ impl Config {
             })
         };
         let (cold, db, hcd, wallet) = if demo {
-            (String::new(), None, None, None)
+            // The demo needs no database; one named with `dburl` is loaded.
+            let db = get("dburl")
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| DbConfig::Url(Secret::new(u.to_owned())));
+            (String::new(), db, None, None)
         } else {
             let cold = require("coldwalletextpub")?;
             let db = match get("dburl") {

@@ -25,9 +25,12 @@ use tracing::{debug, info, warn};
 
 use crate::error::Result;
 use crate::metrics::Metrics;
-use crate::node::BlockHeights;
+use crate::node::{BlockHeights, Link};
 
 pub use notify::{VoteOutcome, VoteResult};
+
+/// A revocation is asked again when it was not mined this many blocks after the request.
+pub const REVOKE_RETRY_BLOCKS: u32 = 2;
 
 /// Tunables of the daemon.
 #[derive(Debug, Clone)]
@@ -74,6 +77,46 @@ pub struct DaemonDeps {
     pub pool_fees: PoolFeeRate,
     /// The network.
     pub network: Network,
+    /// The wallet's connection state (health); `None` counts as always connected.
+    pub wallet_link: Option<Arc<dyn Link>>,
+    /// The node's connection state: health, and a ticket rescan after each reconnect
+    /// (notifications sent while it was down are lost). `None` counts as always connected.
+    pub node_link: Option<Arc<dyn Link>>,
+}
+
+/// A missed or expired pool ticket on its way to a revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRevocation {
+    /// The ticket.
+    pub ticket: TicketHash,
+    /// Its multisig address.
+    pub ticket_address: String,
+    /// Height of the block that reported it missed or expired.
+    pub missed_at: u32,
+    /// Height of the block after whose votes `revoketickets` was last called for it.
+    pub requested_at: Option<u32>,
+}
+
+/// What the daemon reports about itself (gRPC health, metrics, logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// The wallet link is up.
+    pub wallet_connected: bool,
+    /// The node link is up.
+    pub node_connected: bool,
+    /// Height of the last block a notification named.
+    pub last_block_height: Option<u32>,
+    /// Time since that notification arrived.
+    pub last_block_age: Option<Duration>,
+    /// Ticket rescans done after a node reconnect.
+    pub rescans: u64,
+}
+
+impl Health {
+    /// Both links are up.
+    pub fn is_serving(&self) -> bool {
+        self.wallet_connected && self.node_connected
+    }
 }
 
 impl std::fmt::Debug for DaemonDeps {
@@ -91,8 +134,12 @@ pub struct Daemon {
     deps: DaemonDeps,
     opts: DaemonOptions,
     state: RwLock<VoterState>,
-    /// Missed or expired pool tickets: the wallet trait has no revoke call yet.
-    to_revoke: Mutex<HashMap<TicketHash, String>>,
+    /// Missed or expired pool tickets not yet seen revoked.
+    revocations: Mutex<HashMap<TicketHash, PendingRevocation>>,
+    /// Height and arrival of the last notification that named a block.
+    last_block: Mutex<Option<(u32, Instant)>>,
+    /// Rescans after a node reconnect.
+    rescans: std::sync::atomic::AtomicU64,
     /// Highest `winningtickets` height seen: a vote on an older block is too late.
     latest_height: AtomicU32,
     metrics: Arc<Metrics>,
@@ -141,7 +188,9 @@ impl Daemon {
             deps,
             opts,
             state: RwLock::new(state),
-            to_revoke: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(HashMap::new()),
+            last_block: Mutex::new(None),
+            rescans: std::sync::atomic::AtomicU64::new(0),
             latest_height: AtomicU32::new(0),
             metrics: Arc::new(Metrics::default()),
         });
@@ -171,18 +220,51 @@ impl Daemon {
 
     /// Missed or expired pool tickets that still need a revocation.
     pub fn tickets_to_revoke(&self) -> Vec<TicketEntry> {
-        let mut v: Vec<TicketEntry> = self
-            .to_revoke
+        self.pending_revocations()
+            .into_iter()
+            .map(|r| TicketEntry {
+                ticket_address: r.ticket_address,
+                ticket_hash: r.ticket,
+            })
+            .collect()
+    }
+
+    /// Missed or expired pool tickets not yet seen revoked, with their request state.
+    pub fn pending_revocations(&self) -> Vec<PendingRevocation> {
+        let mut v: Vec<PendingRevocation> = self.revocation_map().values().cloned().collect();
+        v.sort_by_key(|r| r.ticket);
+        v
+    }
+
+    fn revocation_map(&self) -> std::sync::MutexGuard<'_, HashMap<TicketHash, PendingRevocation>> {
+        self.revocations
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|(h, a)| TicketEntry {
-                ticket_address: a.clone(),
-                ticket_hash: *h,
-            })
-            .collect();
-        v.sort_by_key(|e| e.ticket_hash);
-        v
+    }
+
+    /// The links, the last block seen and the rescans; also refreshes the health gauges.
+    pub fn health(&self) -> Health {
+        let up = |l: &Option<Arc<dyn Link>>| l.as_ref().is_none_or(|l| l.is_connected());
+        let last = *self
+            .last_block
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let h = Health {
+            wallet_connected: up(&self.deps.wallet_link),
+            node_connected: up(&self.deps.node_link),
+            last_block_height: last.map(|(h, _)| h),
+            last_block_age: last.map(|(_, at)| at.elapsed()),
+            rescans: self.rescans.load(Ordering::Relaxed),
+        };
+        self.metrics
+            .set_health(h.wallet_connected, h.node_connected, h.last_block_age);
+        h
+    }
+
+    /// The Prometheus text with the health gauges refreshed.
+    pub fn render_metrics(&self) -> String {
+        self.health();
+        self.metrics.render()
     }
 
     /// `SetUserVotingPrefs`: replaces every user's config at once.
@@ -215,11 +297,7 @@ impl Daemon {
             let s = self.read();
             (s.live_count(), s.ignored().len())
         };
-        let revoke = self
-            .to_revoke
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len();
+        let revoke = self.revocation_map().len();
         self.metrics.set_tickets(live, ignored, revoke);
     }
 
@@ -362,10 +440,15 @@ impl Daemon {
     {
         let mut notifications = notifications;
         let mut tasks = tokio::task::JoinSet::new();
+        let mut reconnects = self.deps.node_link.as_ref().and_then(|l| l.reconnects());
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
+                Some(()) = changed(&mut reconnects) => {
+                    let d = Arc::clone(self);
+                    tasks.spawn(async move { d.rescan_after_reconnect().await; });
+                }
                 n = notifications.next() => match n {
                     Some(n) => {
                         let received = Instant::now();
@@ -393,9 +476,38 @@ impl Daemon {
         }
     }
 
+    /// The node came back: notifications sent while it was down are lost, so the live set
+    /// is rebuilt from the wallet (retried until it works or the link drops again).
+    async fn rescan_after_reconnect(&self) {
+        info!("node reconnected; reloading tickets");
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self.scan().await {
+                Ok(()) => {
+                    self.rescans.fetch_add(1, Ordering::Relaxed);
+                    info!(
+                        live = self.read().live_count(),
+                        "tickets reloaded after reconnect"
+                    );
+                    return;
+                }
+                Err(e) => warn!(error = %e, "ticket reload after reconnect failed; retrying"),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    }
+
     /// Handles one notification (`received` = when it arrived, for the vote latency).
     /// Returns the votes cast for a `winningtickets`, nothing otherwise.
     pub async fn handle(&self, n: ChainNotification, received: Instant) -> Vec<VoteResult> {
+        match &n {
+            ChainNotification::WinningTickets { height, .. }
+            | ChainNotification::NewTickets { height, .. }
+            | ChainNotification::SpentAndMissed { height, .. }
+            | ChainNotification::BlockConnected { height, .. } => self.saw_block(*height, received),
+            _ => {}
+        }
         match n {
             ChainNotification::WinningTickets {
                 block_hash,
@@ -421,11 +533,36 @@ impl Daemon {
         }
     }
 
+    fn saw_block(&self, height: u32, at: Instant) {
+        let mut last = self
+            .last_block
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_none_or(|(h, _)| height >= h) {
+            *last = Some((height, at));
+        }
+    }
+
     fn note_height(&self, height: u32) {
         self.latest_height.fetch_max(height, Ordering::Relaxed);
     }
 
     fn too_late(&self, height: u32) -> bool {
         self.latest_height.load(Ordering::Relaxed) > height
+    }
+}
+
+/// Resolves when the watched value changes; never when there is nothing to watch or the
+/// sender is gone (the `select!` branch is then disabled).
+async fn changed(rx: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<()> {
+    match rx {
+        Some(r) => match r.changed().await {
+            Ok(()) => Some(()),
+            Err(_) => {
+                *rx = None;
+                None
+            }
+        },
+        None => None,
     }
 }

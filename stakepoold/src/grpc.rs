@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hcpool_core::backend::TicketEntry;
 use hcpool_rpc::pinned_tls;
@@ -17,6 +18,7 @@ use hcpool_rpc::stakepoold::{
     StakepooldServiceServer, VersionService, VersionServiceServer,
 };
 use tonic::{Request, Response, Status};
+use tonic_health::ServingStatus;
 use tracing::{debug, info};
 
 use crate::daemon::Daemon;
@@ -164,7 +166,44 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<tokio_rustls::rustls::S
     Ok(Arc::new(cfg))
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// How often the gRPC health status is refreshed from [`Daemon::health`].
+pub const HEALTH_POLL: Duration = Duration::from_millis(500);
+
+/// Keeps the `grpc.health.v1` statuses (the server as a whole, `""`, and
+/// `stakepoolrpc.StakepooldService`) at SERVING while the wallet and node links are up,
+/// NOT_SERVING otherwise.
+async fn report_health(daemon: Arc<Daemon>, reporter: tonic_health::server::HealthReporter) {
+    let mut last = None;
+    loop {
+        let health = daemon.health();
+        let serving = health.is_serving();
+        if last != Some(serving) {
+            let status = if serving {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            reporter
+                .set_service_status(STAKEPOOLD_SERVICE, status)
+                .await;
+            info!(
+                wallet_connected = health.wallet_connected,
+                node_connected = health.node_connected,
+                "health: {}",
+                if serving { "serving" } else { "not serving" }
+            );
+            last = Some(serving);
+        }
+        tokio::time::sleep(HEALTH_POLL).await;
+    }
+}
+
+/// The full name health checks use for the stakepoold API.
+pub const STAKEPOOLD_SERVICE: &str = "stakepoolrpc.StakepooldService";
+
+/// Serves the API, and `grpc.health.v1.Health` following [`Daemon::health`], on `listener`
+/// until `shutdown` resolves.
 ///
 /// # Errors
 /// The tonic server failing.
@@ -174,11 +213,16 @@ pub async fn serve(
     tls: Arc<tokio_rustls::rustls::ServerConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reporting = tokio::spawn(report_health(daemon.clone(), reporter));
     let svc = GrpcService::new(daemon);
-    tonic::transport::Server::builder()
+    let served = tonic::transport::Server::builder()
+        .add_service(health)
         .add_service(StakepooldServiceServer::new(svc.clone()))
         .add_service(VersionServiceServer::new(svc))
         .serve_with_incoming_shutdown(tls_incoming(listener, tls), shutdown)
         .await
-        .map_err(|e| Error::Task(format!("grpc server: {e}")))
+        .map_err(|e| Error::Task(format!("grpc server: {e}")));
+    reporting.abort();
+    served
 }

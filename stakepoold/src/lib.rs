@@ -6,6 +6,36 @@
 //!
 //! The voting decisions live in [`hcpool_core::service::voter::VoterState`]; this crate does
 //! the I/O around it ([`daemon::Daemon`]). The binary only parses flags and calls [`run()`].
+//!
+//! What the daemon does besides voting:
+//! - **Revocation**: HC revokes nothing by itself. Pool tickets that `spentandmissedtickets`
+//!   reports missed (or expired) wait in [`Daemon::pending_revocations`]; after the votes of
+//!   the next block the daemon calls the wallet's `revoketickets`, again every
+//!   [`daemon::REVOKE_RETRY_BLOCKS`] blocks until hcd reports the revocation (as a miss).
+//! - **Reconnects**: the JSON-RPC clients redial and re-register notifications by themselves;
+//!   after each node reconnect the daemon rescans the wallet's tickets, since notifications
+//!   sent while the link was down are lost.
+//! - **Health**: [`Daemon::health`] (links up, last block seen, rescans) feeds the standard
+//!   `grpc.health.v1.Health` service (SERVING while the wallet and node are connected) and the
+//!   Prometheus gauges.
+//! - **Store**: with `dburl` (or hcstakepool's `dbhost`/`dbuser`/… keys) users' voting
+//!   configs and added low-fee tickets are loaded from the pool's database at start
+//!   ([`run::open_store`]); the web app's gRPC calls replace them later.
+//!
+//! ## Trying the gRPC API from Python
+//!
+//! `tests/grpc_client.py` is a client that is not ours: it generates grpcio stubs from
+//! `proto/stakepoold.proto` and calls every RPC (and the health check) of a running daemon
+//! over TLS. CI runs it; locally:
+//!
+//! ```sh
+//! pip install grpcio grpcio-tools grpcio-health-checking
+//! cargo build -p stakepoold
+//! # starts `stakepoold --demo --rpclisten 127.0.0.1:PORT --datadir TMP` itself:
+//! python3 stakepoold/tests/grpc_client.py --stakepoold target/debug/stakepoold
+//! # or against a daemon already running:
+//! python3 stakepoold/tests/grpc_client.py --address 127.0.0.1:PORT --cert DIR/rpc.cert
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -19,7 +49,9 @@ pub mod node;
 pub mod run;
 
 pub use config::{Args, Config};
-pub use daemon::{Daemon, DaemonDeps, DaemonOptions, VoteOutcome, VoteResult};
+pub use daemon::{
+    Daemon, DaemonDeps, DaemonOptions, Health, PendingRevocation, VoteOutcome, VoteResult,
+};
 pub use error::{Error, Result};
 pub use metrics::{Metrics, StatusSnapshot};
 pub use run::run;

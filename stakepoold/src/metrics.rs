@@ -24,6 +24,13 @@ pub struct Metrics {
     to_revoke: AtomicU64,
     winning_notifications: AtomicU64,
     last_block_height: AtomicU64,
+    revocation_requests: AtomicU64,
+    revocation_failures: AtomicU64,
+    tickets_revoked: AtomicU64,
+    wallet_connected: AtomicU64,
+    node_connected: AtomicU64,
+    /// Milliseconds; `u64::MAX` = no block seen yet.
+    last_block_age_ms: AtomicU64,
     buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -50,6 +57,16 @@ pub struct StatusSnapshot {
     pub winning_notifications: u64,
     /// Height of the last `winningtickets` block.
     pub last_block_height: u64,
+    /// `revoketickets` calls that succeeded.
+    pub revocation_requests: u64,
+    /// `revoketickets` calls that failed.
+    pub revocation_failures: u64,
+    /// Pool tickets seen revoked on chain after a request.
+    pub tickets_revoked: u64,
+    /// The wallet link was up at the last health check (1) or not (0).
+    pub wallet_connected: u64,
+    /// The node link was up at the last health check (1) or not (0).
+    pub node_connected: u64,
 }
 
 impl Metrics {
@@ -80,6 +97,33 @@ impl Metrics {
         self.winning_notifications.fetch_add(1, Ordering::Relaxed);
         self.last_block_height
             .fetch_max(u64::from(height), Ordering::Relaxed);
+    }
+
+    /// A `revoketickets` call succeeded.
+    pub fn revocation_requested(&self) {
+        self.revocation_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `revoketickets` call failed.
+    pub fn revocation_failed(&self) {
+        self.revocation_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A pool ticket was seen revoked.
+    pub fn ticket_revoked(&self) {
+        self.tickets_revoked.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets the health gauges.
+    pub fn set_health(&self, wallet: bool, node: bool, last_block_age: Option<Duration>) {
+        self.wallet_connected
+            .store(u64::from(wallet), Ordering::Relaxed);
+        self.node_connected
+            .store(u64::from(node), Ordering::Relaxed);
+        let age = last_block_age.map_or(u64::MAX, |a| {
+            u64::try_from(a.as_millis()).unwrap_or(u64::MAX - 1)
+        });
+        self.last_block_age_ms.store(age, Ordering::Relaxed);
     }
 
     /// Sets the ticket gauges.
@@ -115,6 +159,11 @@ impl Metrics {
             to_revoke: l(&self.to_revoke),
             winning_notifications: l(&self.winning_notifications),
             last_block_height: l(&self.last_block_height),
+            revocation_requests: l(&self.revocation_requests),
+            revocation_failures: l(&self.revocation_failures),
+            tickets_revoked: l(&self.tickets_revoked),
+            wallet_connected: l(&self.wallet_connected),
+            node_connected: l(&self.node_connected),
         }
     }
 
@@ -182,6 +231,45 @@ impl Metrics {
             "Height of the last winningtickets block.",
             s.last_block_height,
         );
+        one(
+            "stakepoold_revocation_requests_total",
+            "counter",
+            "revoketickets calls that succeeded.",
+            s.revocation_requests,
+        );
+        one(
+            "stakepoold_revocation_requests_failed_total",
+            "counter",
+            "revoketickets calls that failed.",
+            s.revocation_failures,
+        );
+        one(
+            "stakepoold_tickets_revoked_total",
+            "counter",
+            "Pool tickets seen revoked after a request.",
+            s.tickets_revoked,
+        );
+        one(
+            "stakepoold_wallet_connected",
+            "gauge",
+            "The hcwallet link is up (1) or down (0).",
+            s.wallet_connected,
+        );
+        one(
+            "stakepoold_node_connected",
+            "gauge",
+            "The hcd link is up (1) or down (0).",
+            s.node_connected,
+        );
+        let age = self.last_block_age_ms.load(Ordering::Relaxed);
+        if age != u64::MAX {
+            let name = "stakepoold_last_block_age_seconds";
+            let _ = write!(
+                out,
+                "# HELP {name} Time since the last notification naming a block.\n# TYPE {name} gauge\n{name} {}\n",
+                age as f64 / 1e3
+            );
+        }
         let name = "stakepoold_vote_latency_seconds";
         let _ = write!(
             out,
@@ -204,15 +292,19 @@ impl Metrics {
     }
 }
 
-/// Serves [`Metrics::render`] on `GET /metrics` (any path) until `shutdown` resolves.
+/// Serves `render()` (the Prometheus text, e.g. [`crate::Daemon::render_metrics`]) on
+/// `GET /metrics` (any path) until `shutdown` resolves.
 ///
 /// # Errors
 /// Only if the listener fails to accept.
-pub async fn serve(
+pub async fn serve<R>(
     listener: tokio::net::TcpListener,
-    metrics: std::sync::Arc<Metrics>,
+    render: std::sync::Arc<R>,
     shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    R: Fn() -> String + Send + Sync + 'static,
+{
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     tokio::pin!(shutdown);
     loop {
@@ -220,7 +312,7 @@ pub async fn serve(
             _ = &mut shutdown => return Ok(()),
             r = listener.accept() => r?,
         };
-        let metrics = std::sync::Arc::clone(&metrics);
+        let render = std::sync::Arc::clone(&render);
         tokio::spawn(async move {
             // The request is not parsed: every request gets the metrics.
             let mut buf = [0u8; 1024];
@@ -228,7 +320,7 @@ pub async fn serve(
             if !matches!(read, Ok(Ok(_))) {
                 return;
             }
-            let body = metrics.render();
+            let body = render();
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()

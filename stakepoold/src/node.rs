@@ -1,9 +1,11 @@
-//! What the daemon needs from hcd beyond [`hcpool_core::backend::ChainNode`]: the height of
-//! a block (the purchase height of a ticket, for the fee check at start-up).
+//! What the daemon needs from hcd and hcwallet beyond the core traits: the height of a block
+//! (the purchase height of a ticket, for the fee check at start-up) and the state of the
+//! link (health, and a rescan after a reconnect).
 
 use async_trait::async_trait;
 use hcpool_core::BlockHash;
-use hcpool_rpc::JsonRpcNode;
+use hcpool_rpc::{JsonRpcNode, JsonRpcWallet};
+use tokio::sync::watch;
 
 /// Block heights by hash (hcd `getblockheader <hash> false`).
 #[async_trait]
@@ -19,5 +21,32 @@ impl BlockHeights for JsonRpcNode {
             .await
             .map(|(_, height)| height)
             .map_err(|e| e.into_core(self.client().label()))
+    }
+}
+
+/// A connection to hcd or hcwallet that can drop and come back.
+pub trait Link: Send + Sync {
+    /// The link is up now.
+    fn is_connected(&self) -> bool;
+    /// Changes each time the link is back up (notifications re-registered); `None` when the
+    /// link never reconnects.
+    fn reconnects(&self) -> Option<watch::Receiver<u64>>;
+}
+
+impl Link for JsonRpcNode {
+    fn is_connected(&self) -> bool {
+        self.client().is_connected()
+    }
+    fn reconnects(&self) -> Option<watch::Receiver<u64>> {
+        self.client().reconnects()
+    }
+}
+
+impl Link for JsonRpcWallet {
+    fn is_connected(&self) -> bool {
+        self.client().is_connected()
+    }
+    fn reconnects(&self) -> Option<watch::Receiver<u64>> {
+        self.client().reconnects()
     }
 }

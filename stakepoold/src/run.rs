@@ -6,13 +6,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hcpool_core::backend::Store;
 use hcpool_core::{ExtendedPubKey, FeeAddressSet, PoolFeeRate, Secret};
 use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
 use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use crate::config::Config;
+use crate::config::{Config, DbConfig};
 use crate::daemon::{Daemon, DaemonDeps, DaemonOptions};
 use crate::error::{Error, Result};
 
@@ -21,6 +22,25 @@ pub const FEE_ADDRESSES: u32 = 10_000;
 
 /// How often the demo mines a block.
 pub const DEMO_BLOCK_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Opens the store named by `db` (SQLite or MySQL/MariaDB, schema brought up to date). A
+/// failure is logged and gives `None`: the daemon then votes with what the web app sends by
+/// gRPC (`SetUserVotingPrefs`, `SetAddedLowFeeTickets`) instead of refusing to start.
+pub async fn open_store(db: &DbConfig) -> Option<Arc<dyn Store>> {
+    let url = db.url();
+    let shown = hcpool_db::redact_url(url.expose());
+    match hcpool_db::connect(url.expose()).await {
+        Ok(store) => {
+            info!(db = %shown, "database opened");
+            Some(store)
+        }
+        Err(e) => {
+            error!(db = %shown, error = %e,
+                "cannot open the database; waiting for the web app's gRPC calls");
+            None
+        }
+    }
+}
 
 /// Runs the daemon described by `config` until `shutdown` resolves.
 ///
@@ -77,9 +97,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             config.pool_fees,
         )
     };
-    if config.db.is_some() {
-        warn!("database loading is not wired yet: users and added low-fee tickets arrive by SetUserVotingPrefs/SetAddedLowFeeTickets");
-    }
+    let store = match &config.db {
+        Some(db) => open_store(db).await,
+        None => None,
+    };
 
     let network = config.network;
     let cold = ExtendedPubKey::from_str(&cold).map_err(hcpool_core::Error::from)?;
@@ -93,11 +114,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
     let notifications = node.notifications()?;
     node.register_notifications().await?;
     let node = Arc::new(node);
+    let wallet = Arc::new(wallet);
     let deps = DaemonDeps {
-        wallet: Arc::new(wallet),
+        wallet: wallet.clone(),
+        wallet_link: Some(wallet),
         node: node.clone(),
+        node_link: Some(node.clone()),
         heights: node,
-        store: None,
+        store,
         fee_addresses: Arc::new(fee_addresses),
         pool_fees,
         network,
@@ -126,7 +150,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             .await
             .map_err(|e| Error::io(format!("metrics listen {addr}"), e))?;
         info!(addr = %addr, "metrics listening");
-        let fut = crate::metrics::serve(l, daemon.metrics().clone(), stopped());
+        let d = daemon.clone();
+        let render = Arc::new(move || d.render_metrics());
+        let fut = crate::metrics::serve(l, render, stopped());
         tasks.spawn(async move {
             if let Err(e) = fut.await {
                 warn!(error = %e, "metrics server stopped");

@@ -268,3 +268,114 @@ async fn run_handles_a_notification_stream_until_shutdown() {
     task.await.unwrap();
     assert_eq!(p.wallet.voted(), vec![(p.paid, VoteBits(5))]);
 }
+
+fn winning_at(height: u32, tickets: Vec<Hash32>) -> ChainNotification {
+    ChainNotification::WinningTickets {
+        block_hash: Hash32::from_bytes([height as u8; 32]),
+        height,
+        tickets,
+    }
+}
+
+fn missed_at(height: u32, missed: Vec<Hash32>) -> ChainNotification {
+    ChainNotification::SpentAndMissed {
+        block_hash: Hash32::from_bytes([height as u8; 32]),
+        height,
+        spent: vec![],
+        missed,
+    }
+}
+
+#[tokio::test]
+async fn missed_tickets_are_revoked_after_the_votes_retried_and_tracked_until_revoked() {
+    let p = pool().await;
+    let calls = || p.wallet.revoke_calls.load(Ordering::SeqCst);
+    p.daemon
+        .handle(missed_at(1002, vec![p.other_user]), Instant::now())
+        .await;
+    let pending = p.daemon.pending_revocations();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].missed_at, pending[0].requested_at),
+        (1002, None)
+    );
+    assert_eq!(calls(), 0, "nothing is revoked before the block's votes");
+
+    let votes = p
+        .daemon
+        .handle(winning_at(1002, vec![p.paid]), Instant::now())
+        .await;
+    assert_eq!(votes.len(), 1);
+    assert_eq!(calls(), 1);
+    assert_eq!(p.daemon.pending_revocations()[0].requested_at, Some(1002));
+    // Not mined in the next block: asked again only after REVOKE_RETRY_BLOCKS.
+    p.daemon
+        .handle(winning_at(1003, vec![]), Instant::now())
+        .await;
+    assert_eq!(calls(), 1);
+    p.daemon
+        .handle(winning_at(1004, vec![]), Instant::now())
+        .await;
+    assert_eq!(calls(), 2);
+    assert_eq!(p.daemon.pending_revocations()[0].requested_at, Some(1004));
+
+    // hcd reports the revocation as a miss again: done.
+    p.daemon
+        .handle(missed_at(1005, vec![p.other_user]), Instant::now())
+        .await;
+    assert!(p.daemon.pending_revocations().is_empty());
+    p.daemon
+        .handle(winning_at(1005, vec![]), Instant::now())
+        .await;
+    assert_eq!(calls(), 2, "nothing left to revoke");
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!(
+        (
+            s.revocation_requests,
+            s.revocation_failures,
+            s.tickets_revoked,
+            s.to_revoke
+        ),
+        (2, 0, 1, 0)
+    );
+    let text = p.daemon.render_metrics();
+    assert!(
+        text.lines()
+            .any(|l| l == "stakepoold_tickets_revoked_total 1"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_links_and_the_last_block_seen() {
+    let p = pool().await;
+    let h = p.daemon.health();
+    assert!(h.is_serving(), "fakes have no link to lose");
+    assert_eq!((h.last_block_height, h.rescans), (None, 0));
+    p.daemon
+        .handle(winning_at(1007, vec![]), Instant::now())
+        .await;
+    p.daemon
+        .handle(missed_at(1006, vec![]), Instant::now())
+        .await;
+    let h = p.daemon.health();
+    assert_eq!(
+        h.last_block_height,
+        Some(1007),
+        "an older block does not go back"
+    );
+    assert!(h
+        .last_block_age
+        .is_some_and(|a| a < std::time::Duration::from_secs(60)));
+    let text = p.daemon.render_metrics();
+    for line in [
+        "stakepoold_wallet_connected 1",
+        "stakepoold_node_connected 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+    }
+    assert!(
+        text.contains("stakepoold_last_block_age_seconds "),
+        "{text}"
+    );
+}

@@ -188,3 +188,45 @@ fn tower_service(
         }
     })
 }
+
+#[tokio::test]
+async fn grpc_health_is_serving_for_the_server_and_the_api() {
+    let h = start().await;
+    let certs = hcpool_rpc::pinned_tls::load_certs(&h.cfg.cert_path).unwrap();
+    let tls = Arc::new(hcpool_rpc::pinned_tls::client_config(certs, &[b"h2"]).unwrap());
+    let dial = h.cfg.host.clone();
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{dial}"))
+        .unwrap()
+        .connect_with_connector(tower_service(tls, dial))
+        .await
+        .unwrap();
+    let mut c = tonic_health::pb::health_client::HealthClient::new(channel);
+    for service in ["", stakepoold::grpc::STAKEPOOLD_SERVICE] {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = c
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: service.into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status;
+            if status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{service:?}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let err = c
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+}

@@ -244,6 +244,9 @@ pub trait WalletBackend: Send + Sync {
         vote_bits: VoteBits,
         vote_bits_extended: &[u8],
     ) -> Result<Vec<u8>>;
+    /// `revoketickets`: the wallet creates and relays a revocation for every missed or
+    /// expired ticket it has voting rights for (HC revokes nothing by itself).
+    async fn revoke_tickets(&self) -> Result<()>;
 }
 
 /// A chain node (hcd) as stakepoold uses it. Notifications are delivered by the adapter's

@@ -65,6 +65,16 @@ impl RpcClient {
         }
     }
 
+    /// Websocket: a receiver whose value (the number of reconnects) changes each time the
+    /// link is back up with its `notify*` registrations re-issued, so a caller can reload
+    /// what it missed while down. POST: `None` (nothing to reconnect).
+    pub fn reconnects(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        match &self.transport {
+            Transport::Ws(ws) => Some(ws.reconnects()),
+            Transport::Post(_) => None,
+        }
+    }
+
     /// Closes the websocket; pending and later calls fail with [`Error::Shutdown`].
     pub fn close(&self) {
         if let Transport::Ws(ws) = &self.transport {

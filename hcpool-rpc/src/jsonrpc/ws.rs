@@ -51,6 +51,8 @@ struct Inner {
     subscribers: Mutex<Vec<mpsc::UnboundedSender<Notification>>>,
     registrations: Mutex<Vec<String>>,
     shutdown: watch::Sender<bool>,
+    /// Bumped after every successful reconnect (registrations re-issued).
+    reconnects: watch::Sender<u64>,
 }
 
 /// Locks a mutex; a poisoned lock only means another thread panicked while holding it, and
@@ -91,6 +93,7 @@ impl WsClient {
             subscribers: Mutex::new(Vec::new()),
             registrations: Mutex::new(Vec::new()),
             shutdown: shutdown.clone(),
+            reconnects: watch::channel(0).0,
         });
         tokio::spawn(run(inner.clone(), socket, wake_rx, shutdown_rx));
         Ok(WsClient {
@@ -101,6 +104,11 @@ impl WsClient {
 
     pub(crate) fn is_connected(&self) -> bool {
         self.inner.state.load(Ordering::Acquire) == UP
+    }
+
+    /// Counts the reconnects; changes once the link is back and re-registered.
+    pub(crate) fn reconnects(&self) -> watch::Receiver<u64> {
+        self.inner.reconnects.subscribe()
     }
 
     pub(crate) fn close(&self) {
@@ -274,6 +282,7 @@ async fn run(
             match reregister(&inner, &mut socket, &mut shutdown_rx).await {
                 Ok(()) => {
                     set_state(&inner, UP, None);
+                    inner.reconnects.send_modify(|n| *n += 1);
                     resend_pending(&inner, &mut socket, generation).await;
                     serve(
                         &inner,

@@ -184,4 +184,12 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
+
+    async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
+        // Each wallet revokes the missed tickets it holds, as `addticket` reaches them all.
+        let r = self
+            .on_all_ready("revoketickets", |w| async move { w.revoke_tickets().await })
+            .await;
+        self.core(r)
+    }
 }

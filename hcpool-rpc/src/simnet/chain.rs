@@ -151,8 +151,8 @@ pub struct Chain {
     mempool_tickets: Vec<Hash32>,
     /// ticket → (vote hash, referenced height)
     mempool_votes: HashMap<Hash32, (Hash32, u32)>,
-    /// Missed or expired tickets waiting for their revocation in the next block.
-    to_revoke: Vec<Hash32>,
+    /// Revocations a wallet asked for (`revoketickets`), mined in the next block.
+    mempool_revocations: Vec<Hash32>,
     rng: u64,
     clock: u32,
 }
@@ -180,7 +180,7 @@ impl Chain {
             winners: HashMap::new(),
             mempool_tickets: Vec::new(),
             mempool_votes: HashMap::new(),
-            to_revoke: Vec::new(),
+            mempool_revocations: Vec::new(),
             rng,
             clock,
         }
@@ -295,6 +295,29 @@ impl Chain {
         Ok(hash)
     }
 
+    /// `revoketickets` of a wallet: queues a revocation, mined in the next block, for each
+    /// of `tickets` that is missed or expired and not already being revoked. Returns the
+    /// tickets queued.
+    pub fn request_revocations(&mut self, tickets: &[Hash32]) -> Vec<Hash32> {
+        let mut queued = Vec::new();
+        for t in tickets {
+            let revocable = self
+                .tickets
+                .get(t)
+                .is_some_and(|c| matches!(c.state, TicketState::Missed | TicketState::Expired));
+            if revocable && !self.mempool_revocations.contains(t) {
+                self.mempool_revocations.push(*t);
+                queued.push(*t);
+            }
+        }
+        queued
+    }
+
+    /// Revocations waiting for the next block.
+    pub fn pending_revocations(&self) -> &[Hash32] {
+        &self.mempool_revocations
+    }
+
     fn next_rand(&mut self) -> u64 {
         // splitmix64: deterministic per seed, good enough to pick winners.
         self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -359,17 +382,11 @@ impl Chain {
                     t.state = TicketState::Missed;
                 }
                 ev.spent_missed.insert(*w, false);
-                self.to_revoke.push(*w);
             }
         }
 
-        // Revocations of tickets missed or expired before this block.
-        for ticket in std::mem::take(&mut self.to_revoke) {
-            if ev.spent_missed.contains_key(&ticket) {
-                // Missed in this very block: revoked in the next one.
-                self.to_revoke.push(ticket);
-                continue;
-            }
+        // Revocations the wallets asked for (HC revokes nothing by itself).
+        for ticket in std::mem::take(&mut self.mempool_revocations) {
             let rtx = Self::revocation(&ticket, n);
             let rhash = rtx.hash();
             self.txs.insert(
@@ -406,7 +423,6 @@ impl Chain {
                 t.state = TicketState::Expired;
             }
             ev.spent_missed.insert(*hash, false);
-            self.to_revoke.push(*hash);
         }
         for hash in &maturing {
             if let Some(t) = self.tickets.get_mut(hash) {

@@ -202,6 +202,14 @@ impl SimCluster {
         self.shared.drop_connections(role).map_err(rpc_err)
     }
 
+    /// Drops every websocket connection of every endpoint (a network blip); clients that
+    /// reconnect must register their notifications again.
+    pub fn drop_all_connections(&self) {
+        for ep in &self.shared.endpoints {
+            ep.kill.send_modify(|g| *g += 1);
+        }
+    }
+
     /// Runs `f` on wallet `i`'s state (flags such as `unlocked`, `daemon_connected`, `lag`).
     pub fn with_wallet<R>(&self, i: usize, f: impl FnOnce(&mut WalletState) -> R) -> Option<R> {
         let mut world = self.shared.world.lock().ok()?;
@@ -212,6 +220,28 @@ impl SimCluster {
     pub fn ticket_state(&self, ticket: &Hash32) -> Option<TicketState> {
         let world = self.shared.world.lock().ok()?;
         world.chain.tickets.get(ticket).map(|t| t.state)
+    }
+
+    /// The vote that spent `ticket` once mined: (vote hash, votebits, mined height).
+    pub fn mined_vote(&self, ticket: &Hash32) -> Option<(Hash32, u16, u32)> {
+        let world = self.shared.world.lock().ok()?;
+        let t = world.chain.tickets.get(ticket)?;
+        if t.state != TicketState::Voted {
+            return None;
+        }
+        let (vote, height) = t.spender?;
+        let raw = &world.chain.txs.get(&vote)?.raw;
+        let bits = txbytes::decode(raw)?.vote_bits()?;
+        Some((vote, bits, height))
+    }
+
+    /// Tickets whose revocation a wallet requested and the next block will mine.
+    pub fn pending_revocations(&self) -> Vec<Hash32> {
+        self.shared
+            .world
+            .lock()
+            .map(|w| w.chain.pending_revocations().to_vec())
+            .unwrap_or_default()
     }
 
     /// The winners that must vote on block `height`.

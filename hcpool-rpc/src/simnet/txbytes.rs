@@ -398,6 +398,16 @@ impl Tx {
             .collect()
     }
 
+    /// The votebits of a vote (output 1: `OP_RETURN <bits LE16><extended>`).
+    pub fn vote_bits(&self) -> Option<u16> {
+        self.vote_ref()?;
+        let s = &self.outputs.get(1)?.script;
+        if s.first() != Some(&0x6a) {
+            return None;
+        }
+        Some(u16::from_le_bytes(s.get(2..4)?.try_into().ok()?))
+    }
+
     /// The ticket and block a vote refers to.
     pub fn vote_ref(&self) -> Option<VoteRef> {
         let stakebase = self.inputs.first()?;

@@ -140,6 +140,11 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
                 .map_err(|e| RpcError::wallet(format!("encoding/hex: {e}")))?;
             generate_vote(cx, block, height, ticket, bits, &ext)?
         }
+        "revoketickets" => {
+            Params::new(ps, 0)?;
+            revoke_tickets(cx)?;
+            Value::Null
+        }
         _ => return Ok(None),
     };
     Ok(Some(v))
@@ -415,4 +420,22 @@ fn generate_vote(
         &payees,
     );
     Ok(json!({"hex": hex::encode(tx.serialize())}))
+}
+
+/// `revoketickets`: a revocation for every missed or expired ticket the wallet has voting
+/// rights for (hcwallet's stake manager; mined in the next block).
+fn revoke_tickets(cx: &mut WalletCtx<'_>) -> Result<(), RpcError> {
+    if !cx.wallet.unlocked {
+        return Err(RpcError::new(
+            -13,
+            "Enter the wallet passphrase with walletpassphrase first",
+        ));
+    }
+    let revocable: Vec<Hash32> = own_tickets(cx)
+        .into_iter()
+        .filter(|(_, s)| matches!(s, TicketState::Missed | TicketState::Expired))
+        .map(|(h, _)| h)
+        .collect();
+    cx.chain.request_revocations(&revocable);
+    Ok(())
 }

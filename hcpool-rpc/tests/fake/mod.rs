@@ -214,4 +214,8 @@ impl WalletBackend for FakeWallet {
     ) -> hcpool_core::Result<Vec<u8>> {
         unimplemented!("not used by the manager")
     }
+    async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
+        self.enter("revoketickets").await?;
+        Ok(())
+    }
 }

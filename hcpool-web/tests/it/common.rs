@@ -180,6 +180,9 @@ impl WalletBackend for FakeWallet {
     ) -> hcpool_core::Result<Vec<u8>> {
         unsupported()
     }
+    async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
+        unsupported()
+    }
 }
 
 /// Keeps every mail so tests can follow links.

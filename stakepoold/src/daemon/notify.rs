@@ -7,7 +7,7 @@ use hcpool_core::service::voter::{BitsSource, FeeCheck, VoteJob};
 use hcpool_core::{BackendKind, BlockHash, TicketHash, TxHash, VoteBits};
 use tracing::{debug, info, warn};
 
-use super::Daemon;
+use super::{Daemon, PendingRevocation, REVOKE_RETRY_BLOCKS};
 
 /// How one vote ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,46 @@ impl Daemon {
             failed = count(|o| matches!(o, VoteOutcome::Failed(_))),
             "votes for block"
         );
+        self.revoke(height).await;
         results
+    }
+
+    /// After the votes of block `height`: `revoketickets` when a pool ticket is waiting for
+    /// its first request, or was requested [`REVOKE_RETRY_BLOCKS`] ago and is still not
+    /// revoked. The wallet revokes every missed ticket it holds, so one call covers all.
+    async fn revoke(&self, height: u32) {
+        let due: Vec<TicketHash> = self
+            .revocation_map()
+            .values()
+            .filter(|r| {
+                r.requested_at
+                    .is_none_or(|at| height >= at.saturating_add(REVOKE_RETRY_BLOCKS))
+            })
+            .map(|r| r.ticket)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        match self.deps.wallet.revoke_tickets().await {
+            Ok(()) => {
+                self.metrics.revocation_requested();
+                let mut map = self.revocation_map();
+                for t in &due {
+                    if let Some(r) = map.get_mut(t) {
+                        r.requested_at = Some(height);
+                    }
+                }
+                drop(map);
+                for t in &due {
+                    info!(ticket = %t, height, "revocation requested");
+                }
+            }
+            Err(e) => {
+                self.metrics.revocation_failed();
+                warn!(tickets = due.len(), height, error = %e,
+                    "revoketickets failed; retrying after the next block's votes");
+            }
+        }
     }
 
     async fn vote(
@@ -190,8 +229,9 @@ impl Daemon {
         }
     }
 
-    /// `spentandmissedtickets`: forget them; the pool's missed (or expired) ones are kept
-    /// as "to revoke".
+    /// `spentandmissedtickets`: forget them; the pool's missed (or expired) ones wait for
+    /// a revocation. hcd reports a revoked ticket as missed again: one already requested is
+    /// then done.
     pub(super) async fn spent_and_missed(
         &self,
         height: u32,
@@ -204,16 +244,47 @@ impl Daemon {
         for (ticket, tx) in self.transactions(missed).await {
             if let Ok(tx) = tx {
                 if let Some(msa) = self.owner(&tx) {
-                    warn!(%ticket, msa = %msa, height, "pool ticket missed or expired: to revoke");
+                    debug!(%ticket, msa = %msa, height, "pool ticket reported missed");
                     revoke.push((ticket, msa));
                 }
             }
         }
         if !revoke.is_empty() {
-            self.to_revoke
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .extend(revoke);
+            let mut revoked = Vec::new();
+            let mut map = self.revocation_map();
+            for (ticket, msa) in revoke {
+                match map.get(&ticket) {
+                    Some(r) if r.requested_at.is_some() => {
+                        map.remove(&ticket);
+                        revoked.push(ticket);
+                    }
+                    Some(_) => {}
+                    None => {
+                        map.insert(
+                            ticket,
+                            PendingRevocation {
+                                ticket,
+                                ticket_address: msa,
+                                missed_at: height,
+                                requested_at: None,
+                            },
+                        );
+                    }
+                }
+            }
+            let new: Vec<TicketHash> = map
+                .values()
+                .filter(|r| r.missed_at == height && r.requested_at.is_none())
+                .map(|r| r.ticket)
+                .collect();
+            drop(map);
+            for t in new {
+                warn!(ticket = %t, height, "pool ticket missed or expired: to revoke");
+            }
+            for t in revoked {
+                self.metrics.ticket_revoked();
+                info!(ticket = %t, height, "pool ticket revoked");
+            }
         }
         self.update_gauges();
     }

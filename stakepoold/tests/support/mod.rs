@@ -43,6 +43,7 @@ pub struct FakeWallet {
     pub live: Mutex<Vec<TicketHash>>,
     pub votes: Mutex<Vec<VoteCall>>,
     pub fail_votes: AtomicU32,
+    pub revoke_calls: AtomicU32,
 }
 
 impl FakeWallet {
@@ -147,6 +148,10 @@ impl WalletBackend for FakeWallet {
         let mut v = ticket.as_bytes().to_vec();
         v.extend_from_slice(&vote_bits.0.to_le_bytes());
         Ok(v)
+    }
+    async fn revoke_tickets(&self) -> Result<()> {
+        self.revoke_calls.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -261,6 +266,8 @@ pub fn deps(
         fee_addresses: Arc::new(FeeAddressSet::derive(&cold, NET, 10).unwrap()),
         pool_fees: hcpool_core::PoolFeeRate::from_percent(5.0).unwrap(),
         network: NET,
+        wallet_link: None,
+        node_link: None,
     }
 }
 
