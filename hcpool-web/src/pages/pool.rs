@@ -44,7 +44,11 @@ fn address_get(
         "flash": Flashed::take(flash),
         "registration": reg,
         "pool_fees": s.pool_fees,
-        "testnet_flag": if s.network == hcpool_core::Network::Mainnet { "" } else { " --testnet" },
+        "testnet_flag": match s.network {
+            hcpool_core::Network::Testnet => " --testnet",
+            hcpool_core::Network::Simnet => " --simnet",
+            _ => "",
+        },
     });
     Ok(Page::ok(state.render(
         "address",
