@@ -19,6 +19,7 @@ pub mod limit;
 pub mod mail;
 pub mod pages;
 pub mod session;
+pub mod spawned;
 pub mod state;
 pub mod wiring;
 
