@@ -22,6 +22,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod pages;
 pub mod session;
+pub mod spawned;
 pub mod state;
 pub mod templates;
 pub mod wiring;

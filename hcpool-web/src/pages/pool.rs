@@ -57,7 +57,11 @@ fn address_page(
         "flash": flash,
         "registration": reg,
         "pool_fees": s.pool_fees,
-        "testnet_flag": if s.network == hcpool_core::Network::Mainnet { "" } else { " --testnet" },
+        "testnet_flag": match s.network {
+            hcpool_core::Network::Testnet => " --testnet",
+            hcpool_core::Network::Simnet => " --simnet",
+            _ => "",
+        },
     });
     let html = state.render("address", &title("Address"), &Nav::of(v), &ctx)?;
     Ok(Page::Html((status, RawHtml(html))))

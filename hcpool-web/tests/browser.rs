@@ -1,0 +1,403 @@
+//! The whole user flow by clicking and typing in headless Chromium (driven over WebDriver
+//! by chromedriver), against the app served in-process on an ephemeral loopback port with
+//! SQLite in a temp dir and the simulated wallet cluster: sign up, open the mailed
+//! verification link, sign in, submit a pubkey address, see the ticket address, script and
+//! fee address, open voting, change a choice, save, see it kept.
+//!
+//! Screenshots go to `target/browser/` (`flow.png` at the end). Without chromium and
+//! chromedriver the test prints "skipped: chromium/chromedriver not found", unless
+//! `HCPOOL_REQUIRE_BROWSER=1` (CI sets it once it has installed them), then it fails.
+//! `HCPOOL_CHROMIUM` and `HCPOOL_CHROMEDRIVER` override the programs' paths.
+
+#![allow(clippy::print_stdout)] // The skip, the screenshot path and each step must show.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use async_trait::async_trait;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hcpool_core::backend::{Email, Mailer};
+use hcpool_core::{Address, Network, PoolKeys, RedeemScript};
+use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+use hcpool_web::wiring;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A valid simnet secp256k1 pubkey address (hc-vectors.json, computed by the HC Go code).
+const USER_PUBKEY: &str = "SkLUTvG262Uyeb4w2YRDwdF5zbYKAV5kKkZM5KMVuWNkCfj5nXWDd";
+/// A testnet pubkey address: wrong network for the simnet pool.
+const TESTNET_PUBKEY: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
+const EMAIL: &str = "browser@example.com";
+const PASSWORD: &str = "correct horse battery";
+/// Longest wait for one element or page.
+const STEP: Duration = Duration::from_secs(15);
+/// Longest the whole flow may take.
+const WHOLE: Duration = Duration::from_secs(180);
+
+/// Keeps every mail so the test can follow the verification link.
+#[derive(Default)]
+struct CapturingMailer {
+    sent: Mutex<Vec<Email>>,
+}
+
+#[async_trait]
+impl Mailer for CapturingMailer {
+    async fn send(&self, email: &Email) -> hcpool_core::Result<()> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(email.clone());
+        Ok(())
+    }
+}
+
+fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Chromium and chromedriver: the override variables, else `PATH`.
+fn programs() -> Option<(PathBuf, PathBuf)> {
+    let pick = |var: &str, names: &[&str]| match std::env::var_os(var) {
+        Some(p) => Some(PathBuf::from(p)).filter(|p| p.is_file()),
+        None => on_path(names),
+    };
+    Some((
+        pick("HCPOOL_CHROMIUM", &["chromium", "chromium-browser"])?,
+        pick("HCPOOL_CHROMEDRIVER", &["chromedriver"])?,
+    ))
+}
+
+/// `target/browser`, next to the `tmp` directory cargo gives integration tests.
+fn screenshot_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("browser")
+}
+
+/// Starts chromedriver on a port of its choosing and returns it with that port.
+async fn start_chromedriver(program: &Path) -> Result<(Child, u16)> {
+    let mut child = Command::new(program)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("start {}", program.display()))?;
+    let stdout = child.stdout.take().context("chromedriver stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let port = tokio::time::timeout(STEP, async {
+        while let Some(line) = lines.next_line().await? {
+            // "ChromeDriver was started successfully on port 37581."
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                return rest
+                    .trim_end_matches('.')
+                    .trim()
+                    .parse::<u16>()
+                    .context("chromedriver port");
+            }
+        }
+        bail!("chromedriver exited before it listened")
+    })
+    .await
+    .context("chromedriver did not start in time")??;
+    // Keep draining its output so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, port))
+}
+
+async fn open_browser(chromium: &Path, driver_port: u16, profile: &Path) -> Result<Client> {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,1000",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect::<Vec<_>>();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": chromium, "args": args }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = tokio::time::timeout(
+        Duration::from_secs(60),
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}")),
+    )
+    .await
+    .context("browser session did not open in time")??;
+    Ok(client)
+}
+
+async fn text_of(c: &Client, css: &str) -> Result<String> {
+    let found = c.wait().at_most(STEP).for_element(Locator::Css(css)).await;
+    let e = match found {
+        Ok(e) => e,
+        Err(err) => {
+            let url = c.current_url().await.ok();
+            return Err(err).with_context(|| format!("waiting for {css} on {url:?}"));
+        }
+    };
+    Ok(e.text().await?.trim().to_owned())
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) -> Result<()> {
+    let e = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))?;
+    e.clear().await?;
+    e.send_keys(text).await?;
+    Ok(())
+}
+
+async fn click(c: &Client, css: &str) -> Result<()> {
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn path_is(c: &Client, want: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let url = c.current_url().await?;
+        if url.path() == want {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("expected to be on {want}, still on {url}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let path = dir.join(name);
+    let png = c.screenshot().await?;
+    ensure!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
+    std::fs::write(&path, png).with_context(|| format!("write {}", path.display()))?;
+    Ok(path)
+}
+
+async fn selected_choice(c: &Client) -> Result<String> {
+    let e = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("select[name=agenda0] option:checked"))
+        .await?;
+    e.attr("value")
+        .await?
+        .ok_or_else(|| anyhow!("selected option has no value"))
+}
+
+/// The flow itself, in a browser already open on a served pool.
+async fn flow(
+    c: &Client,
+    base: &str,
+    mailer: &CapturingMailer,
+    store: &Arc<dyn hcpool_core::backend::Store>,
+) -> Result<()> {
+    // Sign up.
+    c.goto(&format!("{base}/")).await?;
+    click(c, "header nav a[href='/signup']").await?;
+    path_is(c, "/signup").await?;
+    ensure!(text_of(c, "main h1").await? == "Sign Up");
+    ensure!(
+        text_of(c, "p.notice")
+            .await?
+            .contains("Mail server not configured"),
+        "the demo has no smtphost: the sign-up page must say so"
+    );
+    type_into(c, "input[name=email]", EMAIL).await?;
+    type_into(c, "input[name=password]", PASSWORD).await?;
+    type_into(c, "input[name=passwordrepeat]", PASSWORD).await?;
+    click(c, "form[action='/signup'] button[type=submit]").await?;
+    let ok = text_of(c, "p.success").await?;
+    ensure!(
+        ok == format!("A verification email has been sent to {EMAIL}"),
+        "sign-up flash: {ok:?}"
+    );
+    println!("step: signed up");
+
+    // The verification mail and its link.
+    let mail = {
+        let sent = mailer.sent.lock().unwrap_or_else(|e| e.into_inner());
+        ensure!(sent.len() == 1, "one mail expected, got {}", sent.len());
+        sent[0].clone()
+    };
+    ensure!(mail.to == EMAIL && mail.subject == "Stake pool email verification");
+    let link = mail
+        .body
+        .split_whitespace()
+        .find(|w| w.contains("/emailverify?t="))
+        .context("no verification link in the mail")?;
+    // The demo's baseurl names the configured listen address (port 0): keep the path.
+    let path = &link[link.find("/emailverify").unwrap_or(0)..];
+    c.goto(&format!("{base}{path}")).await?;
+    ensure!(text_of(c, "p.success").await? == "Email successfully verified");
+    ensure!(store
+        .user_by_email(EMAIL)
+        .await?
+        .is_some_and(|u| u.is_verified()));
+    click(c, "a.button[href='/signin']").await?;
+    path_is(c, "/signin").await?;
+    println!("step: email verified");
+
+    // A wrong password is refused, the right one signs in (to the address page).
+    type_into(c, "input[name=email]", EMAIL).await?;
+    type_into(c, "input[name=password]", "not the password").await?;
+    click(c, "form[action='/signin'] button[type=submit]").await?;
+    ensure!(text_of(c, "p.error").await? == "Invalid Email or Password");
+    type_into(c, "input[name=email]", EMAIL).await?;
+    type_into(c, "input[name=password]", PASSWORD).await?;
+    click(c, "form[action='/signin'] button[type=submit]").await?;
+    path_is(c, "/address").await?;
+    ensure!(text_of(c, "header .who").await? == format!("Hello, {EMAIL}"));
+    ensure!(
+        c.find(Locator::Css("header nav a[href='/voting']"))
+            .await
+            .is_err(),
+        "no voting link before an address is registered"
+    );
+    println!("step: signed in");
+
+    // A testnet key is refused on this simnet pool; the simnet key is registered.
+    type_into(c, "input[name=UserPubKeyAddr]", TESTNET_PUBKEY).await?;
+    click(c, "form[action='/address'] button[type=submit]").await?;
+    let refused = text_of(c, "p.error").await?;
+    ensure!(!refused.is_empty(), "wrong-network key must be refused");
+    ensure!(store
+        .user_by_email(EMAIL)
+        .await?
+        .is_some_and(|u| u.registration.is_none()));
+    type_into(c, "input[name=UserPubKeyAddr]", USER_PUBKEY).await?;
+    click(c, "form[action='/address'] button[type=submit]").await?;
+    ensure!(text_of(c, "p.success").await? == "Address registered: your ticket address is below");
+    let user = store.user_by_email(EMAIL).await?.context("user row")?;
+    // What the page must show, computed here from the simulator's xpubs, not by the app.
+    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet)?;
+    let user_key: Address = USER_PUBKEY.parse()?;
+    let script = RedeemScript::one_of_two(&keys.ticket_pubkey_address(user.id)?, &user_key)?;
+    let want = [
+        USER_PUBKEY.to_owned(),
+        script.p2sh_address(Network::Simnet).to_string(),
+        script.to_hex(),
+        keys.fee_address(user.id)?.to_string(),
+    ];
+    let mut shown = Vec::new();
+    for dd in c.find_all(Locator::Css("dl.facts dd code")).await? {
+        shown.push(dd.text().await?.trim().to_owned());
+    }
+    ensure!(
+        shown == want,
+        "address facts: shown {shown:?}, want {want:?}"
+    );
+    ensure!(text_of(c, "dl.facts dd:last-of-type").await? == "7.5%");
+    let pre = text_of(c, "main pre").await?;
+    ensure!(
+        pre == format!("hcctl --simnet --wallet importscript {}", want[2]),
+        "the importscript command names the network and carries the script: {pre:?}"
+    );
+    let saved = user.registration.context("registration stored")?;
+    ensure!(saved.multisig_address.to_string() == want[1]);
+    screenshot(c, "address.png").await?;
+    println!("step: address registered: ticket address {}", want[1]);
+
+    // The tickets page knows the ticket address (no tickets bought yet).
+    click(c, "header nav a[href='/tickets']").await?;
+    path_is(c, "/tickets").await?;
+    ensure!(text_of(c, "dl.facts dd code").await? == want[1]);
+    ensure!(text_of(c, "main h2").await? == "Live / Immature (0)");
+
+    // Voting: change the maxblocksize choice from abstain to yes, save, see it kept.
+    click(c, "header nav a[href='/voting']").await?;
+    path_is(c, "/voting").await?;
+    ensure!(text_of(c, "main h1").await? == "Voting Preferences (v7)");
+    ensure!(
+        selected_choice(c).await? == "0",
+        "abstain (votebits 1) by default"
+    );
+    let select = c.find(Locator::Css("select[name=agenda0]")).await?;
+    select.select_by_value("4").await?;
+    click(c, "form[action='/voting'] button[type=submit]").await?;
+    ensure!(text_of(c, "p.success").await? == "successfully updated voting preferences");
+    ensure!(selected_choice(c).await? == "4");
+    let bits = store
+        .user_by_email(EMAIL)
+        .await?
+        .context("user row")?
+        .vote_bits;
+    ensure!(
+        bits.0 == 5,
+        "stored votebits {bits:?}, want 5 (yes on maxblocksize)"
+    );
+    c.goto(&format!("{base}/voting")).await?;
+    ensure!(selected_choice(c).await? == "4", "choice kept after reload");
+    ensure!(
+        c.find(Locator::Css("p.success")).await.is_err(),
+        "the flash is shown once"
+    );
+    println!("step: voting preference saved and kept");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_to_voting_by_clicking() -> Result<()> {
+    let Some((chromium, chromedriver)) = programs() else {
+        if std::env::var("HCPOOL_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            bail!("HCPOOL_REQUIRE_BROWSER=1 but chromium/chromedriver not found");
+        }
+        println!("skipped: chromium/chromedriver not found");
+        return Ok(());
+    };
+    tokio::time::timeout(WHOLE, run(&chromium, &chromedriver))
+        .await
+        .context("browser flow timed out")?
+}
+
+async fn run(chromium: &Path, chromedriver: &Path) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (mut wired, cluster) = wiring::demo(&dir.path().join("pool"), "127.0.0.1:0").await?;
+    let mailer = Arc::new(CapturingMailer::default());
+    wired.state.mailer = mailer.clone();
+    let store = wired.state.pool.store().clone();
+    let app = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0));
+    let server = hcpool_web::spawned::spawn(app).await?;
+    let (mut driver, port) = start_chromedriver(chromedriver).await?;
+    let client = open_browser(chromium, port, &dir.path().join("profile")).await?;
+
+    let result = flow(&client, &server.url(), &mailer, &store).await;
+    // The screenshot of wherever the flow got to: the voting page when it passed.
+    let shot = screenshot(&client, "flow.png").await;
+    let _ = tokio::time::timeout(STEP, client.close()).await;
+    let _ = driver.kill().await;
+    let _ = server.stop(Duration::from_secs(10)).await;
+    drop(cluster);
+    let shot = shot?;
+    println!("screenshot: {}", shot.display());
+    result
+}
