@@ -17,3 +17,9 @@ fn custom_pool() {
     let result = hcpool_examples::custom_pool::run();
     assert!(result.is_ok(), "{result:?}");
 }
+
+#[test]
+fn stakepoold_client() {
+    let result = hcpool_examples::stakepoold_client::run();
+    assert!(result.is_ok(), "{result:?}");
+}

@@ -45,6 +45,9 @@ pub enum StakepooldError {
     /// A value does not fit the wire type.
     #[error("value out of range: {0}")]
     OutOfRange(String),
+    /// The gRPC server failed.
+    #[error("grpc server: {0}")]
+    Serve(String),
 }
 
 impl StakepooldError {
@@ -64,7 +67,9 @@ impl StakepooldError {
                 BackendKind::Inconsistent
             }
             StakepooldError::OutOfRange(_) => BackendKind::Rejected,
-            StakepooldError::Tls(_) | StakepooldError::Endpoint(_) => BackendKind::Other,
+            StakepooldError::Tls(_) | StakepooldError::Endpoint(_) | StakepooldError::Serve(_) => {
+                BackendKind::Other
+            }
         }
     }
 
