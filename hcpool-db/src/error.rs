@@ -24,11 +24,11 @@ pub enum Error {
         url: String,
         /// Why.
         #[source]
-        source: sqlx::Error,
+        source: DbError,
     },
     /// A schema migration failed.
     #[error("migrating the schema failed")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
+    Migrate(#[source] DbError),
     /// The legacy (hcstakepool) schema upgrade failed at a step.
     #[error("upgrading the hcstakepool schema failed at {step}")]
     LegacyUpgrade {
@@ -36,7 +36,7 @@ pub enum Error {
         step: String,
         /// Why.
         #[source]
-        source: sqlx::Error,
+        source: DbError,
     },
     /// A statement failed.
     #[error("{op} failed")]
@@ -45,7 +45,7 @@ pub enum Error {
         op: &'static str,
         /// Why.
         #[source]
-        source: sqlx::Error,
+        source: DbError,
     },
     /// A row holds a value that cannot be a domain value.
     #[error("corrupt row in {table} (id {id}): column {column}: {reason}")]
@@ -64,24 +64,61 @@ pub enum Error {
     Conflict(&'static str),
 }
 
+/// The database driver's error, kept opaque so that the driver (sqlx) stays an
+/// implementation detail: read it through `Display`, `source()` and [`Error::kind`].
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(DbErrorInner);
+
+#[derive(Debug, thiserror::Error)]
+enum DbErrorInner {
+    #[error(transparent)]
+    Sqlx(sqlx::Error),
+    #[error(transparent)]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl DbError {
+    pub(crate) fn sqlx(e: sqlx::Error) -> Self {
+        DbError(DbErrorInner::Sqlx(e))
+    }
+
+    pub(crate) fn migrate(e: sqlx::migrate::MigrateError) -> Self {
+        DbError(DbErrorInner::Migrate(e))
+    }
+
+    fn kind(&self) -> BackendKind {
+        match &self.0 {
+            DbErrorInner::Sqlx(e) => sqlx_kind(e),
+            DbErrorInner::Migrate(sqlx::migrate::MigrateError::Execute(e))
+            | DbErrorInner::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => {
+                sqlx_kind(e)
+            }
+            DbErrorInner::Migrate(_) => BackendKind::Inconsistent,
+        }
+    }
+}
+
 impl Error {
     /// A `Query` error for the operation `op`.
     pub(crate) fn query(op: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-        move |source| Error::Query { op, source }
+        move |e| Error::Query {
+            op,
+            source: DbError::sqlx(e),
+        }
     }
 
     /// The kind of failure, as core's services see it.
     pub fn kind(&self) -> BackendKind {
         match self {
             Error::UnsupportedUrl { .. } => BackendKind::Rejected,
-            Error::Connect { source, .. } => match source {
-                sqlx::Error::Configuration(_) => BackendKind::Rejected,
+            Error::Connect { source, .. } => match &source.0 {
+                DbErrorInner::Sqlx(sqlx::Error::Configuration(_)) => BackendKind::Rejected,
                 _ => BackendKind::Unavailable,
             },
-            Error::Migrate(sqlx::migrate::MigrateError::Execute(e))
-            | Error::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => sqlx_kind(e),
-            Error::Migrate(_) => BackendKind::Inconsistent,
-            Error::LegacyUpgrade { source, .. } | Error::Query { source, .. } => sqlx_kind(source),
+            Error::Migrate(source)
+            | Error::LegacyUpgrade { source, .. }
+            | Error::Query { source, .. } => source.kind(),
             Error::CorruptRow { .. } => BackendKind::Inconsistent,
             Error::Conflict(_) => BackendKind::Conflict,
         }
@@ -173,17 +210,13 @@ mod tests {
 
     #[test]
     fn kinds() {
-        let timeout = Error::Query {
-            op: "user",
-            source: sqlx::Error::PoolTimedOut,
-        };
+        let timeout = Error::query("user")(sqlx::Error::PoolTimedOut);
         assert_eq!(timeout.kind(), BackendKind::Unavailable);
         let core: hcpool_core::Error = timeout.into();
         assert_eq!(core.backend_kind(), Some(BackendKind::Unavailable));
-        let io = Error::Query {
-            op: "user",
-            source: sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
-        };
+        let io = Error::query("user")(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
         assert_eq!(io.kind(), BackendKind::Unavailable);
         assert_eq!(Error::Conflict("email").kind(), BackendKind::Conflict);
         let corrupt = Error::CorruptRow {

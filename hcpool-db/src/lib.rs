@@ -14,11 +14,47 @@
 //!   when it is back.
 //! - No password appears in an error or a log.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), hcpool_db::Error> {
-//! let store = hcpool_db::connect("sqlite://hcpool.db").await?;
-//! let counts = store.user_counts().await;
-//! # let _ = counts; Ok(())
+//! ## Main types
+//!
+//! [`connect`] (a URL in, an `Arc<dyn Store>` out), [`SqlStore`] (the store itself, with
+//! [`SqlStore::backend`] and [`SqlStore::close`]), [`Error`] (with [`Error::kind`] and the
+//! opaque driver error [`DbError`]), and the URL helpers [`sqlite_url_for_path`],
+//! [`mysql_url_from_legacy`] and [`redact_url`].
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | yes | embedded SQLite (`sqlite://path`, `sqlite::memory:`) |
+//! | `mysql` | yes | MySQL/MariaDB (`mysql://`, `mariadb://`), hcstakepool databases upgraded in place |
+//! | `test-utils` | no | `SqlStore::pool()`, the raw sqlx pool, for tests and tools that need raw SQL |
+//!
+//! ## Example
+//!
+//! ```
+//! use hcpool_core::backend::NewUser;
+//! use hcpool_core::{Secret, VoteBits};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // `sqlite://hcpool.db` in a real pool; `mysql://user:pass@host:3306/stakepool` for MariaDB.
+//! let store = hcpool_db::connect("sqlite::memory:").await?;
+//! let id = store
+//!     .create_user(&NewUser {
+//!         email: "alice@example.com".into(),
+//!         password_hash: Secret::new("$argon2id$...".into()),
+//!         email_token: Secret::new("token".into()),
+//!         vote_bits: VoteBits(1),
+//!         vote_bits_version: 7,
+//!     })
+//!     .await?;
+//! assert_eq!(store.verify_email("token").await?, Some(id));
+//! assert_eq!(store.user_counts().await?.all, 1);
+//!
+//! // A URL naming no compiled-in backend is an error (its password never shows).
+//! let err = hcpool_db::SqlStore::connect("postgres://u:s3cret@db/pool").await.unwrap_err();
+//! assert!(!err.to_string().contains("s3cret"));
+//! # Ok(())
 //! # }
 //! ```
 
@@ -35,7 +71,7 @@ use std::sync::{Arc, Once};
 
 use hcpool_core::backend::Store;
 
-pub use error::{redact_url, Error, Result};
+pub use error::{redact_url, DbError, Error, Result};
 pub use store::SqlStore;
 pub use url::{mysql_url_from_legacy, sqlite_url_for_path, Backend};
 

@@ -11,7 +11,7 @@
 
 use sqlx::{AnyConnection, AnyPool, Row};
 
-use crate::error::{Error, Result};
+use crate::error::{DbError, Error, Result};
 use crate::url::Backend;
 
 /// hcstakepool's schema, as its gorp layer creates it.
@@ -78,7 +78,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
         Backend::Sqlite => sqlx::migrate!("migrations/sqlite")
             .run(pool)
             .await
-            .map_err(Error::Migrate),
+            .map_err(|e| Error::Migrate(DbError::migrate(e))),
         #[cfg(feature = "mysql")]
         Backend::MySql => {
             let mut conn = pool.acquire().await.map_err(step("acquire"))?;
@@ -87,7 +87,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
             sqlx::migrate!("migrations/mysql")
                 .run(pool)
                 .await
-                .map_err(Error::Migrate)
+                .map_err(|e| Error::Migrate(DbError::migrate(e)))
         }
         #[allow(unreachable_patterns)]
         _ => Ok(()),
@@ -95,9 +95,9 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
 }
 
 fn step(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-    move |source| Error::LegacyUpgrade {
+    move |e| Error::LegacyUpgrade {
         step: name.to_owned(),
-        source,
+        source: DbError::sqlx(e),
     }
 }
 

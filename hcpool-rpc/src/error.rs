@@ -64,9 +64,9 @@ pub enum Error {
         /// The HTTP status received.
         status: u16,
     },
-    /// The websocket layer failed.
+    /// The websocket layer failed (the source is the websocket library's error).
     #[error("websocket")]
-    WebSocket(#[source] Box<tokio_tungstenite::tungstenite::Error>),
+    WebSocket(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The HTTP (POST mode) layer failed.
     #[error("http: {0}")]
     Http(String),

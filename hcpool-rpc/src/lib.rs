@@ -4,7 +4,32 @@
 //! ([`jsonrpc`]), [`JsonRpcWallet`] (a [`hcpool_core::backend::WalletBackend`]),
 //! [`JsonRpcNode`] (a [`hcpool_core::backend::ChainNode`] with a notification stream) and
 //! the [`WalletManager`] that keeps N voting wallets in agreement; the stakepoold gRPC
-//! contract and client ([`stakepoold`]); a simulated hcwallet + hcd cluster ([`simnet`]).
+//! contract, client and server helpers ([`stakepoold`]); a simulated hcwallet + hcd cluster
+//! ([`simnet`], feature `simnet`).
+//!
+//! ## Main types
+//!
+//! | part | types |
+//! |---|---|
+//! | JSON-RPC | [`RpcClient`], [`ClientConfig`] (host, user, password, [`PinnedCert`], [`Mode`], [`Reconnect`], timeout) |
+//! | wallets and node | [`JsonRpcWallet`] (`WalletBackend`), [`JsonRpcNode`] (`ChainNode`), [`WalletManager`] with [`ManagerConfig`] and [`ManagerStatus`] |
+//! | stakepoold | [`GrpcVotingNode`] (`VotingNode`) with [`GrpcVotingNodeConfig`]; [`stakepoold::serve`] and [`stakepoold::ServerTls`] for a server; the generated code in [`stakepoold::proto`] |
+//! | simulator | `simnet::SimCluster`, `simnet::SimConfig` (feature `simnet`) |
+//! | errors | [`Error`] (JSON-RPC, wallets, manager) with [`Error::kind`]; [`StakepooldError`] (gRPC); [`pinned_tls::TlsError`] |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `simnet` | yes | the simulated hcwallet + hcd cluster and the `hcpool-simnet` binary (axum, clap); without it the crate is the clients, the manager and the gRPC contract |
+//!
+//! TLS everywhere pins the server's own certificate file byte for byte (see [`pinned_tls`]),
+//! as the Go clients do by loading it as their only root.
+//!
+//! ## Example
+//!
+//! Several voting wallets behind one manager (`no_run`: it needs running hcwallets;
+//! `examples/src/custom_pool.rs` runs the same against the simulator):
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -41,6 +66,7 @@ pub mod jsonrpc;
 pub mod manager;
 pub mod node;
 pub mod pinned_tls;
+#[cfg(feature = "simnet")]
 pub mod simnet;
 pub mod stakepoold;
 pub mod wallet;
@@ -49,4 +75,5 @@ pub use error::{Error, Result, RpcError};
 pub use jsonrpc::{ClientConfig, Mode, PinnedCert, Reconnect, RpcClient};
 pub use manager::{ManagerConfig, ManagerStatus, WalletManager, WalletStatus};
 pub use node::JsonRpcNode;
+pub use stakepoold::{GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError};
 pub use wallet::JsonRpcWallet;

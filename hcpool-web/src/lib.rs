@@ -4,7 +4,37 @@
 //! [`hcpool_core::service::PoolService`]. Pages are handlebars templates embedded in the
 //! binary; the API answers byte-compatibly with hcstakepool's v1/v2.
 //!
-//! Build an [`AppState`] from the pool's parts and hand it to [`rocket()`].
+//! Build an [`AppState`] from the pool's parts and hand it to [`rocket()`], or let
+//! [`wiring::build`] connect everything a `hcstakepool.conf` names and [`serve`] it.
+//!
+//! ## Main types
+//!
+//! [`AppState`] (services, templates, settings), [`rocket()`] and [`figment`] (the Rocket
+//! app and its limits), [`serve`], [`wiring`] (configuration to running pool, and the demo),
+//! [`config`] (flags and `HCPOOL_*` environment over the config file), [`WebError`] (the
+//! one table from errors to status codes and user messages), [`mail::SmtpMailer`].
+//!
+//! The crate has no cargo features; it takes hcpool-db with SQLite and MySQL and hcpool-rpc
+//! with its simulator (for `--demo`).
+//!
+//! ## Example
+//!
+//! ```
+//! let inv = hcpool_web::config::parse_args(["hcpool-web", "--demo", "--listen", "127.0.0.1:8080"])
+//!     .expect("valid flags");
+//! assert!(inv.demo);
+//! assert_eq!(inv.flags[0].key, "listen");
+//! assert!(hcpool_web::config::parse_args(["hcpool-web", "--no-such-key"]).is_err());
+//! ```
+//!
+//! Serving the demo pool (`no_run`: it listens on a socket until stopped):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hcpool_web::WebError> {
+//! let dir = std::path::Path::new("hcpool-demo");
+//! hcpool_web::wiring::run_demo(dir, "127.0.0.1:8000", std::time::Duration::from_secs(10)).await
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

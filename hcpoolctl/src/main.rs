@@ -1,5 +1,15 @@
 //! `hcpoolctl`: an operator's offline tool over hcpool-core. Plain text by default, `--json`
 //! for scripts; a non-zero exit and a one-line message on bad input.
+//!
+//! It is a binary only (no library, no cargo features): every command is a few lines over
+//! hcpool-core's public API (`commands.rs`), which is where an embedder looks. Commands:
+//! `derive`, `validate-address`, `multisig`, `votebits explain`, `ticket-fee`,
+//! `inspect-ticket`, `check-config`; exit codes 0 ok, 1 the thing checked is invalid, 2 bad
+//! input. `tests/cli.rs` runs the built binary.
+//!
+//! ```sh
+//! hcpoolctl validate-address TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt --json
+//! ```
 
 mod commands;
 

@@ -36,6 +36,39 @@
 //! # or against a daemon already running:
 //! python3 stakepoold/tests/grpc_client.py --address 127.0.0.1:PORT --cert DIR/rpc.cert
 //! ```
+//!
+//! ## Main types
+//!
+//! [`Config`] (stakepoold.conf keys and flags, [`Args`]), [`run()`] (the whole daemon until a
+//! shutdown future resolves), [`Daemon`] with [`DaemonDeps`] and [`DaemonOptions`] (to embed
+//! the daemon on your own wallet/node/store implementations), [`grpc`] (the API server over
+//! TLS), [`Metrics`] and [`StatusSnapshot`], [`Error`].
+//!
+//! The crate has no cargo features. Its gRPC client side is
+//! `hcpool_rpc::stakepoold::GrpcVotingNode`.
+//!
+//! ## Example
+//!
+//! ```
+//! use clap::Parser;
+//! use hcpool_core::Network;
+//!
+//! let args = stakepoold::Args::parse_from(["stakepoold"]);
+//! let file = "[Application Options]\n\
+//!     coldwalletextpub=tpubX\n\
+//!     hcdhost=127.0.0.1\nhcduser=u\nhcdpassword=p\nhcdcert=hcd.cert\n\
+//!     wallethost=127.0.0.1\nwalletuser=u\nwalletpassword=p\nwalletcert=wallet.cert\n";
+//! let config = stakepoold::Config::from_parts(&args, Some(file), "/home/pool/.stakepoold".into())
+//!     .expect("a valid configuration");
+//! assert_eq!(config.network, Network::Mainnet);
+//! assert_eq!(config.hcd.as_ref().map(|p| p.host.as_str()), Some("127.0.0.1:14009"));
+//! assert_eq!(config.rpc_listen, ["localhost:9113"]);
+//!
+//! // Then, in the binary (`no_run` here: it dials hcd and hcwallet):
+//! # async fn serve(config: stakepoold::Config) -> stakepoold::Result<()> {
+//! stakepoold::run(config, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

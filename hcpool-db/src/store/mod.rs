@@ -20,7 +20,7 @@ use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
-use crate::error::{redact_url, Error, Result};
+use crate::error::{redact_url, DbError, Error, Result};
 use crate::migrate;
 use crate::url::{classify, sqlite_url_for_path, Backend};
 
@@ -57,13 +57,10 @@ impl SqlStore {
             Backend::Sqlite => options.max_connections(4),
             Backend::MySql => options.max_connections(10),
         };
-        let pool = options
-            .connect(&url)
-            .await
-            .map_err(|source| Error::Connect {
-                url: redact_url(&url),
-                source,
-            })?;
+        let pool = options.connect(&url).await.map_err(|e| Error::Connect {
+            url: redact_url(&url),
+            source: DbError::sqlx(e),
+        })?;
         let store = SqlStore { pool, backend };
         if backend == Backend::Sqlite && !in_memory {
             // WAL lets readers run while one writer writes; the setting persists in the file.
@@ -90,7 +87,9 @@ impl SqlStore {
         self.backend
     }
 
-    /// The connection pool, for tests and tools that need raw SQL.
+    /// The connection pool, for tests and tools that need raw SQL (feature `test-utils`:
+    /// it ties the caller to this crate's sqlx version).
+    #[cfg(feature = "test-utils")]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -10,7 +10,7 @@ pub mod envelope;
 pub mod notify;
 mod post;
 pub mod replies;
-pub mod tls;
+pub(crate) mod tls;
 mod ws;
 
 pub use client::RpcClient;
