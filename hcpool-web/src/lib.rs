@@ -12,11 +12,13 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod headers;
 pub mod jwt;
 pub mod limit;
 pub mod mail;
+pub mod nodes;
 pub mod pages;
 pub mod session;
 pub mod state;

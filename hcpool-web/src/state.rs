@@ -32,6 +32,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tickets", include_str!("../templates/tickets.hbs")),
     ("status", include_str!("../templates/status.hbs")),
     (
+        "admintickets",
+        include_str!("../templates/admintickets.hbs"),
+    ),
+    (
         "passwordreset",
         include_str!("../templates/passwordreset.hbs"),
     ),
@@ -51,6 +55,9 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// Sign-in, sign-up and password attempts per client IP.
     pub auth_limiter: crate::limit::RateLimiter,
+    /// The demo's simulated chain (`None` outside the demo): the status page's "mine a
+    /// block" control.
+    pub demo_chain: Option<Arc<dyn crate::demo::DemoChain>>,
     templates: Handlebars<'static>,
     stake_info: Mutex<Option<(Instant, StakeInfo)>>,
 }
@@ -82,9 +89,17 @@ impl AppState {
                 AUTH_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
             ),
+            demo_chain: None,
             templates: hb,
             stake_info: Mutex::new(None),
         })
+    }
+
+    /// The state with the demo's "mine a block" control enabled on `chain`.
+    #[must_use]
+    pub fn with_demo_chain(mut self, chain: Arc<dyn crate::demo::DemoChain>) -> Self {
+        self.demo_chain = Some(chain);
+        self
     }
 
     /// Renders page `name` with `ctx`, inside the layout.

@@ -2,8 +2,10 @@
 //! honest fake wallet and a recording mailer.
 
 mod admin;
+mod admintickets;
 mod api;
 mod common;
+mod nodes;
 mod pages;
 mod reset;
 mod settings;
