@@ -40,6 +40,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("status", include_str!("../templates/status.hbs")),
     ("maintenance", include_str!("../templates/maintenance.hbs")),
     (
+        "admintickets",
+        include_str!("../templates/admintickets.hbs"),
+    ),
+    (
         "passwordreset",
         include_str!("../templates/passwordreset.hbs"),
     ),
@@ -61,6 +65,9 @@ pub struct AppState {
     pub auth_limiter: crate::limit::RateLimiter,
     /// API requests per client IP (`apiratelimit` per minute).
     pub api_limiter: crate::limit::RateLimiter,
+    /// The demo's simulated chain (`None` outside the demo): the status page's "mine a
+    /// block" control.
+    pub demo_chain: Option<Arc<dyn crate::demo::DemoChain>>,
     templates: crate::templates::Templates,
     stake_info: Mutex<Option<(Instant, StakeInfo)>>,
     manager: Option<Arc<WalletManager>>,
@@ -92,6 +99,7 @@ impl AppState {
                 AUTH_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
             ),
+            demo_chain: None,
             templates,
             stake_info: Mutex::new(None),
             manager: None,
@@ -193,6 +201,13 @@ impl AppState {
     /// The templates (a handle: [`crate::templates::reload_on_sigusr1`] reloads them).
     pub fn templates(&self) -> crate::templates::Templates {
         self.templates.clone()
+    }
+
+    /// The state with the demo's "mine a block" control enabled on `chain`.
+    #[must_use]
+    pub fn with_demo_chain(mut self, chain: Arc<dyn crate::demo::DemoChain>) -> Self {
+        self.demo_chain = Some(chain);
+        self
     }
 
     /// Renders page `name` with `ctx`, inside the layout.

@@ -17,6 +17,7 @@ use hcpool_rpc::{
 };
 
 use crate::config::WebSettings;
+use crate::demo::LocalStakepoold;
 use crate::error::WebError;
 use crate::mail::{LogMailer, SmtpMailer};
 use crate::state::AppState;
@@ -27,6 +28,8 @@ pub struct Wired {
     pub state: AppState,
     /// The wallet manager (its status feeds the admin page; it re-checks in the background).
     pub manager: Arc<WalletManager>,
+    /// In-process stakepoold daemons (the demo's; empty otherwise).
+    pub local_nodes: Vec<LocalStakepoold>,
 }
 
 fn startup(what: &str, e: impl std::fmt::Display) -> WebError {
@@ -95,19 +98,26 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         .check_vote_version()
         .await
         .map_err(|e| startup("wallet vote version", e))?;
+    let nodes = crate::nodes::connect(cfg, cert_base).await?;
     let pool = PoolService::new(PoolParts {
         network: cfg.network,
         keys,
         pool_fees: cfg.pool_fees,
         store: store.clone(),
         wallets: manager.clone(),
-        nodes: Arc::new(VotingNodes::new(vec![])),
+        nodes: Arc::new(VotingNodes::new(nodes)),
         clock: Arc::new(SystemClock),
     });
     let reset = pool
         .reset_vote_bits(vote_version)
         .await
         .map_err(|e| startup("votebits reset", e))?;
+    for h in crate::nodes::health(pool.nodes(), crate::nodes::HEALTH_TIMEOUT).await {
+        tracing::info!(
+            node = %h.label, ok = h.ok, current = h.current, live = h.live,
+            ignored = h.ignored, added = h.added, error = %h.error, "stakepoold"
+        );
+    }
     let scripts = store
         .multisig_scripts()
         .await
@@ -123,6 +133,8 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         "pool ready"
     );
     manager.spawn_recheck(Duration::from_secs(30));
+    // The votebits reset above pushed everything to the nodes; whoever missed it is retried.
+    crate::nodes::spawn_retry(pool.clone(), crate::nodes::RETRY_INTERVAL);
 
     let mailer: Arc<dyn Mailer> = if cfg.smtp_host.is_empty() {
         Arc::new(LogMailer)
@@ -136,30 +148,44 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     };
     let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?
         .with_manager(manager.clone());
-    Ok(Wired { state, manager })
+    Ok(Wired {
+        state,
+        manager,
+        local_nodes: Vec::new(),
+    })
 }
 
-/// A demo pool: a simulated wallet cluster on loopback (certificates in `datadir`), an
-/// SQLite store in `datadir`, mail (with its links) to the log. Returns the wired pool and
-/// the cluster (keep it alive while serving; [`SimCluster::mine_every`] advances it).
+/// A demo pool: a simulated wallet cluster on loopback (certificates in `datadir`), two
+/// in-process stakepoold daemons on it (one per voting wallet, gRPC on loopback, their
+/// certificates in `datadir/stakepoold<i>`) wired as the pool's nodes, an SQLite store in
+/// `datadir`, mail (with its links) to the log, and the status page's "mine a block"
+/// control. Returns the wired pool and the cluster ([`SimCluster::mine_every`] advances it).
 ///
 /// # Errors
-/// [`WebError::Config`] when the cluster or the store cannot start.
-pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, SimCluster), WebError> {
+/// [`WebError::Config`] when the cluster, a daemon or the store cannot start.
+pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster>), WebError> {
     std::fs::create_dir_all(datadir).map_err(|e| startup("datadir", e))?;
     let sim = SimConfig {
         cert_dir: Some(datadir.join("simnet-certs")),
         ..SimConfig::default()
     };
-    let cluster = SimCluster::start(sim)
-        .await
-        .map_err(|e| startup("simulated wallets", e))?;
+    let cluster = Arc::new(
+        SimCluster::start(sim)
+            .await
+            .map_err(|e| startup("simulated wallets", e))?,
+    );
+    let mut nodes = Vec::new();
+    for i in 0..cluster.wallets().len() {
+        let dir = datadir.join(format!("stakepoold{i}"));
+        nodes.push(LocalStakepoold::on_cluster(&cluster, i, &dir).await?);
+    }
     let db = datadir.join("hcpool.db");
     let secret = |n: &str| format!("demo-{n}-{}", std::process::id());
     let text = format!(
-        "{fragment}\napisecret={api}\ncookiesecret={cookie}\ndburl={db}\n\
+        "{fragment}{nodes}\napisecret={api}\ncookiesecret={cookie}\ndburl={db}\n\
          listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\n",
         fragment = cluster.conf_fragment(),
+        nodes = crate::demo::conf_fragment(&nodes),
         api = secret("api"),
         cookie = secret("cookie"),
         db = hcpool_db::sqlite_url_for_path(&db),
@@ -168,7 +194,9 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, SimCluster), W
     src.layer(parse_ini(&text).map_err(|e| startup("demo config", e))?)
         .map_err(|e| startup("demo config", e))?;
     let cfg = PoolConfig::from_sources(&src).map_err(|e| startup("demo config", e))?;
-    let wired = build(&cfg, datadir).await?;
+    let mut wired = build(&cfg, datadir).await?;
+    wired.state = wired.state.with_demo_chain(cluster.clone());
+    wired.local_nodes = nodes;
     Ok((wired, cluster))
 }
 

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::address::{validate_user_pubkey_address, Address};
-use crate::backend::{Clock, Registration, Store, WalletBackend};
+use crate::backend::{
+    Clock, LowFeeTicket, NewLowFeeTicket, Registration, Store, TicketEntry, WalletBackend,
+};
 use crate::derive::PoolKeys;
 use crate::error::{BackendKind, Error, Result};
-use crate::ids::UserId;
+use crate::ids::{TicketHash, UserId};
 use crate::multisig::RedeemScript;
 use crate::params::{Agenda, Network};
 use crate::votebits::VoteBits;
@@ -259,6 +261,58 @@ impl PoolService {
         let valid = VoteBits::all_valid(self.agendas(vote_version));
         let n = self.store.reset_vote_bits(vote_version, &valid).await?;
         self.tell_nodes(NodeUpdate::All).await;
+        Ok(n)
+    }
+
+    /// How long an added low-fee ticket stays votable: the network's ticket expiry in
+    /// seconds plus 5 %, as hcstakepool computes it.
+    pub fn low_fee_ticket_lifetime(&self) -> i64 {
+        let p = self.network.params();
+        let secs = u64::from(p.ticket_expiry).saturating_mul(p.target_time_per_block_secs);
+        i64::try_from(secs.saturating_mul(105) / 100).unwrap_or(i64::MAX)
+    }
+
+    /// Low-fee tickets added for voting that are still votable now.
+    ///
+    /// # Errors
+    /// `Store { .. }`.
+    pub async fn added_low_fee_tickets(&self) -> Result<Vec<LowFeeTicket>> {
+        self.store
+            .votable_low_fee_tickets(self.clock.now_unix())
+            .await
+    }
+
+    /// An admin adds low-fee tickets for voting (all or none; tickets already added are
+    /// skipped), then the voting nodes get the new list. Returns how many were added.
+    ///
+    /// # Errors
+    /// `Store { .. }`.
+    pub async fn add_low_fee_tickets(&self, admin: UserId, tickets: &[TicketEntry]) -> Result<u64> {
+        let now = self.clock.now_unix();
+        let expires = now.saturating_add(self.low_fee_ticket_lifetime());
+        let rows: Vec<NewLowFeeTicket> = tickets
+            .iter()
+            .map(|t| NewLowFeeTicket {
+                added_by: admin,
+                ticket_address: t.ticket_address.clone(),
+                ticket_hash: t.ticket_hash,
+                created: now,
+                expires,
+            })
+            .collect();
+        let n = self.store.add_low_fee_tickets(&rows).await?;
+        self.tell_nodes(NodeUpdate::LowFeeTickets).await;
+        Ok(n)
+    }
+
+    /// An admin removes added low-fee tickets, then the voting nodes get the new list.
+    /// Returns how many were removed.
+    ///
+    /// # Errors
+    /// `Store { .. }`.
+    pub async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64> {
+        let n = self.store.remove_low_fee_tickets(hashes).await?;
+        self.tell_nodes(NodeUpdate::LowFeeTickets).await;
         Ok(n)
     }
 

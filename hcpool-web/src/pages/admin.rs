@@ -2,11 +2,14 @@
 //!
 //! Admin = the client IP is one of `adminips` AND the user id one of `adminuserids` (§2.6).
 
+use rocket::form::{Form, FromForm};
 use rocket::http::Status;
+use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
-use super::{title, Nav, Page};
+use super::{title, Flashed, Nav, Page};
 use crate::config::WebSettings;
 use crate::error::WebError;
 use crate::limit::ClientIp;
@@ -27,7 +30,12 @@ pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
 }
 
 #[rocket::get("/status")]
-async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result<Page, WebError> {
+async fn get_status(
+    v: Visitor,
+    ip: ClientIp,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
     if !is_admin(&v, &ip, &state.settings) {
         // Everyone else (monitors) gets the JSON health answer, 200 or 500.
         return Ok(Page::Health(crate::health::health(state).await));
@@ -56,6 +64,7 @@ async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result
     };
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
+    let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
     let ctx = serde_json::json!({
         "sync": &sync,
         "sync_problems": sync.problems.iter().map(|p| p.describe()).collect::<Vec<_>>(),
@@ -63,6 +72,10 @@ async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result
         "wallet": wallet,
         "node_count": nodes.len(),
         "stale_nodes": nodes.stale(),
+        "nodes": health,
+        "demo": state.demo_chain.is_some(),
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
     });
     let status = if sync
         .problems
@@ -79,6 +92,33 @@ async fn get_status(v: Visitor, ip: ClientIp, state: &State<AppState>) -> Result
     Ok(Page::Html((status, RawHtml(html))))
 }
 
+#[derive(Debug, FromForm)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+/// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).
+#[rocket::post("/status/mine", data = "<form>")]
+fn post_mine(v: Visitor, ip: ClientIp, form: Form<CsrfForm>, state: &State<AppState>) -> Page {
+    let Some(chain) = &state.demo_chain else {
+        return Page::Text((Status::NotFound, "Not Found"));
+    };
+    if !v.csrf_ok(&form.csrf_token) {
+        return Page::bad_csrf();
+    }
+    if !is_admin(&v, &ip, &state.settings) {
+        return Page::Text((Status::Forbidden, "Forbidden"));
+    }
+    let to = Redirect::to("/status");
+    match chain.mine_block() {
+        Ok(height) => {
+            tracing::info!(height, "demo: block mined by an admin");
+            Page::Flash(Flash::success(to, format!("Mined block {height}")))
+        }
+        Err(e) => Page::Flash(Flash::error(to, format!("Mining failed: {e}"))),
+    }
+}
+
 pub(super) fn routes() -> Vec<Route> {
-    rocket::routes![get_status]
+    rocket::routes![get_status, post_mine]
 }

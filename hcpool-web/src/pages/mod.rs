@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod admintickets;
 mod pool;
 mod reset;
 mod settings;
@@ -231,6 +232,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(account::routes());
     r.extend(pool::routes());
     r.extend(admin::routes());
+    r.extend(admintickets::routes());
     r.extend(settings::routes());
     r.extend(reset::routes());
     r.extend(tickets::routes());

@@ -1,20 +1,65 @@
 //! The tickets page (inventory §3.4): the user's tickets by status, from the wallets.
+//!
+//! Each list is paginated on its own (`?live=2&voted=1…`, [`PAGE_SIZE`] rows a page), so a
+//! user with tens of thousands of tickets gets a page of the same size as one with ten;
+//! the counts are always complete.
 
 use hcpool_core::backend::{TicketStatus, UserTicket};
 use hcpool_core::Network;
+use rocket::form::{Form, FromForm};
 use rocket::http::Status;
+use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
-use rocket::response::Redirect;
+use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 use serde::Serialize;
 
-use super::{title, Nav, Page};
+use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
 use crate::session::Visitor;
 use crate::state::AppState;
 
-/// At most this many tickets per list are rendered (the counts are always complete).
-pub const MAX_LISTED: usize = 500;
+/// Rows per page of each list.
+pub const PAGE_SIZE: usize = 100;
+
+/// The page asked of each list (1-based; absent, zero or past the end = clamped).
+#[derive(Debug, Clone, Copy, Default, FromForm)]
+pub struct Pages {
+    live: Option<usize>,
+    voted: Option<usize>,
+    missed: Option<usize>,
+    expired: Option<usize>,
+    invalid: Option<usize>,
+}
+
+impl Pages {
+    fn link(&self, which: &str, page: usize) -> String {
+        let mut p = *self;
+        let slot = match which {
+            "live" => &mut p.live,
+            "voted" => &mut p.voted,
+            "missed" => &mut p.missed,
+            "expired" => &mut p.expired,
+            _ => &mut p.invalid,
+        };
+        *slot = Some(page);
+        let parts: Vec<String> = [
+            ("live", p.live),
+            ("voted", p.voted),
+            ("missed", p.missed),
+            ("expired", p.expired),
+            ("invalid", p.invalid),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.filter(|n| *n > 1).map(|n| format!("{k}={n}")))
+        .collect();
+        if parts.is_empty() {
+            "/tickets".into()
+        } else {
+            format!("/tickets?{}", parts.join("&"))
+        }
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -35,23 +80,83 @@ impl From<&UserTicket> for Row {
     }
 }
 
+/// Where a list's page sits among its pages.
 #[derive(Debug, Serialize)]
-struct List {
-    count: usize,
-    rows: Vec<Row>,
-    truncated: bool,
+struct Pager {
+    /// More than one page.
+    paged: bool,
+    page: usize,
+    pages: usize,
+    /// Link to the previous page ("" on the first).
+    prev: String,
+    /// Link to the next page ("" on the last).
+    next: String,
 }
 
-fn list<'a>(tickets: impl Iterator<Item = &'a UserTicket>, by_spent_height: bool) -> List {
+#[derive(Debug, Serialize)]
+struct List<T> {
+    count: usize,
+    rows: Vec<T>,
+    pager: Pager,
+}
+
+/// Page `asked` of `v` (clamped to the pages there are).
+fn paginate<T, R>(
+    v: Vec<T>,
+    which: &str,
+    asked: Option<usize>,
+    all: &Pages,
+    row: impl Fn(T) -> R,
+) -> List<R> {
+    let count = v.len();
+    let pages = count.div_ceil(PAGE_SIZE).max(1);
+    let page = asked.unwrap_or(1).clamp(1, pages);
+    let rows = v
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(row)
+        .collect();
+    let link = |n: usize| all.link(which, n);
+    List {
+        count,
+        rows,
+        pager: Pager {
+            paged: pages > 1,
+            page,
+            pages,
+            prev: if page > 1 {
+                link(page - 1)
+            } else {
+                String::new()
+            },
+            next: if page < pages {
+                link(page + 1)
+            } else {
+                String::new()
+            },
+        },
+    }
+}
+
+fn list<'a>(
+    tickets: impl Iterator<Item = &'a UserTicket>,
+    by_spent_height: bool,
+    which: &str,
+    pages: &Pages,
+) -> List<Row> {
     let mut v: Vec<&UserTicket> = tickets.collect();
+    // As the original: voted and missed ascending by spent height, the others in wallet order.
     if by_spent_height {
         v.sort_by_key(|t| t.spent_by_height);
     }
-    List {
-        count: v.len(),
-        truncated: v.len() > MAX_LISTED,
-        rows: v.into_iter().take(MAX_LISTED).map(Row::from).collect(),
-    }
+    let asked = match which {
+        "live" => pages.live,
+        "voted" => pages.voted,
+        "missed" => pages.missed,
+        _ => pages.expired,
+    };
+    paginate(v, which, asked, pages, Row::from)
 }
 
 fn explorer(network: Network) -> &'static str {
@@ -61,8 +166,13 @@ fn explorer(network: Network) -> &'static str {
     }
 }
 
-#[rocket::get("/tickets")]
-async fn get_tickets(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
+#[rocket::get("/tickets?<pages..>")]
+async fn get_tickets(
+    v: Visitor,
+    pages: Pages,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
@@ -94,19 +204,30 @@ async fn get_tickets(v: Visitor, state: &State<AppState>) -> Result<Page, WebErr
     let voted = list(
         with(TicketStatus::Voted).filter(|t| i64::from(t.spent_by_height) >= min_voted),
         true,
+        "voted",
+        &pages,
     );
-    let invalid: Vec<String> = info.invalid.iter().map(ToString::to_string).collect();
+    let invalid = paginate(
+        info.invalid.iter().collect(),
+        "invalid",
+        pages.invalid,
+        &pages,
+        ToString::to_string,
+    );
     let ctx = serde_json::json!({
         "explorer": explorer(state.settings.network),
         "ticket_address": reg.multisig_address.to_string(),
         "script": reg.multisig_script.to_hex(),
-        "live": list(with(TicketStatus::Live), false),
+        "live": list(with(TicketStatus::Live), false, "live", &pages),
         "voted": voted,
         "voted_total": voted_all,
         "voted_archived": voted_all.saturating_sub(voted.count),
-        "missed": list(with(TicketStatus::Missed), true),
-        "expired": list(with(TicketStatus::Expired), false),
+        "missed": list(with(TicketStatus::Missed), true, "missed", &pages),
+        "expired": list(with(TicketStatus::Expired), false, "expired", &pages),
         "invalid": invalid,
+        "demo": state.demo_chain.is_some(),
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
     });
     Ok(Page::ok(state.render(
         "tickets",
@@ -116,6 +237,43 @@ async fn get_tickets(v: Visitor, state: &State<AppState>) -> Result<Page, WebErr
     )?))
 }
 
+#[derive(Debug, FromForm)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+/// The demo's "buy a ticket" control: the signed-in user's own (simulated) wallet buys a
+/// ticket for their multisig address. Only in the demo (404 otherwise).
+#[rocket::post("/tickets/demobuy", data = "<form>")]
+fn post_demo_buy(v: Visitor, form: Form<CsrfForm>, state: &State<AppState>) -> Page {
+    let Some(chain) = &state.demo_chain else {
+        return Page::Text((Status::NotFound, "Not Found"));
+    };
+    if !v.csrf_ok(&form.csrf_token) {
+        return Page::bad_csrf();
+    }
+    let Some(user) = v.user() else {
+        return Page::sign_in_first();
+    };
+    let Some(reg) = &user.registration else {
+        return Page::Redirect(Redirect::to("/address"));
+    };
+    let to = Redirect::to("/tickets");
+    let Ok(index) = u32::try_from(user.id.0) else {
+        return Page::Flash(Flash::error(to, "user id out of range"));
+    };
+    match chain.buy_ticket(&reg.multisig_address.to_string(), index) {
+        Ok(ticket) => {
+            tracing::info!(user = user.id.0, %ticket, "demo: ticket bought");
+            Page::Flash(Flash::success(
+                to,
+                format!("Bought ticket {ticket}: it is mined in the next block"),
+            ))
+        }
+        Err(e) => Page::Flash(Flash::error(to, format!("Ticket purchase failed: {e}"))),
+    }
+}
+
 pub(super) fn routes() -> Vec<Route> {
-    rocket::routes![get_tickets]
+    rocket::routes![get_tickets, post_demo_buy]
 }

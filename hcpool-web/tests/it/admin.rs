@@ -55,3 +55,162 @@ async fn status_needs_admin_ip_and_admin_user() {
     assert_eq!(st, Status::ServiceUnavailable);
     assert!(page.contains("Wallets unavailable"));
 }
+
+/// A chain that counts the blocks and keeps the purchases asked of it.
+#[derive(Default)]
+struct CountingChain {
+    height: std::sync::atomic::AtomicU32,
+    bought: std::sync::Mutex<Vec<(String, u32)>>,
+}
+
+impl hcpool_web::demo::DemoChain for CountingChain {
+    fn mine_block(&self) -> Result<u32, String> {
+        Ok(self.height.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    fn buy_ticket(&self, msa: &str, fee_index: u32) -> Result<String, String> {
+        self.bought
+            .lock()
+            .unwrap()
+            .push((msa.to_owned(), fee_index));
+        Ok("ab".repeat(32))
+    }
+}
+
+async fn post_as(app: &TestApp, path: &str, ip: &str, body: String) -> (Status, Option<String>) {
+    let r = app
+        .client
+        .post(path.to_owned())
+        .header(Header::new("X-Real-IP", ip.to_owned()))
+        .header(rocket::http::ContentType::Form)
+        .body(body)
+        .dispatch()
+        .await;
+    (
+        r.status(),
+        r.headers().get_one("Location").map(str::to_owned),
+    )
+}
+
+fn admin_settings() -> hcpool_web::config::WebSettings {
+    let mut s = settings();
+    s.real_ip_header = Some("X-Real-IP".into());
+    s.admin_ips = vec!["10.0.0.1".into()];
+    s.admin_user_ids = vec![1];
+    s
+}
+
+#[rocket::async_test]
+async fn mine_a_block_is_demo_only_admin_only_and_csrf_checked() {
+    // Outside the demo the control does not exist.
+    let app = app_with(admin_settings()).await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+    let csrf = app.csrf("/").await;
+    let (st, _) = post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.1",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(st, Status::NotFound);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(!page.contains("Mine a block"));
+
+    let chain = std::sync::Arc::new(CountingChain::default());
+    let app = app_built(admin_settings(), vec![], Some(chain.clone())).await;
+    app.user("admin@example.com", "password1").await;
+    app.user("user@example.com", "password1").await;
+    app.sign_in("user@example.com", "password1").await;
+    let csrf = app.csrf("/").await;
+    let (st, _) = post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.1",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(st, Status::Forbidden, "not an admin user");
+
+    app.sign_in("admin@example.com", "password1").await;
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("Mine a block"), "{page}");
+    let csrf = csrf_in(&page).expect("the control carries a csrf token");
+    let (st, _) = post_as(&app, "/status/mine", "10.0.0.1", "csrf_token=bad".into()).await;
+    assert_eq!(st, Status::BadRequest, "bad csrf");
+    let (st, _) = post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.2",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(st, Status::Forbidden, "not an admin IP");
+    assert_eq!(chain.height.load(Ordering::SeqCst), 0, "nothing mined yet");
+
+    let (st, loc) = post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.1",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!((st, loc.as_deref()), (Status::SeeOther, Some("/status")));
+    assert_eq!(chain.height.load(Ordering::SeqCst), 1);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("Mined block 1"), "{page}");
+}
+
+#[rocket::async_test]
+async fn demo_ticket_purchase_is_demo_only_and_for_the_users_own_multisig() {
+    let app = app_with(settings()).await;
+    app.user("u@example.com", "password1").await;
+    app.sign_in("u@example.com", "password1").await;
+    let csrf = app.csrf("/").await;
+    let (st, _, _) = app
+        .post_form("/tickets/demobuy", &format!("csrf_token={csrf}"))
+        .await;
+    assert_eq!(st, Status::NotFound, "not in the demo");
+
+    let chain = std::sync::Arc::new(CountingChain::default());
+    let app = app_built(settings(), vec![], Some(chain.clone())).await;
+    let (uid, token2) = app.user("u@example.com", "password1").await;
+    app.sign_in("u@example.com", "password1").await;
+    let csrf = app.csrf("/").await;
+    let (_, loc, _) = app
+        .post_form("/tickets/demobuy", &format!("csrf_token={csrf}"))
+        .await;
+    assert_eq!(loc.as_deref(), Some("/address"), "no address yet");
+    app.api_post(
+        "/api/v1/address",
+        Some(&token2),
+        &format!("UserPubKeyAddr={USER_PK}"),
+    )
+    .await;
+    let (st, _, _) = app.post_form("/tickets/demobuy", "csrf_token=bad").await;
+    assert_eq!(st, Status::BadRequest);
+    assert!(chain.bought.lock().unwrap().is_empty());
+    let (_, page) = app.get("/tickets").await;
+    assert!(page.contains("Buy a ticket"), "{page}");
+    let (st, loc, _) = app
+        .post_form("/tickets/demobuy", &format!("csrf_token={csrf}"))
+        .await;
+    assert_eq!((st, loc.as_deref()), (Status::SeeOther, Some("/tickets")));
+    let msa = app
+        .pool
+        .purchase_info(uid)
+        .await
+        .unwrap()
+        .ticket_address
+        .to_string();
+    assert_eq!(
+        chain.bought.lock().unwrap().clone(),
+        vec![(msa, u32::try_from(uid.0).unwrap())]
+    );
+    assert!(app
+        .get("/tickets")
+        .await
+        .1
+        .contains(&format!("Bought ticket {}", "ab".repeat(32))));
+}

@@ -32,6 +32,9 @@ pub struct FakeWallet {
     pub hang: AtomicBool,
     pub hcd_down: AtomicBool,
     pub behind: AtomicU32,
+    /// When set, `stakepooluserinfo` reports this many live and this many voted tickets
+    /// (and a tenth as many invalid ones) instead of the five samples.
+    pub bulk: std::sync::atomic::AtomicU32,
 }
 
 impl FakeWallet {
@@ -140,6 +143,30 @@ impl WalletBackend for FakeWallet {
     }
     async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
         self.up().await?;
+        let bulk = self.bulk.load(Ordering::SeqCst);
+        if bulk > 0 {
+            let hash = |kind: u8, i: u32| {
+                let mut b = [kind; 32];
+                b[..4].copy_from_slice(&i.to_le_bytes());
+                Hash32::from_bytes(b)
+            };
+            let t = |status, kind, i: u32, spent_by_height| UserTicket {
+                status,
+                ticket: hash(kind, i),
+                ticket_height: 100 + i,
+                spent_by: hash(kind + 1, i),
+                spent_by_height,
+            };
+            let mut tickets: Vec<UserTicket> = (0..bulk)
+                .map(|i| t(TicketStatus::Live, 0x10, i, 0))
+                .collect();
+            // Voted within maxvotedage (best height 1234, maxvotedage 100), newest first.
+            tickets.extend((0..bulk).map(|i| t(TicketStatus::Voted, 0x20, i, 1234 - i % 90)));
+            return Ok(StakePoolUserInfo {
+                tickets,
+                invalid: (0..bulk / 10).map(|i| hash(0x30, i)).collect(),
+            });
+        }
         let t = |status, n: u8, spent_by_height| UserTicket {
             status,
             ticket: Hash32::from_bytes([n; 32]),
@@ -225,6 +252,7 @@ pub fn settings() -> WebSettings {
 
 pub struct TestApp {
     pub client: Client,
+    pub pool: PoolService,
     pub store: Arc<InMemoryStore>,
     pub wallet: Arc<FakeWallet>,
     pub mailer: Arc<RecordingMailer>,
@@ -245,6 +273,116 @@ pub async fn app_custom(
     wallets: Option<Arc<dyn WalletBackend>>,
     tune: impl FnOnce(AppState) -> AppState,
 ) -> TestApp {
+    app_full(settings, wallets, vec![], None, tune).await
+}
+
+/// A stakepoold that keeps what it is told, answers the counts, and fails while `down`.
+pub struct FakeNode {
+    pub label: String,
+    pub down: AtomicBool,
+    pub users: Mutex<Option<Vec<UserVotingConfig>>>,
+    pub added: Mutex<Option<Vec<TicketEntry>>>,
+    pub ignored: Mutex<Vec<TicketEntry>>,
+    pub live: Mutex<Vec<TicketEntry>>,
+}
+
+impl FakeNode {
+    pub fn new(label: &str) -> Arc<Self> {
+        Arc::new(FakeNode {
+            label: label.into(),
+            down: AtomicBool::new(false),
+            users: Mutex::new(None),
+            added: Mutex::new(None),
+            ignored: Mutex::new(Vec::new()),
+            live: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn up(&self) -> hcpool_core::Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(Error::VotingNode {
+                node: self.label.clone(),
+                kind: BackendKind::Unavailable,
+                source: "connection refused".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The votebits it holds for `user`, if it was told about the user.
+    pub fn bits_of(&self, user: UserId) -> Option<VoteBits> {
+        self.users
+            .lock()
+            .unwrap()
+            .as_ref()?
+            .iter()
+            .find(|u| u.user_id == user)
+            .map(|u| u.vote_bits)
+    }
+}
+
+#[async_trait]
+impl VotingNode for FakeNode {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    async fn version(&self) -> hcpool_core::Result<VotingNodeVersion> {
+        self.up()?;
+        Ok(VotingNodeVersion {
+            version: "4.0.0".into(),
+            major: 4,
+            minor: 0,
+            patch: 0,
+        })
+    }
+    async fn ping(&self) -> hcpool_core::Result<()> {
+        self.up()
+    }
+    async fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> hcpool_core::Result<()> {
+        self.up()?;
+        *self.users.lock().unwrap() = Some(users);
+        Ok(())
+    }
+    async fn set_added_low_fee_tickets(&self, t: Vec<TicketEntry>) -> hcpool_core::Result<()> {
+        self.up()?;
+        *self.added.lock().unwrap() = Some(t);
+        Ok(())
+    }
+    async fn added_low_fee_tickets(&self) -> hcpool_core::Result<Vec<TicketEntry>> {
+        self.up()?;
+        Ok(self.added.lock().unwrap().clone().unwrap_or_default())
+    }
+    async fn ignored_low_fee_tickets(&self) -> hcpool_core::Result<Vec<TicketEntry>> {
+        self.up()?;
+        Ok(self.ignored.lock().unwrap().clone())
+    }
+    async fn live_tickets(&self) -> hcpool_core::Result<Vec<TicketEntry>> {
+        self.up()?;
+        Ok(self.live.lock().unwrap().clone())
+    }
+}
+
+pub async fn app_with_nodes(settings: WebSettings, nodes: Vec<Arc<dyn VotingNode>>) -> TestApp {
+    app_built(settings, nodes, None).await
+}
+
+pub async fn app_built(
+    settings: WebSettings,
+    nodes: Vec<Arc<dyn VotingNode>>,
+    demo: Option<Arc<dyn hcpool_web::demo::DemoChain>>,
+) -> TestApp {
+    app_full(settings, None, nodes, demo, |s| s).await
+}
+
+/// The one builder behind the others.
+pub async fn app_full(
+    settings: WebSettings,
+    wallets: Option<Arc<dyn WalletBackend>>,
+    nodes: Vec<Arc<dyn VotingNode>>,
+    demo: Option<Arc<dyn hcpool_web::demo::DemoChain>>,
+    tune: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
     let store = Arc::new(InMemoryStore::new());
     let wallet = Arc::new(FakeWallet::default());
     let mailer = Arc::new(RecordingMailer::default());
@@ -254,16 +392,20 @@ pub async fn app_custom(
         pool_fees: 7.5,
         store: store.clone(),
         wallets: wallets.unwrap_or_else(|| wallet.clone() as Arc<dyn WalletBackend>),
-        nodes: Arc::new(VotingNodes::new(vec![])),
+        nodes: Arc::new(VotingNodes::new(nodes)),
         clock: Arc::new(SystemClock),
     });
-    let state = tune(AppState::build(pool, settings, mailer.clone()).unwrap());
+    let mut state = tune(AppState::build(pool.clone(), settings, mailer.clone()).unwrap());
+    if let Some(chain) = demo {
+        state = state.with_demo_chain(chain);
+    }
     let figment = hcpool_web::figment([127, 0, 0, 1].into(), 0);
     let client = Client::tracked(hcpool_web::rocket(state, figment))
         .await
         .unwrap();
     TestApp {
         client,
+        pool,
         store,
         wallet,
         mailer,

@@ -2,9 +2,11 @@
 //! honest fake wallet and a recording mailer.
 
 mod admin;
+mod admintickets;
 mod api;
 mod common;
 mod ops;
+mod nodes;
 mod pages;
 mod reset;
 mod settings;

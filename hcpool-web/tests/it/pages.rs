@@ -452,3 +452,87 @@ async fn oversized_forms_are_refused() {
         .await;
     assert_eq!(s, Status::PayloadTooLarge);
 }
+
+#[rocket::async_test]
+async fn tickets_page_paginates_each_list() {
+    use hcpool_core::Hash32;
+    // Handlebars escapes `=` and `&` in attributes; browsers decode them.
+    let unescape = |p: &str| p.replace("&#x3D;", "=").replace("&amp;", "&");
+    let app = app().await;
+    let (_, token) = app.user("many@example.com", "password1").await;
+    app.sign_in("many@example.com", "password1").await;
+    app.api_post(
+        "/api/v1/address",
+        Some(&token),
+        &format!("UserPubKeyAddr={USER_PK}"),
+    )
+    .await;
+    app.wallet.bulk.store(6_000, Ordering::SeqCst);
+    let live_rows = |page: &str| {
+        let live = &page[page.find("Live / Immature").unwrap()..page.find("<h2>Voted").unwrap()];
+        live.matches("<tr><td>").count()
+    };
+    let voted_rows = |page: &str| {
+        let voted = &page[page.find("<h2>Voted").unwrap()..page.find("<h2>Missed").unwrap()];
+        voted.matches("<tr><td>").count()
+    };
+
+    let (s, page) = app.get("/tickets").await;
+    let page = unescape(&page);
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("Live / Immature (6000)"));
+    assert!(page.contains("6000 total tickets voted (0 archived and not shown)"));
+    assert!(page.contains("Invalid (low fee) (600)"));
+    assert_eq!(live_rows(&page), 100, "PAGE_SIZE rows");
+    assert_eq!(voted_rows(&page), 100);
+    assert!(
+        page.contains("id=\"live-pages\">Page 1 of 60"),
+        "{}",
+        &page[..2000]
+    );
+    assert!(page.contains("<a href=\"/tickets?live=2\" rel=\"next\">"));
+    assert!(page.contains("<a href=\"/tickets?invalid=2\" rel=\"next\">"));
+    assert!(
+        !page.contains("rel=\"prev\""),
+        "page 1 has no previous page"
+    );
+    // The first live row is the wallet's first ticket; voted rows ascend by vote height.
+    assert!(page.contains(&format!(
+        "{}",
+        Hash32::from_bytes({
+            let mut b = [0x10; 32];
+            b[..4].copy_from_slice(&0u32.to_le_bytes());
+            b
+        })
+    )));
+
+    // Each list pages on its own; the links keep the other lists' pages.
+    let (_, page) = app.get("/tickets?live=60&voted=2").await;
+    let page = unescape(&page);
+    assert_eq!(live_rows(&page), 100);
+    assert!(page.contains("id=\"live-pages\">Page 60 of 60"));
+    assert!(page.contains("id=\"voted-pages\">Page 2 of 60"));
+    assert!(
+        page.contains("<a href=\"/tickets?live=60&voted=3\" rel=\"next\">"),
+        "voted next keeps live=60"
+    );
+    assert!(page.contains("<a href=\"/tickets?live=59&voted=2\" rel=\"prev\">"));
+    assert!(
+        page.contains("<a href=\"/tickets?live=60\" rel=\"prev\">"),
+        "voted prev"
+    );
+
+    // Out-of-range and malformed pages are clamped, never an error.
+    for q in ["live=999", "live=0", "live=x", "voted=-1"] {
+        let (s, page) = app.get(&format!("/tickets?{q}")).await;
+        assert_eq!(s, Status::Ok, "{q}");
+        assert_eq!(live_rows(&page), 100, "{q}");
+    }
+    let page = unescape(&app.get("/tickets?live=999").await.1);
+    assert!(page.contains("id=\"live-pages\">Page 60 of 60"));
+
+    // A small list has no pager.
+    app.wallet.bulk.store(0, Ordering::SeqCst);
+    let (_, page) = app.get("/tickets").await;
+    assert!(!page.contains("class=\"pager\""));
+}

@@ -181,3 +181,58 @@ async fn vote_bits_are_validated_and_stored() {
         Err(Error::UserNotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
+    use crate::backend::{MockVotingNode, TicketEntry};
+    use std::sync::Mutex;
+
+    let entry = TicketEntry {
+        ticket_address: "TcX".into(),
+        ticket_hash: Hash32::from_bytes([7; 32]),
+    };
+    let pushed: Arc<Mutex<Vec<Vec<TicketEntry>>>> = Arc::default();
+    let mut node = MockVotingNode::new();
+    node.expect_label().return_const("n".to_string());
+    // The node starts stale, so the first push carries the users too.
+    node.expect_set_user_voting_prefs().returning(|_| Ok(()));
+    let p2 = pushed.clone();
+    node.expect_set_added_low_fee_tickets().returning(move |t| {
+        p2.lock().unwrap().push(t);
+        Ok(())
+    });
+    let store = Arc::new(InMemoryStore::new());
+    let svc = PoolService::new(PoolParts {
+        network: Network::Testnet,
+        keys: keys(),
+        pool_fees: 7.5,
+        store: store.clone(),
+        wallets: Arc::new(MockWalletBackend::new()),
+        nodes: Arc::new(VotingNodes::new(vec![Arc::new(node)])),
+        clock: Arc::new(SystemClock),
+    });
+    // testnet2: 6144 blocks × 60 s × 105 %.
+    assert_eq!(svc.low_fee_ticket_lifetime(), 387_072);
+    assert_eq!(
+        svc.add_low_fee_tickets(UserId(1), &[entry.clone(), entry.clone()])
+            .await
+            .unwrap(),
+        1,
+        "a duplicate is skipped"
+    );
+    let added = svc.added_low_fee_tickets().await.unwrap();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].ticket_hash, entry.ticket_hash);
+    assert_eq!(added[0].added_by, UserId(1));
+    assert_eq!(added[0].expires - added[0].created, 387_072);
+    assert_eq!(pushed.lock().unwrap().last(), Some(&vec![entry.clone()]));
+
+    assert_eq!(
+        svc.remove_low_fee_tickets(&[entry.ticket_hash])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(svc.added_low_fee_tickets().await.unwrap().is_empty());
+    assert_eq!(pushed.lock().unwrap().last(), Some(&vec![]));
+}

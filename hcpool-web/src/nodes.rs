@@ -1,0 +1,179 @@
+//! The pool's stakepoold nodes: built from `enablestakepoold`, `stakepooldhosts` and
+//! `stakepooldcerts`, kept current by a background retry, and their health for the admin
+//! status page.
+//!
+//! Pushing the configuration after each change is [`hcpool_core::service::VotingNodes`]'
+//! job (every node, concurrently; a node that fails is marked stale). What this module adds
+//! is the I/O around it: the gRPC clients with their pinned certificates, and a task that
+//! keeps retrying stale nodes until they have the current configuration.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use hcpool_core::backend::VotingNode;
+use hcpool_core::config::PoolConfig;
+use hcpool_core::service::{PoolService, VotingNodes};
+use hcpool_rpc::stakepoold::{GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError};
+use serde::Serialize;
+
+use crate::error::WebError;
+
+/// How often stale nodes are retried.
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The admin page waits at most this long for a node's answers.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn resolve(base: &Path, file: &str) -> PathBuf {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// The configured stakepoold clients (none unless `enablestakepoold`).
+///
+/// Each node gets hcstakepool's version handshake. A node with an incompatible API version
+/// (or a certificate that cannot be loaded) is a start-up error, as in the original; a node
+/// that does not answer is only logged (unlike the original, which exits): it starts stale
+/// and the retry task gives it the configuration when it comes up.
+///
+/// # Errors
+/// [`WebError::Config`] naming `stakepooldcerts` or the host.
+pub async fn connect(
+    cfg: &PoolConfig,
+    cert_base: &Path,
+) -> Result<Vec<Arc<dyn VotingNode>>, WebError> {
+    if !cfg.enable_stakepoold {
+        return Ok(Vec::new());
+    }
+    let mut nodes: Vec<Arc<dyn VotingNode>> = Vec::new();
+    for (i, host) in cfg.stakepoold_hosts.iter().enumerate() {
+        let cert = cfg.stakepoold_certs.get(i).ok_or_else(|| {
+            WebError::Config(format!("stakepooldcerts: no certificate for {host}"))
+        })?;
+        let node_cfg = GrpcVotingNodeConfig::new(host.clone(), resolve(cert_base, cert));
+        let node = GrpcVotingNode::connect_lazy(&node_cfg)
+            .map_err(|e| WebError::Config(format!("stakepooldcerts ({host}): {e}")))?;
+        match node.check_version().await {
+            Ok(v) => tracing::info!(node = %host, version = %v.version, "stakepoold connected"),
+            Err(e @ StakepooldError::IncompatibleVersion { .. }) => {
+                return Err(WebError::Config(format!("stakepooldhosts ({host}): {e}")))
+            }
+            Err(e) => tracing::warn!(
+                node = %host,
+                error = %e,
+                "stakepoold unreachable at start; it gets the configuration when it answers"
+            ),
+        }
+        nodes.push(Arc::new(node));
+    }
+    Ok(nodes)
+}
+
+/// Pushes the complete configuration to every stale node once; returns how many nodes
+/// are still stale afterwards.
+pub async fn retry_stale_once(pool: &PoolService) -> usize {
+    let nodes = pool.nodes();
+    if nodes.stale().is_empty() {
+        return 0;
+    }
+    match nodes.retry_stale(pool.store().as_ref()).await {
+        Ok(outcomes) => {
+            for o in outcomes {
+                match o.result {
+                    Ok(()) => tracing::info!(node = %o.node, "stakepoold is current again"),
+                    Err(e) => tracing::debug!(node = %o.node, error = %e, "stakepoold still down"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not load the configuration for stakepoold"),
+    }
+    nodes.stale().len()
+}
+
+/// Retries stale nodes every `every` until the returned task is aborted (or the runtime
+/// stops). A no-op loop when the pool has no nodes.
+pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if pool.nodes().is_empty() {
+            return;
+        }
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            retry_stale_once(&pool).await;
+        }
+    })
+}
+
+/// One node's health, for the admin status page.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeHealth {
+    /// The node (its host).
+    pub label: String,
+    /// It answered every call.
+    pub ok: bool,
+    /// The first error ("" when ok).
+    pub error: String,
+    /// It has the pool's current configuration (not waiting for a retry).
+    pub current: bool,
+    /// Its API version ("" when unknown).
+    pub version: String,
+    /// Live tickets it manages.
+    pub live: usize,
+    /// Low-fee tickets it ignores.
+    pub ignored: usize,
+    /// Low-fee tickets added for voting.
+    pub added: usize,
+}
+
+async fn probe(node: &Arc<dyn VotingNode>) -> hcpool_core::Result<(String, usize, usize, usize)> {
+    let version = node.version().await?;
+    let (live, ignored, added) = futures::try_join!(
+        node.live_tickets(),
+        node.ignored_low_fee_tickets(),
+        node.added_low_fee_tickets()
+    )?;
+    Ok((version.version, live.len(), ignored.len(), added.len()))
+}
+
+/// Asks every node (concurrently, each bounded by `timeout`) for its version and ticket
+/// counts.
+pub async fn health(nodes: &VotingNodes, timeout: Duration) -> Vec<NodeHealth> {
+    let stale = nodes.stale();
+    let calls = nodes.nodes().map(|node| {
+        let stale = &stale;
+        async move {
+            let label = node.label();
+            let current = !stale.contains(&label);
+            let answer = tokio::time::timeout(timeout, probe(node)).await;
+            let mut h = NodeHealth {
+                label,
+                ok: false,
+                error: String::new(),
+                current,
+                version: String::new(),
+                live: 0,
+                ignored: 0,
+                added: 0,
+            };
+            match answer {
+                Ok(Ok((version, live, ignored, added))) => {
+                    h.ok = true;
+                    h.version = version;
+                    (h.live, h.ignored, h.added) = (live, ignored, added);
+                }
+                Ok(Err(e)) => h.error = e.to_string(),
+                Err(_) => h.error = format!("no answer within {timeout:?}"),
+            }
+            h
+        }
+    });
+    join_all(calls).await
+}

@@ -1,0 +1,155 @@
+//! Admin low-fee tickets (inventory §3.12): tickets the voting nodes ignore because they did
+//! not pay the pool fee, and the ones an admin added for voting anyway.
+//!
+//! Unlike the original, adding is all or none and skips tickets already added, removing
+//! takes any number of tickets (no SQL built from the form), and every message is shown.
+
+use hcpool_core::backend::TicketEntry;
+use hcpool_core::{TicketHash, UserId};
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
+use rocket::{Route, State};
+
+use super::admin::is_admin;
+use super::{title, Flashed, Nav, Page};
+use crate::error::WebError;
+use crate::limit::ClientIp;
+use crate::session::Visitor;
+use crate::state::AppState;
+
+/// The ignored list of the first node that answers (as the original).
+async fn ignored(state: &AppState) -> Result<Vec<TicketEntry>, String> {
+    let mut last = "no stakepoold configured".to_owned();
+    for node in state.pool.nodes().nodes() {
+        match node.ignored_low_fee_tickets().await {
+            Ok(t) => return Ok(t),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+#[rocket::get("/admintickets")]
+async fn get_admintickets(
+    v: Visitor,
+    ip: ClientIp,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if !is_admin(&v, &ip, &state.settings) {
+        return Ok(Page::Text((Status::Forbidden, "Forbidden")));
+    }
+    let added = state.pool.added_low_fee_tickets().await?;
+    let (ignored, ignored_error) = match ignored(state).await {
+        Ok(mut t) => {
+            t.sort_by_key(|e| e.ticket_hash.to_string());
+            (t, String::new())
+        }
+        Err(e) => (Vec::new(), format!("GetIgnoredLowFeeTickets error: {e}")),
+    };
+    let row = |hash: &TicketHash, msa: &str| serde_json::json!({"ticket": hash.to_string(), "address": msa});
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "ignored": ignored.iter().map(|t| row(&t.ticket_hash, t.ticket_address.as_str())).collect::<Vec<_>>(),
+        "ignored_error": ignored_error,
+        "ignored_count": ignored.len(),
+        "added_count": added.len(),
+        "added": added.iter().map(|t| row(&t.ticket_hash, t.ticket_address.as_str())).collect::<Vec<_>>(),
+    });
+    let html = state.render(
+        "admintickets",
+        &title("Low Fee Tickets (Admin)"),
+        &Nav::of(&v),
+        &ctx,
+    )?;
+    Ok(Page::Html((Status::Ok, RawHtml(html))))
+}
+
+#[derive(Debug, FromForm)]
+struct TicketsForm {
+    csrf_token: String,
+    action: String,
+    #[field(name = "tickets")]
+    tickets: Vec<String>,
+}
+
+fn parse_hashes(v: &[String]) -> Result<Vec<TicketHash>, String> {
+    v.iter()
+        .map(|h| {
+            h.trim()
+                .parse::<TicketHash>()
+                .map_err(|e| format!("NewHashFromStr failed for {}: {e}", h.trim()))
+        })
+        .collect()
+}
+
+async fn add(state: &AppState, admin: UserId, submitted: &[String]) -> Result<String, String> {
+    let hashes = parse_hashes(submitted)?;
+    let ignored = ignored(state)
+        .await
+        .map_err(|e| format!("GetIgnoredLowFeeTickets error: {e}"))?;
+    let mut entries = Vec::with_capacity(hashes.len());
+    for h in hashes {
+        let entry = ignored
+            .iter()
+            .find(|t| t.ticket_hash == h)
+            .ok_or_else(|| format!("ticket {h} is no longer present"))?;
+        entries.push(entry.clone());
+    }
+    match state.pool.add_low_fee_tickets(admin, &entries).await {
+        Ok(n) => Ok(format!("successfully added {n} ticket(s)")),
+        Err(e) => {
+            tracing::warn!(error = %e, "adding low-fee tickets failed");
+            Err("Database error occurred while adding tickets".into())
+        }
+    }
+}
+
+async fn remove(state: &AppState, submitted: &[String]) -> Result<String, String> {
+    let hashes = parse_hashes(submitted)?;
+    match state.pool.remove_low_fee_tickets(&hashes).await {
+        Ok(n) => Ok(format!("successfully removed {n} ticket(s)")),
+        Err(e) => {
+            tracing::warn!(error = %e, "removing low-fee tickets failed");
+            Err("Database error occurred while removing tickets".into())
+        }
+    }
+}
+
+#[rocket::post("/admintickets", data = "<form>")]
+async fn post_admintickets(
+    v: Visitor,
+    ip: ClientIp,
+    form: Form<TicketsForm>,
+    state: &State<AppState>,
+) -> Page {
+    if !v.csrf_ok(&form.csrf_token) {
+        return Page::bad_csrf();
+    }
+    let admin = match v.user() {
+        Some(u) if is_admin(&v, &ip, &state.settings) => u.id,
+        _ => return Page::Text((Status::Forbidden, "Forbidden")),
+    };
+    let to = || Redirect::to("/admintickets");
+    let outcome = if form.tickets.is_empty() {
+        Err("no tickets selected to modify".to_owned())
+    } else {
+        match form.action.as_str() {
+            "Add" => add(state, admin, &form.tickets).await,
+            "Remove" => remove(state, &form.tickets).await,
+            _ => Err("invalid or unknown form action type".to_owned()),
+        }
+    };
+    match outcome {
+        Ok(msg) => Page::Flash(Flash::success(to(), msg)),
+        Err(msg) => Page::Flash(Flash::error(to(), msg)),
+    }
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    rocket::routes![get_admintickets, post_admintickets]
+}

@@ -1,0 +1,387 @@
+//! End to end over real sockets: the pool (Rocket on 127.0.0.1:0, wired from a configuration
+//! like the binary), the simulated wallets and hcd, and two in-process stakepoold daemons
+//! reached over gRPC/TLS through `stakepooldhosts`/`stakepooldcerts`.
+//!
+//! A user signs up, follows the mailed verification link, signs in, submits an address,
+//! reads the purchase info through API v1 with the token, chooses votebits on the voting
+//! page; a ticket bought for the user's multisig wins; both daemons vote with those bits and
+//! the vote the simulator mines carries them.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use hcpool_core::backend::{BestBlock, ChainNode, Email, Mailer};
+use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
+use hcpool_core::tx::Transaction;
+use hcpool_core::{Address, Network, TicketHash, TxHash};
+use hcpool_rpc::simnet::{SimCluster, SimConfig, TicketPurchase, TicketState};
+use hcpool_web::demo::{sim_parts, LocalStakepoold};
+
+/// hcstakepool's sample user key, as a simnet pubkey address.
+const USER_KEY: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
+const EMAIL: &str = "voter@example.com";
+const PASSWORD: &str = "correct horse 9";
+/// The user's choice on the voting page: agenda 0 "yes" (bits 4), plus bit 0.
+const CHOICE: u16 = 4;
+const BITS: u16 = 5;
+
+/// Keeps every mail (the capturing mailer of the test).
+#[derive(Default)]
+struct Capture(Mutex<Vec<Email>>);
+
+#[async_trait]
+impl Mailer for Capture {
+    async fn send(&self, email: &Email) -> hcpool_core::Result<()> {
+        self.0.lock().unwrap().push(email.clone());
+        Ok(())
+    }
+}
+
+/// A daemon's hcd link that keeps every transaction the daemon hands over.
+struct Watched {
+    inner: Arc<dyn ChainNode>,
+    sent: Mutex<Vec<Vec<u8>>>,
+}
+
+#[async_trait]
+impl ChainNode for Watched {
+    fn label(&self) -> String {
+        self.inner.label()
+    }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.inner.best_block().await
+    }
+    async fn send_raw_transaction(&self, tx: &[u8]) -> hcpool_core::Result<TxHash> {
+        self.sent.lock().unwrap().push(tx.to_vec());
+        self.inner.send_raw_transaction(tx).await
+    }
+}
+
+/// The votebits of a vote spending `ticket` (output 1: OP_RETURN, push, bits LE).
+fn vote_bits_for(raw: &[u8], ticket: &TicketHash) -> Option<u16> {
+    let tx = Transaction::decode(raw).ok()?;
+    let spends = tx
+        .inputs
+        .get(1)
+        .is_some_and(|i| &i.previous_outpoint.hash == ticket);
+    let script = &tx.outputs.get(1)?.pk_script;
+    (spends && script.first() == Some(&0x6a))
+        .then(|| Some(u16::from_le_bytes([*script.get(2)?, *script.get(3)?])))
+        .flatten()
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a csrf token") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
+    let a = s
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not in page"))
+        + start.len();
+    let b = s[a..].find(end).unwrap() + a;
+    &s[a..b]
+}
+
+struct Web {
+    http: reqwest::Client,
+    origin: String,
+}
+
+impl Web {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.origin))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Posts a form with the CSRF token of `form_page`; follows the redirect.
+    async fn post(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let csrf = csrf_in(&self.get(form_page).await.1);
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &csrf));
+        let r = self
+            .http
+            .post(format!("{}{path}", self.origin))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+async fn until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(x) = f() {
+            return x;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_to_vote_over_real_sockets_with_two_stakepoolds() {
+    tokio::time::timeout(Duration::from_secs(180), flow())
+        .await
+        .expect("the end-to-end flow took more than 180 s");
+}
+
+async fn flow() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = SimCluster::start(SimConfig {
+        cert_dir: Some(tmp.path().join("simnet")),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+
+    // Two stakepoold daemons, one per voting wallet, each watched on its way to hcd.
+    let mut daemons = Vec::new();
+    let mut watched = Vec::new();
+    for i in 0..2 {
+        let mut parts = sim_parts(&cluster, i, 0).await.unwrap();
+        let w = Arc::new(Watched {
+            inner: parts.deps.node.clone(),
+            sent: Mutex::new(Vec::new()),
+        });
+        parts.deps.node = w.clone();
+        watched.push(w);
+        let dir = tmp.path().join(format!("stakepoold{i}"));
+        daemons.push(LocalStakepoold::start(parts, &dir).await.unwrap());
+    }
+
+    // The pool, configured like the binary (the nodes by host and pinned certificate).
+    let base_url = "http://pool.test";
+    let text = format!(
+        "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl={base_url}\n\
+         adminips=127.0.0.1\nadminuserids=1\n",
+        cluster.conf_fragment(),
+        hcpool_web::demo::conf_fragment(&daemons),
+        hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
+    );
+    let mut src = ConfigSources::new();
+    src.layer(parse_ini(&text).unwrap()).unwrap();
+    let cfg = PoolConfig::from_sources(&src).unwrap();
+    assert!(cfg.enable_stakepoold && cfg.stakepoold_hosts.len() == 2);
+    let mut wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
+    assert_eq!(wired.state.pool.nodes().len(), 2);
+    assert!(
+        wired.state.pool.nodes().stale().is_empty(),
+        "both nodes got the configuration at start"
+    );
+    let mail = Arc::new(Capture::default());
+    wired.state.mailer = mail.clone();
+
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let port_tx = Mutex::new(Some(port_tx));
+    let rocket = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
+        .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
+            let port = r.config().port;
+            Box::pin(async move {
+                if let Some(tx) = port_tx.lock().unwrap().take() {
+                    let _ = tx.send(port);
+                }
+            })
+        }));
+    let server = tokio::spawn(rocket.launch());
+    let port = port_rx.await.expect("the server started");
+    let origin = format!("http://127.0.0.1:{port}");
+    let web = Web {
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        origin: origin.clone(),
+    };
+
+    // Sign up; verify through the mailed link.
+    let (s, page) = web
+        .post(
+            "/signup",
+            "/signup",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("passwordrepeat", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("A verification email has been sent to"),
+        "{page}"
+    );
+    let body = mail.0.lock().unwrap().last().expect("a mail").body.clone();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with(base_url))
+        .expect("a link to the pool");
+    let path = link.strip_prefix(base_url).unwrap();
+    assert!(path.starts_with("/emailverify?t="), "{link}");
+    let (s, page) = web.get(path).await;
+    assert_eq!(s, 200);
+    assert!(page.to_lowercase().contains("verified"), "{page}");
+
+    // Sign in (a fresh session cookie), submit the address.
+    let (s, page) = web
+        .post(
+            "/signin",
+            "/signin",
+            &[("email", EMAIL), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("UserPubKeyAddr"),
+        "new users land on the address page"
+    );
+    let key: Address = USER_KEY.parse().unwrap();
+    let key = Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())
+        .unwrap()
+        .to_string();
+    let (s, page) = web
+        .post("/address", "/address", &[("UserPubKeyAddr", &key)])
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Address registered"), "{page}");
+
+    // The API token from the settings page; purchase info through API v1.
+    let token = between(
+        &web.get("/settings").await.1,
+        "<pre id=\"apitoken\">",
+        "</pre>",
+    )
+    .trim()
+    .to_owned();
+    let r = reqwest::Client::new()
+        .get(format!("{origin}/api/v1/getpurchaseinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let info: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(info["status"], "success", "{info}");
+    let msa = info["data"]["TicketAddress"].as_str().unwrap().to_owned();
+    assert!(msa.starts_with('S'), "a simnet P2SH address: {msa}");
+    assert_eq!(info["data"]["VoteBits"], 1);
+
+    // Voting preferences on the voting page.
+    let (s, page) = web
+        .post("/voting", "/voting", &[("agenda0", &CHOICE.to_string())])
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("successfully updated voting preferences"),
+        "{page}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{origin}/api/v1/getpurchaseinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let info: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(info["data"]["VoteBits"], BITS);
+
+    // Other people's tickets (not the pool's) fill the ticket pool, so the user's ticket is
+    // not certain to be drawn in the very block it matures in: a daemon learns of a new
+    // ticket from `newtickets` of that block, racing the draw (as the original stakepoold).
+    for i in 0..40u8 {
+        cluster
+            .buy_ticket_for_script([i; 20], &TicketPurchase::new("", 20_000_000, 999))
+            .unwrap();
+    }
+    cluster.mine(1).unwrap();
+    // The user's wallet buys a ticket into the multisig (fee address of user 1).
+    let ticket = cluster
+        .buy_ticket(&TicketPurchase::new(msa.clone(), 20_000_000, 1))
+        .unwrap();
+    let mut drawn_at = None;
+    let mut known = false;
+    for _ in 0..60 {
+        let (_, height) = cluster.mine(1).unwrap()[0];
+        if !known && cluster.ticket_state(&ticket) == Some(TicketState::Live) {
+            // Both daemons manage it before the chain moves on.
+            until(
+                "both daemons to list the ticket live",
+                Duration::from_secs(30),
+                || {
+                    daemons
+                        .iter()
+                        .all(|d| {
+                            d.daemon()
+                                .live_tickets()
+                                .iter()
+                                .any(|t| t.ticket_hash == ticket)
+                        })
+                        .then_some(())
+                },
+            )
+            .await;
+            known = true;
+        }
+        if cluster.winners(height).contains(&ticket) {
+            assert!(
+                known,
+                "the ticket was drawn in the block it matured in: pick another seed"
+            );
+            drawn_at = Some(height);
+            break;
+        }
+    }
+    let height = drawn_at.expect("the ticket was drawn within 60 blocks");
+    let votes: Vec<Vec<u8>> = until("both daemons' votes", Duration::from_secs(60), || {
+        let v: Vec<Vec<u8>> = watched
+            .iter()
+            .filter_map(|w| {
+                w.sent
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|raw| vote_bits_for(raw, &ticket).is_some())
+                    .cloned()
+            })
+            .collect();
+        (v.len() == 2).then_some(v)
+    })
+    .await;
+    for (i, raw) in votes.iter().enumerate() {
+        assert_eq!(
+            vote_bits_for(raw, &ticket),
+            Some(BITS),
+            "stakepoold {i} voted with the user's bits"
+        );
+    }
+    cluster.mine(1).unwrap();
+    assert_eq!(cluster.ticket_state(&ticket), Some(TicketState::Voted));
+
+    // The mined vote is the one the daemons handed over: the wallet reports it as the spender.
+    let vote_hash = Transaction::decode(&votes[0]).unwrap().hash().to_string();
+    let (_, page) = web.get("/tickets").await;
+    assert!(page.contains("1 total tickets voted"), "{page}");
+    assert!(
+        page.contains(&vote_hash),
+        "the mined vote {vote_hash} (bits {BITS}) is listed for ticket {ticket} drawn at {height}"
+    );
+    server.abort();
+    drop(daemons);
+}
