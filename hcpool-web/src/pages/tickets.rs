@@ -181,12 +181,13 @@ async fn get_tickets(
     };
     let nav = Nav::of(&v);
     let wallets = state.pool.wallets();
-    let fetched = async {
-        let info = wallets.stake_pool_user_info(&reg.multisig_address).await?;
-        let best = wallets.best_block().await?;
-        Ok::<_, hcpool_core::Error>((info, best))
-    }
-    .await;
+    let fetched = state
+        .wallet_call(async {
+            let info = wallets.stake_pool_user_info(&reg.multisig_address).await?;
+            let best = wallets.best_block().await?;
+            Ok::<_, hcpool_core::Error>((info, best))
+        })
+        .await;
     let (info, best) = match fetched {
         Ok(x) => x,
         Err(e) => {
