@@ -110,10 +110,14 @@ pub async fn sim_parts(
             .map_err(|e| fail("fee addresses", e))?;
     let pool_fees = PoolFeeRate::from_percent(sim.pool_fees).map_err(|e| fail("poolfees", e))?;
     let hcd = Arc::new(hcd);
+    let wallet = Arc::new(wallet);
     Ok(SimDaemonParts {
         deps: DaemonDeps {
-            wallet: Arc::new(wallet),
+            wallet: wallet.clone(),
+            // The links give the demo daemons health and a ticket rescan after a reconnect.
+            wallet_link: Some(wallet),
             node: hcd.clone(),
+            node_link: Some(hcd.clone()),
             heights: hcd,
             store: None,
             fee_addresses: Arc::new(fee_addresses),
