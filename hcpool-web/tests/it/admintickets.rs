@@ -34,7 +34,7 @@ async fn post(app: &TestApp, ip: &str, body: &str) -> (Status, Option<String>) {
         .post("/admintickets")
         .header(Header::new("X-Real-IP", ip.to_owned()))
         .header(ContentType::Form)
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await;
     (
