@@ -209,7 +209,7 @@ pub struct MiniStakepoold {
 }
 
 impl MiniStakepoold {
-    /// An empty node whose wallet votes version [`VOTE_VERSION`] with default bits 1.
+    /// An empty node whose wallet votes version `VOTE_VERSION` with default bits 1.
     pub fn new() -> Self {
         MiniStakepoold {
             state: Arc::new(Mutex::new(VoterState::new(WalletVoteDefaults {
