@@ -49,7 +49,7 @@
 //!
 //! ## Example
 //!
-//! ```
+//! ```no_run
 //! use clap::Parser;
 //! use hcpool_core::Network;
 //!
