@@ -49,7 +49,7 @@
 //!
 //! ## Example
 //!
-//! ```no_run
+//! ```
 //! use clap::Parser;
 //! use hcpool_core::Network;
 //!
@@ -57,14 +57,15 @@
 //! let file = "[Application Options]\n\
 //!     coldwalletextpub=tpubX\n\
 //!     hcdhost=127.0.0.1\nhcduser=u\nhcdpassword=p\nhcdcert=hcd.cert\n\
-//!     wallethost=127.0.0.1\nwalletuser=u\nwalletpassword=p\nwalletcert=wallet.cert\n";
+//!     wallethost=127.0.0.1\nwalletuser=u\nwalletpassword=p\nwalletcert=wallet.cert\n\
+//!     dbhost=127.0.0.1\ndbpassword=secret\n";
 //! let config = stakepoold::Config::from_parts(&args, Some(file), "/home/pool/.stakepoold".into())
 //!     .expect("a valid configuration");
 //! assert_eq!(config.network, Network::Mainnet);
 //! assert_eq!(config.hcd.as_ref().map(|p| p.host.as_str()), Some("127.0.0.1:14009"));
 //! assert_eq!(config.rpc_listen, ["localhost:9113"]);
 //!
-//! // Then, in the binary (`no_run` here: it dials hcd and hcwallet):
+//! // Then, in the binary (not called here: it dials hcd and hcwallet):
 //! # async fn serve(config: stakepoold::Config) -> stakepoold::Result<()> {
 //! stakepoold::run(config, async { let _ = tokio::signal::ctrl_c().await; }).await
 //! # }

@@ -356,6 +356,35 @@ async fn after_a_disconnect_it_reconnects_reloads_and_votes_the_next_block() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_drawn_in_the_block_it_matures_in_is_voted_though_newtickets_is_slow() {
+    // Draw from block 3 on. The ticket is mined in 1, matures in 3 and, the only live
+    // ticket, is drawn in 3: winningtickets 3 arrives while newtickets 3 still waits for
+    // its slow gettransaction.
+    let (p, users) = Pool::start(4, &[(7, 5)]).await;
+    let mut slow = Faults::default();
+    slow.method_delays
+        .insert("gettransaction".to_owned(), Duration::from_millis(400));
+    p.cluster.set_faults(Role::Wallet(0), slow).unwrap();
+    let ticket = p.buy(&users[0], PAID);
+    p.mine().await; // 1: mined
+    p.mine().await; // 2: immature
+    let draw = p.mine().await; // 3: matures and is drawn
+    assert_eq!(p.cluster.winners(draw), vec![ticket]);
+    until("the vote relayed", || {
+        p.daemon.metrics().snapshot().votes_cast == 1
+    })
+    .await;
+    p.mine().await;
+    assert_eq!(
+        p.bits_mined(&ticket),
+        Some(5),
+        "voted with the owner's bits"
+    );
+    until("the spent ticket forgotten", || p.live().is_empty()).await;
+    p.run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
     // Draw from block 3 on; strangers' tickets keep a winner in every block.
     let (p, users) = Pool::start(4, &[(5, 5)]).await;

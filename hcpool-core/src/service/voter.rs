@@ -190,6 +190,17 @@ impl VoterState {
             .collect()
     }
 
+    /// The `winners` that are neither live nor ignored: a ticket drawn in the block it
+    /// matured in can win before that block's `newtickets` is handled, so these are worth
+    /// looking up in the wallet before giving up on them.
+    pub fn unknown(&self, winners: &[TicketHash]) -> Vec<TicketHash> {
+        winners
+            .iter()
+            .filter(|t| !self.live.contains_key(t) && !self.ignored.contains_key(t))
+            .copied()
+            .collect()
+    }
+
     /// Live tickets (`GetLiveTickets`).
     pub fn live(&self) -> Vec<TicketEntry> {
         entries(&self.live)

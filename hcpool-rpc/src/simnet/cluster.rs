@@ -120,6 +120,9 @@ pub struct Faults {
     pub error: Option<RpcError>,
     /// Answer these methods with these errors.
     pub method_errors: HashMap<String, RpcError>,
+    /// Answer these methods only after this long. On a websocket the delayed answer does
+    /// not hold up the requests behind it (a slow call, not a stalled connection).
+    pub method_delays: HashMap<String, std::time::Duration>,
     /// Answer differently from the peers (pubkey, redeem script, live count, vote version).
     pub inconsistent: bool,
     /// `winningtickets` keyed "1".."n" instead of "0".."n-1".

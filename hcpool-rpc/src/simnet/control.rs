@@ -163,6 +163,12 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                         ),
                     );
                 }
+                "delay" => {
+                    let ms = u64::try_from(p.i64_or(2, 1000)?)
+                        .map_err(|_| RpcError::invalid_parameter("delay must be >= 0 ms"))?;
+                    f.method_delays
+                        .insert(p.str(4)?.to_owned(), std::time::Duration::from_millis(ms));
+                }
                 "drop" => {
                     shared.drop_connections(role)?;
                     return Ok(Value::Null);

@@ -72,6 +72,9 @@ async fn post(State(cx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Respons
             if is_silent(ep, &req) {
                 futures::future::pending::<()>().await;
             }
+            if let Some(d) = delay(ep, &req) {
+                tokio::time::sleep(d).await;
+            }
             let out = cx.shared.dispatch(cx.endpoint, Transport::Post, &req);
             (req.id, out)
         }
@@ -148,18 +151,55 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
         if is_silent(ep, &req) {
             continue;
         }
-        let out = cx
-            .shared
-            .dispatch(cx.endpoint, Transport::Ws { conn, tx: &tx }, &req);
-        let id = if ep.faults.lock().map(|f| f.string_ids).unwrap_or(false) {
-            serde_json::Value::String(req.id.to_string())
-        } else {
-            req.id
-        };
-        let _ = tx.send(envelope::response(&id, &out));
+        match delay(ep, &req) {
+            Some(d) => {
+                let (shared, endpoint, tx) = (Arc::clone(&cx.shared), cx.endpoint, tx.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(d).await;
+                    answer(&shared, endpoint, conn, &tx, req);
+                });
+            }
+            None => answer(&cx.shared, cx.endpoint, conn, &tx, req),
+        }
     }
     cx.shared.unsubscribe(conn);
     writer.abort();
+}
+
+/// Dispatches one websocket request and queues its answer.
+fn answer(
+    shared: &Shared,
+    endpoint: usize,
+    conn: u64,
+    tx: &mpsc::UnboundedSender<String>,
+    req: envelope::Request,
+) {
+    let out = shared.dispatch(endpoint, Transport::Ws { conn, tx }, &req);
+    let string_ids = shared
+        .endpoints
+        .get(endpoint)
+        .and_then(|ep| ep.faults.lock().ok().map(|f| f.string_ids))
+        .unwrap_or(false);
+    let id = if string_ids {
+        serde_json::Value::String(req.id.to_string())
+    } else {
+        req.id
+    };
+    let _ = tx.send(envelope::response(&id, &out));
+}
+
+/// The `method_delays` fault for this request, if any (control methods are never delayed).
+fn delay(
+    ep: &super::cluster::EndpointState,
+    req: &envelope::Request,
+) -> Option<std::time::Duration> {
+    if req.method.starts_with("simnet_") {
+        return None;
+    }
+    ep.faults
+        .lock()
+        .ok()
+        .and_then(|f| f.method_delays.get(&req.method).copied())
 }
 
 /// A silent endpoint reads requests and never answers them (control methods excepted).

@@ -55,23 +55,40 @@ impl Daemon {
     ) -> Vec<VoteResult> {
         self.note_height(height);
         self.metrics.winning(height);
-        let (jobs, ext) = {
+        let (jobs, unknown, ext) = {
             let s = self.read();
             (
                 s.votes_for(winners),
+                s.unknown(winners),
                 s.defaults().vote_bits_extended.clone(),
             )
         };
-        for t in winners {
-            if !jobs.iter().any(|j| j.ticket == *t) {
-                debug!(ticket = %t, height, "winner not managed by the pool");
-            }
-        }
-        let results = futures::future::join_all(
+        let known = futures::future::join_all(
             jobs.into_iter()
                 .map(|job| self.vote(job, block_hash, height, &ext, received)),
-        )
-        .await;
+        );
+        // The known tickets' votes do not wait for the lookups of the unknown winners.
+        let late = async {
+            if unknown.is_empty() {
+                return Vec::new();
+            }
+            let found = self.discover(height, &unknown).await;
+            for t in unknown.iter().filter(|t| !found.contains(t)) {
+                debug!(ticket = %t, height, "winner not managed by the pool");
+            }
+            let jobs = self.read().votes_for(&found);
+            for j in &jobs {
+                info!(ticket = %j.ticket, height,
+                    "winner found in the wallet before its newtickets was handled");
+            }
+            futures::future::join_all(
+                jobs.into_iter()
+                    .map(|job| self.vote(job, block_hash, height, &ext, received)),
+            )
+            .await
+        };
+        let (mut results, late) = futures::future::join(known, late).await;
+        results.extend(late);
         let count = |f: fn(&VoteOutcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
         info!(
             height,
@@ -200,7 +217,13 @@ impl Daemon {
     /// `newtickets`: the pool's tickets among those that matured at `height`, fee-checked
     /// at `height` (as the original), go live or ignored.
     pub(super) async fn new_tickets(&self, height: u32, tickets: &[TicketHash]) {
-        let mut added = 0usize;
+        self.discover(height, tickets).await;
+    }
+
+    /// Looks `tickets` up in the wallet: the pool's ones, fee-checked at `height`, go live
+    /// or ignored. Returns the pool's tickets found (live or ignored).
+    async fn discover(&self, height: u32, tickets: &[TicketHash]) -> Vec<TicketHash> {
+        let mut found = Vec::new();
         for (ticket, tx) in self.transactions(tickets).await {
             let tx = match tx {
                 Ok(tx) => tx,
@@ -222,11 +245,12 @@ impl Daemon {
             };
             info!(%ticket, msa = %msa, height, fee = ?fee, "new pool ticket");
             self.write().add_ticket(ticket, msa, fee);
-            added += 1;
+            found.push(ticket);
         }
-        if added > 0 {
+        if !found.is_empty() {
             self.update_gauges();
         }
+        found
     }
 
     /// `spentandmissedtickets`: forget them; the pool's missed (or expired) ones wait for

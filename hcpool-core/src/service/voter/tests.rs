@@ -95,3 +95,13 @@ fn user_lookup() {
     assert!(!s.is_user_multisig("TcZ"));
     assert_eq!(s.user_count(), 2);
 }
+
+#[test]
+fn unknown_winners_are_those_neither_live_nor_ignored() {
+    let mut s = state();
+    s.add_ticket(h(1), "TcA".into(), FeeCheck::Paid);
+    s.add_ticket(h(2), "TcA".into(), FeeCheck::NotPaid);
+    assert_eq!(s.unknown(&[h(1), h(2), h(3), h(4)]), vec![h(3), h(4)]);
+    s.add_ticket(h(3), "TcB".into(), FeeCheck::Paid);
+    assert_eq!(s.unknown(&[h(1), h(3), h(4)]), vec![h(4)]);
+}
