@@ -60,6 +60,11 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Library code reports errors; it never unwraps or panics (tests may).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod error;
 pub mod jsonrpc;
