@@ -82,7 +82,10 @@ pub async fn retry_stale_once(pool: &PoolService) -> usize {
     if nodes.stale().is_empty() {
         return 0;
     }
-    match nodes.retry_stale(pool.store().as_ref()).await {
+    match nodes
+        .retry_stale(pool.store().as_ref(), pool.clock().now_unix())
+        .await
+    {
         Ok(outcomes) => {
             for o in outcomes {
                 match o.result {

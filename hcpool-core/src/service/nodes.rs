@@ -84,26 +84,33 @@ impl VotingNodes {
     }
 
     /// Reads the current state from `store` (one query each) and pushes `what` to every
-    /// node concurrently (everything, when some node is stale, since that node needs it). Nodes that fail are marked stale; [`VotingNodes::retry_stale`]
-    /// pushes everything to them later.
+    /// node concurrently (everything, when some node is stale, since that node needs it).
+    /// Nodes that fail are marked stale; [`VotingNodes::retry_stale`] pushes everything to
+    /// them later. The low-fee tickets sent are those still votable at `now` (unix seconds:
+    /// not voted, not expired), as hcstakepool's `StakepooldUpdateAll`.
     ///
     /// # Errors
     /// Only a store failure is an error; node failures are in the outcomes.
-    pub async fn push(&self, store: &dyn Store, what: NodeUpdate) -> Result<Vec<NodeOutcome>> {
+    pub async fn push(
+        &self,
+        store: &dyn Store,
+        what: NodeUpdate,
+        now: i64,
+    ) -> Result<Vec<NodeOutcome>> {
         if self.nodes.is_empty() {
             return Ok(Vec::new());
         }
         let any_stale = self.nodes.iter().any(|n| n.stale.load(Ordering::Relaxed));
         let what = if any_stale { NodeUpdate::All } else { what };
-        let (users, tickets) = load(store, what).await?;
+        let (users, tickets) = load(store, what, now).await?;
         Ok(self.send(self.nodes.iter().collect(), users, tickets).await)
     }
 
-    /// Pushes the complete state to every stale node.
+    /// Pushes the complete state (low-fee tickets votable at `now`) to every stale node.
     ///
     /// # Errors
     /// Only a store failure is an error.
-    pub async fn retry_stale(&self, store: &dyn Store) -> Result<Vec<NodeOutcome>> {
+    pub async fn retry_stale(&self, store: &dyn Store, now: i64) -> Result<Vec<NodeOutcome>> {
         let stale: Vec<&Node> = self
             .nodes
             .iter()
@@ -112,7 +119,7 @@ impl VotingNodes {
         if stale.is_empty() {
             return Ok(Vec::new());
         }
-        let (users, tickets) = load(store, NodeUpdate::All).await?;
+        let (users, tickets) = load(store, NodeUpdate::All, now).await?;
         Ok(self.send(stale, users, tickets).await)
     }
 
@@ -149,13 +156,24 @@ impl VotingNodes {
 async fn load(
     store: &dyn Store,
     what: NodeUpdate,
+    now: i64,
 ) -> Result<(Option<Vec<UserVotingConfig>>, Option<Vec<TicketEntry>>)> {
     let users = match what {
         NodeUpdate::Users | NodeUpdate::All => Some(store.voting_configs().await?),
         NodeUpdate::LowFeeTickets => None,
     };
     let tickets = match what {
-        NodeUpdate::LowFeeTickets | NodeUpdate::All => Some(store.low_fee_ticket_entries().await?),
+        NodeUpdate::LowFeeTickets | NodeUpdate::All => Some(
+            store
+                .votable_low_fee_tickets(now)
+                .await?
+                .into_iter()
+                .map(|t| TicketEntry {
+                    ticket_address: t.ticket_address,
+                    ticket_hash: t.ticket_hash,
+                })
+                .collect(),
+        ),
         NodeUpdate::Users => None,
     };
     Ok((users, tickets))
@@ -169,6 +187,8 @@ mod tests {
     use crate::ids::UserId;
     use crate::votebits::VoteBits;
 
+    const NOW: i64 = 1_700_000_000;
+
     fn store() -> MockStore {
         let mut s = MockStore::new();
         s.expect_voting_configs().returning(|| {
@@ -179,7 +199,9 @@ mod tests {
                 vote_bits_version: 7,
             }])
         });
-        s.expect_low_fee_ticket_entries().returning(|| Ok(vec![]));
+        s.expect_votable_low_fee_tickets()
+            .withf(|now| *now == NOW)
+            .returning(|_| Ok(vec![]));
         s
     }
 
@@ -215,16 +237,16 @@ mod tests {
             2,
             "nodes start stale until the first push"
         );
-        let out = nodes.push(&store, NodeUpdate::Users).await.unwrap();
+        let out = nodes.push(&store, NodeUpdate::Users, NOW).await.unwrap();
         assert_eq!(out.len(), 2);
         assert!(out[0].result.is_ok());
         assert!(out[1].result.is_err());
         assert_eq!(nodes.stale(), vec!["b".to_string()]);
-        let out = nodes.retry_stale(&store).await.unwrap();
+        let out = nodes.retry_stale(&store, NOW).await.unwrap();
         assert_eq!(out.len(), 1);
         assert!(out[0].result.is_ok());
         assert!(nodes.stale().is_empty());
-        assert!(nodes.retry_stale(&store).await.unwrap().is_empty());
+        assert!(nodes.retry_stale(&store, NOW).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -232,7 +254,7 @@ mod tests {
         let store = MockStore::new(); // any call would panic the mock
         let nodes = VotingNodes::new(vec![]);
         assert!(nodes
-            .push(&store, NodeUpdate::All)
+            .push(&store, NodeUpdate::All, NOW)
             .await
             .unwrap()
             .is_empty());

@@ -317,7 +317,11 @@ impl PoolService {
     }
 
     async fn tell_nodes(&self, what: NodeUpdate) {
-        match self.nodes.push(self.store.as_ref(), what).await {
+        match self
+            .nodes
+            .push(self.store.as_ref(), what, self.clock.now_unix())
+            .await
+        {
             Ok(outcomes) => {
                 for o in outcomes {
                     if let Err(e) = o.result {

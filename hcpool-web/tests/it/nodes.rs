@@ -90,7 +90,11 @@ async fn admin_status_shows_each_nodes_health() {
     let out = app
         .pool
         .nodes()
-        .push(app.pool.store().as_ref(), NodeUpdate::All)
+        .push(
+            app.pool.store().as_ref(),
+            NodeUpdate::All,
+            app.pool.clock().now_unix(),
+        )
         .await
         .unwrap();
     assert!(out[0].result.is_ok() && out[1].result.is_err());

@@ -227,6 +227,23 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
     assert_eq!(added[0].expires - added[0].created, 387_072);
     assert_eq!(pushed.lock().unwrap().last(), Some(&vec![entry.clone()]));
 
+    // A second one gets voted: from then on the nodes are not sent it (only votable rows).
+    let voted = TicketEntry {
+        ticket_address: "TcY".into(),
+        ticket_hash: Hash32::from_bytes([8; 32]),
+    };
+    svc.add_low_fee_tickets(UserId(1), std::slice::from_ref(&voted))
+        .await
+        .unwrap();
+    assert_eq!(
+        pushed.lock().unwrap().last(),
+        Some(&vec![entry.clone(), voted.clone()])
+    );
+    assert!(store
+        .mark_low_fee_ticket_voted(&voted.ticket_hash)
+        .await
+        .unwrap());
+
     assert_eq!(
         svc.remove_low_fee_tickets(&[entry.ticket_hash])
             .await
@@ -234,5 +251,9 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
         1
     );
     assert!(svc.added_low_fee_tickets().await.unwrap().is_empty());
-    assert_eq!(pushed.lock().unwrap().last(), Some(&vec![]));
+    assert_eq!(
+        pushed.lock().unwrap().last(),
+        Some(&vec![]),
+        "the voted row is no longer sent"
+    );
 }
