@@ -41,6 +41,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod captcha;
 pub mod config;
 pub mod demo;

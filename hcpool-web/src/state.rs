@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hcpool_core::backend::{Mailer, StakeInfo};
+use hcpool_core::backend::{BestBlock, Mailer, StakeInfo, StakePoolUserInfo};
 use hcpool_core::service::PoolService;
 use hcpool_rpc::WalletManager;
 use serde::Serialize;
@@ -13,8 +13,7 @@ use crate::config::WebSettings;
 use crate::error::WebError;
 use crate::health::{SyncReport, WalletTip, CHECK_TTL};
 
-/// How long wallet stake info is reused (hcstakepool cached it for 5 minutes).
-pub const STATS_TTL: Duration = Duration::from_secs(60);
+pub use crate::cache::STATS_TTL;
 
 /// Sign-in and sign-up attempts allowed per client IP per minute.
 pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
@@ -69,7 +68,7 @@ pub struct AppState {
     /// block" control.
     pub demo_chain: Option<Arc<dyn crate::demo::DemoChain>>,
     templates: crate::templates::Templates,
-    stake_info: Mutex<Option<(Instant, StakeInfo)>>,
+    cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
     wallet_deadline: Duration,
     sync_ttl: Duration,
@@ -101,7 +100,7 @@ impl AppState {
             ),
             demo_chain: None,
             templates,
-            stake_info: Mutex::new(None),
+            cache: crate::cache::ChainCache::default(),
             manager: None,
             wallet_deadline: WALLET_DEADLINE,
             sync_ttl: CHECK_TTL,
@@ -230,24 +229,55 @@ impl AppState {
         self.templates.render("layout", &layout)
     }
 
-    /// The wallets' stake info, cached for [`STATS_TTL`]. The cache only saves wallet
-    /// calls: an error is never cached.
+    /// The wallets' stake info, read again after each new block (seen within
+    /// [`crate::cache::TIP_TTL`]) and at least every [`STATS_TTL`]. The cache only saves
+    /// wallet calls: an error is never cached.
     ///
     /// # Errors
     /// The wallet's error.
     pub async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
-        if let Some((at, info)) = self.cache().as_ref() {
-            if at.elapsed() < STATS_TTL {
-                return Ok(info.clone());
+        let tip = match self.cache.recent_tip() {
+            Some(t) => t,
+            None => {
+                let t = self.wallet_call(self.pool.wallets().best_block()).await?;
+                self.cache.set_tip(&t);
+                t
             }
+        };
+        if let Some(info) = self.cache.stake_info(&tip.hash) {
+            return Ok(info);
         }
         let info = self.wallet_call(self.pool.wallets().stake_info()).await?;
-        *self.cache() = Some((Instant::now(), info.clone()));
+        self.cache.set_stake_info(&tip.hash, &info);
         Ok(info)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, Option<(Instant, StakeInfo)>> {
-        lock(&self.stake_info)
+    /// The tip and a user's tickets (`stakepooluserinfo`), the list read once per block:
+    /// the tip is asked each time (one cheap call), the list only when the tip moved.
+    ///
+    /// # Errors
+    /// The wallet's error or the request deadline.
+    pub async fn user_tickets(
+        &self,
+        multisig: &hcpool_core::Address,
+    ) -> hcpool_core::Result<(BestBlock, Arc<StakePoolUserInfo>)> {
+        let wallets = self.pool.wallets();
+        self.wallet_call(async {
+            let tip = wallets.best_block().await?;
+            self.cache.set_tip(&tip);
+            let key = multisig.to_string();
+            if let Some(info) = self.cache.user_tickets(&key, &tip.hash) {
+                return Ok((tip, info));
+            }
+            let info = wallets.stake_pool_user_info(multisig).await?;
+            Ok((tip, self.cache.set_user_tickets(&key, &tip.hash, info)))
+        })
+        .await
+    }
+
+    /// Drops the cached wallet answers (the demo mined a block: show it at once).
+    pub fn forget_chain_caches(&self) {
+        self.cache.clear();
     }
 
     /// Now, unix seconds, from the pool's clock.

@@ -112,6 +112,7 @@ fn post_mine(v: Visitor, ip: ClientIp, form: Form<CsrfForm>, state: &State<AppSt
     let to = Redirect::to("/status");
     match chain.mine_block() {
         Ok(height) => {
+            state.forget_chain_caches();
             tracing::info!(height, "demo: block mined by an admin");
             Page::Flash(Flash::success(to, format!("Mined block {height}")))
         }

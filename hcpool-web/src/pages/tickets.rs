@@ -180,15 +180,7 @@ async fn get_tickets(
         return Ok(Page::Redirect(Redirect::to("/address")));
     };
     let nav = Nav::of(&v);
-    let wallets = state.pool.wallets();
-    let fetched = state
-        .wallet_call(async {
-            let info = wallets.stake_pool_user_info(&reg.multisig_address).await?;
-            let best = wallets.best_block().await?;
-            Ok::<_, hcpool_core::Error>((info, best))
-        })
-        .await;
-    let (info, best) = match fetched {
+    let (best, info) = match state.user_tickets(&reg.multisig_address).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(user = user.id.0, error = %e, "tickets unavailable");

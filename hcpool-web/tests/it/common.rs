@@ -35,6 +35,10 @@ pub struct FakeWallet {
     /// When set, `stakepooluserinfo` reports this many live and this many voted tickets
     /// (and a tenth as many invalid ones) instead of the five samples.
     pub bulk: std::sync::atomic::AtomicU32,
+    /// Blocks "mined" since the start: part of the tip's hash (the app caches per tip).
+    pub blocks: AtomicU32,
+    /// `stakepooluserinfo` calls answered.
+    pub user_info_calls: AtomicU32,
 }
 
 impl FakeWallet {
@@ -132,9 +136,13 @@ impl WalletBackend for FakeWallet {
     }
     async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
         self.up().await?;
+        let height = 1234 - self.behind.load(Ordering::SeqCst);
+        let mut hash = [0u8; 32];
+        hash[..4].copy_from_slice(&height.to_le_bytes());
+        hash[4..8].copy_from_slice(&self.blocks.load(Ordering::SeqCst).to_le_bytes());
         Ok(BestBlock {
-            hash: Hash32::default(),
-            height: 1234 - self.behind.load(Ordering::SeqCst),
+            hash: Hash32::from_bytes(hash),
+            height,
         })
     }
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
@@ -143,6 +151,7 @@ impl WalletBackend for FakeWallet {
     }
     async fn stake_pool_user_info(&self, _m: &Address) -> hcpool_core::Result<StakePoolUserInfo> {
         self.up().await?;
+        self.user_info_calls.fetch_add(1, Ordering::SeqCst);
         let bulk = self.bulk.load(Ordering::SeqCst);
         if bulk > 0 {
             let hash = |kind: u8, i: u32| {

@@ -531,8 +531,17 @@ async fn tickets_page_paginates_each_list() {
     let page = unescape(&app.get("/tickets?live=999").await.1);
     assert!(page.contains("id=\"live-pages\">Page 60 of 60"));
 
-    // A small list has no pager.
+    // The list is read from the wallets once per block: the same block is served from the
+    // cache, whatever the wallet would say now.
+    let calls = app.wallet.user_info_calls.load(Ordering::SeqCst);
     app.wallet.bulk.store(0, Ordering::SeqCst);
     let (_, page) = app.get("/tickets").await;
+    assert_eq!(live_rows(&page), 100, "same block: the cached list");
+    assert_eq!(app.wallet.user_info_calls.load(Ordering::SeqCst), calls);
+
+    // A block later the list is read again. A small list has no pager.
+    app.wallet.blocks.fetch_add(1, Ordering::SeqCst);
+    let (_, page) = app.get("/tickets").await;
+    assert_eq!(app.wallet.user_info_calls.load(Ordering::SeqCst), calls + 1);
     assert!(!page.contains("class=\"pager\""));
 }

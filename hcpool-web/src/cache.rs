@@ -1,0 +1,194 @@
+//! Per-block caches of wallet answers. They only save wallet calls: each entry is keyed by
+//! the chain tip it was read at, so a new block makes it stale, and an error is never cached.
+//! Nothing here is shared state between instances: several hcpool-web processes behind a
+//! proxy each keep their own copy, and each copy is right for the block it names.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hcpool_core::backend::{BestBlock, StakeInfo, StakePoolUserInfo};
+use hcpool_core::BlockHash;
+
+/// How long the tip read for the public stats is reused: stats follow a new block within
+/// this delay, and a burst of stats requests costs one `getbestblock` per period.
+pub const TIP_TTL: Duration = Duration::from_secs(1);
+
+/// Stake info is re-read at least this often even when no block came (mempool counts move);
+/// hcstakepool cached it for 5 minutes whatever happened.
+pub const STATS_TTL: Duration = Duration::from_secs(60);
+
+/// Users whose ticket lists are kept (the most recently read ones).
+pub const USER_TICKETS_CAPACITY: usize = 512;
+
+/// The caches.
+#[derive(Debug, Default)]
+pub struct ChainCache {
+    tip: Mutex<Option<(Instant, BestBlock)>>,
+    stake_info: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
+    user_tickets: Mutex<HashMap<String, UserTickets>>,
+}
+
+#[derive(Debug)]
+struct UserTickets {
+    tip: BlockHash,
+    used: Instant,
+    info: Arc<StakePoolUserInfo>,
+}
+
+impl ChainCache {
+    /// The tip read less than [`TIP_TTL`] ago, if any.
+    pub fn recent_tip(&self) -> Option<BestBlock> {
+        lock(&self.tip)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < TIP_TTL)
+            .map(|(_, b)| *b)
+    }
+
+    /// Records a tip just read from the wallets.
+    pub fn set_tip(&self, tip: &BestBlock) {
+        *lock(&self.tip) = Some((Instant::now(), *tip));
+    }
+
+    /// Stake info read at `tip` less than [`STATS_TTL`] ago.
+    pub fn stake_info(&self, tip: &BlockHash) -> Option<StakeInfo> {
+        lock(&self.stake_info)
+            .as_ref()
+            .filter(|(at, h, _)| h == tip && at.elapsed() < STATS_TTL)
+            .map(|(_, _, i)| i.clone())
+    }
+
+    /// Records stake info read at `tip`.
+    pub fn set_stake_info(&self, tip: &BlockHash, info: &StakeInfo) {
+        *lock(&self.stake_info) = Some((Instant::now(), *tip, info.clone()));
+    }
+
+    /// A user's tickets read at `tip`.
+    pub fn user_tickets(&self, multisig: &str, tip: &BlockHash) -> Option<Arc<StakePoolUserInfo>> {
+        let mut map = lock(&self.user_tickets);
+        let e = map.get_mut(multisig).filter(|e| e.tip == *tip)?;
+        e.used = Instant::now();
+        Some(Arc::clone(&e.info))
+    }
+
+    /// Records a user's tickets read at `tip`. Past [`USER_TICKETS_CAPACITY`] users, lists
+    /// of older blocks go first, then the least recently used.
+    pub fn set_user_tickets(
+        &self,
+        multisig: &str,
+        tip: &BlockHash,
+        info: StakePoolUserInfo,
+    ) -> Arc<StakePoolUserInfo> {
+        let info = Arc::new(info);
+        let mut map = lock(&self.user_tickets);
+        if map.len() >= USER_TICKETS_CAPACITY && !map.contains_key(multisig) {
+            map.retain(|_, e| e.tip == *tip);
+            if map.len() >= USER_TICKETS_CAPACITY {
+                if let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, e)| e.used)
+                    .map(|(k, _)| k.clone())
+                {
+                    map.remove(&oldest);
+                }
+            }
+        }
+        map.insert(
+            multisig.to_owned(),
+            UserTickets {
+                tip: *tip,
+                used: Instant::now(),
+                info: Arc::clone(&info),
+            },
+        );
+        info
+    }
+
+    /// Forgets everything (the demo mined a block: show it at once).
+    pub fn clear(&self) {
+        *lock(&self.tip) = None;
+        *lock(&self.stake_info) = None;
+        lock(&self.user_tickets).clear();
+    }
+
+    /// Number of users whose tickets are kept.
+    pub fn user_tickets_len(&self) -> usize {
+        lock(&self.user_tickets).len()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcpool_core::backend::UserTicket;
+
+    fn tip(n: u8) -> BestBlock {
+        BestBlock {
+            hash: BlockHash::from_bytes([n; 32]),
+            height: u32::from(n),
+        }
+    }
+
+    fn info(n: usize) -> StakePoolUserInfo {
+        StakePoolUserInfo {
+            tickets: Vec::<UserTicket>::new(),
+            invalid: vec![hcpool_core::TicketHash::from_bytes([7; 32]); n],
+        }
+    }
+
+    #[test]
+    fn user_tickets_are_valid_for_the_block_they_were_read_at() {
+        let c = ChainCache::default();
+        let (a, b) = (tip(1), tip(2));
+        assert!(c.user_tickets("TcA", &a.hash).is_none());
+        c.set_user_tickets("TcA", &a.hash, info(3));
+        assert_eq!(
+            c.user_tickets("TcA", &a.hash).map(|i| i.invalid.len()),
+            Some(3)
+        );
+        assert!(c.user_tickets("TcA", &b.hash).is_none(), "a new block");
+        assert!(c.user_tickets("TcB", &a.hash).is_none(), "another user");
+        c.clear();
+        assert!(c.user_tickets("TcA", &a.hash).is_none());
+    }
+
+    #[test]
+    fn user_tickets_stay_bounded_dropping_older_blocks_first() {
+        let c = ChainCache::default();
+        let (old, new) = (tip(1), tip(2));
+        c.set_user_tickets("old", &old.hash, info(0));
+        for i in 1..USER_TICKETS_CAPACITY {
+            c.set_user_tickets(&format!("u{i}"), &new.hash, info(0));
+        }
+        assert_eq!(c.user_tickets_len(), USER_TICKETS_CAPACITY);
+        c.set_user_tickets("newest", &new.hash, info(1));
+        assert_eq!(c.user_tickets_len(), USER_TICKETS_CAPACITY);
+        assert!(
+            c.user_tickets("old", &old.hash).is_none(),
+            "the stale one went"
+        );
+        assert!(c.user_tickets("newest", &new.hash).is_some());
+        // All on one block: the least recently used goes.
+        let _ = c.user_tickets("u1", &new.hash);
+        c.set_user_tickets("another", &new.hash, info(1));
+        assert_eq!(c.user_tickets_len(), USER_TICKETS_CAPACITY);
+        assert!(c.user_tickets("u1", &new.hash).is_some(), "just used");
+        assert!(c.user_tickets("another", &new.hash).is_some());
+    }
+
+    #[test]
+    fn stake_info_and_tip_follow_the_block() {
+        let c = ChainCache::default();
+        assert!(c.recent_tip().is_none());
+        c.set_tip(&tip(4));
+        assert_eq!(c.recent_tip().map(|t| t.height), Some(4));
+        let si = StakeInfo::default();
+        c.set_stake_info(&tip(4).hash, &si);
+        assert!(c.stake_info(&tip(4).hash).is_some());
+        assert!(c.stake_info(&tip(5).hash).is_none());
+    }
+}
