@@ -82,6 +82,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "smtphost",
     "smtpusername",
     "smtppassword",
+    "smtpcert",
     "stakepooldhosts",
     "stakepooldcerts",
     "wallethosts",
@@ -275,6 +276,10 @@ pub struct PoolConfig {
     pub smtp_username: String,
     /// `smtppassword`.
     pub smtp_password: String,
+    /// `smtpcert` (hcpool addition, dcrstakepool's name): a PEM file of the certificate
+    /// authority the SMTP server's certificate must chain to, in place of the public roots
+    /// (a private mail relay). Empty: the public web roots.
+    pub smtp_cert: String,
     /// `enablestakepoold`.
     pub enable_stakepoold: bool,
     /// `stakepooldhosts`, with the network's default port added where missing.
@@ -543,6 +548,7 @@ impl PoolConfig {
             smtp_host: string("smtphost", ""),
             smtp_username: string("smtpusername", ""),
             smtp_password: string("smtppassword", ""),
+            smtp_cert: string("smtpcert", ""),
             enable_stakepoold,
             stakepoold_hosts,
             stakepoold_certs,

@@ -8,13 +8,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
-use hcpool_core::{ExtendedPubKey, FeeAddressSet, PoolFeeRate, Secret};
+use hcpool_core::PoolFeeRate;
 use hcpool_rpc::node::NotificationStream;
 use hcpool_rpc::simnet::{Role, SimCluster, TicketPurchase};
-use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use stakepoold::{Daemon, DaemonDeps, DaemonOptions};
 use tokio::sync::watch;
 
@@ -68,8 +66,8 @@ pub struct SimDaemonParts {
 }
 
 /// Connects to simulated wallet `wallet` and hcd `node` of `cluster` the way stakepoold
-/// does (JSON-RPC over pinned TLS, notifications registered) and derives the pool's fee
-/// addresses from the cluster's cold xpub.
+/// does ([`stakepoold::run::connect`]: JSON-RPC over pinned TLS, notifications registered,
+/// the pool's fee addresses derived from the cluster's cold xpub).
 ///
 /// # Errors
 /// [`WebError::Config`] when the cluster has no such endpoint or a connection fails.
@@ -79,51 +77,24 @@ pub async fn sim_parts(
     node: usize,
 ) -> Result<SimDaemonParts, WebError> {
     let sim = cluster.config();
-    let client = |role: Role| -> Result<ClientConfig, WebError> {
-        let ep = cluster
-            .endpoint(role)
-            .ok_or_else(|| fail("simulated cluster", format!("no {}", role.name())))?;
-        Ok(ClientConfig::new(
-            ep.addr.to_string(),
-            sim.user.clone(),
-            Secret::new(sim.password.clone()),
-            PinnedCert::Pem(ep.cert_pem.clone()),
-        ))
+    let client = |role: Role| {
+        cluster
+            .client_config(role)
+            .ok_or_else(|| fail("simulated cluster", format!("no {}", role.name())))
     };
-    let wallet = JsonRpcWallet::connect(client(Role::Wallet(wallet))?)
-        .await
-        .map_err(|e| fail("wallet", e))?;
-    let hcd = JsonRpcNode::connect(client(Role::Node(node))?)
-        .await
-        .map_err(|e| fail("hcd", e))?;
-    let notifications = hcd.notifications().map_err(|e| fail("hcd", e))?;
-    hcd.register_notifications()
-        .await
-        .map_err(|e| fail("hcd notifications", e))?;
-    let network = sim.network;
-    let cold = ExtendedPubKey::from_str(&sim.cold_xpub).map_err(|e| fail("cold xpub", e))?;
-    let count = sim.fee_addresses;
-    let fee_addresses =
-        tokio::task::spawn_blocking(move || FeeAddressSet::derive(&cold, network, count))
-            .await
-            .map_err(|e| fail("fee addresses", e))?
-            .map_err(|e| fail("fee addresses", e))?;
-    let pool_fees = PoolFeeRate::from_percent(sim.pool_fees).map_err(|e| fail("poolfees", e))?;
-    let hcd = Arc::new(hcd);
-    let wallet = Arc::new(wallet);
+    let (deps, notifications) = stakepoold::run::connect(stakepoold::run::Links {
+        wallet: client(Role::Wallet(wallet))?,
+        node: client(Role::Node(node))?,
+        cold_wallet_ext_pub: sim.cold_xpub.clone(),
+        fee_addresses: sim.fee_addresses,
+        pool_fees: PoolFeeRate::from_percent(sim.pool_fees).map_err(|e| fail("poolfees", e))?,
+        network: sim.network,
+        store: None,
+    })
+    .await
+    .map_err(|e| fail("connect", e))?;
     Ok(SimDaemonParts {
-        deps: DaemonDeps {
-            wallet: wallet.clone(),
-            // The links give the demo daemons health and a ticket rescan after a reconnect.
-            wallet_link: Some(wallet),
-            node: hcd.clone(),
-            node_link: Some(hcd.clone()),
-            heights: hcd,
-            store: None,
-            fee_addresses: Arc::new(fee_addresses),
-            pool_fees,
-            network,
-        },
+        deps,
         notifications,
     })
 }

@@ -25,13 +25,16 @@ use hcpool_core::{BackendKind, Error};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
 
 use crate::error::WebError;
 
 /// Sends mail through `smtphost`: implicit TLS when the port is 465 (hcstakepool's only
 /// mode), STARTTLS (required) on any other port; AUTH with `smtpusername`/`smtppassword`
-/// when a username is set.
+/// when a username is set. The server's certificate must chain to the public web roots, or
+/// to the authority in `smtpcert` when one is given (a private relay).
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -45,8 +48,23 @@ impl std::fmt::Debug for SmtpMailer {
     }
 }
 
+/// What [`SmtpMailer::new`] is built from (the `smtp*` keys).
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// `smtphost`: `host[:port]`, port 465 when absent.
+    pub host: String,
+    /// `smtpusername` (empty: no AUTH).
+    pub username: String,
+    /// `smtppassword`.
+    pub password: hcpool_core::Secret<String>,
+    /// `smtpfrom`: the From header.
+    pub from: String,
+    /// `smtpcert`: a PEM file of the authority to trust instead of the public roots.
+    pub ca_file: Option<PathBuf>,
+}
+
 impl SmtpMailer {
-    /// A mailer for `host` (`host:port`, default port 465).
+    /// A mailer for `host` (`host:port`, default port 465) trusting the public web roots.
     ///
     /// # Errors
     /// [`WebError::Config`] naming `smtphost` or `smtpfrom`.
@@ -56,33 +74,71 @@ impl SmtpMailer {
         password: &hcpool_core::Secret<String>,
         from: &str,
     ) -> Result<Self, WebError> {
-        let (name, port) = match host.trim().rsplit_once(':') {
+        SmtpMailer::new(&SmtpSettings {
+            host: host.to_owned(),
+            username: username.to_owned(),
+            password: password.clone(),
+            from: from.to_owned(),
+            ca_file: None,
+        })
+    }
+
+    /// A mailer from the `smtp*` settings.
+    ///
+    /// # Errors
+    /// [`WebError::Config`] naming the bad key (`smtphost`, `smtpfrom`, `smtpcert`).
+    pub fn new(settings: &SmtpSettings) -> Result<Self, WebError> {
+        let host = settings.host.trim();
+        let (name, port) = match host.rsplit_once(':') {
             Some((h, p)) => (
                 h,
                 p.parse::<u16>()
                     .map_err(|_| WebError::Config(format!("smtphost: bad port in {host:?}")))?,
             ),
-            None => (host.trim(), 465),
+            None => (host, 465),
         };
         if name.is_empty() {
             return Err(WebError::Config("smtphost: no host name".into()));
         }
-        let builder = if port == 465 {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(name)
-        } else {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(name)
+        let mut tls = TlsParameters::builder(name.to_owned());
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                WebError::Config(format!("smtpcert: cannot read {}: {e}", path.display()))
+            })?;
+            if !pem.windows(17).any(|w| w == b"BEGIN CERTIFICATE") {
+                return Err(WebError::Config(format!(
+                    "smtpcert: {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            let ca = Certificate::from_pem(&pem)
+                .map_err(|e| WebError::Config(format!("smtpcert: {}: {e}", path.display())))?;
+            tls = tls
+                .certificate_store(CertificateStore::None)
+                .add_root_certificate(ca);
         }
-        .map_err(|e| WebError::Config(format!("smtphost: {e}")))?
-        .port(port);
-        let builder = if username.is_empty() {
+        let tls = tls
+            .build()
+            .map_err(|e| WebError::Config(format!("smtphost: {e}")))?;
+        let tls = if port == 465 {
+            Tls::Wrapper(tls)
+        } else {
+            Tls::Required(tls)
+        };
+        // TLS is always set above: "dangerous" only names lettre's builder without it.
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(name)
+            .port(port)
+            .tls(tls);
+        let builder = if settings.username.is_empty() {
             builder
         } else {
             builder.credentials(Credentials::new(
-                username.to_owned(),
-                password.expose().clone(),
+                settings.username.clone(),
+                settings.password.expose().clone(),
             ))
         };
-        let from: Mailbox = from
+        let from: Mailbox = settings
+            .from
             .parse()
             .map_err(|e| WebError::Config(format!("smtpfrom: {e}")))?;
         Ok(SmtpMailer {
@@ -146,5 +202,22 @@ mod tests {
         let e =
             SmtpMailer::from_config("mail.example.com", "u", &pw, "not an address").unwrap_err();
         assert!(e.to_string().contains("smtpfrom"), "{e}");
+    }
+
+    #[test]
+    fn smtpcert_must_be_a_readable_pem_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = |f: &str| SmtpSettings {
+            host: "mail.example.com:587".into(),
+            username: String::new(),
+            password: hcpool_core::Secret::new(String::new()),
+            from: "pool@example.com".into(),
+            ca_file: Some(dir.path().join(f)),
+        };
+        let e = SmtpMailer::new(&settings("absent.pem")).unwrap_err();
+        assert!(e.to_string().contains("smtpcert: cannot read"), "{e}");
+        std::fs::write(dir.path().join("junk.pem"), "not a certificate").unwrap();
+        let e = SmtpMailer::new(&settings("junk.pem")).unwrap_err();
+        assert!(e.to_string().contains("holds no PEM certificate"), "{e}");
     }
 }

@@ -19,7 +19,7 @@ use hcpool_rpc::{
 use crate::config::WebSettings;
 use crate::demo::LocalStakepoold;
 use crate::error::WebError;
-use crate::mail::{LogMailer, SmtpMailer};
+use crate::mail::{LogMailer, SmtpMailer, SmtpSettings};
 use crate::state::AppState;
 
 /// A wired pool: the web state plus the parts that must live as long as it.
@@ -139,12 +139,20 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     let mailer: Arc<dyn Mailer> = if cfg.smtp_host.is_empty() {
         Arc::new(LogMailer)
     } else {
-        Arc::new(SmtpMailer::from_config(
-            &cfg.smtp_host,
-            &cfg.smtp_username,
-            &Secret::new(cfg.smtp_password.clone()),
-            &cfg.smtp_from,
-        )?)
+        Arc::new(SmtpMailer::new(&SmtpSettings {
+            host: cfg.smtp_host.clone(),
+            username: cfg.smtp_username.clone(),
+            password: Secret::new(cfg.smtp_password.clone()),
+            from: cfg.smtp_from.clone(),
+            ca_file: (!cfg.smtp_cert.trim().is_empty()).then(|| {
+                let p = Path::new(cfg.smtp_cert.trim());
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    cert_base.join(p)
+                }
+            }),
+        })?)
     };
     let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?
         .with_manager(manager.clone());

@@ -427,9 +427,14 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
         }
     }
     let base = path.parent().unwrap_or(std::path::Path::new("."));
+    let smtp_cert: Vec<String> = Some(cfg.smtp_cert.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .into_iter()
+        .collect();
     for (key, files) in [
         ("walletcerts", &cfg.wallet_certs),
         ("stakepooldcerts", &cfg.stakepoold_certs),
+        ("smtpcert", &smtp_cert),
     ] {
         for f in files {
             let p = std::path::Path::new(f);

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::Store;
-use hcpool_core::{ExtendedPubKey, FeeAddressSet, PoolFeeRate, Secret};
+use hcpool_core::{ExtendedPubKey, FeeAddressSet, Network, PoolFeeRate};
+use hcpool_rpc::node::NotificationStream;
 use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
 use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tokio::sync::watch;
@@ -42,6 +43,61 @@ pub async fn open_store(db: &DbConfig) -> Option<Arc<dyn Store>> {
     }
 }
 
+/// Where the daemon's wallet and node are, and what it must know of the pool to map and
+/// fee-check tickets: the input of [`connect`].
+pub struct Links {
+    /// hcwallet (the voting wallet).
+    pub wallet: ClientConfig,
+    /// hcd (notifications, relaying votes, block heights).
+    pub node: ClientConfig,
+    /// `coldwalletextpub`: the pool's fee addresses are derived from it.
+    pub cold_wallet_ext_pub: String,
+    /// How many fee addresses count as the pool's ([`FEE_ADDRESSES`] in production).
+    pub fee_addresses: u32,
+    /// `poolfees`.
+    pub pool_fees: PoolFeeRate,
+    /// The network.
+    pub network: Network,
+    /// The pool's database, if any ([`open_store`]).
+    pub store: Option<Arc<dyn Store>>,
+}
+
+/// Connects to the wallet and the node (JSON-RPC over pinned TLS, redialled by the clients
+/// when a link drops), registers hcd's notifications and derives the pool's fee addresses:
+/// everything [`Daemon::start`] and [`Daemon::run`] take. The binary and embedders (the web
+/// demo's in-process daemons) share it.
+///
+/// # Errors
+/// A bad xpub, a connection or the notification registration failing.
+pub async fn connect(links: Links) -> Result<(DaemonDeps, NotificationStream)> {
+    let network = links.network;
+    let cold =
+        ExtendedPubKey::from_str(&links.cold_wallet_ext_pub).map_err(hcpool_core::Error::from)?;
+    let count = links.fee_addresses;
+    let fee_addresses =
+        tokio::task::spawn_blocking(move || FeeAddressSet::derive(&cold, network, count))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+    let wallet = JsonRpcWallet::connect(links.wallet).await?;
+    let node = JsonRpcNode::connect(links.node).await?;
+    let notifications = node.notifications()?;
+    node.register_notifications().await?;
+    let node = Arc::new(node);
+    let wallet = Arc::new(wallet);
+    let deps = DaemonDeps {
+        wallet: wallet.clone(),
+        wallet_link: Some(wallet),
+        node: node.clone(),
+        node_link: Some(node.clone()),
+        heights: node,
+        store: links.store,
+        fee_addresses: Arc::new(fee_addresses),
+        pool_fees: links.pool_fees,
+        network,
+    };
+    Ok((deps, notifications))
+}
+
 /// Runs the daemon described by `config` until `shutdown` resolves.
 ///
 /// # Errors
@@ -56,21 +112,15 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
     };
     // The demo cluster must live as long as the daemon.
     let mut _cluster = None;
-    let (wallet_cfg, node_cfg, cold, pool_fees) = if config.demo {
+    let (wallet, node, cold, pool_fees) = if config.demo {
         let sim = SimConfig::default();
         let cluster = SimCluster::start(sim.clone())
             .await
             .map_err(|e| Error::Task(format!("simulated cluster: {e}")))?;
-        let peer = |role| -> Result<ClientConfig> {
-            let ep = cluster
-                .endpoint(role)
-                .ok_or_else(|| Error::Task(format!("simulated cluster has no {role:?}")))?;
-            Ok(ClientConfig::new(
-                ep.addr.to_string(),
-                sim.user.clone(),
-                Secret::new(sim.password.clone()),
-                PinnedCert::Pem(ep.cert_pem.clone()),
-            ))
+        let peer = |role: Role| {
+            cluster
+                .client_config(role)
+                .ok_or_else(|| Error::Task(format!("simulated cluster has no {role:?}")))
         };
         let w = peer(Role::Wallet(0))?;
         let n = peer(Role::Node(0))?;
@@ -101,31 +151,16 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         Some(db) => open_store(db).await,
         None => None,
     };
-
-    let network = config.network;
-    let cold = ExtendedPubKey::from_str(&cold).map_err(hcpool_core::Error::from)?;
-    let fee_addresses =
-        tokio::task::spawn_blocking(move || FeeAddressSet::derive(&cold, network, FEE_ADDRESSES))
-            .await
-            .map_err(|e| Error::Task(e.to_string()))??;
-
-    let wallet = JsonRpcWallet::connect(wallet_cfg).await?;
-    let node = JsonRpcNode::connect(node_cfg).await?;
-    let notifications = node.notifications()?;
-    node.register_notifications().await?;
-    let node = Arc::new(node);
-    let wallet = Arc::new(wallet);
-    let deps = DaemonDeps {
-        wallet: wallet.clone(),
-        wallet_link: Some(wallet),
-        node: node.clone(),
-        node_link: Some(node.clone()),
-        heights: node,
-        store,
-        fee_addresses: Arc::new(fee_addresses),
+    let (deps, notifications) = connect(Links {
+        wallet,
+        node,
+        cold_wallet_ext_pub: cold,
+        fee_addresses: FEE_ADDRESSES,
         pool_fees,
-        network,
-    };
+        network: config.network,
+        store,
+    })
+    .await?;
     let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
 
     let mut tasks = tokio::task::JoinSet::new();

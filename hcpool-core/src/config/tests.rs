@@ -117,3 +117,32 @@ fn hcpool_operations_keys() {
     let e = PoolConfig::from_ini(&bad).unwrap_err().to_string();
     assert!(e.contains("captcha"), "{e}");
 }
+
+/// The operator's sample at the repository root.
+const SHIPPED_SAMPLE: &str = include_str!("../../../sample-hcstakepool.conf");
+
+#[test]
+fn shipped_sample_loads_and_documents_every_key() {
+    let c = PoolConfig::from_ini(SHIPPED_SAMPLE).unwrap();
+    assert_eq!(c.network, Network::Mainnet);
+    assert_eq!(c.wallet_hosts.len(), 2);
+    assert_eq!(c.min_servers, 2);
+    assert!((c.pool_fees - 7.5).abs() < 1e-9);
+    assert!(
+        c.smtp_host.is_empty(),
+        "mail goes to the log until smtphost is set"
+    );
+    for key in KNOWN_KEYS {
+        assert!(
+            SHIPPED_SAMPLE.contains(&format!("{key}=")),
+            "sample-hcstakepool.conf does not document {key}"
+        );
+    }
+}
+
+#[test]
+fn smtpcert_is_read() {
+    let c = PoolConfig::from_ini(&format!("{SAMPLE}\nsmtpcert=relay-ca.pem\n")).unwrap();
+    assert_eq!(c.smtp_cert, "relay-ca.pem");
+    assert_eq!(PoolConfig::from_ini(SAMPLE).unwrap().smtp_cert, "");
+}

@@ -136,6 +136,18 @@ impl SimCluster {
         self.endpoints.iter().find(|e| e.role == role)
     }
 
+    /// A JSON-RPC client configuration for the endpoint of `role`: the cluster's user and
+    /// password, its certificate pinned, the client's default timeout and reconnects.
+    pub fn client_config(&self, role: Role) -> Option<crate::ClientConfig> {
+        let ep = self.endpoint(role)?;
+        Some(crate::ClientConfig::new(
+            ep.addr.to_string(),
+            self.cfg.user.clone(),
+            hcpool_core::Secret::new(self.cfg.password.clone()),
+            crate::PinnedCert::Pem(ep.cert_pem.clone()),
+        ))
+    }
+
     /// The wallet endpoints.
     pub fn wallets(&self) -> Vec<&EndpointInfo> {
         self.endpoints

@@ -10,3 +10,4 @@ mod ops;
 mod pages;
 mod reset;
 mod settings;
+mod smtp;

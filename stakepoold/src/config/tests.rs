@@ -133,3 +133,34 @@ fn norpclisten_and_simnet_ports() {
     assert!(c.rpc_listen.is_empty());
     assert_eq!(c.hcd.unwrap().host, "127.0.0.1:13009");
 }
+
+/// The operator's sample at the repository root.
+const SHIPPED_SAMPLE: &str = include_str!("../../../sample-stakepoold.conf");
+
+#[test]
+fn shipped_sample_loads_and_documents_every_file_key() {
+    let c = Config::from_parts(&args(&[]), Some(SHIPPED_SAMPLE), "/pool".into()).unwrap();
+    assert_eq!(c.network, Network::Mainnet);
+    assert_eq!(
+        c.wallet.as_ref().map(|w| w.host.as_str()),
+        Some("127.0.0.1:14010")
+    );
+    assert_eq!(c.rpc_listen, ["localhost:9113"]);
+    // Flag-only keys need no line in the file.
+    for key in KNOWN_KEYS.iter().filter(|k| {
+        ![
+            "appdata",
+            "configfile",
+            "demo",
+            "profile",
+            "cpuprofile",
+            "memprofile",
+        ]
+        .contains(k)
+    }) {
+        assert!(
+            SHIPPED_SAMPLE.contains(&format!("{key}=")),
+            "sample-stakepoold.conf does not document {key}"
+        );
+    }
+}
