@@ -12,7 +12,9 @@
 //! [`AppState`] (services, templates, settings), [`rocket()`] and [`figment`] (the Rocket
 //! app and its limits), [`serve`], [`wiring`] (configuration to running pool, and the demo),
 //! [`config`] (flags and `HCPOOL_*` environment over the config file), [`WebError`] (the
-//! one table from errors to status codes and user messages), [`mail::SmtpMailer`].
+//! one table from errors to status codes and user messages), [`mail::SmtpMailer`],
+//! [`cache::ChainCache`] (per-block caches of wallet answers), [`reqlog::RequestLog`] (one
+//! `tracing` line per request, no query strings or headers).
 //!
 //! The crate has no cargo features; it takes hcpool-db with SQLite and MySQL and hcpool-rpc
 //! with its simulator (for `--demo`).
@@ -54,6 +56,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod nodes;
 pub mod pages;
+pub mod reqlog;
 pub mod session;
 pub mod spawned;
 pub mod state;
@@ -89,6 +92,7 @@ pub fn figment(address: std::net::IpAddr, port: u16) -> Figment {
 pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(state)
+        .attach(reqlog::RequestLog)
         .attach(headers::SecurityHeaders)
         .attach(maintenance::Maintenance)
         .mount("/", maintenance::routes())

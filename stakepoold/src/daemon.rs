@@ -45,6 +45,10 @@ pub struct DaemonOptions {
     pub max_scans: u32,
     /// In-flight handlers get this long to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// Call `revoketickets` once after the start-up scan: tickets that were missed while
+    /// the daemon was down are in no notification it will see, and the wallet revokes every
+    /// missed ticket it holds.
+    pub revoke_at_start: bool,
 }
 
 impl Default for DaemonOptions {
@@ -55,6 +59,7 @@ impl Default for DaemonOptions {
             retry_delay: Duration::from_secs(2),
             max_scans: 5,
             shutdown_grace: Duration::from_secs(10),
+            revoke_at_start: true,
         }
     }
 }
@@ -195,7 +200,25 @@ impl Daemon {
             metrics: Arc::new(Metrics::default()),
         });
         daemon.scan().await?;
+        if daemon.opts.revoke_at_start {
+            daemon.revoke_missed_while_down().await;
+        }
         Ok(daemon)
+    }
+
+    /// `revoketickets` once: revokes what was missed while the daemon was not running. A
+    /// failure is logged; the next missed pool ticket asks again.
+    async fn revoke_missed_while_down(&self) {
+        match self.deps.wallet.revoke_tickets().await {
+            Ok(()) => {
+                self.metrics.revocation_requested();
+                info!("revoketickets at start-up: tickets missed while down are revoked");
+            }
+            Err(e) => {
+                self.metrics.revocation_failed();
+                warn!(error = %e, "revoketickets at start-up failed; retried after the next miss");
+            }
+        }
     }
 
     /// The metrics.

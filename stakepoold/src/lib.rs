@@ -8,10 +8,15 @@
 //! the I/O around it ([`daemon::Daemon`]). The binary only parses flags and calls [`run()`].
 //!
 //! What the daemon does besides voting:
+//! - **Late winners**: a winner that is neither live nor ignored (drawn in the very block it
+//!   matured in, before that block's `newtickets` was handled, or one whose notification was
+//!   lost) is looked up in the wallet, fee-checked and voted if it is the pool's; the known
+//!   winners' votes do not wait for that lookup.
 //! - **Revocation**: HC revokes nothing by itself. Pool tickets that `spentandmissedtickets`
 //!   reports missed (or expired) wait in [`Daemon::pending_revocations`]; after the votes of
 //!   the next block the daemon calls the wallet's `revoketickets`, again every
 //!   [`daemon::REVOKE_RETRY_BLOCKS`] blocks until hcd reports the revocation (as a miss).
+//!   It also calls `revoketickets` once at start-up, for tickets missed while it was down.
 //! - **Reconnects**: the JSON-RPC clients redial and re-register notifications by themselves;
 //!   after each node reconnect the daemon rescans the wallet's tickets, since notifications
 //!   sent while the link was down are lost.

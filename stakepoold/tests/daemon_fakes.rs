@@ -289,7 +289,12 @@ fn missed_at(height: u32, missed: Vec<Hash32>) -> ChainNotification {
 #[tokio::test]
 async fn missed_tickets_are_revoked_after_the_votes_retried_and_tracked_until_revoked() {
     let p = pool().await;
-    let calls = || p.wallet.revoke_calls.load(Ordering::SeqCst);
+    assert_eq!(
+        p.wallet.revoke_calls.load(Ordering::SeqCst),
+        1,
+        "revoketickets once at start-up (what was missed while down)"
+    );
+    let calls = || p.wallet.revoke_calls.load(Ordering::SeqCst) - 1;
     p.daemon
         .handle(missed_at(1002, vec![p.other_user]), Instant::now())
         .await;
@@ -336,7 +341,8 @@ async fn missed_tickets_are_revoked_after_the_votes_retried_and_tracked_until_re
             s.tickets_revoked,
             s.to_revoke
         ),
-        (2, 0, 1, 0)
+        (3, 0, 1, 0),
+        "the start-up request counts too"
     );
     let text = p.daemon.render_metrics();
     assert!(
