@@ -10,7 +10,7 @@
 //! - a ticket that fails the fee check goes to *ignored* only (upstream also voted it);
 //! - a ticket removed from the added low-fee set leaves *live* (upstream kept voting it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::backend::{TicketEntry, UserVotingConfig};
 use crate::ids::TicketHash;
@@ -70,7 +70,14 @@ pub struct VoterState {
     added: HashMap<TicketHash, String>,
     users: HashMap<String, UserVotingConfig>,
     defaults: WalletVoteDefaults,
+    /// Recently spent or missed tickets, oldest first (at most [`GONE_CAPACITY`]): a lookup
+    /// that finishes after the ticket was spent must not bring it back.
+    gone: VecDeque<TicketHash>,
+    gone_set: HashSet<TicketHash>,
 }
+
+/// How many spent or missed tickets [`VoterState`] remembers (a few hundred blocks' worth).
+pub const GONE_CAPACITY: usize = 4096;
 
 impl VoterState {
     /// An empty state voting with `defaults` when a user's bits cannot be used.
@@ -81,6 +88,8 @@ impl VoterState {
             added: HashMap::new(),
             users: HashMap::new(),
             defaults,
+            gone: VecDeque::new(),
+            gone_set: HashSet::new(),
         }
     }
 
@@ -128,8 +137,12 @@ impl VoterState {
     }
 
     /// Records one of the pool's tickets (found at start-up or in `newtickets`): added
-    /// low-fee tickets and tickets that paid go live, the rest are ignored.
+    /// low-fee tickets and tickets that paid go live, the rest are ignored. A ticket already
+    /// reported spent or missed stays out (its lookup finished late).
     pub fn add_ticket(&mut self, ticket: TicketHash, ticket_address: String, fee: FeeCheck) {
+        if self.gone_set.contains(&ticket) {
+            return;
+        }
         if self.added.contains_key(&ticket) || fee == FeeCheck::Paid {
             self.ignored.remove(&ticket);
             self.live.insert(ticket, ticket_address);
@@ -144,11 +157,20 @@ impl VoterState {
         self.added.contains_key(ticket)
     }
 
-    /// Forgets spent or missed tickets (`spentandmissedtickets`).
+    /// Forgets spent or missed tickets (`spentandmissedtickets`) and remembers them, so a
+    /// late [`VoterState::add_ticket`] cannot bring them back.
     pub fn remove_tickets<'a>(&mut self, tickets: impl IntoIterator<Item = &'a TicketHash>) {
         for t in tickets {
             self.live.remove(t);
             self.ignored.remove(t);
+            if self.gone_set.insert(*t) {
+                self.gone.push_back(*t);
+            }
+        }
+        while self.gone.len() > GONE_CAPACITY {
+            if let Some(old) = self.gone.pop_front() {
+                self.gone_set.remove(&old);
+            }
         }
     }
 

@@ -105,3 +105,35 @@ fn unknown_winners_are_those_neither_live_nor_ignored() {
     s.add_ticket(h(3), "TcB".into(), FeeCheck::Paid);
     assert_eq!(s.unknown(&[h(1), h(3), h(4)]), vec![h(4)]);
 }
+
+#[test]
+fn a_spent_ticket_is_not_brought_back_by_a_late_lookup() {
+    let mut s = state();
+    s.remove_tickets(&[h(1)]);
+    s.add_ticket(h(1), "TcA".into(), FeeCheck::Paid);
+    assert_eq!(
+        s.live_count(),
+        0,
+        "spent before its newtickets lookup finished"
+    );
+    s.add_ticket(h(2), "TcA".into(), FeeCheck::Paid);
+    assert_eq!(s.live_count(), 1);
+}
+
+#[test]
+fn the_memory_of_spent_tickets_is_bounded() {
+    let mut s = state();
+    let many: Vec<TicketHash> = (0..=GONE_CAPACITY as u32)
+        .map(|i| {
+            let mut b = [0u8; 32];
+            b[..4].copy_from_slice(&i.to_le_bytes());
+            TicketHash::from_bytes(b)
+        })
+        .collect();
+    s.remove_tickets(&many);
+    // The oldest one was forgotten: it may be added again; the newest may not.
+    s.add_ticket(many[0], "TcA".into(), FeeCheck::Paid);
+    s.add_ticket(many[GONE_CAPACITY], "TcA".into(), FeeCheck::Paid);
+    assert_eq!(s.live().len(), 1);
+    assert_eq!(s.live()[0].ticket_hash, many[0]);
+}
