@@ -6,6 +6,8 @@
 
 use hcpool_core::backend::{Session, User};
 use hcpool_core::Secret;
+use rocket::data::{self, Data, FromData};
+use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
@@ -89,16 +91,97 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
 impl<'r> FromRequest<'r> for Visitor {
     type Error = ();
 
+    /// Looked up once per request (cached), however many guards ask.
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let Some(state) = req.rocket().state::<AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        match load(req, state).await {
-            Ok(v) => Outcome::Success(v),
-            Err(e) => {
-                tracing::error!(error = %e, "session lookup failed");
-                Outcome::Error((Status::ServiceUnavailable, ()))
+        let cached = req
+            .local_cache_async(async {
+                match load(req, state).await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        tracing::error!(error = %e, "session lookup failed");
+                        None
+                    }
+                }
+            })
+            .await;
+        match cached {
+            Some(v) => Outcome::Success(v.clone()),
+            None => Outcome::Error((Status::ServiceUnavailable, ())),
+        }
+    }
+}
+
+/// A form that carries the visitor's CSRF token in its `csrf_token` field.
+pub trait CsrfField {
+    /// The submitted token.
+    fn csrf_token(&self) -> &str;
+}
+
+/// Implements [`CsrfField`] for form structs with a `csrf_token: String` field.
+macro_rules! csrf_field {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::session::CsrfField for $form {
+            fn csrf_token(&self) -> &str {
+                &self.csrf_token
             }
+        })+
+    };
+}
+pub(crate) use csrf_field;
+
+impl CsrfField for std::collections::HashMap<String, String> {
+    fn csrf_token(&self) -> &str {
+        self.get("csrf_token").map_or("", String::as_str)
+    }
+}
+
+/// A posted form whose `csrf_token` is the visitor's: a handler taking `Checked<T>` instead
+/// of `Form<T>` never runs for a forged post. A mismatch is refused with hcstakepool's
+/// `400 Invalid Csrf Token` (the page catcher sees [`CsrfRefused`]).
+#[derive(Debug)]
+pub struct Checked<T>(pub T);
+
+impl<T> std::ops::Deref for Checked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Set in the request's cache when [`Checked`] refused the form's token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsrfRefused(pub bool);
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for Checked<T>
+where
+    T: FromForm<'r> + CsrfField + Send,
+{
+    type Error = rocket::form::Errors<'r>;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let form = match Form::<T>::from_data(req, data).await {
+            data::Outcome::Success(f) => f.into_inner(),
+            data::Outcome::Error(e) => return data::Outcome::Error(e),
+            data::Outcome::Forward(f) => return data::Outcome::Forward(f),
+        };
+        let visitor = match req.guard::<Visitor>().await {
+            Outcome::Success(v) => v,
+            Outcome::Error((status, ())) => {
+                return data::Outcome::Error((status, rocket::form::Errors::new()))
+            }
+            Outcome::Forward(status) => {
+                return data::Outcome::Error((status, rocket::form::Errors::new()))
+            }
+        };
+        if visitor.csrf_ok(form.csrf_token()) {
+            data::Outcome::Success(Checked(form))
+        } else {
+            req.local_cache(|| CsrfRefused(true));
+            data::Outcome::Error((Status::BadRequest, rocket::form::Errors::new()))
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use hcpool_core::backend::{Email, NewUser};
 use hcpool_core::{BackendKind, Secret, VoteBits};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -12,7 +12,7 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::session::{self, Visitor};
+use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
 /// Longest email address accepted (RFC 5321 path limit).
@@ -36,11 +36,7 @@ struct SignInForm {
     password: String,
     csrf_token: String,
 }
-
-#[derive(Debug, FromForm)]
-struct CsrfOnly {
-    csrf_token: String,
-}
+csrf_field!(SignUpForm, SignInForm);
 
 async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
     let s = &state.settings;
@@ -85,14 +81,10 @@ fn back_to(path: &'static str, kind: &str, msg: impl Into<String>) -> Page {
 
 #[rocket::post("/signup", data = "<form>")]
 async fn signup_post(
-    v: Visitor,
     ip: ClientIp,
-    form: Form<SignUpForm>,
+    form: Checked<SignUpForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     if !state.auth_limiter.allow(&ip.0) {
         return Ok(Page::rate_limited());
     }
@@ -225,13 +217,10 @@ fn signin_get(
 async fn signin_post(
     v: Visitor,
     ip: ClientIp,
-    form: Form<SignInForm>,
+    form: Checked<SignInForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     if !state.auth_limiter.allow(&ip.0) {
         return Ok(Page::rate_limited());
     }
@@ -273,16 +262,13 @@ async fn signin_post(
     Ok(Page::Redirect(Redirect::to(next)))
 }
 
-#[rocket::post("/logout", data = "<form>")]
+#[rocket::post("/logout", data = "<_csrf>")]
 async fn logout(
     v: Visitor,
-    form: Form<CsrfOnly>,
+    _csrf: Checked<super::CsrfOnly>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     session::end(state, jar, &v).await?;
     Ok(Page::Redirect(Redirect::to("/")))
 }

@@ -2,7 +2,6 @@
 //!
 //! Admin = the client IP is one of `adminips` AND the user id one of `adminuserids` (§2.6).
 
-use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
@@ -13,7 +12,7 @@ use super::{title, Flashed, Nav, Page};
 use crate::config::WebSettings;
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::session::Visitor;
+use crate::session::{Checked, Visitor};
 use crate::state::AppState;
 
 /// Whether the visitor is an admin (both the IP and the user id must be listed).
@@ -92,20 +91,17 @@ async fn get_status(
     Ok(Page::Html((status, RawHtml(html))))
 }
 
-#[derive(Debug, FromForm)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 /// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).
-#[rocket::post("/status/mine", data = "<form>")]
-fn post_mine(v: Visitor, ip: ClientIp, form: Form<CsrfForm>, state: &State<AppState>) -> Page {
+#[rocket::post("/status/mine", data = "<_csrf>")]
+fn post_mine(
+    v: Visitor,
+    ip: ClientIp,
+    _csrf: Checked<super::CsrfOnly>,
+    state: &State<AppState>,
+) -> Page {
     let Some(chain) = &state.demo_chain else {
         return Page::Text((Status::NotFound, "Not Found"));
     };
-    if !v.csrf_ok(&form.csrf_token) {
-        return Page::bad_csrf();
-    }
     if !is_admin(&v, &ip, &state.settings) {
         return Page::Text((Status::Forbidden, "Forbidden"));
     }

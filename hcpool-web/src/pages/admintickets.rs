@@ -6,7 +6,7 @@
 
 use hcpool_core::backend::TicketEntry;
 use hcpool_core::{TicketHash, UserId};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
@@ -17,7 +17,7 @@ use super::admin::is_admin;
 use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::session::Visitor;
+use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
 /// The ignored list of the first node that answers (as the original).
@@ -76,6 +76,7 @@ struct TicketsForm {
     #[field(name = "tickets")]
     tickets: Vec<String>,
 }
+csrf_field!(TicketsForm);
 
 fn parse_hashes(v: &[String]) -> Result<Vec<TicketHash>, String> {
     v.iter()
@@ -124,12 +125,9 @@ async fn remove(state: &AppState, submitted: &[String]) -> Result<String, String
 async fn post_admintickets(
     v: Visitor,
     ip: ClientIp,
-    form: Form<TicketsForm>,
+    form: Checked<TicketsForm>,
     state: &State<AppState>,
 ) -> Page {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Page::bad_csrf();
-    }
     let admin = match v.user() {
         Some(u) if is_admin(&v, &ip, &state.settings) => u.id,
         _ => return Page::Text((Status::Forbidden, "Forbidden")),

@@ -16,8 +16,18 @@ use rocket::{Catcher, Request, Route, State};
 use serde::Serialize;
 
 use crate::error::WebError;
-use crate::session::Visitor;
+use crate::session::{CsrfRefused, Visitor};
 use crate::state::AppState;
+
+/// hcstakepool's answer to a form whose CSRF token does not match (400, plain text).
+pub const CSRF_REFUSED: &str = "Invalid Csrf Token";
+
+/// A form with nothing but its CSRF token (sign-out, API token, demo controls).
+#[derive(Debug, rocket::FromForm)]
+pub(crate) struct CsrfOnly {
+    csrf_token: String,
+}
+crate::session::csrf_field!(CsrfOnly);
 
 /// The stylesheet, our own.
 const STYLE_CSS: &str = include_str!("../../static/style.css");
@@ -66,11 +76,6 @@ impl Page {
     /// A 200 page.
     pub fn ok(html: String) -> Self {
         Page::Html((Status::Ok, RawHtml(html)))
-    }
-
-    /// The refusal of a form whose CSRF token does not match (hcstakepool's text).
-    pub fn bad_csrf() -> Self {
-        Page::Text((Status::BadRequest, "Invalid Csrf Token"))
     }
 
     /// Too many attempts from this client (429).
@@ -222,8 +227,11 @@ fn not_found() -> RawHtml<String> {
 }
 
 #[rocket::catch(default)]
-fn other(status: Status, _req: &Request<'_>) -> (Status, RawHtml<String>) {
-    (status, RawHtml(fallback_page(status)))
+fn other(status: Status, req: &Request<'_>) -> (Status, (ContentType, String)) {
+    if status == Status::BadRequest && req.local_cache(CsrfRefused::default).0 {
+        return (status, (ContentType::Plain, CSRF_REFUSED.to_owned()));
+    }
+    (status, (ContentType::HTML, fallback_page(status)))
 }
 
 /// The page routes.

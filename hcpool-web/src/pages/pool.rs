@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use hcpool_core::{Error, VoteBits};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
@@ -12,7 +12,7 @@ use rocket::{Route, State};
 
 use super::{title, Flashed, Nav, Page};
 use crate::error::{classify, Op, WebError};
-use crate::session::Visitor;
+use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
 #[derive(Debug, FromForm)]
@@ -21,6 +21,7 @@ struct AddressForm {
     user_pub_key_addr: String,
     csrf_token: String,
 }
+csrf_field!(AddressForm);
 
 #[rocket::get("/address")]
 fn address_get(
@@ -85,12 +86,9 @@ async fn registration_refused(state: &AppState) -> Option<(Status, String)> {
 #[rocket::post("/address", data = "<form>")]
 async fn address_post(
     v: Visitor,
-    form: Form<AddressForm>,
+    form: Checked<AddressForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
@@ -186,13 +184,9 @@ async fn voting_get(
 #[rocket::post("/voting", data = "<form>")]
 async fn voting_post(
     v: Visitor,
-    form: Form<HashMap<String, String>>,
+    form: Checked<HashMap<String, String>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let csrf = form.get("csrf_token").map(String::as_str).unwrap_or("");
-    if !v.csrf_ok(csrf) {
-        return Ok(Page::bad_csrf());
-    }
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };

@@ -2,7 +2,7 @@
 
 use hcpool_core::backend::{Email, PasswordReset};
 use hcpool_core::Secret;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
@@ -11,7 +11,7 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::session::Visitor;
+use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
 /// Reset tokens are valid this long.
@@ -29,6 +29,7 @@ struct UpdateForm {
     passwordrepeat: String,
     csrf_token: String,
 }
+csrf_field!(ResetForm, UpdateForm);
 
 #[rocket::get("/passwordreset")]
 fn get_reset(
@@ -51,14 +52,10 @@ fn get_reset(
 
 #[rocket::post("/passwordreset", data = "<form>")]
 async fn post_reset(
-    v: Visitor,
     ip: ClientIp,
-    form: Form<ResetForm>,
+    form: Checked<ResetForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     if !state.auth_limiter.allow(&ip.0) {
         return Ok(Page::rate_limited());
     }
@@ -164,14 +161,10 @@ async fn get_update(
 
 #[rocket::post("/passwordupdate?<t>", data = "<form>")]
 async fn post_update(
-    v: Visitor,
     t: Option<&str>,
-    form: Form<UpdateForm>,
+    form: Checked<UpdateForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     let t = clean(t);
     let t = t.as_str();
     let back = |kind: &str, msg: &str| {

@@ -2,7 +2,7 @@
 
 use hcpool_core::backend::{Email, EmailChange};
 use hcpool_core::{BackendKind, Secret};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -12,7 +12,7 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::session::{self, Visitor};
+use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
 #[derive(Debug, FromForm)]
@@ -29,11 +29,7 @@ struct EmailForm {
     password: String,
     csrf_token: String,
 }
-
-#[derive(Debug, FromForm)]
-struct CsrfOnly {
-    csrf_token: String,
-}
+csrf_field!(PasswordForm, EmailForm);
 
 fn new_token(state: &AppState, user: hcpool_core::UserId) -> Secret<String> {
     Secret::new(crate::jwt::issue(
@@ -72,15 +68,12 @@ async fn get_settings(
     )?))
 }
 
-#[rocket::post("/settings/apitoken", data = "<form>")]
+#[rocket::post("/settings/apitoken", data = "<_csrf>")]
 async fn post_api_token(
     v: Visitor,
-    form: Form<CsrfOnly>,
+    _csrf: Checked<super::CsrfOnly>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
@@ -98,13 +91,10 @@ async fn post_api_token(
 #[rocket::post("/settings/password", data = "<form>")]
 async fn post_password(
     v: Visitor,
-    form: Form<PasswordForm>,
+    form: Checked<PasswordForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
@@ -152,12 +142,9 @@ pub const EMAIL_CHANGE_SECS: i64 = 3600;
 async fn post_email(
     v: Visitor,
     ip: ClientIp,
-    form: Form<EmailForm>,
+    form: Checked<EmailForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !v.csrf_ok(&form.csrf_token) {
-        return Ok(Page::bad_csrf());
-    }
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };

@@ -6,7 +6,7 @@
 
 use hcpool_core::backend::{TicketStatus, UserTicket};
 use hcpool_core::Network;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
-use crate::session::Visitor;
+use crate::session::{Checked, Visitor};
 use crate::state::AppState;
 
 /// Rows per page of each list.
@@ -230,21 +230,13 @@ async fn get_tickets(
     )?))
 }
 
-#[derive(Debug, FromForm)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 /// The demo's "buy a ticket" control: the signed-in user's own (simulated) wallet buys a
 /// ticket for their multisig address. Only in the demo (404 otherwise).
-#[rocket::post("/tickets/demobuy", data = "<form>")]
-fn post_demo_buy(v: Visitor, form: Form<CsrfForm>, state: &State<AppState>) -> Page {
+#[rocket::post("/tickets/demobuy", data = "<_csrf>")]
+fn post_demo_buy(v: Visitor, _csrf: Checked<super::CsrfOnly>, state: &State<AppState>) -> Page {
     let Some(chain) = &state.demo_chain else {
         return Page::Text((Status::NotFound, "Not Found"));
     };
-    if !v.csrf_ok(&form.csrf_token) {
-        return Page::bad_csrf();
-    }
     let Some(user) = v.user() else {
         return Page::sign_in_first();
     };
