@@ -13,7 +13,7 @@
 //! | [`offline`] | addresses, per-user keys, the 1-of-2 multisig and the pool-fee check, no I/O |
 //! | [`mocked_backends`] | `PoolService` through a failing `mockall` wallet: nothing half done |
 //! | [`custom_pool`] | `PoolService` on the embedder's own `Store` and simulated wallets |
-//! | [`stakepoold_client`] | the published stakepoold gRPC client against an in-process node |
+//! | [`stakepoold_client`] | the published stakepoold gRPC client against the real daemon, in process on simulated wallets |
 //!
 //! ```
 //! // Every example is a function that checks its own result.

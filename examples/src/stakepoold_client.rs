@@ -1,37 +1,37 @@
 //! A gRPC client of stakepoold in Rust: hcpool-rpc's [`GrpcVotingNode`], the client the web
 //! app uses, calling every RPC of `proto/stakepoold.proto` over TLS with the node's pinned
-//! certificate.
+//! certificate — against the real daemon.
 //!
-//! So that the example needs no running daemon, it starts a stakepoold gRPC server in
-//! process on `127.0.0.1:0`: [`MiniStakepoold`] answers the generated service traits
-//! ([`StakepooldService`], [`VersionService`]) from hcpool-core's [`VoterState`] — the state
-//! the real daemon answers from — and hcpool-rpc's [`serve`] runs it over TLS with a
-//! certificate generated on first start ([`ServerTls`]), as stakepoold does.
+//! So that the example needs no HC node, it runs the `stakepoold` library in process on
+//! hcpool-rpc's simulated hcwallet + hcd: [`stakepoold::run::connect`] links it to the
+//! simulated wallet and node, [`Daemon::start`] scans the tickets, [`stakepoold::grpc::serve`]
+//! answers the API over TLS with a certificate generated on first start, as the binary does.
 //!
-//! The client side is what an embedder writes to talk to a real stakepoold: a
+//! The client side is what an embedder writes to talk to a stakepoold: a
 //! [`GrpcVotingNodeConfig`] (host and the node's `rpc.cert`), [`GrpcVotingNode::connect`]
-//! (which checks the API version as hcstakepool does), then the
-//! [`VotingNode`] methods. Wrap several in
-//! [`VotingNodes`](hcpool_core::service::VotingNodes) to keep them all in sync.
+//! (which checks the API version as hcstakepool does), then the [`VotingNode`] methods.
+//! Wrap several in [`VotingNodes`](hcpool_core::service::VotingNodes) to keep them all in
+//! sync. The example ends with proof that the daemon used what the client sent: the
+//! simulated chain mines the user's vote with the user's votebits.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use hcpool_core::backend::{TicketEntry, UserVotingConfig, VotingNode};
-use hcpool_core::service::voter::{BitsSource, FeeCheck, VoterState, WalletVoteDefaults};
-use hcpool_core::{BackendKind, Hash32, UserId, VoteBits};
-use hcpool_rpc::stakepoold::{
-    proto, serve, ticket_from_wire, ticket_to_wire, user_from_wire, GrpcVotingNode,
-    GrpcVotingNodeConfig, ServerTls, StakepooldError, StakepooldService, VersionService,
-    REQUIRED_API_VERSION,
+use hcpool_core::{
+    Address, BackendKind, Hash32, PoolFeeRate, PoolKeys, RedeemScript, UserId, VoteBits,
 };
-use tonic::{Request, Response, Status};
+use hcpool_rpc::simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
+use hcpool_rpc::stakepoold::{
+    GrpcVotingNode, GrpcVotingNodeConfig, ServerTls, StakepooldError, REQUIRED_API_VERSION,
+};
+use stakepoold::{Daemon, DaemonOptions};
 
-use crate::testnet::USER1_P2SH;
+/// A valid simnet secp256k1 pubkey address: the user's key in their 1-of-2 multisig.
+const USER_PUBKEY: &str = "SkLUTvG262Uyeb4w2YRDwdF5zbYKAV5kKkZM5KMVuWNkCfj5nXWDd";
 
-/// The vote version of the in-process node's wallet.
-const VOTE_VERSION: u32 = 7;
+/// How long the example waits for the daemon to see a block's effects.
+const WAIT: Duration = Duration::from_secs(20);
 
 /// Runs the example.
 pub fn run() -> Result<()> {
@@ -43,33 +43,65 @@ pub fn run() -> Result<()> {
 }
 
 async fn run_async() -> Result<()> {
-    println!("== stakepoold_client: the published gRPC client against a stakepoold over TLS");
+    println!("== stakepoold_client: the published gRPC client against stakepoold over TLS");
     let dir = tempfile::tempdir()?;
     let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
 
-    // --- The server side (a stakepoold in process) -------------------------------------
-    let tls = ServerTls::load_or_generate(&cert, &key)?;
+    // --- The server side: a stakepoold on a simulated hcwallet + hcd ---------------------
+    // Tickets mature two blocks after they are mined; the first draw is on block 7.
+    let cluster = SimCluster::start(SimConfig {
+        chain: ChainParams {
+            stake_validation_height: 8,
+            ..ChainParams::fast()
+        },
+        ..SimConfig::default()
+    })
+    .await?;
+    let sim = cluster.config().clone();
+    let (deps, notifications) = stakepoold::run::connect(stakepoold::run::Links {
+        wallet: cluster
+            .client_config(Role::Wallet(0))
+            .context("no wallet 0")?,
+        node: cluster.client_config(Role::Node(0)).context("no hcd 0")?,
+        cold_wallet_ext_pub: sim.cold_xpub.clone(),
+        fee_addresses: sim.fee_addresses,
+        pool_fees: PoolFeeRate::from_percent(sim.pool_fees)?,
+        network: sim.network,
+        store: None,
+    })
+    .await?;
+    // User 1 registered: their multisig script is in the voting wallet, as the web app
+    // leaves it after an address registration.
+    let keys = PoolKeys::from_strings(&sim.voting_xpub, &sim.cold_xpub, sim.network)?;
+    let user_key: Address = USER_PUBKEY.parse()?;
+    let script = RedeemScript::one_of_two(&keys.ticket_pubkey_address(UserId(1))?, &user_key)?;
+    let msa = script.p2sh_address(sim.network).to_string();
+    deps.wallet.import_script(&script, 0).await?;
+    // Users' bits count only when their vote version is the voting wallet's.
+    let vote_version = deps.wallet.wallet_info().await?.vote_version;
+
+    let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
+    let tls = stakepoold::grpc::tls_config(&cert, &key)?;
     ensure!(cert.exists(), "the certificate is generated on first start");
-    let node_state = MiniStakepoold::new();
-    let paid = Hash32::from_bytes([0x11; 32]);
-    let low_fee = Hash32::from_bytes([0x22; 32]);
-    {
-        // Two of the pool's tickets, as the daemon's start-up scan would find them.
-        let mut s = node_state.lock()?;
-        s.add_ticket(paid, USER1_P2SH.into(), FeeCheck::Paid);
-        s.add_ticket(low_fee, USER1_P2SH.into(), FeeCheck::NotPaid);
-    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn({
-        let svc = node_state.clone();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = move || {
+        let mut rx = stopped.clone();
         async move {
-            serve(svc, listener, &tls, async {
-                let _ = stopped.await;
-            })
-            .await
+            let _ = rx.wait_for(|s| *s).await;
         }
+    };
+    let server = tokio::spawn(stakepoold::grpc::serve(
+        daemon.clone(),
+        listener,
+        tls,
+        until_stopped(),
+    ));
+    let voter = tokio::spawn({
+        let d = daemon.clone();
+        let stopped = until_stopped();
+        async move { d.run(notifications, stopped).await }
     });
     println!(
         "stakepoold gRPC on {addr} (TLS, certificate {})",
@@ -92,38 +124,39 @@ async fn run_async() -> Result<()> {
     node.ping().await?;
     println!("Ping: ok");
 
-    let live = node.live_tickets().await?;
-    let ignored = node.ignored_low_fee_tickets().await?;
+    // The pool's users and their votebits, as the web app pushes them after a change.
+    node.set_user_voting_prefs(vec![UserVotingConfig {
+        user_id: UserId(1),
+        multisig_address: msa.clone(),
+        vote_bits: VoteBits(5),
+        vote_bits_version: vote_version,
+    }])
+    .await?;
+    println!("SetUserVotingPrefs: user 1 ({msa}) votes with votebits 5");
+
+    // The user buys two tickets: one pays the pool fee, one pays almost nothing.
+    let price = sim.chain.stake_difficulty;
+    let paid = cluster.buy_ticket(&TicketPurchase::new(msa.clone(), price / 10, 1))?;
+    let low_fee = cluster.buy_ticket(&TicketPurchase::new(msa.clone(), 1, 1))?;
+    cluster.mine(3)?; // mined in 1, mature (newtickets) in 3
+    let deadline = Instant::now() + WAIT;
+    let (live, ignored) = loop {
+        let live = node.live_tickets().await?;
+        let ignored = node.ignored_low_fee_tickets().await?;
+        if hashes(&live) == [paid] && hashes(&ignored) == [low_fee] {
+            break (live, ignored);
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "tickets not seen: live {live:?}, ignored {ignored:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let added = node.added_low_fee_tickets().await?;
     print_tickets("GetLiveTickets", &live);
     print_tickets("GetIgnoredLowFeeTickets", &ignored);
     print_tickets("GetAddedLowFeeTickets", &added);
-    ensure!(
-        hashes(&live) == [paid],
-        "live is the paid ticket, hash intact"
-    );
-    ensure!(hashes(&ignored) == [low_fee], "ignored is the low-fee one");
     ensure!(added.is_empty(), "nothing added yet");
-
-    // The pool's users and their votebits, as the web app pushes them after a change.
-    let prefs = vec![UserVotingConfig {
-        user_id: UserId(1),
-        multisig_address: USER1_P2SH.into(),
-        vote_bits: VoteBits(5),
-        vote_bits_version: VOTE_VERSION,
-    }];
-    node.set_user_voting_prefs(prefs).await?;
-    let jobs = node_state.lock()?.votes_for(&[paid]);
-    println!(
-        "SetUserVotingPrefs: 1 user; if {} wins it is voted with votebits {:?} ({:?})",
-        short(&paid),
-        jobs.first().map(|j| j.vote_bits.0),
-        jobs.first().map(|j| j.source)
-    );
-    ensure!(
-        jobs.len() == 1 && jobs[0].vote_bits == VoteBits(5) && jobs[0].source == BitsSource::User,
-        "the node votes the user's bits: {jobs:?}"
-    );
 
     // The admin adds the low-fee ticket for voting: it moves from ignored to live.
     node.set_added_low_fee_tickets(ignored.clone()).await?;
@@ -146,19 +179,15 @@ async fn run_async() -> Result<()> {
     let err = node
         .set_user_voting_prefs(vec![UserVotingConfig {
             user_id: UserId(u64::MAX),
-            multisig_address: USER1_P2SH.into(),
+            multisig_address: msa.clone(),
             vote_bits: VoteBits(1),
-            vote_bits_version: VOTE_VERSION,
+            vote_bits_version: 1,
         }])
         .await
         .err()
         .ok_or_else(|| anyhow!("a user id above i64::MAX must be refused"))?;
     println!("a user id above i64::MAX: {err}");
     ensure!(err.backend_kind() == Some(BackendKind::Rejected), "{err}");
-    ensure!(
-        node_state.lock()?.user_count() == 1,
-        "the node kept its users"
-    );
 
     // Pinning: a client holding another certificate refuses this server.
     let other = dir.path().join("other.cert");
@@ -176,10 +205,36 @@ async fn run_async() -> Result<()> {
         }
     }
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(5), server)
+    // The proof: both tickets are drawn, the daemon votes them with what the client set.
+    let deadline = Instant::now() + WAIT;
+    let mined = loop {
+        cluster.mine(1)?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let votes = [paid, low_fee].map(|t| cluster.mined_vote(&t).map(|(_, bits, _)| bits));
+        if votes.iter().all(Option::is_some) {
+            break votes;
+        }
+        ensure!(Instant::now() < deadline, "not voted in time: {votes:?}");
+    };
+    println!(
+        "mined votes: {} with votebits {:?}, {} (added low-fee) with votebits {:?}",
+        short(&paid),
+        mined[0],
+        short(&low_fee),
+        mined[1]
+    );
+    ensure!(
+        mined == [Some(5), Some(5)],
+        "the user's votebits: {mined:?}"
+    );
+
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(10), server)
         .await
         .context("server shutdown")???;
+    tokio::time::timeout(Duration::from_secs(15), voter)
+        .await
+        .context("daemon shutdown")??;
     println!("stakepoold_client: all checks passed");
     Ok(())
 }
@@ -197,134 +252,5 @@ fn print_tickets(rpc: &str, v: &[TicketEntry]) {
     println!("{rpc}: {} ticket(s)", v.len());
     for t in v {
         println!("  {} {}", t.ticket_hash, t.ticket_address);
-    }
-}
-
-/// A stakepoold gRPC server in a few lines: the generated traits answered from
-/// hcpool-core's [`VoterState`]. (The real daemon, crate `stakepoold`, also keeps that state
-/// current from its wallet and node and votes.)
-#[derive(Clone)]
-pub struct MiniStakepoold {
-    state: Arc<Mutex<VoterState>>,
-}
-
-impl MiniStakepoold {
-    /// An empty node whose wallet votes version `VOTE_VERSION` with default bits 1.
-    pub fn new() -> Self {
-        MiniStakepoold {
-            state: Arc::new(Mutex::new(VoterState::new(WalletVoteDefaults {
-                vote_bits: VoteBits(1),
-                vote_bits_extended: VOTE_VERSION.to_le_bytes().to_vec(),
-                vote_version: VOTE_VERSION,
-            }))),
-        }
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, VoterState>> {
-        self.state
-            .lock()
-            .map_err(|_| anyhow!("state lock poisoned"))
-    }
-
-    fn state(&self) -> Result<MutexGuard<'_, VoterState>, Status> {
-        self.state
-            .lock()
-            .map_err(|_| Status::internal("state lock poisoned"))
-    }
-}
-
-impl Default for MiniStakepoold {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-fn wire(v: Vec<TicketEntry>) -> Vec<proto::TicketEntry> {
-    v.iter().map(ticket_to_wire).collect()
-}
-
-#[tonic::async_trait]
-impl StakepooldService for MiniStakepoold {
-    async fn get_added_low_fee_tickets(
-        &self,
-        _: Request<proto::GetAddedLowFeeTicketsRequest>,
-    ) -> Result<Response<proto::GetAddedLowFeeTicketsResponse>, Status> {
-        let tickets = wire(self.state()?.added());
-        Ok(Response::new(proto::GetAddedLowFeeTicketsResponse {
-            tickets,
-        }))
-    }
-
-    async fn get_ignored_low_fee_tickets(
-        &self,
-        _: Request<proto::GetIgnoredLowFeeTicketsRequest>,
-    ) -> Result<Response<proto::GetIgnoredLowFeeTicketsResponse>, Status> {
-        let tickets = wire(self.state()?.ignored());
-        Ok(Response::new(proto::GetIgnoredLowFeeTicketsResponse {
-            tickets,
-        }))
-    }
-
-    async fn get_live_tickets(
-        &self,
-        _: Request<proto::GetLiveTicketsRequest>,
-    ) -> Result<Response<proto::GetLiveTicketsResponse>, Status> {
-        let tickets = wire(self.state()?.live());
-        Ok(Response::new(proto::GetLiveTicketsResponse { tickets }))
-    }
-
-    async fn ping(
-        &self,
-        _: Request<proto::PingRequest>,
-    ) -> Result<Response<proto::PingResponse>, Status> {
-        Ok(Response::new(proto::PingResponse {}))
-    }
-
-    async fn set_added_low_fee_tickets(
-        &self,
-        r: Request<proto::SetAddedLowFeeTicketsRequest>,
-    ) -> Result<Response<proto::SetAddedLowFeeTicketsResponse>, Status> {
-        // All or nothing: one malformed entry refuses the whole set.
-        let tickets = r
-            .into_inner()
-            .tickets
-            .into_iter()
-            .map(ticket_from_wire)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        self.state()?.set_added_low_fee_tickets(tickets);
-        Ok(Response::new(proto::SetAddedLowFeeTicketsResponse {}))
-    }
-
-    async fn set_user_voting_prefs(
-        &self,
-        r: Request<proto::SetUserVotingPrefsRequest>,
-    ) -> Result<Response<proto::SetUserVotingPrefsResponse>, Status> {
-        let users = r
-            .into_inner()
-            .user_voting_config
-            .into_iter()
-            .map(user_from_wire)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        self.state()?.set_user_voting_prefs(users);
-        Ok(Response::new(proto::SetUserVotingPrefsResponse {}))
-    }
-}
-
-#[tonic::async_trait]
-impl VersionService for MiniStakepoold {
-    async fn version(
-        &self,
-        _: Request<proto::VersionRequest>,
-    ) -> Result<Response<proto::VersionResponse>, Status> {
-        Ok(Response::new(proto::VersionResponse {
-            version_string: "4.0.0".into(),
-            major: 4,
-            minor: 0,
-            patch: 0,
-            prerelease: String::new(),
-            build_metadata: String::new(),
-        }))
     }
 }
