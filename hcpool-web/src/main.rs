@@ -57,6 +57,8 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("HCPOOL_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
+        // Colours only on a terminal: a log file or journald gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,

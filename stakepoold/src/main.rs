@@ -23,6 +23,7 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_new(&config.debug_level).unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match stakepoold::run(config, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -182,12 +182,7 @@ async fn demo_ticket_purchase_is_demo_only_and_for_the_users_own_multisig() {
         .post_form("/tickets/demobuy", &format!("csrf_token={csrf}"))
         .await;
     assert_eq!(loc.as_deref(), Some("/address"), "no address yet");
-    app.api_post(
-        "/api/v1/address",
-        Some(&token2),
-        &format!("UserPubKeyAddr={USER_PK}"),
-    )
-    .await;
+    app.api_register(&token2).await;
     let (st, _, _) = app.post_form("/tickets/demobuy", "csrf_token=bad").await;
     assert_eq!(st, Status::BadRequest);
     assert!(chain.bought.lock().unwrap().is_empty());

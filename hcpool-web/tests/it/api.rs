@@ -86,13 +86,7 @@ async fn purchase_info_needs_a_current_token() {
 async fn address_then_purchase_info_golden() {
     let app = app().await;
     let (_, token) = app.user("a@example.com", "password1").await;
-    let (s, body) = app
-        .api_post(
-            "/api/v1/address",
-            Some(&token),
-            &format!("UserPubKeyAddr={USER_PK}"),
-        )
-        .await;
+    let (s, body) = app.api_register(&token).await;
     assert_eq!(s, Status::Ok);
     assert_eq!(
         body,
@@ -166,13 +160,7 @@ async fn address_with_wallet_down_is_14_and_changes_nothing() {
     let app = app().await;
     let (id, token) = app.user("a@example.com", "password1").await;
     app.wallet.down.store(true, Ordering::SeqCst);
-    let (_, body) = app
-        .api_post(
-            "/api/v1/address",
-            Some(&token),
-            &format!("UserPubKeyAddr={USER_PK}"),
-        )
-        .await;
+    let (_, body) = app.api_register(&token).await;
     assert_eq!(
         body,
         "{\"status\":\"error\",\"code\":14,\"message\":\"system error - unable to process wallet commands\"}\n"

@@ -13,6 +13,7 @@ use hcpool_core::{
     TxHash, UserId, VoteBits,
 };
 use hcpool_web::config::WebSettings;
+use hcpool_web::session::SESSION_COOKIE;
 use hcpool_web::AppState;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::Client;
@@ -502,6 +503,34 @@ impl TestApp {
     }
 
     /// The CSRF token in the forms of page `path`.
+    /// `POST /api/v1/address` with [`USER_PK`] and the bearer `token`.
+    pub async fn api_register(&self, token: &str) -> (Status, String) {
+        self.api_post(
+            "/api/v1/address",
+            Some(token),
+            &format!("UserPubKeyAddr={USER_PK}"),
+        )
+        .await
+    }
+
+    /// The address form with [`USER_PK`] and `csrf`: status, redirect, body.
+    pub async fn post_address(&self, csrf: &str) -> (Status, Option<String>, String) {
+        self.post_form(
+            "/address",
+            &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
+        )
+        .await
+    }
+
+    /// The value of the session cookie the client holds now.
+    pub fn session_cookie(&self) -> String {
+        self.client
+            .cookies()
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .expect("a session cookie")
+    }
+
     pub async fn csrf(&self, path: &str) -> String {
         let (_, html) = self.get(path).await;
         csrf_in(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
@@ -537,4 +566,14 @@ pub fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The path of the pool's link in a mail body (what follows [`BASE_URL`]).
+pub fn link_in(body: &str) -> String {
+    let start = body.find(BASE_URL).expect("a link to the pool") + BASE_URL.len();
+    body[start..]
+        .split_whitespace()
+        .next()
+        .expect("a path after the base URL")
+        .to_owned()
 }

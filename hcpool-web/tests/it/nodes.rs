@@ -24,12 +24,7 @@ async fn changes_reach_every_node_and_a_down_node_is_retried() {
 
     b.down.store(true, Ordering::SeqCst);
     let csrf = app.csrf("/address").await;
-    let (s, loc, _) = app
-        .post_form(
-            "/address",
-            &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-        )
-        .await;
+    let (s, loc, _) = app.post_address(&csrf).await;
     assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/address")));
     assert_eq!(a.bits_of(uid), Some(VoteBits(1)), "registration reached a");
     assert_eq!(b.bits_of(uid), None, "b was down");

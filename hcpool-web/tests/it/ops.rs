@@ -111,11 +111,7 @@ async fn registration_is_refused_while_a_wallet_is_behind() {
         let (id, token) = app.user("a@example.com", "password1").await;
         fakes[1].behind.store(5, Ordering::SeqCst);
         let (s, body) = app
-            .api_post(
-                "/api/v1/address",
-                Some(&token),
-                &format!("UserPubKeyAddr={USER_PK}"),
-            )
+            .api_register(&token)
             .await;
         assert_eq!(s, Status::Ok);
         assert_eq!(
@@ -126,10 +122,7 @@ async fn registration_is_refused_while_a_wallet_is_behind() {
         app.sign_in("a@example.com", "password1").await;
         let csrf = app.csrf("/address").await;
         let (s, _, page) = app
-            .post_form(
-                "/address",
-                &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-            )
+            .post_address(&csrf)
             .await;
         assert_eq!(s, Status::ServiceUnavailable);
         assert!(page.contains("not in sync with the network"), "{page}");
@@ -141,10 +134,7 @@ async fn registration_is_refused_while_a_wallet_is_behind() {
         // Back in sync: the process never stopped, registration works.
         fakes[1].behind.store(0, Ordering::SeqCst);
         let (s, _, _) = app
-            .post_form(
-                "/address",
-                &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-            )
+            .post_address(&csrf)
             .await;
         assert_eq!(s, Status::SeeOther);
     })
@@ -254,11 +244,7 @@ async fn a_hung_wallet_gives_unavailable_not_a_hang() {
         );
         assert_eq!(app.get("/stats").await.0, Status::ServiceUnavailable);
         let (_, body) = app
-            .api_post(
-                "/api/v1/address",
-                Some(&token),
-                &format!("UserPubKeyAddr={USER_PK}"),
-            )
+            .api_register(&token)
             .await;
         assert!(body.contains("\"code\":14"), "{body}");
         let (_, body) = app
@@ -299,11 +285,7 @@ async fn closepool_refuses_signup_and_new_addresses() {
 
         let (_, token) = app.user("a@example.com", "password1").await;
         let (_, body) = app
-            .api_post(
-                "/api/v1/address",
-                Some(&token),
-                &format!("UserPubKeyAddr={USER_PK}"),
-            )
+            .api_register(&token)
             .await;
         assert_eq!(
             body,
@@ -312,10 +294,7 @@ async fn closepool_refuses_signup_and_new_addresses() {
         app.sign_in("a@example.com", "password1").await;
         let csrf = app.csrf("/address").await;
         let (s, _, page) = app
-            .post_form(
-                "/address",
-                &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-            )
+            .post_address(&csrf)
             .await;
         assert_eq!(s, Status::Forbidden);
         assert!(page.contains(msg));

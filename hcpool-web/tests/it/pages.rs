@@ -99,12 +99,7 @@ async fn signup_verify_signin_address_voting_flow() {
         .pop()
         .expect("verification mail");
     assert_eq!(mail.subject, "Stake pool email verification");
-    let link_start = mail.body.find(BASE_URL).unwrap() + BASE_URL.len();
-    let path = mail.body[link_start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let path = link_in(&mail.body);
     assert!(path.starts_with("/emailverify?t="));
     let (_, page) = app.get(&path).await;
     assert!(page.contains("Email successfully verified"));
@@ -137,12 +132,7 @@ async fn signup_verify_signin_address_voting_flow() {
     assert_eq!(loc.as_deref(), Some("/address"));
     assert!(app.get("/address").await.1.contains("Address too short"));
 
-    let (_, loc, _) = app
-        .post_form(
-            "/address",
-            &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-        )
-        .await;
+    let (_, loc, _) = app.post_address(&csrf).await;
     assert_eq!(loc.as_deref(), Some("/address"));
     let (_, page) = app.get("/address").await;
     assert!(
@@ -152,12 +142,7 @@ async fn signup_verify_signin_address_voting_flow() {
     assert!(page.contains("TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe"));
     assert!(page.contains("7.5%"));
 
-    let (_, loc, _) = app
-        .post_form(
-            "/address",
-            &format!("UserPubKeyAddr={USER_PK}&csrf_token={csrf}"),
-        )
-        .await;
+    let (_, loc, _) = app.post_address(&csrf).await;
     assert_eq!(loc.as_deref(), Some("/address"));
     assert!(app
         .get("/address")
@@ -284,12 +269,7 @@ async fn sign_out_revokes_the_session_server_side() {
     let (id, _) = app.user("a@example.com", "password1").await;
     let (_, loc) = app.sign_in("a@example.com", "password1").await;
     assert_eq!(loc.as_deref(), Some("/address"));
-    let cookie = app
-        .client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .expect("session cookie");
+    let cookie = app.session_cookie();
     let csrf = app.csrf("/address").await;
     let (s, loc, _) = app
         .post_form("/logout", &format!("csrf_token={csrf}"))
@@ -330,21 +310,9 @@ async fn sign_in_rotates_the_session_and_sets_safe_cookie_flags() {
         session.contains("HttpOnly") && session.contains("SameSite=Lax"),
         "{session}"
     );
-    let first = app
-        .client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .unwrap()
-        .value()
-        .to_owned();
+    let first = app.session_cookie();
     app.sign_in("a@example.com", "password1").await;
-    let second = app
-        .client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .unwrap()
-        .value()
-        .to_owned();
+    let second = app.session_cookie();
     assert_ne!(first, second);
     let r = app
         .client
@@ -390,12 +358,7 @@ async fn tickets_page_sorts_tickets_by_status() {
     assert_eq!(loc.as_deref(), Some("/address"));
     let r = app.client.get("/tickets").dispatch().await;
     assert_eq!(r.headers().get_one("Location"), Some("/address"));
-    app.api_post(
-        "/api/v1/address",
-        Some(&token),
-        &format!("UserPubKeyAddr={USER_PK}"),
-    )
-    .await;
+    app.api_register(&token).await;
     let (s, page) = app.get("/tickets").await;
     assert_eq!(s, Status::Ok);
     let hex = |n: u8| hex::encode([n; 32]);
@@ -461,12 +424,7 @@ async fn tickets_page_paginates_each_list() {
     let app = app().await;
     let (_, token) = app.user("many@example.com", "password1").await;
     app.sign_in("many@example.com", "password1").await;
-    app.api_post(
-        "/api/v1/address",
-        Some(&token),
-        &format!("UserPubKeyAddr={USER_PK}"),
-    )
-    .await;
+    app.api_register(&token).await;
     app.wallet.bulk.store(6_000, Ordering::SeqCst);
     let live_rows = |page: &str| {
         let live = &page[page.find("Live / Immature").unwrap()..page.find("<h2>Voted").unwrap()];

@@ -36,13 +36,7 @@ async fn reset_link_sets_a_new_password_once_and_ends_sessions() {
     let app = app().await;
     app.user("a@example.com", "password1").await;
     app.sign_in("a@example.com", "password1").await;
-    let old_cookie = app
-        .client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .unwrap()
-        .value()
-        .to_owned();
+    let old_cookie = app.session_cookie();
     let csrf = app.csrf("/passwordreset").await;
     app.post_form(
         "/passwordreset",
@@ -51,12 +45,7 @@ async fn reset_link_sets_a_new_password_once_and_ends_sessions() {
     .await;
     let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
     assert_eq!(mail.subject, "Stake pool password reset");
-    let start = mail.body.find(BASE_URL).unwrap() + BASE_URL.len();
-    let path = mail.body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let path = link_in(&mail.body);
     assert!(path.starts_with("/passwordupdate?t="));
 
     let (s, page) = app.get(&path).await;

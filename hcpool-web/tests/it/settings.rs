@@ -81,13 +81,7 @@ async fn password_change_revokes_other_sessions() {
     let app = app().await;
     app.user("a@example.com", "password1").await;
     app.sign_in("a@example.com", "password1").await;
-    let old_cookie = app
-        .client
-        .cookies()
-        .get(SESSION_COOKIE)
-        .unwrap()
-        .value()
-        .to_owned();
+    let old_cookie = app.session_cookie();
     let csrf = app.csrf("/settings").await;
     let app = &app;
     let post = |body: String| async move { app.post_form("/settings/password", &body).await };
@@ -169,12 +163,7 @@ async fn email_change_is_confirmed_by_link_and_does_not_reveal_taken_addresses()
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[0].to, "b@example.com");
     assert_eq!(mails[1].to, "a@example.com");
-    let start = mails[0].body.find(BASE_URL).unwrap() + BASE_URL.len();
-    let path = mails[0].body[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let path = link_in(&mails[0].body);
     assert!(path.starts_with("/emailupdate?t="));
     assert!(app
         .get(&path)
