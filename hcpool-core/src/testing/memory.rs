@@ -62,6 +62,39 @@ fn blank(token: &str) -> bool {
     token.trim().is_empty()
 }
 
+/// A single-use token row (email change, password reset).
+trait TokenRow {
+    fn token(&self) -> &Secret<String>;
+    fn expires(&self) -> i64;
+}
+
+impl TokenRow for EmailChange {
+    fn token(&self) -> &Secret<String> {
+        &self.token
+    }
+    fn expires(&self) -> i64 {
+        self.expires
+    }
+}
+
+impl TokenRow for PasswordReset {
+    fn token(&self) -> &Secret<String> {
+        &self.token
+    }
+    fn expires(&self) -> i64 {
+        self.expires
+    }
+}
+
+/// Where `token` is in `rows` (not expired at `now`, when given); never for a blank token.
+fn find_token<T: TokenRow>(rows: &[T], token: &str, now: Option<i64>) -> Option<usize> {
+    if blank(token) {
+        return None;
+    }
+    rows.iter()
+        .position(|r| r.token().expose() == token && now.is_none_or(|n| r.expires() > n))
+}
+
 fn conflict(msg: &str) -> Error {
     Error::store(BackendKind::Conflict, msg)
 }
@@ -269,27 +302,13 @@ impl Store for InMemoryStore {
     }
 
     async fn email_change(&self, token: &str) -> Result<Option<EmailChange>> {
-        if blank(token) {
-            return Ok(None);
-        }
         let st = self.state();
-        Ok(st
-            .email_changes
-            .iter()
-            .find(|c| c.token.expose() == token)
-            .cloned())
+        Ok(find_token(&st.email_changes, token, None).map(|i| st.email_changes[i].clone()))
     }
 
     async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>> {
-        if blank(token) {
-            return Ok(None);
-        }
         let mut st = self.state();
-        let Some(pos) = st
-            .email_changes
-            .iter()
-            .position(|c| c.token.expose() == token && c.expires > now)
-        else {
+        let Some(pos) = find_token(&st.email_changes, token, Some(now)) else {
             return Ok(None);
         };
         let change = st.email_changes[pos].clone();
@@ -311,15 +330,8 @@ impl Store for InMemoryStore {
     }
 
     async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>> {
-        if blank(token) {
-            return Ok(None);
-        }
         let st = self.state();
-        Ok(st
-            .resets
-            .iter()
-            .find(|r| r.token.expose() == token)
-            .cloned())
+        Ok(find_token(&st.resets, token, None).map(|i| st.resets[i].clone()))
     }
 
     async fn reset_password(
@@ -328,15 +340,8 @@ impl Store for InMemoryStore {
         now: i64,
         hash: &Secret<String>,
     ) -> Result<Option<UserId>> {
-        if blank(token) {
-            return Ok(None);
-        }
         let mut st = self.state();
-        let Some(id) = st
-            .resets
-            .iter()
-            .find(|r| r.token.expose() == token && r.expires > now)
-            .map(|r| r.user_id)
+        let Some(id) = find_token(&st.resets, token, Some(now)).map(|i| st.resets[i].user_id)
         else {
             return Ok(None);
         };
