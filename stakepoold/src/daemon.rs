@@ -113,7 +113,7 @@ pub struct Health {
     pub last_block_height: Option<u32>,
     /// Time since that notification arrived.
     pub last_block_age: Option<Duration>,
-    /// Ticket rescans done after a node reconnect.
+    /// Ticket rescans done after a node reconnect or the first users' arrival.
     pub rescans: u64,
 }
 
@@ -290,9 +290,14 @@ impl Daemon {
         self.metrics.render()
     }
 
-    /// `SetUserVotingPrefs`: replaces every user's config at once.
-    pub fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) {
-        self.write().set_user_voting_prefs(users);
+    /// `SetUserVotingPrefs`: replaces every user's config at once. Returns `true` when the
+    /// daemon knew no user before and does now: its ticket scans could map no ticket to a
+    /// user, so a [`Daemon::rescan`] is due (the gRPC server starts one).
+    pub fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> bool {
+        let mut s = self.write();
+        let had_none = s.user_count() == 0;
+        s.set_user_voting_prefs(users);
+        had_none && s.user_count() > 0
     }
 
     /// `SetAddedLowFeeTickets`: replaces the added set at once.
@@ -500,21 +505,24 @@ impl Daemon {
     }
 
     /// The node came back: notifications sent while it was down are lost, so the live set
-    /// is rebuilt from the wallet (retried until it works or the link drops again).
+    /// is rebuilt from the wallet.
     async fn rescan_after_reconnect(&self) {
         info!("node reconnected; reloading tickets");
+        self.rescan().await;
+    }
+
+    /// Rebuilds the live and ignored sets from the wallet ([`Daemon::scan`]), retried until
+    /// it works; counted in [`Health::rescans`].
+    pub async fn rescan(&self) {
         let mut delay = Duration::from_millis(200);
         loop {
             match self.scan().await {
                 Ok(()) => {
                     self.rescans.fetch_add(1, Ordering::Relaxed);
-                    info!(
-                        live = self.read().live_count(),
-                        "tickets reloaded after reconnect"
-                    );
+                    info!(live = self.read().live_count(), "tickets reloaded");
                     return;
                 }
-                Err(e) => warn!(error = %e, "ticket reload after reconnect failed; retrying"),
+                Err(e) => warn!(error = %e, "ticket reload failed; retrying"),
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(10));

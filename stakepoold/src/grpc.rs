@@ -124,7 +124,12 @@ impl StakepooldService for GrpcService {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| to_status(&e))?;
         info!(count = users.len(), "SetUserVotingPrefs");
-        self.daemon.set_user_voting_prefs(users);
+        if self.daemon.set_user_voting_prefs(users) {
+            // Started without a store: the tickets found so far could not be mapped.
+            info!("first users known; rescanning the wallet's tickets");
+            let daemon = Arc::clone(&self.daemon);
+            tokio::spawn(async move { daemon.rescan().await });
+        }
         Ok(Response::new(proto::SetUserVotingPrefsResponse {}))
     }
 }

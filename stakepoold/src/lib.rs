@@ -25,7 +25,9 @@
 //!   Prometheus gauges.
 //! - **Store**: with `dburl` (or hcstakepool's `dbhost`/`dbuser`/… keys) users' voting
 //!   configs and added low-fee tickets are loaded from the pool's database at start
-//!   ([`run::open_store`]); the web app's gRPC calls replace them later.
+//!   ([`run::open_store`]); the web app's gRPC calls replace them later. A daemon that
+//!   started without users (no store, or an empty one) rescans the wallet's tickets when
+//!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none.
 //!
 //! ## Trying the gRPC API from Python
 //!

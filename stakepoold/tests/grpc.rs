@@ -23,6 +23,12 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with(true).await
+}
+
+/// The daemon without a store, serving gRPC; with `users`, user 1 is given directly and
+/// the tickets rescanned (otherwise it knows no user yet).
+async fn start_with(users: bool) -> Harness {
     let wallet = Arc::new(FakeWallet::default());
     let node = Arc::new(FakeNode::default());
     let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
@@ -30,10 +36,14 @@ async fn start() -> Harness {
     let daemon = Daemon::start(deps(wallet, node, None), fast_opts())
         .await
         .unwrap();
-    // No store: users arrive by gRPC; a rescan then finds their tickets.
-    daemon.set_user_voting_prefs(vec![user(1, "TsA", 5, VOTE_VERSION)]);
-    assert!(daemon.live_tickets().is_empty());
-    daemon.scan().await.unwrap();
+    assert!(
+        daemon.live_tickets().is_empty(),
+        "no user: no ticket mapped"
+    );
+    if users {
+        daemon.set_user_voting_prefs(vec![user(1, "TsA", 5, VOTE_VERSION)]);
+        daemon.scan().await.unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
     let tls = stakepoold::grpc::tls_config(&cert, &key).unwrap();
@@ -229,4 +239,34 @@ async fn grpc_health_is_serving_for_the_server_and_the_api() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn the_first_users_sent_by_grpc_make_the_daemon_rescan_its_tickets() {
+    // Started without a store: the start-up scan could map no ticket to a user.
+    let h = start_with(false).await;
+    let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
+    assert!(node.live_tickets().await.unwrap().is_empty());
+    node.set_user_voting_prefs(vec![user(1, "TsA", 5, VOTE_VERSION)])
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let live: Vec<Hash32> = node
+            .live_tickets()
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.ticket_hash)
+            .collect();
+        if live == [h.paid] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "live {live:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ignored = node.ignored_low_fee_tickets().await.unwrap();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0].ticket_hash, h.low);
+    assert_eq!(h.daemon.health().rescans, 1);
 }
