@@ -14,7 +14,10 @@ fn home() -> PathBuf {
         .join(".hcstakepool")
 }
 
-async fn run() -> anyhow::Result<()> {
+/// Sets the log filter from `debuglevel` (hcstakepool's key) when `HCPOOL_LOG` is not set.
+type SetLevel = Box<dyn Fn(&str) + Send + Sync>;
+
+async fn run(set_level: SetLevel) -> anyhow::Result<()> {
     let inv = config::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let flag = |k: &str| {
         inv.flags
@@ -45,6 +48,7 @@ async fn run() -> anyhow::Result<()> {
         inv.flags.clone(),
     )?;
     let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?;
+    set_level(&cfg.debug_level);
     let base = path.parent().map_or_else(home, Path::to_path_buf);
     wiring::run(&cfg, &base).await?;
     Ok(())
@@ -52,15 +56,32 @@ async fn run() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HCPOOL_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{fmt, reload, EnvFilter};
+
+    let from_env = std::env::var("HCPOOL_LOG").ok();
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(
+        from_env.clone().unwrap_or_else(|| "info".into()),
+    ));
+    tracing_subscriber::registry()
+        .with(filter)
         // Colours only on a terminal: a log file or journald gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with(fmt::layer().with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
         .init();
-    match run().await {
+    let set_level: SetLevel = Box::new(move |level: &str| {
+        if from_env.is_some() {
+            return; // HCPOOL_LOG wins.
+        }
+        match EnvFilter::try_new(level.trim()) {
+            Ok(f) => {
+                if let Err(e) = handle.reload(f) {
+                    tracing::warn!("debuglevel not applied: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("debuglevel {level:?} not understood ({e}); logging at info"),
+        }
+    });
+    match run(set_level).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
