@@ -112,7 +112,8 @@ impl ChainCache {
     }
 
     /// Number of users whose tickets are kept.
-    pub fn user_tickets_len(&self) -> usize {
+    #[cfg(test)]
+    fn user_tickets_len(&self) -> usize {
         lock(&self.user_tickets).len()
     }
 }

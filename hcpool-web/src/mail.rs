@@ -64,25 +64,6 @@ pub struct SmtpSettings {
 }
 
 impl SmtpMailer {
-    /// A mailer for `host` (`host:port`, default port 465) trusting the public web roots.
-    ///
-    /// # Errors
-    /// [`WebError::Config`] naming `smtphost` or `smtpfrom`.
-    pub fn from_config(
-        host: &str,
-        username: &str,
-        password: &hcpool_core::Secret<String>,
-        from: &str,
-    ) -> Result<Self, WebError> {
-        SmtpMailer::new(&SmtpSettings {
-            host: host.to_owned(),
-            username: username.to_owned(),
-            password: password.clone(),
-            from: from.to_owned(),
-            ca_file: None,
-        })
-    }
-
     /// A mailer from the `smtp*` settings.
     ///
     /// # Errors
@@ -184,23 +165,29 @@ impl Mailer for SmtpMailer {
 mod tests {
     use super::*;
 
+    /// Settings trusting the public web roots.
+    fn smtp(host: &str, username: &str, from: &str) -> SmtpSettings {
+        SmtpSettings {
+            host: host.into(),
+            username: username.into(),
+            password: hcpool_core::Secret::new("pw".to_owned()),
+            from: from.into(),
+            ca_file: None,
+        }
+    }
+
     #[test]
     fn smtp_config_errors_name_the_key() {
-        let pw = hcpool_core::Secret::new("pw".to_owned());
-        assert!(SmtpMailer::from_config(
+        assert!(SmtpMailer::new(&smtp(
             "mail.example.com:465",
             "u",
-            &pw,
             "Pool <pool@example.com>"
-        )
+        ))
         .is_ok());
-        assert!(
-            SmtpMailer::from_config("mail.example.com:587", "", &pw, "pool@example.com").is_ok()
-        );
-        let e = SmtpMailer::from_config("mail.example.com:x", "u", &pw, "a@b").unwrap_err();
+        assert!(SmtpMailer::new(&smtp("mail.example.com:587", "", "pool@example.com")).is_ok());
+        let e = SmtpMailer::new(&smtp("mail.example.com:x", "u", "a@b")).unwrap_err();
         assert!(e.to_string().contains("smtphost"), "{e}");
-        let e =
-            SmtpMailer::from_config("mail.example.com", "u", &pw, "not an address").unwrap_err();
+        let e = SmtpMailer::new(&smtp("mail.example.com", "u", "not an address")).unwrap_err();
         assert!(e.to_string().contains("smtpfrom"), "{e}");
     }
 
@@ -208,11 +195,8 @@ mod tests {
     fn smtpcert_must_be_a_readable_pem_certificate() {
         let dir = tempfile::tempdir().unwrap();
         let settings = |f: &str| SmtpSettings {
-            host: "mail.example.com:587".into(),
-            username: String::new(),
-            password: hcpool_core::Secret::new(String::new()),
-            from: "pool@example.com".into(),
             ca_file: Some(dir.path().join(f)),
+            ..smtp("mail.example.com:587", "", "pool@example.com")
         };
         let e = SmtpMailer::new(&settings("absent.pem")).unwrap_err();
         assert!(e.to_string().contains("smtpcert: cannot read"), "{e}");
