@@ -136,6 +136,36 @@ pub struct BlockEvents {
     pub winners: Option<Vec<Hash32>>,
 }
 
+/// A vote in hcd's mempool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MempoolVote {
+    /// The vote's hash.
+    pub hash: Hash32,
+    /// The ticket it spends.
+    pub ticket: Hash32,
+    /// The height of the block it votes on.
+    pub height: u32,
+}
+
+/// How many blocks a vote that was not mined stays in hcd's mempool (dcrd's
+/// `heightDiffToPruneVotes`): hcd keeps a vote for a ticket that did not win, or for an
+/// older block, and never mines it (DIFFERENCES.md §4).
+pub const VOTE_PRUNE_DEPTH: u32 = 10;
+
+/// Which transactions `getrawmempool` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MempoolKind {
+    /// Every transaction.
+    All,
+    /// Tickets (SStx).
+    Tickets,
+    /// Votes (SSGen).
+    Votes,
+    /// Revocations (SSRtx).
+    Revocations,
+}
+
 /// The chain state.
 #[derive(Debug)]
 pub struct Chain {
@@ -149,10 +179,10 @@ pub struct Chain {
     pub txs: HashMap<Hash32, ChainTx>,
     winners: HashMap<u32, Vec<Hash32>>,
     mempool_tickets: Vec<Hash32>,
-    /// ticket → (vote hash, referenced height)
-    mempool_votes: HashMap<Hash32, (Hash32, u32)>,
-    /// Revocations a wallet asked for (`revoketickets`), mined in the next block.
-    mempool_revocations: Vec<Hash32>,
+    /// Votes waiting in the mempool, in arrival order.
+    mempool_votes: Vec<MempoolVote>,
+    /// Revocations waiting for the next block: (ticket, revocation hash).
+    mempool_revocations: Vec<(Hash32, Hash32)>,
     rng: u64,
     clock: u32,
 }
@@ -179,7 +209,7 @@ impl Chain {
             txs: HashMap::new(),
             winners: HashMap::new(),
             mempool_tickets: Vec::new(),
-            mempool_votes: HashMap::new(),
+            mempool_votes: Vec::new(),
             mempool_revocations: Vec::new(),
             rng,
             clock,
@@ -227,12 +257,7 @@ impl Chain {
         let script_hash = tx.ticket_script_hash().ok_or_else(|| {
             RpcError::new(-1, format!("Rejected transaction {hash}: not a ticket"))
         })?;
-        if self.txs.contains_key(&hash) {
-            return Err(RpcError::new(
-                -1,
-                format!("Rejected transaction {hash}: already have transaction {hash}"),
-            ));
-        }
+        self.check_new(&hash)?;
         self.txs.insert(
             hash,
             ChainTx {
@@ -254,19 +279,67 @@ impl Chain {
         Ok(hash)
     }
 
-    /// `sendrawtransaction`: accepts a ticket or a vote into the mempool.
+    /// hcd's answer to a transaction it knows: `already have transaction` while it waits in
+    /// the mempool, `transaction already exists` once mined (DIFFERENCES.md §5).
+    fn check_new(&self, hash: &Hash32) -> Result<(), RpcError> {
+        match self.txs.get(hash) {
+            None => Ok(()),
+            Some(t) if t.height.is_some() => Err(RpcError::new(
+                -1,
+                format!("Rejected transaction {hash}: transaction already exists"),
+            )),
+            Some(_) => Err(RpcError::new(
+                -1,
+                format!("Rejected transaction {hash}: already have transaction {hash}"),
+            )),
+        }
+    }
+
+    /// `sendrawtransaction`: accepts a ticket, a vote or a revocation into the mempool.
+    ///
+    /// Like the real hcd, a vote is not checked against the winners: a vote for a ticket
+    /// that did not win (or for an older block) is accepted, stays in the mempool and is
+    /// never mined (DIFFERENCES.md §4).
     pub fn submit_raw(&mut self, raw: &[u8]) -> Result<Hash32, RpcError> {
         let tx = txbytes::decode(raw)
-            .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: malformed transaction"))?;
+            .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: unexpected EOF"))?;
         let hash = tx.hash();
         if let Some(t) = tx.ticket_script_hash().map(|_| tx.clone()) {
             return self.submit_ticket(t);
         }
         let reject = |why: String| RpcError::new(-1, format!("Rejected transaction {hash}: {why}"));
+        self.check_new(&hash)?;
+        if let Some(ticket) = tx.revoked_ticket() {
+            let revocable = self
+                .tickets
+                .get(&ticket)
+                .is_some_and(|c| matches!(c.state, TicketState::Missed | TicketState::Expired));
+            if !revocable {
+                return Err(reject(format!("ticket {ticket} is not missed or expired")));
+            }
+            if let Some((_, other)) = self.mempool_revocations.iter().find(|(t, _)| *t == ticket) {
+                return Err(reject(format!(
+                    "transaction {other} in the pool already spends ticket {ticket}"
+                )));
+            }
+            self.txs.insert(
+                hash,
+                ChainTx {
+                    raw: raw.to_vec(),
+                    height: None,
+                },
+            );
+            self.mempool_revocations.push((ticket, hash));
+            return Ok(hash);
+        }
         let vr = tx
             .vote_ref()
             .ok_or_else(|| reject("transaction is neither a ticket nor a vote".into()))?;
-        if self.txs.contains_key(&hash) || self.mempool_votes.contains_key(&vr.ticket) {
+        if self
+            .mempool_votes
+            .iter()
+            .any(|v| v.ticket == vr.ticket && v.height == vr.height)
+        {
             return Err(reject(format!("already have transaction {hash}")));
         }
         if self.block_at(vr.height).map(|b| b.hash) != Some(vr.block) {
@@ -275,14 +348,12 @@ impl Chain {
                 vr.block
             )));
         }
-        let drawn = self
-            .winners(vr.height)
-            .is_some_and(|w| w.contains(&vr.ticket));
-        if !drawn {
-            return Err(reject(format!(
-                "ticket {} is not eligible to vote on block {}",
-                vr.ticket, vr.block
-            )));
+        let spendable = self
+            .tickets
+            .get(&vr.ticket)
+            .is_some_and(|t| t.state == TicketState::Live);
+        if !spendable {
+            return Err(reject(format!("ticket {} is not a live ticket", vr.ticket)));
         }
         self.txs.insert(
             hash,
@@ -291,31 +362,51 @@ impl Chain {
                 height: None,
             },
         );
-        self.mempool_votes.insert(vr.ticket, (hash, vr.height));
+        self.mempool_votes.push(MempoolVote {
+            hash,
+            ticket: vr.ticket,
+            height: vr.height,
+        });
         Ok(hash)
     }
 
-    /// `revoketickets` of a wallet: queues a revocation, mined in the next block, for each
-    /// of `tickets` that is missed or expired and not already being revoked. Returns the
-    /// tickets queued.
-    pub fn request_revocations(&mut self, tickets: &[Hash32]) -> Vec<Hash32> {
-        let mut queued = Vec::new();
-        for t in tickets {
-            let revocable = self
-                .tickets
-                .get(t)
-                .is_some_and(|c| matches!(c.state, TicketState::Missed | TicketState::Expired));
-            if revocable && !self.mempool_revocations.contains(t) {
-                self.mempool_revocations.push(*t);
-                queued.push(*t);
-            }
-        }
-        queued
+    /// The revocation a wallet builds for `ticket`: the same transaction from every wallet
+    /// holding the key (signatures are deterministic), so a second wallet's copy is a
+    /// duplicate. `None` for a ticket the chain does not know.
+    pub fn revocation_for(&self, ticket: &Hash32) -> Option<Tx> {
+        let t = self.tickets.get(ticket)?;
+        Some(txbytes::revocation(ticket, t.height.unwrap_or(0), &t.tx))
     }
 
-    /// Revocations waiting for the next block.
-    pub fn pending_revocations(&self) -> &[Hash32] {
-        &self.mempool_revocations
+    /// Revocations waiting for the next block (the revoked tickets).
+    pub fn pending_revocations(&self) -> Vec<Hash32> {
+        self.mempool_revocations.iter().map(|(t, _)| *t).collect()
+    }
+
+    /// The revocation of `ticket` waiting in the mempool, if any.
+    pub fn pending_revocation(&self, ticket: &Hash32) -> Option<Hash32> {
+        self.mempool_revocations
+            .iter()
+            .find(|(t, _)| t == ticket)
+            .map(|(_, r)| *r)
+    }
+
+    /// The votes waiting in the mempool.
+    pub fn mempool_votes(&self) -> &[MempoolVote] {
+        &self.mempool_votes
+    }
+
+    /// `getrawmempool false <kind>`: the hashes waiting in the mempool.
+    pub fn mempool(&self, kind: MempoolKind) -> Vec<Hash32> {
+        let tickets = || self.mempool_tickets.iter().copied();
+        let votes = || self.mempool_votes.iter().map(|v| v.hash);
+        let revs = || self.mempool_revocations.iter().map(|(_, r)| *r);
+        match kind {
+            MempoolKind::Tickets => tickets().collect(),
+            MempoolKind::Votes => votes().collect(),
+            MempoolKind::Revocations => revs().collect(),
+            MempoolKind::All => tickets().chain(votes()).chain(revs()).collect(),
+        }
     }
 
     fn next_rand(&mut self) -> u64 {
@@ -325,23 +416,6 @@ impl Chain {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
-    }
-
-    fn revocation(ticket: &Hash32, height: u32) -> Tx {
-        let mut script = vec![0xbc, 0x76, 0xa9, 0x14];
-        script.extend_from_slice(&[0u8; 20]);
-        script.extend_from_slice(&[0x88, 0xac]);
-        Tx {
-            inputs: vec![txbytes::TxIn {
-                prev_hash: *ticket.as_bytes(),
-                prev_index: 0,
-                tree: 1,
-                value_in: 0,
-                block_height: height,
-                sig_script: vec![0x00],
-            }],
-            outputs: vec![txbytes::TxOut { value: 0, script }],
-        }
     }
 
     /// Mines the next block (§6.3 steps 1–2) and returns what happened.
@@ -355,14 +429,16 @@ impl Chain {
             ..BlockEvents::default()
         };
 
-        // Votes on block n-1 by its winners; anything else in the vote mempool is stale.
+        // Votes on block n-1 by its winners are mined; the others stay in the mempool (hcd
+        // never mines them) until they are VOTE_PRUNE_DEPTH blocks old.
         let winners_prev = self.winners.get(&prev_height).cloned().unwrap_or_default();
-        let votes = std::mem::take(&mut self.mempool_votes);
-        for (ticket, (vote, h)) in votes {
-            if h == prev_height && winners_prev.contains(&ticket) {
-                ev.votes.push((vote, ticket));
+        let mut waiting = Vec::new();
+        for v in std::mem::take(&mut self.mempool_votes) {
+            let voted = ev.votes.iter().any(|(_, t)| *t == v.ticket);
+            if v.height == prev_height && winners_prev.contains(&v.ticket) && !voted {
+                ev.votes.push((v.hash, v.ticket));
             } else {
-                self.txs.remove(&vote);
+                waiting.push(v);
             }
         }
         ev.votes.sort();
@@ -385,23 +461,30 @@ impl Chain {
             }
         }
 
-        // Revocations the wallets asked for (HC revokes nothing by itself).
-        for ticket in std::mem::take(&mut self.mempool_revocations) {
-            let rtx = Self::revocation(&ticket, n);
-            let rhash = rtx.hash();
-            self.txs.insert(
-                rhash,
-                ChainTx {
-                    raw: rtx.serialize(),
-                    height: Some(n),
-                },
-            );
+        // Revocations in the mempool (sent by the wallets: hcd revokes nothing by itself).
+        for (ticket, rhash) in std::mem::take(&mut self.mempool_revocations) {
+            if let Some(tx) = self.txs.get_mut(&rhash) {
+                tx.height = Some(n);
+            }
             if let Some(t) = self.tickets.get_mut(&ticket) {
                 t.state = TicketState::Revoked;
                 t.spender = Some((rhash, n));
             }
             ev.revocations.push((rhash, ticket));
             ev.spent_missed.insert(ticket, false);
+        }
+
+        // Waiting votes whose ticket is spent now, or that are too old, leave the mempool.
+        for v in waiting {
+            let live = self
+                .tickets
+                .get(&v.ticket)
+                .is_some_and(|t| t.state == TicketState::Live);
+            if live && v.height.saturating_add(VOTE_PRUNE_DEPTH) >= n {
+                self.mempool_votes.push(v);
+            } else {
+                self.txs.remove(&v.hash);
+            }
         }
 
         // Expiry and maturity.

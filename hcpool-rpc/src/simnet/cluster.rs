@@ -262,7 +262,9 @@ impl Shared {
                     keys: &self.keys,
                     inconsistent: faults.inconsistent,
                 };
-                if let Some(v) = wallet_methods::call(&mut cx, req)? {
+                if let Some(v) =
+                    wallet_methods::call(&mut cx, req).map_err(RpcError::as_wallet_error)?
+                {
                     return Ok(v);
                 }
                 // Pass-through to the wallet's hcd, as hcwallet does.
@@ -272,8 +274,7 @@ impl Shared {
                 if NOTIFY_METHODS.contains(&req.method.as_str()) {
                     return Err(RpcError::method_not_found());
                 }
-                let magic = self.network.params().net_magic;
-                node_methods::call(chain, magic, req)?.ok_or_else(RpcError::method_not_found)
+                node_methods::call(chain, self.network, req)?.ok_or_else(RpcError::method_not_found)
             }
         }
     }
@@ -302,9 +303,9 @@ impl Shared {
                 .insert(m);
             return Ok(Value::Null);
         }
-        let magic = self.network.params().net_magic;
         let mut world = self.lock()?;
-        node_methods::call(&mut world.chain, magic, req)?.ok_or_else(RpcError::method_not_found)
+        node_methods::call(&mut world.chain, self.network, req)?
+            .ok_or_else(RpcError::method_not_found)
     }
 
     pub(crate) fn unsubscribe(&self, conn: u64) {
@@ -323,6 +324,12 @@ impl Shared {
                 let ev = chain.mine();
                 for w in wallets.iter_mut() {
                     w.apply_block(&self.keys, chain, &ev);
+                }
+                // Every wallet holding a key revokes what hcd reports missed, before anyone
+                // else hears of the block: an explicit `revoketickets` then finds the
+                // revocation in the mempool (DIFFERENCES.md §9).
+                for w in wallets.iter() {
+                    w.auto_revoke(chain, &ev);
                 }
                 ev
             };

@@ -199,6 +199,7 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                 "daemonconnected" => w.daemon_connected = on,
                 "voting" => w.voting = on,
                 "lag" => w.lag = on,
+                "autorevoke" => w.auto_revoke = on,
                 _ => {
                     return Err(RpcError::invalid_parameter(format!(
                         "unknown flag {flag:?}"

@@ -32,6 +32,16 @@ impl RpcError {
         RpcError::new(-32600, format!("Invalid request: {detail}"))
     }
 
+    /// The error as hcwallet sends it: its `-32600` says only `Invalid request`, whatever
+    /// was wrong (DIFFERENCES.md §5: too many params, a batch).
+    pub fn as_wallet_error(self) -> Self {
+        if self.code == -32600 {
+            RpcError::new(-32600, "Invalid request")
+        } else {
+            self
+        }
+    }
+
     /// hcd's `-8` parameter error.
     pub fn invalid_parameter(detail: impl std::fmt::Display) -> Self {
         RpcError::new(-8, detail.to_string())
@@ -112,8 +122,13 @@ impl<'a> Params<'a> {
     /// Wraps the parameters of a request, refusing more than `max`.
     pub fn new(params: &'a [Value], max: usize) -> Result<Self, RpcError> {
         if params.len() > max {
+            let expected = if max == 0 {
+                "0".to_owned()
+            } else {
+                format!("at most {max}")
+            };
             return Err(RpcError::invalid_request(format!(
-                "wrong number of params (expected at most {max}, received {})",
+                "wrong number of params (expected {expected}, received {})",
                 params.len()
             )));
         }

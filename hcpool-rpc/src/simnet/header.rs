@@ -29,7 +29,8 @@ impl Header {
     /// The 180-byte serialization (hcwallet-rpc.md §2.3 layout).
     pub fn serialize(&self) -> [u8; 180] {
         let mut b = [0u8; 180];
-        b[0..4].copy_from_slice(&1i32.to_le_bytes());
+        // Block version 7, as hcd's simnet blocks.
+        b[0..4].copy_from_slice(&7i32.to_le_bytes());
         b[4..36].copy_from_slice(&self.prev);
         b[100..102].copy_from_slice(&1u16.to_le_bytes());
         b[108..110].copy_from_slice(&self.voters.to_le_bytes());

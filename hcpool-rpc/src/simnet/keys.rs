@@ -113,6 +113,11 @@ impl SimKeys {
         Address::p2sh(self.network, *h).to_string()
     }
 
+    /// The P2PKH address string of a key hash.
+    pub fn p2pkh_address(&self, h: &[u8; 20]) -> String {
+        Address::p2pkh(self.network, *h).to_string()
+    }
+
     /// The pool key at `index`.
     pub fn pool_key(&self, index: u32) -> Option<PoolKey> {
         let mut d = self.derived.lock().ok()?;

@@ -1,10 +1,10 @@
 //! The simulated hcd's methods (hcwallet-rpc.md §2.3), also reached through a wallet's
 //! pass-through.
 
-use hcpool_core::Hash32;
+use hcpool_core::{Address, Hash32, Network};
 use serde_json::{json, Value};
 
-use super::chain::Chain;
+use super::chain::{Chain, MempoolKind, TicketState};
 use super::envelope::{Params, Request, RpcError};
 
 /// `hcdjsonrpcapi` 3.1.0.
@@ -50,8 +50,8 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, RpcError> {
 /// Node methods that need no connection state. `Ok(None)` = not a node method.
 ///
 /// hcd reports bad parameters as `-8 "Parse error: …"` where hcwallet says `-32600`.
-pub fn call(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<Value>, RpcError> {
-    call_inner(chain, net_magic, req).map_err(|e| {
+pub fn call(chain: &mut Chain, network: Network, req: &Request) -> Result<Option<Value>, RpcError> {
+    call_inner(chain, network, req).map_err(|e| {
         if e.code == -32600 {
             let detail = e.message.trim_start_matches("Invalid request: ");
             RpcError::new(-8, format!("Parse error: {detail}"))
@@ -61,7 +61,11 @@ pub fn call(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<V
     })
 }
 
-fn call_inner(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option<Value>, RpcError> {
+fn call_inner(
+    chain: &mut Chain,
+    network: Network,
+    req: &Request,
+) -> Result<Option<Value>, RpcError> {
     let m = req.method.as_str();
     let v = match m {
         "version" => {
@@ -70,7 +74,7 @@ fn call_inner(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option
         }
         "getcurrentnet" => {
             Params::new(&req.params, 0)?;
-            json!(net_magic)
+            json!(network.params().net_magic)
         }
         "ping" => {
             Params::new(&req.params, 0)?;
@@ -105,21 +109,60 @@ fn call_inner(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option
                 .block_at(height)
                 .ok_or_else(|| RpcError::new(-5, format!("Block not found: {hash}")))?;
             if verbose {
-                let tip = chain.tip().1;
-                let next = chain
-                    .block_at(height.saturating_add(1))
-                    .map(|b| b.hash.to_string());
-                let prev = height
-                    .checked_sub(1)
-                    .and_then(|h| chain.block_at(h))
-                    .map(|b| b.hash.to_string());
-                json!({"hash": hash.to_string(), "confirmations": tip - height + 1,
-                       "version": 1, "previousblockhash": prev, "height": height,
-                       "time": b.time, "sbits": coins(chain.params.stake_difficulty),
-                       "nextblockhash": next})
+                verbose_header(chain, height, &b.header, b.time)
             } else {
                 json!(hex::encode(b.header))
             }
+        }
+        "getrawmempool" => {
+            let p = Params::new(&req.params, 2)?;
+            let _verbose = p.bool_or(0, false)?;
+            let kind = match p.opt_str(1)?.unwrap_or("all") {
+                "all" => MempoolKind::All,
+                "tickets" => MempoolKind::Tickets,
+                "votes" => MempoolKind::Votes,
+                "revocations" => MempoolKind::Revocations,
+                other => {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Invalid transaction type: {other}"
+                    )))
+                }
+            };
+            json!(chain
+                .mempool(kind)
+                .iter()
+                .map(Hash32::to_string)
+                .collect::<Vec<_>>())
+        }
+        "existslivetickets" => {
+            let p = Params::new(&req.params, 1)?;
+            let blob = parse_hex(p.str(0)?)?;
+            if blob.len() % 32 != 0 {
+                return Err(RpcError::invalid_parameter(
+                    "Invalid hash length (must be multiple of 32 bytes)",
+                ));
+            }
+            // Concatenated internal-order hashes in, a little-endian bitset out.
+            let mut bits = vec![0u8; blob.len() / 32 / 8 + usize::from(blob.len() / 32 % 8 != 0)];
+            for (i, chunk) in blob.chunks_exact(32).enumerate() {
+                let hash = Hash32::from_slice(chunk).unwrap_or_default();
+                let live = chain
+                    .tickets
+                    .get(&hash)
+                    .is_some_and(|t| t.state == TicketState::Live);
+                if live {
+                    if let Some(b) = bits.get_mut(i / 8) {
+                        *b |= 1 << (i % 8);
+                    }
+                }
+            }
+            json!(hex::encode(bits))
+        }
+        "gettxout" => {
+            let p = Params::new(&req.params, 3)?;
+            let hash = parse_hash(p.str(0)?)?;
+            let index = p.i64(1)?;
+            tx_out(chain, network, &hash, index)
         }
         "getrawtransaction" => {
             let p = Params::new(&req.params, 2)?;
@@ -156,6 +199,76 @@ fn call_inner(chain: &mut Chain, net_magic: u32, req: &Request) -> Result<Option
         _ => return Ok(None),
     };
     Ok(Some(v))
+}
+
+/// The verbose `getblockheader`: hcd's fields, `chainwork` an empty string, no
+/// `nextblockhash` at the tip (DIFFERENCES.md §6).
+fn verbose_header(chain: &Chain, height: u32, header: &[u8; 180], time: u32) -> Value {
+    let le16 = |a: usize| u16::from_le_bytes([header[a], header[a + 1]]);
+    let le32 =
+        |a: usize| u32::from_le_bytes([header[a], header[a + 1], header[a + 2], header[a + 3]]);
+    let hash = |r: std::ops::Range<usize>| {
+        Hash32::from_slice(&header[r])
+            .unwrap_or_default()
+            .to_string()
+    };
+    let tip = chain.tip().1;
+    let mut v = json!({
+        "hash": chain.block_at(height).map(|b| b.hash.to_string()).unwrap_or_default(),
+        "confirmations": tip.saturating_sub(height) + 1,
+        "version": le32(0),
+        "previousblockhash": hash(4..36),
+        "merkleroot": hash(36..68),
+        "stakeroot": hash(68..100),
+        "votebits": le16(100),
+        "finalstate": hex::encode(&header[102..108]),
+        "voters": le16(108),
+        "freshstake": header[110],
+        "revocations": header[111],
+        "poolsize": le32(112),
+        "bits": format!("{:08x}", le32(116)),
+        "sbits": coins(chain.params.stake_difficulty),
+        "height": height,
+        "size": le32(132),
+        "time": time,
+        "nonce": le32(140),
+        "stakeversion": le32(176),
+        "chainwork": "",
+        "difficulty": 1,
+    });
+    if let Some(next) = chain
+        .block_at(height.saturating_add(1))
+        .filter(|_| height < tip)
+    {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("nextblockhash".into(), json!(next.hash.to_string()));
+        }
+    }
+    v
+}
+
+/// `gettxout` of a ticket's output 0 (the only outputs the simulated chain tracks);
+/// anything else, or a spent ticket, is `null` as in hcd.
+fn tx_out(chain: &Chain, network: Network, hash: &Hash32, index: i64) -> Value {
+    let Some(t) = chain.tickets.get(hash) else {
+        return Value::Null;
+    };
+    let unspent = matches!(
+        t.state,
+        TicketState::Mempool | TicketState::Immature | TicketState::Live | TicketState::Missed
+    );
+    let Some(out) = t.tx.outputs.first().filter(|_| index == 0 && unspent) else {
+        return Value::Null;
+    };
+    let (tip_hash, tip) = chain.tip();
+    let confirmations = t.height.map_or(0, |h| tip.saturating_sub(h) + 1);
+    let address = Address::p2sh(network, t.script_hash).to_string();
+    json!({"bestblock": tip_hash.to_string(), "confirmations": confirmations,
+           "value": coins(out.value),
+           "scriptPubKey": {"asm": format!("OP_SSTX OP_HASH160 {} OP_EQUAL", hex::encode(t.script_hash)),
+                            "hex": hex::encode(&out.script), "reqSigs": 1,
+                            "type": "stakesubmission", "addresses": [address]},
+           "version": 1, "coinbase": false})
 }
 
 /// The registrations that exist only on hcd's websocket.

@@ -78,7 +78,7 @@ async fn post(State(cx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Respons
             let out = cx.shared.dispatch(cx.endpoint, Transport::Post, &req);
             (req.id, out)
         }
-        Err((id, e)) => (id, Err(e)),
+        Err((id, e)) => (id, Err(served_error(ep.role, e))),
     };
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -127,7 +127,7 @@ async fn serve_socket(cx: Ctx, socket: WebSocket, mut authed: bool) {
                 if !authed {
                     break;
                 }
-                let _ = tx.send(envelope::response(&id, &Err(e)));
+                let _ = tx.send(envelope::response(&id, &Err(served_error(ep.role, e))));
                 continue;
             }
         };
@@ -186,6 +186,14 @@ fn answer(
         req.id
     };
     let _ = tx.send(envelope::response(&id, &out));
+}
+
+/// An envelope error as the program of `role` words it.
+fn served_error(role: super::cluster::Role, e: RpcError) -> RpcError {
+    match role {
+        super::cluster::Role::Wallet(_) => e.as_wallet_error(),
+        _ => e,
+    }
 }
 
 /// The `method_delays` fault for this request, if any (control methods are never delayed).

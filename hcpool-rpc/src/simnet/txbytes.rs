@@ -7,7 +7,29 @@ use hcpool_core::Hash32;
 
 const SSTX: u8 = 0xba;
 const SSGEN: u8 = 0xbb;
+const SSRTX: u8 = 0xbc;
 const SSTXCHANGE: u8 = 0xbd;
+
+/// The stakebase signature script of a vote on simnet (`deadbeef`).
+pub const STAKEBASE_SCRIPT: [u8; 4] = [0xde, 0xad, 0xbe, 0xef];
+
+/// A stake-tagged HC P2PKH output script: `<tag> OP_DUP OP_HASH160 <h160> OP_EQUALVERIFY
+/// 00 OP_CHECKSIGALT` (signature type 0, 27 bytes), as hcwallet writes ticket change
+/// (`bd`), vote payouts (`bb`) and revocation payouts (`bc`) (DIFFERENCES.md §21).
+pub fn stake_p2pkh(tag: u8, hash160: &[u8; 20]) -> Vec<u8> {
+    let mut s = vec![tag, 0x76, 0xa9, 0x14];
+    s.extend_from_slice(hash160);
+    s.extend_from_slice(&[0x88, 0x00, 0xbe]);
+    s
+}
+
+/// A stake-tagged P2SH output script: `<tag> OP_HASH160 <h160> OP_EQUAL`.
+pub fn stake_p2sh(tag: u8, hash160: &[u8; 20]) -> Vec<u8> {
+    let mut s = vec![tag, 0xa9, 0x14];
+    s.extend_from_slice(hash160);
+    s.push(0x87);
+    s
+}
 
 /// BLAKE-256 of `data`.
 pub fn blake256(data: &[u8]) -> [u8; 32] {
@@ -117,10 +139,7 @@ impl Tx {
 
 /// `OP_SSTX` + P2SH to `script_hash`.
 pub fn sstx_p2sh(script_hash: &[u8; 20]) -> Vec<u8> {
-    let mut s = vec![SSTX, 0xa9, 0x14];
-    s.extend_from_slice(script_hash);
-    s.push(0x87);
-    s
+    stake_p2sh(SSTX, script_hash)
 }
 
 /// The 33-byte HC commitment script (suite byte 0, fee limits 0x5800).
@@ -139,10 +158,7 @@ pub fn commitment(hash160: &[u8; 20], amount: i64, p2sh: bool) -> Vec<u8> {
 
 /// The zero-hash `OP_SSTXCHANGE` output hcwallet writes for pool tickets.
 pub fn zero_change() -> Vec<u8> {
-    let mut s = vec![SSTXCHANGE, 0x76, 0xa9, 0x14];
-    s.extend_from_slice(&[0u8; 20]);
-    s.extend_from_slice(&[0x88, 0x00, 0xbe]);
-    s
+    stake_p2pkh(SSTXCHANGE, &[0u8; 20])
 }
 
 /// Parts of a pool ticket.
@@ -216,7 +232,6 @@ pub fn vote(
     block: &Hash32,
     height: u32,
     ticket: &Hash32,
-    ticket_height: u32,
     ticket_value: i64,
     subsidy: i64,
     votebits: u16,
@@ -242,33 +257,64 @@ pub fn vote(
     ];
     let n = payees.len().max(1) as i64;
     for p in payees {
-        let mut s = vec![SSGEN, 0x76, 0xa9, 0x14];
-        s.extend_from_slice(p);
-        s.extend_from_slice(&[0x88, 0x00, 0xbe]);
         outputs.push(TxOut {
             value: (ticket_value + subsidy) / n,
-            script: s,
+            script: stake_p2pkh(SSGEN, p),
         });
     }
     Tx {
         inputs: vec![
+            // The stakebase: witness value = the subsidy, script `deadbeef` on simnet.
             TxIn {
                 prev_hash: [0; 32],
                 prev_index: u32::MAX,
                 tree: 0,
                 value_in: subsidy,
                 block_height: 0,
-                sig_script: vec![0x00],
+                sig_script: STAKEBASE_SCRIPT.to_vec(),
             },
+            // The ticket: hcwallet leaves its witness value at -1 and its height at 0.
             TxIn {
                 prev_hash: *ticket.as_bytes(),
                 prev_index: 0,
                 tree: 1,
-                value_in: ticket_value,
-                block_height: ticket_height,
+                value_in: -1,
+                block_height: 0,
                 sig_script: vec![0x00],
             },
         ],
+        outputs,
+    }
+}
+
+/// A revocation (SSRtx) of `ticket` (mined at `ticket_height`): its output 0 back to each
+/// commitment of the ticket, `bc`-tagged (P2PKH with `OP_CHECKSIGALT`, or P2SH).
+pub fn revocation(ticket: &Hash32, ticket_height: u32, ticket_tx: &Tx) -> Tx {
+    let price = ticket_tx.outputs.first().map_or(0, |o| o.value);
+    let commitments = ticket_tx.commitments();
+    let total: i64 = commitments.iter().map(|c| c.1).sum::<i64>().max(1);
+    let outputs = commitments
+        .iter()
+        .map(|(h, amount, p2sh)| TxOut {
+            // Each commitment gets its share of the price (the split is not checked).
+            value: i64::try_from(i128::from(price) * i128::from(*amount) / i128::from(total))
+                .unwrap_or(0),
+            script: if *p2sh {
+                stake_p2sh(SSRTX, h)
+            } else {
+                stake_p2pkh(SSRTX, h)
+            },
+        })
+        .collect();
+    Tx {
+        inputs: vec![TxIn {
+            prev_hash: *ticket.as_bytes(),
+            prev_index: 0,
+            tree: 1,
+            value_in: price,
+            block_height: ticket_height,
+            sig_script: vec![0x00],
+        }],
         outputs,
     }
 }
@@ -408,6 +454,20 @@ impl Tx {
         Some(u16::from_le_bytes(s.get(2..4)?.try_into().ok()?))
     }
 
+    /// The ticket a revocation (one stake-tree input, `bc`-tagged outputs) revokes.
+    pub fn revoked_ticket(&self) -> Option<Hash32> {
+        let [input] = self.inputs.as_slice() else {
+            return None;
+        };
+        let revocation = input.tree == 1
+            && !self.outputs.is_empty()
+            && self
+                .outputs
+                .iter()
+                .all(|o| o.script.first() == Some(&SSRTX));
+        revocation.then(|| Hash32::from_bytes(input.prev_hash))
+    }
+
     /// The ticket and block a vote refers to.
     pub fn vote_ref(&self) -> Option<VoteRef> {
         let stakebase = self.inputs.first()?;
@@ -461,18 +521,17 @@ mod tests {
     fn vote_refers_to_its_block_and_ticket() {
         let block = Hash32::from_bytes([3; 32]);
         let ticket = Hash32::from_bytes([4; 32]);
-        let v = vote(
-            &block,
-            900,
-            &ticket,
-            880,
-            1,
-            2,
-            5,
-            &[7, 0, 0, 0],
-            &[[1; 20]],
-        );
+        let v = vote(&block, 900, &ticket, 1, 2, 5, &[7, 0, 0, 0], &[[1; 20]]);
         let back = decode(&v.serialize()).unwrap();
+        // hcwallet's layout: stakebase script deadbeef, ticket witness value -1, payouts
+        // `bb 76 a9 14 <h160> 88 00 be`.
+        assert_eq!(back.inputs[0].sig_script, STAKEBASE_SCRIPT);
+        assert_eq!(back.inputs[0].value_in, 2);
+        assert_eq!(back.inputs[1].value_in, -1);
+        assert_eq!(
+            hex::encode(&back.outputs[2].script),
+            format!("bb76a914{}8800be", "01".repeat(20))
+        );
         assert_eq!(
             back.vote_ref(),
             Some(VoteRef {

@@ -8,7 +8,8 @@ use hcpool_core::{PoolFeeRate, Ticket};
 
 use hcpool_core::Hash32;
 
-use super::chain::{BlockEvents, Chain};
+use super::chain::{BlockEvents, Chain, TicketState};
+use super::envelope::RpcError;
 use super::keys::SimKeys;
 
 /// `stakepooluserinfo` statuses.
@@ -103,6 +104,10 @@ pub struct WalletState {
     pub lag: bool,
     /// Fee rule.
     pub fee_rule: FeeRule,
+    /// Revoke missed and expired tickets as soon as hcd reports them, as every real
+    /// hcwallet holding a key does, voting or not (DIFFERENCES.md §9). On by default; off
+    /// only to test a caller's own `revoketickets`.
+    pub auto_revoke: bool,
 }
 
 impl WalletState {
@@ -123,12 +128,75 @@ impl WalletState {
             tip: chain.tip(),
             lag: false,
             fee_rule: FeeRule::PoolPercent(7.5),
+            auto_revoke: true,
         }
     }
 
     /// `walletinfo.votebitsextended`: hex of the vote version, little-endian.
     pub fn votebits_extended(&self) -> String {
         hex::encode(self.vote_version.to_le_bytes())
+    }
+
+    /// Tickets the wallet has voting rights for (paying an imported script, or added with
+    /// `addticket`), with their chain state, sorted by hash.
+    pub fn own_tickets(&self, chain: &Chain) -> Vec<(Hash32, TicketState)> {
+        let mut v: Vec<(Hash32, TicketState)> = self
+            .txstore
+            .iter()
+            .filter(|(_, t)| t.msa.is_some())
+            .map(|(h, _)| *h)
+            .chain(self.added.iter().copied())
+            .filter_map(|h| chain.tickets.get(&h).map(|t| (h, t.state)))
+            .collect();
+        v.sort_by_key(|(h, _)| *h);
+        v.dedup_by_key(|(h, _)| *h);
+        v
+    }
+
+    /// Sends hcd a revocation for every missed or expired ticket the wallet has voting
+    /// rights for (what `revoketickets` does, and what the wallet does by itself after a
+    /// block). The first rejection fails the call, as in hcwallet. Returns the revocations
+    /// sent.
+    pub fn revoke_missed(&self, chain: &mut Chain) -> Result<Vec<Hash32>, RpcError> {
+        let mut sent = Vec::new();
+        for (ticket, state) in self.own_tickets(chain) {
+            if !matches!(state, TicketState::Missed | TicketState::Expired) {
+                continue;
+            }
+            let Some(tx) = chain.revocation_for(&ticket) else {
+                continue;
+            };
+            sent.push(chain.submit_raw(&tx.serialize())?);
+        }
+        Ok(sent)
+    }
+
+    /// The wallet's own revocations after a block (when `auto_revoke` is on and it can
+    /// sign): tickets another wallet already revoked are skipped.
+    pub fn auto_revoke(&self, chain: &mut Chain, ev: &BlockEvents) {
+        if !(self.auto_revoke && self.daemon_connected && self.unlocked) {
+            return;
+        }
+        let reported: HashSet<Hash32> = ev
+            .spent_missed
+            .iter()
+            .filter(|(_, spent)| !**spent)
+            .map(|(t, _)| *t)
+            .collect();
+        for (ticket, state) in self.own_tickets(chain) {
+            let revocable = matches!(state, TicketState::Missed | TicketState::Expired);
+            if !revocable || !reported.contains(&ticket) {
+                continue;
+            }
+            if chain.pending_revocation(&ticket).is_some() {
+                continue;
+            }
+            if let Some(tx) = chain.revocation_for(&ticket) {
+                if let Err(e) = chain.submit_raw(&tx.serialize()) {
+                    tracing::debug!("simnet wallet revocation of {ticket}: {}", e.message);
+                }
+            }
+        }
     }
 
     /// Imports a redeem script; a duplicate is fine. Returns whether it was new.
@@ -186,7 +254,20 @@ impl WalletState {
         });
         let valid = self.fee_ok(keys, &t.tx.serialize(), height);
         let user = self.pool_users.entry(t.script_hash).or_default();
-        if user.tickets.iter().any(|u| u.ticket == hash) || user.invalid.contains(&hash) {
+        if user.invalid.contains(&hash) {
+            return;
+        }
+        if let Some(u) = user.tickets.iter_mut().find(|u| u.ticket == hash) {
+            // Added with `addticket` before it was mined (height 0): a paid ticket gets its
+            // height; an unpaid one is *also* appended to `invalid`, so hcwallet lists it in
+            // both (DIFFERENCES.md §13).
+            if u.height == 0 {
+                if valid {
+                    u.height = height;
+                } else {
+                    user.invalid.push(hash);
+                }
+            }
             return;
         }
         if valid {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::chain::{Chain, TicketState};
 use super::envelope::{Params, Request, RpcError};
 use super::keys::{hash160, Decoded, SimKeys};
-use super::node_methods::{coins, hcd_version, parse_hash, parse_hex};
+use super::node_methods::{coins, hcd_version, parse_hash};
 use super::txbytes;
 use super::wallet::{UserTicketStatus, WalletState};
 
@@ -49,7 +49,8 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             json!({"hash": hash.to_string(), "height": height})
         }
         "getmasterpubkey" => {
-            Params::new(ps, 1)?;
+            let p = Params::new(ps, 1)?;
+            check_account(p.opt_str(0)?.unwrap_or("default"))?;
             json!(cx.keys.voting_xpub())
         }
         "accountsyncaddressindex" => {
@@ -57,9 +58,7 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             let account = p.str(0)?;
             let _branch = p.i64(1)?;
             let index = p.i64(2)?;
-            if account != "default" {
-                return Err(RpcError::wallet(format!("account {account:?} not found")));
-            }
+            check_account(account)?;
             let index = u32::try_from(index)
                 .ok()
                 .filter(|i| *i < 1 << 31)
@@ -77,7 +76,7 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
         }
         "importscript" => {
             let p = Params::new(ps, 3)?;
-            let script = parse_hex(p.str(0)?)?;
+            let script = go_hex(p.str(0)?)?;
             let rescan = p.bool_or(1, true)?;
             let from = p.i64_or(2, 0)?;
             if script.is_empty() {
@@ -127,7 +126,7 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
         }
         "addticket" => {
             let p = Params::new(ps, 1)?;
-            add_ticket(cx, &parse_hex(p.str(0)?)?)?;
+            add_ticket(cx, &go_hex(p.str(0)?)?)?;
             Value::Null
         }
         "generatevote" => {
@@ -136,8 +135,7 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             let height = p.i64(1)?;
             let ticket = parse_hash(p.str(2)?)?;
             let bits = p.i64(3)?;
-            let ext = hex::decode(p.str(4)?)
-                .map_err(|e| RpcError::wallet(format!("encoding/hex: {e}")))?;
+            let ext = go_hex(p.str(4)?)?;
             generate_vote(cx, block, height, ticket, bits, &ext)?
         }
         "revoketickets" => {
@@ -145,9 +143,54 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             revoke_tickets(cx)?;
             Value::Null
         }
+        "ticketsforaddress" => {
+            let p = Params::new(ps, 1)?;
+            tickets_for_address(cx, p.str(0)?)?
+        }
         _ => return Ok(None),
     };
     Ok(Some(v))
+}
+
+/// hcwallet knows one account here, `default` (and `imported` for scripts).
+fn check_account(account: &str) -> Result<(), RpcError> {
+    if account == "default" {
+        Ok(())
+    } else {
+        Err(RpcError::wallet(format!(
+            "account name '{account}' not found"
+        )))
+    }
+}
+
+/// hcutil's `DecodeAddress` error text: base58 that does not decode (a character outside
+/// the alphabet, or too short) is "invalid format" (DIFFERENCES.md §5, stakepooluserinfo).
+fn go_address_error(addr: &str, detail: &str) -> String {
+    const ALPHABET: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    if addr.len() < 5 || addr.chars().any(|c| !ALPHABET.contains(c)) {
+        "decoded address is of unknown format: invalid format: version and/or checksum bytes \
+         missing"
+            .to_owned()
+    } else {
+        format!("decoded address is of unknown format: {detail}")
+    }
+}
+
+/// Decodes hex as Go's `hex.DecodeString` does, with its error text as hcwallet reports
+/// it: `-4 "encoding/hex: invalid byte: U+007A 'z'"` or `"encoding/hex: odd length hex
+/// string"` (DIFFERENCES.md §17: the wallet says −4 where hcd says −22).
+pub fn go_hex(s: &str) -> Result<Vec<u8>, RpcError> {
+    if let Some(c) = s.chars().find(|c| !c.is_ascii_hexdigit()) {
+        let shown = if c.is_control() {
+            format!("U+{:04X}", u32::from(c))
+        } else {
+            format!("U+{:04X} '{c}'", u32::from(c))
+        };
+        return Err(RpcError::wallet(format!(
+            "encoding/hex: invalid byte: {shown}"
+        )));
+    }
+    hex::decode(s).map_err(|_| RpcError::wallet("encoding/hex: odd length hex string"))
 }
 
 fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
@@ -155,11 +198,26 @@ fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
         Ok(d) => d,
         Err(_) => return json!({"isvalid": false}),
     };
-    if let Decoded::ScriptHash(h) = decoded {
-        if let Some(s) = cx.wallet.scripts.iter().find(|s| hash160(s) == h) {
-            return json!({"isvalid": true, "address": addr, "ismine": true, "isscript": true,
-                          "hex": hex::encode(s), "script": "multisig", "sigsrequired": 1});
+    match decoded {
+        // A pubkey address: valid, answered with its P2PKH address and nothing else, even
+        // for the wallet's own key (DIFFERENCES.md §14).
+        Decoded::PubKey(pk) => {
+            return json!({"isvalid": true, "address": cx.keys.p2pkh_address(&hash160(&pk))});
         }
+        Decoded::ScriptHash(h) => {
+            if let Some(s) = cx.wallet.scripts.iter().find(|s| hash160(s) == h) {
+                let addresses: Vec<String> = multisig_keys(s)
+                    .iter()
+                    .map(|pk| cx.keys.p2pkh_address(&hash160(pk)))
+                    .collect();
+                let required = s.first().map_or(1, |op| op.saturating_sub(0x50));
+                return json!({"isvalid": true, "address": addr, "ismine": true,
+                              "isscript": true, "account": "imported",
+                              "addresses": addresses, "hex": hex::encode(s),
+                              "script": "multisig", "sigsrequired": required});
+            }
+        }
+        Decoded::PubKeyHash(_) => {}
     }
     match cx.keys.find_owned(addr, cx.wallet.watched_index) {
         Some(k) => {
@@ -177,6 +235,20 @@ fn validate_address(cx: &WalletCtx<'_>, addr: &str) -> Value {
         }
         None => json!({"isvalid": true, "address": addr}),
     }
+}
+
+/// The 33-byte keys of a bare multisig script `OP_m <33 B>… OP_n OP_CHECKMULTISIG`.
+fn multisig_keys(script: &[u8]) -> Vec<[u8; 33]> {
+    let mut keys = Vec::new();
+    let mut rest = script.get(1..).unwrap_or_default();
+    while let [33, tail @ ..] = rest {
+        let Some((key, after)) = tail.split_first_chunk::<33>() else {
+            break;
+        };
+        keys.push(*key);
+        rest = after;
+    }
+    keys
 }
 
 fn create_multisig(cx: &WalletCtx<'_>, n: i64, keys: &[Value]) -> Result<Value, RpcError> {
@@ -217,20 +289,22 @@ fn create_multisig(cx: &WalletCtx<'_>, n: i64, keys: &[Value]) -> Result<Value, 
     Ok(json!({"address": cx.keys.p2sh_address(&h), "redeemScript": hex::encode(script)}))
 }
 
-/// Tickets the wallet has voting rights for, with their chain state.
 fn own_tickets(cx: &WalletCtx<'_>) -> Vec<(Hash32, TicketState)> {
-    let mut v: Vec<(Hash32, TicketState)> = cx
-        .wallet
-        .txstore
-        .iter()
-        .filter(|(_, t)| t.msa.is_some())
-        .map(|(h, _)| *h)
-        .chain(cx.wallet.added.iter().copied())
-        .filter_map(|h| cx.chain.tickets.get(&h).map(|t| (h, t.state)))
+    cx.wallet.own_tickets(cx.chain)
+}
+
+fn tickets_for_address(cx: &WalletCtx<'_>, addr: &str) -> Result<Value, RpcError> {
+    let h = match cx.keys.decode(addr) {
+        Ok(Decoded::ScriptHash(h)) | Ok(Decoded::PubKeyHash(h)) => h,
+        Ok(Decoded::PubKey(pk)) => hash160(&pk),
+        Err(e) => return Err(RpcError::wallet(e)),
+    };
+    let list: Vec<String> = own_tickets(cx)
+        .into_iter()
+        .filter(|(t, _)| cx.chain.tickets.get(t).is_some_and(|c| c.script_hash == h))
+        .map(|(t, _)| t.to_string())
         .collect();
-    v.sort_by_key(|(h, _)| *h);
-    v.dedup_by_key(|(h, _)| *h);
-    v
+    Ok(json!({ "tickets": list }))
 }
 
 fn tickets(cx: &WalletCtx<'_>, include_immature: bool) -> Vec<String> {
@@ -286,7 +360,7 @@ fn user_info(cx: &WalletCtx<'_>, addr: &str) -> Result<Value, RpcError> {
                 "stake pool user address must be P2PKH or P2SH",
             ))
         }
-        Err(e) => return Err(RpcError::wallet(e)),
+        Err(e) => return Err(RpcError::wallet(go_address_error(addr, &e))),
     };
     let Some(user) = cx.wallet.pool_users.get(&h) else {
         return Ok(json!({"tickets": null, "invalid": null}));
@@ -337,24 +411,70 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
         .as_ref()
         .and_then(|tx| tx.outputs.first())
         .map_or(0, |o| o.value);
-    let details: Vec<Value> = match t.msa {
-        Some(h) => vec![
-            json!({"account": "imported", "address": cx.keys.p2sh_address(&h),
-                               "amount": coins(price), "category": "receive", "vout": 0}),
-        ],
-        None => Vec::new(),
+    let (amount, details): (i64, Vec<Value>) = match (t.msa, tx.as_ref()) {
+        (Some(h), _) => (
+            price,
+            vec![
+                json!({"account": "imported", "address": cx.keys.p2sh_address(&h),
+                       "amount": coins(price), "category": "receive", "vout": 0}),
+            ],
+        ),
+        // A vote or revocation the wallet sent: one `send` detail per output with a zero
+        // `fee`, no address for the OP_RETURN outputs (DIFFERENCES.md §18).
+        (None, Some(tx)) => {
+            let details = tx
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let mut d = json!({"account": "", "amount": -coins(o.value),
+                                       "category": "send", "fee": 0, "vout": i});
+                    if let (Some(a), Some(obj)) = (payout_address(cx, &o.script), d.as_object_mut())
+                    {
+                        obj.insert("address".into(), json!(a));
+                    }
+                    d
+                })
+                .collect();
+            let spent = tx
+                .inputs
+                .get(1)
+                .or(tx.inputs.first())
+                .map_or([0; 32], |i| i.prev_hash);
+            let ticket_price = cx
+                .chain
+                .tickets
+                .get(&Hash32::from_bytes(spent))
+                .and_then(|t| t.tx.outputs.first())
+                .map_or(0, |o| o.value);
+            (-ticket_price, details)
+        }
+        (None, None) => (0, Vec::new()),
     };
     Ok(
-        json!({"amount": coins(price), "confirmations": confirmations, "blockhash": blockhash,
+        json!({"amount": coins(amount), "confirmations": confirmations, "blockhash": blockhash,
               "blockindex": 0, "blocktime": blocktime, "txid": hash.to_string(),
               "walletconflicts": [], "time": t.time, "timereceived": t.time,
               "details": details, "hex": hex::encode(&t.raw)}),
     )
 }
 
+/// The address a stake payout script (`bb`/`bc` + P2PKH or P2SH) pays.
+fn payout_address(cx: &WalletCtx<'_>, script: &[u8]) -> Option<String> {
+    match script {
+        [_, 0x76, 0xa9, 0x14, h @ .., 0x88, 0x00, 0xbe] => {
+            Some(cx.keys.p2pkh_address(&<[u8; 20]>::try_from(&h[..]).ok()?))
+        }
+        [_, 0xa9, 0x14, h @ .., 0x87] => {
+            Some(cx.keys.p2sh_address(&<[u8; 20]>::try_from(&h[..]).ok()?))
+        }
+        _ => None,
+    }
+}
+
 fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
-    let tx = txbytes::decode(raw)
-        .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: malformed transaction"))?;
+    // Go's wire decoder: a short buffer is "unexpected EOF" (−4, as every wallet error).
+    let tx = txbytes::decode(raw).ok_or_else(|| RpcError::wallet("unexpected EOF"))?;
     let msa = tx
         .ticket_script_hash()
         .ok_or_else(|| RpcError::wallet("transaction is not a ticket"))?;
@@ -362,22 +482,37 @@ fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
     if !cx.wallet.added.contains(&hash) {
         cx.wallet.added.push(hash);
     }
+    // hcwallet asks hcd for the height: 0 while the ticket waits in the mempool.
     let height = cx
         .chain
         .tickets
         .get(&hash)
         .and_then(|t| t.height)
         .unwrap_or(0);
+    let known_script = cx.wallet.script_hashes.contains(&msa);
+    let live = super::wallet::UserTicket {
+        ticket: hash,
+        status: UserTicketStatus::Live,
+        height,
+        spent_by: Hash32::default(),
+        spent_by_height: 0,
+    };
     if let Some(user) = cx.wallet.pool_users.get_mut(&msa) {
         if let Some(pos) = user.invalid.iter().position(|h| *h == hash) {
             user.invalid.remove(pos);
-            user.tickets.push(super::wallet::UserTicket {
-                ticket: hash,
-                status: UserTicketStatus::Live,
-                height,
-                spent_by: Hash32::default(),
-                spent_by_height: 0,
-            });
+            if let Some(t) = user.tickets.iter_mut().find(|t| t.ticket == hash) {
+                t.height = height;
+            } else {
+                user.tickets.push(live);
+            }
+            return Ok(());
+        }
+    }
+    // Not mined yet: recorded as live at height 0 (DIFFERENCES.md §13).
+    if height == 0 && known_script {
+        let user = cx.wallet.pool_users.entry(msa).or_default();
+        if !user.tickets.iter().any(|t| t.ticket == hash) {
+            user.tickets.push(live);
         }
     }
     Ok(())
@@ -403,7 +538,9 @@ fn generate_vote(
         .tickets
         .get(&ticket)
         .filter(|_| known)
-        .ok_or_else(|| RpcError::wallet("ticket purchase transaction not found"))?;
+        // hcwallet HEAD's text; the pinned 581eee8 said "ticket purchase transaction not
+        // found" (DIFFERENCES.md §1).
+        .ok_or_else(|| RpcError::wallet("not exist"))?;
     let height = u32::try_from(height).map_err(|_| RpcError::wallet("invalid height"))?;
     let bits = u16::try_from(bits).map_err(|_| RpcError::wallet("invalid votebits"))?;
     let payees: Vec<[u8; 20]> = t.tx.commitments().iter().map(|c| c.0).collect();
@@ -412,7 +549,6 @@ fn generate_vote(
         &block,
         height,
         &ticket,
-        t.height.unwrap_or(0),
         price,
         cx.chain.params.vote_subsidy,
         bits,
@@ -423,7 +559,10 @@ fn generate_vote(
 }
 
 /// `revoketickets`: a revocation for every missed or expired ticket the wallet has voting
-/// rights for (hcwallet's stake manager; mined in the next block).
+/// rights for, sent to hcd. The wallets revoke by themselves as soon as hcd reports a ticket
+/// missed ([`WalletState::auto_revoke`]), so an explicit call then fails as the real one
+/// does: `-1 "Rejected transaction <h>: already have transaction <h>"` while the revocation
+/// waits in the mempool (DIFFERENCES.md §9). `null` when there is nothing to revoke.
 fn revoke_tickets(cx: &mut WalletCtx<'_>) -> Result<(), RpcError> {
     if !cx.wallet.unlocked {
         return Err(RpcError::new(
@@ -431,11 +570,5 @@ fn revoke_tickets(cx: &mut WalletCtx<'_>) -> Result<(), RpcError> {
             "Enter the wallet passphrase with walletpassphrase first",
         ));
     }
-    let revocable: Vec<Hash32> = own_tickets(cx)
-        .into_iter()
-        .filter(|(_, s)| matches!(s, TicketState::Missed | TicketState::Expired))
-        .map(|(h, _)| h)
-        .collect();
-    cx.chain.request_revocations(&revocable);
-    Ok(())
+    cx.wallet.revoke_missed(cx.chain).map(|_| ())
 }
