@@ -143,6 +143,17 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             revoke_tickets(cx)?;
             Value::Null
         }
+        "getticketfee" => {
+            Params::new(ps, 0)?;
+            json!(0.001)
+        }
+        "getvotechoices" => {
+            Params::new(ps, 0)?;
+            json!({"version": cx.wallet.vote_version, "choices": [
+                {"agendaid": "maxblocksize",
+                 "agendadescription": "Change maximum allowed block size from 1MiB to 1.25MB",
+                 "choiceid": "abstain", "choicedescription": "abstain voting for change"}]})
+        }
         "ticketsforaddress" => {
             let p = Params::new(ps, 1)?;
             tickets_for_address(cx, p.str(0)?)?
@@ -463,11 +474,9 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
 fn payout_address(cx: &WalletCtx<'_>, script: &[u8]) -> Option<String> {
     match script {
         [_, 0x76, 0xa9, 0x14, h @ .., 0x88, 0x00, 0xbe] => {
-            Some(cx.keys.p2pkh_address(&<[u8; 20]>::try_from(&h[..]).ok()?))
+            Some(cx.keys.p2pkh_address(&<[u8; 20]>::try_from(h).ok()?))
         }
-        [_, 0xa9, 0x14, h @ .., 0x87] => {
-            Some(cx.keys.p2sh_address(&<[u8; 20]>::try_from(&h[..]).ok()?))
-        }
+        [_, 0xa9, 0x14, h @ .., 0x87] => Some(cx.keys.p2sh_address(&<[u8; 20]>::try_from(h).ok()?)),
         _ => None,
     }
 }
