@@ -441,15 +441,6 @@ const NOT_REPLAYED: &[(&str, &str)] = &[
         "wallet-gettransaction#1",
         "the user's wallet (a pool ticket as the buyer's send) is not simulated",
     ),
-    (
-        "hcd-getrawtransaction#2",
-        "verbose getrawtransaction (decoded vin/vout with asm) is not simulated; hcpool asks \
-         only for the hex",
-    ),
-    (
-        "wallet-getrawtransaction#1",
-        "verbose getrawtransaction: as hcd-getrawtransaction#2",
-    ),
 ];
 
 /// Keys of JSON lists the real programs send as `null` when empty (the decoders accept
@@ -1015,6 +1006,7 @@ async fn every_real_exchange_replays_against_the_simulator_with_the_same_shape()
     p.mine().await;
     p.replay("wallet-stakepooluserinfo#5", &[]).await;
     p.replay("wallet-stakepooluserinfo#7", &[]).await;
+    p.replay("hcd-getrawtransaction#2", &[]).await;
     let raw = p.raw_of(&unpaid).await;
     p.replay("wallet-addticket#2", &[(0, raw)]).await;
     p.replay("wallet-stakepooluserinfo#6", &[]).await;
@@ -1056,6 +1048,7 @@ async fn every_real_exchange_replays_against_the_simulator_with_the_same_shape()
         "hcd-getblockheader#1",
         "hcd-getrawtransaction#0",
         "wallet-getrawtransaction#0",
+        "wallet-getrawtransaction#1",
         "wallet-gettxout#0",
         "wallet-gettickets#0",
         "wallet-gettickets#1",

@@ -177,12 +177,7 @@ fn call_inner(
             if verbose == 0 {
                 json!(hex::encode(&tx.raw))
             } else {
-                let tip = chain.tip().1;
-                let block = tx.height.and_then(|h| chain.block_at(h));
-                json!({"hex": hex::encode(&tx.raw), "txid": hash.to_string(),
-                       "blockhash": block.map(|b| b.hash.to_string()).unwrap_or_default(),
-                       "blockheight": tx.height.unwrap_or(0),
-                       "confirmations": tx.height.map_or(0, |h| tip - h + 1)})
+                verbose_tx(chain, network, &hash, &tx.raw, tx.height)
             }
         }
         "sendrawtransaction" => {
@@ -243,6 +238,135 @@ fn verbose_header(chain: &Chain, height: u32, header: &[u8; 180], time: u32) -> 
         if let Some(o) = v.as_object_mut() {
             o.insert("nextblockhash".into(), json!(next.hash.to_string()));
         }
+    }
+    v
+}
+
+/// hcd's disassembly and classification of an output script the simulator writes.
+fn script_pubkey(network: Network, script: &[u8]) -> Value {
+    let hex = hex::encode(script);
+    let h20 = |h: &[u8]| <[u8; 20]>::try_from(h).ok();
+    match script {
+        [0xba, 0xa9, 0x14, h @ .., 0x87] if h.len() == 20 => {
+            let a = h20(h).map(|h| Address::p2sh(network, h).to_string());
+            json!({"asm": format!("OP_SSTX OP_HASH160 {} OP_EQUAL", hex::encode(h)),
+                   "hex": hex, "reqSigs": 1, "type": "stakesubmission", "addresses": [a]})
+        }
+        [0x6a, 0x1f, rest @ ..] if rest.len() == 31 => {
+            let mut amount = [0u8; 8];
+            amount.copy_from_slice(&rest[21..29]);
+            let p2sh = amount[7] & 0x80 != 0;
+            amount[7] &= 0x7f;
+            let a = h20(&rest[..20]).map(|h| {
+                if p2sh {
+                    Address::p2sh(network, h)
+                } else {
+                    Address::p2pkh(network, h)
+                }
+                .to_string()
+            });
+            json!({"asm": format!("OP_RETURN {}", hex::encode(rest)), "hex": hex,
+                   "type": "sstxcommitment", "addresses": [a],
+                   "commitamt": coins(i64::from_le_bytes(amount))})
+        }
+        [tag @ 0xbb..=0xbd, 0x76, 0xa9, 0x14, h @ .., 0x88, 0x00, 0xbe] if h.len() == 20 => {
+            let (op, kind) = match tag {
+                0xbb => ("OP_SSGEN", "stakegen"),
+                0xbc => ("OP_SSRTX", "stakerevoke"),
+                _ => ("OP_SSTXCHANGE", "sstxchange"),
+            };
+            let a = h20(h).map(|h| Address::p2pkh(network, h).to_string());
+            json!({"asm": format!("{op} OP_DUP OP_HASH160 {} OP_EQUALVERIFY 0 OP_CHECKSIGALT",
+                                  hex::encode(h)),
+                   "hex": hex, "reqSigs": 1, "type": kind, "addresses": [a]})
+        }
+        [0x6a, _, rest @ ..] => {
+            json!({"asm": format!("OP_RETURN {}", hex::encode(rest)), "hex": hex,
+                   "type": "nulldata"})
+        }
+        _ => json!({"asm": "", "hex": hex, "type": "nonstandard"}),
+    }
+}
+
+/// The disassembly of a push-only signature script: `0` for OP_0, each push as its hex.
+fn push_asm(script: &[u8]) -> String {
+    let mut parts = Vec::new();
+    let mut rest = script;
+    while let [op, tail @ ..] = rest {
+        match *op {
+            0 => {
+                parts.push("0".to_owned());
+                rest = tail;
+            }
+            n @ 1..=0x4b if tail.len() >= usize::from(n) => {
+                let (data, after) = tail.split_at(usize::from(n));
+                parts.push(hex::encode(data));
+                rest = after;
+            }
+            _ => {
+                parts.push("[error]".to_owned());
+                break;
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// The verbose `getrawtransaction` (hcd's decoded form of the simulator's transactions).
+fn verbose_tx(
+    chain: &Chain,
+    network: Network,
+    hash: &Hash32,
+    raw: &[u8],
+    height: Option<u32>,
+) -> Value {
+    let Some(tx) = super::txbytes::decode(raw) else {
+        return json!({"hex": hex::encode(raw), "txid": hash.to_string()});
+    };
+    let vin: Vec<Value> = tx
+        .inputs
+        .iter()
+        .map(|i| {
+            let common = (i.value_in, i.block_height);
+            if i.prev_hash == [0; 32] && i.prev_index == u32::MAX {
+                json!({"stakebase": hex::encode(&i.sig_script), "sequence": u32::MAX,
+                       "amountin": coins(common.0), "blockheight": common.1,
+                       "blockindex": u32::MAX})
+            } else {
+                json!({"txid": Hash32::from_bytes(i.prev_hash).to_string(),
+                       "vout": i.prev_index, "tree": i.tree, "sequence": u32::MAX,
+                       "amountin": coins(common.0), "blockheight": common.1,
+                       "blockindex": u32::MAX,
+                       "scriptSig": {"asm": push_asm(&i.sig_script),
+                                     "hex": hex::encode(&i.sig_script)}})
+            }
+        })
+        .collect();
+    let vout: Vec<Value> = tx
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(n, o)| {
+            json!({"value": coins(o.value), "n": n, "version": 0,
+                   "scriptPubKey": script_pubkey(network, &o.script)})
+        })
+        .collect();
+    let mut v = json!({"hex": hex::encode(raw), "txid": hash.to_string(), "version": 1,
+                       "locktime": 0, "expiry": 0, "vin": vin, "vout": vout,
+                       "blockheight": height.unwrap_or(0)});
+    if let (Some(h), Some(o)) = (height, v.as_object_mut()) {
+        let block = chain.block_at(h);
+        o.insert(
+            "blockhash".into(),
+            json!(block.map(|b| b.hash.to_string()).unwrap_or_default()),
+        );
+        o.insert(
+            "confirmations".into(),
+            json!(chain.tip().1.saturating_sub(h) + 1),
+        );
+        let time = block.map_or(0, |b| b.time);
+        o.insert("time".into(), json!(time));
+        o.insert("blocktime".into(), json!(time));
     }
     v
 }

@@ -328,6 +328,10 @@ fn tickets(cx: &WalletCtx<'_>, include_immature: bool) -> Vec<String> {
         .collect()
 }
 
+/// `getstakeinfo`. Its `missed` is not exact in the real hcwallet either (DIFFERENCES.md
+/// §12: the same wallet at the same height read 3, then 1 after a restart); here it counts
+/// missed, revoked and expired tickets, and nothing may rely on it (hcpool compares only
+/// `live` across wallets).
 fn stake_info(cx: &WalletCtx<'_>) -> Value {
     let mut c = [0u32; 6]; // immature, live, voted, missed, revoked, expired
     for (_, s) in own_tickets(cx) {

@@ -21,6 +21,8 @@ pub struct State {
     pub script: Vec<u8>,
     pub import_error: Option<String>,
     pub live: u32,
+    /// `getstakeinfo.missed`: not stable in the real hcwallet (DIFFERENCES.md §12).
+    pub missed: u32,
     pub scripts: Vec<RedeemScript>,
     pub tickets: Vec<TicketHash>,
     pub best_error: Option<BackendKind>,
@@ -60,6 +62,7 @@ impl FakeWallet {
                 script: vec![0x51, 0x52, 0xae],
                 import_error: None,
                 live: 5,
+                missed: 0,
                 scripts: Vec::new(),
                 tickets: Vec::new(),
                 best_error: None,
@@ -174,6 +177,7 @@ impl WalletBackend for FakeWallet {
         let s = self.enter("getstakeinfo").await?;
         Ok(StakeInfo {
             live: s.live,
+            missed: s.missed,
             ..Default::default()
         })
     }
