@@ -1113,3 +1113,122 @@ async fn every_real_exchange_replays_against_the_simulator_with_the_same_shape()
         p.failures.join("\n")
     );
 }
+
+// --- Transaction bytes -------------------------------------------------------------------
+
+/// The layout of a transaction with its data masked: per input (tree, stakebase or not,
+/// the ticket input's witness value -1 or not, the stakebase script), per output the script
+/// with hashes, amounts and vote bits as `<n>` placeholders.
+fn layout(raw: &[u8]) -> Vec<String> {
+    use hcpool_rpc::simnet::txbytes;
+    let tx = txbytes::decode(raw).expect("decodes with the simulator's decoder");
+    let mut out = Vec::new();
+    for i in &tx.inputs {
+        let stakebase = i.prev_hash == [0; 32] && i.prev_index == u32::MAX;
+        out.push(format!(
+            "in tree {} stakebase {stakebase} value_in {} script {}",
+            i.tree,
+            if i.value_in == -1 { "-1" } else { "v" },
+            if stakebase {
+                hex::encode(&i.sig_script)
+            } else {
+                "sig".into()
+            }
+        ));
+    }
+    for o in &tx.outputs {
+        let s = &o.script;
+        let masks: &[(usize, usize)] = match s.as_slice() {
+            [_, 0x76, 0xa9, 0x14, ..] => &[(4, 24)],
+            [0xba, 0xa9, 0x14, ..] => &[(3, 23)],
+            [0x6a, 0x1f, ..] => &[(2, 22), (23, 31)],
+            [0x6a, 0x24, ..] => &[(2, 38)],
+            [0x6a, 0x06, ..] => &[(2, 4)],
+            _ => &[],
+        };
+        let mut t = String::new();
+        let mut i = 0;
+        while i < s.len() {
+            if let Some((a, b)) = masks.iter().find(|(a, _)| *a == i) {
+                t.push_str(&format!("<{}>", b - a));
+                i = *b;
+            } else {
+                t.push_str(&format!("{:02x}", s[i]));
+                i += 1;
+            }
+        }
+        out.push(format!("out {t}"));
+    }
+    out
+}
+
+fn real_result(id: &str) -> Value {
+    records()
+        .into_iter()
+        .find(|r| r.id == id)
+        .and_then(|r| r.response())
+        .map(|v| v["result"].clone())
+        .unwrap_or_else(|| panic!("no record {id}"))
+}
+
+/// The simulator's votes and pool tickets have the byte layout of the real ones
+/// (DIFFERENCES.md §21–22), read from the transcripts' raw hex.
+#[test]
+fn simulated_transactions_have_the_real_byte_layout() {
+    use hcpool_rpc::simnet::txbytes::{self, PoolTicket};
+    let real_vote = hex::decode(
+        real_result("wallet-generatevote#3")["hex"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let real_ticket =
+        hex::decode(real_result("hcd-getrawtransaction#0").as_str().unwrap()).unwrap();
+    let block = Hash32::from_bytes([3; 32]);
+    let ticket = Hash32::from_bytes([4; 32]);
+    let sim_vote = txbytes::vote(
+        &block,
+        179,
+        &ticket,
+        20_000,
+        38_400_000,
+        1,
+        &[7, 0, 0, 0],
+        &[[1; 20], [2; 20]],
+    )
+    .serialize();
+    assert_eq!(layout(&sim_vote), layout(&real_vote));
+    let sim_ticket = txbytes::pool_ticket(&PoolTicket {
+        msa_hash: [7; 20],
+        price: 20_000,
+        pool_fee_hash: [1; 20],
+        pool_amount: 5_622,
+        user_hash: [2; 20],
+        user_amount: 69_122,
+        nonce: 1,
+    })
+    .serialize();
+    assert_eq!(layout(&sim_ticket), layout(&real_ticket));
+    // The real ones, for the record.
+    assert_eq!(
+        layout(&real_vote),
+        [
+            "in tree 0 stakebase true value_in v script deadbeef",
+            "in tree 1 stakebase false value_in -1 script sig",
+            "out 6a24<36>",
+            "out 6a06<2>07000000",
+            "out bb76a914<20>8800be",
+            "out bb76a914<20>8800be",
+        ]
+    );
+    assert_eq!(
+        layout(&real_ticket)[2..],
+        [
+            "out baa914<20>87",
+            "out 6a1f<20>00<8>0058",
+            "out bd76a914<20>8800be",
+            "out 6a1f<20>00<8>0058",
+            "out bd76a914<20>8800be",
+        ]
+    );
+}

@@ -4,7 +4,8 @@
 //!
 //! Drive it from outside with the `simnet_*` JSON-RPC methods on any endpoint
 //! (`simnet_mine [n]`, `simnet_buyticket [msa, poolfeeatoms, feeindex]`,
-//! `simnet_setfault [endpoint, kind, …]`, `simnet_setwallet [...]`, `simnet_info`).
+//! `simnet_setfault [endpoint, kind, …]`, `simnet_setwallet [walletN, flag, on]` with flag
+//! `unlocked`, `daemonconnected`, `voting`, `lag` or `autorevoke`, `simnet_info`).
 #![allow(clippy::print_stdout)]
 
 use std::time::Duration;

@@ -6,6 +6,14 @@
 //! `GET /ws`. The chain is mined on demand ([`SimCluster::mine`] or `simnet_mine`), and
 //! hcd endpoints push `spentandmissedtickets`, `newtickets`, `blockconnected` and
 //! `winningtickets` in hcd's order to websocket clients that registered.
+//!
+//! Where the real hcd/hcwallet contradict hcwallet-rpc.md, the simulator does what they do
+//! (`../shared/realhc/DIFFERENCES.md`, checked by `tests/realhc_contract.rs` against the
+//! recorded real exchanges): every wallet holding a key revokes a missed ticket by itself as
+//! soon as hcd reports it, so an explicit `revoketickets` then fails with "already have
+//! transaction"; hcd accepts a vote for a ticket that did not win and never mines it; the
+//! wallet reports bad hex as −4 with Go's text, hcd as −22; stake outputs pay with
+//! `OP_CHECKSIGALT` (`… 88 00 be`).
 
 pub mod chain;
 pub mod cli;

@@ -76,7 +76,8 @@ pub enum FeeRule {
 /// The state of one simulated wallet.
 #[derive(Debug, Clone)]
 pub struct WalletState {
-    /// `walletinfo.unlocked`.
+    /// `walletinfo.unlocked`. Always true in the real hcwallet, which is started with its
+    /// passphrase (DIFFERENCES.md §20); false is a fault knob (a wallet that cannot sign).
     pub unlocked: bool,
     /// `walletinfo.daemonconnected`.
     pub daemon_connected: bool,
