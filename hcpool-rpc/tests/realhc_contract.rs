@@ -944,9 +944,7 @@ async fn every_real_exchange_replays_against_the_simulator_with_the_same_shape()
     ] {
         p.replay(id, &[]).await;
     }
-    p.c.with_wallet(0, |w| w.voting = false).unwrap();
     p.replay("wallet-walletinfo#5", &[]).await;
-    p.c.with_wallet(0, |w| w.voting = true).unwrap();
 
     // Tickets: 20 now and 5 a block; from block 3 on (SVH 4) every winner votes.
     p.buy(20);

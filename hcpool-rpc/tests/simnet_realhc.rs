@@ -355,7 +355,8 @@ async fn verbose_block_header_has_hcds_fields() {
     assert_eq!(n["params"][1], Value::Null);
 }
 
-/// §20: `unlocked` is true; `voting` mirrors the wallet's flag.
+/// §20: `unlocked` is true; `voting` mirrors the wallet's flag (off by default: the pool's
+/// wallets run without `--enablevoting` when stakepoold votes).
 #[tokio::test]
 async fn walletinfo_voting_mirrors_the_wallet_flag() {
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
@@ -363,14 +364,47 @@ async fn walletinfo_voting_mirrors_the_wallet_flag() {
     let info = post_call(w, "walletinfo", json!([])).await["result"].clone();
     assert_eq!(
         (info["unlocked"].clone(), info["voting"].clone()),
-        (json!(true), json!(true))
+        (json!(true), json!(false))
     );
-    post_call(w, "simnet_setwallet", json!(["wallet1", "voting", false])).await;
+    post_call(w, "simnet_setwallet", json!(["wallet1", "voting", true])).await;
     let info = post_call(w, "walletinfo", json!([])).await["result"].clone();
     assert_eq!(
         (info["unlocked"].clone(), info["voting"].clone()),
-        (json!(true), json!(false))
+        (json!(true), json!(true))
     );
+}
+
+/// A wallet with voting on (`--enablevoting`) votes its winners itself, with its default
+/// bits, as soon as hcd reports them: another voter's vote for the ticket is then refused
+/// as "already have transaction" and the wallet's vote is mined (issue 11, item 6).
+#[tokio::test]
+async fn a_voting_wallet_votes_its_winners_before_anyone_else() {
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let u = user(7);
+    let (mut w0, _w1) = register(&c, &u).await;
+    let mut hcd = Ws::authed(c.endpoint(Role::Node(0)).unwrap()).await;
+    c.with_wallet(1, |w| w.voting = true).unwrap();
+    let ticket = c.buy_ticket(&paid(&u)).unwrap();
+    c.mine(3).unwrap();
+    let (tip, height) = c.best_block();
+    assert_eq!(c.winners(height), vec![ticket]);
+    let votes = strings(&hcd.ok("getrawmempool", json!([false, "votes"])).await);
+    assert_eq!(votes.len(), 1, "the voting wallet voted at once: {votes:?}");
+    let mine = w0
+        .ok(
+            "generatevote",
+            json!([tip.to_string(), height, ticket.to_string(), 5, "07000000"]),
+        )
+        .await;
+    let r = hcd
+        .call("sendrawtransaction", json!([mine["hex"], false]))
+        .await;
+    assert_eq!(err(&r).0, -1, "{r}");
+    assert!(err(&r).1.contains("already have transaction"), "{r}");
+    c.mine(1).unwrap();
+    let (vote, bits, _) = c.mined_vote(&ticket).unwrap();
+    assert_eq!(vote.to_string(), votes[0]);
+    assert_eq!(bits, 1, "the wallet's default bits, not the owner's");
 }
 
 /// §13: `addticket` of a ticket still in the mempool records it live at height 0; when it

@@ -330,6 +330,7 @@ impl Shared {
                 // revocation in the mempool (DIFFERENCES.md §9).
                 for w in wallets.iter() {
                     w.auto_revoke(chain, &ev);
+                    w.auto_vote(chain, &ev);
                 }
                 ev
             };

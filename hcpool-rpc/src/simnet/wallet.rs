@@ -81,7 +81,9 @@ pub struct WalletState {
     pub unlocked: bool,
     /// `walletinfo.daemonconnected`.
     pub daemon_connected: bool,
-    /// `walletinfo.voting`.
+    /// `walletinfo.voting`: the wallet votes its winners itself ([`WalletState::auto_vote`]),
+    /// as hcwallet with `--enablevoting`. Off by default: a pool's voting wallets run
+    /// without it and stakepoold votes.
     pub voting: bool,
     /// `walletinfo.votebits`.
     pub votebits: u16,
@@ -117,7 +119,7 @@ impl WalletState {
         WalletState {
             unlocked: true,
             daemon_connected: true,
-            voting: true,
+            voting: false,
             votebits: 1,
             vote_version,
             watched_index: 20,
@@ -196,6 +198,62 @@ impl WalletState {
                 if let Err(e) = chain.submit_raw(&tx.serialize()) {
                     tracing::debug!("simnet wallet revocation of {ticket}: {}", e.message);
                 }
+            }
+        }
+    }
+
+    /// The vote this wallet signs for `ticket` on `block` at `height`: `None` when the
+    /// wallet has no voting rights for the ticket.
+    pub fn build_vote(
+        &self,
+        chain: &Chain,
+        block: &Hash32,
+        height: u32,
+        ticket: &Hash32,
+        bits: u16,
+        ext: &[u8],
+    ) -> Option<super::txbytes::Tx> {
+        let known = self.txstore.contains_key(ticket) || self.added.contains(ticket);
+        let t = chain.tickets.get(ticket).filter(|_| known)?;
+        let payees: Vec<[u8; 20]> = t.tx.commitments().iter().map(|c| c.0).collect();
+        let price = t.tx.outputs.first().map_or(0, |o| o.value);
+        Some(super::txbytes::vote(
+            block,
+            height,
+            ticket,
+            price,
+            chain.params.vote_subsidy,
+            bits,
+            ext,
+            &payees,
+        ))
+    }
+
+    /// A wallet started with `--enablevoting` (`voting`) votes its own winners as soon as
+    /// hcd reports them, with its default vote bits, racing any other voter of the ticket
+    /// (a stakepoold's vote then comes back "already have transaction").
+    pub fn auto_vote(&self, chain: &mut Chain, ev: &BlockEvents) {
+        if !(self.voting && self.daemon_connected && self.unlocked) {
+            return;
+        }
+        let Some(winners) = &ev.winners else {
+            return;
+        };
+        let ext = self.vote_version.to_le_bytes();
+        for ticket in winners {
+            let live = chain
+                .tickets
+                .get(ticket)
+                .is_some_and(|t| t.state == TicketState::Live);
+            if !live {
+                continue;
+            }
+            let Some(tx) = self.build_vote(chain, &ev.hash, ev.height, ticket, self.votebits, &ext)
+            else {
+                continue;
+            };
+            if let Err(e) = chain.submit_raw(&tx.serialize()) {
+                tracing::debug!("simnet wallet vote of {ticket}: {}", e.message);
             }
         }
     }

@@ -545,29 +545,14 @@ fn generate_vote(
             "Enter the wallet passphrase with walletpassphrase first",
         ));
     }
-    let known = cx.wallet.txstore.contains_key(&ticket) || cx.wallet.added.contains(&ticket);
-    let t = cx
-        .chain
-        .tickets
-        .get(&ticket)
-        .filter(|_| known)
+    let height = u32::try_from(height).map_err(|_| RpcError::wallet("invalid height"))?;
+    let bits = u16::try_from(bits).map_err(|_| RpcError::wallet("invalid votebits"))?;
+    let tx = cx
+        .wallet
+        .build_vote(cx.chain, &block, height, &ticket, bits, ext)
         // hcwallet HEAD's text; the pinned 581eee8 said "ticket purchase transaction not
         // found" (DIFFERENCES.md §1).
         .ok_or_else(|| RpcError::wallet("not exist"))?;
-    let height = u32::try_from(height).map_err(|_| RpcError::wallet("invalid height"))?;
-    let bits = u16::try_from(bits).map_err(|_| RpcError::wallet("invalid votebits"))?;
-    let payees: Vec<[u8; 20]> = t.tx.commitments().iter().map(|c| c.0).collect();
-    let price = t.tx.outputs.first().map_or(0, |o| o.value);
-    let tx = txbytes::vote(
-        &block,
-        height,
-        &ticket,
-        price,
-        cx.chain.params.vote_subsidy,
-        bits,
-        ext,
-        &payees,
-    );
     Ok(json!({"hex": hex::encode(tx.serialize())}))
 }
 
