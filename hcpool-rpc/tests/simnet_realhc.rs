@@ -477,3 +477,36 @@ async fn envelope_errors_are_the_real_ones() {
         r#"{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":2}"#
     );
 }
+
+/// A ticket bought with so little that its revocation cannot pay the relay fee is never
+/// revoked, and fails every `revoketickets` (issue 11, item 1); the wallets still revoke the
+/// others by themselves.
+#[tokio::test]
+async fn a_ticket_too_small_to_revoke_fails_every_revoketickets() {
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let u = user(8);
+    let (mut w0, _w1) = register(&c, &u).await;
+    let mut tiny = TicketPurchase::new(&u.msa, 500, 1);
+    tiny.price_atoms = Some(5_000);
+    let tiny = c.buy_ticket(&tiny).unwrap();
+    let normal = c.buy_ticket(&paid(&u)).unwrap();
+    c.mine(4).unwrap();
+    assert_eq!(c.ticket_state(&tiny), Some(TicketState::Missed));
+    assert_eq!(c.ticket_state(&normal), Some(TicketState::Missed));
+    assert_eq!(c.pending_revocations(), vec![normal]);
+    c.mine(1).unwrap();
+    assert_eq!(c.ticket_state(&normal), Some(TicketState::Revoked));
+    assert_eq!(c.ticket_state(&tiny), Some(TicketState::Missed));
+    for _ in 0..2 {
+        let r = w0.call("revoketickets", json!([])).await;
+        assert_eq!(
+            err(&r),
+            (
+                -4,
+                "no suitable revocation outputs to pay relay fee".to_owned()
+            )
+        );
+        c.mine(1).unwrap();
+    }
+    assert_eq!(c.ticket_state(&tiny), Some(TicketState::Missed));
+}

@@ -12,6 +12,24 @@ use super::chain::{BlockEvents, Chain, TicketState};
 use super::envelope::RpcError;
 use super::keys::SimKeys;
 
+/// The relay fee a revocation pays from its outputs (atoms).
+pub const REVOCATION_RELAY_FEE: i64 = 10_000;
+
+/// The revocation the wallet signs for `ticket`; a ticket bought with so little that no
+/// output can pay the relay fee cannot be revoked, and hcwallet fails with −4 "no suitable
+/// revocation outputs to pay relay fee" (issue 11, item 1). `Ok(None)`: unknown ticket.
+fn revocation(chain: &Chain, ticket: &Hash32) -> Result<Option<super::txbytes::Tx>, RpcError> {
+    let Some(tx) = chain.revocation_for(ticket) else {
+        return Ok(None);
+    };
+    if tx.outputs.iter().all(|o| o.value < REVOCATION_RELAY_FEE) {
+        return Err(RpcError::wallet(
+            "no suitable revocation outputs to pay relay fee",
+        ));
+    }
+    Ok(Some(tx))
+}
+
 /// `stakepooluserinfo` statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -166,7 +184,7 @@ impl WalletState {
             if !matches!(state, TicketState::Missed | TicketState::Expired) {
                 continue;
             }
-            let Some(tx) = chain.revocation_for(&ticket) else {
+            let Some(tx) = revocation(chain, &ticket)? else {
                 continue;
             };
             sent.push(chain.submit_raw(&tx.serialize())?);
@@ -194,10 +212,10 @@ impl WalletState {
             if chain.pending_revocation(&ticket).is_some() {
                 continue;
             }
-            if let Some(tx) = chain.revocation_for(&ticket) {
-                if let Err(e) = chain.submit_raw(&tx.serialize()) {
-                    tracing::debug!("simnet wallet revocation of {ticket}: {}", e.message);
-                }
+            let sent = revocation(chain, &ticket)
+                .and_then(|tx| tx.map(|tx| chain.submit_raw(&tx.serialize())).transpose());
+            if let Err(e) = sent {
+                tracing::debug!("simnet wallet revocation of {ticket}: {}", e.message);
             }
         }
     }
