@@ -700,6 +700,21 @@ impl Replay {
             if Some(st) != status {
                 diffs.push(format!("HTTP {st} vs {status:?}"));
             }
+            let sim_headers: BTreeMap<String, String> = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                .collect();
+            for k in ["content-type", "www-authenticate", "x-content-type-options"] {
+                if headers.get(k) != sim_headers.get(k) {
+                    diffs.push(format!(
+                        "header {k}: {:?} vs {:?}",
+                        headers.get(k),
+                        sim_headers.get(k)
+                    ));
+                }
+            }
             if st == 401 {
                 let realm = headers.get("www-authenticate").cloned().unwrap_or_default();
                 if !head.contains(&realm) || Some(&body) != raw.as_ref() {

@@ -52,10 +52,14 @@ pub fn basic_auth(user: &str, pass: &str) -> String {
     )
 }
 
+/// The 401 as hcd/hcwallet send it (Go's `http.Error`, which also sets `nosniff`).
 fn unauthorized(realm: &str) -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, format!("Basic realm=\"{realm}\""))],
+        [
+            (header::WWW_AUTHENTICATE, format!("Basic realm=\"{realm}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
         "401 Unauthorized.\n",
     )
         .into_response()
