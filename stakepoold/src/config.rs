@@ -8,7 +8,8 @@
 //! - `metricslisten` serves Prometheus metrics (off by default).
 //! - `demo` runs against an in-process simulated wallet and node; nothing else is required.
 //! - `poolfees` is required (the original defaulted to 5, which need not be the wallets'
-//!   `--poolfees`, and the wallet's value cannot be read over RPC).
+//!   `--poolfees`, and the wallet's value cannot be read over RPC); at start it is also
+//!   cross-checked against the wallet's verdicts ([`crate::feecheck`]).
 //! - `allowwalletvoting`: without it the daemon refuses a wallet that votes by itself
 //!   (`walletinfo.voting`, hcwallet's `--enablevoting`), as dcrstakepool's stakepoold does.
 

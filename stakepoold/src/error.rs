@@ -40,6 +40,9 @@ pub enum Error {
         /// The wallet's `host:port`.
         wallet: String,
     },
+    /// `poolfees` disagrees with the wallet's own fee verdicts (the start-up cross-check).
+    #[error("{0}; set poolfees to the voting wallets' --poolfees")]
+    PoolFeesDisagree(String),
     /// A background task failed.
     #[error("task: {0}")]
     Task(String),

@@ -84,6 +84,7 @@
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod feecheck;
 pub mod grpc;
 pub mod metrics;
 pub mod node;

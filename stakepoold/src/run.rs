@@ -197,6 +197,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         allow_wallet_voting: config.allow_wallet_voting,
     })
     .await?;
+    // The wallet's --poolfees cannot be read; its verdicts on known tickets can.
+    crate::feecheck::check_at_start(&deps).await?;
     let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
 
     let mut tasks = tokio::task::JoinSet::new();
