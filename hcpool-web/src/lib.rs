@@ -131,7 +131,7 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
 pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     let (ip, port) = parse_listen(listen)?;
-    tracing::info!(%ip, port, "hcpool-web listening");
+    tracing::info!(%ip, port, "hcpool-web starting");
     #[cfg(unix)]
     let _reload = templates::reload_on_sigusr1(state.templates())?;
     let push = nodes::push_on_liftoff(state.pool.clone());

@@ -121,12 +121,10 @@ pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandl
 pub fn push_on_liftoff(pool: PoolService) -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_liftoff("push to stakepoold", move |_| {
         Box::pin(async move {
-            if !pool.nodes().is_empty() {
-                tracing::info!(
-                    nodes = pool.nodes().len(),
-                    "listening; pushing to stakepoold"
-                );
-            }
+            tracing::info!(
+                stakepoold = pool.nodes().len(),
+                "hcpool-web listening; pushing the configuration to stakepoold"
+            );
             // Runs until the runtime stops, as the server does.
             drop(spawn_retry(pool, RETRY_INTERVAL));
         })
