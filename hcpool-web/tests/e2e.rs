@@ -285,6 +285,18 @@ async fn flow() {
             "{row}"
         );
     }
+    // A wallet restarted with --enablevoting shows at the next look (fresh walletinfo).
+    cluster.with_wallet(1, |w| w.voting = true);
+    let (_, page) = web.get("/status").await;
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert!(rows[0].contains("<td>no</td>"), "{}", rows[0]);
+    assert!(
+        rows[1].contains("yes (--enablevoting: its votes race stakepoold&#x27;s)")
+            || rows[1].contains("yes (--enablevoting: its votes race stakepoold's)"),
+        "{}",
+        rows[1]
+    );
+    cluster.with_wallet(1, |w| w.voting = false);
 
     // The API token from the settings page; purchase info through API v1.
     let token = between(
