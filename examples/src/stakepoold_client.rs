@@ -58,6 +58,8 @@ async fn run_async() -> Result<()> {
     })
     .await?;
     let sim = cluster.config().clone();
+    // The pool's voting wallet runs without --enablevoting (stakepoold refuses it otherwise).
+    cluster.with_wallet(0, |w| w.voting = false);
     let (deps, notifications) = stakepoold::run::connect(stakepoold::run::Links {
         wallet: cluster
             .client_config(Role::Wallet(0))
@@ -68,6 +70,7 @@ async fn run_async() -> Result<()> {
         pool_fees: PoolFeeRate::from_percent(sim.pool_fees)?,
         network: sim.network,
         store: None,
+        allow_wallet_voting: false,
     })
     .await?;
     // User 1 registered: their multisig script is in the voting wallet, as the web app

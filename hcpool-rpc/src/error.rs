@@ -144,6 +144,26 @@ pub enum Error {
         /// Why it stopped.
         reason: String,
     },
+    /// A server is on another network than the configured one (checked at connect).
+    #[error(
+        "{server} is on {actual}, expected {expected}: check its host and the network options"
+    )]
+    WrongNetwork {
+        /// `hcd host:port` or `hcwallet host:port`.
+        server: String,
+        /// The configured network.
+        expected: String,
+        /// The network the server reported (`getcurrentnet`).
+        actual: String,
+    },
+    /// A server is not what it was configured as (an hcd where a wallet was expected, …).
+    #[error("{server}: {reason}")]
+    WrongServer {
+        /// `hcd host:port` or `hcwallet host:port`.
+        server: String,
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -188,7 +208,11 @@ impl Error {
                 BackendKind::Inconsistent
             }
             Error::Backend(e) => e.backend_kind().unwrap_or(BackendKind::Other),
-            Error::Config(_) | Error::Certificate { .. } | Error::Auth => BackendKind::Other,
+            Error::Config(_)
+            | Error::Certificate { .. }
+            | Error::Auth
+            | Error::WrongNetwork { .. }
+            | Error::WrongServer { .. } => BackendKind::Other,
         }
     }
 

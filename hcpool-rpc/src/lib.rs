@@ -15,6 +15,7 @@
 //! | wallets and node | [`JsonRpcWallet`] (`WalletBackend`), [`JsonRpcNode`] (`ChainNode`), [`WalletManager`] with [`ManagerConfig`] and [`ManagerStatus`] |
 //! | stakepoold | [`GrpcVotingNode`] (`VotingNode`) with [`GrpcVotingNodeConfig`]; [`stakepoold::serve`] and [`stakepoold::ServerTls`] for a server; the generated code in [`stakepoold::proto`] |
 //! | simulator | `simnet::SimCluster`, `simnet::SimConfig` (feature `simnet`) |
+//! | connect checks | [`check::check_node`], [`check::check_wallet`] (network, API versions, `walletinfo.voting`) → [`check::ServerInfo`] |
 //! | errors | [`Error`] (JSON-RPC, wallets, manager) with [`Error::kind`]; [`StakepooldError`] (gRPC); [`pinned_tls::TlsError`] |
 //!
 //! ## Features
@@ -66,6 +67,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod check;
 pub mod error;
 pub mod jsonrpc;
 pub mod manager;

@@ -24,7 +24,7 @@ use hcpool_core::backend::{
     BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
     WalletInfo,
 };
-use hcpool_core::{Address, BackendKind, RedeemScript};
+use hcpool_core::{Address, BackendKind, BlockHash, RedeemScript};
 
 pub use status::{ChainTip, ManagerStatus, WalletStatus};
 pub use sync::{SyncReport, SYNC_ACCOUNT};
@@ -38,7 +38,9 @@ pub struct ManagerConfig {
     pub min_servers: usize,
     /// Timeout of each wallet call.
     pub call_timeout: Duration,
-    /// How long a `getstakeinfo` result is reused (5 minutes in hcstakepool).
+    /// How long a `getstakeinfo` result is reused at most, and only while the chain tip is
+    /// the one it was read at (hcstakepool reused it for 5 minutes whatever the tip, so the
+    /// stats named a block minutes old).
     pub stake_info_ttl: Duration,
 }
 
@@ -69,7 +71,7 @@ pub struct WalletManager {
     status: Mutex<Vec<WalletStatus>>,
     stopped: Mutex<Option<Stopped>>,
     vote_version: Mutex<Option<u32>>,
-    stake_cache: Mutex<Option<(Instant, StakeInfo)>>,
+    stake_cache: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
 }
 
 impl std::fmt::Debug for WalletManager {
@@ -226,6 +228,15 @@ impl WalletManager {
             vote_version: *lock(&self.vote_version),
             stopped: stopped.as_ref().map(|s| s.reason.clone()),
             stopped_since: stopped.map(|s| s.since),
+        }
+    }
+
+    /// Records what the connect check ([`crate::check::check_wallet`]) learnt about wallet
+    /// `index` (configuration order): its network, API versions and warnings, shown in the
+    /// status. Out-of-range indexes are ignored.
+    pub fn record_check(&self, index: usize, info: &crate::check::ServerInfo) {
+        if let Some(s) = lock(&self.status).get_mut(index) {
+            s.record_check(info);
         }
     }
 
@@ -416,10 +427,13 @@ impl WalletManager {
         }
     }
 
-    /// `getstakeinfo` on every wallet; `live` must agree (an error, not a stop). Cached.
+    /// `getstakeinfo` on every wallet; `live` must agree (an error, not a stop). Cached per
+    /// chain tip: the tip is asked first (`getbestblock`), and a cached answer is reused only
+    /// for the same block and within `stake_info_ttl`.
     pub async fn stake_info(&self) -> Result<StakeInfo> {
-        if let Some((at, info)) = lock(&self.stake_cache).as_ref() {
-            if at.elapsed() < self.cfg.stake_info_ttl {
+        let tip = self.best_block().await?;
+        if let Some((at, hash, info)) = lock(&self.stake_cache).as_ref() {
+            if *hash == tip.hash && at.elapsed() < self.cfg.stake_info_ttl {
                 return Ok(info.clone());
             }
         }
@@ -431,7 +445,7 @@ impl WalletManager {
         let answers = self.answered(results)?;
         self.agree("Live", &answers, |s| s.live.to_string())?;
         let info = first(answers)?;
-        *lock(&self.stake_cache) = Some((Instant::now(), info.clone()));
+        *lock(&self.stake_cache) = Some((Instant::now(), tip.hash, info.clone()));
         Ok(info)
     }
 

@@ -162,3 +162,83 @@ async fn client_manager_and_node_work_against_the_simulator() {
     assert_eq!(si.live, 0);
     assert_eq!(si.block_height, 4);
 }
+
+/// Issue 11 item 2: the manager's stake-info cache (5 minutes in hcstakepool) named an old
+/// block under the web's per-block cache. A mined block must show at once.
+#[tokio::test]
+async fn stake_info_follows_each_new_block() {
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+    for ep in c.wallets() {
+        wallets.push(Arc::new(
+            JsonRpcWallet::connect(client_cfg(ep)).await.unwrap(),
+        ));
+    }
+    let manager = WalletManager::new(wallets, ManagerConfig::default());
+    let (_, height) = c.best_block();
+    assert_eq!(
+        manager.stake_info().await.unwrap().block_height,
+        i64::from(height)
+    );
+    c.mine(1).unwrap();
+    assert_eq!(
+        manager.stake_info().await.unwrap().block_height,
+        i64::from(height + 1),
+        "the block just mined, not the cached one"
+    );
+}
+
+/// The connect checks against the simulator, which answers like the real programs
+/// (`version` 3.1.0 / 4.1.0, `getcurrentnet` 2316526404, `walletinfo.voting`).
+#[tokio::test]
+async fn connect_checks_network_versions_and_voting() {
+    use hcpool_rpc::check::{check_node, check_wallet, ServerKind};
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let wallet = JsonRpcWallet::connect(client_cfg(c.wallets()[0]))
+        .await
+        .unwrap();
+    let node = JsonRpcNode::connect(client_cfg(c.nodes()[0]))
+        .await
+        .unwrap();
+
+    let w = check_wallet(&wallet, Network::Simnet).await.unwrap();
+    assert_eq!(w.kind, ServerKind::Wallet);
+    assert_eq!(w.network, "simnet");
+    assert_eq!(w.hcd_api.as_deref(), Some("3.1.0"));
+    assert_eq!(w.wallet_api.as_deref(), Some("4.1.0"));
+    assert!(w.warnings.is_empty(), "{:?}", w.warnings);
+    assert_eq!(w.voting, Some(true), "the simulated wallets start voting");
+    c.with_wallet(0, |s| s.voting = false);
+    assert_eq!(
+        check_wallet(&wallet, Network::Simnet).await.unwrap().voting,
+        Some(false)
+    );
+
+    let n = check_node(&node, Network::Simnet).await.unwrap();
+    assert_eq!(
+        (n.kind, n.wallet_api, n.voting),
+        (ServerKind::Hcd, None, None)
+    );
+
+    // Another network: refused, naming both.
+    let e = check_node(&node, Network::Mainnet).await.unwrap_err();
+    assert!(matches!(e, hcpool_rpc::Error::WrongNetwork { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("simnet (net 2316526404)") && text.contains("expected mainnet"),
+        "{text}"
+    );
+    assert!(check_wallet(&wallet, Network::Testnet).await.is_err());
+
+    // Swapped hosts: hcd where a wallet is expected and the reverse.
+    let as_wallet = JsonRpcWallet::connect(client_cfg(c.nodes()[0]))
+        .await
+        .unwrap();
+    let e = check_wallet(&as_wallet, Network::Simnet).await.unwrap_err();
+    assert!(e.to_string().contains("is it an hcd?"), "{e}");
+    let as_node = JsonRpcNode::connect(client_cfg(c.wallets()[0]))
+        .await
+        .unwrap();
+    let e = check_node(&as_node, Network::Simnet).await.unwrap_err();
+    assert!(e.to_string().contains("is it an hcwallet?"), "{e}");
+}

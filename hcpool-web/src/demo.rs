@@ -66,8 +66,10 @@ pub struct SimDaemonParts {
 }
 
 /// Connects to simulated wallet `wallet` and hcd `node` of `cluster` the way stakepoold
-/// does ([`stakepoold::run::connect`]: JSON-RPC over pinned TLS, notifications registered,
-/// the pool's fee addresses derived from the cluster's cold xpub).
+/// does ([`stakepoold::run::connect`]: JSON-RPC over pinned TLS, the connect checks,
+/// notifications registered, the pool's fee addresses derived from the cluster's cold
+/// xpub). The simulated wallet's `voting` flag is turned off first, as a pool's voting
+/// wallet runs without `--enablevoting`.
 ///
 /// # Errors
 /// [`WebError::Config`] when the cluster has no such endpoint or a connection fails.
@@ -82,6 +84,9 @@ pub async fn sim_parts(
             .client_config(role)
             .ok_or_else(|| fail("simulated cluster", format!("no {}", role.name())))
     };
+    // A pool's voting wallet runs without --enablevoting (stakepoold refuses one that votes
+    // by itself); the simulated wallets start with it on.
+    cluster.with_wallet(wallet, |w| w.voting = false);
     let (deps, notifications) = stakepoold::run::connect(stakepoold::run::Links {
         wallet: client(Role::Wallet(wallet))?,
         node: client(Role::Node(node))?,
@@ -90,6 +95,7 @@ pub async fn sim_parts(
         pool_fees: PoolFeeRate::from_percent(sim.pool_fees).map_err(|e| fail("poolfees", e))?,
         network: sim.network,
         store: None,
+        allow_wallet_voting: false,
     })
     .await
     .map_err(|e| fail("connect", e))?;

@@ -123,16 +123,20 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 }
 
 /// Serves the app on `listen` until shutdown (Ctrl-C / SIGTERM, Rocket's defaults);
-/// SIGUSR1 reloads the templates.
+/// SIGUSR1 reloads the templates. Once the port is bound, the voting nodes get the pool's
+/// configuration and stale ones are retried ([`nodes::push_on_liftoff`]); an instance that
+/// cannot bind (another one holds the port) pushes nothing.
 ///
 /// # Errors
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
 pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     let (ip, port) = parse_listen(listen)?;
-    tracing::info!(%ip, port, "hcpool-web listening");
+    tracing::info!(%ip, port, "hcpool-web starting");
     #[cfg(unix)]
     let _reload = templates::reload_on_sigusr1(state.templates())?;
+    let push = nodes::push_on_liftoff(state.pool.clone());
     rocket(state, figment(ip, port))
+        .attach(push)
         .launch()
         .await
         .map(|_| ())

@@ -115,6 +115,22 @@ pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandl
     })
 }
 
+/// A fairing that starts [`spawn_retry`] at liftoff, i.e. once Rocket has bound its
+/// listener: every node starts stale, so its first round pushes the complete configuration
+/// to all of them. A server that fails to bind never lifts off and pushes nothing.
+pub fn push_on_liftoff(pool: PoolService) -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("push to stakepoold", move |_| {
+        Box::pin(async move {
+            tracing::info!(
+                stakepoold = pool.nodes().len(),
+                "hcpool-web listening; pushing the configuration to stakepoold"
+            );
+            // Runs until the runtime stops, as the server does.
+            drop(spawn_retry(pool, RETRY_INTERVAL));
+        })
+    })
+}
+
 /// One node's health, for the admin status page.
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeHealth {

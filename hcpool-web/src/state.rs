@@ -115,6 +115,11 @@ impl AppState {
         self
     }
 
+    /// The wallet manager behind `pool.wallets()`, when the state was given one.
+    pub fn manager(&self) -> Option<&Arc<WalletManager>> {
+        self.manager.as_ref()
+    }
+
     /// Sets how long a request waits for the wallets (default [`WALLET_DEADLINE`]).
     pub fn with_wallet_deadline(mut self, deadline: Duration) -> Self {
         self.wallet_deadline = deadline;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
 use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
-use hcpool_core::{PoolKeys, Secret};
+use hcpool_core::{PoolKeys, Secret, VoteBits};
 use hcpool_rpc::simnet::{SimCluster, SimConfig};
 use hcpool_rpc::{
     ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
@@ -50,7 +50,11 @@ pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
     }
 }
 
-/// Connects everything `cfg` names and runs the start-up steps.
+/// Connects everything `cfg` names and runs the start-up steps: every wallet's network and
+/// API versions are checked ([`hcpool_rpc::check::check_wallet`]; kept in the manager's
+/// status), the vote versions must agree, stored votebits are reset, the wallets synced.
+/// Nothing is pushed to the voting nodes yet: they start stale, and [`crate::serve`] (or
+/// [`crate::nodes::push_on_liftoff`]) pushes once the listener is bound.
 ///
 /// # Errors
 /// [`WebError::Config`] naming the part that failed (store, wallet host, keys, sync).
@@ -68,6 +72,7 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         .with_max_users(cfg.max_users),
     );
     let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+    let mut checks = Vec::new();
     for (i, host) in cfg.wallet_hosts.iter().enumerate() {
         let cert = Path::new(&cfg.wallet_certs[i]);
         let cert = if cert.is_absolute() {
@@ -85,6 +90,11 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         let wallet = JsonRpcWallet::connect(client)
             .await
             .map_err(|e| startup(&format!("wallethost {host}"), e))?;
+        // A wallet on another network is refused; untested API versions are logged.
+        let checked = hcpool_rpc::check::check_wallet(&wallet, cfg.network)
+            .await
+            .map_err(|e| startup(&format!("wallethost {host}"), e))?;
+        checks.push(checked);
         wallets.push(Arc::new(wallet));
     }
     let manager = Arc::new(WalletManager::new(
@@ -94,6 +104,9 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
             ..ManagerConfig::default()
         },
     ));
+    for (i, checked) in checks.iter().enumerate() {
+        manager.record_check(i, checked);
+    }
     let vote_version = manager
         .check_vote_version()
         .await
@@ -108,8 +121,13 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         nodes: Arc::new(VotingNodes::new(nodes)),
         clock: Arc::new(SystemClock),
     });
-    let reset = pool
-        .reset_vote_bits(vote_version)
+    // The store only: the voting nodes get everything once the listener is bound
+    // ([`crate::serve`]), so an instance that cannot bind its port pushes nothing.
+    let reset = store
+        .reset_vote_bits(
+            vote_version,
+            &VoteBits::all_valid(pool.agendas(vote_version)),
+        )
         .await
         .map_err(|e| startup("votebits reset", e))?;
     for h in crate::nodes::health(pool.nodes(), crate::nodes::HEALTH_TIMEOUT).await {
@@ -133,8 +151,6 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         "pool ready"
     );
     manager.spawn_recheck(Duration::from_secs(30));
-    // The votebits reset above pushed everything to the nodes; whoever missed it is retried.
-    crate::nodes::spawn_retry(pool.clone(), crate::nodes::RETRY_INTERVAL);
 
     let mailer: Arc<dyn Mailer> = if cfg.smtp_host.is_empty() {
         Arc::new(LogMailer)

@@ -182,16 +182,20 @@ async fn flow() {
     assert!(cfg.enable_stakepoold && cfg.stakepoold_hosts.len() == 2);
     let mut wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
     assert_eq!(wired.state.pool.nodes().len(), 2);
-    assert!(
-        wired.state.pool.nodes().stale().is_empty(),
-        "both nodes got the configuration at start"
+    assert_eq!(
+        wired.state.pool.nodes().stale().len(),
+        2,
+        "nothing is pushed before the port is bound"
     );
+    let pool = wired.state.pool.clone();
     let mail = Arc::new(Capture::default());
     wired.state.mailer = mail.clone();
 
     let (port_tx, port_rx) = tokio::sync::oneshot::channel();
     let port_tx = Mutex::new(Some(port_tx));
+    let push = hcpool_web::nodes::push_on_liftoff(pool.clone());
     let rocket = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
+        .attach(push)
         .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
             let port = r.config().port;
             Box::pin(async move {
@@ -202,6 +206,12 @@ async fn flow() {
         }));
     let server = tokio::spawn(rocket.launch());
     let port = port_rx.await.expect("the server started");
+    until(
+        "both nodes to get the configuration once listening",
+        Duration::from_secs(30),
+        || pool.nodes().stale().is_empty().then_some(()),
+    )
+    .await;
     let origin = format!("http://127.0.0.1:{port}");
     let web = Web {
         http: reqwest::Client::builder()
@@ -263,6 +273,31 @@ async fn flow() {
     assert_eq!(s, 200);
     assert!(page.contains("Address registered"), "{page}");
 
+    // The admin status page (user 1 from 127.0.0.1): each wallet with the network and API
+    // versions of its connect check, and whether it votes by itself.
+    let (s, page) = web.get("/status").await;
+    assert!(s == 200 || s == 503, "{s}: {page}");
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert_eq!(rows.len(), 2, "{page}");
+    for row in rows {
+        assert!(
+            row.contains("<td>simnet</td><td>3.1.0</td><td>4.1.0</td><td>no</td><td>7</td>"),
+            "{row}"
+        );
+    }
+    // A wallet restarted with --enablevoting shows at the next look (fresh walletinfo).
+    cluster.with_wallet(1, |w| w.voting = true);
+    let (_, page) = web.get("/status").await;
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert!(rows[0].contains("<td>no</td>"), "{}", rows[0]);
+    assert!(
+        rows[1].contains("yes (--enablevoting: its votes race stakepoold&#x27;s)")
+            || rows[1].contains("yes (--enablevoting: its votes race stakepoold's)"),
+        "{}",
+        rows[1]
+    );
+    cluster.with_wallet(1, |w| w.voting = false);
+
     // The API token from the settings page; purchase info through API v1.
     let token = between(
         &web.get("/settings").await.1,
@@ -301,6 +336,34 @@ async fn flow() {
         .unwrap();
     let info: serde_json::Value = r.json().await.unwrap();
     assert_eq!(info["data"]["VoteBits"], BITS);
+
+    // Stats name the block just mined (issue 11 item 2: the wallet manager's 5-minute
+    // cache under the web's per-block one kept an old height).
+    let stats_height = || async {
+        let r = reqwest::Client::new()
+            .get(format!("{origin}/api/v2/stats"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        v["data"]["BlockHeight"].as_i64().unwrap_or(-1)
+    };
+    let (_, tip) = cluster.best_block();
+    assert_eq!(stats_height().await, i64::from(tip));
+    let (_, mined) = cluster.mine(1).unwrap()[0];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let h = stats_height().await;
+        if h == i64::from(mined) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stats still at height {h} after block {mined} was mined"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Other people's tickets (not the pool's) fill the ticket pool, so the user's ticket is
     // not certain to be drawn in the very block it matures in: a daemon learns of a new
@@ -384,4 +447,43 @@ async fn flow() {
     );
     server.abort();
     drop(daemons);
+}
+
+/// Issue 11 item 4: an instance that cannot bind its port (another one holds it) must not
+/// have pushed users and low-fee tickets to the voting nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_port_is_taken_pushes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = SimCluster::start(SimConfig {
+        cert_dir: Some(tmp.path().join("simnet")),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tmp.path().join("stakepoold0");
+    let daemon = LocalStakepoold::on_cluster(&cluster, 0, &dir)
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl=http://pool.test\n",
+        cluster.conf_fragment(),
+        hcpool_web::demo::conf_fragment(std::slice::from_ref(&daemon)),
+        hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
+    );
+    let mut src = ConfigSources::new();
+    src.layer(parse_ini(&text).unwrap()).unwrap();
+    let cfg = PoolConfig::from_sources(&src).unwrap();
+    let wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
+    let pool = wired.state.pool.clone();
+
+    // The first instance holds the port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let err = hcpool_web::serve(wired.state, &listen).await.unwrap_err();
+    assert!(err.to_string().contains("launch"), "{err}");
+    assert_eq!(
+        pool.nodes().stale().len(),
+        1,
+        "the node got nothing from an instance that never listened"
+    );
 }

@@ -7,6 +7,11 @@
 //! - `dburl` (a `sqlite://` or `mysql://` URL) may replace `dbhost`/`dbuser`/….
 //! - `metricslisten` serves Prometheus metrics (off by default).
 //! - `demo` runs against an in-process simulated wallet and node; nothing else is required.
+//! - `poolfees` is required (the original defaulted to 5, which need not be the wallets'
+//!   `--poolfees`, and the wallet's value cannot be read over RPC); at start it is also
+//!   cross-checked against the wallet's verdicts ([`crate::feecheck`]).
+//! - `allowwalletvoting`: without it the daemon refuses a wallet that votes by itself
+//!   (`walletinfo.voting`, hcwallet's `--enablevoting`), as dcrstakepool's stakepoold does.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,9 +50,12 @@ pub struct Args {
     /// Cold wallet account xpub: the pool fee addresses.
     #[arg(long = "coldwalletextpub")]
     pub coldwalletextpub: Option<String>,
-    /// Pool fee percent (default 5).
+    /// Pool fee percent, the voting wallets' own `--poolfees` (required: no default).
     #[arg(long = "poolfees")]
     pub poolfees: Option<String>,
+    /// Start even when the voting wallet votes by itself (hcwallet `--enablevoting`).
+    #[arg(long = "allowwalletvoting")]
+    pub allowwalletvoting: bool,
     /// Database URL (sqlite://… or mysql://…), instead of dbhost/dbuser/….
     #[arg(long = "dburl", env = "STAKEPOOLD_DBURL", hide_env_values = true)]
     pub dburl: Option<String>,
@@ -136,6 +144,7 @@ const KNOWN_KEYS: &[&str] = &[
     "debuglevel",
     "coldwalletextpub",
     "poolfees",
+    "allowwalletvoting",
     "dburl",
     "dbhost",
     "dbuser",
@@ -271,8 +280,10 @@ pub struct Config {
     pub debug_level: String,
     /// `coldwalletextpub` (empty in demo mode: the simulator's is used).
     pub cold_wallet_ext_pub: String,
-    /// `poolfees`.
+    /// `poolfees` (required outside the demo).
     pub pool_fees: PoolFeeRate,
+    /// `allowwalletvoting`: start even when the wallet votes by itself.
+    pub allow_wallet_voting: bool,
     /// Database (in demo mode only when `dburl` is given).
     pub db: Option<DbConfig>,
     /// hcd (`None` in demo mode).
@@ -323,6 +334,7 @@ fn layer_args(settings: &mut Settings, a: &Args) {
     set("debuglevel", a.debuglevel.clone());
     set("coldwalletextpub", a.coldwalletextpub.clone());
     set("poolfees", a.poolfees.clone());
+    set("allowwalletvoting", flag(a.allowwalletvoting));
     set("dburl", a.dburl.clone());
     set("dbhost", a.dbhost.clone());
     set("dbuser", a.dbuser.clone());
@@ -445,7 +457,18 @@ impl Config {
             Network::Simnet => "simnet",
             _ => "mainnet",
         });
-        let pool_fees_text = get("poolfees").unwrap_or("5");
+        // No default: hcwallet's own `--poolfees` cannot be read over RPC, and a default
+        // that differs from it (the original's 5 against the wallets' 7.5) makes the fee
+        // check disagree with the wallet's (docs/compat.md). The demo's is the simulator's.
+        let pool_fees_text = match get("poolfees") {
+            Some(v) if !v.trim().is_empty() => v,
+            _ if demo => "5",
+            _ => {
+                return Err(Error::Config(
+                    "poolfees is required: set it to the voting wallets' --poolfees value".into(),
+                ))
+            }
+        };
         let pool_fees = pool_fees_text
             .trim()
             .parse::<f64>()
@@ -514,6 +537,7 @@ impl Config {
             datadir,
             cold_wallet_ext_pub: cold,
             pool_fees,
+            allow_wallet_voting: flag("allowwalletvoting"),
             db,
             hcd,
             wallet,

@@ -28,6 +28,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The voting wallet votes by itself (`walletinfo.voting`, hcwallet's
+    /// `--enablevoting`) and `allowwalletvoting` is not set.
+    #[error(
+        "hcwallet {wallet} votes by itself (walletinfo.voting is true: started with \
+         --enablevoting): its votes, with the wallet's default votebits, race stakepoold's and \
+         usually win, so users' choices are lost. Restart it without --enablevoting, or set \
+         allowwalletvoting=1 to run anyway"
+    )]
+    WalletVotes {
+        /// The wallet's `host:port`.
+        wallet: String,
+    },
+    /// `poolfees` disagrees with the wallet's own fee verdicts (the start-up cross-check).
+    #[error("{0}; set poolfees to the voting wallets' --poolfees")]
+    PoolFeesDisagree(String),
     /// A background task failed.
     #[error("task: {0}")]
     Task(String),

@@ -62,7 +62,7 @@
 //!
 //! let args = stakepoold::Args::parse_from(["stakepoold"]);
 //! let file = "[Application Options]\n\
-//!     coldwalletextpub=tpubX\n\
+//!     coldwalletextpub=tpubX\npoolfees=7.5\n\
 //!     hcdhost=127.0.0.1\nhcduser=u\nhcdpassword=p\nhcdcert=hcd.cert\n\
 //!     wallethost=127.0.0.1\nwalletuser=u\nwalletpassword=p\nwalletcert=wallet.cert\n\
 //!     dbhost=127.0.0.1\ndbpassword=secret\n";
@@ -84,6 +84,7 @@
 pub mod config;
 pub mod daemon;
 pub mod error;
+pub mod feecheck;
 pub mod grpc;
 pub mod metrics;
 pub mod node;

@@ -10,7 +10,7 @@ use hcpool_core::backend::Store;
 use hcpool_core::{ExtendedPubKey, FeeAddressSet, Network, PoolFeeRate};
 use hcpool_rpc::node::NotificationStream;
 use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
-use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
+use hcpool_rpc::{check, ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -60,26 +60,34 @@ pub struct Links {
     pub network: Network,
     /// The pool's database, if any ([`open_store`]).
     pub store: Option<Arc<dyn Store>>,
+    /// `allowwalletvoting`: start even when the wallet votes by itself
+    /// (`walletinfo.voting`); refused otherwise.
+    pub allow_wallet_voting: bool,
 }
 
 /// Connects to the wallet and the node (JSON-RPC over pinned TLS, redialled by the clients
-/// when a link drops), registers hcd's notifications and derives the pool's fee addresses:
-/// everything [`Daemon::start`] and [`Daemon::run`] take. The binary and embedders (the web
-/// demo's in-process daemons) share it.
+/// when a link drops), checks both ([`hcpool_rpc::check`]: the network, the API versions,
+/// the wallet's `walletinfo.voting`), registers hcd's notifications and derives the pool's
+/// fee addresses: everything [`Daemon::start`] and [`Daemon::run`] take. The binary and
+/// embedders (the web demo's in-process daemons) share it.
 ///
 /// # Errors
-/// A bad xpub, a connection or the notification registration failing.
+/// A bad xpub, a connection or the notification registration failing; a wallet or hcd on
+/// another network ([`hcpool_rpc::Error::WrongNetwork`]); a wallet that votes by itself
+/// without `allow_wallet_voting` ([`Error::WalletVotes`]).
 pub async fn connect(links: Links) -> Result<(DaemonDeps, NotificationStream)> {
     let network = links.network;
     let cold =
         ExtendedPubKey::from_str(&links.cold_wallet_ext_pub).map_err(hcpool_core::Error::from)?;
+    let wallet = JsonRpcWallet::connect(links.wallet).await?;
+    let node = JsonRpcNode::connect(links.node).await?;
+    // Before the derivation: a wrong network is reported as such, not as a key problem.
+    check_links(&wallet, &node, network, links.allow_wallet_voting).await?;
     let count = links.fee_addresses;
     let fee_addresses =
         tokio::task::spawn_blocking(move || FeeAddressSet::derive(&cold, network, count))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
-    let wallet = JsonRpcWallet::connect(links.wallet).await?;
-    let node = JsonRpcNode::connect(links.node).await?;
     let notifications = node.notifications()?;
     node.register_notifications().await?;
     let node = Arc::new(node);
@@ -96,6 +104,31 @@ pub async fn connect(links: Links) -> Result<(DaemonDeps, NotificationStream)> {
         network,
     };
     Ok((deps, notifications))
+}
+
+/// The connect checks of [`connect`]: both servers on `network` (untested API versions
+/// are logged), and the wallet not voting by itself unless `allow_wallet_voting`.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn check_links(
+    wallet: &JsonRpcWallet,
+    node: &JsonRpcNode,
+    network: Network,
+    allow_wallet_voting: bool,
+) -> Result<()> {
+    check::check_node(node, network).await?;
+    let w = check::check_wallet(wallet, network).await?;
+    if w.voting == Some(true) {
+        if !allow_wallet_voting {
+            return Err(Error::WalletVotes { wallet: w.label });
+        }
+        warn!(
+            wallet = %w.label,
+            "the wallet votes by itself (allowwalletvoting=1): its votes race stakepoold's"
+        );
+    }
+    Ok(())
 }
 
 /// Runs the daemon described by `config` until `shutdown` resolves.
@@ -122,6 +155,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
                 .client_config(role)
                 .ok_or_else(|| Error::Task(format!("simulated cluster has no {role:?}")))
         };
+        // A pool's voting wallet runs without --enablevoting.
+        cluster.with_wallet(0, |w| w.voting = false);
         let w = peer(Role::Wallet(0))?;
         let n = peer(Role::Node(0))?;
         info!(certs = %cluster.cert_dir().display(), "demo: simulated hcwallet and hcd started");
@@ -159,8 +194,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         pool_fees,
         network: config.network,
         store,
+        allow_wallet_voting: config.allow_wallet_voting,
     })
     .await?;
+    // The wallet's --poolfees cannot be read; its verdicts on known tickets can.
+    crate::feecheck::check_at_start(&deps).await?;
     let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
 
     let mut tasks = tokio::task::JoinSet::new();

@@ -24,6 +24,14 @@ pub struct WalletStatus {
     pub last_error: Option<String>,
     /// Unix seconds of the last `walletinfo` answer.
     pub last_seen: Option<u64>,
+    /// The network it is on (from the connect check).
+    pub network: Option<String>,
+    /// Its hcd's `hcdjsonrpcapi` version (from the connect check).
+    pub hcd_api: Option<String>,
+    /// Its `hcwalletjsonrpcapi` version (from the connect check).
+    pub wallet_api: Option<String>,
+    /// Untested API versions found by the connect check.
+    pub warnings: Vec<String>,
 }
 
 impl WalletStatus {
@@ -37,6 +45,20 @@ impl WalletStatus {
             vote_version: None,
             last_error: None,
             last_seen: None,
+            network: None,
+            hcd_api: None,
+            wallet_api: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn record_check(&mut self, info: &crate::check::ServerInfo) {
+        self.network = Some(info.network.clone());
+        self.hcd_api.clone_from(&info.hcd_api);
+        self.wallet_api.clone_from(&info.wallet_api);
+        self.warnings.clone_from(&info.warnings);
+        if info.voting.is_some() {
+            self.voting = info.voting;
         }
     }
 

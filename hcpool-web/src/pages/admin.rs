@@ -61,6 +61,7 @@ async fn get_status(
             "vote_version": 0, "height": 0,
         }),
     };
+    let wallet_rows = wallet_rows(state).await;
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
     let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
@@ -69,6 +70,7 @@ async fn get_status(
         "sync_problems": sync.problems.iter().map(|p| p.describe()).collect::<Vec<_>>(),
         "wallet_label": wallets.label(),
         "wallet": wallet,
+        "wallets": wallet_rows,
         "node_count": nodes.len(),
         "stale_nodes": nodes.stale(),
         "nodes": health,
@@ -89,6 +91,44 @@ async fn get_status(
     };
     let html = state.render("status", &title("Status (Admin)"), &Nav::of(&v), &ctx)?;
     Ok(Page::Html((status, RawHtml(html))))
+}
+
+/// One row per wallet of the manager (none without one): its state from a fresh
+/// `walletinfo`, and the network, API versions and warnings of its connect check.
+async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
+    let Some(m) = state.manager() else {
+        return Vec::new();
+    };
+    let status = tokio::time::timeout(crate::nodes::HEALTH_TIMEOUT, m.refresh_status())
+        .await
+        .unwrap_or_else(|_| m.status());
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    status
+        .wallets
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "label": w.label,
+                "ready": w.is_ready(),
+                "state": if w.is_ready() {
+                    "ready".to_owned()
+                } else {
+                    w.last_error.clone().unwrap_or_else(|| "not ready".into())
+                },
+                "network": text(&w.network),
+                "hcd_api": text(&w.hcd_api),
+                "wallet_api": text(&w.wallet_api),
+                "voting": w.voting == Some(true),
+                "voting_text": match w.voting {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "unknown",
+                },
+                "vote_version": w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
+                "warnings": w.warnings,
+            })
+        })
+        .collect()
 }
 
 /// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).

@@ -8,6 +8,7 @@ fn args(v: &[&str]) -> Args {
 
 const FILE: &str = "[Application Options]\n\
 coldwalletextpub=tpubX\n\
+poolfees=5\n\
 dbhost=db.local\n\
 dbpassword=secret\n\
 hcdhost=127.0.0.1\n\
@@ -32,7 +33,11 @@ fn file_values_defaults_and_hc_ports() {
     let w = c.wallet.as_ref().unwrap();
     assert_eq!(w.host, "10.0.0.2:1234");
     assert_eq!(w.cert, PathBuf::from("/abs/wallet.cert"));
-    assert_eq!(c.pool_fees.hundredths(), 500, "poolfees defaults to 5");
+    assert_eq!(c.pool_fees.hundredths(), 500);
+    assert!(
+        !c.allow_wallet_voting,
+        "a voting wallet is refused by default"
+    );
     assert_eq!(c.rpc_listen, vec!["localhost:9113".to_owned()]);
     assert_eq!(c.datadir, PathBuf::from("/home/x/.stakepoold/data/mainnet"));
     assert_eq!(c.rpc_cert, PathBuf::from("/home/x/.stakepoold/rpc.cert"));
@@ -84,7 +89,7 @@ fn flags_override_file_and_testnet_ports() {
 
 #[test]
 fn required_and_invalid_values_are_errors() {
-    let missing = Config::from_parts(&args(&[]), None, "/a".into()).unwrap_err();
+    let missing = Config::from_parts(&args(&["--poolfees", "7.5"]), None, "/a".into()).unwrap_err();
     assert!(
         missing.to_string().contains("coldwalletextpub is required"),
         "{missing}"
@@ -163,4 +168,30 @@ fn shipped_sample_loads_and_documents_every_file_key() {
             "sample-stakepoold.conf does not document {key}"
         );
     }
+}
+
+#[test]
+fn poolfees_has_no_default() {
+    // The original's default (5) was not the wallets' --poolfees (7.5 on the real simnet),
+    // and the fee check then disagreed with the wallet's own: no silent default.
+    let without = FILE.replace("poolfees=5\n", "");
+    let e = Config::from_parts(&args(&[]), Some(&without), "/a".into()).unwrap_err();
+    assert!(e.to_string().contains("poolfees is required"), "{e}");
+    let e =
+        Config::from_parts(&args(&["--poolfees", " "]), Some(&without), "/a".into()).unwrap_err();
+    assert!(e.to_string().contains("poolfees is required"), "{e}");
+    let c = Config::from_parts(&args(&["--poolfees", "7.5"]), Some(&without), "/a".into()).unwrap();
+    assert_eq!(c.pool_fees.hundredths(), 750);
+}
+
+#[test]
+fn allowwalletvoting_from_file_or_flag() {
+    let on = format!("{FILE}allowwalletvoting=1\n");
+    let c = Config::from_parts(&args(&[]), Some(&on), "/a".into()).unwrap();
+    assert!(c.allow_wallet_voting);
+    let c = Config::from_parts(&args(&["--allowwalletvoting"]), Some(FILE), "/a".into()).unwrap();
+    assert!(c.allow_wallet_voting);
+    let off = format!("{FILE}allowwalletvoting=0\n");
+    let c = Config::from_parts(&args(&[]), Some(&off), "/a".into()).unwrap();
+    assert!(!c.allow_wallet_voting);
 }
