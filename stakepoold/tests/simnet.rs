@@ -440,6 +440,71 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_another_wallet_revoked_completes_although_our_requests_are_rejected() {
+    // As on the real simnet: a wallet holding a key of the missed ticket (here wallet 1, as
+    // the user's wallet) revokes it by itself; the daemon's own revoketickets is rejected
+    // with hcd's "already have transaction".
+    let (p, users) = Pool::start(4, &[(6, 5)]).await;
+    let other = JsonRpcWallet::connect(client_cfg(p.cluster.endpoint(Role::Wallet(1)).unwrap()))
+        .await
+        .unwrap();
+    other.import_script(&user_keys(6).script, 0).await.unwrap();
+    let rejected = "Rejected transaction c731252844c7ac323d06828f059348b520d28334bda0bf6c814d9142d72c62d5: \
+                    already have transaction c731252844c7ac323d06828f059348b520d28334bda0bf6c814d9142d72c62d5";
+    p.cluster
+        .set_faults(
+            Role::Wallet(0),
+            Faults {
+                method_errors: [
+                    ("generatevote", RpcError::new(-4, "simulated failure")),
+                    ("revoketickets", RpcError::new(-1, rejected)),
+                ]
+                .into_iter()
+                .map(|(m, e)| (m.to_owned(), e))
+                .collect(),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let ticket = p.buy(&users[0], PAID);
+    p.buy_stranger();
+    let deadline = Instant::now() + WAIT;
+    while p.daemon.tickets_to_revoke().is_empty() {
+        assert!(Instant::now() < deadline, "never missed");
+        p.buy_stranger();
+        p.mine().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Missed));
+    other.revoke_tickets().await.unwrap();
+    p.mine().await;
+    assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Revoked));
+    until("the daemon to see the revocation", || {
+        p.daemon.pending_revocations().is_empty()
+    })
+    .await;
+    // A request computed before the second report was handled may still be in flight.
+    p.mine().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = p.daemon.metrics().snapshot();
+    for _ in 0..4 {
+        p.mine().await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!((s.tickets_revoked, s.to_revoke), (1, 0), "{s:?}");
+    assert_eq!(
+        s.revocation_failures, 0,
+        "the duplicate is no failure: {s:?}"
+    );
+    assert_eq!(
+        s.revocation_requests, before.revocation_requests,
+        "no more revoketickets once it is revoked"
+    );
+    p.run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voting_configs_and_added_low_fee_tickets_load_from_a_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("stakepool.db");
@@ -523,5 +588,16 @@ async fn voting_configs_and_added_low_fee_tickets_load_from_a_sqlite_file() {
         Some(5),
         "the added low-fee ticket from the database"
     );
+    // Voted: marked so in the database, so neither the web app nor a restarted daemon
+    // adds it again.
+    let store = hcpool_db::connect(&url).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !store.votable_low_fee_tickets(0).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the low-fee ticket was not marked voted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     p.run.abort();
 }
