@@ -440,6 +440,61 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_ticket_ends_revoked_without_failures_or_repeated_requests() {
+    // The run: only the votes fail. A wallet that revokes by itself (the real one,
+    // and the recalibrated simulator) rejects the daemon's request as a duplicate; one
+    // that does not revokes on request. Either way: revoked, nothing failed, no more calls.
+    let (p, users) = Pool::start(4, &[(7, 5)]).await;
+    p.cluster
+        .set_faults(
+            Role::Wallet(0),
+            Faults {
+                method_errors: [(
+                    "generatevote".to_owned(),
+                    RpcError::new(-4, "simulated failure"),
+                )]
+                .into_iter()
+                .collect(),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let ticket = p.buy(&users[0], PAID);
+    p.buy_stranger();
+    let deadline = Instant::now() + WAIT;
+    while p.cluster.ticket_state(&ticket) != Some(TicketState::Revoked)
+        || !p.daemon.pending_revocations().is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "state {:?}, pending {:?}, metrics {:?}",
+            p.cluster.ticket_state(&ticket),
+            p.daemon.pending_revocations(),
+            p.daemon.metrics().snapshot()
+        );
+        p.buy_stranger();
+        p.mine().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    p.mine().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = p.daemon.metrics().snapshot();
+    for _ in 0..4 {
+        p.buy_stranger();
+        p.mine().await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!(
+        (s.tickets_revoked, s.to_revoke, s.revocation_failures),
+        (1, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!(s.revocation_requests, before.revocation_requests, "{s:?}");
+    p.run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_another_wallet_revoked_completes_although_our_requests_are_rejected() {
     // As on the real simnet: a wallet holding a key of the missed ticket (here wallet 1, as
     // the user's wallet) revokes it; the daemon's own revoketickets is rejected with hcd's
