@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{
-    NewLowFeeTicket, NewUser, Registration, Store, TicketEntry, UserVotingConfig, WalletBackend,
+    ChainNode, NewLowFeeTicket, NewUser, Registration, Store, TicketEntry, UserVotingConfig,
+    WalletBackend,
 };
 use hcpool_core::{
     ExtendedPubKey, FeeAddressSet, Hash32, Network, PoolFeeRate, PoolKeys, RedeemScript, Secret,
@@ -531,12 +532,28 @@ async fn a_ticket_another_wallet_revoked_completes_although_our_requests_are_rej
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Missed));
+    // hcd's missed set as the daemon reads it: [missed, unknown].
+    let node = JsonRpcNode::connect(client_cfg(p.cluster.endpoint(Role::Node(0)).unwrap()))
+        .await
+        .unwrap();
+    let unknown = Hash32::from_bytes([0x11; 32]);
+    assert_eq!(
+        node.exists_missed_tickets(&[ticket, unknown])
+            .await
+            .unwrap(),
+        vec![true, false]
+    );
     // A simulator whose wallets revoke by themselves (as the real ones) already did.
     if let Err(e) = other.revoke_tickets().await {
         assert!(e.to_string().contains("already have transaction"), "{e}");
     }
     p.mine().await;
     assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Revoked));
+    assert_eq!(
+        node.exists_missed_tickets(&[ticket]).await.unwrap(),
+        vec![false],
+        "revoked: out of the missed set"
+    );
     until("the daemon to see the revocation", || {
         p.daemon.pending_revocations().is_empty()
     })
