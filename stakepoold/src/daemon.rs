@@ -7,7 +7,7 @@
 
 mod notify;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -120,6 +120,42 @@ pub struct PendingRevocation {
     pub given_up: bool,
 }
 
+/// How many tickets seen revoked the daemon remembers (hundreds of blocks' worth of misses).
+const REVOKED_MEMORY: usize = 1024;
+
+/// The pending revocations, and the tickets recently seen revoked: the notification of a
+/// revocation (hcd reports it as a miss) can arrive after the on-chain check ended the
+/// ticket, and must not start a new revocation. One lock for both, so no report slips
+/// between the two.
+#[derive(Debug, Default)]
+struct Revocations {
+    pending: HashMap<TicketHash, PendingRevocation>,
+    /// Oldest first, at most [`REVOKED_MEMORY`].
+    done: VecDeque<TicketHash>,
+    done_set: HashSet<TicketHash>,
+}
+
+impl Revocations {
+    /// Ends the pending revocation of `ticket`, if there is one, and remembers it revoked.
+    fn finish(&mut self, ticket: &TicketHash) -> Option<PendingRevocation> {
+        let r = self.pending.remove(ticket)?;
+        if self.done_set.insert(*ticket) {
+            self.done.push_back(*ticket);
+        }
+        while self.done.len() > REVOKED_MEMORY {
+            if let Some(old) = self.done.pop_front() {
+                self.done_set.remove(&old);
+            }
+        }
+        Some(r)
+    }
+
+    /// Whether `ticket` was recently seen revoked.
+    fn was_revoked(&self, ticket: &TicketHash) -> bool {
+        self.done_set.contains(ticket)
+    }
+}
+
 /// What the daemon reports about itself (gRPC health, metrics, logs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -159,8 +195,8 @@ pub struct Daemon {
     deps: DaemonDeps,
     opts: DaemonOptions,
     state: RwLock<VoterState>,
-    /// Missed or expired pool tickets not yet seen revoked.
-    revocations: Mutex<HashMap<TicketHash, PendingRevocation>>,
+    /// Missed or expired pool tickets not yet seen revoked (and those recently seen).
+    revocations: Mutex<Revocations>,
     /// Height and arrival of the last notification that named a block.
     last_block: Mutex<Option<(u32, Instant)>>,
     /// Rescans after a node reconnect.
@@ -214,7 +250,7 @@ impl Daemon {
             deps,
             opts,
             state: RwLock::new(state),
-            revocations: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(Revocations::default()),
             last_block: Mutex::new(None),
             rescans: std::sync::atomic::AtomicU64::new(0),
             latest_height: AtomicU32::new(0),
@@ -280,12 +316,13 @@ impl Daemon {
 
     /// Missed or expired pool tickets not yet seen revoked, with their request state.
     pub fn pending_revocations(&self) -> Vec<PendingRevocation> {
-        let mut v: Vec<PendingRevocation> = self.revocation_map().values().cloned().collect();
+        let mut v: Vec<PendingRevocation> =
+            self.revocation_map().pending.values().cloned().collect();
         v.sort_by_key(|r| r.ticket);
         v
     }
 
-    fn revocation_map(&self) -> std::sync::MutexGuard<'_, HashMap<TicketHash, PendingRevocation>> {
+    fn revocation_map(&self) -> std::sync::MutexGuard<'_, Revocations> {
         self.revocations
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -359,7 +396,10 @@ impl Daemon {
         };
         let (revoke, given_up) = {
             let map = self.revocation_map();
-            (map.len(), map.values().filter(|r| r.given_up).count())
+            (
+                map.pending.len(),
+                map.pending.values().filter(|r| r.given_up).count(),
+            )
         };
         self.metrics.set_tickets(live, ignored, revoke);
         self.metrics.set_revocations_given_up(given_up);

@@ -699,3 +699,35 @@ async fn an_added_ticket_reported_spent_is_marked_voted() {
     .await;
     assert!(rows.lock().unwrap()[0].voted);
 }
+
+#[tokio::test]
+async fn the_report_of_a_revocation_already_seen_on_chain_starts_nothing_new() {
+    // Block 1003 mines the revocation; its winningtickets handler (on-chain check) ends
+    // the pending revocation before its spentandmissedtickets handler sees the ticket.
+    let p = pool().await;
+    p.node.set_missed(&[p.other_user]);
+    p.daemon
+        .handle(missed_at(1002, vec![p.other_user]), Instant::now())
+        .await;
+    p.daemon
+        .handle(winning_at(1002, vec![]), Instant::now())
+        .await;
+    p.node.set_missed(&[]);
+    p.daemon
+        .handle(winning_at(1003, vec![]), Instant::now())
+        .await;
+    assert!(p.daemon.pending_revocations().is_empty());
+    p.daemon
+        .handle(missed_at(1003, vec![p.other_user]), Instant::now())
+        .await;
+    assert!(
+        p.daemon.pending_revocations().is_empty(),
+        "the revocation's own report is no new miss"
+    );
+    p.daemon
+        .handle(winning_at(1004, vec![]), Instant::now())
+        .await;
+    assert_eq!(revoke_calls_after_start(&p), 1);
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!((s.tickets_revoked, s.to_revoke), (1, 0), "{s:?}");
+}

@@ -397,10 +397,13 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
             .collect(),
         ..Faults::default()
     };
-    // Votes fail (so the ticket misses) and the first revocation requests fail too.
+    // Votes fail (so the ticket misses) and the first revocation requests fail too. The
+    // wallet is also locked, so it cannot revoke the ticket by itself (as the real one,
+    // and a simulator modelling it, would) before the daemon's request.
     p.cluster
         .set_faults(wallet0, refuse(&["generatevote", "revoketickets"]))
         .unwrap();
+    p.cluster.with_wallet(0, |w| w.unlocked = false).unwrap();
     let ticket = p.buy(&users[0], PAID);
     p.buy_stranger();
     let deadline = Instant::now() + WAIT;
@@ -418,6 +421,7 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
             p.cluster
                 .set_faults(wallet0, refuse(&["generatevote"]))
                 .unwrap();
+            p.cluster.with_wallet(0, |w| w.unlocked = true).unwrap();
             healed = true;
         }
         p.buy_stranger();

@@ -155,7 +155,7 @@ impl Daemon {
             let mut map = self.revocation_map();
             let mut due = Vec::new();
             let mut given_up = Vec::new();
-            for r in map.values_mut() {
+            for r in map.pending.values_mut() {
                 let waiting = r
                     .requested_at
                     .is_none_or(|at| height >= at.saturating_add(REVOKE_RETRY_BLOCKS));
@@ -191,7 +191,7 @@ impl Daemon {
         {
             let mut map = self.revocation_map();
             for t in &due {
-                if let Some(r) = map.get_mut(t) {
+                if let Some(r) = map.pending.get_mut(t) {
                     r.attempts = r.attempts.saturating_add(1);
                     r.requested_at = Some(height);
                     r.last_error.clone_from(&failure);
@@ -226,6 +226,7 @@ impl Daemon {
     async fn check_revoked_on_chain(&self, height: u32) {
         let asked: Vec<TicketHash> = self
             .revocation_map()
+            .pending
             .values()
             .filter(|r| r.attempts > 0)
             .map(|r| r.ticket)
@@ -261,7 +262,7 @@ impl Daemon {
         }
         let done: Vec<PendingRevocation> = {
             let mut map = self.revocation_map();
-            tickets.iter().filter_map(|t| map.remove(t)).collect()
+            tickets.iter().filter_map(|t| map.finish(t)).collect()
         };
         for r in &done {
             self.metrics.ticket_revoked();
@@ -412,12 +413,16 @@ impl Daemon {
         {
             let mut map = self.revocation_map();
             for (ticket, msa) in revoke {
-                match map.get(&ticket) {
+                match map.pending.get(&ticket) {
                     Some(r) if height > r.missed_at => again.push(ticket),
                     // The same block's report twice.
                     Some(_) => {}
+                    // The revocation's own report, after the on-chain check ended it.
+                    None if map.was_revoked(&ticket) => {
+                        debug!(%ticket, height, "revocation of a ticket already seen revoked");
+                    }
                     None => {
-                        map.insert(
+                        map.pending.insert(
                             ticket,
                             PendingRevocation {
                                 ticket,
