@@ -5,7 +5,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use futures::Stream;
 use hcpool_core::backend::{BestBlock, ChainNode, ChainNotification};
-use hcpool_core::{BlockHash, TxHash};
+use hcpool_core::{BlockHash, TicketHash, TxHash};
 use serde_json::json;
 use tracing::warn;
 
@@ -132,6 +132,26 @@ impl ChainNode for JsonRpcNode {
                     )
                     .await?;
                 convert::one_hash("sendrawtransaction", &r)
+            }
+            .await,
+        )
+    }
+
+    async fn exists_missed_tickets(
+        &self,
+        tickets: &[TicketHash],
+    ) -> hcpool_core::Result<Vec<bool>> {
+        if tickets.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.wrap(
+            async {
+                const M: &str = "existsmissedtickets";
+                let r: String = self
+                    .client
+                    .call(M, vec![json!(convert::hash_blob(tickets))])
+                    .await?;
+                convert::bitset(M, &r, tickets.len())
             }
             .await,
         )

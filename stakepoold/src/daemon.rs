@@ -7,7 +7,7 @@
 
 mod notify;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use hcpool_core::backend::{
-    ChainNode, ChainNotification, Store, TicketEntry, UserVotingConfig, WalletBackend,
-    WalletTransaction,
+    ChainNode, ChainNotification, Clock, Store, SystemClock, TicketEntry, UserVotingConfig,
+    WalletBackend, WalletTransaction,
 };
 use hcpool_core::fee::evaluate_pool_ticket;
+use hcpool_core::service::votable_low_fee_entries;
 use hcpool_core::service::voter::{FeeCheck, VoterState, WalletVoteDefaults};
 use hcpool_core::{BlockHash, FeeAddressSet, Network, PoolFeeRate, Ticket, TicketHash};
 use tracing::{debug, info, warn};
@@ -29,8 +30,14 @@ use crate::node::{BlockHeights, Link};
 
 pub use notify::{VoteOutcome, VoteResult};
 
-/// A revocation is asked again when it was not mined this many blocks after the request.
+/// A revocation is asked again when it was not seen this many blocks after the request.
 pub const REVOKE_RETRY_BLOCKS: u32 = 2;
+
+/// `revoketickets` calls made for one ticket before the daemon gives up on it (a wallet
+/// that cannot revoke a ticket, e.g. "no suitable revocation outputs to pay relay fee",
+/// fails every call). A given-up ticket stays in [`Daemon::pending_revocations`] until it
+/// is seen revoked.
+pub const REVOKE_MAX_ATTEMPTS: u32 = 3;
 
 /// Tunables of the daemon.
 #[derive(Debug, Clone)]
@@ -73,8 +80,10 @@ pub struct DaemonDeps {
     pub node: Arc<dyn ChainNode>,
     /// Block heights (ticket purchase heights for the start-up fee check).
     pub heights: Arc<dyn BlockHeights>,
-    /// Users' voting configs and added low-fee tickets at start; `None` starts empty and
-    /// waits for the web app's gRPC calls.
+    /// Users' voting configs and added low-fee tickets (the votable ones, as the web app
+    /// pushes them) at start; `None` starts empty and waits for the web app's gRPC calls.
+    /// With a store, an added low-fee ticket is marked voted once its vote is accepted or
+    /// hcd reports it spent.
     pub store: Option<Arc<dyn Store>>,
     /// The pool's fee addresses (`coldwalletextpub` /0/0..9999).
     pub fee_addresses: Arc<FeeAddressSet>,
@@ -98,8 +107,53 @@ pub struct PendingRevocation {
     pub ticket_address: String,
     /// Height of the block that reported it missed or expired.
     pub missed_at: u32,
-    /// Height of the block after whose votes `revoketickets` was last called for it.
+    /// Height of the block after whose votes `revoketickets` was last called for it
+    /// (whether the call succeeded or not).
     pub requested_at: Option<u32>,
+    /// `revoketickets` calls made for it.
+    pub attempts: u32,
+    /// The error of the last call, when it failed.
+    pub last_error: Option<String>,
+    /// [`REVOKE_MAX_ATTEMPTS`] calls did not revoke it: no more calls; it is still tracked
+    /// (hcd reporting it again, or hcd's missed set no longer holding it, ends it) and
+    /// needs the operator.
+    pub given_up: bool,
+}
+
+/// How many tickets seen revoked the daemon remembers (hundreds of blocks' worth of misses).
+const REVOKED_MEMORY: usize = 1024;
+
+/// The pending revocations, and the tickets recently seen revoked: the notification of a
+/// revocation (hcd reports it as a miss) can arrive after the on-chain check ended the
+/// ticket, and must not start a new revocation. One lock for both, so no report slips
+/// between the two.
+#[derive(Debug, Default)]
+struct Revocations {
+    pending: HashMap<TicketHash, PendingRevocation>,
+    /// Oldest first, at most [`REVOKED_MEMORY`].
+    done: VecDeque<TicketHash>,
+    done_set: HashSet<TicketHash>,
+}
+
+impl Revocations {
+    /// Ends the pending revocation of `ticket`, if there is one, and remembers it revoked.
+    fn finish(&mut self, ticket: &TicketHash) -> Option<PendingRevocation> {
+        let r = self.pending.remove(ticket)?;
+        if self.done_set.insert(*ticket) {
+            self.done.push_back(*ticket);
+        }
+        while self.done.len() > REVOKED_MEMORY {
+            if let Some(old) = self.done.pop_front() {
+                self.done_set.remove(&old);
+            }
+        }
+        Some(r)
+    }
+
+    /// Whether `ticket` was recently seen revoked.
+    fn was_revoked(&self, ticket: &TicketHash) -> bool {
+        self.done_set.contains(ticket)
+    }
 }
 
 /// What the daemon reports about itself (gRPC health, metrics, logs).
@@ -115,6 +169,8 @@ pub struct Health {
     pub last_block_age: Option<Duration>,
     /// Ticket rescans done after a node reconnect or the first users' arrival.
     pub rescans: u64,
+    /// Missed pool tickets the daemon gave up revoking (see [`REVOKE_MAX_ATTEMPTS`]).
+    pub revocations_given_up: Vec<TicketHash>,
 }
 
 impl Health {
@@ -139,8 +195,8 @@ pub struct Daemon {
     deps: DaemonDeps,
     opts: DaemonOptions,
     state: RwLock<VoterState>,
-    /// Missed or expired pool tickets not yet seen revoked.
-    revocations: Mutex<HashMap<TicketHash, PendingRevocation>>,
+    /// Missed or expired pool tickets not yet seen revoked (and those recently seen).
+    revocations: Mutex<Revocations>,
     /// Height and arrival of the last notification that named a block.
     last_block: Mutex<Option<(u32, Instant)>>,
     /// Rescans after a node reconnect.
@@ -184,7 +240,8 @@ impl Daemon {
                 Ok(users) => state.set_user_voting_prefs(users),
                 Err(e) => warn!(error = %e, "could not load user voting configs"),
             }
-            match store.low_fee_ticket_entries().await {
+            // The same set the web app pushes: a voted or expired one is not added again.
+            match votable_low_fee_entries(store.as_ref(), SystemClock.now_unix()).await {
                 Ok(t) => state.set_added_low_fee_tickets(t),
                 Err(e) => warn!(error = %e, "could not load added low-fee tickets"),
             }
@@ -193,7 +250,7 @@ impl Daemon {
             deps,
             opts,
             state: RwLock::new(state),
-            revocations: Mutex::new(HashMap::new()),
+            revocations: Mutex::new(Revocations::default()),
             last_block: Mutex::new(None),
             rescans: std::sync::atomic::AtomicU64::new(0),
             latest_height: AtomicU32::new(0),
@@ -213,6 +270,10 @@ impl Daemon {
             Ok(()) => {
                 self.metrics.revocation_requested();
                 info!("revoketickets at start-up: tickets missed while down are revoked");
+            }
+            Err(e) if notify::is_already_relayed(&e) => {
+                self.metrics.revocation_requested();
+                info!(error = %e, "revoketickets at start-up: the wallet had revoked them already");
             }
             Err(e) => {
                 self.metrics.revocation_failed();
@@ -241,7 +302,8 @@ impl Daemon {
         self.read().added()
     }
 
-    /// Missed or expired pool tickets that still need a revocation.
+    /// Missed or expired pool tickets that still need a revocation (given-up ones too: see
+    /// [`Daemon::pending_revocations`] and [`Health::revocations_given_up`]).
     pub fn tickets_to_revoke(&self) -> Vec<TicketEntry> {
         self.pending_revocations()
             .into_iter()
@@ -254,12 +316,13 @@ impl Daemon {
 
     /// Missed or expired pool tickets not yet seen revoked, with their request state.
     pub fn pending_revocations(&self) -> Vec<PendingRevocation> {
-        let mut v: Vec<PendingRevocation> = self.revocation_map().values().cloned().collect();
+        let mut v: Vec<PendingRevocation> =
+            self.revocation_map().pending.values().cloned().collect();
         v.sort_by_key(|r| r.ticket);
         v
     }
 
-    fn revocation_map(&self) -> std::sync::MutexGuard<'_, HashMap<TicketHash, PendingRevocation>> {
+    fn revocation_map(&self) -> std::sync::MutexGuard<'_, Revocations> {
         self.revocations
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -278,6 +341,12 @@ impl Daemon {
             last_block_height: last.map(|(h, _)| h),
             last_block_age: last.map(|(_, at)| at.elapsed()),
             rescans: self.rescans.load(Ordering::Relaxed),
+            revocations_given_up: self
+                .pending_revocations()
+                .into_iter()
+                .filter(|r| r.given_up)
+                .map(|r| r.ticket)
+                .collect(),
         };
         self.metrics
             .set_health(h.wallet_connected, h.node_connected, h.last_block_age);
@@ -325,8 +394,15 @@ impl Daemon {
             let s = self.read();
             (s.live_count(), s.ignored().len())
         };
-        let revoke = self.revocation_map().len();
+        let (revoke, given_up) = {
+            let map = self.revocation_map();
+            (
+                map.pending.len(),
+                map.pending.values().filter(|r| r.given_up).count(),
+            )
+        };
         self.metrics.set_tickets(live, ignored, revoke);
+        self.metrics.set_revocations_given_up(given_up);
     }
 
     /// The start-up (and reconnect) scan: the wallet's live tickets, mapped to users and

@@ -12,11 +12,16 @@
 //!   matured in, before that block's `newtickets` was handled, or one whose notification was
 //!   lost) is looked up in the wallet, fee-checked and voted if it is the pool's; the known
 //!   winners' votes do not wait for that lookup.
-//! - **Revocation**: HC revokes nothing by itself. Pool tickets that `spentandmissedtickets`
-//!   reports missed (or expired) wait in [`Daemon::pending_revocations`]; after the votes of
-//!   the next block the daemon calls the wallet's `revoketickets`, again every
-//!   [`daemon::REVOKE_RETRY_BLOCKS`] blocks until hcd reports the revocation (as a miss).
-//!   It also calls `revoketickets` once at start-up, for tickets missed while it was down.
+//! - **Revocation**: pool tickets that `spentandmissedtickets` reports missed (or expired)
+//!   wait in [`Daemon::pending_revocations`]. The real hcwallet revokes them by itself; the
+//!   daemon makes sure: after the block's votes it calls the wallet's `revoketickets`
+//!   ("already have transaction" = the wallet's own revocation, done), again every
+//!   [`daemon::REVOKE_RETRY_BLOCKS`] blocks, at most [`daemon::REVOKE_MAX_ATTEMPTS`] times
+//!   per ticket; then the ticket is given up (one warning, [`Health::revocations_given_up`],
+//!   the `stakepoold_revocations_given_up` gauge). A ticket ends when hcd reports it again
+//!   (a revocation is reported as a miss) or hcd's `existsmissedtickets` no longer lists
+//!   it. The daemon also calls `revoketickets` once at start-up, for tickets missed while
+//!   it was down.
 //! - **Reconnects**: the JSON-RPC clients redial and re-register notifications by themselves;
 //!   after each node reconnect the daemon rescans the wallet's tickets, since notifications
 //!   sent while the link was down are lost.
@@ -25,7 +30,10 @@
 //!   Prometheus gauges.
 //! - **Store**: with `dburl` (or hcstakepool's `dbhost`/`dbuser`/… keys) users' voting
 //!   configs and added low-fee tickets are loaded from the pool's database at start
-//!   ([`run::open_store`]); the web app's gRPC calls replace them later. A daemon that
+//!   ([`run::open_store`]; the low-fee tickets still votable, the set the web app pushes:
+//!   `hcpool_core::service::votable_low_fee_entries`); the web app's gRPC calls replace
+//!   them later. An added ticket whose vote hcd accepted, or that hcd reports spent, is
+//!   marked voted in the store (`Store::mark_low_fee_ticket_voted`). A daemon that
 //!   started without users (no store, or an empty one) rescans the wallet's tickets when
 //!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none.
 //!

@@ -22,6 +22,7 @@ pub struct Metrics {
     live_tickets: AtomicU64,
     ignored_tickets: AtomicU64,
     to_revoke: AtomicU64,
+    revocations_given_up: AtomicU64,
     winning_notifications: AtomicU64,
     last_block_height: AtomicU64,
     revocation_requests: AtomicU64,
@@ -53,15 +54,17 @@ pub struct StatusSnapshot {
     pub ignored_tickets: u64,
     /// Missed or expired pool tickets waiting for revocation.
     pub to_revoke: u64,
+    /// Of those, the ones the daemon gave up revoking (the operator must look).
+    pub revocations_given_up: u64,
     /// `winningtickets` notifications handled.
     pub winning_notifications: u64,
     /// Height of the last `winningtickets` block.
     pub last_block_height: u64,
-    /// `revoketickets` calls that succeeded.
+    /// `revoketickets` calls that succeeded (or found the wallet's own revocation).
     pub revocation_requests: u64,
     /// `revoketickets` calls that failed.
     pub revocation_failures: u64,
-    /// Pool tickets seen revoked on chain after a request.
+    /// Pool tickets seen revoked (reported again by hcd, or gone from its missed set).
     pub tickets_revoked: u64,
     /// The wallet link was up at the last health check (1) or not (0).
     pub wallet_connected: u64,
@@ -99,7 +102,8 @@ impl Metrics {
             .fetch_max(u64::from(height), Ordering::Relaxed);
     }
 
-    /// A `revoketickets` call succeeded.
+    /// A `revoketickets` call succeeded, or failed because the wallet's own revocation
+    /// was already relayed.
     pub fn revocation_requested(&self) {
         self.revocation_requests.fetch_add(1, Ordering::Relaxed);
     }
@@ -134,6 +138,12 @@ impl Metrics {
         self.to_revoke.store(g(to_revoke), Ordering::Relaxed);
     }
 
+    /// Sets the gauge of missed tickets the daemon gave up revoking.
+    pub fn set_revocations_given_up(&self, n: usize) {
+        self.revocations_given_up
+            .store(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     fn observe(&self, latency: Duration) {
         let secs = latency.as_secs_f64();
         for (bound, b) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
@@ -157,6 +167,7 @@ impl Metrics {
             live_tickets: l(&self.live_tickets),
             ignored_tickets: l(&self.ignored_tickets),
             to_revoke: l(&self.to_revoke),
+            revocations_given_up: l(&self.revocations_given_up),
             winning_notifications: l(&self.winning_notifications),
             last_block_height: l(&self.last_block_height),
             revocation_requests: l(&self.revocation_requests),
@@ -220,6 +231,12 @@ impl Metrics {
             s.to_revoke,
         );
         one(
+            "stakepoold_revocations_given_up",
+            "gauge",
+            "Missed pool tickets the wallet failed to revoke after every attempt.",
+            s.revocations_given_up,
+        );
+        one(
             "stakepoold_winning_notifications_total",
             "counter",
             "winningtickets notifications handled.",
@@ -234,7 +251,7 @@ impl Metrics {
         one(
             "stakepoold_revocation_requests_total",
             "counter",
-            "revoketickets calls that succeeded.",
+            "revoketickets calls that succeeded (or found the wallet's own revocation).",
             s.revocation_requests,
         );
         one(
@@ -246,7 +263,7 @@ impl Metrics {
         one(
             "stakepoold_tickets_revoked_total",
             "counter",
-            "Pool tickets seen revoked after a request.",
+            "Pool tickets seen revoked.",
             s.tickets_revoked,
         );
         one(

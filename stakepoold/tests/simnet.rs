@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{
-    NewLowFeeTicket, NewUser, Registration, Store, TicketEntry, UserVotingConfig, WalletBackend,
+    ChainNode, NewLowFeeTicket, NewUser, Registration, Store, TicketEntry, UserVotingConfig,
+    WalletBackend,
 };
 use hcpool_core::{
     ExtendedPubKey, FeeAddressSet, Hash32, Network, PoolFeeRate, PoolKeys, RedeemScript, Secret,
@@ -396,10 +397,13 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
             .collect(),
         ..Faults::default()
     };
-    // Votes fail (so the ticket misses) and the first revocation requests fail too.
+    // Votes fail (so the ticket misses) and the first revocation requests fail too. The
+    // wallet is also locked, so it cannot revoke the ticket by itself (as the real one,
+    // and a simulator modelling it, would) before the daemon's request.
     p.cluster
         .set_faults(wallet0, refuse(&["generatevote", "revoketickets"]))
         .unwrap();
+    p.cluster.with_wallet(0, |w| w.unlocked = false).unwrap();
     let ticket = p.buy(&users[0], PAID);
     p.buy_stranger();
     let deadline = Instant::now() + WAIT;
@@ -417,6 +421,7 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
             p.cluster
                 .set_faults(wallet0, refuse(&["generatevote"]))
                 .unwrap();
+            p.cluster.with_wallet(0, |w| w.unlocked = true).unwrap();
             healed = true;
         }
         p.buy_stranger();
@@ -436,6 +441,145 @@ async fn a_missed_pool_ticket_is_revoked_through_the_wallet() {
     assert!(s.revocation_requests >= 1, "{s:?}");
     assert!(s.revocation_failures >= 1, "{s:?}");
     assert_eq!((s.tickets_revoked, s.to_revoke), (1, 0), "{s:?}");
+    p.run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_ticket_ends_revoked_without_failures_or_repeated_requests() {
+    // The issue's run: only the votes fail. A wallet that revokes by itself (the real one,
+    // and the recalibrated simulator) rejects the daemon's request as a duplicate; one
+    // that does not revokes on request. Either way: revoked, nothing failed, no more calls.
+    let (p, users) = Pool::start(4, &[(7, 5)]).await;
+    p.cluster
+        .set_faults(
+            Role::Wallet(0),
+            Faults {
+                method_errors: [(
+                    "generatevote".to_owned(),
+                    RpcError::new(-4, "simulated failure"),
+                )]
+                .into_iter()
+                .collect(),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let ticket = p.buy(&users[0], PAID);
+    p.buy_stranger();
+    let deadline = Instant::now() + WAIT;
+    while p.cluster.ticket_state(&ticket) != Some(TicketState::Revoked)
+        || !p.daemon.pending_revocations().is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "state {:?}, pending {:?}, metrics {:?}",
+            p.cluster.ticket_state(&ticket),
+            p.daemon.pending_revocations(),
+            p.daemon.metrics().snapshot()
+        );
+        p.buy_stranger();
+        p.mine().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    p.mine().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = p.daemon.metrics().snapshot();
+    for _ in 0..4 {
+        p.buy_stranger();
+        p.mine().await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!(
+        (s.tickets_revoked, s.to_revoke, s.revocation_failures),
+        (1, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!(s.revocation_requests, before.revocation_requests, "{s:?}");
+    p.run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_another_wallet_revoked_completes_although_our_requests_are_rejected() {
+    // As on the real simnet: a wallet holding a key of the missed ticket (here wallet 1, as
+    // the user's wallet) revokes it; the daemon's own revoketickets is rejected with hcd's
+    // "already have transaction" (forced here, whatever the simulated wallet 0 does).
+    let (p, users) = Pool::start(4, &[(6, 5)]).await;
+    let other = JsonRpcWallet::connect(client_cfg(p.cluster.endpoint(Role::Wallet(1)).unwrap()))
+        .await
+        .unwrap();
+    other.import_script(&user_keys(6).script, 0).await.unwrap();
+    let rejected = "Rejected transaction c731252844c7ac323d06828f059348b520d28334bda0bf6c814d9142d72c62d5: \
+                    already have transaction c731252844c7ac323d06828f059348b520d28334bda0bf6c814d9142d72c62d5";
+    p.cluster
+        .set_faults(
+            Role::Wallet(0),
+            Faults {
+                method_errors: [
+                    ("generatevote", RpcError::new(-4, "simulated failure")),
+                    ("revoketickets", RpcError::new(-1, rejected)),
+                ]
+                .into_iter()
+                .map(|(m, e)| (m.to_owned(), e))
+                .collect(),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let ticket = p.buy(&users[0], PAID);
+    p.buy_stranger();
+    let deadline = Instant::now() + WAIT;
+    while p.daemon.tickets_to_revoke().is_empty() {
+        assert!(Instant::now() < deadline, "never missed");
+        p.buy_stranger();
+        p.mine().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Missed));
+    // hcd's missed set as the daemon reads it: [missed, unknown].
+    let node = JsonRpcNode::connect(client_cfg(p.cluster.endpoint(Role::Node(0)).unwrap()))
+        .await
+        .unwrap();
+    let unknown = Hash32::from_bytes([0x11; 32]);
+    assert_eq!(
+        node.exists_missed_tickets(&[ticket, unknown])
+            .await
+            .unwrap(),
+        vec![true, false]
+    );
+    // A simulator whose wallets revoke by themselves (as the real ones) already did.
+    if let Err(e) = other.revoke_tickets().await {
+        assert!(e.to_string().contains("already have transaction"), "{e}");
+    }
+    p.mine().await;
+    assert_eq!(p.cluster.ticket_state(&ticket), Some(TicketState::Revoked));
+    assert_eq!(
+        node.exists_missed_tickets(&[ticket]).await.unwrap(),
+        vec![false],
+        "revoked: out of the missed set"
+    );
+    until("the daemon to see the revocation", || {
+        p.daemon.pending_revocations().is_empty()
+    })
+    .await;
+    // A request computed before the second report was handled may still be in flight.
+    p.mine().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = p.daemon.metrics().snapshot();
+    for _ in 0..4 {
+        p.mine().await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let s = p.daemon.metrics().snapshot();
+    assert_eq!((s.tickets_revoked, s.to_revoke), (1, 0), "{s:?}");
+    assert_eq!(
+        s.revocation_failures, 0,
+        "the duplicate is no failure: {s:?}"
+    );
+    assert_eq!(
+        s.revocation_requests, before.revocation_requests,
+        "no more revoketickets once it is revoked"
+    );
     p.run.abort();
 }
 
@@ -523,5 +667,16 @@ async fn voting_configs_and_added_low_fee_tickets_load_from_a_sqlite_file() {
         Some(5),
         "the added low-fee ticket from the database"
     );
+    // Voted: marked so in the database, so neither the web app nor a restarted daemon
+    // adds it again.
+    let store = hcpool_db::connect(&url).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !store.votable_low_fee_tickets(0).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the low-fee ticket was not marked voted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     p.run.abort();
 }

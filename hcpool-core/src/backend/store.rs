@@ -306,7 +306,8 @@ pub trait Store: Send + Sync {
     /// Low-fee tickets that can still be voted (`Voted = 0 AND Expires > now`), in id order.
     async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>>;
 
-    /// All low-fee tickets as stakepoold loads them (no filter), in id order.
+    /// All low-fee tickets (no filter: voted and expired ones too), in id order. The voting
+    /// nodes get only the votable ones ([`crate::service::votable_low_fee_entries`]).
     async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>>;
 
     // ----- sessions -----
@@ -331,7 +332,7 @@ pub trait Store: Send + Sync {
     async fn delete_user_sessions(&self, id: UserId) -> Result<u64>;
 
     /// Deletes sessions, email changes and password resets that expired at `now`
-    /// (`expires <= now`). Low-fee tickets are kept (stakepoold reads them all).
+    /// (`expires <= now`). Low-fee tickets are kept (the admin's record of them).
     /// Returns how many rows were deleted.
     async fn purge_expired(&self, now: i64) -> Result<u64>;
 }

@@ -245,7 +245,10 @@ pub trait WalletBackend: Send + Sync {
         vote_bits_extended: &[u8],
     ) -> Result<Vec<u8>>;
     /// `revoketickets`: the wallet creates and relays a revocation for every missed or
-    /// expired ticket it has voting rights for (HC revokes nothing by itself).
+    /// expired ticket it has voting rights for. A real hcwallet also revokes missed tickets
+    /// by itself; an explicit call then fails with hcd's "already have transaction"
+    /// while that revocation is unmined. One ticket the wallet cannot revoke fails the
+    /// whole call.
     async fn revoke_tickets(&self) -> Result<()>;
 }
 
@@ -260,4 +263,18 @@ pub trait ChainNode: Send + Sync {
     async fn best_block(&self) -> Result<BestBlock>;
     /// `sendrawtransaction <hex>`; returns the transaction hash.
     async fn send_raw_transaction(&self, tx: &[u8]) -> Result<TxHash>;
+    /// `existsmissedtickets`: for each ticket, whether hcd has it in its missed-ticket set
+    /// (missed or expired and **not yet revoked**), in the order given. A missed ticket
+    /// that is no longer in the set was revoked.
+    ///
+    /// The default fails (kind `Other`), for nodes that cannot tell: callers then rely on
+    /// notifications alone.
+    async fn exists_missed_tickets(&self, tickets: &[TicketHash]) -> Result<Vec<bool>> {
+        let _ = tickets;
+        Err(crate::Error::Wallet {
+            wallet: self.label(),
+            kind: crate::BackendKind::Other,
+            source: "existsmissedtickets is not supported by this node".into(),
+        })
+    }
 }

@@ -163,20 +163,31 @@ async fn load(
         NodeUpdate::LowFeeTickets => None,
     };
     let tickets = match what {
-        NodeUpdate::LowFeeTickets | NodeUpdate::All => Some(
-            store
-                .votable_low_fee_tickets(now)
-                .await?
-                .into_iter()
-                .map(|t| TicketEntry {
-                    ticket_address: t.ticket_address,
-                    ticket_hash: t.ticket_hash,
-                })
-                .collect(),
-        ),
+        NodeUpdate::LowFeeTickets | NodeUpdate::All => {
+            Some(votable_low_fee_entries(store, now).await?)
+        }
         NodeUpdate::Users => None,
     };
     Ok((users, tickets))
+}
+
+/// The added low-fee tickets a voting node votes: those still votable at `now` (unix
+/// seconds; not voted, not expired: [`Store::votable_low_fee_tickets`]), in id order. What
+/// the web app pushes (`SetAddedLowFeeTickets`) and what stakepoold loads at start, so a
+/// restart of either gives the nodes the same set.
+///
+/// # Errors
+/// `Store { .. }`.
+pub async fn votable_low_fee_entries(store: &dyn Store, now: i64) -> Result<Vec<TicketEntry>> {
+    Ok(store
+        .votable_low_fee_tickets(now)
+        .await?
+        .into_iter()
+        .map(|t| TicketEntry {
+            ticket_address: t.ticket_address,
+            ticket_hash: t.ticket_hash,
+        })
+        .collect())
 }
 
 #[cfg(test)]

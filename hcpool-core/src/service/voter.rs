@@ -118,20 +118,26 @@ impl VoterState {
 
     /// Replaces the added low-fee set (`SetAddedLowFeeTickets`): new members move from
     /// ignored to live; members no longer added move from live back to ignored.
+    ///
+    /// Only the pool's live tickets move: an added ticket the wallet has not listed (yet)
+    /// goes live when it is found ([`VoterState::add_ticket`]), and a dropped one that was
+    /// already voted, missed or never seen is just forgotten, not made "ignored".
     pub fn set_added_low_fee_tickets(&mut self, tickets: Vec<TicketEntry>) {
         let new: HashMap<TicketHash, String> = tickets
             .into_iter()
             .map(|t| (t.ticket_hash, t.ticket_address))
             .collect();
-        for (hash, addr) in &self.added {
+        for hash in self.added.keys() {
             if !new.contains_key(hash) {
-                self.live.remove(hash);
-                self.ignored.insert(*hash, addr.clone());
+                if let Some(addr) = self.live.remove(hash) {
+                    self.ignored.insert(*hash, addr);
+                }
             }
         }
-        for (hash, addr) in &new {
-            self.ignored.remove(hash);
-            self.live.insert(*hash, addr.clone());
+        for hash in new.keys() {
+            if let Some(addr) = self.ignored.remove(hash) {
+                self.live.insert(*hash, addr);
+            }
         }
         self.added = new;
     }
@@ -174,7 +180,8 @@ impl VoterState {
         }
     }
 
-    /// Replaces the live and ignored maps (a start-up or reconnect rescan).
+    /// Replaces the live and ignored maps (a start-up or reconnect rescan). Added low-fee
+    /// tickets among them are live; an added ticket the rescan did not find stays out.
     pub fn replace_tickets(
         &mut self,
         live: HashMap<TicketHash, String>,
@@ -182,9 +189,10 @@ impl VoterState {
     ) {
         self.live = live;
         self.ignored = ignored;
-        for (hash, addr) in &self.added {
-            self.ignored.remove(hash);
-            self.live.insert(*hash, addr.clone());
+        for hash in self.added.keys() {
+            if let Some(addr) = self.ignored.remove(hash) {
+                self.live.insert(*hash, addr);
+            }
         }
     }
 

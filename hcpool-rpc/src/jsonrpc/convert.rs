@@ -211,6 +211,31 @@ pub fn header_hash(header: &[u8]) -> Result<Hash32> {
     Ok(Hash32::from_bytes(hcpool_core::hash::blake256(h)))
 }
 
+/// The `txhashblob` param of `existslivetickets` / `existsmissedtickets`: the hashes'
+/// internal-order bytes, concatenated, as hex.
+pub fn hash_blob(hashes: &[Hash32]) -> String {
+    let mut s = String::with_capacity(hashes.len() * 64);
+    for h in hashes {
+        s.push_str(&hex::encode(h.as_bytes()));
+    }
+    s
+}
+
+/// The reply of `existslivetickets` / `existsmissedtickets`: a hex bitset, bit `i` (LSB
+/// first within each byte) for hash `i`; `n` flags.
+pub fn bitset(method: &str, s: &str, n: usize) -> Result<Vec<bool>> {
+    let bytes = hex_bytes(method, s)?;
+    if bytes.len() < n.div_ceil(8) {
+        return Err(Error::bad_reply(
+            method,
+            format!("{} bytes for {n} tickets", bytes.len()),
+        ));
+    }
+    Ok((0..n)
+        .map(|i| bytes.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0))
+        .collect())
+}
+
 // --- Address strings -------------------------------------------------------------------
 
 /// The string form of an address, as the wallet expects it in params (`pubkeyaddr` form
@@ -256,6 +281,27 @@ mod tests {
             encode_address(&a),
             "TkQ4ZzWaZijLGFfwM4THhTRYFKnjvJPSHweChUsQhkH8zRZAE1Dor"
         );
+    }
+
+    #[test]
+    fn ticket_bitsets_as_hcd_sends_them() {
+        // hcd-existslivetickets.json: [live ticket, unknown] → "01".
+        let live: Hash32 = "2a98cc0838b0e43109ba803195eeea128b7fd5339feee30b1a6cb95e5954c267"
+            .parse()
+            .unwrap();
+        let unknown = Hash32::from_bytes([0x11; 32]);
+        assert_eq!(
+            hash_blob(&[live, unknown]),
+            "67c254595eb96c1a0be3ee9f33d57f8b12eaee953180ba0931e4b03808cc982a\
+             1111111111111111111111111111111111111111111111111111111111111111"
+        );
+        assert_eq!(bitset("m", "01", 2).unwrap(), vec![true, false]);
+        assert_eq!(
+            bitset("m", "0201", 10).unwrap(),
+            vec![false, true, false, false, false, false, false, false, true, false]
+        );
+        assert!(bitset("m", "01", 9).is_err(), "too short");
+        assert!(bitset("m", "zz", 1).is_err());
     }
 
     #[test]

@@ -191,6 +191,31 @@ fn call_inner(
             let d = coins(chain.params.stake_difficulty);
             json!({"current": d, "next": d})
         }
+        "existsmissedtickets" => {
+            // `txhashblob`: internal-order hashes concatenated; the reply is a bitset, bit i
+            // (LSB first) set while ticket i is missed or expired and not yet revoked.
+            let p = Params::new(&req.params, 1)?;
+            let blob = parse_hex(p.str(0)?)?;
+            if blob.len() % 32 != 0 {
+                return Err(RpcError::new(-22, "Bad hash blob length"));
+            }
+            let mut bits = vec![0u8; (blob.len() / 32).div_ceil(8)];
+            for (i, h) in blob.chunks(32).enumerate() {
+                let hash = Hash32::from_slice(h).map_err(|e| RpcError::new(-22, e.to_string()))?;
+                let missed = chain.tickets.get(&hash).is_some_and(|t| {
+                    matches!(
+                        t.state,
+                        super::chain::TicketState::Missed | super::chain::TicketState::Expired
+                    )
+                });
+                if missed {
+                    if let Some(b) = bits.get_mut(i / 8) {
+                        *b |= 1 << (i % 8);
+                    }
+                }
+            }
+            json!(hex::encode(bits))
+        }
         _ => return Ok(None),
     };
     Ok(Some(v))

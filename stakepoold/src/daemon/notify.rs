@@ -1,5 +1,5 @@
 //! The notification handlers: votes for `winningtickets`, the live set for `newtickets`
-//! and `spentandmissedtickets`.
+//! and `spentandmissedtickets`, revocations of the pool's missed tickets.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +7,7 @@ use hcpool_core::service::voter::{BitsSource, FeeCheck, VoteJob};
 use hcpool_core::{BackendKind, BlockHash, TicketHash, TxHash, VoteBits};
 use tracing::{debug, info, warn};
 
-use super::{Daemon, PendingRevocation, REVOKE_RETRY_BLOCKS};
+use super::{Daemon, PendingRevocation, REVOKE_MAX_ATTEMPTS, REVOKE_RETRY_BLOCKS};
 
 /// How one vote ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,9 +40,13 @@ pub struct VoteResult {
     pub latency: Duration,
 }
 
-/// hcd's answer to a vote it already has (`-32603: already have transaction …`).
-fn is_duplicate(e: &hcpool_core::Error) -> bool {
-    e.to_string().contains("already have transaction")
+/// hcd's answer to a transaction it already has: `-1 "Rejected transaction <h>: already
+/// have transaction <h>"` while it is in the mempool, `… transaction already exists` once
+/// it is mined (DIFFERENCES.md §5). For a vote: another wallet voted the ticket. For
+/// `revoketickets`: the wallet had revoked the ticket by itself (§9).
+pub(super) fn is_already_relayed(e: &hcpool_core::Error) -> bool {
+    let s = e.to_string();
+    s.contains("already have transaction") || s.contains("transaction already exists")
 }
 
 impl Daemon {
@@ -99,45 +103,174 @@ impl Daemon {
             failed = count(|o| matches!(o, VoteOutcome::Failed(_))),
             "votes for block"
         );
+        self.mark_added_voted(
+            results
+                .iter()
+                .filter(|r| matches!(r.outcome, VoteOutcome::Cast(_) | VoteOutcome::Duplicate))
+                .map(|r| r.ticket),
+        )
+        .await;
         self.revoke(height).await;
         results
     }
 
-    /// After the votes of block `height`: `revoketickets` when a pool ticket is waiting for
-    /// its first request, or was requested [`REVOKE_RETRY_BLOCKS`] ago and is still not
-    /// revoked. The wallet revokes every missed ticket it holds, so one call covers all.
+    /// With a store: an added low-fee ticket whose vote hcd accepted (or already had), or
+    /// that hcd reports spent, is marked voted (`Store::mark_low_fee_ticket_voted`), so the
+    /// web app stops pushing it and a restart does not load it again. Drawn once, a ticket
+    /// is never votable again; the update is idempotent (both voting nodes make it).
+    async fn mark_added_voted(&self, tickets: impl IntoIterator<Item = TicketHash>) {
+        let Some(store) = &self.deps.store else {
+            return;
+        };
+        let added: Vec<TicketHash> = {
+            let s = self.read();
+            tickets.into_iter().filter(|t| s.is_added(t)).collect()
+        };
+        for t in added {
+            match store.mark_low_fee_ticket_voted(&t).await {
+                Ok(true) => info!(ticket = %t, "added low-fee ticket marked voted"),
+                Ok(false) => debug!(ticket = %t, "added low-fee ticket not in the store"),
+                Err(e) => {
+                    warn!(ticket = %t, error = %e, "could not mark the added low-fee ticket voted")
+                }
+            }
+        }
+    }
+
+    /// After the votes of block `height`:
+    /// 1. the pending tickets already asked for are checked on chain (hcd's
+    ///    `existsmissedtickets`): one no longer in hcd's missed set was revoked, by this
+    ///    daemon's request, by the wallet on its own, or by another wallet holding a key,
+    ///    whatever the calls answered;
+    /// 2. `revoketickets` when a ticket waits for its first request, or was asked
+    ///    [`REVOKE_RETRY_BLOCKS`] ago and is still pending. The wallet revokes every missed
+    ///    ticket it holds, so one call covers all; "already have transaction" means the
+    ///    wallet had revoked them itself and counts as a request made;
+    /// 3. a ticket asked [`REVOKE_MAX_ATTEMPTS`] times is given up: logged once, counted in
+    ///    a gauge, asked no more. One ticket the wallet cannot revoke fails every call, so
+    ///    retrying it forever would only repeat the same warning after every block.
     async fn revoke(&self, height: u32) {
-        let due: Vec<TicketHash> = self
-            .revocation_map()
-            .values()
-            .filter(|r| {
-                r.requested_at
-                    .is_none_or(|at| height >= at.saturating_add(REVOKE_RETRY_BLOCKS))
-            })
-            .map(|r| r.ticket)
-            .collect();
+        self.check_revoked_on_chain(height).await;
+        let (due, given_up) = {
+            let mut map = self.revocation_map();
+            let mut due = Vec::new();
+            let mut given_up = Vec::new();
+            for r in map.pending.values_mut() {
+                let waiting = r
+                    .requested_at
+                    .is_none_or(|at| height >= at.saturating_add(REVOKE_RETRY_BLOCKS));
+                if r.given_up || !waiting {
+                    continue;
+                }
+                if r.attempts >= REVOKE_MAX_ATTEMPTS {
+                    r.given_up = true;
+                    given_up.push(r.clone());
+                } else {
+                    due.push(r.ticket);
+                }
+            }
+            (due, given_up)
+        };
+        for r in &given_up {
+            warn!(ticket = %r.ticket, msa = %r.ticket_address, missed_at = r.missed_at,
+                attempts = r.attempts, last_error = r.last_error.as_deref().unwrap_or("none"),
+                "gave up revoking a missed pool ticket: the wallet did not revoke it; \
+                 revoke it by hand (it stays in tickets_to_revoke until revoked)");
+        }
+        if !given_up.is_empty() {
+            self.update_gauges();
+        }
         if due.is_empty() {
             return;
         }
-        match self.deps.wallet.revoke_tickets().await {
-            Ok(()) => {
-                self.metrics.revocation_requested();
-                let mut map = self.revocation_map();
-                for t in &due {
-                    if let Some(r) = map.get_mut(t) {
-                        r.requested_at = Some(height);
-                    }
+        let result = self.deps.wallet.revoke_tickets().await;
+        let failure = match &result {
+            Err(e) if !is_already_relayed(e) => Some(e.to_string()),
+            _ => None,
+        };
+        {
+            let mut map = self.revocation_map();
+            for t in &due {
+                if let Some(r) = map.pending.get_mut(t) {
+                    r.attempts = r.attempts.saturating_add(1);
+                    r.requested_at = Some(height);
+                    r.last_error.clone_from(&failure);
                 }
-                drop(map);
+            }
+        }
+        match (result, failure) {
+            (Ok(()), _) => {
+                self.metrics.revocation_requested();
                 for t in &due {
                     info!(ticket = %t, height, "revocation requested");
                 }
             }
-            Err(e) => {
+            (Err(e), None) => {
+                self.metrics.revocation_requested();
+                for t in &due {
+                    info!(ticket = %t, height, reply = %e,
+                        "revocation already relayed (the wallet revoked it by itself)");
+                }
+            }
+            (Err(e), Some(_)) => {
                 self.metrics.revocation_failed();
                 warn!(tickets = due.len(), height, error = %e,
-                    "revoketickets failed; retrying after the next block's votes");
+                    "revoketickets failed; asked again in {REVOKE_RETRY_BLOCKS} blocks, \
+                     at most {REVOKE_MAX_ATTEMPTS} times per ticket");
             }
+        }
+    }
+
+    /// Ends the pending revocations already asked for that hcd's missed-ticket set no
+    /// longer holds (revoked). A node that cannot answer leaves them to the notifications.
+    async fn check_revoked_on_chain(&self, height: u32) {
+        let asked: Vec<TicketHash> = self
+            .revocation_map()
+            .pending
+            .values()
+            .filter(|r| r.attempts > 0)
+            .map(|r| r.ticket)
+            .collect();
+        if asked.is_empty() {
+            return;
+        }
+        match self.deps.node.exists_missed_tickets(&asked).await {
+            Ok(missed) if missed.len() == asked.len() => {
+                let revoked: Vec<TicketHash> = asked
+                    .iter()
+                    .zip(missed)
+                    .filter(|(_, m)| !m)
+                    .map(|(t, _)| *t)
+                    .collect();
+                self.revoked(&revoked, height, "no longer in hcd's missed tickets");
+            }
+            Ok(missed) => {
+                debug!(
+                    asked = asked.len(),
+                    answered = missed.len(),
+                    "existsmissedtickets answered for other tickets; ignored"
+                );
+            }
+            Err(e) => debug!(error = %e, "existsmissedtickets failed; waiting for notifications"),
+        }
+    }
+
+    /// Ends the pending revocations of `tickets` (counted once each).
+    fn revoked(&self, tickets: &[TicketHash], height: u32, how: &'static str) {
+        if tickets.is_empty() {
+            return;
+        }
+        let done: Vec<PendingRevocation> = {
+            let mut map = self.revocation_map();
+            tickets.iter().filter_map(|t| map.finish(t)).collect()
+        };
+        for r in &done {
+            self.metrics.ticket_revoked();
+            info!(ticket = %r.ticket, msa = %r.ticket_address, missed_at = r.missed_at, height,
+                attempts = r.attempts, how, "pool ticket revoked");
+        }
+        if !done.is_empty() {
+            self.update_gauges();
         }
     }
 
@@ -168,7 +301,7 @@ impl Daemon {
             .await;
             match r {
                 Ok(txid) => break VoteOutcome::Cast(txid),
-                Err(e) if is_duplicate(&e) => break VoteOutcome::Duplicate,
+                Err(e) if is_already_relayed(&e) => break VoteOutcome::Duplicate,
                 Err(e) => {
                     let last = attempts >= attempts_max || self.too_late(height);
                     warn!(ticket = %job.ticket, height, attempt = attempts, error = %e,
@@ -254,8 +387,10 @@ impl Daemon {
     }
 
     /// `spentandmissedtickets`: forget them; the pool's missed (or expired) ones wait for
-    /// a revocation. hcd reports a revoked ticket as missed again: one already requested is
-    /// then done.
+    /// a revocation. hcd reports a revoked ticket as missed again: a second report (in a
+    /// later block) of a pending ticket means it is revoked, whoever revoked it and
+    /// whatever this daemon's own requests answered. Spent added low-fee tickets are marked
+    /// voted in the store.
     pub(super) async fn spent_and_missed(
         &self,
         height: u32,
@@ -273,43 +408,42 @@ impl Daemon {
                 }
             }
         }
-        if !revoke.is_empty() {
-            let mut revoked = Vec::new();
+        let mut again = Vec::new();
+        let mut new = Vec::new();
+        {
             let mut map = self.revocation_map();
             for (ticket, msa) in revoke {
-                match map.get(&ticket) {
-                    Some(r) if r.requested_at.is_some() => {
-                        map.remove(&ticket);
-                        revoked.push(ticket);
-                    }
+                match map.pending.get(&ticket) {
+                    Some(r) if height > r.missed_at => again.push(ticket),
+                    // The same block's report twice.
                     Some(_) => {}
+                    // The revocation's own report, after the on-chain check ended it.
+                    None if map.was_revoked(&ticket) => {
+                        debug!(%ticket, height, "revocation of a ticket already seen revoked");
+                    }
                     None => {
-                        map.insert(
+                        map.pending.insert(
                             ticket,
                             PendingRevocation {
                                 ticket,
                                 ticket_address: msa,
                                 missed_at: height,
                                 requested_at: None,
+                                attempts: 0,
+                                last_error: None,
+                                given_up: false,
                             },
                         );
+                        new.push(ticket);
                     }
                 }
             }
-            let new: Vec<TicketHash> = map
-                .values()
-                .filter(|r| r.missed_at == height && r.requested_at.is_none())
-                .map(|r| r.ticket)
-                .collect();
-            drop(map);
-            for t in new {
-                warn!(ticket = %t, height, "pool ticket missed or expired: to revoke");
-            }
-            for t in revoked {
-                self.metrics.ticket_revoked();
-                info!(ticket = %t, height, "pool ticket revoked");
-            }
         }
+        for t in new {
+            warn!(ticket = %t, height, "pool ticket missed or expired: to revoke");
+        }
+        self.revoked(&again, height, "reported again by hcd");
         self.update_gauges();
+        self.mark_added_voted(spent.iter().copied()).await;
     }
 }

@@ -2,7 +2,7 @@
 //! pay) the pool fee.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,8 @@ pub struct FakeWallet {
     pub votes: Mutex<Vec<VoteCall>>,
     pub fail_votes: AtomicU32,
     pub revoke_calls: AtomicU32,
+    /// While set, `revoketickets` fails with this message (as hcd's `-1` rejections).
+    pub revoke_error: Mutex<Option<String>>,
 }
 
 impl FakeWallet {
@@ -151,7 +153,10 @@ impl WalletBackend for FakeWallet {
     }
     async fn revoke_tickets(&self) -> Result<()> {
         self.revoke_calls.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        match self.revoke_error.lock().unwrap().clone() {
+            Some(msg) => Err(err(BackendKind::Rejected, &msg)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -159,6 +164,17 @@ impl WalletBackend for FakeWallet {
 pub struct FakeNode {
     pub sent: Mutex<Vec<Vec<u8>>>,
     pub duplicate: AtomicBool,
+    /// hcd's missed-ticket set (missed, not yet revoked) for `existsmissedtickets`; `None`
+    /// = the method is not supported (the trait's default).
+    pub missed: Mutex<Option<HashSet<TicketHash>>>,
+    pub missed_checks: AtomicU32,
+}
+
+impl FakeNode {
+    /// Sets hcd's missed-ticket set.
+    pub fn set_missed(&self, tickets: &[TicketHash]) {
+        *self.missed.lock().unwrap() = Some(tickets.iter().copied().collect());
+    }
 }
 
 pub fn best() -> BestBlock {
@@ -189,6 +205,13 @@ impl ChainNode for FakeNode {
             h[i] = b ^ 0xff;
         }
         Ok(Hash32::from_bytes(h))
+    }
+    async fn exists_missed_tickets(&self, tickets: &[TicketHash]) -> Result<Vec<bool>> {
+        self.missed_checks.fetch_add(1, Ordering::SeqCst);
+        match &*self.missed.lock().unwrap() {
+            Some(m) => Ok(tickets.iter().map(|t| m.contains(t)).collect()),
+            None => Err(err(BackendKind::Other, "-32601: Method not found")),
+        }
     }
 }
 

@@ -74,8 +74,61 @@ fn added_ticket_goes_live_without_fee_check_and_survives_rescan() {
     }]);
     s.add_ticket(h(5), "TcA".into(), FeeCheck::NotPaid);
     assert_eq!(s.live_count(), 1);
-    s.replace_tickets(HashMap::new(), HashMap::new());
+    // A rescan that found it but sorted it by fee still votes it.
+    s.replace_tickets(HashMap::new(), HashMap::from([(h(5), "TcA".to_owned())]));
     assert_eq!(s.live_count(), 1);
+    assert!(s.ignored().is_empty());
+}
+
+#[test]
+fn an_added_ticket_is_live_only_while_the_wallet_has_it_live() {
+    let mut s = state();
+    // Added (the web's list) before the wallet listed it: nothing to vote yet.
+    s.set_added_low_fee_tickets(vec![TicketEntry {
+        ticket_address: "TcA".into(),
+        ticket_hash: h(6),
+    }]);
+    assert_eq!(s.live_count(), 0, "not one of the pool's live tickets");
+    s.add_ticket(h(6), "TcA".into(), FeeCheck::NotPaid);
+    assert_eq!(
+        s.live_count(),
+        1,
+        "found in the wallet: live without a fee check"
+    );
+    // Voted while the daemon was down: the rescan does not list it.
+    s.replace_tickets(HashMap::new(), HashMap::new());
+    assert_eq!(s.live_count(), 0, "gone from the wallet's live tickets");
+}
+
+#[test]
+fn a_dropped_added_ticket_goes_to_ignored_only_while_it_is_live() {
+    let mut s = state();
+    let added = |t: &[u8]| {
+        t.iter()
+            .map(|n| TicketEntry {
+                ticket_address: "TcA".into(),
+                ticket_hash: h(*n),
+            })
+            .collect::<Vec<_>>()
+    };
+    s.add_ticket(h(7), "TcA".into(), FeeCheck::NotPaid);
+    s.add_ticket(h(8), "TcA".into(), FeeCheck::NotPaid);
+    s.set_added_low_fee_tickets(added(&[7, 8, 9]));
+    assert_eq!(s.live_count(), 2);
+    // h(7) is voted; h(9) was never seen live (a stale row after a restart).
+    s.remove_tickets(&[h(7)]);
+    s.set_added_low_fee_tickets(vec![]);
+    let ignored: Vec<TicketHash> = s.ignored().iter().map(|e| e.ticket_hash).collect();
+    assert_eq!(
+        ignored,
+        vec![h(8)],
+        "only the still-live one is ignored again"
+    );
+    assert_eq!(s.live_count(), 0);
+    // Adding a spent ticket again does not bring it back.
+    s.set_added_low_fee_tickets(added(&[7]));
+    assert_eq!(s.live_count(), 0);
+    assert_eq!(s.ignored().len(), 1);
 }
 
 #[test]
