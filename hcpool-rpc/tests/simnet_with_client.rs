@@ -207,11 +207,15 @@ async fn connect_checks_network_versions_and_voting() {
     assert_eq!(w.hcd_api.as_deref(), Some("3.1.0"));
     assert_eq!(w.wallet_api.as_deref(), Some("4.1.0"));
     assert!(w.warnings.is_empty(), "{:?}", w.warnings);
-    assert_eq!(w.voting, Some(true), "the simulated wallets start voting");
-    c.with_wallet(0, |s| s.voting = false);
+    assert_eq!(
+        w.voting,
+        Some(false),
+        "the simulated wallets start without --enablevoting, as a pool's voting wallets"
+    );
+    c.with_wallet(0, |s| s.voting = true);
     assert_eq!(
         check_wallet(&wallet, Network::Simnet).await.unwrap().voting,
-        Some(false)
+        Some(true)
     );
 
     let n = check_node(&node, Network::Simnet).await.unwrap();

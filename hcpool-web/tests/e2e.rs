@@ -56,6 +56,12 @@ impl ChainNode for Watched {
         self.sent.lock().unwrap().push(tx.to_vec());
         self.inner.send_raw_transaction(tx).await
     }
+    async fn exists_missed_tickets(
+        &self,
+        tickets: &[TicketHash],
+    ) -> hcpool_core::Result<Vec<bool>> {
+        self.inner.exists_missed_tickets(tickets).await
+    }
 }
 
 /// The votebits of a vote spending `ticket` (output 1: OP_RETURN, push, bits LE).
