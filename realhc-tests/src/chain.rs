@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use hcpool_core::tx::Transaction;
 use hcpool_core::{TicketHash, TxHash};
 use hcpool_rpc::RpcClient;
@@ -212,6 +212,31 @@ impl Chain {
         Ok(None)
     }
 
+    /// `existslivetickets` for many tickets at once: one flag per ticket, in order.
+    ///
+    /// # Errors
+    /// The call failing or an unexpected answer.
+    pub async fn live_flags(&self, tickets: &[TicketHash]) -> Result<Vec<bool>> {
+        if tickets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blob: String = tickets.iter().map(hash_blob).collect();
+        let bits: String = self
+            .hcd
+            .call("existslivetickets", vec![json!(blob)])
+            .await?;
+        let bytes = hex::decode(&bits).with_context(|| format!("existslivetickets: {bits:?}"))?;
+        ensure!(
+            bytes.len() * 8 >= tickets.len(),
+            "existslivetickets: {} bits for {} tickets",
+            bytes.len() * 8,
+            tickets.len()
+        );
+        Ok((0..tickets.len())
+            .map(|i| bytes[i / 8] & (1 << (i % 8)) != 0)
+            .collect())
+    }
+
     /// `existslivetickets` for one ticket.
     ///
     /// # Errors
@@ -219,7 +244,7 @@ impl Chain {
     pub async fn is_live(&self, ticket: &TicketHash) -> Result<bool> {
         let bits: String = self
             .hcd
-            .call("existslivetickets", vec![json!([ticket.to_string()])])
+            .call("existslivetickets", vec![json!(hash_blob(ticket))])
             .await?;
         match bits.as_str() {
             "01" => Ok(true),
@@ -227,6 +252,17 @@ impl Chain {
             other => bail!("existslivetickets answered {other:?}"),
         }
     }
+}
+
+/// A hash as hcd's `txhashblob` wants it: the bytes in wire order (the reverse of the
+/// displayed hex).
+pub fn hash_blob(h: &TicketHash) -> String {
+    let shown = h.to_string();
+    let mut out = String::with_capacity(shown.len());
+    for i in (0..shown.len()).step_by(2).rev() {
+        out.push_str(&shown[i..i + 2]);
+    }
+    out
 }
 
 /// Percentile `p` (0..=100) of sorted `v` (nearest rank).
@@ -241,6 +277,18 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_is_wire_order() {
+        // From transcripts/hcd-existslivetickets.json.
+        let t: TicketHash = "2a98cc0838b0e43109ba803195eeea128b7fd5339feee30b1a6cb95e5954c267"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            hash_blob(&t),
+            "67c254595eb96c1a0be3ee9f33d57f8b12eaee953180ba0931e4b03808cc982a"
+        );
+    }
 
     #[test]
     fn percentiles_by_rank() {

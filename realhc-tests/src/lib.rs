@@ -1,7 +1,7 @@
 //! # hcpool-realhc
 //!
 //! hcpool end to end on the **real** hcd and hcwallet of `../shared/realhc`: a copy of the
-//! repository's chain snapshot (`fixture/hc-simnet.tgz`, height 176, past stake validation)
+//! repository's chain snapshot (`fixture/hc-simnet.tar.xz`, height 176, past stake validation)
 //! is resumed with `simnet.sh resume` on its own ports, and hcpool runs on it through its own
 //! library entry points: the store, two stakepoold daemons on the two voting wallets, and
 //! the web app. Results are read from the chain (hcd), not from hcpool's logs.

@@ -7,7 +7,7 @@
 //! (for the latency figures) and can drop the votes of one chosen winner ([`Suppress`]), the
 //! reliable way to make the pool miss a ticket.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -67,18 +67,23 @@ impl Probe {
     }
 }
 
-/// Drops every vote of one pool winner of an armed block: the first such vote a daemon
-/// hands over picks the ticket, and both daemons' votes for it are then dropped (answered
-/// with the vote's hash, as if relayed). hcd never sees a vote for it: the ticket is missed.
+/// Drops every vote of one winner out of an armed set: the first vote of one of them a
+/// daemon hands over picks the ticket, and both daemons' votes for it are then dropped
+/// (answered with the vote's hash, as if relayed). hcd never sees a vote for it: the ticket
+/// is missed. (The set keeps the snapshot's oldest tickets out: bought at 0.0002 HC, they
+/// cannot pay a revocation's relay fee.)
 #[derive(Debug, Default)]
-pub struct Suppress(Mutex<(Option<u32>, Option<(u32, TicketHash)>)>);
+pub struct Suppress(Mutex<Armed>);
+
+/// The armed set, and the ticket picked with the height it was drawn at.
+type Armed = (HashSet<TicketHash>, Option<(u32, TicketHash)>);
 
 impl Suppress {
-    /// Drop one pool winner of the block at `height` (the block voted on).
-    pub fn arm(&self, height: u32) {
+    /// Drop the votes of the first of `tickets` that wins.
+    pub fn arm(&self, tickets: impl IntoIterator<Item = TicketHash>) {
         let mut s = lock(&self.0);
         if s.1.is_none() {
-            s.0 = Some(height);
+            s.0 = tickets.into_iter().collect();
         }
     }
 
@@ -89,7 +94,7 @@ impl Suppress {
 
     /// Stop dropping anything new (the chosen ticket stays dropped).
     pub fn disarm(&self) {
-        lock(&self.0).0 = None;
+        lock(&self.0).0.clear();
     }
 
     fn drops(&self, voted_height: u32, ticket: &TicketHash) -> bool {
@@ -97,9 +102,9 @@ impl Suppress {
         if let Some((_, t)) = s.1 {
             return t == *ticket;
         }
-        if s.0 == Some(voted_height) {
+        if s.0.contains(ticket) {
             s.1 = Some((voted_height, *ticket));
-            s.0 = None;
+            s.0.clear();
             return true;
         }
         false
@@ -268,13 +273,26 @@ impl Node {
     }
 }
 
-/// A port just released by a stopped daemon may take a moment to bind again.
+/// Set when a restarted daemon found its port still held (see [`bind_retry`]).
+pub static PORT_HELD_AFTER_STOP: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Binds `addr`, the port of a stopped daemon when restarting one. hcpool-rpc's
+/// `tls_incoming` accept loop keeps its listener after the server stopped, until one more
+/// connection comes in; such a connection is made here (and logged) when the port is busy.
 async fn bind_retry(addr: &str) -> Result<tokio::net::TcpListener> {
     let mut last = None;
-    for _ in 0..50 {
+    for i in 0..50 {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => return Ok(l),
-            Err(e) => last = Some(e),
+            Err(e) => {
+                if i == 0 && e.kind() == std::io::ErrorKind::AddrInUse {
+                    PORT_HELD_AFTER_STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(%addr, "gRPC port still held by the stopped server's accept loop; connecting once to release it");
+                    let _ = tokio::net::TcpStream::connect(addr).await;
+                }
+                last = Some(e);
+            }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

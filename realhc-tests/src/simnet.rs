@@ -14,7 +14,7 @@ use hcpool_rpc::{ClientConfig, Mode, PinnedCert, RpcClient};
 /// The snapshot committed in the repository: `$HC_WORK/sim` of a `simnet.sh start` (height
 /// 176, voters auto), stopped, without logs and pid files.
 pub fn fixture_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture/hc-simnet.tgz")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixture/hc-simnet.tar.xz")
 }
 
 /// `env.sh`: `KEY=VALUE` pairs, several per line, values possibly `%q`-quoted.
@@ -89,13 +89,13 @@ impl Simnet {
         let status = tokio::process::Command::new("tar")
             .arg("-C")
             .arg(work)
-            .arg("-xzf")
+            .arg("-xJf")
             .arg(fixture)
             .status()
             .await
             .context("run tar")?;
         if !status.success() {
-            bail!("tar -xzf {} failed: {status}", fixture.display());
+            bail!("tar -xJf {} failed: {status}", fixture.display());
         }
         let mut s = Simnet {
             realhc: realhc.to_path_buf(),
