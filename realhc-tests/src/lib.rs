@@ -112,7 +112,8 @@ pub struct Suite {
     pub web: Option<Web>,
     /// Shared by both daemons' hcd links.
     pub suppress: Arc<Suppress>,
-    /// Per mined block: the tip and the `BlockHeight` `/api/v2/stats` named.
+    /// Per mined block: the tip and the `BlockHeight` `/api/v2/stats` named (`None`: it
+    /// answered with an error).
     pub stats_log: Vec<(u32, Option<u64>)>,
     /// Time from `simnet.sh resume` to the chain minable with stakepoold voting.
     pub resumed_in: Duration,
@@ -265,24 +266,25 @@ impl Suite {
             } else {
                 Duration::from_secs(5)
             };
-        let mut seen = None;
-        loop {
-            if let Ok(v) = pool::api(&web.origin, "GET", "stats", None, &[]).await {
-                seen = v["data"]["BlockHeight"].as_u64();
-            }
-            if seen == Some(u64::from(tip)) || Instant::now() >= deadline {
-                break;
+        let seen = loop {
+            // An error answer (stats unavailable, e.g. a wallet down) is logged as `None`.
+            let seen = match pool::api(&web.origin, "GET", "stats", None, &[]).await {
+                Ok(v) => v["data"]["BlockHeight"].as_u64(),
+                Err(_) => None,
+            };
+            if seen.is_none_or(|h| h == u64::from(tip)) || Instant::now() >= deadline {
+                break seen;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        if seen != Some(u64::from(tip)) {
+        };
+        if seen.is_some_and(|h| h != u64::from(tip)) {
             self.stats_stale_seen = true;
         }
         self.stats_log.push((tip, seen));
     }
 
-    /// Waits (at most `limit`) until `f` holds, mining a block every `every` polls
-    /// when `mine` is set. `what` names the condition in the timeout error.
+    /// Waits (at most `limit`, polling every 250 ms) until `f` holds. `what` names the
+    /// condition in the timeout error.
     ///
     /// # Errors
     /// The time limit, or `f`'s error.
