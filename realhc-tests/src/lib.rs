@@ -118,6 +118,62 @@ pub struct Suite {
     /// Time from `simnet.sh resume` to the chain minable with stakepoold voting.
     pub resumed_in: Duration,
     stats_stale_seen: bool,
+    mysql: Option<MySqlDb>,
+}
+
+/// A throwaway database on the MariaDB/MySQL server `HCPOOL_TEST_MYSQL_URL` names (the
+/// store then runs there instead of SQLite).
+pub struct MySqlDb {
+    server: String,
+    name: String,
+    /// The database's URL.
+    pub url: String,
+}
+
+impl MySqlDb {
+    /// Creates `hcpool_realhc_<tag>_<pid>` (dropped first if a crashed run left it).
+    ///
+    /// # Errors
+    /// The server refusing.
+    pub async fn create(server: &str, tag: &str) -> Result<MySqlDb> {
+        use sqlx::Executor;
+        let name = format!("hcpool_realhc_{tag}_{}", std::process::id());
+        let admin = sqlx::MySqlPool::connect(server)
+            .await
+            .context("connect to HCPOOL_TEST_MYSQL_URL")?;
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS `{name}`").as_str())
+            .await?;
+        admin
+            .execute(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4").as_str())
+            .await
+            .with_context(|| format!("create database {name}"))?;
+        admin.close().await;
+        let mut url = url::Url::parse(server).context("HCPOOL_TEST_MYSQL_URL is not a URL")?;
+        url.set_path(&format!("/{name}"));
+        Ok(MySqlDb {
+            server: server.to_owned(),
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    /// Drops the database (bounded; a failure is logged).
+    pub async fn drop_database(self) {
+        use sqlx::Executor;
+        let r = tokio::time::timeout(Duration::from_secs(20), async {
+            let admin = sqlx::MySqlPool::connect(&self.server).await?;
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS `{}`", self.name).as_str())
+                .await?;
+            admin.close().await;
+            Ok::<(), sqlx::Error>(())
+        })
+        .await;
+        if !matches!(r, Ok(Ok(()))) {
+            tracing::warn!(db = %self.name, "could not drop the test database: {r:?}");
+        }
+    }
 }
 
 /// How long a block may wait for its parent's votes.
@@ -125,8 +181,9 @@ pub const VOTE_WAIT: Duration = Duration::from_secs(60);
 
 impl Suite {
     /// Unpacks the snapshot into `target/realhc/<name>`, resumes it on `base_port`,
-    /// switches the voting wallets to manual voting, opens an SQLite store with the
-    /// snapshot's pool user, starts the two daemons and the web app.
+    /// switches the voting wallets to manual voting, opens the store (a fresh MariaDB/MySQL
+    /// database when `HCPOOL_TEST_MYSQL_URL` is set, else SQLite) with the snapshot's pool
+    /// user, starts the two daemons and the web app.
     ///
     /// # Errors
     /// Any step; the chain is stopped again when this fails (the [`Simnet`] drop).
@@ -149,11 +206,19 @@ impl Suite {
             bail!("vote1 still votes by itself after `voters manual`: {info}");
         }
 
-        let db = work.join("pool.db");
-        for f in ["pool.db", "pool.db-wal", "pool.db-shm"] {
-            let _ = std::fs::remove_file(work.join(f));
-        }
-        let db_url = hcpool_db::sqlite_url_for_path(&db);
+        let mysql = match std::env::var("HCPOOL_TEST_MYSQL_URL") {
+            Ok(server) if !server.is_empty() => Some(MySqlDb::create(&server, name).await?),
+            _ => None,
+        };
+        let db_url = match &mysql {
+            Some(m) => m.url.clone(),
+            None => {
+                for f in ["pool.db", "pool.db-wal", "pool.db-shm"] {
+                    let _ = std::fs::remove_file(work.join(f));
+                }
+                hcpool_db::sqlite_url_for_path(&work.join("pool.db"))
+            }
+        };
         let store = hcpool_db::connect(&db_url)
             .await
             .context("open the store")?;
@@ -204,6 +269,7 @@ impl Suite {
             stats_log: Vec::new(),
             resumed_in: t0.elapsed(),
             stats_stale_seen: false,
+            mysql,
         })
     }
 
@@ -356,5 +422,18 @@ impl Suite {
             }
         }
         self.sim.stop().await;
+        if let Some(m) = self.mysql.take() {
+            drop(self.store);
+            m.drop_database().await;
+        }
+    }
+
+    /// `mysql` when the store is on MariaDB/MySQL, else `sqlite`.
+    pub fn store_kind(&self) -> &'static str {
+        if self.mysql.is_some() {
+            "mysql"
+        } else {
+            "sqlite"
+        }
     }
 }

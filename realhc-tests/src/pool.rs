@@ -51,9 +51,15 @@ impl Probe {
 
     /// `winningtickets` received → vote accepted by hcd, for every vote hcd accepted.
     pub fn latencies(&self) -> Vec<Duration> {
+        self.latencies_since(0)
+    }
+
+    /// [`Probe::latencies`] of the votes accepted after the first `from`.
+    pub fn latencies_since(&self, from: usize) -> Vec<Duration> {
         let w = lock(&self.winning);
         lock(&self.accepted)
             .iter()
+            .skip(from)
             .filter_map(|(h, _, at)| w.get(h).map(|t| at.saturating_duration_since(*t)))
             .collect()
     }
