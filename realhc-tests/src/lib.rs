@@ -118,6 +118,7 @@ pub struct Suite {
     /// Time from `simnet.sh resume` to the chain minable with stakepoold voting.
     pub resumed_in: Duration,
     stats_stale_seen: bool,
+    stuck: bool,
     mysql: Option<MySqlDb>,
 }
 
@@ -178,6 +179,9 @@ impl MySqlDb {
 
 /// How long a block may wait for its parent's votes.
 pub const VOTE_WAIT: Duration = Duration::from_secs(60);
+
+/// The same wait once the chain was stuck.
+pub const STUCK_WAIT: Duration = Duration::from_secs(10);
 
 impl Suite {
     /// Unpacks the snapshot into `target/realhc/<name>`, resumes it on `base_port`,
@@ -269,6 +273,7 @@ impl Suite {
             stats_log: Vec::new(),
             resumed_in: t0.elapsed(),
             stats_stale_seen: false,
+            stuck: false,
             mysql,
         })
     }
@@ -318,7 +323,16 @@ impl Suite {
     pub async fn mine(&mut self, n: u32) -> Result<u32> {
         let mut h = self.chain.height().await?;
         for _ in 0..n {
-            h = self.chain.mine_one(VOTE_WAIT).await?;
+            // Once stuck, later scenarios fail fast instead of waiting a minute each.
+            let wait = if self.stuck { STUCK_WAIT } else { VOTE_WAIT };
+            h = match self.chain.mine_one(wait).await {
+                Ok(h) => h,
+                Err(e) => {
+                    self.stuck |= e.to_string().contains("STUCK");
+                    return Err(e);
+                }
+            };
+            self.stuck = false;
             self.record_stats(h).await;
         }
         Ok(h)

@@ -279,7 +279,7 @@ impl Node {
     }
 }
 
-/// Set when a restarted daemon found its port still held (see [`bind_retry`]).
+/// Set when a restarted daemon found its gRPC port still held by the stopped server.
 pub static PORT_HELD_AFTER_STOP: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
