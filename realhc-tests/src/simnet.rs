@@ -83,6 +83,10 @@ impl Simnet {
         let work =
             &std::fs::canonicalize(work).with_context(|| format!("resolve {}", work.display()))?;
         let sim = work.join("sim");
+        if sim.join("env.sh").exists() {
+            // A run that was killed may have left its chain running: stop it by its pids.
+            let _ = script(realhc, work, base_port, &["stop"], Duration::from_secs(120)).await;
+        }
         if sim.exists() {
             std::fs::remove_dir_all(&sim).with_context(|| format!("remove {}", sim.display()))?;
         }

@@ -44,6 +44,7 @@ struct Ctx {
     paid: Vec<TicketHash>,
     low_fee: Vec<TicketHash>,
     added: Vec<TicketHash>,
+    voted_added: Vec<TicketHash>,
     users: u32,
 }
 
@@ -141,6 +142,7 @@ const MISSED: &str = "a missed pool ticket is revoked on chain and leaves ticket
 const MATURE: &str = "tickets mature: paid ones live, low-fee ones ignored, in both stakepoold";
 const ADD_LOW: &str = "the admin adds the low-fee tickets (web); both stakepoold take them";
 const VOTED: &str = "the user's tickets win; the mined votes carry the user's votebits";
+const MARKED: &str = "a voted added low-fee ticket is no longer votable in the store";
 const WEB_RESTART: &str = "restart of the web app: nothing lost";
 const NODE_RESTART: &str = "restart of one stakepoold: nothing lost, it votes again";
 const WALLET_DOWN: &str = "one voting wallet down: registration gated, voting continues; back up";
@@ -182,7 +184,8 @@ async fn run(realhc: &std::path::Path) -> ExitCode {
     scenario!(r, MATURE, [BUY], mature(&mut suite, &mut c));
     scenario!(r, ADD_LOW, [MATURE], add_low_fee(&suite, &mut c));
     scenario!(r, MISSED, [MATURE], missed(&mut suite, &c));
-    scenario!(r, VOTED, [MATURE], voted(&mut suite, &c));
+    scenario!(r, VOTED, [MATURE], voted(&mut suite, &mut c));
+    scenario!(r, MARKED, [VOTED], low_fee_marked(&mut suite, &c));
     scenario!(r, WEB_RESTART, [VOTEBITS], web_restart(&mut suite, &c));
     scenario!(r, NODE_RESTART, [], node_restart(&mut suite, &c));
     scenario!(r, WALLET_DOWN, [], wallet_down(&mut suite, &mut c));
@@ -694,7 +697,7 @@ async fn add_low_fee(s: &Suite, c: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
-async fn voted(s: &mut Suite, c: &Ctx) -> Result<()> {
+async fn voted(s: &mut Suite, c: &mut Ctx) -> Result<()> {
     let from = s.chain.height().await?.saturating_sub(30);
     let mine: HashSet<TicketHash> = c.paid.iter().chain(&c.low_fee).copied().collect();
     let mut checked = from;
@@ -740,6 +743,58 @@ async fn voted(s: &mut Suite, c: &Ctx) -> Result<()> {
         "realhc:        {} votes of the user's tickets mined, all with votebits {BITS}",
         votes.len()
     );
+    c.voted_added = votes
+        .iter()
+        .map(|(_, v)| v.ticket)
+        .filter(|t| c.added.contains(t))
+        .collect();
+    Ok(())
+}
+
+/// The admin-added low-fee tickets in every running daemon: those still live on chain are
+/// live and added; the others (voted, or missed) are not listed as ignored.
+async fn added_tickets_kept(s: &Suite, c: &Ctx, when: &str) -> Result<()> {
+    let flags = s.chain.live_flags(&c.added).await?;
+    for (i, n) in s.running_nodes().enumerate() {
+        for (t, live) in c.added.iter().zip(&flags) {
+            let (l, ignored, added) = listed(n, t);
+            if *live {
+                ensure!(
+                    l && added && !ignored,
+                    "{when}: stakepoold {i} lists the added live ticket {t} as (live {l}, ignored {ignored}, added {added})"
+                );
+            } else {
+                ensure!(
+                    !ignored,
+                    "{when}: stakepoold {i} lists the added ticket {t}, no longer live, as ignored"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn low_fee_marked(s: &mut Suite, c: &Ctx) -> Result<()> {
+    // So the web stops pushing it and a restarted stakepoold does not load it again.
+    let voted_added = &c.voted_added;
+    ensure!(!voted_added.is_empty(), "no added low-fee ticket was voted");
+    s.mine(1).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let votable = s.store.votable_low_fee_tickets(now).await?;
+    let still: Vec<String> = votable
+        .iter()
+        .filter(|t| voted_added.contains(&t.ticket_hash))
+        .map(|t| t.ticket_hash.to_string())
+        .collect();
+    ensure!(
+        still.is_empty(),
+        "{} of the {} voted added low-fee tickets are still votable in the store (Voted = 0), e.g. {}",
+        still.len(),
+        voted_added.len(),
+        still[0]
+    );
     Ok(())
 }
 
@@ -784,7 +839,7 @@ async fn web_restart(s: &mut Suite, c: &Ctx) -> Result<()> {
         s.stats_log.last().is_some_and(|(tip, _)| *tip == h),
         "no stats read after the block"
     );
-    Ok(())
+    added_tickets_kept(s, c, "after the web restart").await
 }
 
 async fn node_restart(s: &mut Suite, c: &Ctx) -> Result<()> {
@@ -850,6 +905,7 @@ async fn node_restart(s: &mut Suite, c: &Ctx) -> Result<()> {
             );
         }
     }
+    added_tickets_kept(s, c, "after the stakepoold restart").await?;
     // It votes again: within a few blocks it hands a vote to hcd (cast or duplicate).
     for _ in 0..6 {
         let m = s.node(0)?.daemon.metrics().snapshot();
@@ -1030,8 +1086,8 @@ async fn stats_fresh(s: &Suite) -> Result<()> {
         .collect();
     if !unavailable.is_empty() {
         println!(
-            "realhc:        note: /api/v2/stats answered an error after {} block(s) ({:?}), \
-             while a wallet or hcd was down",
+            "realhc:        note: /api/v2/stats answered an error after {} block(s) ({:?}): \
+             a wallet down, or the wallets' getstakeinfo not agreeing yet",
             unavailable.len(),
             unavailable
         );
