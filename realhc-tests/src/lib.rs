@@ -130,6 +130,36 @@ pub struct Suite {
     stats_stale_seen: bool,
     stuck: bool,
     mysql: Option<MySqlDb>,
+    /// Whether stakepoold refused to start on vote1 while it still voted by itself (right
+    /// after `resume`, voters auto): `Err` says what happened instead.
+    pub self_voting: std::result::Result<(), String>,
+}
+
+/// stakepoold's `connect` to vote1 while it runs with `--enablevoting` (issue 11 item 6: it
+/// must refuse, naming `walletinfo.voting`).
+async fn self_voting_refused(sim: &Simnet) -> std::result::Result<(), String> {
+    let spec = async {
+        let env = sim.env();
+        let pool_fees: f64 = env.get("POOLFEES")?.parse().context("POOLFEES")?;
+        let dir = sim.work().join("refused");
+        Ok::<_, anyhow::Error>(NodeSpec {
+            wallet: sim.client_config("vote1")?,
+            hcd: sim.client_config("hcd")?,
+            cold_xpub: env.get("COLDWALLETEXTPUB")?.to_owned(),
+            pool_fees: PoolFeeRate::from_percent(pool_fees)?,
+            store: hcpool_db::connect("sqlite::memory:").await?,
+            dir,
+            listen: "127.0.0.1:0".into(),
+            suppress: Arc::new(Suppress::default()),
+        })
+    }
+    .await
+    .map_err(|e| format!("set-up: {e:#}"))?;
+    match stakepoold::run::connect(pool::links(&spec, None)).await {
+        Ok(_) => Err("stakepoold started on vote1 while walletinfo.voting is true".into()),
+        Err(e) if e.to_string().contains("voting") => Ok(()),
+        Err(e) => Err(format!("refused, but not for walletinfo.voting: {e}")),
+    }
 }
 
 /// A throwaway database on the MariaDB/MySQL server `HCPOOL_TEST_MYSQL_URL` names (the
@@ -205,6 +235,7 @@ impl Suite {
         let t0 = Instant::now();
         let work = work_dir(name);
         let sim = Simnet::resume(realhc, &work, base_port, &simnet::fixture_path()).await?;
+        let self_voting = self_voting_refused(&sim).await;
         sim.voters_manual().await?;
         let chain = Chain::new(sim.post_client("hcd").await?);
         let user_wallet = sim.post_client("user").await?;
@@ -285,6 +316,7 @@ impl Suite {
             stats_stale_seen: false,
             stuck: false,
             mysql,
+            self_voting,
         })
     }
 

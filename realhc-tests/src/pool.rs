@@ -170,6 +170,19 @@ pub struct NodeSpec {
     pub suppress: Arc<Suppress>,
 }
 
+/// stakepoold's links for `spec` (what its binary builds from `stakepoold.conf`).
+pub fn links(spec: &NodeSpec, store: Option<Arc<dyn Store>>) -> stakepoold::run::Links {
+    stakepoold::run::Links {
+        wallet: suite_reconnect(spec.wallet.clone()),
+        node: suite_reconnect(spec.hcd.clone()),
+        cold_wallet_ext_pub: spec.cold_xpub.clone(),
+        fee_addresses: stakepoold::run::FEE_ADDRESSES,
+        pool_fees: spec.pool_fees,
+        network: hcpool_core::Network::Simnet,
+        store,
+    }
+}
+
 /// Quicker redials than hcrpcclient's 5 s × attempt (up to 60 s), so restarts of hcd or a
 /// wallet cost the suite seconds, not minutes; otherwise stakepoold's own policy (calls
 /// queued while the link is down).
@@ -205,17 +218,10 @@ impl Node {
     /// Connecting, the start-up scan, the certificate or the listener failing.
     pub async fn start(spec: &NodeSpec) -> Result<Node> {
         let t0 = Instant::now();
-        let (mut deps, notifications) = stakepoold::run::connect(stakepoold::run::Links {
-            wallet: suite_reconnect(spec.wallet.clone()),
-            node: suite_reconnect(spec.hcd.clone()),
-            cold_wallet_ext_pub: spec.cold_xpub.clone(),
-            fee_addresses: stakepoold::run::FEE_ADDRESSES,
-            pool_fees: spec.pool_fees,
-            network: hcpool_core::Network::Simnet,
-            store: Some(spec.store.clone()),
-        })
-        .await
-        .context("stakepoold connect")?;
+        let (mut deps, notifications) =
+            stakepoold::run::connect(links(spec, Some(spec.store.clone())))
+                .await
+                .context("stakepoold connect")?;
         let probe = Arc::new(Probe::default());
         deps.node = Arc::new(Relay {
             inner: deps.node.clone(),

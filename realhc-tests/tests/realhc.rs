@@ -132,6 +132,8 @@ macro_rules! scenario {
     }};
 }
 
+const SELF_VOTING: &str =
+    "stakepoold refuses a voting wallet that votes by itself (walletinfo.voting)";
 const SIGNUP: &str = "sign-up, verification, sign-in (web)";
 const REGISTER: &str =
     "address registration from the user wallet's pubkey; script in both voting wallets";
@@ -176,6 +178,9 @@ async fn run(realhc: &std::path::Path) -> ExitCode {
         failed: 0,
         failures: HashSet::new(),
     };
+    scenario!(r, SELF_VOTING, [], async {
+        suite.self_voting.clone().map_err(anyhow::Error::msg)
+    });
     scenario!(r, SIGNUP, [], signup(&suite, &mut c));
     scenario!(r, REGISTER, [SIGNUP], register(&suite, &mut c));
     scenario!(r, VOTEBITS, [REGISTER], votebits(&suite, &mut c));
