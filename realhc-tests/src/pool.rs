@@ -180,6 +180,7 @@ pub fn links(spec: &NodeSpec, store: Option<Arc<dyn Store>>) -> stakepoold::run:
         pool_fees: spec.pool_fees,
         network: hcpool_core::Network::Simnet,
         store,
+        allow_wallet_voting: false,
     }
 }
 
