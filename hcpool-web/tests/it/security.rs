@@ -138,3 +138,131 @@ async fn request_ip_in_mails_is_the_socket_address() {
     let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
     assert!(mail.body.contains("IP address 192.0.2.7."), "{}", mail.body);
 }
+
+const PI: &str = "/api/v1/getpurchaseinfo";
+
+/// Signs `email` in and asks for an email change to `new`; returns the confirmation link.
+async fn pending_email_change(app: &TestApp, email: &str, new: &str) -> String {
+    app.sign_in(email, "password1").await;
+    let csrf = app.csrf("/settings").await;
+    app.post_form(
+        "/settings/email",
+        &format!("email={}&password=password1&csrf_token={csrf}", enc(new)),
+    )
+    .await;
+    let mails = app.mailer.sent.lock().unwrap().clone();
+    let to_new = mails
+        .iter()
+        .rev()
+        .find(|m| m.to == new)
+        .expect("mail to the new address");
+    link_in(&to_new.body)
+}
+
+/// The old API token is refused, a new one is stored and works, and `link` (a pending email
+/// change) no longer applies.
+async fn old_credentials_are_dead(app: &TestApp, id: hcpool_core::UserId, old: &str, link: &str) {
+    let (_, body) = app.api_get(PI, Some(old)).await;
+    assert!(body.contains("invalid api token"), "old token: {body}");
+    let new = app.store.user(id).await.unwrap().unwrap().api_token;
+    assert!(
+        !new.expose().is_empty() && new.expose() != old,
+        "a new token is issued"
+    );
+    let (_, body) = app.api_get(PI, Some(new.expose())).await;
+    assert!(!body.contains("invalid api token"), "new token: {body}");
+    let page = app.get(link).await.1;
+    assert!(
+        page.contains("Email verification token not valid"),
+        "{page}"
+    );
+    assert_eq!(
+        app.store
+            .user(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .contains("evil"),
+        false
+    );
+}
+
+#[rocket::async_test]
+async fn a_password_reset_revokes_pending_email_changes_and_the_api_token() {
+    let app = app().await;
+    let (id, token) = app.user("a@example.com", "password1").await;
+    // The attacker, who knew the old password, asks to move the account to their address.
+    let link = pending_email_change(&app, "a@example.com", "evil@example.com").await;
+    // The victim resets the password.
+    let csrf = app.csrf("/passwordreset").await;
+    app.post_form(
+        "/passwordreset",
+        &format!("email=a%40example.com&csrf_token={csrf}"),
+    )
+    .await;
+    let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
+    let path = link_in(&mail.body);
+    let csrf = csrf_in(&app.get(&path).await.1).unwrap();
+    app.post_form(
+        &path,
+        &format!("password=newpassword1&passwordrepeat=newpassword1&csrf_token={csrf}"),
+    )
+    .await;
+    assert!(app
+        .get(&path)
+        .await
+        .1
+        .contains("Password successfully updated"));
+    old_credentials_are_dead(&app, id, &token, &link).await;
+}
+
+#[rocket::async_test]
+async fn a_password_change_revokes_pending_email_changes_and_the_api_token() {
+    let app = app().await;
+    let (id, token) = app.user("a@example.com", "password1").await;
+    let link = pending_email_change(&app, "a@example.com", "evil@example.com").await;
+    let csrf = app.csrf("/settings").await;
+    app.post_form(
+        "/settings/password",
+        &format!(
+            "password=password1&newpassword=newpassword1&newpasswordrepeat=newpassword1&csrf_token={csrf}"
+        ),
+    )
+    .await;
+    assert!(app
+        .get("/settings")
+        .await
+        .1
+        .contains("Password successfully updated"));
+    old_credentials_are_dead(&app, id, &token, &link).await;
+}
+
+#[rocket::async_test]
+async fn an_email_change_revokes_other_pending_changes_and_the_api_token() {
+    let app = app().await;
+    let (id, token) = app.user("a@example.com", "password1").await;
+    let evil = pending_email_change(&app, "a@example.com", "evil@example.com").await;
+    let mine = pending_email_change(&app, "a@example.com", "mine@example.com").await;
+    assert!(app
+        .get(&mine)
+        .await
+        .1
+        .contains("Email successfully updated"));
+    old_credentials_are_dead(&app, id, &token, &evil).await;
+    assert_eq!(
+        app.store.user(id).await.unwrap().unwrap().email,
+        "mine@example.com"
+    );
+}
+
+#[rocket::async_test]
+async fn a_legacy_hash_upgrade_at_sign_in_keeps_the_api_token() {
+    let app = app().await;
+    let legacy = bcrypt::hash("password1", 4).unwrap();
+    let (id, token) = app.user_with_hash("a@example.com", legacy).await;
+    app.sign_in("a@example.com", "password1").await;
+    let u = app.store.user(id).await.unwrap().unwrap();
+    assert!(u.password_hash.expose().starts_with("$argon2id$"));
+    assert_eq!(u.api_token.expose(), &token);
+}
