@@ -80,6 +80,21 @@ impl<'r> FromRequest<'r> for ClientIp {
     }
 }
 
+/// Counts one password attempt (a form that checks a password) against the client IP and
+/// against the account (`email`, case-insensitive; unknown addresses count alike, so a 429
+/// reveals nothing). Both are counted even when one is over, so rotating IPs still spends the
+/// account's budget. `false` when either is over its limit. The account key is a hash: no
+/// address is kept in memory.
+pub fn allow_password_attempt(limiter: &RateLimiter, ip: &ClientIp, email: &str) -> bool {
+    let account = format!(
+        "account:{}",
+        crate::auth::sha256_hex(&email.trim().to_ascii_lowercase())
+    );
+    let ip_ok = limiter.allow(&ip.0);
+    let account_ok = limiter.allow(&account);
+    ip_ok && account_ok
+}
+
 /// A request guard for the API routes: counts the request against `apiratelimit` for the
 /// client IP. Over the limit it fails with 429, which the API catcher answers with the
 /// envelope (`code` 8, ResourceExhausted) and `Retry-After`.

@@ -221,7 +221,7 @@ async fn signin_post(
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !state.auth_limiter.allow(&ip.0) {
+    if !crate::limit::allow_password_attempt(&state.auth_limiter, &ip, &form.email) {
         return Ok(Page::rate_limited());
     }
     const BAD: &str = "Invalid Email or Password";

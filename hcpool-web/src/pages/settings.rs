@@ -11,7 +11,7 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
-use crate::limit::ClientIp;
+use crate::limit::{allow_password_attempt, ClientIp};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
@@ -127,6 +127,7 @@ async fn post_api_token(
 #[rocket::post("/settings/password", data = "<form>")]
 async fn post_password(
     v: Visitor,
+    ip: ClientIp,
     form: Checked<PasswordForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
@@ -134,6 +135,9 @@ async fn post_password(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
+    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+        return Ok(Page::rate_limited());
+    }
     let to = || Redirect::to("/settings");
     let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
     if check == PasswordCheck::Mismatch {
@@ -186,6 +190,9 @@ async fn post_email(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
+    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+        return Ok(Page::rate_limited());
+    }
     let to = || Redirect::to("/settings");
     let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
     if check == PasswordCheck::Mismatch {

@@ -266,3 +266,97 @@ async fn a_legacy_hash_upgrade_at_sign_in_keeps_the_api_token() {
     assert!(u.password_hash.expose().starts_with("$argon2id$"));
     assert_eq!(u.api_token.expose(), &token);
 }
+
+/// Posts `body` to `path` from a new socket address each time (so only a per-account limit
+/// can stop it) `AUTH_ATTEMPTS_PER_MINUTE + 1` times; the statuses.
+async fn from_many_ips(app: &TestApp, path: &str, body: &str) -> Vec<Status> {
+    let mut statuses = Vec::new();
+    for i in 0..=AUTH_ATTEMPTS_PER_MINUTE {
+        let r = app
+            .client
+            .post(path.to_owned())
+            .remote(peer(&format!("198.51.100.{i}")))
+            .header(ContentType::Form)
+            .body(body.to_owned())
+            .dispatch()
+            .await;
+        statuses.push(r.status());
+    }
+    statuses
+}
+
+#[rocket::async_test]
+async fn wrong_current_passwords_on_settings_forms_are_rate_limited_per_account() {
+    for path in ["/settings/password", "/settings/email"] {
+        let app = app().await;
+        app.user("a@example.com", "password1").await;
+        app.sign_in("a@example.com", "password1").await;
+        let csrf = app.csrf("/settings").await;
+        let body = format!(
+            "password=wrongpass&newpassword=newpassword1&newpasswordrepeat=newpassword1&\
+             email=b%40example.com&csrf_token={csrf}"
+        );
+        let statuses = from_many_ips(&app, path, &body).await;
+        assert_eq!(statuses[0], Status::SeeOther, "{path}");
+        assert_eq!(
+            statuses.last(),
+            Some(&Status::TooManyRequests),
+            "{path}: {statuses:?}"
+        );
+    }
+}
+
+#[rocket::async_test]
+async fn wrong_current_passwords_on_settings_forms_are_rate_limited_per_ip() {
+    let app = app().await;
+    let remote: SocketAddr = PEER.parse().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..=AUTH_ATTEMPTS_PER_MINUTE {
+        // A new account each time: only the per-IP limit can stop these.
+        let email = format!("u{i}@example.com");
+        app.user(&email, "password1").await;
+        let csrf = app.csrf("/signin").await;
+        let r = app
+            .client
+            .post("/signin")
+            .remote(peer(&format!("10.1.0.{i}")))
+            .header(ContentType::Form)
+            .body(format!(
+                "email={}&password=password1&csrf_token={csrf}",
+                enc(&email)
+            ))
+            .dispatch()
+            .await;
+        assert_eq!(r.status(), Status::SeeOther);
+        let csrf = app.csrf("/settings").await;
+        let r = app
+            .client
+            .post("/settings/password")
+            .remote(remote)
+            .header(ContentType::Form)
+            .body(format!(
+                "password=wrongpass&newpassword=newpassword1&newpasswordrepeat=newpassword1&csrf_token={csrf}"
+            ))
+            .dispatch()
+            .await;
+        statuses.push(r.status());
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&Status::TooManyRequests),
+        "{statuses:?}"
+    );
+}
+
+#[rocket::async_test]
+async fn sign_in_is_rate_limited_per_account_across_ips() {
+    let app = app().await;
+    let csrf = app.csrf("/signin").await;
+    let body = format!("email=victim%40example.com&password=wrongpass&csrf_token={csrf}");
+    let statuses = from_many_ips(&app, "/signin", &body).await;
+    assert_eq!(
+        statuses.last(),
+        Some(&Status::TooManyRequests),
+        "{statuses:?}"
+    );
+}
