@@ -360,3 +360,34 @@ async fn sign_in_is_rate_limited_per_account_across_ips() {
         "{statuses:?}"
     );
 }
+
+#[rocket::async_test]
+async fn hsts_on_every_response_when_cookies_are_secure() {
+    let mut s = settings();
+    s.cookie_secure = true;
+    let secure = app_with(s).await;
+    for path in [
+        "/",
+        "/signin",
+        "/assets/style.css",
+        "/no-such-page",
+        "/api/v1/stats",
+    ] {
+        let r = secure.client.get(path).dispatch().await;
+        assert_eq!(
+            r.headers().get_one("Strict-Transport-Security"),
+            Some(hcpool_web::headers::HSTS),
+            "{path}: {}",
+            r.status()
+        );
+    }
+    let r = secure.client.post("/signin").dispatch().await;
+    assert!(r.headers().get_one("Strict-Transport-Security").is_some());
+    let plain = app().await;
+    let r = plain.client.get("/").dispatch().await;
+    assert_eq!(
+        r.headers().get_one("Strict-Transport-Security"),
+        None,
+        "cookiesecure=0"
+    );
+}
