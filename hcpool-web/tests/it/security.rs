@@ -383,3 +383,16 @@ async fn hsts_on_every_response_when_cookies_are_secure() {
         "cookiesecure=0"
     );
 }
+
+#[rocket::async_test]
+async fn admin_ips_compare_as_addresses() {
+    let mut s = settings();
+    s.admin_ips = vec!["0:0:0:0:0:0:0:1".into()];
+    s.admin_user_ids = vec![1];
+    let app = app_with(s).await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+    let v6: SocketAddr = "[::1]:40000".parse().unwrap();
+    assert!(admin_page(&app, v6, None).await, "::1 is 0:0:0:0:0:0:0:1");
+    assert!(!admin_page(&app, peer("127.0.0.1"), None).await);
+}
