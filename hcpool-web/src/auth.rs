@@ -6,6 +6,8 @@ use argon2::Argon2;
 use bitcoin::hashes::{sha256, Hash};
 use hcpool_core::Secret;
 use rand::RngCore;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
 
 use crate::error::WebError;
@@ -46,20 +48,85 @@ pub fn check_password_policy(pw: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Hashes a password with argon2id (default parameters) off the async threads.
+/// The one gate every password hash and check passes: at most [`hash_slots`] run at once
+/// (argon2id's defaults take ~19 MiB each), the rest wait their turn instead of filling the
+/// blocking pool (up to 512 threads).
+struct HashGate {
+    slots: usize,
+    sem: tokio::sync::Semaphore,
+    waiting: AtomicUsize,
+}
+
+fn gate() -> &'static HashGate {
+    static GATE: OnceLock<HashGate> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let slots = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        HashGate {
+            slots,
+            sem: tokio::sync::Semaphore::new(slots),
+            waiting: AtomicUsize::new(0),
+        }
+    })
+}
+
+/// How many password hashes and checks may run at once: the machine's cores.
+pub fn hash_slots() -> usize {
+    gate().slots
+}
+
+/// Hash slots free now (a gauge).
+pub fn hash_slots_free() -> usize {
+    gate().sem.available_permits()
+}
+
+/// Hashes and checks waiting for a slot now (a gauge).
+pub fn hashes_waiting() -> usize {
+    gate().waiting.load(Ordering::SeqCst)
+}
+
+/// Counts a waiter while it lives (a dropped request stops counting).
+struct Waiter(&'static HashGate);
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `work` on the blocking pool once a hash slot is free. The slot is held until `work`
+/// ends, even when the request that asked is dropped meanwhile.
+async fn on_hash_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WebError> {
+    let g = gate();
+    let slot = {
+        g.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiter = Waiter(g);
+        // The semaphore is never closed.
+        g.sem.acquire().await.map_err(|_| WebError::Join)?
+    };
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|_| WebError::Join)
+}
+
+/// Hashes a password with argon2id (default parameters) off the async threads, in a hash
+/// slot.
 ///
 /// # Errors
 /// [`WebError::PasswordHash`] / [`WebError::Join`].
 pub async fn hash_password(pw: String) -> Result<Secret<String>, WebError> {
-    tokio::task::spawn_blocking(move || {
+    on_hash_slot(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(pw.as_bytes(), &salt)
             .map(|h| Secret::new(h.to_string()))
             .map_err(|_| WebError::PasswordHash)
     })
-    .await
-    .map_err(|_| WebError::Join)?
+    .await?
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -73,12 +140,13 @@ pub enum PasswordCheck {
     OkNeedsUpgrade,
 }
 
-/// Checks `pw` against an argon2 PHC or legacy bcrypt (`$2a$`/`$2b$`/`$2y$`) hash.
+/// Checks `pw` against an argon2 PHC or legacy bcrypt (`$2a$`/`$2b$`/`$2y$`) hash, off the
+/// async threads, in a hash slot.
 ///
 /// # Errors
 /// [`WebError::Join`] when the blocking task dies.
 pub async fn check_password(pw: String, stored: Secret<String>) -> Result<PasswordCheck, WebError> {
-    tokio::task::spawn_blocking(move || {
+    on_hash_slot(move || {
         let stored = stored.expose();
         if stored.starts_with("$2") {
             return match bcrypt::verify(pw.as_bytes(), stored) {
@@ -94,7 +162,6 @@ pub async fn check_password(pw: String, stored: Secret<String>) -> Result<Passwo
         }
     })
     .await
-    .map_err(|_| WebError::Join)
 }
 
 /// Spends about as long as a real check, so a sign-in for an unknown email is not faster.
@@ -135,6 +202,27 @@ mod tests {
             check_password("nope".into(), legacy).await.unwrap(),
             PasswordCheck::Mismatch
         );
+    }
+
+    #[tokio::test]
+    async fn the_hash_after_the_last_free_slot_waits_for_one() {
+        let n = hash_slots();
+        assert!(n >= 1);
+        // Take every slot, as n concurrent hashes would.
+        let all = gate().sem.acquire_many(n as u32).await.unwrap();
+        assert_eq!(hash_slots_free(), 0);
+        let next = tokio::spawn(hash_password("n plus one".into()));
+        for _ in 0..10_000 {
+            if hashes_waiting() >= 1 || next.is_finished() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(hashes_waiting() >= 1, "the next hash waits for a slot");
+        assert!(!next.is_finished(), "and cannot finish without one");
+        drop(all);
+        let h = next.await.unwrap().unwrap();
+        assert!(h.expose().starts_with("$argon2id$"));
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub fn figment(address: std::net::IpAddr, port: u16) -> Figment {
         .merge(("port", port))
         .merge(("limits", limits))
         .merge(("ident", "hcpool"))
+        // The client IP is ours to decide (`limit::client_ip`): never trust X-Real-IP.
+        .merge(("ip_header", false))
         // Our own logging goes through tracing.
         .merge(("log_level", rocket::config::LogLevel::Off))
         .merge(("cli_colors", false))

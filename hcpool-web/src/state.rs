@@ -15,7 +15,8 @@ use crate::health::{SyncReport, WalletTip, CHECK_TTL};
 
 pub use crate::cache::STATS_TTL;
 
-/// Sign-in and sign-up attempts allowed per client IP per minute.
+/// Sign-in, sign-up and password-reset attempts allowed per client IP per minute; forms that
+/// check a password (sign-in, password and email change) also count per account.
 pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// How long a request waits for the wallets before it answers "unavailable" (503 page, API
@@ -60,7 +61,7 @@ pub struct AppState {
     pub settings: WebSettings,
     /// Outgoing mail.
     pub mailer: Arc<dyn Mailer>,
-    /// Sign-in, sign-up and password attempts per client IP.
+    /// Sign-in, sign-up and password attempts per client IP and per account.
     pub auth_limiter: crate::limit::RateLimiter,
     /// API requests per client IP (`apiratelimit` per minute).
     pub api_limiter: crate::limit::RateLimiter,

@@ -215,9 +215,19 @@ pub trait Store: Send + Sync {
     /// Returns the user, or `None` when no user holds the token (so a token works once).
     async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>>;
 
-    /// Sets a new password hash and, in the same transaction, revokes the user's sessions and
-    /// outstanding password reset tokens. `false` when there is no such user.
+    /// Sets a new password hash and, in the same transaction, revokes what the old password
+    /// could still reach: the user's sessions, password reset tokens and pending email
+    /// changes, and the API token (set to empty: the caller issues a new one). `false` when
+    /// there is no such user.
     async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool>;
+
+    /// Replaces the stored hash of the *same* password (a legacy bcrypt hash re-hashed as
+    /// argon2id at sign-in): revokes nothing. `false` when there is no such user. The default
+    /// does nothing and returns `false` (the legacy hash stays and is checked again next time).
+    async fn upgrade_password_hash(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
+        let _ = (id, hash);
+        Ok(false)
+    }
 
     /// Replaces the API token. `false` when there is no such user.
     async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
@@ -267,8 +277,9 @@ pub trait Store: Send + Sync {
     async fn email_change(&self, token: &str) -> Result<Option<EmailChange>>;
 
     /// Applies and consumes the email change with `token` if it has not expired at `now`:
-    /// sets `Email` (not `Username`), deletes the token, revokes the user's sessions and
-    /// password reset tokens. `None` when the token is unknown or expired.
+    /// sets `Email` (not `Username`) and revokes as [`Store::change_password`] does (sessions,
+    /// reset tokens, every pending email change, the API token), atomically. `None` when the
+    /// token is unknown or expired.
     ///
     /// # Errors
     /// `Conflict` when the new email was taken by another user meanwhile (nothing changes).
@@ -282,8 +293,9 @@ pub trait Store: Send + Sync {
     /// The password reset with `token`, expired or not (does not consume it).
     async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>>;
 
-    /// If `token` is known and unexpired at `now`: sets the password hash, deletes all the
-    /// user's reset tokens and revokes the user's sessions, atomically. `None` otherwise.
+    /// If `token` is known and unexpired at `now`: sets the password hash and revokes as
+    /// [`Store::change_password`] does (sessions, reset tokens, pending email changes, the API
+    /// token), atomically. `None` otherwise.
     async fn reset_password(
         &self,
         token: &str,

@@ -35,6 +35,10 @@ impl State {
     fn revoke(&mut self, id: UserId) {
         self.sessions.retain(|_, s| s.user_id != id);
         self.resets.retain(|r| r.user_id != id);
+        self.email_changes.retain(|c| c.user_id != id);
+        if let Some(u) = self.users.get_mut(&id.0) {
+            u.api_token = Secret::default();
+        }
     }
 }
 
@@ -175,6 +179,15 @@ impl Store for InMemoryStore {
         };
         user.password_hash = hash.clone();
         st.revoke(id);
+        Ok(true)
+    }
+
+    async fn upgrade_password_hash(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
+        let mut st = self.state();
+        let Some(user) = st.users.get_mut(&id.0) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
         Ok(true)
     }
 
@@ -319,7 +332,7 @@ impl Store for InMemoryStore {
             return Ok(None);
         };
         user.email = change.new_email.clone();
-        st.email_changes.remove(pos);
+        // Deletes this change with the user's other pending ones.
         st.revoke(change.user_id);
         Ok(Some(change.user_id))
     }

@@ -140,11 +140,15 @@ impl SqlStore {
         Ok(row.is_some())
     }
 
-    /// Revokes a user's sessions and password reset tokens (after a credential change).
+    /// Revokes what a user's old password or address could still reach (after a credential
+    /// change): sessions, password reset tokens, pending email changes, and the API token
+    /// (emptied; the web app issues a new one).
     async fn revoke(tx: &mut Transaction<'static, Any>, op: &'static str, id: i64) -> Result<()> {
         for sql in [
             "DELETE FROM hcpool_sessions WHERE user_id = ?",
             "DELETE FROM PasswordReset WHERE UserId = ?",
+            "DELETE FROM EmailChange WHERE UserId = ?",
+            "UPDATE Users SET APIToken = '' WHERE UserId = ?",
         ] {
             sqlx::query(sql)
                 .bind(id)
@@ -193,6 +197,9 @@ impl Store for SqlStore {
     }
     async fn change_password(&self, id: UserId, hash: &Secret<String>) -> CoreResult<bool> {
         Ok(SqlStore::change_password(self, id, hash).await?)
+    }
+    async fn upgrade_password_hash(&self, id: UserId, hash: &Secret<String>) -> CoreResult<bool> {
+        Ok(SqlStore::upgrade_password_hash(self, id, hash).await?)
     }
     async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> CoreResult<bool> {
         Ok(SqlStore::set_api_token(self, id, token).await?)

@@ -2,7 +2,6 @@
 
 use hcpool_core::backend::{EmailChange, PasswordReset};
 use hcpool_core::{Secret, UserId};
-use sqlx::Row;
 
 use super::{blank, rollback, SqlStore};
 use crate::error::{Error, Result};
@@ -65,7 +64,6 @@ impl SqlStore {
         else {
             return rollback(tx, Ok(None)).await;
         };
-        let change_id: i64 = row.try_get(0).map_err(Error::query(OP))?;
         let change = rows::email_change(&row)?;
         let Some(uid) = db_id(change.user_id) else {
             return rollback(tx, Ok(None)).await;
@@ -85,11 +83,7 @@ impl SqlStore {
         if done.rows_affected() == 0 {
             return rollback(tx, Ok(None)).await;
         }
-        sqlx::query("DELETE FROM EmailChange WHERE EmailChangeID = ?")
-            .bind(change_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::query(OP))?;
+        // Deletes this change with the user's other pending ones.
         Self::revoke(&mut tx, OP, uid).await?;
         tx.commit().await.map_err(Error::query(OP))?;
         Ok(Some(change.user_id))

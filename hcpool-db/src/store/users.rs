@@ -147,6 +147,23 @@ impl SqlStore {
         Ok(true)
     }
 
+    pub(crate) async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        hash: &Secret<String>,
+    ) -> Result<bool> {
+        let Some(id) = db_id(id) else {
+            return Ok(false);
+        };
+        let done = sqlx::query("UPDATE Users SET Password = ? WHERE UserId = ?")
+            .bind(hash.expose().as_bytes().to_vec())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::query("upgrade_password_hash"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub(crate) async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let Some(id) = db_id(id) else {
             return Ok(false);

@@ -221,7 +221,7 @@ async fn signin_post(
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !state.auth_limiter.allow(&ip.0) {
+    if !crate::limit::allow_password_attempt(&state.auth_limiter, &ip, &form.email) {
         return Ok(Page::rate_limited());
     }
     const BAD: &str = "Invalid Email or Password";
@@ -246,8 +246,8 @@ async fn signin_post(
     }
     if check == PasswordCheck::OkNeedsUpgrade {
         let hash = auth::hash_password(form.password.clone()).await?;
-        // Also ends the user's other sessions, which is fine at sign-in.
-        store.change_password(user.id, &hash).await?;
+        // The same password: nothing is revoked.
+        store.upgrade_password_hash(user.id, &hash).await?;
         tracing::info!(
             user = user.id.0,
             "legacy bcrypt password upgraded to argon2id"

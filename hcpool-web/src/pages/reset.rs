@@ -185,14 +185,18 @@ async fn post_update(
         return Ok(back("error", msg));
     }
     let hash = auth::hash_password(form.password.clone()).await?;
-    // Consumes every reset token of the user and ends their sessions, atomically.
-    match state
-        .pool
-        .store()
-        .reset_password(t, state.now(), &hash)
-        .await?
-    {
-        Some(_) => Ok(back("success", "Password successfully updated")),
+    let store = state.pool.store();
+    let old_token = match store.password_reset(t).await? {
+        Some(r) => super::settings::api_token_of(state, r.user_id).await?,
+        None => Secret::default(),
+    };
+    // Consumes every reset token of the user, ends their sessions, drops pending email
+    // changes and the API token, atomically; a new token follows.
+    match store.reset_password(t, state.now(), &hash).await? {
+        Some(uid) => {
+            super::settings::reissue_api_token(state, uid, &old_token).await?;
+            Ok(back("success", "Password successfully updated"))
+        }
         None => Ok(back("error", "Password update token has expired")),
     }
 }

@@ -11,7 +11,7 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
-use crate::limit::ClientIp;
+use crate::limit::{allow_password_attempt, ClientIp};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
@@ -38,6 +38,42 @@ fn new_token(state: &AppState, user: hcpool_core::UserId) -> Secret<String> {
         user,
         state.now(),
     ))
+}
+
+/// Stores a new API token for `user` after a credential change emptied the old one (the
+/// store's revocation). `old` is the revoked token: our JWTs are a function of the user and
+/// the second they are issued in, so one issued in the same second is dated a second earlier
+/// to differ.
+pub(super) async fn reissue_api_token(
+    state: &AppState,
+    user: hcpool_core::UserId,
+    old: &Secret<String>,
+) -> Result<(), WebError> {
+    let mut token = new_token(state, user);
+    if token.expose() == old.expose() {
+        token = Secret::new(crate::jwt::issue(
+            state.settings.api_secret.expose().as_bytes(),
+            &state.settings.base_url,
+            user,
+            state.now().saturating_sub(1),
+        ));
+    }
+    state.pool.store().set_api_token(user, &token).await?;
+    Ok(())
+}
+
+/// The API token stored for `user` now (empty when none or no such user).
+pub(super) async fn api_token_of(
+    state: &AppState,
+    user: hcpool_core::UserId,
+) -> Result<Secret<String>, WebError> {
+    Ok(state
+        .pool
+        .store()
+        .user(user)
+        .await?
+        .map(|u| u.api_token)
+        .unwrap_or_default())
 }
 
 #[rocket::get("/settings")]
@@ -91,6 +127,7 @@ async fn post_api_token(
 #[rocket::post("/settings/password", data = "<form>")]
 async fn post_password(
     v: Visitor,
+    ip: ClientIp,
     form: Checked<PasswordForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
@@ -98,6 +135,9 @@ async fn post_password(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
+    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+        return Ok(Page::rate_limited());
+    }
     let to = || Redirect::to("/settings");
     let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
     if check == PasswordCheck::Mismatch {
@@ -110,8 +150,10 @@ async fn post_password(
         return Ok(Page::Flash(Flash::error(to(), msg)));
     }
     let hash = auth::hash_password(form.newpassword.clone()).await?;
-    // Revokes every session of the user, this one included; a fresh one follows.
+    // Revokes every session of the user (this one included; a fresh one follows), pending
+    // email changes and the API token; a new token follows.
     state.pool.store().change_password(user.id, &hash).await?;
+    reissue_api_token(state, user.id, &user.api_token).await?;
     let fresh = Visitor {
         signed_in: None,
         csrf: String::new(),
@@ -148,6 +190,9 @@ async fn post_email(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
+    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+        return Ok(Page::rate_limited());
+    }
     let to = || Redirect::to("/settings");
     let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
     if check == PasswordCheck::Mismatch {
@@ -222,8 +267,16 @@ async fn get_email_update(
     let (error, success) = if t.is_empty() {
         ("No email verification token present", "")
     } else {
+        let old_token = match store.email_change(t).await? {
+            Some(c) => api_token_of(state, c.user_id).await?,
+            None => Secret::default(),
+        };
+        // Also revokes the user's sessions, other pending changes and API token.
         match store.apply_email_change(t, state.now()).await {
-            Ok(Some(_)) => ("", "Email successfully updated"),
+            Ok(Some(uid)) => {
+                reissue_api_token(state, uid, &old_token).await?;
+                ("", "Email successfully updated")
+            }
             Ok(None) => match store.email_change(t).await? {
                 Some(_) => ("Email change token has expired", ""),
                 None => ("Email verification token not valid", ""),

@@ -9,5 +9,6 @@ mod nodes;
 mod ops;
 mod pages;
 mod reset;
+mod security;
 mod settings;
 mod smtp;

@@ -145,6 +145,8 @@ where
         tokens::email_change,
         tokens::email_change_conflict,
         tokens::password_reset,
+        tokens::credential_changes_revoke_pending_changes_and_api_token,
+        tokens::upgrading_a_hash_revokes_nothing,
         lowfee::add_and_list,
         lowfee::remove_and_mark,
         sessions::lifecycle,

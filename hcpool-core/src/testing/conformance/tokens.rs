@@ -226,3 +226,179 @@ pub(super) async fn password_reset(store: &dyn Store) -> CaseResult {
     );
     Ok(())
 }
+
+/// A user `email` with an API token, a session, a reset token and two pending email changes
+/// (tokens `<tag>-c1`, `<tag>-c2`), all unexpired at 150.
+async fn armed_user(store: &dyn Store, email: &str, tag: &str) -> Result<UserId, String> {
+    let id = add_user(store, email).await?;
+    check!(
+        store
+            .set_api_token(id, &Secret::new(format!("api-{tag}")))
+            .await
+            .ctx("set_api_token")?,
+        "user exists"
+    );
+    store
+        .create_session(&session(&format!("s-{tag}"), id))
+        .await
+        .ctx("create_session")?;
+    store
+        .create_password_reset(&reset(id, &format!("{tag}-r"), 3700))
+        .await
+        .ctx("create_password_reset")?;
+    for n in 1..=2 {
+        store
+            .create_email_change(&change(
+                id,
+                &format!("{tag}-new{n}@example.com"),
+                &format!("{tag}-c{n}"),
+                3700,
+            ))
+            .await
+            .ctx("create_email_change")?;
+    }
+    Ok(id)
+}
+
+/// Whether `id` lost everything a stolen old password or address could still use: sessions,
+/// reset tokens, pending email changes and the API token (issue 12, item 3).
+async fn disarmed(store: &dyn Store, id: UserId, tag: &str) -> CaseResult {
+    let u = store.user(id).await.ctx("user")?.ok_or("user vanished")?;
+    check_eq!(u.api_token.expose(), "");
+    check!(
+        store
+            .user_by_api_token(&format!("api-{tag}"))
+            .await
+            .ctx("user_by_api_token")?
+            .is_none(),
+        "{tag}: the old API token finds no user"
+    );
+    check!(
+        store
+            .session(&format!("s-{tag}"), 150)
+            .await
+            .ctx("session")?
+            .is_none(),
+        "{tag}: sessions revoked"
+    );
+    for t in [format!("{tag}-r")] {
+        check!(
+            store
+                .password_reset(&t)
+                .await
+                .ctx("password_reset")?
+                .is_none(),
+            "{tag}: reset token {t} revoked"
+        );
+    }
+    for n in 1..=2 {
+        let t = format!("{tag}-c{n}");
+        check!(
+            store.email_change(&t).await.ctx("email_change")?.is_none(),
+            "{tag}: pending email change {t} revoked"
+        );
+        check_eq!(store.apply_email_change(&t, 150).await.ctx("apply")?, None);
+    }
+    Ok(())
+}
+
+pub(super) async fn credential_changes_revoke_pending_changes_and_api_token(
+    store: &dyn Store,
+) -> CaseResult {
+    let hash = Secret::new("$argon2id$new".to_owned());
+    let a = armed_user(store, "a@example.com", "a").await?;
+    check!(
+        store
+            .change_password(a, &hash)
+            .await
+            .ctx("change_password")?,
+        "user exists"
+    );
+    disarmed(store, a, "a").await?;
+
+    let b = armed_user(store, "b@example.com", "b").await?;
+    check_eq!(
+        store
+            .reset_password("b-r", 150, &hash)
+            .await
+            .ctx("reset_password")?,
+        Some(b)
+    );
+    disarmed(store, b, "b").await?;
+
+    let c = armed_user(store, "c@example.com", "c").await?;
+    store
+        .create_email_change(&change(c, "c-final@example.com", "c-final", 3700))
+        .await
+        .ctx("create_email_change")?;
+    check_eq!(
+        store
+            .apply_email_change("c-final", 150)
+            .await
+            .ctx("apply_email_change")?,
+        Some(c)
+    );
+    disarmed(store, c, "c").await?;
+
+    // Another user keeps everything.
+    let d = armed_user(store, "d@example.com", "d").await?;
+    store.change_password(a, &hash).await.ctx("again")?;
+    let u = store.user(d).await.ctx("user")?.ok_or("d vanished")?;
+    check_eq!(u.api_token.expose(), "api-d");
+    check!(
+        store
+            .email_change("d-c1")
+            .await
+            .ctx("email_change")?
+            .is_some(),
+        "d's change stays"
+    );
+    check!(
+        store.session("s-d", 150).await.ctx("session")?.is_some(),
+        "d's session stays"
+    );
+    Ok(())
+}
+
+pub(super) async fn upgrading_a_hash_revokes_nothing(store: &dyn Store) -> CaseResult {
+    let a = armed_user(store, "a@example.com", "a").await?;
+    let hash = Secret::new("$argon2id$rehashed".to_owned());
+    check!(
+        store
+            .upgrade_password_hash(a, &hash)
+            .await
+            .ctx("upgrade_password_hash")?,
+        "user exists"
+    );
+    check!(
+        !store
+            .upgrade_password_hash(UserId(999_999), &hash)
+            .await
+            .ctx("upgrade_password_hash")?,
+        "no such user"
+    );
+    let u = store.user(a).await.ctx("user")?.ok_or("a vanished")?;
+    check_eq!(u.password_hash.expose(), "$argon2id$rehashed");
+    check_eq!(u.api_token.expose(), "api-a");
+    check!(
+        store.session("s-a", 150).await.ctx("session")?.is_some(),
+        "session stays"
+    );
+    check!(
+        store
+            .email_change("a-c1")
+            .await
+            .ctx("email_change")?
+            .is_some(),
+        "pending change stays"
+    );
+    check!(
+        store
+            .password_reset("a-r")
+            .await
+            .ctx("password_reset")?
+            .is_some(),
+        "reset token stays"
+    );
+    Ok(())
+}
