@@ -42,6 +42,11 @@ pub struct ManagerConfig {
     /// the one it was read at (hcstakepool reused it for 5 minutes whatever the tip, so the
     /// stats named a block minutes old).
     pub stake_info_ttl: Duration,
+    /// Timeout of each wallet call of the start-up sync ([`WalletManager::sync`]):
+    /// `accountsyncaddressindex` to 10,000 addresses, `importscript` with a rescan and
+    /// `addticket` can take a real hcwallet far longer than a page's call, above all while it
+    /// is still loading after a restart.
+    pub sync_timeout: Duration,
 }
 
 impl Default for ManagerConfig {
@@ -50,6 +55,7 @@ impl Default for ManagerConfig {
             min_servers: 2,
             call_timeout: Duration::from_secs(10),
             stake_info_ttl: Duration::from_secs(300),
+            sync_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -128,11 +134,25 @@ impl WalletManager {
         F: Fn(usize, Arc<dyn WalletBackend>) -> Fut,
         Fut: Future<Output = hcpool_core::Result<T>>,
     {
+        self.fan_out_within(op, ids, self.cfg.call_timeout, f).await
+    }
+
+    /// [`Self::fan_out`] with its own timeout per call.
+    async fn fan_out_within<T, F, Fut>(
+        &self,
+        op: &str,
+        ids: &[usize],
+        after: Duration,
+        f: F,
+    ) -> Vec<(usize, hcpool_core::Result<T>)>
+    where
+        F: Fn(usize, Arc<dyn WalletBackend>) -> Fut,
+        Fut: Future<Output = hcpool_core::Result<T>>,
+    {
         let calls = ids.iter().filter_map(|&i| {
             let w = self.wallets.get(i)?.clone();
             let label = w.label();
             let fut = f(i, w);
-            let after = self.cfg.call_timeout;
             Some(async move {
                 let r = match tokio::time::timeout(after, fut).await {
                     Ok(r) => r,

@@ -19,7 +19,7 @@ fn manager(n: usize, min_servers: usize) -> (WalletManager, Vec<Arc<FakeWallet>>
     let cfg = ManagerConfig {
         min_servers,
         call_timeout: Duration::from_millis(300),
-        stake_info_ttl: Duration::from_secs(300),
+        ..ManagerConfig::default()
     };
     (WalletManager::new(dyns, cfg), fakes)
 }

@@ -246,3 +246,38 @@ async fn connect_checks_network_versions_and_voting() {
     let e = check_node(&as_node, Network::Simnet).await.unwrap_err();
     assert!(e.to_string().contains("is it an hcwallet?"), "{e}");
 }
+
+/// A real hcwallet still loading after a restart answered `accountsyncaddressindex` only
+/// after the 10 s of a page's call, and hcpool-web then refused to start (seen on the real
+/// simnet). The start-up sync has its own, longer deadline; other calls keep theirs.
+#[tokio::test]
+async fn the_start_up_sync_waits_longer_than_a_page_call() {
+    use hcpool_rpc::simnet::Faults;
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+    for ep in c.wallets() {
+        wallets.push(Arc::new(
+            JsonRpcWallet::connect(client_cfg(ep)).await.unwrap(),
+        ));
+    }
+    let mut slow = Faults::default();
+    for m in ["accountsyncaddressindex", "getstakeinfo"] {
+        slow.method_delays
+            .insert(m.to_owned(), Duration::from_millis(600));
+    }
+    c.set_faults(Role::Wallet(0), slow).unwrap();
+    let manager = WalletManager::new(
+        wallets,
+        ManagerConfig {
+            call_timeout: Duration::from_millis(200),
+            sync_timeout: Duration::from_secs(10),
+            ..ManagerConfig::default()
+        },
+    );
+    let report = manager.sync(&[]).await;
+    assert!(report.is_ok(), "start-up sync: {report:?}");
+    // A page's call to the same slow wallet still gives up after call_timeout: that wallet
+    // counts as absent, below minservers.
+    let e = manager.stake_info().await.unwrap_err();
+    assert!(e.to_string().contains("below min of 2"), "{e}");
+}

@@ -142,6 +142,8 @@ const SECOND: &str = "a second user through the API";
 const BUY: &str = "the user wallet buys pool tickets (paid and low-fee)";
 const MISSED: &str = "a missed pool ticket is revoked on chain and leaves tickets_to_revoke";
 const MATURE: &str = "tickets mature: paid ones live, low-fee ones ignored, in both stakepoold";
+const POOLFEES: &str =
+    "stakepoold's poolfees cross-checked against the real wallet's verdicts (wrong rate refused)";
 const ADD_LOW: &str = "the admin adds the low-fee tickets (web); both stakepoold take them";
 const VOTED: &str = "the user's tickets win; the mined votes carry the user's votebits";
 const MARKED: &str = "a voted added low-fee ticket is no longer votable in the store";
@@ -187,6 +189,7 @@ async fn run(realhc: &std::path::Path) -> ExitCode {
     scenario!(r, SECOND, [], second_user(&suite, &mut c));
     scenario!(r, BUY, [VOTEBITS], buy(&mut suite, &mut c));
     scenario!(r, MATURE, [BUY], mature(&mut suite, &mut c));
+    scenario!(r, POOLFEES, [MATURE], pool_fees_checked(&suite));
     scenario!(r, ADD_LOW, [MATURE], add_low_fee(&suite, &mut c));
     scenario!(r, MISSED, [MATURE], missed(&mut suite, &c));
     scenario!(r, VOTED, [MATURE], voted(&mut suite, &mut c));
@@ -654,6 +657,52 @@ async fn mature(s: &mut Suite, c: &mut Ctx) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Issue 11 item 5: hcwallet cannot be asked for its `--poolfees`, so stakepoold compares
+/// its own fee check with the wallet's `stakepooluserinfo` verdicts at start. Before the
+/// fix it trusted a default of 5 % (and any rate it was given) without looking.
+async fn pool_fees_checked(s: &Suite) -> Result<()> {
+    use hcpool_core::PoolFeeRate;
+    use stakepoold::feecheck::check_at_start;
+    let spec = s.specs.first().context("no stakepoold spec")?;
+    let with_rate = |rate: PoolFeeRate| {
+        let mut spec = spec.clone();
+        spec.pool_fees = rate;
+        async move {
+            let links = hcpool_realhc::pool::links(&spec, Some(s.store.clone()));
+            let (deps, _notifications) = stakepoold::run::connect(links).await?;
+            anyhow::Ok(check_at_start(&deps).await)
+        }
+    };
+    // The pool's own rate: the wallet's verdicts and stakepoold's agree on every ticket.
+    let same = with_rate(spec.pool_fees)
+        .await?
+        .context("at the wallets' own rate")?;
+    ensure!(
+        same.compared > 0 && same.disagreements.is_empty(),
+        "at the wallets' rate: {} compared, {} disagree",
+        same.compared,
+        same.disagreements.len()
+    );
+    // Far above it: the user's paid tickets no longer pay enough for stakepoold.
+    match with_rate(PoolFeeRate::from_percent(30.0)?).await? {
+        Err(e @ stakepoold::Error::PoolFeesDisagree(_)) => {
+            let text = e.to_string();
+            ensure!(
+                text.contains("poolfees"),
+                "refusal without the key's name: {text}"
+            );
+        }
+        Err(e) => bail!("refused at 30 %, but not for the pool fee: {e}"),
+        Ok(r) => bail!(
+            "started at 30 % against wallets at {:?}: {} compared, {} disagree",
+            spec.pool_fees,
+            r.compared,
+            r.disagreements.len()
+        ),
+    }
+    Ok(())
 }
 
 async fn add_low_fee(s: &Suite, c: &mut Ctx) -> Result<()> {

@@ -57,9 +57,12 @@ impl WalletManager {
         }
         let (account, branch, index) = SYNC_ACCOUNT;
         for (_, r) in self
-            .fan_out("accountsyncaddressindex", &ids, |_, w| async move {
-                w.account_sync_address_index(account, branch, index).await
-            })
+            .fan_out_within(
+                "accountsyncaddressindex",
+                &ids,
+                self.cfg.sync_timeout,
+                |_, w| async move { w.account_sync_address_index(account, branch, index).await },
+            )
             .await
         {
             r.map_err(Error::Backend)?;
@@ -93,7 +96,7 @@ impl WalletManager {
 
         let mut report = SyncReport::default();
         let imports = self
-            .fan_out("importscript", &ids, |i, w| {
+            .fan_out_within("importscript", &ids, self.cfg.sync_timeout, |i, w| {
                 let missing: Vec<(RedeemScript, u32)> = wanted
                     .iter()
                     .filter(|(k, _)| held.get(&i).is_some_and(|set| !set.contains(*k)))
@@ -158,7 +161,7 @@ impl WalletManager {
                     None => continue,
                 };
                 for (_, r) in self
-                    .fan_out("addticket", &[i], |_, w| {
+                    .fan_out_within("addticket", &[i], self.cfg.sync_timeout, |_, w| {
                         let raw = raw.clone();
                         async move { w.add_ticket(&raw).await }
                     })
