@@ -17,6 +17,7 @@ use tokio_rustls::server::TlsStream;
 
 use super::error::StakepooldError;
 use super::{StakepooldService, StakepooldServiceServer, VersionService, VersionServiceServer};
+use crate::accept::{accept_with_backoff, Accept, AcceptBackoff};
 use crate::pinned_tls;
 
 /// A client that has not finished its TLS handshake by then is dropped.
@@ -150,16 +151,27 @@ pub fn tls_incoming(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
 ) -> impl Stream<Item = Result<TlsStream<TcpStream>, std::io::Error>> {
+    tls_incoming_from(listener, tls)
+}
+
+/// [`tls_incoming`] over any [`Accept`] source. An accept error does not end the stream:
+/// the loop waits out an [`AcceptBackoff`] (bounded) and goes on, without spinning.
+pub fn tls_incoming_from<A>(
+    mut listener: A,
+    tls: Arc<rustls::ServerConfig>,
+) -> impl Stream<Item = Result<TlsStream<A::Conn>, std::io::Error>>
+where
+    A: Accept,
+    A::Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tokio::spawn(async move {
+        let mut backoff = AcceptBackoff::default();
         loop {
-            let (tcp, peer) = match listener.accept().await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!("grpc accept: {e}");
-                    continue;
-                }
+            let (tcp, peer) = tokio::select! {
+                c = accept_with_backoff(&mut listener, &mut backoff, "grpc") => c,
+                _ = tx.closed() => break,
             };
             let acceptor = acceptor.clone();
             let conn_tx = tx.clone();
@@ -172,9 +184,6 @@ pub fn tls_incoming(
                     Err(_) => tracing::debug!("grpc tls handshake with {peer} timed out"),
                 }
             });
-            if tx.is_closed() {
-                break;
-            }
         }
     });
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
