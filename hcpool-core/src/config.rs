@@ -102,6 +102,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "maintenance",
     "maintenancemsg",
     "captcha",
+    "stakepooldclientcert",
+    "stakepooldclientkey",
 ];
 
 /// Keys whose values are secrets: never echoed in errors or logs.
@@ -286,6 +288,12 @@ pub struct PoolConfig {
     pub stakepoold_hosts: Vec<String>,
     /// `stakepooldcerts`.
     pub stakepoold_certs: Vec<String>,
+    /// `stakepooldclientcert` (hcpool addition): the client certificate (PEM) presented to
+    /// every stakepoold that asks for one (its `clientcafile`); generated with the key on
+    /// first start when the key file is missing. Empty: none (as hcstakepool).
+    pub stakepoold_client_cert: String,
+    /// `stakepooldclientkey` (hcpool addition): the key of `stakepooldclientcert`.
+    pub stakepoold_client_key: String,
     /// `wallethosts`, with the network's default port added where missing, deduplicated.
     pub wallet_hosts: Vec<String>,
     /// `walletusers`.
@@ -475,6 +483,18 @@ impl PoolConfig {
             }
         }
 
+        let client_file = |k: &str| src.get(k).map(str::trim).unwrap_or("").to_owned();
+        let stakepoold_client_cert = client_file("stakepooldclientcert");
+        let stakepoold_client_key = client_file("stakepooldclientkey");
+        if stakepoold_client_cert.is_empty() != stakepoold_client_key.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "stakepooldclientcert".into(),
+                message:
+                    "stakepooldclientcert and stakepooldclientkey go together: set both or neither"
+                        .into(),
+            });
+        }
+
         let pool_fees: f64 = parse_num("poolfees", src.get("poolfees").unwrap_or("7.5"))?;
         let hundredths = (pool_fees * 100.0).floor();
         if !(1.0..=10000.0).contains(&hundredths) {
@@ -552,6 +572,8 @@ impl PoolConfig {
             enable_stakepoold,
             stakepoold_hosts,
             stakepoold_certs,
+            stakepoold_client_cert,
+            stakepoold_client_key,
             wallet_hosts,
             wallet_users,
             wallet_passwords,

@@ -95,6 +95,17 @@ pub enum Error {
     /// The client was shut down (closed, or disconnected with reconnects disabled).
     #[error("the client has been shutdown")]
     Shutdown,
+    /// The link dropped after a call that must not run twice (`sendrawtransaction`,
+    /// `revoketickets`, …) was written and before its reply: it may or may not have been
+    /// applied, so it is not re-sent on the new link. Check, then retry if needed.
+    #[error(
+        "{method}: the connection dropped after the request was sent; it may or may not \
+         have been applied and is not re-sent automatically"
+    )]
+    NotResent {
+        /// The method.
+        method: String,
+    },
     /// A frame or reply could not be decoded.
     #[error("{method}: malformed reply: {detail}")]
     BadReply {
@@ -198,6 +209,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Disconnected
             | Error::Shutdown
+            | Error::NotResent { .. }
             | Error::BelowMinServers { .. }
             | Error::NotReady { .. }
             | Error::Stopped { .. }

@@ -67,6 +67,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod accept;
 pub mod check;
 pub mod error;
 pub mod jsonrpc;

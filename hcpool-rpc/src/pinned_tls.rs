@@ -16,7 +16,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
 /// Why TLS material could not be loaded or used.
 #[derive(Debug, thiserror::Error)]
@@ -191,18 +192,166 @@ pub fn client_config(
     Ok(cfg)
 }
 
+/// A client configuration that trusts exactly `pinned` and presents `identity` (a
+/// certificate chain and its key) when the server asks for a client certificate.
+pub fn client_config_with_identity(
+    pinned: Vec<CertificateDer<'static>>,
+    alpn: &[&[u8]],
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> Result<rustls::ClientConfig, TlsError> {
+    let Some((certs, key)) = identity else {
+        return client_config(pinned, alpn);
+    };
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedCertVerifier::new(pinned)))
+        .with_client_auth_cert(certs, key)?;
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(cfg)
+}
+
 /// A server configuration presenting `certs` with `key`, offering `alpn`.
 pub fn server_config(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
 ) -> Result<rustls::ServerConfig, TlsError> {
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+    server_config_with_client_auth(certs, key, alpn, None)
+}
+
+/// A server configuration presenting `certs` with `key`, offering `alpn`, and, with
+/// `clients`, requiring every client to present a certificate that `clients` accepts.
+pub fn server_config_with_client_auth(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+    clients: Option<Arc<ClientCertPinner>>,
+) -> Result<rustls::ServerConfig, TlsError> {
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?;
+    let builder = match clients {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut cfg = builder.with_single_cert(certs, key)?;
     cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(cfg)
+}
+
+/// Verifies client certificates against a trusted set (stakepoold's `clientcafile`): a
+/// client certificate is accepted when it equals one of the trusted certificates byte for
+/// byte (a pinned self-signed client certificate, such as the one hcpool-web generates), or
+/// when it chains to one of them as a CA (webpki, client-auth usage, validity dates). A
+/// client without a certificate is refused. The handshake signature is always verified, so
+/// the client must hold the certificate's key.
+#[derive(Debug)]
+pub struct ClientCertPinner {
+    pinned: Vec<CertificateDer<'static>>,
+    /// The CA path; `None` when no trusted certificate can serve as a trust anchor.
+    chained: Option<Arc<dyn ClientCertVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertPinner {
+    /// A verifier trusting `trusted` (pinned certificates and/or CA certificates).
+    ///
+    /// # Errors
+    /// [`TlsError::NoCertificate`] when `trusted` is empty.
+    pub fn new(trusted: Vec<CertificateDer<'static>>) -> Result<Self, TlsError> {
+        if trusted.is_empty() {
+            return Err(TlsError::NoCertificate("the client CA file".into()));
+        }
+        let provider = provider();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(trusted.iter().cloned());
+        let chained = if roots.is_empty() {
+            None
+        } else {
+            rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::clone(&provider),
+            )
+            .build()
+            .ok()
+        };
+        Ok(ClientCertPinner {
+            pinned: trusted,
+            chained,
+            provider,
+        })
+    }
+
+    /// A verifier trusting every certificate of the PEM file `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read or holds no certificate.
+    pub fn from_file(path: &Path) -> Result<Self, TlsError> {
+        Self::new(load_certs(path)?)
+    }
+}
+
+impl ClientCertVerifier for ClientCertPinner {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        // No hints: a client presents the certificate it has; pinned self-signed
+        // certificates would not match a CA-name hint anyway.
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return Ok(ClientCertVerified::assertion());
+        }
+        match &self.chained {
+            Some(v) => v.verify_client_cert(end_entity, intermediates, now),
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// A generated self-signed certificate and its key, both PEM.
@@ -258,6 +407,71 @@ pub fn generate_self_signed(
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
     })
+}
+
+/// Makes a self-signed TLS client certificate (ECDSA P-256, not a CA, extended key usage
+/// client auth, valid until 2049-12-31) named `common_name`: what hcpool-web presents to
+/// stakepoold, which pins it through its `clientcafile`.
+pub fn generate_client_cert(common_name: &str) -> Result<SelfSignedCert, rcgen::Error> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "hcpool client cert");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, common_name);
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2049, 12, 31);
+    let cert = params.self_signed(&key)?;
+    Ok(SelfSignedCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+/// Loads a client certificate and key, generating both first ([`generate_client_cert`],
+/// mode 0600) when the key file is missing. The directories must exist.
+pub fn load_or_generate_client(
+    cert_path: &Path,
+    key_path: &Path,
+    common_name: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    if !key_path.exists() {
+        let err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| TlsError::Load {
+            what,
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let c = generate_client_cert(common_name).map_err(|e| err("certificate", cert_path, &e))?;
+        write_private(cert_path, c.cert_pem.as_bytes())
+            .map_err(|e| err("certificate", cert_path, &e))?;
+        write_private(key_path, c.key_pem.as_bytes()).map_err(|e| err("key", key_path, &e))?;
+    }
+    load_identity(cert_path, key_path)
+}
+
+/// Loads a certificate chain and its private key from PEM files (the error never shows
+/// the key).
+pub fn load_identity(
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+    let certs = load_certs(cert_path)?;
+    let key_pem = std::fs::read(key_path).map_err(|e| TlsError::Load {
+        what: "key",
+        path: key_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let key = parse_key(&key_pem).map_err(|_| TlsError::Load {
+        what: "key",
+        path: key_path.display().to_string(),
+        reason: "no usable private key".into(),
+    })?;
+    Ok((certs, key))
 }
 
 /// Loads `cert_path`/`key_path`, generating both first when the key file is missing (as

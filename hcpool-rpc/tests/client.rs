@@ -447,3 +447,71 @@ async fn an_endpoint_without_websocket_is_reported() {
     let err = RpcClient::connect(cfg).await.unwrap_err();
     assert!(matches!(err, Error::NotWebsocket { status: 200 }), "{err}");
 }
+
+#[tokio::test]
+async fn a_call_dropped_by_its_caller_leaves_nothing_behind_and_is_not_resent() {
+    let server = TestServer::start().await;
+    server.set_handler(Arc::new(|m: &str, _: &[Value]| {
+        if m == "slow" {
+            Reply::Hang
+        } else {
+            Reply::Result(json!(1))
+        }
+    }));
+    let client = RpcClient::connect(server.config()).await.unwrap();
+    // The caller gives up before the reply: its future is dropped.
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(200),
+        client.call_value("slow", vec![]),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the server never answers slow");
+    assert_eq!(client.pending_calls(), 0, "the pending entry went with it");
+    server.drop_connections();
+    // The next call goes over the new link; the abandoned one is not re-sent with it.
+    client.call_value("ping", vec![]).await.unwrap();
+    assert_eq!(server.count("slow"), 1);
+    assert_eq!(client.pending_calls(), 0);
+}
+
+#[tokio::test]
+async fn sent_transactions_and_revocations_are_failed_not_resent_after_a_reconnect() {
+    let server = TestServer::start().await;
+    server.set_handler(Arc::new(|m: &str, _: &[Value]| match m {
+        "sendrawtransaction" | "revoketickets" | "getbestblockhash" => Reply::Hang,
+        _ => Reply::Result(json!(1)),
+    }));
+    let client = RpcClient::connect(server.config()).await.unwrap();
+    let call = |m: &'static str, p: Vec<Value>| {
+        let c = client.clone();
+        tokio::spawn(async move { c.call_value(m, p).await })
+    };
+    let send = call("sendrawtransaction", vec![json!("0100")]);
+    let revoke = call("revoketickets", vec![]);
+    let read = call("getbestblockhash", vec![]);
+    while server.count("sendrawtransaction")
+        + server.count("revoketickets")
+        + server.count("getbestblockhash")
+        < 3
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Written, unanswered, and the link drops: applied or not, nobody knows.
+    server.set_handler(Arc::new(|_: &str, _: &[Value]| {
+        Reply::Result(json!("again"))
+    }));
+    server.drop_connections();
+    for (what, task) in [("sendrawtransaction", send), ("revoketickets", revoke)] {
+        let err = task.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&err, Error::NotResent { method } if method == what),
+            "{what}: {err}"
+        );
+        assert!(err.to_string().contains("not re-sent"), "{err}");
+        assert_eq!(server.count(what), 1, "{what} was re-sent");
+    }
+    // A read is still re-sent and answered on the new link.
+    assert_eq!(read.await.unwrap().unwrap(), json!("again"));
+    assert_eq!(server.count("getbestblockhash"), 2);
+    assert_eq!(client.pending_calls(), 0);
+}

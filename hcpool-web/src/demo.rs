@@ -134,8 +134,22 @@ impl LocalStakepoold {
         wallet: usize,
         dir: &Path,
     ) -> Result<Self, WebError> {
+        Self::on_cluster_with_client_ca(cluster, wallet, dir, None).await
+    }
+
+    /// As [`LocalStakepoold::on_cluster`], requiring client certificates from `client_ca`
+    /// ([`LocalStakepoold::start_with_client_ca`]).
+    ///
+    /// # Errors
+    /// As [`LocalStakepoold::start_with_client_ca`].
+    pub async fn on_cluster_with_client_ca(
+        cluster: &SimCluster,
+        wallet: usize,
+        dir: &Path,
+        client_ca: Option<&Path>,
+    ) -> Result<Self, WebError> {
         let parts = sim_parts(cluster, wallet, 0).await?;
-        Self::start(parts, dir).await
+        Self::start_with_client_ca(parts, dir, client_ca).await
     }
 
     /// Starts the daemon from `parts` and serves its gRPC API on an ephemeral loopback port.
@@ -143,11 +157,24 @@ impl LocalStakepoold {
     /// # Errors
     /// [`WebError::Config`] when the start-up scan, the certificate or the listener fails.
     pub async fn start(parts: SimDaemonParts, dir: &Path) -> Result<Self, WebError> {
+        Self::start_with_client_ca(parts, dir, None).await
+    }
+
+    /// As [`LocalStakepoold::start`]; with `client_ca`, gRPC clients must present a
+    /// certificate that this PEM file pins or signs (stakepoold's `clientcafile`).
+    ///
+    /// # Errors
+    /// As [`LocalStakepoold::start`], and when `client_ca` cannot be used.
+    pub async fn start_with_client_ca(
+        parts: SimDaemonParts,
+        dir: &Path,
+        client_ca: Option<&Path>,
+    ) -> Result<Self, WebError> {
         let daemon = Daemon::start(parts.deps, DaemonOptions::default())
             .await
             .map_err(|e| fail("start", e))?;
         let (cert_path, key_path) = (dir.join("rpc.cert"), dir.join("rpc.key"));
-        let tls = stakepoold::grpc::tls_config(&cert_path, &key_path)
+        let tls = stakepoold::grpc::tls_config_with(&cert_path, &key_path, client_ca)
             .map_err(|e| fail("certificate", e))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -1,5 +1,6 @@
 //! The pool's stakepoold nodes: built from `enablestakepoold`, `stakepooldhosts` and
-//! `stakepooldcerts`, kept current by a background retry, and their health for the admin
+//! `stakepooldcerts` (and the client certificate of `stakepooldclientcert` /
+//! `stakepooldclientkey`, for nodes with mutual TLS), kept current by a background retry, and their health for the admin
 //! status page.
 //!
 //! Pushing the configuration after each change is [`hcpool_core::service::VotingNodes`]'
@@ -15,7 +16,9 @@ use futures::future::join_all;
 use hcpool_core::backend::VotingNode;
 use hcpool_core::config::PoolConfig;
 use hcpool_core::service::{PoolService, VotingNodes};
-use hcpool_rpc::stakepoold::{GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError};
+use hcpool_rpc::stakepoold::{
+    ClientIdentity, GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError,
+};
 use serde::Serialize;
 
 use crate::error::WebError;
@@ -42,8 +45,12 @@ fn resolve(base: &Path, file: &str) -> PathBuf {
 /// that does not answer is only logged (unlike the original, which exits): it starts stale
 /// and the retry task gives it the configuration when it comes up.
 ///
+/// With `stakepooldclientcert` / `stakepooldclientkey`, every node is offered that client
+/// certificate (generated, with its key, when the key file is missing: copy it into each
+/// stakepoold's `clientcafile`).
+///
 /// # Errors
-/// [`WebError::Config`] naming `stakepooldcerts` or the host.
+/// [`WebError::Config`] naming `stakepooldcerts`, `stakepooldclientcert` or the host.
 pub async fn connect(
     cfg: &PoolConfig,
     cert_base: &Path,
@@ -51,12 +58,14 @@ pub async fn connect(
     if !cfg.enable_stakepoold {
         return Ok(Vec::new());
     }
+    let identity = client_identity(cfg, cert_base)?;
     let mut nodes: Vec<Arc<dyn VotingNode>> = Vec::new();
     for (i, host) in cfg.stakepoold_hosts.iter().enumerate() {
         let cert = cfg.stakepoold_certs.get(i).ok_or_else(|| {
             WebError::Config(format!("stakepooldcerts: no certificate for {host}"))
         })?;
-        let node_cfg = GrpcVotingNodeConfig::new(host.clone(), resolve(cert_base, cert));
+        let mut node_cfg = GrpcVotingNodeConfig::new(host.clone(), resolve(cert_base, cert));
+        node_cfg.client_identity.clone_from(&identity);
         let node = GrpcVotingNode::connect_lazy(&node_cfg)
             .map_err(|e| WebError::Config(format!("stakepooldcerts ({host}): {e}")))?;
         match node.check_version().await {
@@ -73,6 +82,37 @@ pub async fn connect(
         nodes.push(Arc::new(node));
     }
     Ok(nodes)
+}
+
+/// The client certificate and key of `stakepooldclientcert` / `stakepooldclientkey`
+/// (relative to `cert_base`), generated first when the key file is missing; `None` when
+/// unset.
+///
+/// # Errors
+/// [`WebError::Config`] naming `stakepooldclientcert` when the files cannot be made or
+/// read.
+pub fn client_identity(
+    cfg: &PoolConfig,
+    cert_base: &Path,
+) -> Result<Option<ClientIdentity>, WebError> {
+    if cfg.stakepoold_client_cert.is_empty() || cfg.stakepoold_client_key.is_empty() {
+        return Ok(None);
+    }
+    let cert = resolve(cert_base, &cfg.stakepoold_client_cert);
+    let key = resolve(cert_base, &cfg.stakepoold_client_key);
+    let fresh = !key.exists();
+    hcpool_rpc::pinned_tls::load_or_generate_client(&cert, &key, "hcpool-web")
+        .map_err(|e| WebError::Config(format!("stakepooldclientcert: {e}")))?;
+    if fresh {
+        tracing::info!(
+            cert = %cert.display(),
+            "generated the stakepoold client certificate: add it to each stakepoold's clientcafile"
+        );
+    }
+    Ok(Some(ClientIdentity {
+        cert_path: cert,
+        key_path: key,
+    }))
 }
 
 /// Pushes the complete configuration to every stale node once; returns how many nodes

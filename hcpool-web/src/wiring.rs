@@ -198,18 +198,32 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster
             .await
             .map_err(|e| startup("simulated wallets", e))?,
     );
+    // The in-process nodes require the web app's client certificate (mutual TLS), as a
+    // production stakepoold with clientcafile does.
+    let (client_cert, client_key) = (
+        datadir.join("stakepoold-client.cert"),
+        datadir.join("stakepoold-client.key"),
+    );
+    hcpool_rpc::pinned_tls::load_or_generate_client(&client_cert, &client_key, "hcpool-web")
+        .map_err(|e| startup("stakepoold client certificate", e))?;
     let mut nodes = Vec::new();
     for i in 0..cluster.wallets().len() {
         let dir = datadir.join(format!("stakepoold{i}"));
-        nodes.push(LocalStakepoold::on_cluster(&cluster, i, &dir).await?);
+        nodes.push(
+            LocalStakepoold::on_cluster_with_client_ca(&cluster, i, &dir, Some(&client_cert))
+                .await?,
+        );
     }
     let db = datadir.join("hcpool.db");
     let secret = |n: &str| format!("demo-{n}-{}", std::process::id());
     let text = format!(
         "{fragment}{nodes}\napisecret={api}\ncookiesecret={cookie}\ndburl={db}\n\
-         listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\n",
+         listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\n\
+         stakepooldclientcert={client_cert}\nstakepooldclientkey={client_key}\n",
         fragment = cluster.conf_fragment(),
         nodes = crate::demo::conf_fragment(&nodes),
+        client_cert = client_cert.display(),
+        client_key = client_key.display(),
         api = secret("api"),
         cookie = secret("cookie"),
         db = hcpool_db::sqlite_url_for_path(&db),

@@ -158,7 +158,11 @@ async fn flow() {
     .await
     .unwrap();
 
-    // Two stakepoold daemons, one per voting wallet, each watched on its way to hcd.
+    // Two stakepoold daemons, one per voting wallet, each watched on its way to hcd, each
+    // requiring the web app's client certificate (mutual TLS: clientcafile).
+    let (client_cert, client_key) = (tmp.path().join("web.cert"), tmp.path().join("web.key"));
+    hcpool_rpc::pinned_tls::load_or_generate_client(&client_cert, &client_key, "hcpool-web")
+        .unwrap();
     let mut daemons = Vec::new();
     let mut watched = Vec::new();
     for i in 0..2 {
@@ -170,17 +174,23 @@ async fn flow() {
         parts.deps.node = w.clone();
         watched.push(w);
         let dir = tmp.path().join(format!("stakepoold{i}"));
-        daemons.push(LocalStakepoold::start(parts, &dir).await.unwrap());
+        daemons.push(
+            LocalStakepoold::start_with_client_ca(parts, &dir, Some(&client_cert))
+                .await
+                .unwrap(),
+        );
     }
 
     // The pool, configured like the binary (the nodes by host and pinned certificate).
     let base_url = "http://pool.test";
     let text = format!(
         "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl={base_url}\n\
-         adminips=127.0.0.1\nadminuserids=1\n",
+         adminips=127.0.0.1\nadminuserids=1\nstakepooldclientcert={}\nstakepooldclientkey={}\n",
         cluster.conf_fragment(),
         hcpool_web::demo::conf_fragment(&daemons),
         hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
+        client_cert.display(),
+        client_key.display(),
     );
     let mut src = ConfigSources::new();
     src.layer(parse_ini(&text).unwrap()).unwrap();
@@ -188,6 +198,17 @@ async fn flow() {
     assert!(cfg.enable_stakepoold && cfg.stakepoold_hosts.len() == 2);
     let mut wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
     assert_eq!(wired.state.pool.nodes().len(), 2);
+    // A client without the web app's certificate (the original web app) is refused.
+    let certless = hcpool_rpc::stakepoold::GrpcVotingNodeConfig::new(
+        daemons[0].host(),
+        daemons[0].cert_path(),
+    );
+    assert!(
+        hcpool_rpc::stakepoold::GrpcVotingNode::connect(&certless)
+            .await
+            .is_err(),
+        "mutual TLS: a certless client gets nothing"
+    );
     assert_eq!(
         wired.state.pool.nodes().stale().len(),
         2,

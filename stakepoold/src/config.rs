@@ -12,6 +12,11 @@
 //!   cross-checked against the wallet's verdicts ([`crate::feecheck`]).
 //! - `allowwalletvoting`: without it the daemon refuses a wallet that votes by itself
 //!   (`walletinfo.voting`, hcwallet's `--enablevoting`), as dcrstakepool's stakepoold does.
+//! - `clientcafile`: gRPC clients must present a certificate pinned or signed by this file
+//!   (mutual TLS; hcpool-web's `stakepooldclientcert`). `noclientauth` is the explicit
+//!   compatibility mode for the original web app, which presents none. With neither, the
+//!   daemon serves only loopback addresses without client authentication and refuses to
+//!   start on any other (see [`Config::unauthenticated_listeners`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -122,6 +127,12 @@ pub struct Args {
     /// gRPC TLS key (default `<appdata>`/rpc.key).
     #[arg(long = "rpckey")]
     pub rpckey: Option<PathBuf>,
+    /// gRPC clients must present a certificate pinned or signed by this PEM file (mutual TLS).
+    #[arg(long = "clientcafile")]
+    pub clientcafile: Option<PathBuf>,
+    /// Serve gRPC without client certificates beyond loopback (the original web app).
+    #[arg(long = "noclientauth")]
+    pub noclientauth: bool,
     /// Prometheus metrics listen address (default: off).
     #[arg(long = "metricslisten")]
     pub metricslisten: Option<String>,
@@ -163,6 +174,8 @@ const KNOWN_KEYS: &[&str] = &[
     "rpclisten",
     "rpccert",
     "rpckey",
+    "clientcafile",
+    "noclientauth",
     "metricslisten",
     "demo",
 ];
@@ -296,6 +309,11 @@ pub struct Config {
     pub rpc_cert: PathBuf,
     /// gRPC key path.
     pub rpc_key: PathBuf,
+    /// `clientcafile`: clients must present a certificate this PEM file pins or signs.
+    pub client_ca_file: Option<PathBuf>,
+    /// `noclientauth`: serve without client certificates even beyond loopback (the
+    /// original web app's compatibility mode).
+    pub no_client_auth: bool,
     /// Prometheus endpoint.
     pub metrics_listen: Option<String>,
     /// Demo mode.
@@ -352,6 +370,8 @@ fn layer_args(settings: &mut Settings, a: &Args) {
     set("norpclisten", flag(a.norpclisten));
     set("rpccert", path(&a.rpccert));
     set("rpckey", path(&a.rpckey));
+    set("clientcafile", path(&a.clientcafile));
+    set("noclientauth", flag(a.noclientauth));
     set("metricslisten", a.metricslisten.clone());
     set("demo", flag(a.demo));
     if !a.rpclisten.is_empty() {
@@ -531,7 +551,16 @@ impl Config {
                 _ => vec![format!("localhost:{}", ports.grpc)],
             }
         };
-        Ok(Config {
+        let client_ca_file = get("clientcafile")
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| under(&appdata, p));
+        let no_client_auth = flag("noclientauth");
+        if client_ca_file.is_some() && no_client_auth {
+            return Err(Error::Config(
+                "clientcafile and noclientauth contradict each other: choose one".into(),
+            ));
+        }
+        let config = Config {
             network,
             debug_level: get("debuglevel").unwrap_or("info").to_owned(),
             datadir,
@@ -544,13 +573,57 @@ impl Config {
             rpc_listen,
             rpc_cert: under(&cert_home, get("rpccert").unwrap_or("rpc.cert")),
             rpc_key: under(&cert_home, get("rpckey").unwrap_or("rpc.key")),
+            client_ca_file,
+            no_client_auth,
             metrics_listen: get("metricslisten")
                 .filter(|m| !m.trim().is_empty())
                 .map(str::to_owned),
             demo,
             appdata,
-        })
+        };
+        let open = config.unauthenticated_listeners();
+        if !open.is_empty() && !config.no_client_auth {
+            return Err(Error::Config(format!(
+                "gRPC would listen on {} beyond loopback without client authentication: set \
+                 clientcafile (the web app's client certificate) or, for the original web \
+                 app, noclientauth=1",
+                open.join(", ")
+            )));
+        }
+        Ok(config)
     }
+
+    /// The gRPC listen addresses reachable beyond loopback while clients need no
+    /// certificate (no `clientcafile`): anyone who reaches them may replace every user's
+    /// voting preferences. Empty with `clientcafile`. Host names other than `localhost`
+    /// count as beyond loopback.
+    pub fn unauthenticated_listeners(&self) -> Vec<String> {
+        if self.client_ca_file.is_some() {
+            return Vec::new();
+        }
+        self.rpc_listen
+            .iter()
+            .filter(|a| !is_loopback_listen(a))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether the listen address `host:port` binds only loopback (`localhost`, 127.0.0.0/8,
+/// `::1`); an empty host (every interface) is not.
+pub fn is_loopback_listen(addr: &str) -> bool {
+    if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
+        return sa.ip().is_loopback();
+    }
+    let host = match addr.rsplit_once(':') {
+        Some((h, _)) => h,
+        None => addr,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    host.eq_ignore_ascii_case("localhost")
 }
 
 #[cfg(test)]

@@ -201,6 +201,9 @@ pub struct Daemon {
     last_block: Mutex<Option<(u32, Instant)>>,
     /// Rescans after a node reconnect.
     rescans: std::sync::atomic::AtomicU64,
+    /// The single flight of RPC-triggered rescans ([`Daemon::request_rescan`]): 0 idle,
+    /// 1 running, 2 running with another one requested.
+    rescan_flight: std::sync::atomic::AtomicU8,
     /// Highest `winningtickets` height seen: a vote on an older block is too late.
     latest_height: AtomicU32,
     metrics: Arc<Metrics>,
@@ -253,6 +256,7 @@ impl Daemon {
             revocations: Mutex::new(Revocations::default()),
             last_block: Mutex::new(None),
             rescans: std::sync::atomic::AtomicU64::new(0),
+            rescan_flight: std::sync::atomic::AtomicU8::new(0),
             latest_height: AtomicU32::new(0),
             metrics: Arc::new(Metrics::default()),
         });
@@ -603,6 +607,45 @@ impl Daemon {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(10));
         }
+    }
+
+    /// Asks for a [`Daemon::rescan`] in the background (the first users sent by gRPC).
+    /// Single flight: a request made while one runs is coalesced with every other such
+    /// request into one more rescan after it, so callers cannot pile up rescans.
+    /// Returns whether this call started the background task.
+    pub fn request_rescan(self: &Arc<Self>) -> bool {
+        let before = self
+            .rescan_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some(if s == 0 { 1 } else { 2 })
+            })
+            .unwrap_or(2);
+        if before != 0 {
+            debug!("rescan already running; coalesced");
+            return false;
+        }
+        let daemon = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                daemon.rescan().await;
+                // Done unless asked again meanwhile (2): then once more for all of those.
+                match daemon.rescan_flight.compare_exchange(
+                    1,
+                    0,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(_) => daemon.rescan_flight.store(1, Ordering::Release),
+                }
+            }
+        });
+        true
+    }
+
+    /// Whether a rescan asked with [`Daemon::request_rescan`] is running or queued.
+    pub fn rescan_requested(&self) -> bool {
+        self.rescan_flight.load(Ordering::Acquire) != 0
     }
 
     /// Handles one notification (`received` = when it arrived, for the vote latency).

@@ -127,8 +127,8 @@ impl StakepooldService for GrpcService {
         if self.daemon.set_user_voting_prefs(users) {
             // Started without a store: the tickets found so far could not be mapped.
             info!("first users known; rescanning the wallet's tickets");
-            let daemon = Arc::clone(&self.daemon);
-            tokio::spawn(async move { daemon.rescan().await });
+            // Single flight: a client cannot start rescans without bound.
+            self.daemon.request_rescan();
         }
         Ok(Response::new(proto::SetUserVotingPrefsResponse {}))
     }
@@ -158,12 +158,33 @@ impl VersionService for GrpcService {
 /// # Errors
 /// [`Error::Tls`] when the files cannot be read, written or used.
 pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    tls_config_with(cert, key, None)
+}
+
+/// As [`tls_config`]; with `client_ca`, every client must present a certificate that this
+/// PEM file pins (byte for byte) or signs (mutual TLS; `clientcafile`).
+///
+/// # Errors
+/// [`Error::Tls`] as [`tls_config`], and when `client_ca` cannot be read or holds no
+/// certificate.
+pub fn tls_config_with(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<Arc<tokio_rustls::rustls::ServerConfig>> {
     for p in [cert, key] {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         }
     }
-    let tls = ServerTls::load_or_generate(cert, key).map_err(|e| Error::Tls(e.to_string()))?;
+    let mut tls = ServerTls::load_or_generate(cert, key).map_err(|e| Error::Tls(e.to_string()))?;
+    if let Some(ca) = client_ca {
+        let trusted = hcpool_rpc::pinned_tls::load_certs(ca)
+            .map_err(|e| Error::Tls(format!("clientcafile: {e}")))?;
+        tls = tls
+            .require_client_certs(trusted)
+            .map_err(|e| Error::Tls(format!("clientcafile: {e}")))?;
+    }
     Ok(tls.rustls_config())
 }
 

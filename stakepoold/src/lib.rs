@@ -35,13 +35,23 @@
 //!   them later. An added ticket whose vote hcd accepted, or that hcd reports spent, is
 //!   marked voted in the store (`Store::mark_low_fee_ticket_voted`). A daemon that
 //!   started without users (no store, or an empty one) rescans the wallet's tickets when
-//!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none.
+//!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none. Such
+//!   rescans are single-flight ([`Daemon::request_rescan`]): triggers that arrive while one
+//!   runs coalesce into one more.
+//! - **Client authentication**: with `clientcafile` the gRPC API requires a client
+//!   certificate listed in (or signed by a CA in) that file: mutual TLS, hcpool-web's
+//!   `stakepooldclientcert`. Without it the daemon serves loopback only, unless the explicit
+//!   compatibility mode `noclientauth` (the original web app presents no certificate) is
+//!   set, which it warns about ([`Config::unauthenticated_listeners`]).
+//! - **Accept errors** (descriptors exhausted, …) do not stop the gRPC or metrics listener:
+//!   they retry after a bounded backoff ([`hcpool_rpc::accept`]).
 //!
 //! ## Trying the gRPC API from Python
 //!
 //! `tests/grpc_client.py` is a client that is not ours: it generates grpcio stubs from
 //! `proto/stakepoold.proto` and calls every RPC (and the health check) of a running daemon
-//! over TLS. CI runs it; locally:
+//! over TLS, once without client certificates and once against a daemon with
+//! `--clientcafile` (mutual TLS). CI runs it; locally:
 //!
 //! ```sh
 //! pip install grpcio grpcio-tools grpcio-health-checking

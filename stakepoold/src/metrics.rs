@@ -312,22 +312,29 @@ impl Metrics {
 /// Serves `render()` (the Prometheus text, e.g. [`crate::Daemon::render_metrics`]) on
 /// `GET /metrics` (any path) until `shutdown` resolves.
 ///
+/// An accept error (descriptors exhausted, a reset before accept) does not stop it: it is
+/// logged and the next accept waits out a bounded backoff
+/// ([`hcpool_rpc::accept::AcceptBackoff`]).
+///
 /// # Errors
-/// Only if the listener fails to accept.
-pub async fn serve<R>(
-    listener: tokio::net::TcpListener,
+/// None today (kept for callers that log a stop).
+pub async fn serve<A, R>(
+    mut listener: A,
     render: std::sync::Arc<R>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()>
 where
+    A: hcpool_rpc::accept::Accept,
+    A::Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     R: Fn() -> String + Send + Sync + 'static,
 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     tokio::pin!(shutdown);
+    let mut backoff = hcpool_rpc::accept::AcceptBackoff::default();
     loop {
         let (mut sock, _) = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = listener.accept() => r?,
+            c = hcpool_rpc::accept::accept_with_backoff(&mut listener, &mut backoff, "metrics") => c,
         };
         let render = std::sync::Arc::clone(&render);
         tokio::spawn(async move {

@@ -203,7 +203,27 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
 
     let mut tasks = tokio::task::JoinSet::new();
     if !config.rpc_listen.is_empty() {
-        let tls = crate::grpc::tls_config(&config.rpc_cert, &config.rpc_key)?;
+        let tls = crate::grpc::tls_config_with(
+            &config.rpc_cert,
+            &config.rpc_key,
+            config.client_ca_file.as_deref(),
+        )?;
+        match &config.client_ca_file {
+            Some(ca) => {
+                info!(clientcafile = %ca.display(), "gRPC clients must present a certificate")
+            }
+            None => info!("gRPC clients present no certificate (as the original)"),
+        }
+        // Only the explicit compat mode reaches here with open listeners (Config refuses
+        // the rest).
+        for addr in config.unauthenticated_listeners() {
+            warn!(
+                %addr,
+                "gRPC listens beyond loopback WITHOUT client authentication (noclientauth=1): \
+                 anyone who reaches it can replace every user's voting preferences; set \
+                 clientcafile once the web app presents a client certificate"
+            );
+        }
         for addr in &config.rpc_listen {
             let l = tokio::net::TcpListener::bind(addr.as_str())
                 .await

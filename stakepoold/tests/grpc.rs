@@ -29,6 +29,12 @@ async fn start() -> Harness {
 /// The daemon without a store, serving gRPC; with `users`, user 1 is given directly and
 /// the tickets rescanned (otherwise it knows no user yet).
 async fn start_with(users: bool) -> Harness {
+    start_full(users, false).await
+}
+
+/// As [`start_with`]; with `mtls`, clients must present the certificate of
+/// `<dir>/client.cert` (generated as hcpool-web does, listed in the `clientcafile`).
+async fn start_full(users: bool, mtls: bool) -> Harness {
     let wallet = Arc::new(FakeWallet::default());
     let node = Arc::new(FakeNode::default());
     let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
@@ -46,7 +52,17 @@ async fn start_with(users: bool) -> Harness {
     }
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
-    let tls = stakepoold::grpc::tls_config(&cert, &key).unwrap();
+    let client_ca = dir.path().join("clients.pem");
+    if mtls {
+        let (c, k) = (
+            dir.path().join("client.cert"),
+            dir.path().join("client.key"),
+        );
+        hcpool_rpc::pinned_tls::load_or_generate_client(&c, &k, "hcpool-web").unwrap();
+        std::fs::copy(&c, &client_ca).unwrap();
+    }
+    let tls = stakepoold::grpc::tls_config_with(&cert, &key, mtls.then_some(client_ca.as_path()))
+        .unwrap();
     assert!(
         cert.exists() && key.exists(),
         "certificate generated on first start"
@@ -269,4 +285,63 @@ async fn the_first_users_sent_by_grpc_make_the_daemon_rescan_its_tickets() {
     assert_eq!(ignored.len(), 1);
     assert_eq!(ignored[0].ticket_hash, h.low);
     assert_eq!(h.daemon.health().rescans, 1);
+}
+
+#[tokio::test]
+async fn rescans_asked_while_one_runs_coalesce_into_one() {
+    let h = start_with(false).await;
+    // Ten triggers before the first rescan task gets to run (one thread): one rescan, and
+    // one more for everything asked meanwhile; not ten.
+    for _ in 0..10 {
+        h.daemon.request_rescan();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.daemon.rescan_requested() || h.daemon.health().rescans == 0 {
+        assert!(std::time::Instant::now() < deadline, "rescans never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let any straggler (the unfixed code spawns one task per trigger) finish.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.daemon.health().rescans, 2, "coalesced into two rescans");
+}
+
+#[tokio::test]
+async fn with_a_client_ca_file_only_the_listed_client_certificate_gets_in() {
+    let h = start_full(true, true).await;
+    let dir = h._dir.path();
+    // No certificate (the original web app): refused, the preferences stay.
+    let certless = GrpcVotingNode::connect_lazy(&h.cfg).unwrap();
+    assert!(certless.set_user_voting_prefs(Vec::new()).await.is_err());
+    assert_eq!(
+        h.daemon.live_tickets().len(),
+        1,
+        "user 1's ticket still mapped"
+    );
+    // Another self-signed client certificate: refused.
+    let (oc, ok) = (dir.join("other.cert"), dir.join("other.key"));
+    hcpool_rpc::pinned_tls::load_or_generate_client(&oc, &ok, "other").unwrap();
+    let other = GrpcVotingNode::connect_lazy(&h.cfg.clone().with_client_identity(oc, ok)).unwrap();
+    assert!(other.ping().await.is_err());
+    // The listed one (hcpool-web's): the full API.
+    let web = GrpcVotingNode::connect(
+        &h.cfg
+            .clone()
+            .with_client_identity(dir.join("client.cert"), dir.join("client.key")),
+    )
+    .await
+    .unwrap();
+    web.ping().await.unwrap();
+    assert_eq!(web.live_tickets().await.unwrap().len(), 1);
+}
+
+#[test]
+fn an_unreadable_client_ca_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("rpc.cert"), dir.path().join("rpc.key"));
+    let missing = dir.path().join("nope.pem");
+    let err = stakepoold::grpc::tls_config_with(&cert, &key, Some(&missing)).unwrap_err();
+    assert!(err.to_string().contains("clientcafile"), "{err}");
+    std::fs::write(&missing, "no pem here").unwrap();
+    let err = stakepoold::grpc::tls_config_with(&cert, &key, Some(&missing)).unwrap_err();
+    assert!(err.to_string().contains("clientcafile"), "{err}");
 }

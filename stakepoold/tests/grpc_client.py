@@ -12,6 +12,13 @@ free port and a temporary DIR) and stop it afterwards:
     cargo build -p stakepoold
     python3 stakepoold/tests/grpc_client.py --stakepoold target/debug/stakepoold
 
+When it starts the daemon itself, it runs the checks twice: once without client
+certificates (the original's mode, which hcstakepool's web app needs; stakepoold allows it
+on loopback, or anywhere with noclientauth=1), and once against a daemon started with
+`--clientcafile`: a client without a certificate must be refused, and one presenting the
+listed certificate (an openssl P-256 one, so BoringSSL signs with it) passes every check.
+With --address, give --client-cert and --client-key for a daemon that requires them.
+
 Also checks the standard health service (grpc.health.v1, stubs from grpcio-health-checking).
 Needs `pip install grpcio grpcio-tools grpcio-health-checking`. Exits 0 when every check
 passed, 1 otherwise.
@@ -60,31 +67,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-def p256_cert(datadir):
-    """DIR/rpc.cert and DIR/rpc.key on P-256, which stakepoold loads instead of generating.
+def p256_cert(datadir, name="rpc", client=False):
+    """DIR/rpc.cert and DIR/rpc.key on P-256, which stakepoold loads instead of generating
+    (with `client`, a client certificate NAME.cert/NAME.key for mutual TLS).
 
     stakepoold generates P-521 certificates, as the original; grpcio's TLS (BoringSSL) does
     not offer ecdsa_secp521r1_sha512, so the handshake fails against one (Go clients, like
     hcstakepool's, accept both).
     """
-    cert, key = os.path.join(datadir, "rpc.cert"), os.path.join(datadir, "rpc.key")
+    cert, key = os.path.join(datadir, name + ".cert"), os.path.join(datadir, name + ".key")
+    ext = "extendedKeyUsage=clientAuth" if client else "subjectAltName=DNS:localhost,IP:127.0.0.1"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
          "-nodes", "-days", "2", "-subj", "/O=stakepoold grpc client test",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", key, "-out", cert],
+         "-addext", ext, "-keyout", key, "-out", cert],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return cert, key
 
 
-def start_daemon(binary, datadir):
+def start_daemon(binary, datadir, client_ca=None):
     port = free_port()
     cert, key = p256_cert(datadir)
     log = open(os.path.join(datadir, "stakepoold.log"), "wb")
+    extra = ["--clientcafile", client_ca] if client_ca else []
     proc = subprocess.Popen(
         [binary, "--demo", "--rpclisten", "127.0.0.1:%d" % port, "--datadir", datadir,
-         "--rpccert", cert, "--rpckey", key],
+         "--rpccert", cert, "--rpckey", key] + extra,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -132,12 +141,40 @@ def entries(reply):
     return sorted((t.TicketAddress, bytes(t.TicketHash)) for t in reply.tickets)
 
 
-def run_checks(pb, pb_grpc, address, cert_path):
+def credentials(cert_path, client=None):
     import grpc
 
     with open(cert_path, "rb") as f:
-        creds = grpc.ssl_channel_credentials(root_certificates=f.read())
-    channel = grpc.secure_channel(address, creds)
+        root = f.read()
+    if client is None:
+        return grpc.ssl_channel_credentials(root_certificates=root)
+    with open(client[0], "rb") as c, open(client[1], "rb") as k:
+        return grpc.ssl_channel_credentials(
+            root_certificates=root, certificate_chain=c.read(), private_key=k.read()
+        )
+
+
+def certless_refused(pb, pb_grpc, address, cert_path):
+    """A client without a certificate gets nothing from a daemon with clientcafile."""
+    import grpc
+
+    c = Checks()
+    channel = grpc.secure_channel(address, credentials(cert_path))
+    try:
+        pb_grpc.StakepooldServiceStub(channel).SetUserVotingPrefs(
+            pb.SetUserVotingPrefsRequest(user_voting_config=[]), timeout=10
+        )
+        c.eq("a client without a certificate is refused", "accepted", "UNAVAILABLE")
+    except grpc.RpcError as e:
+        c.eq("a client without a certificate is refused", e.code(), grpc.StatusCode.UNAVAILABLE)
+    channel.close()
+    return c.failed == 0
+
+
+def run_checks(pb, pb_grpc, address, cert_path, client=None):
+    import grpc
+
+    channel = grpc.secure_channel(address, credentials(cert_path, client))
     grpc.channel_ready_future(channel).result(timeout=30)
     version = pb_grpc.VersionServiceStub(channel)
     spd = pb_grpc.StakepooldServiceStub(channel)
@@ -179,8 +216,11 @@ def run_checks(pb, pb_grpc, address, cert_path):
     added = entries(spd.GetAddedLowFeeTickets(pb.GetAddedLowFeeTicketsRequest(), timeout=t))
     c.eq("GetAddedLowFeeTickets returns the set just sent", added, [ticket])
     live = entries(spd.GetLiveTickets(pb.GetLiveTicketsRequest(), timeout=t))
-    c.eq("GetLiveTickets now holds the added ticket", ticket in live, True)
-    c.eq("GetLiveTickets kept the others", sorted(set(live_before) | {ticket}), live)
+    # An added ticket goes live once the wallet lists it (VoterState::set_added_low_fee_tickets);
+    # this hash is no ticket of the wallet's.
+    c.eq("GetLiveTickets: an added ticket the wallet does not list is not live", ticket in live,
+         False)
+    c.eq("GetLiveTickets kept the others", live, live_before)
     ignored = entries(spd.GetIgnoredLowFeeTickets(pb.GetIgnoredLowFeeTicketsRequest(), timeout=t))
     c.eq("GetIgnoredLowFeeTickets does not hold an added ticket", ticket in ignored, False)
 
@@ -228,30 +268,43 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--address", help="host:port of a running stakepoold")
     ap.add_argument("--cert", help="its rpc.cert")
+    ap.add_argument("--client-cert", help="with --address: the client certificate to present")
+    ap.add_argument("--client-key", help="with --address: its key")
     ap.add_argument("--stakepoold", help="binary to start with --demo instead")
     a = ap.parse_args()
     if not a.stakepoold and not (a.address and a.cert):
         ap.error("give --stakepoold BINARY, or --address and --cert")
     with tempfile.TemporaryDirectory(prefix="spd-grpc-py-") as tmp:
         pb, pb_grpc = generate_stubs(os.path.join(tmp))
-        proc = None
-        try:
-            if a.stakepoold:
-                datadir = os.path.join(tmp, "data")
+        if not a.stakepoold:
+            client = (a.client_cert, a.client_key) if a.client_cert else None
+            ok = run_checks(pb, pb_grpc, a.address, a.cert, client)
+        else:
+            ok = True
+            for mtls in (False, True):
+                print("-- stakepoold %s" % (
+                    "with clientcafile (mutual TLS)" if mtls else "without client certificates"))
+                datadir = os.path.join(tmp, "mtls" if mtls else "data")
                 os.makedirs(datadir)
-                proc, address, cert = start_daemon(a.stakepoold, datadir)
-            else:
-                address, cert = a.address, a.cert
-            ok = run_checks(pb, pb_grpc, address, cert)
-            if not ok and proc is not None:
-                print(read_log(datadir))
-        finally:
-            if proc is not None:
-                proc.terminate()
+                client = p256_cert(datadir, "client", client=True) if mtls else None
+                proc = None
                 try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                    proc, address, cert = start_daemon(
+                        a.stakepoold, datadir, client[0] if client else None)
+                    this = True
+                    if mtls:
+                        this = certless_refused(pb, pb_grpc, address, cert)
+                    this = run_checks(pb, pb_grpc, address, cert, client) and this
+                    if not this:
+                        print(read_log(datadir))
+                    ok = ok and this
+                finally:
+                    if proc is not None:
+                        proc.terminate()
+                        try:
+                            proc.wait(timeout=15)
+                        except subprocess.TimeoutExpired:
+                            proc.kill()
     sys.exit(0 if ok else 1)
 
 

@@ -141,6 +141,24 @@ fn shipped_sample_loads_and_documents_every_key() {
 }
 
 #[test]
+fn stakepoold_client_cert_and_key_go_together() {
+    let c = PoolConfig::from_ini(SAMPLE).unwrap();
+    assert!(c.stakepoold_client_cert.is_empty() && c.stakepoold_client_key.is_empty());
+    let both = format!("{SAMPLE}\nstakepooldclientcert=c.pem\nstakepooldclientkey=k.pem\n");
+    let c = PoolConfig::from_ini(&both).unwrap();
+    assert_eq!(
+        (
+            c.stakepoold_client_cert.as_str(),
+            c.stakepoold_client_key.as_str()
+        ),
+        ("c.pem", "k.pem")
+    );
+    let one = format!("{SAMPLE}\nstakepooldclientcert=c.pem\n");
+    let e = PoolConfig::from_ini(&one).unwrap_err().to_string();
+    assert!(e.contains("stakepooldclientkey"), "{e}");
+}
+
+#[test]
 fn smtpcert_is_read() {
     let c = PoolConfig::from_ini(&format!("{SAMPLE}\nsmtpcert=relay-ca.pem\n")).unwrap();
     assert_eq!(c.smtp_cert, "relay-ca.pem");

@@ -82,6 +82,15 @@ impl RpcClient {
         }
     }
 
+    /// Calls waiting for their reply (websocket; 0 in POST mode). A call whose caller
+    /// gave up (its future dropped, or timed out) is not counted: its entry is removed.
+    pub fn pending_calls(&self) -> usize {
+        match &self.transport {
+            Transport::Ws(ws) => ws.pending_calls(),
+            Transport::Post(_) => 0,
+        }
+    }
+
     /// Calls `method` with positional `params`; returns the raw `result`.
     pub async fn call_value(&self, method: &str, params: Vec<Value>) -> Result<Value> {
         match &self.transport {

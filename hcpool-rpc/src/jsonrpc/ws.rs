@@ -4,7 +4,10 @@
 //! One task owns the socket. Callers put a pending entry (frame + reply slot) in a shared map
 //! and wake the task with the id; the task writes frames, reads replies and completes the
 //! slots. After a reconnect the task first re-issues the acknowledged `notify*`
-//! registrations, then re-sends every pending frame not yet sent on the new link.
+//! registrations, then re-sends every pending frame not yet sent on the new link, except
+//! calls that must not run twice ([`NOT_RESENT`]): written on the old link and unanswered,
+//! they may have been applied, so they fail with [`Error::NotResent`] instead. A caller
+//! that gives up (its future dropped) takes its pending entry with it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -32,6 +35,30 @@ type Socket = WebSocketStream<TlsStream<TcpStream>>;
 const UP: u8 = 0;
 const DOWN: u8 = 1;
 const SHUTDOWN: u8 = 2;
+
+/// Methods never re-sent after a reconnect once written: applied twice they would spend
+/// or broadcast twice (or race the first attempt), and the caller must check first.
+pub(crate) const NOT_RESENT: &[&str] = &[
+    "sendrawtransaction",
+    "revoketickets",
+    "sendtoaddress",
+    "sendmany",
+    "sendfrom",
+    "purchaseticket",
+];
+
+/// Removes a call's pending entry when the call ends in any way, its future dropped by a
+/// caller that gave up included (a reply already removed it: then a no-op).
+struct PendingGuard<'a> {
+    inner: &'a Inner,
+    id: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.pending).remove(&self.id);
+    }
+}
 
 struct Pending {
     method: String,
@@ -111,6 +138,10 @@ impl WsClient {
         self.inner.reconnects.subscribe()
     }
 
+    pub(crate) fn pending_calls(&self) -> usize {
+        lock(&self.inner.pending).len()
+    }
+
     pub(crate) fn close(&self) {
         let _ = self.inner.shutdown.send(true);
     }
@@ -155,15 +186,14 @@ impl WsClient {
                 },
             );
         }
+        let _entry = PendingGuard { inner, id };
         if inner.wake.send(id).is_err() {
-            lock(&inner.pending).remove(&id);
             return Err(Error::Shutdown);
         }
         let reply = match inner.cfg.timeout {
             Some(after) => match tokio::time::timeout(after, rx).await {
                 Ok(r) => r,
                 Err(_) => {
-                    lock(&inner.pending).remove(&id);
                     return Err(Error::Timeout {
                         method: method.to_owned(),
                         after,
@@ -400,9 +430,31 @@ async fn reregister(
     Ok(())
 }
 
+/// Whether pending call `p` may be written on link `generation`: not yet written there,
+/// and not a [`NOT_RESENT`] method already written on an earlier link.
+fn may_send(p: &Pending, generation: u64) -> bool {
+    p.sent_gen == 0 || (p.sent_gen != generation && !NOT_RESENT.contains(&p.method.as_str()))
+}
+
+/// Fails the [`NOT_RESENT`] calls written on an earlier link and still unanswered.
+fn fail_unsafe_resends(pending: &mut HashMap<u64, Pending>, generation: u64) {
+    let stale: Vec<u64> = pending
+        .iter()
+        .filter(|(_, p)| p.sent_gen != generation && !may_send(p, generation))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in stale {
+        if let Some(p) = pending.remove(&id) {
+            warn!(id, method = %p.method, "sent before the link dropped; not re-sent");
+            let _ = p.reply.send(Err(Error::NotResent { method: p.method }));
+        }
+    }
+}
+
 async fn resend_pending(inner: &Arc<Inner>, socket: &mut Socket, generation: u64) {
     let frames: Vec<(u64, String)> = {
         let mut pending = lock(&inner.pending);
+        fail_unsafe_resends(&mut pending, generation);
         let mut v: Vec<(u64, String)> = pending
             .iter_mut()
             .filter(|(_, p)| p.sent_gen != generation)
@@ -478,9 +530,13 @@ async fn serve(
 fn take_unsent(inner: &Inner, id: u64, generation: u64) -> Option<String> {
     let mut pending = lock(&inner.pending);
     match pending.get_mut(&id) {
-        Some(p) if p.sent_gen != generation => {
+        Some(p) if may_send(p, generation) => {
             p.sent_gen = generation;
             Some(p.frame.clone())
+        }
+        Some(p) if p.sent_gen != generation => {
+            fail_unsafe_resends(&mut pending, generation);
+            None
         }
         _ => None,
     }

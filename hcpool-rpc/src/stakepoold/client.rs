@@ -34,6 +34,18 @@ pub struct GrpcVotingNodeConfig {
     pub server_name: String,
     /// The limit of one call, connection included.
     pub timeout: Duration,
+    /// The client certificate and key (PEM files) presented when the node asks for one
+    /// (stakepoold with `clientcafile`); `None` presents nothing, as hcstakepool.
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// A client certificate and its key, as PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// The certificate (chain) presented.
+    pub cert_path: PathBuf,
+    /// Its private key (never logged).
+    pub key_path: PathBuf,
 }
 
 impl GrpcVotingNodeConfig {
@@ -44,7 +56,22 @@ impl GrpcVotingNodeConfig {
             cert_path: cert_path.into(),
             server_name: "localhost".into(),
             timeout: Duration::from_secs(10),
+            client_identity: None,
         }
+    }
+
+    /// Presents the certificate and key of these PEM files to the node.
+    #[must_use]
+    pub fn with_client_identity(
+        mut self,
+        cert_path: impl Into<PathBuf>,
+        key_path: impl Into<PathBuf>,
+    ) -> Self {
+        self.client_identity = Some(ClientIdentity {
+            cert_path: cert_path.into(),
+            key_path: key_path.into(),
+        });
+        self
     }
 }
 
@@ -60,7 +87,15 @@ impl GrpcVotingNode {
     /// Prepares the connection without dialing; the first call connects.
     pub fn connect_lazy(cfg: &GrpcVotingNodeConfig) -> Result<Self, StakepooldError> {
         let certs = pinned_tls::load_certs(&cfg.cert_path)?;
-        let tls = Arc::new(pinned_tls::client_config(certs, &[b"h2"])?);
+        let identity = match &cfg.client_identity {
+            Some(id) => Some(pinned_tls::load_identity(&id.cert_path, &id.key_path)?),
+            None => None,
+        };
+        let tls = Arc::new(pinned_tls::client_config_with_identity(
+            certs,
+            &[b"h2"],
+            identity,
+        )?);
         let server_name = ServerName::try_from(cfg.server_name.clone())
             .map_err(|_| StakepooldError::Endpoint(cfg.server_name.clone()))?;
         // The scheme is http because TLS is done by the connector below, not by tonic.

@@ -41,7 +41,7 @@ pub mod proto {
 
 pub use client::{
     semver_compatible, ticket_from_wire, ticket_to_wire, user_from_wire, user_to_wire,
-    GrpcVotingNode, GrpcVotingNodeConfig, REQUIRED_API_VERSION,
+    ClientIdentity, GrpcVotingNode, GrpcVotingNodeConfig, REQUIRED_API_VERSION,
 };
 pub use error::StakepooldError;
 pub use proto::stakepoold_service_server::{StakepooldService, StakepooldServiceServer};

@@ -109,3 +109,32 @@ async fn admin_status_shows_each_nodes_health() {
     assert!(rows[1].contains("connection refused"), "{}", rows[1]);
     assert!(rows[1].contains("waiting for an update"), "{}", rows[1]);
 }
+
+#[test]
+fn the_stakepoold_client_certificate_is_generated_once_and_then_reused() {
+    let sample = include_str!("../../../sample-hcstakepool.conf");
+    let dir = tempfile::tempdir().unwrap();
+    // Unset: no client certificate (as hcstakepool).
+    let cfg = hcpool_core::config::PoolConfig::from_ini(sample).unwrap();
+    assert!(hcpool_web::nodes::client_identity(&cfg, dir.path())
+        .unwrap()
+        .is_none());
+    // Set: generated on first start (relative to the config's directory), reused after.
+    let text = format!("{sample}\nstakepooldclientcert=web.cert\nstakepooldclientkey=web.key\n");
+    let cfg = hcpool_core::config::PoolConfig::from_ini(&text).unwrap();
+    let id = hcpool_web::nodes::client_identity(&cfg, dir.path())
+        .unwrap()
+        .unwrap();
+    assert_eq!(id.cert_path, dir.path().join("web.cert"));
+    let first = std::fs::read(&id.cert_path).unwrap();
+    hcpool_web::nodes::client_identity(&cfg, dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read(&id.cert_path).unwrap(),
+        first,
+        "not regenerated"
+    );
+    // A key that is not a key: a clear configuration error naming the key.
+    std::fs::write(dir.path().join("web.key"), "garbage").unwrap();
+    let err = hcpool_web::nodes::client_identity(&cfg, dir.path()).unwrap_err();
+    assert!(err.to_string().contains("stakepooldclientcert"), "{err}");
+}

@@ -74,6 +74,7 @@ fn flags_override_file_and_testnet_ports() {
             "[::1]:5000",
             "--dburl",
             "sqlite://pool.db",
+            "--noclientauth",
         ]),
         Some(FILE),
         "/a".into(),
@@ -194,4 +195,51 @@ fn allowwalletvoting_from_file_or_flag() {
     let off = format!("{FILE}allowwalletvoting=0\n");
     let c = Config::from_parts(&args(&[]), Some(&off), "/a".into()).unwrap();
     assert!(!c.allow_wallet_voting);
+}
+
+#[test]
+fn listening_beyond_loopback_needs_client_auth_or_the_explicit_compat_mode() {
+    // Loopback only: served without client certificates, as the original.
+    let c = Config::from_parts(&args(&[]), Some(FILE), "/a".into()).unwrap();
+    assert!(c.client_ca_file.is_none() && !c.no_client_auth);
+    assert!(c.unauthenticated_listeners().is_empty());
+    // Beyond loopback without either: refused, naming both ways out.
+    for open in ["0.0.0.0", "10.0.0.5:9113", ":9113", "pool.example.com"] {
+        let err = Config::from_parts(&args(&["--rpclisten", open]), Some(FILE), "/a".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("clientcafile") && err.contains("noclientauth"),
+            "{open}: {err}"
+        );
+    }
+    // The compat mode (the original web app) is allowed and reported for the warning.
+    let compat = Config::from_parts(
+        &args(&["--rpclisten", "0.0.0.0", "--noclientauth"]),
+        Some(FILE),
+        "/a".into(),
+    )
+    .unwrap();
+    assert_eq!(compat.unauthenticated_listeners(), vec!["0.0.0.0:9113"]);
+    // With a client CA file nothing is unauthenticated; relative paths are under appdata.
+    let file = format!("{FILE}rpclisten=0.0.0.0\nclientcafile=clients.pem\n");
+    let mtls = Config::from_parts(&args(&[]), Some(&file), "/a".into()).unwrap();
+    assert_eq!(mtls.client_ca_file, Some(PathBuf::from("/a/clients.pem")));
+    assert!(mtls.unauthenticated_listeners().is_empty());
+    // Both at once is a contradiction.
+    let both = Config::from_parts(&args(&["--noclientauth"]), Some(&file), "/a".into())
+        .unwrap_err()
+        .to_string();
+    assert!(both.contains("contradict"), "{both}");
+    for (addr, lo) in [
+        ("localhost:9113", true),
+        ("127.0.0.1:1", true),
+        ("[::1]:5000", true),
+        ("0.0.0.0:1", false),
+        ("[::]:1", false),
+        (":1", false),
+        ("host:1", false),
+    ] {
+        assert_eq!(is_loopback_listen(addr), lo, "{addr}");
+    }
 }
