@@ -428,10 +428,13 @@ impl Web {
             .context("wiring::build")?;
         let mail = Arc::new(Capture::default());
         wired.state.mailer = mail.clone();
+        // As `hcpool_web::serve`: the push to stakepoold starts once the port is bound.
+        let push = hcpool_web::nodes::push_on_liftoff(wired.state.pool.clone());
         let rocket = hcpool_web::rocket(
             wired.state,
             hcpool_web::figment([127, 0, 0, 1].into(), port),
-        );
+        )
+        .attach(push);
         let server = hcpool_web::spawned::spawn(rocket).await.context("launch")?;
         let origin = server.url();
         let r = reqwest::get(format!("{origin}/")).await.context("GET /")?;

@@ -147,6 +147,8 @@ const POOLFEES: &str =
 const ADD_LOW: &str = "the admin adds the low-fee tickets (web); both stakepoold take them";
 const VOTED: &str = "the user's tickets win; the mined votes carry the user's votebits";
 const MARKED: &str = "a voted added low-fee ticket is no longer votable in the store";
+const TAKEN_PORT: &str =
+    "a second web instance on a taken port fails to bind and pushes nothing to stakepoold";
 const WEB_RESTART: &str = "restart of the web app: nothing lost";
 const NODE_RESTART: &str = "restart of one stakepoold: nothing lost, it votes again";
 const WALLET_DOWN: &str = "one voting wallet down: registration gated, voting continues; back up";
@@ -194,6 +196,7 @@ async fn run(realhc: &std::path::Path) -> ExitCode {
     scenario!(r, MISSED, [MATURE], missed(&mut suite, &c));
     scenario!(r, VOTED, [MATURE], voted(&mut suite, &mut c));
     scenario!(r, MARKED, [VOTED], low_fee_marked(&mut suite, &c));
+    scenario!(r, TAKEN_PORT, [ADD_LOW], taken_port(&suite));
     scenario!(r, WEB_RESTART, [VOTEBITS], web_restart(&mut suite, &c));
     scenario!(r, NODE_RESTART, [], node_restart(&mut suite, &c));
     scenario!(r, WALLET_DOWN, [], wallet_down(&mut suite, &mut c));
@@ -848,6 +851,52 @@ async fn low_fee_marked(s: &mut Suite, c: &Ctx) -> Result<()> {
         still.len(),
         voted_added.len(),
         still[0]
+    );
+    Ok(())
+}
+
+/// Issue 11 item 4: an instance used to push the store's state to the voting nodes while
+/// it was being built, before it bound its port; a second instance started by mistake on
+/// a taken port had then already pushed. The store gets a low-fee row the running
+/// instance never pushed; the second instance must fail without the nodes seeing it.
+async fn taken_port(s: &Suite) -> Result<()> {
+    use hcpool_core::backend::NewLowFeeTicket;
+    let port = s.web()?.port();
+    let stray = TicketHash::from_bytes([0x5a; 32]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    s.store
+        .add_low_fee_tickets(&[NewLowFeeTicket {
+            added_by: hcpool_core::UserId(ADMIN),
+            ticket_address: "ScuQxvveKGfpG1ypt6u27F99Anf7EW3cqhq".into(),
+            ticket_hash: stray,
+            created: now,
+            expires: now + 3600,
+        }])
+        .await?;
+    let second = Web::start(&s.web_conf(ADMIN)?, s.sim.work(), port).await;
+    // Give a push that was started anyway the time to arrive.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let seen: Vec<usize> = s
+        .running_nodes()
+        .enumerate()
+        .filter(|(_, n)| {
+            n.daemon
+                .added_tickets()
+                .iter()
+                .any(|t| t.ticket_hash == stray)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    s.store.remove_low_fee_tickets(&[stray]).await?;
+    if let Ok(w) = second {
+        w.stop().await;
+        bail!("a second instance started on the taken port {port}");
+    }
+    ensure!(
+        seen.is_empty(),
+        "stakepoold {seen:?} got the unpushed row from the instance that could not bind"
     );
     Ok(())
 }
