@@ -1,8 +1,8 @@
 //! Keeping every voting node (stakepoold) informed, as hcstakepool's
 //! `StakepooldUpdateAll` does, but concurrently and with retry of nodes that were down.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::future::join_all;
 
@@ -21,6 +21,16 @@ pub enum NodeUpdate {
     All,
 }
 
+impl NodeUpdate {
+    fn users(self) -> bool {
+        matches!(self, NodeUpdate::Users | NodeUpdate::All)
+    }
+
+    fn tickets(self) -> bool {
+        matches!(self, NodeUpdate::LowFeeTickets | NodeUpdate::All)
+    }
+}
+
 /// The outcome of pushing to one node.
 #[derive(Debug)]
 pub struct NodeOutcome {
@@ -32,30 +42,62 @@ pub struct NodeOutcome {
 
 struct Node {
     node: Arc<dyn VotingNode>,
-    /// The node missed an update and must get a full push before it is current again.
-    stale: AtomicBool,
+    /// The last change generation this node is known to hold; it is stale while this is
+    /// below [`Pending::generation`].
+    current: AtomicU64,
+}
+
+/// Changes announced but not yet taken by a push round.
+struct Pending {
+    /// Bumped by every change: every node is stale until a round credits it with it.
+    generation: u64,
+    /// The generation the last round took its changes at: a node below it missed a round
+    /// and needs everything.
+    taken: u64,
+    /// The users changed since `taken`.
+    users: bool,
+    /// The low-fee tickets changed since `taken`.
+    tickets: bool,
 }
 
 /// The set of voting nodes the pool keeps in sync.
 ///
-/// Every push sends the complete current state (the nodes replace theirs atomically), so a
-/// node that missed updates becomes current with one successful push. Stale flags are only a
-/// cache of "who needs a retry": losing them (a restart) costs one full push at start-up.
+/// Every push sends the complete current state of what changed (the nodes replace theirs
+/// atomically), so a node that missed updates becomes current with one successful push.
+///
+/// No update is lost: a change marks every node stale *before* anything is sent
+/// ([`VotingNodes::changed`]), and only a push that read the state after that change
+/// clears the mark, so a failed load, a failed call or an abandoned push leaves the nodes
+/// stale for [`VotingNodes::retry_stale`]. Push rounds run one at a time and each reads the
+/// state from the store when it runs, so an older state is never sent after a newer one
+/// (the latest state wins). Stale marks are only a cache of "who needs a retry": losing
+/// them (a restart) costs one full push at start-up.
 pub struct VotingNodes {
     nodes: Vec<Node>,
+    pending: Mutex<Pending>,
+    /// Held by the running push round: rounds never overlap.
+    rounds: tokio::sync::Mutex<()>,
 }
 
 impl VotingNodes {
-    /// A node set (possibly empty: a pool may run without stakepoold).
+    /// A node set (possibly empty: a pool may run without stakepoold). Every node starts
+    /// stale, so the first round pushes everything.
     pub fn new(nodes: Vec<Arc<dyn VotingNode>>) -> Self {
         VotingNodes {
             nodes: nodes
                 .into_iter()
                 .map(|node| Node {
                     node,
-                    stale: AtomicBool::new(true),
+                    current: AtomicU64::new(0),
                 })
                 .collect(),
+            pending: Mutex::new(Pending {
+                generation: 1,
+                taken: 1,
+                users: false,
+                tickets: false,
+            }),
+            rounds: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -74,83 +116,141 @@ impl VotingNodes {
         self.nodes.iter().map(|n| &n.node)
     }
 
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Labels of nodes that have not received the current configuration.
     pub fn stale(&self) -> Vec<String> {
+        let generation = self.pending().generation;
         self.nodes
             .iter()
-            .filter(|n| n.stale.load(Ordering::Relaxed))
+            .filter(|n| n.current.load(Ordering::SeqCst) < generation)
             .map(|n| n.node.label())
             .collect()
     }
 
-    /// Reads the current state from `store` (one query each) and pushes `what` to every
-    /// node concurrently (everything, when some node is stale, since that node needs it).
-    /// Nodes that fail are marked stale; [`VotingNodes::retry_stale`] pushes everything to
-    /// them later. The low-fee tickets sent are those still votable at `now` (unix seconds:
-    /// not voted, not expired), as hcstakepool's `StakepooldUpdateAll`.
+    /// Records that `what` changed in the store: every node is stale until a push round
+    /// that reads the state afterwards reaches it. Call it once the change is committed,
+    /// before anything can be cancelled.
+    pub fn changed(&self, what: NodeUpdate) {
+        let mut p = self.pending();
+        p.users |= what.users();
+        p.tickets |= what.tickets();
+        p.generation += 1;
+    }
+
+    /// Marks every node stale for `what` ([`VotingNodes::changed`]) and starts a push
+    /// round on a task of its own, so that a caller that gives up (a request deadline)
+    /// cannot cancel it half-way; the caller may await the returned handle for the
+    /// outcomes. `None` when there are no nodes, or when called outside a Tokio runtime
+    /// (the nodes then stay stale for [`VotingNodes::retry_stale`]).
     ///
-    /// # Errors
-    /// Only a store failure is an error; node failures are in the outcomes.
-    pub async fn push(
-        &self,
-        store: &dyn Store,
+    /// The round reads the current state from `store` when it runs (one query each),
+    /// after every earlier round: everything when some node missed a round, else what
+    /// changed. The low-fee tickets sent are those still votable at `now` (unix seconds:
+    /// not voted, not expired), as hcstakepool's `StakepooldUpdateAll`.
+    pub fn push(
+        self: &Arc<Self>,
+        store: Arc<dyn Store>,
         what: NodeUpdate,
         now: i64,
-    ) -> Result<Vec<NodeOutcome>> {
+    ) -> Option<tokio::task::JoinHandle<Result<Vec<NodeOutcome>>>> {
         if self.nodes.is_empty() {
-            return Ok(Vec::new());
+            return None;
         }
-        let any_stale = self.nodes.iter().any(|n| n.stale.load(Ordering::Relaxed));
-        let what = if any_stale { NodeUpdate::All } else { what };
-        let (users, tickets) = load(store, what, now).await?;
-        Ok(self.send(self.nodes.iter().collect(), users, tickets).await)
+        self.changed(what);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("no runtime to push to the voting nodes; the retry will");
+            return None;
+        };
+        let this = Arc::clone(self);
+        Some(runtime.spawn(async move { this.round(store.as_ref(), now).await }))
     }
 
-    /// Pushes the complete state (low-fee tickets votable at `now`) to every stale node.
+    /// Runs a push round now (after any running one): every stale node gets the state
+    /// it lacks (the complete state, low-fee tickets votable at `now`, when it missed a
+    /// round). Nodes that fail stay stale.
     ///
     /// # Errors
-    /// Only a store failure is an error.
+    /// Only a store failure is an error (the nodes then stay stale); node failures are in
+    /// the outcomes.
     pub async fn retry_stale(&self, store: &dyn Store, now: i64) -> Result<Vec<NodeOutcome>> {
-        let stale: Vec<&Node> = self
-            .nodes
-            .iter()
-            .filter(|n| n.stale.load(Ordering::Relaxed))
-            .collect();
-        if stale.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (users, tickets) = load(store, NodeUpdate::All, now).await?;
-        Ok(self.send(stale, users, tickets).await)
+        self.round(store, now).await
     }
 
-    async fn send(
-        &self,
-        targets: Vec<&Node>,
-        users: Option<Vec<UserVotingConfig>>,
-        tickets: Option<Vec<TicketEntry>>,
-    ) -> Vec<NodeOutcome> {
-        let calls = targets.into_iter().map(|n| {
-            let users = users.clone();
-            let tickets = tickets.clone();
-            async move {
-                let mut result = Ok(());
-                if let Some(u) = users {
-                    result = n.node.set_user_voting_prefs(u).await;
-                }
-                if result.is_ok() {
-                    if let Some(t) = tickets {
-                        result = n.node.set_added_low_fee_tickets(t).await;
-                    }
-                }
-                n.stale.store(result.is_err(), Ordering::Relaxed);
-                NodeOutcome {
-                    node: n.node.label(),
-                    result,
+    async fn round(&self, store: &dyn Store, now: i64) -> Result<Vec<NodeOutcome>> {
+        let _turn = self.rounds.lock().await;
+        let (users, tickets, generation, previous) = {
+            let mut p = self.pending();
+            let taken = (p.users, p.tickets, p.generation, p.taken);
+            p.users = false;
+            p.tickets = false;
+            p.taken = p.generation;
+            taken
+        };
+        let targets: Vec<&Node> = self
+            .nodes
+            .iter()
+            .filter(|n| n.current.load(Ordering::SeqCst) < generation)
+            .collect();
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let behind = targets
+            .iter()
+            .any(|n| n.current.load(Ordering::SeqCst) < previous);
+        let what = match (users, tickets) {
+            _ if behind => NodeUpdate::All,
+            (true, false) => NodeUpdate::Users,
+            (false, true) => NodeUpdate::LowFeeTickets,
+            _ => NodeUpdate::All,
+        };
+        let (users_state, tickets_state) = match load(store, what, now).await {
+            Ok(state) => state,
+            Err(e) => {
+                // Nothing was sent: the changes stay pending for the next round.
+                let mut p = self.pending();
+                p.users |= users;
+                p.tickets |= tickets;
+                p.taken = previous;
+                return Err(e);
+            }
+        };
+        Ok(send(targets, users_state, tickets_state, generation).await)
+    }
+}
+
+/// Sends the state to `targets`; each that takes it is credited with `generation`.
+async fn send(
+    targets: Vec<&Node>,
+    users: Option<Vec<UserVotingConfig>>,
+    tickets: Option<Vec<TicketEntry>>,
+    generation: u64,
+) -> Vec<NodeOutcome> {
+    let calls = targets.into_iter().map(|n| {
+        let users = users.clone();
+        let tickets = tickets.clone();
+        async move {
+            let mut result = Ok(());
+            if let Some(u) = users {
+                result = n.node.set_user_voting_prefs(u).await;
+            }
+            if result.is_ok() {
+                if let Some(t) = tickets {
+                    result = n.node.set_added_low_fee_tickets(t).await;
                 }
             }
-        });
-        join_all(calls).await
-    }
+            if result.is_ok() {
+                n.current.fetch_max(generation, Ordering::SeqCst);
+            }
+            NodeOutcome {
+                node: n.node.label(),
+                result,
+            }
+        }
+    });
+    join_all(calls).await
 }
 
 async fn load(
@@ -241,33 +341,100 @@ mod tests {
 
     #[tokio::test]
     async fn failed_node_is_stale_until_retried() {
-        let store = store();
-        let nodes = VotingNodes::new(vec![Arc::new(node("a", false)), Arc::new(node("b", true))]);
+        let store: Arc<dyn Store> = Arc::new(store());
+        let nodes = Arc::new(VotingNodes::new(vec![
+            Arc::new(node("a", false)),
+            Arc::new(node("b", true)),
+        ]));
         assert_eq!(
             nodes.stale().len(),
             2,
             "nodes start stale until the first push"
         );
-        let out = nodes.push(&store, NodeUpdate::Users, NOW).await.unwrap();
+        let out = nodes
+            .push(store.clone(), NodeUpdate::Users, NOW)
+            .unwrap()
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(out.len(), 2);
         assert!(out[0].result.is_ok());
         assert!(out[1].result.is_err());
         assert_eq!(nodes.stale(), vec!["b".to_string()]);
-        let out = nodes.retry_stale(&store, NOW).await.unwrap();
+        let out = nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
         assert_eq!(out.len(), 1);
         assert!(out[0].result.is_ok());
         assert!(nodes.stale().is_empty());
-        assert!(nodes.retry_stale(&store, NOW).await.unwrap().is_empty());
+        assert!(nodes
+            .retry_stale(store.as_ref(), NOW)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_leaves_the_nodes_stale_until_the_retry() {
+        let mut store = MockStore::new();
+        let mut seq = mockall::Sequence::new();
+        let config = |bits| {
+            vec![UserVotingConfig {
+                user_id: UserId(1),
+                multisig_address: "TcX".into(),
+                vote_bits: VoteBits(bits),
+                vote_bits_version: 7,
+            }]
+        };
+        store
+            .expect_voting_configs()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move || Ok(config(1)));
+        store
+            .expect_voting_configs()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|| {
+                Err(Error::Store {
+                    kind: BackendKind::Unavailable,
+                    source: "database down".into(),
+                })
+            });
+        store
+            .expect_voting_configs()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(move || Ok(config(5)));
+        store
+            .expect_votable_low_fee_tickets()
+            .returning(|_| Ok(vec![]));
+        let got: Arc<std::sync::Mutex<Vec<VoteBits>>> = Arc::default();
+        let mut n = MockVotingNode::new();
+        n.expect_label().return_const("a".to_string());
+        let g = got.clone();
+        n.expect_set_user_voting_prefs().returning(move |u| {
+            g.lock().unwrap().push(u[0].vote_bits);
+            Ok(())
+        });
+        n.expect_set_added_low_fee_tickets().returning(|_| Ok(()));
+        let nodes = Arc::new(VotingNodes::new(vec![Arc::new(n)]));
+        let store: Arc<dyn Store> = Arc::new(store);
+
+        let push = |nodes: &Arc<VotingNodes>| nodes.push(store.clone(), NodeUpdate::Users, NOW);
+        push(&nodes).unwrap().await.unwrap().unwrap();
+        assert!(nodes.stale().is_empty());
+        // The change is committed, but the state cannot be read to push it.
+        assert!(push(&nodes).unwrap().await.unwrap().is_err());
+        assert_eq!(nodes.stale(), vec!["a".to_string()], "the update was lost");
+        nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
+        assert_eq!(*got.lock().unwrap(), vec![VoteBits(1), VoteBits(5)]);
+        assert!(nodes.stale().is_empty());
     }
 
     #[tokio::test]
     async fn no_nodes_no_queries() {
         let store = MockStore::new(); // any call would panic the mock
-        let nodes = VotingNodes::new(vec![]);
-        assert!(nodes
-            .push(&store, NodeUpdate::All, NOW)
-            .await
-            .unwrap()
-            .is_empty());
+        let nodes = Arc::new(VotingNodes::new(vec![]));
+        assert!(nodes.push(Arc::new(store), NodeUpdate::All, NOW).is_none());
+        assert!(nodes.stale().is_empty());
     }
 }

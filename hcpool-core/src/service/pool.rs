@@ -316,20 +316,29 @@ impl PoolService {
         Ok(n)
     }
 
+    /// Tells the voting nodes that `what` changed (call right after the store commit):
+    /// the nodes are marked stale and the push runs on a task of its own, so a caller that
+    /// is dropped while waiting (a request deadline) does not cancel it, and a push that
+    /// fails leaves the nodes to the retry.
     async fn tell_nodes(&self, what: NodeUpdate) {
-        match self
+        let Some(push) = self
             .nodes
-            .push(self.store.as_ref(), what, self.clock.now_unix())
-            .await
-        {
-            Ok(outcomes) => {
+            .push(self.store.clone(), what, self.clock.now_unix())
+        else {
+            return;
+        };
+        match push.await {
+            Ok(Ok(outcomes)) => {
                 for o in outcomes {
                     if let Err(e) = o.result {
                         tracing::warn!(node = %o.node, error = %e, "voting node not updated; will retry");
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "could not load state for voting nodes"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not load state for voting nodes; will retry")
+            }
+            Err(e) => tracing::warn!(error = %e, "voting-node push failed; will retry"),
         }
     }
 }

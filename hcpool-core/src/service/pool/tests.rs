@@ -257,3 +257,149 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
         "the voted row is no longer sent"
     );
 }
+
+/// Voting-node updates are never lost (issue 12 item 6): a push that the caller abandons
+/// still reaches the nodes, and concurrent pushes end with the latest state.
+mod node_updates {
+    use super::*;
+    use crate::backend::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Mutex;
+    use tokio::sync::oneshot;
+
+    /// A node whose `SetUserVotingPrefs` calls wait, while `gated`, until the test
+    /// releases them (in any order it likes).
+    #[derive(Default)]
+    struct GatedNode {
+        gated: AtomicBool,
+        waiting: Mutex<Vec<oneshot::Sender<()>>>,
+        users: Mutex<Option<Vec<UserVotingConfig>>>,
+    }
+
+    impl GatedNode {
+        fn bits(&self) -> Option<VoteBits> {
+            self.users
+                .lock()
+                .unwrap()
+                .as_ref()
+                .and_then(|u| u.first().map(|c| c.vote_bits))
+        }
+        fn take_waiting(&self) -> Vec<oneshot::Sender<()>> {
+            std::mem::take(&mut *self.waiting.lock().unwrap())
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl VotingNode for GatedNode {
+        fn label(&self) -> String {
+            "gated".into()
+        }
+        async fn version(&self) -> Result<VotingNodeVersion> {
+            Err(Error::InvalidInput("unused".into()))
+        }
+        async fn ping(&self) -> Result<()> {
+            Ok(())
+        }
+        async fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> Result<()> {
+            if self.gated.load(Ordering::SeqCst) {
+                let (tx, rx) = oneshot::channel();
+                self.waiting.lock().unwrap().push(tx);
+                rx.await
+                    .map_err(|_| Error::InvalidInput("gate dropped".into()))?;
+            }
+            *self.users.lock().unwrap() = Some(users);
+            Ok(())
+        }
+        async fn set_added_low_fee_tickets(&self, _: Vec<TicketEntry>) -> Result<()> {
+            Ok(())
+        }
+        async fn added_low_fee_tickets(&self) -> Result<Vec<TicketEntry>> {
+            Ok(vec![])
+        }
+        async fn ignored_low_fee_tickets(&self) -> Result<Vec<TicketEntry>> {
+            Ok(vec![])
+        }
+        async fn live_tickets(&self) -> Result<Vec<TicketEntry>> {
+            Ok(vec![])
+        }
+    }
+
+    /// A registered user (votebits 1) whose configuration the node holds, then the gate
+    /// closed.
+    async fn gated_service() -> (PoolService, Arc<GatedNode>, UserId) {
+        let (svc, store, id) = service(honest_wallet(false)).await;
+        let node = Arc::new(GatedNode::default());
+        let svc = PoolService::new(PoolParts {
+            network: Network::Testnet,
+            keys: keys(),
+            pool_fees: 7.5,
+            store: store.clone(),
+            wallets: svc.wallets().clone(),
+            nodes: Arc::new(VotingNodes::new(vec![node.clone() as Arc<dyn VotingNode>])),
+            clock: Arc::new(SystemClock),
+        });
+        svc.register_address(id, USER_PK).await.unwrap();
+        assert_eq!(node.bits(), Some(VoteBits(1)));
+        assert!(svc.nodes().stale().is_empty());
+        node.gated.store(true, Ordering::SeqCst);
+        (svc, node, id)
+    }
+
+    /// Lets the other tasks of this (current-thread) runtime run.
+    async fn settle() {
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_push_abandoned_by_its_caller_still_converges() {
+        let (svc, node, id) = gated_service().await;
+        let mut call = Box::pin(svc.set_vote_bits(id, VoteBits(5), 7));
+        // The change is committed and the push is under way when the caller gives up (a
+        // request deadline).
+        assert!(futures::poll!(&mut call).is_pending());
+        drop(call);
+        settle().await;
+        node.gated.store(false, Ordering::SeqCst);
+        for gate in node.take_waiting() {
+            let _ = gate.send(());
+        }
+        settle().await;
+        let outcomes = svc
+            .nodes()
+            .retry_stale(svc.store().as_ref(), 0)
+            .await
+            .unwrap();
+        assert!(outcomes.iter().all(|o| o.result.is_ok()));
+        assert_eq!(node.bits(), Some(VoteBits(5)), "the node missed the update");
+        assert!(svc.nodes().stale().is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_updates_end_with_the_latest_state() {
+        let (svc, node, id) = gated_service().await;
+        let (s1, s2) = (svc.clone(), svc.clone());
+        let first = tokio::spawn(async move { s1.set_vote_bits(id, VoteBits(5), 7).await });
+        settle().await;
+        let second = tokio::spawn(async move { s2.set_vote_bits(id, VoteBits(1), 7).await });
+        settle().await;
+        // Whatever reaches the node, the newest call is answered first: an older state
+        // must never overwrite a newer one.
+        for _ in 0..100 {
+            let mut waiting = node.take_waiting();
+            if waiting.is_empty() && first.is_finished() && second.is_finished() {
+                break;
+            }
+            while let Some(gate) = waiting.pop() {
+                let _ = gate.send(());
+                settle().await;
+            }
+            settle().await;
+        }
+        assert!(first.await.unwrap().unwrap());
+        assert!(second.await.unwrap().unwrap());
+        assert_eq!(node.bits(), Some(VoteBits(1)), "an older state won");
+        assert!(svc.nodes().stale().is_empty());
+    }
+}
