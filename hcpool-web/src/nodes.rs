@@ -4,9 +4,12 @@
 //! status page.
 //!
 //! Pushing the configuration after each change is [`hcpool_core::service::VotingNodes`]'
-//! job (every node, concurrently; a node that fails is marked stale). What this module adds
-//! is the I/O around it: the gRPC clients with their pinned certificates, and a task that
-//! keeps retrying stale nodes until they have the current configuration.
+//! job (every node, concurrently, from a task of its own, one push at a time so the latest
+//! state wins; every node is marked stale before anything is sent and stays so until a
+//! push reaches it). What this module adds is the I/O around it: the gRPC clients with
+//! their pinned certificates, and a task that keeps retrying stale nodes until they have
+//! the current configuration (whatever made them miss it: a node down, the database
+//! unreadable, a request dropped by its deadline).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

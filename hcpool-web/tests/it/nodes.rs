@@ -86,11 +86,13 @@ async fn admin_status_shows_each_nodes_health() {
         .pool
         .nodes()
         .push(
-            app.pool.store().as_ref(),
+            app.pool.store().clone(),
             NodeUpdate::All,
             app.pool.clock().now_unix(),
         )
+        .expect("the pool has nodes")
         .await
+        .unwrap()
         .unwrap();
     assert!(out[0].result.is_ok() && out[1].result.is_err());
 
