@@ -531,3 +531,51 @@ async fn purge_task_deletes_expired_rows_and_keeps_live_ones() {
     })
     .await;
 }
+
+/// Issue 12 item 9: an authenticated request writes `last_seen` (and slides `expires`) at
+/// most every `SESSION_TOUCH_SECS`, not on every request.
+#[rocket::async_test]
+async fn session_last_seen_is_written_at_most_every_few_minutes() {
+    bounded(async {
+        let app = app().await;
+        let (user, _) = app.user_with_hash("t@example.com", "x".into()).await;
+        let now = app.pool.clock().now_unix();
+        let store: &dyn Store = app.store.as_ref();
+        let mut ids = Vec::new();
+        for (cookie, seen) in [("a".repeat(64), now - 60), ("b".repeat(64), now - 3600)] {
+            let id_hash = hcpool_web::auth::sha256_hex(&cookie);
+            store
+                .create_session(&hcpool_core::backend::Session {
+                    id_hash: id_hash.clone(),
+                    user_id: user,
+                    csrf_token: hcpool_core::Secret::new("c".into()),
+                    created: seen,
+                    expires: now + 1000,
+                    last_seen: seen,
+                })
+                .await
+                .unwrap();
+            for _ in 0..3 {
+                let r = app
+                    .client
+                    .get("/settings")
+                    .cookie(rocket::http::Cookie::new(
+                        hcpool_web::session::SESSION_COOKIE,
+                        cookie.clone(),
+                    ))
+                    .dispatch()
+                    .await;
+                assert_eq!(r.status(), Status::Ok, "signed in");
+            }
+            ids.push((id_hash, seen));
+        }
+        // Seen a minute ago: untouched.
+        let recent = store.session(&ids[0].0, now).await.unwrap().unwrap();
+        assert_eq!((recent.last_seen, recent.expires), (now - 60, now + 1000));
+        // Seen an hour ago: touched, and its idle lifetime slides.
+        let stale = store.session(&ids[1].0, now).await.unwrap().unwrap();
+        assert!(stale.last_seen >= now, "{}", stale.last_seen);
+        assert!(stale.expires >= now + hcpool_web::session::SESSION_IDLE_SECS);
+    })
+    .await;
+}
