@@ -8,7 +8,9 @@
 //! row first (delete-if-present, so two racing checks cannot both win) and then compares, so
 //! every challenge is single-use: a wrong guess burns it (hcstakepool kept it, so 6 digits
 //! could be brute-forced). Rows expire after [`CAPTCHA_TTL_SECS`] and are purged with the
-//! other expired sessions.
+//! other expired sessions ([`crate::purge`]). Issuance is rate-limited per client IP
+//! ([`crate::state::CAPTCHA_CHALLENGES_PER_MINUTE`]): past it `GET /signup` answers 429 and
+//! stores nothing, so one client holds at most about limit × (TTL + purge interval) rows.
 //!
 //! The `recaptchasitekey`/`recaptchasecret` keys are legacy: accepted, unused.
 

@@ -56,6 +56,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod nodes;
 pub mod pages;
+pub mod purge;
 pub mod reqlog;
 pub mod session;
 pub mod spawned;
@@ -127,7 +128,8 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// Serves the app on `listen` until shutdown (Ctrl-C / SIGTERM, Rocket's defaults);
 /// SIGUSR1 reloads the templates. Once the port is bound, the voting nodes get the pool's
 /// configuration and stale ones are retried ([`nodes::push_on_liftoff`]); an instance that
-/// cannot bind (another one holds the port) pushes nothing.
+/// cannot bind (another one holds the port) pushes nothing. Expired sessions, captcha
+/// challenges and tokens are purged every [`purge::PURGE_INTERVAL`] while it serves.
 ///
 /// # Errors
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
@@ -137,6 +139,7 @@ pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     #[cfg(unix)]
     let _reload = templates::reload_on_sigusr1(state.templates())?;
     let push = nodes::push_on_liftoff(state.pool.clone());
+    let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
     rocket(state, figment(ip, port))
         .attach(push)
         .launch()

@@ -20,8 +20,13 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "hcpool_session";
 /// CSRF cookie of visitors without a session.
 pub const CSRF_COOKIE: &str = "hcpool_csrf";
-/// A session lives this long after its last request.
+/// A session lives this long after its last request (give or take
+/// [`SESSION_TOUCH_SECS`]).
 pub const SESSION_IDLE_SECS: i64 = 7 * 24 * 3600;
+/// A request writes the session's `last_seen` (and slides its expiry) only when the stored
+/// `last_seen` is at least this old, so signed-in browsing is not one database write per
+/// request.
+pub const SESSION_TOUCH_SECS: i64 = 300;
 
 /// Who is asking: the signed-in user (if any) and the CSRF token forms must carry.
 #[derive(Debug, Clone)]
@@ -61,9 +66,11 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
         let id_hash = sha256_hex(c.value());
         if let Some(session) = store.session(&id_hash, now).await? {
             if let Some(user) = store.user(session.user_id).await? {
-                store
-                    .touch_session(&id_hash, now, now + SESSION_IDLE_SECS)
-                    .await?;
+                if now.saturating_sub(session.last_seen) >= SESSION_TOUCH_SECS {
+                    store
+                        .touch_session(&id_hash, now, now + SESSION_IDLE_SECS)
+                        .await?;
+                }
                 let csrf = session.csrf_token.expose().clone();
                 return Ok(Visitor {
                     signed_in: Some((session, user)),

@@ -19,6 +19,12 @@ pub use crate::cache::STATS_TTL;
 /// check a password (sign-in, password and email change) also count per account.
 pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
 
+/// Sign-up captcha challenges issued per client IP per minute (`captcha=1`). Past it,
+/// `GET /signup` answers 429 and stores no challenge row, so a loop of requests cannot grow
+/// the database faster than this (rows expire after [`crate::captcha::CAPTCHA_TTL_SECS`] and
+/// the purge task deletes them).
+pub const CAPTCHA_CHALLENGES_PER_MINUTE: u32 = 10;
+
 /// How long a request waits for the wallets before it answers "unavailable" (503 page, API
 /// code 14). The wallet manager's own per-call timeout (10 s) usually fires first; this bounds
 /// sequential calls and backends without one.
@@ -63,6 +69,8 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// Sign-in, sign-up and password attempts per client IP and per account.
     pub auth_limiter: crate::limit::RateLimiter,
+    /// Captcha challenges issued per client IP ([`CAPTCHA_CHALLENGES_PER_MINUTE`]).
+    pub captcha_limiter: crate::limit::RateLimiter,
     /// API requests per client IP (`apiratelimit` per minute).
     pub api_limiter: crate::limit::RateLimiter,
     /// The demo's simulated chain (`None` outside the demo): the status page's "mine a
@@ -97,6 +105,10 @@ impl AppState {
             mailer,
             auth_limiter: crate::limit::RateLimiter::new(
                 AUTH_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+            ),
+            captcha_limiter: crate::limit::RateLimiter::new(
+                CAPTCHA_CHALLENGES_PER_MINUTE,
                 Duration::from_secs(60),
             ),
             demo_chain: None,

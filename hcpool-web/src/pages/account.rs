@@ -63,10 +63,17 @@ async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Pa
 
 #[rocket::get("/signup")]
 async fn signup_get(
+    ip: ClientIp,
     v: Visitor,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
+    // Each page with the captcha stores a challenge row: bounded per client IP.
+    let s = &state.settings;
+    if s.captcha && !s.close_pool && !state.captcha_limiter.allow(&ip.0) {
+        tracing::info!(ip = %ip.0, "captcha issuance rate limited");
+        return Ok(Page::rate_limited());
+    }
     signup_page(state, &v, Flashed::take(flash)).await
 }
 

@@ -428,3 +428,154 @@ async fn captcha_off_by_default() {
     let (_, page) = bounded(app.get("/signup")).await;
     assert!(!page.contains("captcha_id"));
 }
+
+/// Issue 12 item 4: a loop of `GET /signup` from one IP stores at most
+/// `CAPTCHA_CHALLENGES_PER_MINUTE` challenge rows; past it the page answers 429 without a
+/// challenge. Another IP still gets one.
+#[rocket::async_test]
+async fn captcha_issuance_is_rate_limited_per_ip() {
+    bounded(async {
+        let mut s = settings();
+        s.captcha = true;
+        let app = app_with(s).await;
+        let limit = u64::from(hcpool_web::state::CAPTCHA_CHALLENGES_PER_MINUTE);
+        let one: std::net::SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let (mut issued, mut limited) = (0_u64, 0_u64);
+        for _ in 0..3 * limit {
+            let r = app.client.get("/signup").remote(one).dispatch().await;
+            let status = r.status();
+            let page = r.into_string().await.unwrap_or_default();
+            if page.contains("name=\"captcha_id\"") {
+                assert_eq!(status, Status::Ok);
+                issued += 1;
+            } else {
+                assert_eq!(status, Status::TooManyRequests, "{page}");
+                limited += 1;
+            }
+        }
+        assert_eq!(issued, limit);
+        assert_eq!(limited, 2 * limit);
+        let other: std::net::SocketAddr = "10.0.0.2:4000".parse().unwrap();
+        let r = app.client.get("/signup").remote(other).dispatch().await;
+        assert_eq!(r.status(), Status::Ok);
+        assert!(r
+            .into_string()
+            .await
+            .unwrap_or_default()
+            .contains("name=\"captcha_id\""));
+        let rows = app
+            .store
+            .delete_user_sessions(hcpool_web::captcha::CAPTCHA_OWNER)
+            .await
+            .unwrap();
+        assert_eq!(rows, limit + 1, "challenge rows stored");
+    })
+    .await;
+}
+
+/// Issue 12 item 4: the purge task deletes expired captcha challenges, sessions and tokens
+/// and keeps live ones.
+#[rocket::async_test]
+async fn purge_task_deletes_expired_rows_and_keeps_live_ones() {
+    bounded(async {
+        let app = app().await;
+        let (user, _) = app.user_with_hash("p@example.com", "x".into()).await;
+        let now = app.pool.clock().now_unix();
+        let store: &dyn Store = app.store.as_ref();
+        let session = |id: &str, owner, expires| hcpool_core::backend::Session {
+            id_hash: id.into(),
+            user_id: owner,
+            csrf_token: hcpool_core::Secret::new("c".into()),
+            created: now - 1000,
+            expires,
+            last_seen: now - 1000,
+        };
+        let captcha = hcpool_web::captcha::CAPTCHA_OWNER;
+        for s in [
+            session("old-captcha", captcha, now - 1),
+            session("old-session", user, now - 1),
+            session("live-captcha", captcha, now + 600),
+            session("live-session", user, now + 600),
+        ] {
+            store.create_session(&s).await.unwrap();
+        }
+        store
+            .create_password_reset(&hcpool_core::backend::PasswordReset {
+                user_id: user,
+                token: hcpool_core::Secret::new("old-reset".into()),
+                created: now - 1000,
+                expires: now - 1,
+            })
+            .await
+            .unwrap();
+
+        let task = hcpool_web::purge::spawn(app.pool.clone(), Duration::from_millis(20));
+        // One purge deletes every kind at once (in one transaction on SQL).
+        while store.password_reset("old-reset").await.unwrap().is_some() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(task);
+        // Deleted: ask with a `now` before they expired, so only deletion hides them.
+        for id in ["old-captcha", "old-session"] {
+            assert!(
+                store.session(id, now - 10).await.unwrap().is_none(),
+                "{id} purged"
+            );
+        }
+        assert!(store.password_reset("old-reset").await.unwrap().is_none());
+        for id in ["live-captcha", "live-session"] {
+            assert!(store.session(id, now).await.unwrap().is_some(), "{id} kept");
+        }
+        // Nothing left to purge.
+        assert_eq!(hcpool_web::purge::purge_once(&app.pool).await.unwrap(), 0);
+    })
+    .await;
+}
+
+/// Issue 12 item 9: an authenticated request writes `last_seen` (and slides `expires`) at
+/// most every `SESSION_TOUCH_SECS`, not on every request.
+#[rocket::async_test]
+async fn session_last_seen_is_written_at_most_every_few_minutes() {
+    bounded(async {
+        let app = app().await;
+        let (user, _) = app.user_with_hash("t@example.com", "x".into()).await;
+        let now = app.pool.clock().now_unix();
+        let store: &dyn Store = app.store.as_ref();
+        let mut ids = Vec::new();
+        for (cookie, seen) in [("a".repeat(64), now - 60), ("b".repeat(64), now - 3600)] {
+            let id_hash = hcpool_web::auth::sha256_hex(&cookie);
+            store
+                .create_session(&hcpool_core::backend::Session {
+                    id_hash: id_hash.clone(),
+                    user_id: user,
+                    csrf_token: hcpool_core::Secret::new("c".into()),
+                    created: seen,
+                    expires: now + 1000,
+                    last_seen: seen,
+                })
+                .await
+                .unwrap();
+            for _ in 0..3 {
+                let r = app
+                    .client
+                    .get("/settings")
+                    .cookie(rocket::http::Cookie::new(
+                        hcpool_web::session::SESSION_COOKIE,
+                        cookie.clone(),
+                    ))
+                    .dispatch()
+                    .await;
+                assert_eq!(r.status(), Status::Ok, "signed in");
+            }
+            ids.push((id_hash, seen));
+        }
+        // Seen a minute ago: untouched.
+        let recent = store.session(&ids[0].0, now).await.unwrap().unwrap();
+        assert_eq!((recent.last_seen, recent.expires), (now - 60, now + 1000));
+        // Seen an hour ago: touched, and its idle lifetime slides.
+        let stale = store.session(&ids[1].0, now).await.unwrap().unwrap();
+        assert!(stale.last_seen >= now, "{}", stale.last_seen);
+        assert!(stale.expires >= now + hcpool_web::session::SESSION_IDLE_SECS);
+    })
+    .await;
+}

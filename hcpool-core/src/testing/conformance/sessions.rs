@@ -100,6 +100,13 @@ pub(super) async fn purge_expired(store: &dyn Store) -> CaseResult {
             .await
             .ctx("create")?;
     }
+    // Rows owned by no user (hcpool-web's captcha challenges, user id 0) go the same way.
+    for (h, exp) in [("ownerless-old", 120), ("ownerless-live", 900)] {
+        store
+            .create_session(&session(h, UserId(0), exp))
+            .await
+            .ctx("create ownerless")?;
+    }
     for (t, exp) in [("c-old", 150), ("c-live", 900)] {
         store
             .create_email_change(&EmailChange {
@@ -123,7 +130,23 @@ pub(super) async fn purge_expired(store: &dyn Store) -> CaseResult {
             .await
             .ctx("create_password_reset")?;
     }
-    check_eq!(store.purge_expired(200).await.ctx("purge")?, 4);
+    check_eq!(store.purge_expired(200).await.ctx("purge")?, 5);
+    check!(
+        store
+            .session("ownerless-live", 200)
+            .await
+            .ctx("session")?
+            .is_some(),
+        "live ownerless session kept"
+    );
+    check!(
+        store
+            .session("ownerless-old", 100)
+            .await
+            .ctx("session")?
+            .is_none(),
+        "old ownerless session purged"
+    );
     check!(
         store.session("live", 200).await.ctx("session")?.is_some(),
         "live session kept"
