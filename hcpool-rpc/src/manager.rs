@@ -11,10 +11,12 @@
 //! adjacent slots, so an absent middle wallet cannot hide a disagreement.
 
 mod backend;
+mod catch_up;
 mod status;
 mod stopped;
 mod sync;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -78,6 +80,11 @@ pub struct WalletManager {
     stopped: Mutex<Option<Stopped>>,
     vote_version: Mutex<Option<u32>>,
     stake_cache: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
+    /// The scripts every wallet must hold, keyed by their bytes, with the height a rescan
+    /// starts from: the start-up sync's set and every completed `importscript` since.
+    known_scripts: Mutex<BTreeMap<Vec<u8>, (RedeemScript, u32)>>,
+    /// Woken when a wallet that counted as absent answers again.
+    came_back: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for WalletManager {
@@ -103,6 +110,8 @@ impl WalletManager {
             stopped: Mutex::new(None),
             vote_version: Mutex::new(None),
             stake_cache: Mutex::new(None),
+            known_scripts: Mutex::new(BTreeMap::new()),
+            came_back: tokio::sync::Notify::new(),
         }
     }
 
@@ -166,6 +175,7 @@ impl WalletManager {
             })
         });
         let results = join_all(calls).await;
+        let mut back = false;
         {
             let mut st = lock(&self.status);
             for (i, r) in &results {
@@ -173,9 +183,14 @@ impl WalletManager {
                     s.connected = !is_absent(e);
                     s.last_error = Some(format!("{op}: {e}"));
                 } else if let Some(s) = st.get_mut(*i) {
+                    // Absent before (not merely never asked): it came back.
+                    back |= !s.connected && s.last_error.is_some();
                     s.connected = true;
                 }
             }
+        }
+        if back {
+            self.came_back.notify_one();
         }
         results
     }
@@ -441,9 +456,13 @@ impl WalletManager {
             Ok(()) => "no error".to_owned(),
             Err(e) => error_text(e),
         })?;
+        let have: Vec<usize> = outcomes.iter().map(|(i, _)| *i).collect();
         match outcomes.into_iter().next() {
             Some((_, Err(e))) => Err(Error::Backend(e)),
-            _ => Ok(()),
+            _ => {
+                self.script_imported(script, rescan_from, &have);
+                Ok(())
+            }
         }
     }
 

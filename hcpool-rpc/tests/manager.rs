@@ -371,3 +371,42 @@ async fn the_manager_is_itself_a_wallet_backend() {
     assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
     assert!(err.to_string().contains("non equivalent pubkey"), "{err}");
 }
+
+/// Issue 12 item 7: a wallet down during a registration's `importscript` is counted behind;
+/// the catch-up skips it while it is down, then imports the script (at the registration's
+/// height) and the tickets it misses once it answers.
+#[tokio::test]
+async fn catch_up_imports_what_a_wallet_missed_and_its_tickets() {
+    let (m, fakes) = manager(3, 2);
+    m.sync(&[]).await.unwrap();
+    let s = RedeemScript::from_bytes(vec![5; 71]);
+    let t = TicketHash::from_bytes([7; 32]);
+    fakes[2].set(|st| st.down = true);
+    m.import_script(&s, 60).await.unwrap();
+    fakes[0].set(|st| st.tickets = vec![t]);
+    fakes[1].set(|st| st.tickets = vec![t]);
+    let missing = |i: usize| m.status().wallets[i].scripts_missing;
+    assert_eq!(
+        (missing(0), missing(1), missing(2)),
+        (Some(0), Some(0), Some(1))
+    );
+
+    // Still down: nothing to do for it, still behind.
+    let r = m.catch_up().await.unwrap();
+    assert!(r.scripts_imported.is_empty(), "{r:?}");
+    assert_eq!(missing(2), Some(1));
+    assert!(fakes[2].get().imported.is_empty());
+
+    fakes[2].set(|st| st.down = false);
+    let r = m.catch_up().await.unwrap();
+    assert_eq!(r.scripts_imported, vec![("w2".to_owned(), 1)]);
+    assert_eq!(r.tickets_added, vec![("w2".to_owned(), 1)]);
+    let c = fakes[2].get();
+    assert_eq!(c.imported, vec![(s.as_bytes().to_vec(), 60)]);
+    assert_eq!(c.added, vec![t.as_bytes().to_vec()]);
+    assert_eq!(missing(2), Some(0));
+    // Caught up: a second run changes nothing, and the others were never re-imported.
+    let again = m.catch_up().await.unwrap();
+    assert!(again.scripts_imported.is_empty() && again.tickets_added.is_empty());
+    assert_eq!(fakes[0].get().imported.len(), 1);
+}

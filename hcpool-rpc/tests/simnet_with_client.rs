@@ -281,3 +281,69 @@ async fn the_start_up_sync_waits_longer_than_a_page_call() {
     let e = manager.stake_info().await.unwrap_err();
     assert!(e.to_string().contains("below min of 2"), "{e}");
 }
+
+/// Issue 12 item 7: a registration commits while one of three wallets times out on
+/// `importscript` (it counts as absent, two answered). Once that wallet answers again, the
+/// manager's background task imports the script into it, without a restart.
+#[tokio::test]
+async fn a_wallet_that_missed_an_import_gets_the_script_when_it_answers_again() {
+    use hcpool_rpc::simnet::Faults;
+    let c = SimCluster::start(SimConfig {
+        wallets: 3,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+    for ep in c.wallets() {
+        wallets.push(Arc::new(
+            JsonRpcWallet::connect(client_cfg(ep)).await.unwrap(),
+        ));
+    }
+    let lagging = Arc::clone(&wallets[2]);
+    let manager = Arc::new(WalletManager::new(
+        wallets,
+        ManagerConfig {
+            call_timeout: Duration::from_millis(500),
+            sync_timeout: Duration::from_millis(500),
+            ..ManagerConfig::default()
+        },
+    ));
+    manager.sync(&[]).await.unwrap();
+
+    let keys =
+        PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
+    let pool_pk = keys.ticket_pubkey_address(UserId(1)).unwrap();
+    let user_pk = keys
+        .fee_branch()
+        .derive_child(11)
+        .unwrap()
+        .to_pubkey_address(Network::Simnet);
+    let script = hcpool_core::RedeemScript::one_of_two(&pool_pk, &user_pk).unwrap();
+
+    // Wallet 2 never answers `importscript`: the registration still commits (2 of 3).
+    let mut deaf = Faults::default();
+    deaf.silent_methods.insert("importscript".to_owned());
+    c.set_faults(Role::Wallet(2), deaf).unwrap();
+    let height = manager.best_block().await.unwrap().height;
+    manager.import_script(&script, height).await.unwrap();
+    assert!(!lagging.list_scripts().await.unwrap().contains(&script));
+    assert_eq!(manager.status().wallets[2].scripts_missing, Some(1));
+    assert_eq!(manager.status().wallets[0].scripts_missing, Some(0));
+
+    // It answers again; the background task catches it up.
+    c.set_faults(Role::Wallet(2), Faults::default()).unwrap();
+    let task = manager.spawn_recheck(Duration::from_millis(50));
+    let mut caught_up = false;
+    for _ in 0..200 {
+        if lagging.list_scripts().await.unwrap().contains(&script) {
+            caught_up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert!(caught_up, "the lagging wallet never got the script");
+    let st = manager.status();
+    assert_eq!(st.wallets[2].scripts_missing, Some(0), "{st:?}");
+}

@@ -32,6 +32,11 @@ pub struct WalletStatus {
     pub wallet_api: Option<String>,
     /// Untested API versions found by the connect check.
     pub warnings: Vec<String>,
+    /// Redeem scripts the pool registered that this wallet lacks, as last counted (an
+    /// `importscript` it missed, or the catch-up's `listscripts`); `None` until counted.
+    /// The catch-up ([`WalletManager::catch_up`](super::WalletManager::catch_up)) brings it
+    /// back to 0.
+    pub scripts_missing: Option<usize>,
 }
 
 impl WalletStatus {
@@ -49,6 +54,7 @@ impl WalletStatus {
             hcd_api: None,
             wallet_api: None,
             warnings: Vec::new(),
+            scripts_missing: None,
         }
     }
 
@@ -70,6 +76,11 @@ impl WalletStatus {
         self.vote_version = Some(info.vote_version);
         self.last_seen = Some(unix_now());
         self.last_error = not_ready_reason(info).map(str::to_owned);
+    }
+
+    /// Lacks scripts the pool registered (the admin page shows it as behind).
+    pub fn is_behind(&self) -> bool {
+        self.scripts_missing.is_some_and(|n| n > 0)
     }
 
     /// Ready for pool work: reachable, daemon connected, unlocked.

@@ -98,16 +98,24 @@ impl WalletManager {
         Ok(())
     }
 
-    /// Re-checks every `every` while stopped (a background task; abort it to end it).
+    /// The manager's background task (abort it to end it): every `every`, and as soon as a
+    /// wallet that counted as absent answers again, re-checks while stopped and otherwise
+    /// catches the wallets up ([`catch_up`](Self::catch_up): scripts and tickets a wallet
+    /// missed).
     pub fn spawn_recheck(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(every).await;
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = me.came_back.notified() => {}
+                }
                 if me.is_stopped() {
                     if let Err(e) = me.recheck().await {
                         info!(error = %e, "wallet manager still stopped");
                     }
+                } else if let Err(e) = me.catch_up().await {
+                    warn!(error = %e, "wallet catch-up failed");
                 }
             }
         })

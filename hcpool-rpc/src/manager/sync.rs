@@ -8,7 +8,7 @@ use hcpool_core::{Address, RedeemScript, TicketHash};
 use serde::Serialize;
 use tracing::info;
 
-use super::{status, WalletManager};
+use super::{lock, status, WalletManager};
 use crate::error::{Error, Result};
 
 /// The account, branch and last index the sync asks every wallet to watch, so that the
@@ -117,6 +117,10 @@ impl WalletManager {
                 report.scripts_imported.push((self.label(i), n));
             }
         }
+        lock(&self.known_scripts).extend(wanted);
+        for s in lock(&self.status).iter_mut() {
+            s.scripts_missing = Some(0);
+        }
         if report.scripts_imported.is_empty() {
             return Ok(report);
         }
@@ -124,7 +128,7 @@ impl WalletManager {
         Ok(report)
     }
 
-    async fn sync_tickets(&self, ids: &[usize]) -> Result<Vec<(String, usize)>> {
+    pub(super) async fn sync_tickets(&self, ids: &[usize]) -> Result<Vec<(String, usize)>> {
         let mut tickets: Vec<BTreeSet<TicketHash>> = Vec::new();
         for (_, r) in self
             .fan_out(

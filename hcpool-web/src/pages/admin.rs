@@ -98,7 +98,9 @@ async fn get_status(
 }
 
 /// One row per wallet of the manager (none without one): its state from a fresh
-/// `walletinfo`, and the network, API versions and warnings of its connect check.
+/// `walletinfo`, the network, API versions and warnings of its connect check, and the
+/// registered scripts it lacks (a wallet that missed an `importscript` is behind until the
+/// manager's catch-up imports them).
 async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
     let Some(m) = state.manager() else {
         return Vec::new();
@@ -130,6 +132,13 @@ async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
                 },
                 "vote_version": w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
                 "warnings": w.warnings,
+                "behind": w.is_behind(),
+                "scripts": match w.scripts_missing {
+                    None => "unknown".to_owned(),
+                    Some(0) => "all".to_owned(),
+                    Some(1) => "behind: 1 script missing".to_owned(),
+                    Some(n) => format!("behind: {n} scripts missing"),
+                },
             })
         })
         .collect()

@@ -209,3 +209,47 @@ async fn demo_ticket_purchase_is_demo_only_and_for_the_users_own_multisig() {
         .1
         .contains(&format!("Bought ticket {}", "ab".repeat(32))));
 }
+
+/// Issue 12 item 7: a wallet that was down during a registration's `importscript` is shown
+/// as behind, with the number of scripts it lacks.
+#[rocket::async_test]
+async fn status_shows_a_wallet_that_missed_an_import_as_behind() {
+    use hcpool_core::backend::WalletBackend;
+    use hcpool_rpc::{ManagerConfig, WalletManager};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
+    let manager = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        ManagerConfig {
+            min_servers: 2,
+            call_timeout: Duration::from_secs(2),
+            ..ManagerConfig::default()
+        },
+    ));
+    let m = manager.clone();
+    let app = app_custom(
+        admin_settings(),
+        Some(manager.clone() as Arc<dyn WalletBackend>),
+        move |s| s.with_manager(m),
+    )
+    .await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+
+    fakes[2].down.store(true, Ordering::SeqCst);
+    let script = hcpool_core::RedeemScript::from_bytes(vec![0x51, 0x52, 0xae]);
+    manager.import_script(&script, 10).await.unwrap();
+    fakes[2].down.store(false, Ordering::SeqCst);
+
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(
+        page.contains("<span class=\"error\">behind: 1 script missing</span>"),
+        "{page}"
+    );
+    assert_eq!(page.matches("behind:").count(), 1, "{page}");
+}
