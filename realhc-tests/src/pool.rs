@@ -291,8 +291,10 @@ pub static PORT_HELD_AFTER_STOP: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 /// Binds `addr`, the port of a stopped daemon when restarting one. hcpool-rpc's
-/// `tls_incoming` accept loop keeps its listener after the server stopped, until one more
-/// connection comes in; such a connection is made here (and logged) when the port is busy.
+/// `tls_incoming` accept loop once kept its listener after the server stopped, until one
+/// more connection came in; it now ends with the server. Should the port still be busy,
+/// [`PORT_HELD_AFTER_STOP`] is set (the restart scenario fails on it) and one connection is
+/// made so the rest of the run can go on.
 async fn bind_retry(addr: &str) -> Result<tokio::net::TcpListener> {
     let mut last = None;
     for i in 0..50 {
@@ -301,7 +303,7 @@ async fn bind_retry(addr: &str) -> Result<tokio::net::TcpListener> {
             Err(e) => {
                 if i == 0 && e.kind() == std::io::ErrorKind::AddrInUse {
                     PORT_HELD_AFTER_STOP.store(true, std::sync::atomic::Ordering::Relaxed);
-                    tracing::warn!(%addr, "gRPC port still held by the stopped server's accept loop; connecting once to release it");
+                    tracing::warn!(%addr, "gRPC port still held after the server stopped; connecting once to release it");
                     let _ = tokio::net::TcpStream::connect(addr).await;
                 }
                 last = Some(e);

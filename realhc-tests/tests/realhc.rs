@@ -952,12 +952,11 @@ async fn node_restart(s: &mut Suite, c: &Ctx) -> Result<()> {
     s.mine(1).await?;
     let node = Node::start(&s.specs[0]).await?;
     s.nodes[0] = Some(node);
-    if hcpool_realhc::pool::PORT_HELD_AFTER_STOP.load(std::sync::atomic::Ordering::Relaxed) {
-        println!(
-            "realhc:        note: the stopped daemon's gRPC port stayed bound until one more \
-             connection came in (hcpool-rpc tls_incoming's accept loop outlives the server)"
-        );
-    }
+    ensure!(
+        !hcpool_realhc::pool::PORT_HELD_AFTER_STOP.load(std::sync::atomic::Ordering::Relaxed),
+        "the stopped daemon's gRPC port stayed bound until one more connection came in \
+         (hcpool-rpc tls_incoming's accept loop outlived the server)"
+    );
     let h = s.mine(1).await?;
     s.wait_for(
         "the restarted stakepoold to see the new block",
