@@ -10,7 +10,7 @@ use std::time::Duration;
 use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
 use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
-use hcpool_core::{PoolKeys, Secret, VoteBits};
+use hcpool_core::{PoolKeys, Secret};
 use hcpool_rpc::simnet::{SimCluster, SimConfig};
 use hcpool_rpc::{
     ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
@@ -123,11 +123,8 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     });
     // The store only: the voting nodes get everything once the listener is bound
     // ([`crate::serve`]), so an instance that cannot bind its port pushes nothing.
-    let reset = store
-        .reset_vote_bits(
-            vote_version,
-            &VoteBits::all_valid(pool.agendas(vote_version)),
-        )
+    let reset = pool
+        .reset_vote_bits(vote_version)
         .await
         .map_err(|e| startup("votebits reset", e))?;
     for h in crate::nodes::health(pool.nodes(), crate::nodes::HEALTH_TIMEOUT).await {

@@ -252,16 +252,16 @@ impl PoolService {
     }
 
     /// Start-up step: resets stored votebits that belong to another vote version or are
-    /// invalid for the current agendas (one statement), then pushes everything to the
-    /// voting nodes. Returns the number of users reset.
+    /// invalid for the current agendas (one statement). Returns the number of users reset.
+    /// Nothing is pushed: it runs before the app serves, the voting nodes start stale and
+    /// get everything from the first push or retry (an instance that never serves, e.g. one
+    /// that cannot bind its port, pushes nothing).
     ///
     /// # Errors
     /// `Store { .. }`.
     pub async fn reset_vote_bits(&self, vote_version: u32) -> Result<u64> {
         let valid = VoteBits::all_valid(self.agendas(vote_version));
-        let n = self.store.reset_vote_bits(vote_version, &valid).await?;
-        self.tell_nodes(NodeUpdate::All).await;
-        Ok(n)
+        self.store.reset_vote_bits(vote_version, &valid).await
     }
 
     /// How long an added low-fee ticket stays votable: the network's ticket expiry in
