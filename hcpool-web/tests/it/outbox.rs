@@ -134,10 +134,20 @@ async fn password_reset_answers_alike_and_does_the_same_work_for_any_address() {
         assert_eq!(answers[0], answers[1], "{what} mail server");
         assert!(answers[0].2.contains("password reset instructions"));
         // Each request stored one job, holding no token: the sender makes it.
-        let rows = app.store.claim_mail(i64::MAX / 2, i64::MAX / 2, 100).await.unwrap();
+        let rows = app
+            .store
+            .claim_mail(i64::MAX / 2, i64::MAX / 2, 100)
+            .await
+            .unwrap();
         let seen: Vec<_> = rows
             .iter()
-            .map(|r| (r.kind.as_str(), r.recipient.as_str(), r.body.expose().as_str()))
+            .map(|r| {
+                (
+                    r.kind.as_str(),
+                    r.recipient.as_str(),
+                    r.body.expose().as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             seen,
@@ -154,7 +164,13 @@ async fn password_reset_answers_alike_and_does_the_same_work_for_any_address() {
 async fn mail_forms_answer_while_the_mail_server_stalls() {
     let app = app_mailing(Arc::new(Stalling)).await;
     app.user("a@example.com", "password1").await;
-    answer(&app, "/resendverification", "email=a%40example.com", "a@example.com").await;
+    answer(
+        &app,
+        "/resendverification",
+        "email=a%40example.com",
+        "a@example.com",
+    )
+    .await;
     app.sign_in("a@example.com", "password1").await;
     let csrf = app.csrf("/settings").await;
     let r = tokio::time::timeout(
@@ -309,7 +325,11 @@ async fn sign_up_mail_is_delivered_once_a_stalled_then_refusing_server_recovers(
     let (_, page) = app.get(&link_in(&data)).await;
     assert!(page.contains("Email successfully verified"), "{page}");
     assert!(
-        app.store.claim_mail(i64::MAX / 2, 0, 10).await.unwrap().is_empty(),
+        app.store
+            .claim_mail(i64::MAX / 2, 0, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "a sent mail's row is deleted"
     );
 }
@@ -349,7 +369,13 @@ async fn a_mail_that_keeps_failing_is_given_up_after_its_last_attempt() {
     })
     .await;
     app.user("a@example.com", "password1").await;
-    answer(&app, "/passwordreset", "email=a%40example.com", "a@example.com").await;
+    answer(
+        &app,
+        "/passwordreset",
+        "email=a%40example.com",
+        "a@example.com",
+    )
+    .await;
     let sender = app.state().mail_sender();
     let mut passes = Vec::new();
     for _ in 0..4 {
@@ -382,18 +408,32 @@ async fn resend_gives_unverified_accounts_a_new_link_and_everyone_the_same_answe
         .await
         .unwrap();
     // The sign-in page links to the form.
-    assert!(app.get("/signin").await.1.contains("href=\"/resendverification\""));
+    assert!(app
+        .get("/signin")
+        .await
+        .1
+        .contains("href=\"/resendverification\""));
     let mut answers = Vec::new();
     for email in [
         "verified@example.com",
         "waiting@example.com",
         "nobody@example.com",
     ] {
-        answers.push(answer(&app, "/resendverification", &format!("email={}", enc(email)), email).await);
+        answers.push(
+            answer(
+                &app,
+                "/resendverification",
+                &format!("email={}", enc(email)),
+                email,
+            )
+            .await,
+        );
     }
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[1], answers[2]);
-    assert!(answers[0].2.contains("a new verification link has been sent"));
+    assert!(answers[0]
+        .2
+        .contains("a new verification link has been sent"));
     let mails = app.sent().await.clone();
     assert_eq!(mails.len(), 1, "only the unverified account gets mail");
     assert_eq!(mails[0].to, "waiting@example.com");
@@ -402,7 +442,13 @@ async fn resend_gives_unverified_accounts_a_new_link_and_everyone_the_same_answe
     assert!(page.contains("Email verification token not valid"));
     let (_, page) = app.get(&link_in(&mails[0].body)).await;
     assert!(page.contains("Email successfully verified"), "{page}");
-    assert!(app.store.user(unverified).await.unwrap().unwrap().is_verified());
+    assert!(app
+        .store
+        .user(unverified)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_verified());
 }
 
 fn peer(ip: &str) -> SocketAddr {
@@ -414,7 +460,7 @@ async fn post_from(app: &TestApp, ip: &str, path: &str, body: &str) -> Status {
         .post(path.to_owned())
         .remote(peer(ip))
         .header(ContentType::Form)
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await
         .status()
@@ -455,7 +501,11 @@ async fn email_change_mail_is_limited_per_user_and_per_ip() {
     }
     assert_eq!(statuses[..5], [Status::SeeOther; 5], "per user");
     assert_eq!(statuses[5..], [Status::TooManyRequests; 2], "per user");
-    assert_eq!(app.sent().await.len(), 10, "two mails for each allowed request");
+    assert_eq!(
+        app.sent().await.len(),
+        10,
+        "two mails for each allowed request"
+    );
 
     // Per IP: other users, one IP.
     let app = super::common::app().await;
@@ -477,7 +527,13 @@ async fn mailed_tokens_are_stored_hashed_and_legacy_clear_tokens_still_work() {
     let app = app().await;
     let (id, _) = app.user("a@example.com", "password1").await;
     // Reset: the mailed token is not in the row; its hash is.
-    answer(&app, "/passwordreset", "email=a%40example.com", "a@example.com").await;
+    answer(
+        &app,
+        "/passwordreset",
+        "email=a%40example.com",
+        "a@example.com",
+    )
+    .await;
     let mail = app.sent().await.pop().unwrap();
     let path = link_in(&mail.body);
     let token = path.rsplit("t=").next().unwrap().to_owned();
@@ -498,7 +554,11 @@ async fn mailed_tokens_are_stored_hashed_and_legacy_clear_tokens_still_work() {
         &format!("email=new%40example.com&password=password1&csrf_token={csrf}"),
     )
     .await;
-    assert!(app.get("/settings").await.1.contains("Verification token sent"));
+    assert!(app
+        .get("/settings")
+        .await
+        .1
+        .contains("Verification token sent"));
     let to_new = app
         .sent()
         .await
@@ -519,8 +579,15 @@ async fn mailed_tokens_are_stored_hashed_and_legacy_clear_tokens_still_work() {
     let (_, page) = app
         .get(&format!("/emailupdate?t={}", stored_token(&token)))
         .await;
-    assert!(page.contains("Email verification token not valid"), "{page}");
-    assert!(app.get(&path).await.1.contains("Email successfully updated"));
+    assert!(
+        page.contains("Email verification token not valid"),
+        "{page}"
+    );
+    assert!(app
+        .get(&path)
+        .await
+        .1
+        .contains("Email successfully updated"));
 
     // A reset row hcstakepool wrote (token in clear) still works through its link.
     let now = app.state().now();
@@ -536,7 +603,10 @@ async fn mailed_tokens_are_stored_hashed_and_legacy_clear_tokens_still_work() {
     let (_, page) = app
         .get("/passwordupdate?t=0123456789abcdef0123456789abcdef")
         .await;
-    assert!(page.contains("name=\"password\"") && !page.contains("not valid"), "{page}");
+    assert!(
+        page.contains("name=\"password\"") && !page.contains("not valid"),
+        "{page}"
+    );
 }
 
 /// A session row for cookie value `cookie`, created `age` seconds ago, valid a while yet.
@@ -572,10 +642,18 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
             .dispatch()
     };
     assert_eq!(get("young").await.status(), Status::Ok);
-    assert_eq!(get("old").await.status(), Status::SeeOther, "past its lifetime");
+    assert_eq!(
+        get("old").await.status(),
+        Status::SeeOther,
+        "past its lifetime"
+    );
     let now = app.state().now();
     assert!(
-        app.store.session(&sha256_hex("old"), now).await.unwrap().is_none(),
+        app.store
+            .session(&sha256_hex("old"), now)
+            .await
+            .unwrap()
+            .is_none(),
         "and deleted"
     );
     // Touching the young one never extends it past created + lifetime.
@@ -596,7 +674,9 @@ fn no_smtphost_is_refused_unless_nosmtp_allows_it() {
                 walletcerts=/nonexistent/a.cert\nminservers=1\n";
     let dir = std::path::Path::new("/nonexistent");
     let cfg = hcpool_core::config::PoolConfig::from_ini(base).unwrap();
-    let e = hcpool_web::wiring::mailer(&cfg, dir).err().expect("refused");
+    let e = hcpool_web::wiring::mailer(&cfg, dir)
+        .err()
+        .expect("refused");
     assert!(e.to_string().contains("nosmtp=1"), "{e}");
     // build() refuses before it connects anything (the wallet hosts here do not exist).
     let rt = tokio::runtime::Builder::new_current_thread()
