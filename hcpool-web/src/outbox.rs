@@ -13,7 +13,9 @@
 //!   SMTP.
 //! - **No live token waits in the outbox for jobs.** A job's token is made when the mail is
 //!   sent (its hash stored, [`crate::auth::stored_token`]), so a job row holds only an
-//!   address and the client IP. Rendered mails ([`KIND_MAIL`]: the email-change link, the
+//!   address, the client IP and, for a sign-up, the password's argon2id hash (the sender
+//!   creates the account, so a taken address costs the request exactly what a new one
+//!   does). Rendered mails ([`KIND_MAIL`]: the email-change link, the
 //!   notices) hold their body until sent; every row is **deleted** once sent or given up.
 //! - **Several instances, one database, crashes.** Any instance claims due rows with a lease
 //!   ([`hcpool_core::backend::Store::claim_mail`]): a row claimed by an instance that died
@@ -27,9 +29,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hcpool_core::backend::{Email, Mailer, OutboxMail, PasswordReset};
+use hcpool_core::backend::{Email, Mailer, NewUser, OutboxMail, PasswordReset};
 use hcpool_core::service::PoolService;
-use hcpool_core::Secret;
+use hcpool_core::{BackendKind, Secret, VoteBits};
 use rocket::fairing::AdHoc;
 use tokio::sync::Notify;
 
@@ -102,10 +104,13 @@ impl RetryPolicy {
 pub enum Job {
     /// A rendered mail.
     Mail(Email),
-    /// [`KIND_SIGNUP`] for this address.
+    /// [`KIND_SIGNUP`] for this address: the sender creates the account with this password
+    /// hash unless the address is taken.
     Signup {
         /// The address signed up with.
         email: String,
+        /// The password's argon2id hash (kept in the row until it is handled).
+        password_hash: Secret<String>,
     },
     /// [`KIND_RESEND`] for this address.
     Resend {
@@ -130,11 +135,14 @@ pub async fn enqueue(state: &AppState, job: Job) -> Result<(), WebError> {
     let now = state.now();
     let (kind, recipient, subject, body, ip) = match job {
         Job::Mail(m) => (KIND_MAIL, m.to, m.subject, m.body, String::new()),
-        Job::Signup { email } => (
+        Job::Signup {
+            email,
+            password_hash,
+        } => (
             KIND_SIGNUP,
             email,
             String::new(),
-            String::new(),
+            password_hash.into_inner(),
             String::new(),
         ),
         Job::Resend { email } => (
@@ -322,6 +330,39 @@ impl Sender {
         Ok(Outcome::Retry)
     }
 
+    /// Creates the unverified account a sign-up job asks for; a taken address changes
+    /// nothing (the job then mails the owner).
+    async fn create_account(&self, row: &OutboxMail) -> Result<(), WebError> {
+        let wallets = self.pool.wallets();
+        let vote_version = match tokio::time::timeout(
+            crate::state::WALLET_DEADLINE,
+            wallets.wallet_info(),
+        )
+        .await
+        {
+            Ok(Ok(i)) => i.vote_version,
+            // The start-up votebits reset puts the right version in place later.
+            _ => 0,
+        };
+        let created = self
+            .pool
+            .store()
+            .create_user(&NewUser {
+                email: row.recipient.clone(),
+                password_hash: row.body.clone(),
+                // Replaced below by the token that is mailed; this one never is.
+                email_token: Secret::new(stored_token(&random_hex(16))),
+                vote_bits: VoteBits(1),
+                vote_bits_version: vote_version,
+            })
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The mail `row` stands for now, or `None` when there is nothing to send.
     async fn render(&self, row: &OutboxMail) -> Result<Option<Email>, WebError> {
         let store = self.pool.store();
@@ -333,6 +374,9 @@ impl Sender {
                 body: row.body.expose().clone(),
             })),
             KIND_SIGNUP | KIND_RESEND => {
+                if row.kind == KIND_SIGNUP && !row.body.expose().is_empty() {
+                    self.create_account(row).await?;
+                }
                 let Some(user) = store.user_by_email(&row.recipient).await? else {
                     return Ok(None);
                 };

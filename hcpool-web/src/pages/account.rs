@@ -1,7 +1,6 @@
 //! Sign up, email verification, sign in, sign out (inventory §3.1, §3.2, §3.8).
 
-use hcpool_core::backend::NewUser;
-use hcpool_core::{BackendKind, Secret, VoteBits};
+use hcpool_core::Secret;
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -126,36 +125,14 @@ async fn signup_post(
         return Ok(back_to("/signup", "error", "passwords do not match"));
     }
     let hash = auth::hash_password(form.password.clone()).await?;
-    let vote_version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
-        Ok(i) => i.vote_version,
-        // The start-up votebits reset puts the right version in place later.
-        Err(_) => 0,
-    };
-    // The verification token is made when the mail goes out (the outbox sender rotates
-    // it); this one is never mailed.
-    let unused = auth::stored_token(&auth::random_hex(16));
-    let created = state
-        .pool
-        .store()
-        .create_user(&NewUser {
-            email: email.clone(),
-            password_hash: hash,
-            email_token: Secret::new(unused),
-            vote_bits: VoteBits(1),
-            vote_bits_version: vote_version,
-        })
-        .await;
-    match created {
-        Ok(_) => {}
-        // The same job and the same answer as a new account: sign-up must not reveal who has
-        // one (the sender mails a verified owner a notice instead of a link).
-        Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {}
-        Err(e) => return Err(e.into()),
-    }
+    // One outbox row, whatever the address: the sender creates the account (or finds the
+    // address taken) and mails a link or a notice. The request writes nothing else, so a
+    // taken address costs exactly what a new one does.
     outbox::enqueue(
         state,
         Job::Signup {
             email: email.clone(),
+            password_hash: hash,
         },
     )
     .await?;

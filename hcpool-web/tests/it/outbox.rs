@@ -111,6 +111,13 @@ async fn sign_up_answers_alike_for_known_and_unknown_addresses_whatever_smtp_doe
         }
         assert_eq!(answers[0], answers[1], "{what} mail server");
         assert_eq!(answers[0].0, Status::SeeOther);
+        // The same work: one outbox row each, no account written by the request.
+        assert!(app
+            .store
+            .user_by_email("unknown@example.com")
+            .await
+            .unwrap()
+            .is_none());
         assert!(
             answers[0]
                 .2

@@ -76,6 +76,9 @@ async fn signup_verify_signin_address_voting_flow() {
     assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/signup")));
     let (_, page) = app.get("/signup").await;
     assert!(page.contains("A verification email has been sent to new@example.com"));
+    // The outbox sender creates the account and mails the link (a served app does this in
+    // the background within moments).
+    assert_eq!(app.deliver().await.sent, 1);
 
     // Unverified users cannot sign in.
     assert_eq!(
