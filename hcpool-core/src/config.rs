@@ -102,6 +102,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "maintenance",
     "maintenancemsg",
     "captcha",
+    "legacypasswords",
     "stakepooldclientcert",
     "stakepooldclientkey",
 ];
@@ -336,6 +337,10 @@ pub struct PoolConfig {
     pub maintenance_msg: String,
     /// `captcha` (hcpool; default off): a self-hosted image captcha on sign-up.
     pub captcha: bool,
+    /// `legacypasswords` (hcpool; default off): hcstakepool shares the database, so
+    /// passwords are stored as hcstakepool's bcrypt (`$2a$`, cost 10) and legacy hashes are
+    /// never upgraded to argon2id (hcstakepool could not check those).
+    pub legacy_passwords: bool,
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -601,6 +606,7 @@ impl PoolConfig {
                 "The stake pool is down for maintenance. Tickets keep voting; please come back soon.",
             ),
             captcha: flag("captcha")?,
+            legacy_passwords: flag("legacypasswords")?,
         })
     }
 

@@ -172,6 +172,8 @@ pub struct WebSettings {
     pub maintenance_msg: String,
     /// `captcha`: the self-hosted captcha on sign-up.
     pub captcha: bool,
+    /// `legacypasswords`: store bcrypt hashes hcstakepool can check, never upgrade them.
+    pub legacy_passwords: bool,
     /// `templatepath`: `<name>.hbs` files here override the embedded templates (reloaded on
     /// SIGUSR1); a missing directory means the embedded ones.
     pub template_path: Option<std::path::PathBuf>,
@@ -199,6 +201,7 @@ impl WebSettings {
             maintenance: c.maintenance,
             maintenance_msg: c.maintenance_msg.clone(),
             captcha: c.captcha,
+            legacy_passwords: c.legacy_passwords,
             template_path: Some(std::path::PathBuf::from(&c.template_path))
                 .filter(|p| !p.as_os_str().is_empty()),
         }

@@ -119,7 +119,8 @@ async fn signup_post(
     if form.password != form.passwordrepeat {
         return Ok(back_to("/signup", "error", "passwords do not match"));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     let vote_version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
         // The start-up votebits reset puts the right version in place later.
@@ -251,7 +252,8 @@ async fn signin_post(
             "You must validate your email address",
         ));
     }
-    if check == PasswordCheck::OkNeedsUpgrade {
+    // With `legacypasswords` hcstakepool shares the database: it could not check argon2id.
+    if check == PasswordCheck::OkNeedsUpgrade && !state.settings.legacy_passwords {
         let hash = auth::hash_password(form.password.clone()).await?;
         // The same password: nothing is revoked.
         store.upgrade_password_hash(user.id, &hash).await?;

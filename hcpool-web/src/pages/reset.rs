@@ -184,7 +184,8 @@ async fn post_update(
     if let Err(msg) = auth::check_password_policy(&form.password) {
         return Ok(back("error", msg));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     let store = state.pool.store();
     let old_token = match store.password_reset(t).await? {
         Some(r) => super::settings::api_token_of(state, r.user_id).await?,

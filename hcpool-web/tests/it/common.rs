@@ -256,6 +256,7 @@ pub fn settings() -> WebSettings {
         maintenance: false,
         maintenance_msg: "Down for maintenance.".into(),
         captcha: false,
+        legacy_passwords: false,
         template_path: None,
     }
 }
