@@ -1447,7 +1447,16 @@ async fn hcpool_web_orig_stakepoold(w: &World) -> Result<String> {
         .map(|s| s.dir.join("rpc.cert").display().to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let extra = format!("enablestakepoold=1\nstakepooldhosts=127.0.0.1:36570,127.0.0.1:36571\nstakepooldcerts={certs}");
+    // hcpool-web presents its client certificate (generated on first start); the original
+    // stakepoold never asks for one.
+    let client = work.join("client");
+    std::fs::create_dir_all(&client)?;
+    let extra = format!(
+        "enablestakepoold=1\nstakepooldhosts=127.0.0.1:36570,127.0.0.1:36571\nstakepooldcerts={certs}\n\
+         stakepooldclientcert={}\nstakepooldclientkey={}",
+        client.join("web.cert").display(),
+        client.join("web.key").display()
+    );
     let gina = "gina@compat.test";
     let uid = w.db.insert_user(&db, gina, PASSWORD, "").await?;
     w.db.exec(
@@ -1458,6 +1467,10 @@ async fn hcpool_web_orig_stakepoold(w: &World) -> Result<String> {
     .await?;
     let ours = Hcpool::start(&w.hcpool_conf(&db, 36202, &extra)?, &w.work, 36202).await?;
     let r = async {
+        ensure!(
+            client.join("web.cert").is_file(),
+            "hcpool-web made no client certificate"
+        );
         let c = Client::new(&ours.origin)?;
         let (token, msa) = register(&c, gina, &user_pubkey_addr(400)?).await?;
         votes_follow(w, &c, &token, &msa, u32::try_from(uid)?).await
