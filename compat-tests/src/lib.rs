@@ -65,6 +65,36 @@ pub fn work_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The fixed ports a run uses, bound early and held until the program that needs one is
+/// about to bind it: they lie in Linux's ephemeral range (32768-60999), and an outgoing
+/// connection (to MariaDB, say) that happened to get one as its local port would make the
+/// original's bind fail.
+#[derive(Debug, Default)]
+pub struct Ports(std::sync::Mutex<std::collections::HashMap<u16, std::net::TcpListener>>);
+
+impl Ports {
+    /// Holds every port of `ports` that is free now.
+    pub fn hold(ports: impl IntoIterator<Item = u16>) -> Ports {
+        let held = ports
+            .into_iter()
+            .filter_map(|p| {
+                std::net::TcpListener::bind(("127.0.0.1", p))
+                    .ok()
+                    .map(|l| (p, l))
+            })
+            .collect();
+        Ports(std::sync::Mutex::new(held))
+    }
+
+    /// Lets `port` go (for the program about to bind it).
+    pub fn release(&self, port: u16) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&port);
+    }
+}
+
 /// MariaDB as root.
 pub struct Db {
     root: MySqlPool,

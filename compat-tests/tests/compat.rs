@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use hcpool_compat::{
     bcrypt_2a, mysql_root_url, orig_dir, page, until, work_dir, Client, Db, Hcpool,
-    HcpoolStakepoold, Orig, OrigStakepoold, OrigWeb, Resp,
+    HcpoolStakepoold, Orig, OrigStakepoold, OrigWeb, Ports, Resp,
 };
 use hcpool_core::{Hash32, Network, PoolKeys, UserId};
 use hcpool_rpc::simnet::{
@@ -471,6 +471,7 @@ fn user_pubkey_addr(n: u32) -> Result<String> {
 
 /// The world every scenario shares.
 struct World {
+    ports: Ports,
     orig_dir: PathBuf,
     work: PathBuf,
     db: Db,
@@ -490,6 +491,7 @@ impl World {
         db: &str,
         spd: Option<u16>,
     ) -> Result<Orig> {
+        self.ports.release(port);
         Orig::start(&OrigWeb {
             script_dir: &self.orig_dir,
             work,
@@ -504,6 +506,7 @@ impl World {
 
     /// hcpool-web's configuration on the same wallets.
     fn hcpool_conf(&self, db: &str, port: u16, extra: &str) -> Result<String> {
+        self.ports.release(port);
         let fragment = std::fs::read_to_string(&self.wallets)?;
         Ok(format!(
             "{fragment}\ndburl={}\napisecret={API_SECRET}\ncookiesecret={COOKIE_SECRET}\n\
@@ -1382,7 +1385,9 @@ async fn orig_web_hcpool_stakepoold(w: &World) -> Result<String> {
     let mut daemons = Vec::new();
     for n in 0..2 {
         let dir = work.join(format!("stakepoold{}", n + 1));
-        let listen = format!("127.0.0.1:{}", 36560 + n as u16);
+        let port = 36560 + n as u16;
+        w.ports.release(port);
+        let listen = format!("127.0.0.1:{port}");
         let conf = hcpool_spd_conf(w, n, &dir, &listen, &db)?;
         daemons.push(HcpoolStakepoold::start(&dir, &conf, &listen).await?);
     }
@@ -1439,6 +1444,8 @@ async fn hcpool_web_orig_stakepoold(w: &World) -> Result<String> {
             .context("create the schema")?,
     );
     let work = linked_work(w, "mixed-b")?;
+    w.ports.release(36570);
+    w.ports.release(36571);
     let spd: Vec<OrigStakepoold> = (1..=2)
         .map(|n| OrigStakepoold::start(&w.orig_dir, &work, &w.env_sh, n, 36570, &w.db, &db))
         .collect::<Result<_>>()?;
@@ -1494,6 +1501,10 @@ async fn hcpool_web_orig_stakepoold(w: &World) -> Result<String> {
 }
 
 async fn setup(orig_dir: PathBuf, mysql: &str) -> Result<World> {
+    // Before any connection is made (see `Ports`).
+    let ports = Ports::hold([
+        36080, 36081, 36082, 36200, 36201, 36202, 36560, 36561, 36570, 36571,
+    ]);
     let work = work_dir("run");
     std::fs::create_dir_all(&work)?;
     let db = Db::connect(mysql).await?;
@@ -1525,6 +1536,7 @@ async fn setup(orig_dir: PathBuf, mysql: &str) -> Result<World> {
         ),
     )?;
     Ok(World {
+        ports,
         orig_dir,
         work,
         db,

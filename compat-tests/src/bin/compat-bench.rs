@@ -99,6 +99,7 @@ async fn main() -> Result<()> {
         .unwrap_or(3.0);
     let orig_dir = hcpool_compat::orig_dir().map_err(|e| anyhow!(e))?;
     let mysql = hcpool_compat::mysql_root_url().map_err(|e| anyhow!(e))?;
+    let ports = hcpool_compat::Ports::hold([36090, 36290]);
     let work = work_dir("bench");
     std::fs::create_dir_all(&work)?;
     let db = Db::connect(&mysql).await?;
@@ -112,6 +113,7 @@ async fn main() -> Result<()> {
     let wallets = work.join("wallets.conf");
     std::fs::write(&wallets, sim.conf_fragment())?;
     let db_o = db.create("bench_orig").await?;
+    ports.release(36090);
     let orig = Orig::start(&OrigWeb {
         script_dir: &orig_dir,
         work: &work,
@@ -138,6 +140,7 @@ async fn main() -> Result<()> {
         std::fs::read_to_string(&wallets)?,
         db.url(&db_h)
     );
+    ports.release(36290);
     let ours = Hcpool::start(&conf, &work, 36290).await?;
     let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet)?;
 
