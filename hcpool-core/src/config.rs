@@ -104,6 +104,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "captcha",
     "nosmtp",
     "sessionmaxhours",
+    "legacypasswords",
     "stakepooldclientcert",
     "stakepooldclientkey",
 ];
@@ -344,6 +345,10 @@ pub struct PoolConfig {
     /// `sessionmaxhours` (hcpool; default 720 = 30 days): a web session ends this long after
     /// sign-in, however active it is.
     pub session_max_hours: u32,
+    /// `legacypasswords` (hcpool; default off): hcstakepool shares the database, so
+    /// passwords are stored as hcstakepool's bcrypt (`$2a$`, cost 10) and legacy hashes are
+    /// never upgraded to argon2id (hcstakepool could not check those).
+    pub legacy_passwords: bool,
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -621,6 +626,7 @@ impl PoolConfig {
             captcha: flag("captcha")?,
             no_smtp: flag("nosmtp")?,
             session_max_hours,
+            legacy_passwords: flag("legacypasswords")?,
         })
     }
 

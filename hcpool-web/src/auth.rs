@@ -154,6 +154,27 @@ pub async fn hash_password(pw: String) -> Result<Secret<String>, WebError> {
     .await?
 }
 
+/// hcstakepool's bcrypt cost (Go's `bcrypt.DefaultCost`).
+pub const LEGACY_BCRYPT_COST: u32 = 10;
+
+/// Hashes a password as the pool is configured to store it: argon2id, or, with
+/// `legacypasswords` (hcstakepool shares the database), bcrypt `$2a$` at cost 10, exactly the
+/// format hcstakepool's `HashPassword` writes and checks.
+///
+/// # Errors
+/// [`WebError::PasswordHash`] / [`WebError::Join`].
+pub async fn hash_password_as(pw: String, legacy: bool) -> Result<Secret<String>, WebError> {
+    if !legacy {
+        return hash_password(pw).await;
+    }
+    on_hash_slot(move || {
+        bcrypt::hash_with_result(pw.as_bytes(), LEGACY_BCRYPT_COST)
+            .map(|h| Secret::new(h.format_for_version(bcrypt::Version::TwoA)))
+            .map_err(|_| WebError::PasswordHash)
+    })
+    .await?
+}
+
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordCheck {
@@ -227,6 +248,21 @@ mod tests {
             check_password("nope".into(), legacy).await.unwrap(),
             PasswordCheck::Mismatch
         );
+    }
+
+    #[tokio::test]
+    async fn legacy_mode_hashes_as_hcstakepool() {
+        let h = hash_password_as("correct horse".into(), true)
+            .await
+            .unwrap();
+        assert!(h.expose().starts_with("$2a$10$"), "{}", h.expose().len());
+        assert!(bcrypt::verify("correct horse", h.expose()).unwrap());
+        assert_eq!(
+            check_password("correct horse".into(), h).await.unwrap(),
+            PasswordCheck::OkNeedsUpgrade
+        );
+        let a = hash_password_as("x".into(), false).await.unwrap();
+        assert!(a.expose().starts_with("$argon2id$"));
     }
 
     #[tokio::test]

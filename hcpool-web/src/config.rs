@@ -175,6 +175,8 @@ pub struct WebSettings {
     pub captcha: bool,
     /// `sessionmaxhours` in seconds: a session ends this long after sign-in.
     pub session_max_secs: i64,
+    /// `legacypasswords`: store bcrypt hashes hcstakepool can check, never upgrade them.
+    pub legacy_passwords: bool,
     /// `templatepath`: `<name>.hbs` files here override the embedded templates (reloaded on
     /// SIGUSR1); a missing directory means the embedded ones.
     pub template_path: Option<std::path::PathBuf>,
@@ -203,6 +205,7 @@ impl WebSettings {
             maintenance_msg: c.maintenance_msg.clone(),
             captcha: c.captcha,
             session_max_secs: i64::from(c.session_max_hours) * 3600,
+            legacy_passwords: c.legacy_passwords,
             template_path: Some(std::path::PathBuf::from(&c.template_path))
                 .filter(|p| !p.as_os_str().is_empty()),
         }

@@ -184,7 +184,18 @@ where
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         let form = match Form::<T>::from_data(req, data).await {
             data::Outcome::Success(f) => f.into_inner(),
-            data::Outcome::Error(e) => return data::Outcome::Error(e),
+            data::Outcome::Error((status, errors)) => {
+                // hcstakepool checked the token before any handler: a form without one is
+                // refused as a forged one, not as a malformed form.
+                let no_token = errors
+                    .iter()
+                    .any(|e| e.name.as_ref().is_some_and(|n| n == "csrf_token"));
+                if no_token {
+                    req.local_cache(|| CsrfRefused(true));
+                    return data::Outcome::Error((Status::BadRequest, errors));
+                }
+                return data::Outcome::Error((status, errors));
+            }
             data::Outcome::Forward(f) => return data::Outcome::Forward(f),
         };
         let visitor = match req.guard::<Visitor>().await {

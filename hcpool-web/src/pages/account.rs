@@ -124,7 +124,8 @@ async fn signup_post(
     if form.password != form.passwordrepeat {
         return Ok(back_to("/signup", "error", "passwords do not match"));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     // One outbox row, whatever the address: the sender creates the account (or finds the
     // address taken) and mails a link or a notice. The request writes nothing else, so a
     // taken address costs exactly what a new one does.
@@ -237,7 +238,8 @@ async fn signin_post(
             "You must validate your email address",
         ));
     }
-    if check == PasswordCheck::OkNeedsUpgrade {
+    // With `legacypasswords` hcstakepool shares the database: it could not check argon2id.
+    if check == PasswordCheck::OkNeedsUpgrade && !state.settings.legacy_passwords {
         let hash = auth::hash_password(form.password.clone()).await?;
         // The same password: nothing is revoked.
         store.upgrade_password_hash(user.id, &hash).await?;

@@ -178,7 +178,8 @@ async fn post_update(
     if let Err(msg) = auth::check_password_policy(&form.password) {
         return Ok(back("error", msg));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     let store = state.pool.store();
     let (key, old_token) = match find_reset(state, t).await? {
         Some((key, r)) => (key, super::settings::api_token_of(state, r.user_id).await?),

@@ -96,6 +96,7 @@ async fn get_settings(
         "flash": Flashed::take(flash),
         "api_token": token.expose(),
         "show_instructions": user.registration.is_none(),
+        "smtp_missing": !state.settings.smtp_configured,
     });
     Ok(Page::ok(state.render(
         "settings",
@@ -150,7 +151,8 @@ async fn post_password(
     if let Err(msg) = auth::check_password_policy(&form.newpassword) {
         return Ok(Page::Flash(Flash::error(to(), msg)));
     }
-    let hash = auth::hash_password(form.newpassword.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.newpassword.clone(), state.settings.legacy_passwords).await?;
     // Revokes every session of the user (this one included; a fresh one follows), pending
     // email changes and the API token; a new token follows.
     state.pool.store().change_password(user.id, &hash).await?;

@@ -257,6 +257,7 @@ pub fn settings() -> WebSettings {
         maintenance_msg: "Down for maintenance.".into(),
         captcha: false,
         session_max_secs: hcpool_web::session::SESSION_MAX_SECS,
+        legacy_passwords: false,
         template_path: None,
     }
 }

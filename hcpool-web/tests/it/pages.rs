@@ -246,7 +246,23 @@ async fn forms_without_the_csrf_token_are_refused() {
         .await;
     assert_eq!(
         (s, body.as_str()),
-        (Status::BadRequest, "Invalid Csrf Token")
+        (Status::BadRequest, "Invalid Csrf Token\n")
+    );
+    // No token at all: the same answer as hcstakepool's (not a 422 for a malformed form).
+    let (s, _, body) = app
+        .post_form(
+            "/signup",
+            "email=x%40y.z&password=longpassword&passwordrepeat=longpassword",
+        )
+        .await;
+    assert_eq!(
+        (s, body.as_str()),
+        (Status::BadRequest, "Invalid Csrf Token\n")
+    );
+    let (s, _, body) = app.post_form("/signin", "email=x%40y.z&password=p").await;
+    assert_eq!(
+        (s, body.as_str()),
+        (Status::BadRequest, "Invalid Csrf Token\n")
     );
     assert_eq!(app.store.user_counts().await.unwrap().all, 0);
 
