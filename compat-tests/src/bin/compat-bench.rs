@@ -136,7 +136,7 @@ async fn main() -> Result<()> {
     }
     let db_h = db.copy(&db_o, "bench_hcpool").await?;
     let conf = format!(
-        "{}\ndburl={}\napisecret=0123456789abcdef0123456789abcdef\ncookiesecret=fedcba9876543210fedcba9876543210\nbaseurl=http://127.0.0.1:36290\nminservers=2\napiratelimit=0\n",
+        "{}\ndburl={}\napisecret=0123456789abcdef0123456789abcdef\ncookiesecret=fedcba9876543210fedcba9876543210\nbaseurl=http://127.0.0.1:36290\nminservers=2\napiratelimit=0\nnosmtp=1\n",
         std::fs::read_to_string(&wallets)?,
         db.url(&db_h)
     );
