@@ -66,6 +66,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod cluster;
 mod error;
 mod migrate;
 mod rows;
