@@ -257,6 +257,7 @@ pub fn settings() -> WebSettings {
         maintenance_msg: "Down for maintenance.".into(),
         captcha: false,
         template_path: None,
+        db_min_cluster_size: 0,
     }
 }
 
