@@ -4,8 +4,9 @@
 //! `GALERA_BASE_PORT`+1…, default 34050+1…) and prints:
 //! - registrations (create a user, register an address) and preference changes per second
 //!   with 12 concurrent clients, all on node 1, then spread over the three nodes;
-//! - the latency of one preference change on node 1 against the same on the standalone
-//!   MariaDB of `HCPOOL_TEST_MYSQL_URL` (when set): what synchronous replication adds;
+//! - the latency of one preference change on node 1, and of one UPDATE commit on node 1
+//!   replicated against the same with `wsrep_on=OFF` for the session: what synchronous
+//!   replication adds;
 //! - replication lag: a write committed through node 1 until node 2 shows it, read without
 //!   `wsrep_sync_wait` (median and p95 of 200).
 //!
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hcpool_core::backend::{NewUser, Registration, Store};
 use hcpool_core::multisig::RedeemScript;
 use hcpool_core::{Address, Secret, VoteBits};
@@ -143,6 +144,46 @@ fn vote_op(
     }
 }
 
+/// Median time of an autocommit UPDATE on node 1, replicated or not.
+async fn raw_commit_latency(g: &Galera, db: &str, replicated: bool) -> Result<Duration> {
+    let init = if replicated {
+        "SET SESSION wsrep_on = ON"
+    } else {
+        "SET SESSION wsrep_on = OFF"
+    };
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |c, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(&mut *c, init).await?;
+                Ok(())
+            })
+        })
+        .connect(&g.node_url(1, db))
+        .await?;
+    let table = if replicated { "bench_rep" } else { "bench_local" };
+    sqlx::query(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (id INT PRIMARY KEY, v BIGINT NOT NULL)"
+    ))
+    .execute(&pool)
+    .await?;
+    sqlx::query(&format!("REPLACE INTO {table} VALUES (1, 0)"))
+        .execute(&pool)
+        .await?;
+    let mut t = Vec::with_capacity(200);
+    for v in 0..200i64 {
+        let s = Instant::now();
+        sqlx::query(&format!("UPDATE {table} SET v = ? WHERE id = 1"))
+            .bind(v)
+            .execute(&pool)
+            .await?;
+        t.push(s.elapsed());
+    }
+    pool.close().await;
+    t.sort();
+    Ok(t[t.len() / 2])
+}
+
 async fn median_latency(store: &Arc<dyn Store>, id: hcpool_core::UserId, n: usize) -> Duration {
     let mut t = Vec::with_capacity(n);
     for i in 0..n {
@@ -189,48 +230,21 @@ async fn bench(g: &Galera, d: Duration) -> Result<()> {
     let v3 = run_phase(&spread, d, vote_op(ids.clone())).await;
     println!("preference changes/s, spread:          {v3:8.1}");
 
-    // One change at a time: the Galera node against a standalone server.
+    // One change at a time through the store, then the same UPDATE on node 1 with and
+    // without replication (`wsrep_on = OFF` for the session): what certification and the
+    // round trip to the other nodes add to a commit.
     let g_lat = median_latency(&one, ids[0], 200).await;
-    println!("one preference change, Galera node 1:  {g_lat:8.2?} (median of 200)");
-    if let Ok(server) = std::env::var("HCPOOL_TEST_MYSQL_URL") {
-        let name = format!("hcpool_galera_bench_{}", std::process::id());
-        let admin = sqlx::mysql::MySqlPoolOptions::new()
-            .max_connections(1)
-            .connect(&server)
-            .await
-            .context("HCPOOL_TEST_MYSQL_URL")?;
-        sqlx::query(&format!("CREATE DATABASE `{name}`"))
-            .execute(&admin)
-            .await?;
-        let mut url = server
-            .trim_end_matches('/')
-            .rsplit_once('/')
-            .map_or(server.clone(), |(h, _)| h.to_owned());
-        url.push('/');
-        url.push_str(&name);
-        let single = hcpool_db::connect(&url).await;
-        if let Ok(single) = single {
-            let id = single
-                .create_user(&NewUser {
-                    email: "single@example.com".into(),
-                    password_hash: Secret::new("x".into()),
-                    email_token: Secret::new("s".into()),
-                    vote_bits: VoteBits(1),
-                    vote_bits_version: 7,
-                })
-                .await?;
-            let s_lat = median_latency(&single, id, 200).await;
-            println!("one preference change, standalone:     {s_lat:8.2?} (median of 200)");
-            println!(
-                "added by synchronous replication:      {:8.2?}",
-                g_lat.saturating_sub(s_lat)
-            );
-        }
-        let _ = sqlx::query(&format!("DROP DATABASE `{name}`"))
-            .execute(&admin)
-            .await;
-        admin.close().await;
-    }
+    println!("one preference change (store), node 1: {g_lat:8.2?} (median of 200)");
+    let on = raw_commit_latency(g, db, true).await?;
+    let off = raw_commit_latency(g, db, false).await?;
+    println!("one UPDATE commit, replicated:         {on:8.2?} (median of 200)");
+    println!("the same, wsrep_on=OFF (local only):   {off:8.2?} (median of 200)");
+    let added = on.as_secs_f64() - off.as_secs_f64();
+    println!(
+        "added by synchronous replication:      {:+8.0} µs (negative: the local-only commit \
+         was slower on this machine)",
+        added * 1e6
+    );
 
     // Replication lag: write through node 1, poll node 2 without causality waits.
     let w = sqlx::mysql::MySqlPoolOptions::new()
