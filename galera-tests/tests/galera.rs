@@ -42,7 +42,7 @@ const DB: &str = "hcpool_galera";
 const API_SECRET: &str = "galera-api";
 const BASE_URL: &str = "http://pool.test";
 
-#[allow(clippy::print_stdout)]
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() {
     let dir = match galera_dir() {
         Ok(d) => d,
@@ -154,6 +154,7 @@ async fn suite(galera: &Galera) -> Result<()> {
     );
 
     same_email_signups(&a, &b, &n2).await?;
+    same_email_read_committed(galera, &n2).await?;
     let health = Client::new(&a.origin)?;
     let h = status_json(&health).await?;
     ensure!(
@@ -264,6 +265,54 @@ async fn same_email_signups(a: &Web, b: &Web, n2: &sqlx::MySqlPool) -> Result<()
         .await?;
     ensure!(n == 1, "{n} accounts for one email");
     println!("same-email sign-ups: statuses {statuses:?}, one account");
+    Ok(())
+}
+
+/// The same race on the store alone, under READ COMMITTED, through nodes 1 and 2 at once
+/// (where `SELECT … FOR UPDATE` guarded nothing): one account per email, each of 5 rounds.
+#[allow(clippy::print_stdout)]
+async fn same_email_read_committed(galera: &Galera, n2: &sqlx::MySqlPool) -> Result<()> {
+    const RC: &str = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+    let s1 = hcpool_db::SqlStore::connect_with_init(&galera.node_url(1, DB), RC).await?;
+    let s2 = hcpool_db::SqlStore::connect_with_init(&galera.node_url(2, DB), RC).await?;
+    let mut conflicts = 0;
+    for round in 0..5 {
+        let email = format!("rc{round}@example.com");
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store = if i % 2 == 0 { s1.clone() } else { s2.clone() };
+            let user = NewUser {
+                email: email.clone(),
+                password_hash: Secret::new("x".into()),
+                email_token: Secret::new(format!("rc-{round}-{i}")),
+                vote_bits: VoteBits(1),
+                vote_bits_version: 7,
+            };
+            tasks.push(tokio::spawn(async move {
+                hcpool_core::backend::Store::create_user(&store, &user).await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await? {
+                Ok(_) => ok += 1,
+                Err(e) if e.backend_kind() == Some(hcpool_core::BackendKind::Conflict) => {
+                    conflicts += 1
+                }
+                Err(e) => bail!("sign-up failed otherwise: {e}"),
+            }
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Users WHERE Email = ?")
+            .bind(&email)
+            .fetch_one(n2)
+            .await?;
+        ensure!(ok == 1 && n == 1, "round {round}: {ok} accepted, {n} rows");
+    }
+    s1.close().await;
+    s2.close().await;
+    println!(
+        "READ COMMITTED on nodes 1 and 2: one account per email in 5 rounds ({conflicts} refused)"
+    );
     Ok(())
 }
 

@@ -161,7 +161,11 @@ async fn raw_commit_latency(g: &Galera, db: &str, replicated: bool) -> Result<Du
         })
         .connect(&g.node_url(1, db))
         .await?;
-    let table = if replicated { "bench_rep" } else { "bench_local" };
+    let table = if replicated {
+        "bench_rep"
+    } else {
+        "bench_local"
+    };
     sqlx::query(&format!(
         "CREATE TABLE IF NOT EXISTS {table} (id INT PRIMARY KEY, v BIGINT NOT NULL)"
     ))

@@ -214,9 +214,10 @@ pub trait Store: Send + Sync {
     /// no registration) and returns its id. Ids are never reused.
     ///
     /// # Errors
-    /// `Conflict` when a user with this email exists (case-insensitive). Legacy databases may
-    /// hold duplicate emails, so this is checked inside the insert's transaction, not by a
-    /// unique index.
+    /// `Conflict` when a user with this email exists (case-insensitive), also between
+    /// concurrent callers on different database nodes. Legacy databases may hold duplicate
+    /// emails, so this is not a unique index on `Users` (hcpool-db: a claim table keyed by
+    /// the email, written in the same transaction).
     async fn create_user(&self, user: &NewUser) -> Result<UserId>;
 
     /// A user by id.
