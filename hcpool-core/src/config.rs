@@ -103,6 +103,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "maintenance",
     "maintenancemsg",
     "captcha",
+    "nosmtp",
+    "sessionmaxhours",
     "stakepooldclientcert",
     "stakepooldclientkey",
 ];
@@ -342,6 +344,12 @@ pub struct PoolConfig {
     pub maintenance_msg: String,
     /// `captcha` (hcpool; default off): a self-hosted image captcha on sign-up.
     pub captcha: bool,
+    /// `nosmtp` (hcpool; default off): run without a mail server. Without it, hcpool-web
+    /// refuses to start when `smtphost` is empty (mail would carry live links into the log).
+    pub no_smtp: bool,
+    /// `sessionmaxhours` (hcpool; default 720 = 30 days): a web session ends this long after
+    /// sign-in, however active it is.
+    pub session_max_hours: u32,
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -525,6 +533,16 @@ impl PoolConfig {
                 .map(str::to_owned)
                 .unwrap_or_else(|| DEFAULT_MAX_USERS.to_string()),
         )?;
+        let session_max_hours: u32 = parse_num(
+            "sessionmaxhours",
+            src.get("sessionmaxhours").unwrap_or("720"),
+        )?;
+        if session_max_hours == 0 || session_max_hours > 24 * 366 {
+            return Err(ConfigError::Invalid {
+                key: "sessionmaxhours".into(),
+                message: "sessionmaxhours must be between 1 and 8784 (a year)".into(),
+            });
+        }
         if max_users == 0 || max_users > (1 << 31) {
             return Err(ConfigError::Invalid {
                 key: "maxusers".into(),
@@ -611,6 +629,8 @@ impl PoolConfig {
                 "The stake pool is down for maintenance. Tickets keep voting; please come back soon.",
             ),
             captcha: flag("captcha")?,
+            no_smtp: flag("nosmtp")?,
+            session_max_hours,
         })
     }
 

@@ -445,7 +445,7 @@ mod tests {
             Some(("hcpool_users_email".into(), "Users".into()))
         );
         let claims = statements(include_str!(
-            "../migrations/mysql/0004_hcpool_email_claims.sql"
+            "../migrations/mysql/0005_hcpool_email_claims.sql"
         ));
         assert_eq!(claims.len(), 2);
         assert!(claims[1].starts_with("insert ignore"));

@@ -183,6 +183,21 @@ impl SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
+    pub(crate) async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let Some(id) = db_id(id) else {
+            return Ok(false);
+        };
+        let done = on_conn!(self, "set_email_token", Redo::Idempotent, |c| {
+            sqlx::query("UPDATE Users SET EmailToken = ? WHERE UserId = ? AND EmailVerified = 0")
+                .bind(token.expose())
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map_err(Error::query("set_email_token"))
+        })?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub(crate) async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
         const OP: &str = "verified_users_without_api_token";
         let rows = on_conn!(self, OP, Redo::Idempotent, |c| {

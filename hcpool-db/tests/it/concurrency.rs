@@ -225,7 +225,7 @@ async fn mysql_deadlocked_steps_are_retried_all_or_nothing() {
     assert_eq!(100 - left, 6, "bounded: six attempts in all");
 }
 
-/// A migration stopped half-way (some of 0002's indexes created, 0004 not, and even a
+/// A migration stopped half-way (some of 0002's indexes created, 0005 not, and even a
 /// `_sqlx_migrations` row that an older hcpool left "failed") is completed by the next
 /// start, with no manual repair.
 #[tokio::test]
@@ -244,7 +244,7 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
         "DROP INDEX hcpool_password_reset_token ON PasswordReset;
          DROP INDEX hcpool_low_fee_ticket_hash ON LowFeeTicket;
          DROP TABLE hcpool_emails;
-         DELETE FROM hcpool_migrations WHERE version IN (2, 4);
+         DELETE FROM hcpool_migrations WHERE version IN (2, 5);
          CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
            installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
            checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);
@@ -255,12 +255,12 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     .unwrap();
     let indexes = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
                    WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME LIKE 'hcpool%'";
-    assert_eq!(count(&raw, indexes).await, 9);
+    assert_eq!(count(&raw, indexes).await, 10);
     let store = SqlStore::connect(&db.url).await.unwrap();
-    assert_eq!(count(&raw, indexes).await, 12);
+    assert_eq!(count(&raw, indexes).await, 13);
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        4
+        5
     );
     assert_eq!(count(&raw, "SELECT COUNT(*) FROM hcpool_emails").await, 1);
     let again = Store::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
@@ -287,7 +287,7 @@ async fn mysql_concurrent_starts_and_the_lock_row() {
     let raw = db.raw().await;
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        4
+        5
     );
     Store::create_user(&a, &new_user("one@example.com", "t"))
         .await

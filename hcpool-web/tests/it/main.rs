@@ -7,6 +7,7 @@ mod api;
 mod common;
 mod nodes;
 mod ops;
+mod outbox;
 mod pages;
 mod reset;
 mod security;

@@ -1,4 +1,4 @@
--- One row per email in use, the email being the key (see mysql/0004). Legacy duplicates:
+-- One row per email in use, the email being the key (see mysql/0005). Legacy duplicates:
 -- the lowest UserId keeps the claim.
 CREATE TABLE IF NOT EXISTS hcpool_emails (
   Email TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
