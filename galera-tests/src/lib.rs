@@ -236,6 +236,7 @@ impl Web {
         let push = hcpool_web::nodes::push_on_liftoff(pool.clone());
         let rocket = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
             .attach(push)
+            .attach(hcpool_web::outbox::on_liftoff())
             .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
                 let port = r.config().port;
                 Box::pin(async move {

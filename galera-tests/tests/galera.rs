@@ -112,7 +112,7 @@ fn pool_conf(
     format!(
         "{}{}apisecret={API_SECRET}\ncookiesecret=galera-cookie\ndburl={dburl}\n\
          baseurl={BASE_URL}\nadminips=127.0.0.1\nadminuserids=1\napiratelimit=0\n\
-         dbminclustersize=3\n",
+         dbminclustersize=3\nnosmtp=1\n",
         cluster.conf_fragment(),
         hcpool_web::demo::conf_fragment(std::slice::from_ref(node)),
     )
@@ -303,6 +303,20 @@ async fn same_email_signups(a: &Web, b: &Web, n2: &sqlx::MySqlPool) -> Result<()
         ensure!(seen.server_errors == 0, "a sign-up saw a 5xx: {seen:?}");
         statuses.push(status.context("a sign-up got no answer")?);
     }
+    // The outbox senders of both instances create the account (issue 12 item 8): wait
+    // until every queued sign-up was handled.
+    until(
+        "the sign-ups' outbox to drain",
+        Duration::from_secs(60),
+        || async {
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hcpool_mail_outbox")
+                .fetch_one(n2)
+                .await
+                .ok()?;
+            (left == 0).then_some(())
+        },
+    )
+    .await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Users WHERE Email = 'same@example.com'")
         .fetch_one(n2)
         .await?;
