@@ -603,8 +603,7 @@ async fn differential(w: &World) -> Result<String> {
     // The users, in the same order in both databases: alice (not verified, the flows),
     // bob (verified, no API token stored).
     let alice = "alice@compat.test";
-    w.db.insert_user(&db_o, alice, PASSWORD, "tokalice")
-        .await?;
+    w.db.insert_user(&db_o, alice, PASSWORD, "tokalice").await?;
     let bob = "bob@compat.test";
     let bob_id = w.db.insert_user(&db_o, bob, PASSWORD, "tokbob").await?;
     w.db.exec(

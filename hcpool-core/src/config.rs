@@ -98,6 +98,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     // hcpool additions.
     "maxusers",
     "dburl",
+    "dbminclustersize",
     "apiratelimit",
     "maintenance",
     "maintenancemsg",
@@ -264,7 +265,12 @@ pub struct PoolConfig {
     /// `dbpassword`.
     pub db_password: String,
     /// `dburl` (hcpool: a full `mysql://` or `sqlite://` URL that overrides the db* keys).
+    /// `dbhost` and `dburl` may name several hosts (the nodes of a Galera cluster):
+    /// `dbhost=db1,db2:3307`, `mysql://user:pass@db1:3306,db2:3306/stakepool`.
     pub db_url: Option<String>,
+    /// `dbminclustersize` (hcpool): on a Galera cluster, `/status` reports the database as
+    /// degraded while `wsrep_cluster_size` is below this; 0 (the default) never does.
+    pub db_min_cluster_size: u32,
     /// `poolemail`.
     pub pool_email: String,
     /// `poolfees` (percent).
@@ -580,6 +586,10 @@ impl PoolConfig {
             db_user: string("dbuser", "stakepool"),
             db_password,
             db_url,
+            db_min_cluster_size: parse_num(
+                "dbminclustersize",
+                src.get("dbminclustersize").unwrap_or("0"),
+            )?,
             pool_email: string("poolemail", "dev@h.cash"),
             pool_fees,
             pool_link: string("poollink", "https://t.me/hcdevelopers"),

@@ -125,10 +125,78 @@ impl Error {
     }
 }
 
-/// MySQL: deadlock found (1213) and lock wait timeout (1205): a concurrent change won.
+/// What a store step may do after a failure: try again (and where), or give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// A concurrent change won (deadlock, lock wait timeout, or a Galera certification
+    /// failure, which MariaDB reports as a deadlock at COMMIT): the server rolled the
+    /// transaction back, so running the whole step again is safe.
+    Conflict,
+    /// The node did not answer or dropped the connection: another node may.
+    Connection,
+    /// Anything else: report it.
+    Other,
+}
+
+impl Error {
+    /// How the step that failed with this error may continue.
+    pub(crate) fn failure(&self) -> Failure {
+        let (Error::Query { source, .. } | Error::Connect { source, .. }) = self else {
+            return Failure::Other;
+        };
+        let DbErrorInner::Sqlx(e) = &source.0 else {
+            return Failure::Other;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => Failure::Connection,
+            sqlx::Error::Database(db) => {
+                let code = db_code(db.as_ref());
+                let code = code.as_str();
+                if MYSQL_CONCURRENT.contains(&code) {
+                    Failure::Conflict
+                } else if MYSQL_GONE.contains(&code) {
+                    Failure::Connection
+                } else {
+                    Failure::Other
+                }
+            }
+            _ => Failure::Other,
+        }
+    }
+}
+
+/// The error's code as the constants here spell it: MySQL's error number (sqlx's
+/// `code()` gives MySQL's SQLSTATE, which several errors share), else the driver's code
+/// (SQLite's result code).
+pub(crate) fn db_code(db: &dyn sqlx::error::DatabaseError) -> String {
+    if let Some(n) = mysql_errno(db) {
+        return n.to_string();
+    }
+    db.code().map(|c| c.into_owned()).unwrap_or_default()
+}
+
+/// MySQL's error number of a database error, if it came from MySQL/MariaDB.
+pub(crate) fn mysql_errno(db: &dyn sqlx::error::DatabaseError) -> Option<u16> {
+    #[cfg(feature = "mysql")]
+    if let Some(m) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return Some(m.number());
+    }
+    let _ = db;
+    None
+}
+
+/// MySQL: deadlock found (1213; also Galera's certification failure) and lock wait timeout
+/// (1205): a concurrent change won.
 const MYSQL_CONCURRENT: [&str; 2] = ["1213", "1205"];
-/// MySQL: server gone away / lost connection / shutting down / too many connections.
-const MYSQL_GONE: [&str; 6] = ["2006", "2013", "1053", "1040", "1927", "1152"];
+/// MySQL: server gone away / lost connection / shutting down / too many connections /
+/// connection killed / aborted; 1047: a Galera node that is not ready (not in the primary
+/// component, or still joining) refuses every command with "WSREP has not yet prepared node
+/// for application use".
+const MYSQL_GONE: [&str; 7] = ["2006", "2013", "1053", "1040", "1927", "1152", "1047"];
 /// SQLite primary codes: SQLITE_BUSY (5), SQLITE_LOCKED (6).
 const SQLITE_BUSY: [&str; 2] = ["5", "6"];
 
@@ -146,8 +214,8 @@ fn sqlx_kind(e: &sqlx::Error) -> BackendKind {
             if db.is_unique_violation() {
                 return BackendKind::Conflict;
             }
-            let code = db.code();
-            let code = code.as_deref().unwrap_or("");
+            let code = db_code(db.as_ref());
+            let code = code.as_str();
             // SQLite extended codes keep the primary code in the low byte.
             let sqlite_primary = code.parse::<u32>().map(|c| (c & 0xff).to_string());
             if MYSQL_CONCURRENT.contains(&code) {

@@ -12,6 +12,10 @@
 //! - Every store method is one transaction; errors map to core's kinds in one place
 //!   ([`Error::kind`]); a database that goes away is `Unavailable` and the pool reconnects
 //!   when it is back.
+//! - A MySQL URL may list several hosts, the nodes of a Galera cluster
+//!   (`mysql://u:p@db1:3306,db2:3306/pool`): the store fails over to the next ready node and
+//!   returns to the preferred one without a restart; each step is retried a bounded number
+//!   of times after a deadlock or certification conflict, staying all-or-nothing.
 //! - No password appears in an error or a log.
 //!
 //! ## Main types
@@ -66,6 +70,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod cluster;
 mod error;
 mod migrate;
 mod rows;

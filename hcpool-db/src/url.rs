@@ -54,6 +54,10 @@ pub fn sqlite_url_for_path(path: &Path) -> String {
 /// The MySQL URL for hcstakepool's config keys `dbhost`, `dbport`, `dbname`, `dbuser`,
 /// `dbpassword` (defaults `localhost`, `3306`, `stakepool`, `stakepool`), so an operator's
 /// existing `hcstakepool.conf` keeps working. User and password are percent-encoded.
+///
+/// `dbhost` may list several hosts, comma-separated, each optionally with its own port
+/// (`db1,db2:3307,[::1]`): the nodes of a Galera cluster, tried in that order (see
+/// [`crate::SqlStore::connect`]). A host without a port gets `dbport`.
 pub fn mysql_url_from_legacy(
     dbhost: &str,
     dbport: &str,
@@ -66,17 +70,77 @@ pub fn mysql_url_from_legacy(
             .collect::<String>()
             .replace('+', "%20")
     }
-    let host = if dbhost.contains(':') && !dbhost.starts_with('[') {
-        format!("[{dbhost}]")
-    } else {
-        dbhost.to_owned()
-    };
+    let hosts: Vec<String> = dbhost
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| match split_port(h) {
+            (host, Some(port)) => format!("{host}:{port}"),
+            (host, None) => format!("{host}:{}", dbport.trim()),
+        })
+        .collect();
     let auth = if dbpassword.is_empty() {
         enc(dbuser)
     } else {
         format!("{}:{}", enc(dbuser), enc(dbpassword))
     };
-    format!("mysql://{auth}@{host}:{dbport}/{}", enc(dbname))
+    format!("mysql://{auth}@{}/{}", hosts.join(","), enc(dbname))
+}
+
+/// `host[:port]` → (host, port); a bare IPv6 address (`::1`) gets brackets and no port.
+fn split_port(h: &str) -> (String, Option<&str>) {
+    if let Some(rest) = h.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((ip, tail)) => (format!("[{ip}]"), tail.strip_prefix(':')),
+            None => (h.to_owned(), None),
+        };
+    }
+    match h.matches(':').count() {
+        0 => (h.to_owned(), None),
+        1 => match h.split_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (h.to_owned(), None),
+        },
+        _ => (format!("[{h}]"), None),
+    }
+}
+
+/// One node of a multi-host MySQL URL: its `host:port` label (no credentials) and the
+/// single-host URL sqlx connects to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostUrl {
+    pub label: String,
+    pub url: String,
+}
+
+/// Splits `mysql://user:pass@h1:p1,h2:p2,…/db?opts` into one URL per host, in order. A
+/// single-host URL gives one entry. The label of a host without a port names port 3306.
+pub(crate) fn split_hosts(url: &str) -> Result<Vec<HostUrl>> {
+    let bad = || Error::UnsupportedUrl {
+        url: redact_url(url),
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (userinfo, hostlist) = match authority.rfind('@') {
+        Some(i) => (&authority[..=i], &authority[i + 1..]),
+        None => ("", authority),
+    };
+    let mut out = Vec::new();
+    for h in hostlist.split(',').map(str::trim) {
+        if h.is_empty() {
+            return Err(bad());
+        }
+        let (host, port) = split_port(h);
+        let label = format!("{host}:{}", port.unwrap_or("3306"));
+        out.push(HostUrl {
+            url: format!("{scheme}://{userinfo}{h}{tail}"),
+            label,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -107,6 +171,36 @@ mod tests {
             mysql_url_from_legacy("::1", "3307", "db", "root", ""),
             "mysql://root@[::1]:3307/db"
         );
+    }
+
+    #[test]
+    fn legacy_host_lists() {
+        assert_eq!(
+            mysql_url_from_legacy("db1, db2:3307,[::1]", "3306", "pool", "u", "p"),
+            "mysql://u:p@db1:3306,db2:3307,[::1]:3306/pool"
+        );
+    }
+
+    #[test]
+    fn splits_host_lists() {
+        let hosts =
+            split_hosts("mysql://u:p%40x@h1:3311,h2,[::1]:3313/db?ssl-mode=disabled").unwrap();
+        let labels: Vec<&str> = hosts.iter().map(|h| h.label.as_str()).collect();
+        assert_eq!(labels, ["h1:3311", "h2:3306", "[::1]:3313"]);
+        assert_eq!(hosts[0].url, "mysql://u:p%40x@h1:3311/db?ssl-mode=disabled");
+        assert_eq!(hosts[1].url, "mysql://u:p%40x@h2/db?ssl-mode=disabled");
+        assert_eq!(
+            hosts[2].url,
+            "mysql://u:p%40x@[::1]:3313/db?ssl-mode=disabled"
+        );
+        let one = split_hosts("mysql://root@127.0.0.1:3306/test").unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].url, "mysql://root@127.0.0.1:3306/test");
+        assert!(split_hosts("mysql://u@h1,,h2/db").is_err());
+        assert!(!split_hosts("mysql://u:s3cret@h1,/db")
+            .unwrap_err()
+            .to_string()
+            .contains("s3cret"));
     }
 
     #[test]

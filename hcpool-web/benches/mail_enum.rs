@@ -45,6 +45,8 @@ fn settings() -> WebSettings {
         captcha: false,
         session_max_secs: hcpool_web::session::SESSION_MAX_SECS,
         template_path: None,
+        legacy_passwords: false,
+        db_min_cluster_size: 0,
     }
 }
 

@@ -180,6 +180,9 @@ pub struct WebSettings {
     /// `templatepath`: `<name>.hbs` files here override the embedded templates (reloaded on
     /// SIGUSR1); a missing directory means the embedded ones.
     pub template_path: Option<std::path::PathBuf>,
+    /// `dbminclustersize`: `/status` says the database is degraded while a Galera cluster
+    /// has fewer nodes (0: never).
+    pub db_min_cluster_size: u32,
 }
 
 impl WebSettings {
@@ -208,6 +211,7 @@ impl WebSettings {
             legacy_passwords: c.legacy_passwords,
             template_path: Some(std::path::PathBuf::from(&c.template_path))
                 .filter(|p| !p.as_os_str().is_empty()),
+            db_min_cluster_size: c.db_min_cluster_size,
         }
     }
 }

@@ -14,6 +14,10 @@
 //! - `/status` for anyone who is not an admin answers a small JSON health body: HTTP 200 when
 //!   the wallets are in sync and the database answers, 500 otherwise. It never names wallet
 //!   hosts (the admin page does).
+//! - On MySQL/MariaDB it names the database node in use (`host:port` from `dbhost`/`dburl`,
+//!   no credentials) and, on a Galera cluster, the cluster's size and whether it is degraded:
+//!   fewer nodes than `dbminclustersize`. A degraded cluster still serves (status stays
+//!   "ok" while the node in use answers): monitors alert on `database_degraded`.
 
 use std::time::Duration;
 
@@ -165,6 +169,17 @@ pub struct HealthBody {
     pub problems: Vec<Problem>,
     /// The database answered.
     pub database: bool,
+    /// The database node in use (`host:port`); absent for SQLite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_node: Option<String>,
+    /// Database nodes configured and ready (MySQL/MariaDB only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_nodes_ready: Option<usize>,
+    /// Galera's `wsrep_cluster_size` on the node in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_cluster_size: Option<u32>,
+    /// The cluster has fewer nodes than `dbminclustersize` (or the node did not say).
+    pub database_degraded: bool,
     /// The highest chain tip among ready wallets.
     pub height: Option<u32>,
     /// Wallets ready.
@@ -182,12 +197,23 @@ pub async fn health(state: &AppState) -> (Status, (ContentType, String)) {
         tokio::time::timeout(CHECK_TTL, state.pool.store().user_counts()).await,
         Ok(Ok(_))
     );
+    let store_status = tokio::time::timeout(CHECK_TTL, state.pool.store().store_status())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let min = state.settings.db_min_cluster_size;
+    let database_degraded = database_degraded(&store_status, min);
     let ok = report.in_sync() && database;
     let body = HealthBody {
         status: if ok { "ok" } else { "error" },
         registration: if report.in_sync() { "open" } else { "refused" },
         problems: report.problems.clone(),
         database,
+        database_node: store_status.node.clone(),
+        database_nodes_ready: store_status.node.as_ref().map(|_| store_status.nodes_ready),
+        database_cluster_size: store_status.cluster_size,
+        database_degraded,
         height: report.height,
         wallets_ready: report.wallets_ready,
         wallets_in_sync: report.wallets_in_sync,
@@ -202,9 +228,39 @@ pub async fn health(state: &AppState) -> (Status, (ContentType, String)) {
     (status, (ContentType::JSON, json))
 }
 
+/// Degraded: a minimum is configured and the node in use reports fewer cluster members
+/// (or, having a node, reports no size at all: not Galera, or not answering).
+pub fn database_degraded(s: &hcpool_core::backend::StoreStatus, min: u32) -> bool {
+    if min == 0 || s.node.is_none() {
+        return false;
+    }
+    s.cluster_size.is_none_or(|n| n < min)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn degraded_below_the_minimum() {
+        let mut s = hcpool_core::backend::StoreStatus {
+            node: Some("db1:3306".into()),
+            nodes: 3,
+            nodes_ready: 3,
+            cluster_size: Some(3),
+        };
+        assert!(!database_degraded(&s, 3));
+        assert!(!database_degraded(&s, 0));
+        s.cluster_size = Some(2);
+        assert!(database_degraded(&s, 3));
+        assert!(!database_degraded(&s, 2));
+        s.cluster_size = None;
+        assert!(database_degraded(&s, 2));
+        assert!(!database_degraded(
+            &hcpool_core::backend::StoreStatus::default(),
+            3
+        ));
+    }
 
     fn tip(label: &str, not_ready: Option<&str>, height: Option<u32>) -> WalletTip {
         WalletTip {

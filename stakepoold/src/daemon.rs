@@ -373,6 +373,11 @@ impl Daemon {
         had_none && s.user_count() > 0
     }
 
+    /// The users' voting configurations the daemon votes with, by user id.
+    pub fn user_voting_prefs(&self) -> Vec<UserVotingConfig> {
+        self.read().users()
+    }
+
     /// `SetAddedLowFeeTickets`: replaces the added set at once.
     pub fn set_added_low_fee_tickets(&self, tickets: Vec<TicketEntry>) {
         self.write().set_added_low_fee_tickets(tickets);

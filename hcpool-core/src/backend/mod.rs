@@ -14,7 +14,7 @@ pub use clock::{Clock, SystemClock};
 pub use mailer::{Email, Mailer};
 pub use store::{
     EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, Store, User, UserCounts,
+    RegisteredScript, Registration, Session, Store, StoreStatus, User, UserCounts,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{

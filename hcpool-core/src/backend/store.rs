@@ -215,6 +215,23 @@ pub struct UserCounts {
     pub active: u64,
 }
 
+/// Where a store keeps its data right now, for monitors: the node in use and, on a Galera
+/// cluster, how many nodes the cluster has. A single embedded database reports the default
+/// (nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreStatus {
+    /// The database node in use (`host:port`, never credentials); `None` for an embedded
+    /// database.
+    pub node: Option<String>,
+    /// Database nodes configured.
+    pub nodes: usize,
+    /// Nodes that answered their last check (ready to take queries).
+    pub nodes_ready: usize,
+    /// Galera's `wsrep_cluster_size` as the node in use reports it; `None` outside Galera
+    /// or when the node did not answer.
+    pub cluster_size: Option<u32>,
+}
+
 /// The pool's store. See the module docs for the contract every method keeps.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
@@ -225,9 +242,10 @@ pub trait Store: Send + Sync {
     /// no registration) and returns its id. Ids are never reused.
     ///
     /// # Errors
-    /// `Conflict` when a user with this email exists (case-insensitive). Legacy databases may
-    /// hold duplicate emails, so this is checked inside the insert's transaction, not by a
-    /// unique index.
+    /// `Conflict` when a user with this email exists (case-insensitive), also between
+    /// concurrent callers on different database nodes. Legacy databases may hold duplicate
+    /// emails, so this is not a unique index on `Users` (hcpool-db: a claim table keyed by
+    /// the email, written in the same transaction).
     async fn create_user(&self, user: &NewUser) -> Result<UserId>;
 
     /// A user by id.
@@ -400,4 +418,12 @@ pub trait Store: Send + Sync {
     /// (`expires <= now`). Low-fee tickets are kept (the admin's record of them).
     /// Returns how many rows were deleted.
     async fn purge_expired(&self, now: i64) -> Result<u64>;
+
+    // ----- operations -----
+
+    /// The node in use and the cluster's size, checked now (for the health answer).
+    /// Stores without nodes keep the default: nothing to report.
+    async fn store_status(&self) -> Result<StoreStatus> {
+        Ok(StoreStatus::default())
+    }
 }

@@ -111,6 +111,13 @@ impl VoterState {
         self.users.contains_key(address)
     }
 
+    /// Every user's voting configuration, by user id.
+    pub fn users(&self) -> Vec<UserVotingConfig> {
+        let mut users: Vec<UserVotingConfig> = self.users.values().cloned().collect();
+        users.sort_by_key(|u| u.user_id);
+        users
+    }
+
     /// Number of users known.
     pub fn user_count(&self) -> usize {
         self.users.len()

@@ -1,7 +1,7 @@
 //! [`SqlStore`]: hcpool-core's [`Store`] on SQLite or MySQL/MariaDB through sqlx.
 //!
 //! One code path serves both backends (sqlx's `Any` driver with runtime queries); the few
-//! dialect differences are [`SqlStore::for_update`] and [`SqlStore::begin_write`]. The
+//! dialect differences are [`SqlStore::for_update`] and the transaction start in `Attempt::begin`. The
 //! shared conformance suite keeps the two honest.
 
 mod lowfee;
@@ -10,44 +10,269 @@ mod sessions;
 mod tokens;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
     EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, Store, TicketEntry, User, UserCounts,
+    RegisteredScript, Registration, Session, Store, StoreStatus, TicketEntry, User, UserCounts,
     UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Row, Transaction};
 
-use crate::error::{redact_url, DbError, Error, Result};
+use crate::cluster::{Cluster, Node};
+use crate::error::{redact_url, DbError, Error, Failure, Result};
 use crate::migrate;
-use crate::url::{classify, sqlite_url_for_path, Backend};
+use crate::url::{classify, split_hosts, sqlite_url_for_path, Backend};
 
 /// How long a request waits for a pooled connection before the store reports `Unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// hcpool's store on SQLite or MySQL/MariaDB. Cheap to clone (a connection pool).
+/// The same with several nodes: a node that stopped answering is left sooner.
+const ACQUIRE_TIMEOUT_MULTI: Duration = Duration::from_secs(3);
+
+/// Attempts per store step (the first included) when the database reports a conflict or a
+/// node fails; waits between them grow from [`BACKOFF`] (doubling, with jitter).
+pub(crate) const MAX_ATTEMPTS: u32 = 6;
+
+/// The first wait before retrying a step that lost a conflict.
+const BACKOFF: Duration = Duration::from_millis(15);
+
+/// hcpool's store on SQLite or MySQL/MariaDB (one server, or the nodes of a Galera cluster).
+/// Cheap to clone (connection pools).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    cluster: Arc<Cluster>,
     backend: Backend,
 }
+
+/// Whether running a step again after an unclear end can change its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Redo {
+    /// Reads, and writes that set values: running them twice gives the same state and the
+    /// same answer, so they are retried on another node even when the connection died
+    /// while committing.
+    Idempotent,
+    /// Steps whose answer depends on whether an earlier run committed (an insert, a token
+    /// consumed): retried after a conflict or a failure before COMMIT, never after a
+    /// connection lost during COMMIT (the step then reports `Unavailable`).
+    Once,
+}
+
+/// Where a step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Before COMMIT was sent: the server rolled back whatever the step did.
+    Work,
+    /// During COMMIT.
+    Commit,
+}
+
+/// The retry state of one store step: attempts made, node used.
+pub(crate) struct Attempt<'s> {
+    store: &'s SqlStore,
+    op: &'static str,
+    redo: Redo,
+    made: u32,
+    node: usize,
+}
+
+impl<'s> Attempt<'s> {
+    pub(crate) fn new(store: &'s SqlStore, op: &'static str, redo: Redo) -> Self {
+        Attempt {
+            store,
+            op,
+            redo,
+            made: 0,
+            node: store.cluster.current(),
+        }
+    }
+
+    /// A transaction on the node in use (SQLite: holding the write lock), or `None` when the
+    /// node failed and the step should try again.
+    pub(crate) async fn begin(&mut self) -> Result<Option<Transaction<'static, Any>>> {
+        self.node = self.store.cluster.current();
+        let pool = self.store.cluster.pool(self.node);
+        let tx = match self.store.backend {
+            // Deferred transactions that read then write fail with SQLITE_BUSY under
+            // contention instead of waiting; IMMEDIATE waits for the write lock.
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::MySql => pool.begin().await,
+        };
+        match tx {
+            Ok(tx) => Ok(Some(tx)),
+            Err(e) => self.again(Error::query(self.op)(e), Stage::Work).await,
+        }
+    }
+
+    /// A connection of the node in use, or `None` when the node failed and the step should
+    /// try again.
+    pub(crate) async fn conn(&mut self) -> Result<Option<PoolConnection<Any>>> {
+        self.node = self.store.cluster.current();
+        match self.store.cluster.pool(self.node).acquire().await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => self.again(Error::query(self.op)(e), Stage::Work).await,
+        }
+    }
+
+    /// Commits when the step succeeded, rolls back when it failed; `Some` is the step's
+    /// answer, `None` means run the step again.
+    pub(crate) async fn finish<T>(
+        &mut self,
+        tx: Transaction<'static, Any>,
+        out: Result<T>,
+    ) -> Result<Option<T>> {
+        match out {
+            Ok(v) => match tx.commit().await {
+                Ok(()) => Ok(Some(v)),
+                Err(e) => self.again(Error::query(self.op)(e), Stage::Commit).await,
+            },
+            Err(err) => {
+                if let Err(e) = tx.rollback().await {
+                    tracing::debug!(error = %e, "rollback failed");
+                }
+                self.again(err, Stage::Work).await
+            }
+        }
+    }
+
+    /// The end of a step run on a connection without a transaction (single statements).
+    pub(crate) async fn done<T>(&mut self, out: Result<T>) -> Result<Option<T>> {
+        match out {
+            Ok(v) => Ok(Some(v)),
+            // A single statement may have committed before the connection died.
+            Err(err) => self.again(err, Stage::Commit).await,
+        }
+    }
+
+    /// Decides whether `err` ends the step (`Err`) or the step runs again (`Ok(None)`,
+    /// after a backoff or on another node).
+    async fn again<T>(&mut self, err: Error, stage: Stage) -> Result<Option<T>> {
+        self.made += 1;
+        if self.made >= MAX_ATTEMPTS {
+            return Err(err);
+        }
+        match err.failure() {
+            Failure::Conflict => {
+                let wait = backoff(self.made);
+                tracing::debug!(op = self.op, attempt = self.made, ?wait, error = %err,
+                    "conflict, retrying");
+                tokio::time::sleep(wait).await;
+                Ok(None)
+            }
+            Failure::Connection => {
+                // Only another node can help at once; with a single one, the next request
+                // will find out whether it is back.
+                if self.store.cluster.fail_over(self.node).await.is_none() {
+                    return Err(err);
+                }
+                if stage == Stage::Commit && self.redo == Redo::Once {
+                    return Err(err);
+                }
+                tracing::info!(op = self.op, error = %err, "node failed, retrying on another");
+                Ok(None)
+            }
+            Failure::Other => Err(err),
+        }
+    }
+}
+
+/// The wait before attempt `n + 1`: doubling from [`BACKOFF`], with up to 100% jitter so
+/// that two nodes' losers do not collide again.
+fn backoff(n: u32) -> Duration {
+    let base = BACKOFF.saturating_mul(1 << n.min(6));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter = u64::from(nanos) % (base.as_millis() as u64 + 1);
+    base + Duration::from_millis(jitter)
+}
+
+/// Runs `$body` (an expression using `$tx`, a `&mut Transaction`) as one transaction,
+/// committed when it returns `Ok` and rolled back when it returns `Err`, again after a
+/// conflict or a node failure as [`Attempt`] decides. `return` inside the body ends the
+/// attempt with that value.
+macro_rules! in_tx {
+    ($store:expr, $op:expr, $redo:expr, |$tx:ident| $body:expr) => {{
+        let mut attempt = $crate::store::Attempt::new($store, $op, $redo);
+        loop {
+            let Some(mut $tx) = attempt.begin().await? else {
+                continue;
+            };
+            let out: $crate::error::Result<_> = async { $body }.await;
+            if let Some(v) = attempt.finish($tx, out).await? {
+                break Ok(v);
+            }
+        }
+    }};
+}
+
+/// Runs `$body` (using `$conn`, a pooled connection, for single statements) with the same
+/// retries as [`in_tx!`].
+macro_rules! on_conn {
+    ($store:expr, $op:expr, $redo:expr, |$conn:ident| $body:expr) => {{
+        let mut attempt = $crate::store::Attempt::new($store, $op, $redo);
+        loop {
+            let Some(mut $conn) = attempt.conn().await? else {
+                continue;
+            };
+            let out: $crate::error::Result<_> = async { $body }.await;
+            drop($conn);
+            if let Some(v) = attempt.done(out).await? {
+                break Ok(v);
+            }
+        }
+    }};
+}
+
+pub(crate) use {in_tx, on_conn};
 
 impl SqlStore {
     /// Connects to `url` (`sqlite://…` or `mysql://…`), creates or upgrades the schema, and
     /// returns the store. A SQLite file is created when missing.
     ///
+    /// A MySQL URL may name several hosts, `mysql://user:pass@host1:port1,host2:port2/db`:
+    /// the nodes of a Galera cluster. The store uses the first that is ready, moves to the
+    /// next ready one when it fails, and back to an earlier one once that is ready again
+    /// (checked every 2 s), without a restart.
+    ///
     /// # Errors
-    /// [`Error::UnsupportedUrl`], [`Error::Connect`] (the database cannot be reached),
-    /// [`Error::LegacyUpgrade`] or [`Error::Migrate`].
+    /// [`Error::UnsupportedUrl`], [`Error::Connect`] (the database cannot be reached: no
+    /// node is ready), [`Error::LegacyUpgrade`] or [`Error::Migrate`].
     pub async fn connect(url: &str) -> Result<SqlStore> {
+        Self::connect_inner(url, None).await
+    }
+
+    /// [`SqlStore::connect`], running `init` on every new MySQL connection (tests: a
+    /// session isolation level, say).
+    #[cfg(feature = "test-utils")]
+    pub async fn connect_with_init(url: &str, init: &'static str) -> Result<SqlStore> {
+        Self::connect_inner(url, Some(init)).await
+    }
+
+    async fn connect_inner(url: &str, init: Option<&'static str>) -> Result<SqlStore> {
         let (backend, url) = classify(url)?;
         crate::install_drivers();
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let hosts = match backend {
+            Backend::MySql => split_hosts(&url)?,
+            Backend::Sqlite => vec![crate::url::HostUrl {
+                label: String::new(),
+                url: url.clone(),
+            }],
+        };
+        let multi = hosts.len() > 1;
+        let acquire = if multi {
+            ACQUIRE_TIMEOUT_MULTI
+        } else {
+            ACQUIRE_TIMEOUT
+        };
+        let mut options = AnyPoolOptions::new().acquire_timeout(acquire);
         options = match backend {
             // Each connection of an in-memory database is its own database: keep exactly one,
             // forever.
@@ -57,21 +282,92 @@ impl SqlStore {
                 .idle_timeout(None)
                 .max_lifetime(None),
             Backend::Sqlite => options.max_connections(4),
-            Backend::MySql => options.max_connections(10),
+            Backend::MySql => options
+                .max_connections(10)
+                .after_connect(move |conn, _| Box::pin(crate::cluster::session_setup(conn, init))),
         };
-        let pool = options.connect(&url).await.map_err(|e| Error::Connect {
-            url: redact_url(&url),
-            source: DbError::sqlx(e),
-        })?;
-        let store = SqlStore { pool, backend };
+        let mut nodes = Vec::with_capacity(hosts.len());
+        let mut first_ready = None;
+        let mut last_err = None;
+        for (i, h) in hosts.iter().enumerate() {
+            let pool = if first_ready.is_some() || multi {
+                match options.clone().connect_lazy(&h.url) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Err(Error::Connect {
+                            url: redact_url(&h.url),
+                            source: DbError::sqlx(e),
+                        })
+                    }
+                }
+            } else {
+                match options.clone().connect(&h.url).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Err(Error::Connect {
+                            url: redact_url(&h.url),
+                            source: DbError::sqlx(e),
+                        })
+                    }
+                }
+            };
+            if first_ready.is_none() {
+                if !multi {
+                    first_ready = Some(i);
+                } else {
+                    match pool.acquire().await {
+                        Ok(c) => {
+                            drop(c);
+                            if crate::cluster::probe(&h.url).await.ready {
+                                first_ready = Some(i);
+                            } else {
+                                tracing::warn!(node = %h.label, "database node not ready");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(node = %h.label, error = %e, "database node down");
+                            last_err = Some((redact_url(&h.url), e));
+                        }
+                    }
+                }
+            }
+            nodes.push(Node {
+                label: h.label.clone(),
+                url: h.url.clone(),
+                pool,
+            });
+        }
+        let Some(current) = first_ready else {
+            let (url, e) = last_err.unwrap_or_else(|| {
+                (
+                    redact_url(&url),
+                    sqlx::Error::Configuration("no database node is ready".into()),
+                )
+            });
+            return Err(Error::Connect {
+                url,
+                source: DbError::sqlx(match e {
+                    // "Not ready" is an outage, not a configuration mistake.
+                    sqlx::Error::Configuration(m) => {
+                        sqlx::Error::Io(std::io::Error::other(m.to_string()))
+                    }
+                    e => e,
+                }),
+            });
+        };
+        let store = SqlStore {
+            cluster: Cluster::new(nodes, current),
+            backend,
+        };
         if backend == Backend::Sqlite && !in_memory {
             // WAL lets readers run while one writer writes; the setting persists in the file.
             sqlx::query("PRAGMA journal_mode=WAL")
-                .fetch_optional(&store.pool)
+                .fetch_optional(store.cluster.pool(0))
                 .await
                 .map_err(Error::query("enable WAL"))?;
         }
-        migrate::run(&store.pool, backend).await?;
+        migrate::run(store.cluster.pool(current), backend).await?;
+        store.cluster.spawn_monitor();
         Ok(store)
     }
 
@@ -89,36 +385,32 @@ impl SqlStore {
         self.backend
     }
 
-    /// The connection pool, for tests and tools that need raw SQL (feature `test-utils`:
-    /// it ties the caller to this crate's sqlx version).
+    /// The connection pool of the node in use, for tests and tools that need raw SQL
+    /// (feature `test-utils`: it ties the caller to this crate's sqlx version).
     #[cfg(feature = "test-utils")]
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        self.cluster.pool(self.cluster.current())
+    }
+
+    /// The node in use (`host:port`; empty for SQLite).
+    pub fn node(&self) -> &str {
+        &self.cluster.nodes[self.cluster.current()].label
     }
 
     /// Closes every connection; later calls fail with kind `Unavailable`.
     pub async fn close(&self) {
-        self.pool.close().await;
+        for n in &self.cluster.nodes {
+            n.pool.close().await;
+        }
     }
 
     /// Row locks for a read that a write in the same transaction depends on. SQLite needs
-    /// none: [`SqlStore::begin_write`] takes the database's write lock up front.
+    /// none: the step's transaction takes the database's write lock up front.
     fn for_update(&self) -> &'static str {
         match self.backend {
             Backend::MySql => " FOR UPDATE",
             Backend::Sqlite => "",
         }
-    }
-
-    /// A transaction for a read-then-write step.
-    async fn begin_write(&self, op: &'static str) -> Result<Transaction<'static, Any>> {
-        let tx = match self.backend {
-            // Deferred transactions that read then write fail with SQLITE_BUSY under
-            // contention instead of waiting; IMMEDIATE waits for the write lock.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::MySql => self.pool.begin().await,
-        };
-        tx.map_err(Error::query(op))
     }
 
     /// Whether a user other than `except` has `email` (the column's collation decides case).
@@ -129,17 +421,52 @@ impl SqlStore {
         email: &str,
         except: Option<i64>,
     ) -> Result<bool> {
-        let sql = format!(
-            "SELECT UserId FROM Users WHERE Email = ? AND UserId <> ? LIMIT 1{}",
-            self.for_update()
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query("SELECT UserId FROM Users WHERE Email = ? AND UserId <> ? LIMIT 1")
             .bind(email)
             .bind(except.unwrap_or(-1))
             .fetch_optional(&mut **tx)
             .await
             .map_err(Error::query(op))?;
-        Ok(row.is_some())
+        if row.is_some() {
+            return Ok(true);
+        }
+        let claim = sqlx::query("SELECT UserId FROM hcpool_emails WHERE Email = ?")
+            .bind(email)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(Error::query(op))?;
+        match claim {
+            Some(r) => {
+                Ok(r.try_get::<i64, _>(0).map_err(Error::query(op))? != except.unwrap_or(-1))
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Claims `email` for user `id` in `hcpool_emails`, whose primary key is the email (in
+    /// the collation of `Users.Email`): the one guard that holds under READ COMMITTED and
+    /// across Galera nodes, where `SELECT … FOR UPDATE` of a missing row locks nothing
+    /// (locally) or nothing anywhere else (other nodes). A concurrent claim of the same email
+    /// either waits and then fails here as a duplicate, or fails certification at COMMIT and
+    /// is retried, then fails here.
+    async fn claim_email(
+        tx: &mut Transaction<'static, Any>,
+        op: &'static str,
+        email: &str,
+        id: i64,
+    ) -> Result<()> {
+        let done = sqlx::query("INSERT INTO hcpool_emails (Email, UserId) VALUES (?, ?)")
+            .bind(email)
+            .bind(id)
+            .execute(&mut **tx)
+            .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(Error::Conflict("email already in use"))
+            }
+            Err(e) => Err(Error::query(op)(e)),
+        }
     }
 
     /// Revokes what a user's old password or address could still reach (after a credential
@@ -160,16 +487,33 @@ impl SqlStore {
         }
         Ok(())
     }
-}
 
-/// Ends `tx` early, releasing its locks now rather than when the connection is next used,
-/// and returns `out`. A failed rollback needs no report: the server aborts the transaction
-/// when the connection drops.
-async fn rollback<T>(tx: Transaction<'static, Any>, out: Result<T>) -> Result<T> {
-    if let Err(e) = tx.rollback().await {
-        tracing::debug!(error = %e, "rollback failed");
+    /// The node in use, the nodes that answer, and the Galera cluster size, checked now.
+    pub async fn status(&self) -> StoreStatus {
+        if self.backend == Backend::Sqlite {
+            return StoreStatus::default();
+        }
+        let cur = self.cluster.current();
+        let now = self.cluster.probe(cur).await;
+        let probes = self.cluster.probes();
+        let nodes_ready = probes
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| {
+                if *i == cur {
+                    now.ready
+                } else {
+                    p.is_some_and(|p| p.ready)
+                }
+            })
+            .count();
+        StoreStatus {
+            node: Some(self.cluster.nodes[cur].label.clone()),
+            nodes: self.cluster.nodes.len(),
+            nodes_ready,
+            cluster_size: now.cluster_size,
+        }
     }
-    out
 }
 
 /// An empty or blank token never matches: consumed tokens are `''` in legacy rows, and MySQL
@@ -305,5 +649,8 @@ impl Store for SqlStore {
     }
     async fn purge_expired(&self, now: i64) -> CoreResult<u64> {
         Ok(SqlStore::purge_expired(self, now).await?)
+    }
+    async fn store_status(&self) -> CoreResult<StoreStatus> {
+        Ok(SqlStore::status(self).await)
     }
 }

@@ -3,25 +3,27 @@
 use hcpool_core::backend::Session;
 use hcpool_core::UserId;
 
-use super::SqlStore;
+use super::{in_tx, on_conn, Redo, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id, SESSION_COLUMNS};
 
 impl SqlStore {
     pub(crate) async fn create_session(&self, s: &Session) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO hcpool_sessions (id_hash, user_id, csrf_token, created, expires, \
+        on_conn!(self, "create_session", Redo::Once, |c| {
+            sqlx::query(
+                "INSERT INTO hcpool_sessions (id_hash, user_id, csrf_token, created, expires, \
              last_seen) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.id_hash)
-        .bind(db_id(s.user_id).unwrap_or(-1))
-        .bind(s.csrf_token.expose())
-        .bind(s.created)
-        .bind(s.expires)
-        .bind(s.last_seen)
-        .execute(&self.pool)
-        .await
-        .map_err(Error::query("create_session"))?;
+            )
+            .bind(&s.id_hash)
+            .bind(db_id(s.user_id).unwrap_or(-1))
+            .bind(s.csrf_token.expose())
+            .bind(s.created)
+            .bind(s.expires)
+            .bind(s.last_seen)
+            .execute(&mut *c)
+            .await
+            .map_err(Error::query("create_session"))
+        })?;
         Ok(())
     }
 
@@ -29,12 +31,14 @@ impl SqlStore {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM hcpool_sessions WHERE id_hash = ? AND expires > ?"
         );
-        let row = sqlx::query(&sql)
-            .bind(id_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(Error::query("session"))?;
+        let row = on_conn!(self, "session", Redo::Idempotent, |c| {
+            sqlx::query(&sql)
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(Error::query("session"))
+        })?;
         row.as_ref().map(rows::session).transpose()
     }
 
@@ -44,26 +48,30 @@ impl SqlStore {
         now: i64,
         expires: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE hcpool_sessions SET last_seen = ?, expires = ? \
+        let done = on_conn!(self, "touch_session", Redo::Idempotent, |c| {
+            sqlx::query(
+                "UPDATE hcpool_sessions SET last_seen = ?, expires = ? \
              WHERE id_hash = ? AND expires > ?",
-        )
-        .bind(now)
-        .bind(expires)
-        .bind(id_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(Error::query("touch_session"))?;
+            )
+            .bind(now)
+            .bind(expires)
+            .bind(id_hash)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map_err(Error::query("touch_session"))
+        })?;
         Ok(done.rows_affected() > 0)
     }
 
     pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM hcpool_sessions WHERE id_hash = ?")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::query("delete_session"))?;
+        let done = on_conn!(self, "delete_session", Redo::Once, |c| {
+            sqlx::query("DELETE FROM hcpool_sessions WHERE id_hash = ?")
+                .bind(id_hash)
+                .execute(&mut *c)
+                .await
+                .map_err(Error::query("delete_session"))
+        })?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -71,31 +79,33 @@ impl SqlStore {
         let Some(id) = db_id(id) else {
             return Ok(0);
         };
-        let done = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::query("delete_user_sessions"))?;
+        let done = on_conn!(self, "delete_user_sessions", Redo::Idempotent, |c| {
+            sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map_err(Error::query("delete_user_sessions"))
+        })?;
         Ok(done.rows_affected())
     }
 
     pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64> {
         const OP: &str = "purge_expired";
-        let mut tx = self.begin_write(OP).await?;
-        let mut n = 0;
-        for sql in [
-            "DELETE FROM hcpool_sessions WHERE expires <= ?",
-            "DELETE FROM EmailChange WHERE Expires <= ?",
-            "DELETE FROM PasswordReset WHERE Expires <= ?",
-        ] {
-            n += sqlx::query(sql)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
-                .rows_affected();
-        }
-        tx.commit().await.map_err(Error::query(OP))?;
-        Ok(n)
+        in_tx!(self, OP, Redo::Idempotent, |tx| {
+            let mut n = 0;
+            for sql in [
+                "DELETE FROM hcpool_sessions WHERE expires <= ?",
+                "DELETE FROM EmailChange WHERE Expires <= ?",
+                "DELETE FROM PasswordReset WHERE Expires <= ?",
+            ] {
+                n += sqlx::query(sql)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Error::query(OP))?
+                    .rows_affected();
+            }
+            Ok(n)
+        })
     }
 }

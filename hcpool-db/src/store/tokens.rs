@@ -3,44 +3,47 @@
 use hcpool_core::backend::{EmailChange, PasswordReset};
 use hcpool_core::{Secret, UserId};
 
-use super::{blank, rollback, SqlStore};
+use super::{blank, in_tx, on_conn, Redo, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id};
 
 impl SqlStore {
     pub(crate) async fn create_email_change(&self, c: &EmailChange) -> Result<()> {
         const OP: &str = "create_email_change";
-        let mut tx = self.begin_write(OP).await?;
-        if self.email_taken(&mut tx, OP, &c.new_email, None).await? {
-            return rollback(tx, Err(Error::Conflict("email already in use"))).await;
-        }
-        sqlx::query(
-            "INSERT INTO EmailChange (UserId, NewEmail, Token, Created, Expires) \
+        in_tx!(self, OP, Redo::Once, |tx| {
+            if self.email_taken(&mut tx, OP, &c.new_email, None).await? {
+                return Err(Error::Conflict("email already in use"));
+            }
+            sqlx::query(
+                "INSERT INTO EmailChange (UserId, NewEmail, Token, Created, Expires) \
              VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(db_id(c.user_id).unwrap_or(-1))
-        .bind(&c.new_email)
-        .bind(c.token.expose())
-        .bind(c.created)
-        .bind(c.expires)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::query(OP))?;
-        tx.commit().await.map_err(Error::query(OP))
+            )
+            .bind(db_id(c.user_id).unwrap_or(-1))
+            .bind(&c.new_email)
+            .bind(c.token.expose())
+            .bind(c.created)
+            .bind(c.expires)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::query(OP))?;
+            Ok(())
+        })
     }
 
     pub(crate) async fn email_change(&self, token: &str) -> Result<Option<EmailChange>> {
         if blank(token) {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
+        let row = on_conn!(self, "email_change", Redo::Idempotent, |c| {
+            sqlx::query(
+                "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
              WHERE Token = ? ORDER BY EmailChangeID LIMIT 1",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(Error::query("email_change"))?;
+            )
+            .bind(token)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(Error::query("email_change"))
+        })?;
         row.as_ref().map(rows::email_change).transpose()
     }
 
@@ -49,57 +52,66 @@ impl SqlStore {
         if blank(token) {
             return Ok(None);
         }
-        let mut tx = self.begin_write(OP).await?;
-        let sql = format!(
-            "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
+        in_tx!(self, OP, Redo::Once, |tx| {
+            let sql = format!(
+                "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
              WHERE Token = ? AND Expires > ? ORDER BY EmailChangeID LIMIT 1{}",
-            self.for_update()
-        );
-        let Some(row) = sqlx::query(&sql)
-            .bind(token)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::query(OP))?
-        else {
-            return rollback(tx, Ok(None)).await;
-        };
-        let change = rows::email_change(&row)?;
-        let Some(uid) = db_id(change.user_id) else {
-            return rollback(tx, Ok(None)).await;
-        };
-        if self
-            .email_taken(&mut tx, OP, &change.new_email, Some(uid))
-            .await?
-        {
-            return rollback(tx, Err(Error::Conflict("email already in use"))).await;
-        }
-        let done = sqlx::query("UPDATE Users SET Email = ? WHERE UserId = ?")
-            .bind(&change.new_email)
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::query(OP))?;
-        if done.rows_affected() == 0 {
-            return rollback(tx, Ok(None)).await;
-        }
-        // Deletes this change with the user's other pending ones.
-        Self::revoke(&mut tx, OP, uid).await?;
-        tx.commit().await.map_err(Error::query(OP))?;
-        Ok(Some(change.user_id))
+                self.for_update()
+            );
+            let Some(row) = sqlx::query(&sql)
+                .bind(token)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?
+            else {
+                return Ok(None);
+            };
+            let change = rows::email_change(&row)?;
+            let Some(uid) = db_id(change.user_id) else {
+                return Ok(None);
+            };
+            if self
+                .email_taken(&mut tx, OP, &change.new_email, Some(uid))
+                .await?
+            {
+                return Err(Error::Conflict("email already in use"));
+            }
+            let done = sqlx::query("UPDATE Users SET Email = ? WHERE UserId = ?")
+                .bind(&change.new_email)
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            // The user's claim moves to the new email.
+            sqlx::query("DELETE FROM hcpool_emails WHERE UserId = ?")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
+            Self::claim_email(&mut tx, OP, &change.new_email, uid).await?;
+            // Deletes this change with the user's other pending ones.
+            Self::revoke(&mut tx, OP, uid).await?;
+            Ok(Some(change.user_id))
+        })
     }
 
     pub(crate) async fn create_password_reset(&self, r: &PasswordReset) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO PasswordReset (UserId, Token, Created, Expires) VALUES (?, ?, ?, ?)",
-        )
-        .bind(db_id(r.user_id).unwrap_or(-1))
-        .bind(r.token.expose())
-        .bind(r.created)
-        .bind(r.expires)
-        .execute(&self.pool)
-        .await
-        .map_err(Error::query("create_password_reset"))?;
+        on_conn!(self, "create_password_reset", Redo::Once, |c| {
+            sqlx::query(
+                "INSERT INTO PasswordReset (UserId, Token, Created, Expires) VALUES (?, ?, ?, ?)",
+            )
+            .bind(db_id(r.user_id).unwrap_or(-1))
+            .bind(r.token.expose())
+            .bind(r.created)
+            .bind(r.expires)
+            .execute(&mut *c)
+            .await
+            .map_err(Error::query("create_password_reset"))
+        })?;
         Ok(())
     }
 
@@ -107,14 +119,16 @@ impl SqlStore {
         if blank(token) {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
+        let row = on_conn!(self, "password_reset", Redo::Idempotent, |c| {
+            sqlx::query(
+                "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
              WHERE Token = ? ORDER BY PasswordResetID LIMIT 1",
-        )
-        .bind(token)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(Error::query("password_reset"))?;
+            )
+            .bind(token)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(Error::query("password_reset"))
+        })?;
         row.as_ref().map(rows::password_reset).transpose()
     }
 
@@ -128,36 +142,36 @@ impl SqlStore {
         if blank(token) {
             return Ok(None);
         }
-        let mut tx = self.begin_write(OP).await?;
-        let sql = format!(
-            "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
+        in_tx!(self, OP, Redo::Once, |tx| {
+            let sql = format!(
+                "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
              WHERE Token = ? AND Expires > ? ORDER BY PasswordResetID LIMIT 1{}",
-            self.for_update()
-        );
-        let Some(row) = sqlx::query(&sql)
-            .bind(token)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::query(OP))?
-        else {
-            return rollback(tx, Ok(None)).await;
-        };
-        let reset = rows::password_reset(&row)?;
-        let Some(uid) = db_id(reset.user_id) else {
-            return rollback(tx, Ok(None)).await;
-        };
-        let done = sqlx::query("UPDATE Users SET Password = ? WHERE UserId = ?")
-            .bind(hash.expose().as_bytes().to_vec())
-            .bind(uid)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::query(OP))?;
-        if done.rows_affected() == 0 {
-            return rollback(tx, Ok(None)).await;
-        }
-        Self::revoke(&mut tx, OP, uid).await?;
-        tx.commit().await.map_err(Error::query(OP))?;
-        Ok(Some(reset.user_id))
+                self.for_update()
+            );
+            let Some(row) = sqlx::query(&sql)
+                .bind(token)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?
+            else {
+                return Ok(None);
+            };
+            let reset = rows::password_reset(&row)?;
+            let Some(uid) = db_id(reset.user_id) else {
+                return Ok(None);
+            };
+            let done = sqlx::query("UPDATE Users SET Password = ? WHERE UserId = ?")
+                .bind(hash.expose().as_bytes().to_vec())
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Self::revoke(&mut tx, OP, uid).await?;
+            Ok(Some(reset.user_id))
+        })
     }
 }

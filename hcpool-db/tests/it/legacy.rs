@@ -233,17 +233,31 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
     assert_eq!(dump_all(&raw, &db.name).await, after);
     let applied = count(
         &raw,
-        "SELECT COUNT(*) FROM _sqlx_migrations WHERE ? <> ''",
+        "SELECT COUNT(*) FROM hcpool_migrations WHERE ? <> ''",
         &db.name,
     );
-    assert_eq!(applied.await, 4);
+    assert_eq!(applied.await, 5);
     let indexes = count(
         &raw,
         "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = ? AND INDEX_NAME LIKE 'hcpool%'",
         &db.name,
     );
-    assert_eq!(indexes.await, 12);
+    assert_eq!(indexes.await, 13);
+    // The legacy duplicates: the lowest id holds the claim on their email.
+    let claims: Vec<(String, i64)> =
+        sqlx::query_as("SELECT Email, UserId FROM hcpool_emails ORDER BY UserId")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
+    assert_eq!(
+        claims,
+        vec![
+            ("Reg@Example.com".to_owned(), 1),
+            ("unverified@example.com".to_owned(), 2),
+            ("old@example.com".to_owned(), 3)
+        ]
+    );
 
     // New users continue after the legacy ids.
     let id = Store::create_user(

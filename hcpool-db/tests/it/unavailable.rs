@@ -59,3 +59,34 @@ async fn mysql_pool_recovers_after_connections_are_killed() {
         .map_err(|e| e.backend_kind());
     assert_eq!(counts.map(|c| c.all), Ok(0));
 }
+
+/// A host list whose first node is down: the store starts on the next one, says which, and
+/// works; a node that never answers is not "ready".
+#[tokio::test]
+async fn mysql_host_list_skips_a_dead_node() {
+    let Some(server) = mysql_server() else {
+        return;
+    };
+    let db = MySqlDb::create(&server).await;
+    let live = url::Url::parse(&db.url).unwrap();
+    let live_host = format!(
+        "{}:{}",
+        live.host_str().unwrap(),
+        live.port().unwrap_or(3306)
+    );
+    // Port 1 on loopback: nothing listens there.
+    let list = db.url.replacen('@', "@127.0.0.1:1,", 1);
+    let store = SqlStore::connect(&list).await.unwrap();
+    assert_eq!(store.node(), live_host);
+    assert_eq!(Store::user_counts(&store).await.unwrap().all, 0);
+    let status = Store::store_status(&store).await.unwrap();
+    assert_eq!(status.node.as_deref(), Some(live_host.as_str()));
+    assert_eq!(status.nodes, 2);
+    assert_eq!(status.cluster_size, None, "not a Galera node");
+    // No node at all: Unavailable, and the password stays out of the message.
+    let err = SqlStore::connect("mysql://u:s3cret@127.0.0.1:1,127.0.0.1:2/x")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), BackendKind::Unavailable);
+    assert!(!format!("{err} {err:?}").contains("s3cret"));
+}

@@ -259,6 +259,7 @@ pub fn settings() -> WebSettings {
         session_max_secs: hcpool_web::session::SESSION_MAX_SECS,
         legacy_passwords: false,
         template_path: None,
+        db_min_cluster_size: 0,
     }
 }
 
