@@ -337,3 +337,321 @@ pub async fn assert_alive(addr: std::net::SocketAddr) {
         r.body_text()
     );
 }
+
+/// How [`start_custom`] wires the pool.
+pub struct Custom {
+    /// `minservers` (the demo's default is 2).
+    pub min_servers: usize,
+    /// In-process stakepoold daemons, one per voting wallet.
+    pub nodes: bool,
+    /// The store URL; SQLite in the temp dir when `None`.
+    pub db_url: Option<String>,
+    /// The voting nodes' stale-retry period (production: [`hcpool_web::nodes::RETRY_INTERVAL`]).
+    pub retry_every: Duration,
+}
+
+impl Default for Custom {
+    fn default() -> Self {
+        Custom {
+            min_servers: 2,
+            nodes: false,
+            db_url: None,
+            retry_every: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A pool wired from a configuration like the binary's (simulated wallets and hcd, optional
+/// in-process stakepoold daemons over mutual TLS), served on loopback with the user of
+/// [`EMAIL`] and its API token.
+pub struct CustomPool {
+    pub server: Spawned,
+    pub cluster: Arc<SimCluster>,
+    /// The daemons (a slot is `None` while that one is "killed").
+    pub nodes: Vec<Option<hcpool_web::demo::LocalStakepoold>>,
+    /// The web app reaches daemon `i` through `node_proxies[i]`.
+    pub node_proxies: Vec<TcpProxy>,
+    pub client_cert: std::path::PathBuf,
+    pub manager: Arc<hcpool_rpc::WalletManager>,
+    pub pool: hcpool_core::service::PoolService,
+    pub user: UserId,
+    pub token: String,
+    retry: tokio::task::JoinHandle<()>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for CustomPool {
+    fn drop(&mut self) {
+        self.retry.abort();
+    }
+}
+
+impl CustomPool {
+    /// Where daemon `i` keeps its certificate.
+    pub fn node_dir(&self, i: usize) -> std::path::PathBuf {
+        self.dir.path().join(format!("stakepoold{i}"))
+    }
+
+    /// Kills daemon `i`: its connections close and new ones are refused (its proxy is
+    /// cut), and the daemon stops. (An in-process daemon's open HTTP/2 connections outlive
+    /// its stopped server, unlike a killed process's; the proxy makes them end.)
+    pub fn kill_node(&mut self, i: usize) {
+        self.node_proxies[i].cut();
+        if let Some(n) = self.nodes[i].take() {
+            n.stop();
+            drop(n);
+        }
+    }
+
+    /// Starts daemon `i` again, fresh (no users), with its old certificate, and points its
+    /// proxy at it.
+    pub async fn restart_node(&mut self, i: usize) {
+        let parts = hcpool_web::demo::sim_parts(&self.cluster, i, 0)
+            .await
+            .unwrap();
+        let n = hcpool_web::demo::LocalStakepoold::start_with_client_ca(
+            parts,
+            &self.node_dir(i),
+            Some(&self.client_cert),
+        )
+        .await
+        .unwrap();
+        self.node_proxies[i].retarget(n.host().parse().unwrap());
+        self.node_proxies[i].restore();
+        self.nodes[i] = Some(n);
+    }
+}
+
+/// A TCP proxy the test can cut (every connection closed, new ones refused, as when the
+/// process behind it is killed or the network fails) and restore.
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    target: Arc<Mutex<std::net::SocketAddr>>,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    kill: tokio::sync::watch::Sender<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.task.abort();
+    }
+}
+
+impl TcpProxy {
+    /// Listens on 127.0.0.1:0, forwarding to `target`.
+    pub async fn start(target: std::net::SocketAddr) -> TcpProxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let target = Arc::new(Mutex::new(target));
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let kill = tokio::sync::watch::channel(0u64).0;
+        let (t, u, k) = (Arc::clone(&target), Arc::clone(&up), kill.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !u.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let to = *t.lock().unwrap();
+                let mut killed = k.subscribe();
+                tokio::spawn(async move {
+                    let connect = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        tokio::net::TcpStream::connect(to),
+                    );
+                    let Ok(Ok(mut outbound)) = connect.await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = killed.changed() => {}
+                    }
+                });
+            }
+        });
+        TcpProxy {
+            addr,
+            target,
+            up,
+            kill,
+            task,
+        }
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.kill.send_modify(|g| *g += 1);
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Forwards new connections to `to`.
+    pub fn retarget(&self, to: std::net::SocketAddr) {
+        *self.target.lock().unwrap() = to;
+    }
+}
+
+/// Starts a pool as `custom` says.
+pub async fn start_custom(custom: Custom) -> CustomPool {
+    let _ = panics();
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = Arc::new(
+        SimCluster::start(hcpool_rpc::simnet::SimConfig {
+            cert_dir: Some(dir.path().join("simnet")),
+            ..hcpool_rpc::simnet::SimConfig::default()
+        })
+        .await
+        .unwrap(),
+    );
+    let (client_cert, client_key) = (dir.path().join("web.cert"), dir.path().join("web.key"));
+    hcpool_rpc::pinned_tls::load_or_generate_client(&client_cert, &client_key, "hcpool-web")
+        .unwrap();
+    let mut nodes = Vec::new();
+    if custom.nodes {
+        for i in 0..cluster.wallets().len() {
+            let parts = hcpool_web::demo::sim_parts(&cluster, i, 0).await.unwrap();
+            nodes.push(
+                hcpool_web::demo::LocalStakepoold::start_with_client_ca(
+                    parts,
+                    &dir.path().join(format!("stakepoold{i}")),
+                    Some(&client_cert),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+    }
+    let mut node_proxies = Vec::new();
+    for n in &nodes {
+        node_proxies.push(TcpProxy::start(n.host().parse().unwrap()).await);
+    }
+    let db = custom
+        .db_url
+        .clone()
+        .unwrap_or_else(|| hcpool_db::sqlite_url_for_path(&dir.path().join("pool.db")));
+    let text = format!(
+        "{}{}apisecret=faults-api\ncookiesecret=faults-cookie\ndburl={db}\n\
+         baseurl=http://pool.test\nminservers={}\n\
+         stakepooldclientcert={}\nstakepooldclientkey={}\n",
+        cluster.conf_fragment(),
+        if nodes.is_empty() {
+            String::new()
+        } else {
+            // The demo's lines, with each daemon's proxy as its host.
+            let mut f = hcpool_web::demo::conf_fragment(&nodes);
+            for (n, p) in nodes.iter().zip(&node_proxies) {
+                f = f.replace(&n.host(), &p.addr.to_string());
+            }
+            f
+        },
+        custom.min_servers,
+        client_cert.display(),
+        client_key.display(),
+    );
+    let mut src = hcpool_core::config::ConfigSources::new();
+    src.layer(hcpool_core::config::parse_ini(&text).unwrap())
+        .unwrap();
+    let cfg = hcpool_core::config::PoolConfig::from_sources(&src).unwrap();
+    let mut wired = hcpool_web::wiring::build(&cfg, dir.path()).await.unwrap();
+    // The tests send many API requests from one IP.
+    wired.state.settings.api_rate_limit = 0;
+    let pool = wired.state.pool.clone();
+    let store = pool.store().clone();
+    let user = store
+        .create_user(&NewUser {
+            email: EMAIL.into(),
+            password_hash: Secret::new("unused".into()),
+            email_token: Secret::new("faults-verify".into()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: 7,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.verify_email("faults-verify").await.unwrap(),
+        Some(user)
+    );
+    let token = hcpool_web::jwt::issue(
+        b"faults-api",
+        &wired.state.settings.base_url,
+        user,
+        wired.state.now(),
+    );
+    store
+        .set_api_token(user, &Secret::new(token.clone()))
+        .await
+        .unwrap();
+    let server = hcpool_web::spawned::spawn(
+        hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
+            .attach(hcpool_web::nodes::push_on_liftoff(pool.clone())),
+    )
+    .await
+    .unwrap();
+    // The stale-node retry, as `push_on_liftoff` starts it, at the test's pace.
+    let retry = hcpool_web::nodes::spawn_retry(pool.clone(), custom.retry_every);
+    CustomPool {
+        server,
+        cluster,
+        nodes: nodes.into_iter().map(Some).collect(),
+        node_proxies,
+        client_cert,
+        manager: wired.manager,
+        pool,
+        user,
+        token,
+        retry,
+        dir,
+    }
+}
+
+/// An API call with the bearer `token`: (HTTP status, parsed JSON or Null).
+pub async fn api(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    form: &str,
+) -> (u16, serde_json::Value) {
+    let mut headers = vec![("Authorization", format!("Bearer {token}").into_bytes())];
+    if !form.is_empty() {
+        headers.push((
+            "Content-Type",
+            b"application/x-www-form-urlencoded".to_vec(),
+        ));
+    }
+    let r = exchange(
+        addr,
+        &request(method, path.as_bytes(), &headers, form.as_bytes()),
+    )
+    .await;
+    (
+        r.status,
+        serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Waits up to `limit` for `f` to hold, polling every 50 ms.
+pub async fn until<F, Fut>(what: &str, limit: Duration, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if f().await {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

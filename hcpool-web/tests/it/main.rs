@@ -8,6 +8,7 @@ mod admintickets;
 mod api;
 mod common;
 mod corpus;
+mod faults;
 mod live;
 mod nodes;
 mod ops;
