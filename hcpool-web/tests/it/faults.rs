@@ -373,3 +373,264 @@ async fn hcd_restarted() {
     .await;
     assert!(live::panics().lock().unwrap().is_empty());
 }
+
+/// The server part of `HCPOOL_TEST_MYSQL_URL` (`user[:pass]@host:port`) and the rest.
+fn split_mysql_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("mysql://")?;
+    let (auth, rest) = rest.split_once('@').unwrap_or(("", rest));
+    let hostport = rest.split('/').next()?.to_owned();
+    Some((auth.to_owned(), hostport))
+}
+
+/// MariaDB becomes unreachable (a TCP proxy between the app and the server is cut: every
+/// connection closed, new ones refused) while sign-ups and address registrations are in
+/// flight, then comes back. Requests during the outage get clear answers (503 pages, API
+/// errors; never a 500), nobody is half-registered, and the pool recovers without a
+/// restart. The shared MariaDB server itself is never stopped. SQLite is a file with no
+/// server to lose: this case is MariaDB-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stdout)] // The skip line.
+async fn database_cut_mid_request_and_restored() {
+    let Ok(server) = std::env::var("HCPOOL_TEST_MYSQL_URL") else {
+        println!(
+            "skipped: HCPOOL_TEST_MYSQL_URL is not set (the database fault test needs MariaDB)"
+        );
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(120), database_cut(&server))
+        .await
+        .expect("the database fault test took more than 120 s");
+}
+
+async fn database_cut(server: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "off".into()),
+        )
+        .try_init();
+    use sqlx::Executor;
+    let (auth, hostport) = split_mysql_url(server).expect("HCPOOL_TEST_MYSQL_URL: mysql://…");
+    let name = format!(
+        "hostile_faults_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let admin = sqlx::MySqlPool::connect(server).await.expect("MariaDB");
+    admin
+        .execute(format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4").as_str())
+        .await
+        .unwrap();
+    let result = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(database_cut_on(
+        auth,
+        hostport,
+        name.clone(),
+    )))
+    .await;
+    admin
+        .execute(format!("DROP DATABASE `{name}`").as_str())
+        .await
+        .unwrap();
+    admin.close().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[allow(clippy::print_stdout)] // The figures of the run.
+async fn database_cut_on(auth: String, hostport: String, name: String) {
+    let target = tokio::net::lookup_host(hostport.as_str())
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = live::TcpProxy::start(target).await;
+    let at = if auth.is_empty() {
+        String::new()
+    } else {
+        format!("{auth}@")
+    };
+    let url = format!("mysql://{at}{}/{name}", proxy.addr);
+    let p = live::start_custom(Custom {
+        db_url: Some(url),
+        ..Custom::default()
+    })
+    .await;
+    let addr = p.server.addr;
+    let store = p.pool.store().clone();
+    // More users with tokens, each about to submit an address.
+    let mut users = vec![(p.user, p.token.clone())];
+    for i in 0..5 {
+        let email = format!("db{i}@example.com");
+        let id = store
+            .create_user(&hcpool_core::backend::NewUser {
+                email: email.clone(),
+                password_hash: hcpool_core::Secret::new("unused".into()),
+                email_token: hcpool_core::Secret::new(format!("db-verify-{i}")),
+                vote_bits: hcpool_core::VoteBits(1),
+                vote_bits_version: 7,
+            })
+            .await
+            .unwrap();
+        store.verify_email(&format!("db-verify-{i}")).await.unwrap();
+        let token = hcpool_web::jwt::issue(b"faults-api", "http://pool.test", id, 1_700_000_000);
+        store
+            .set_api_token(id, &hcpool_core::Secret::new(token.clone()))
+            .await
+            .unwrap();
+        users.push((id, token));
+    }
+    // Visitors with their CSRF cookie and token, about to sign up.
+    let mut visitors = Vec::new();
+    for _ in 0..4 {
+        let page = live::exchange(addr, &live::request("GET", b"/signup", &[], b"")).await;
+        assert_eq!(page.status, 200);
+        let csrf = super::common::csrf_in(&page.body_text()).unwrap();
+        visitors.push((page.cookies().join("; "), csrf));
+    }
+    // The wallets take a while to import: registrations are past the wallets and about
+    // to write the row when the database goes away.
+    let mut slow = Faults::default();
+    slow.method_delays
+        .insert("importscript".into(), Duration::from_millis(700));
+    for w in 0..2 {
+        p.cluster.set_faults(Role::Wallet(w), slow.clone()).unwrap();
+    }
+    let form = format!("UserPubKeyAddr={}", enc(&user_key()));
+    let mut inflight = Vec::new();
+    for (id, token) in users.clone() {
+        let form = form.clone();
+        inflight.push(tokio::spawn(async move {
+            let r = api(addr, "POST", "/api/v1/address", &token, &form).await;
+            (id, r)
+        }));
+    }
+    let mut signups = Vec::new();
+    for (i, (cookie, csrf)) in visitors.into_iter().enumerate() {
+        let email = format!("new{i}@example.com");
+        let body = format!(
+            "email={}&password=new-password-{i}x&passwordrepeat=new-password-{i}x&csrf_token={csrf}",
+            enc(&email)
+        );
+        signups.push(tokio::spawn(async move {
+            let r = live::exchange(
+                addr,
+                &live::request(
+                    "POST",
+                    b"/signup",
+                    &[
+                        (
+                            "Content-Type",
+                            b"application/x-www-form-urlencoded".to_vec(),
+                        ),
+                        ("Cookie", cookie.into_bytes()),
+                    ],
+                    body.as_bytes(),
+                ),
+            )
+            .await;
+            (email, r)
+        }));
+        if i == 1 {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            proxy.cut();
+        }
+    }
+    let mut answers = Vec::new();
+    for t in inflight {
+        answers.push(t.await.unwrap());
+    }
+    let mut signed_up = Vec::new();
+    for t in signups {
+        let (email, r) = t.await.unwrap();
+        assert!(r.status < 500 || r.status == 503, "sign-up: {}", r.head);
+        signed_up.push((email, r));
+    }
+    // While it is down: clear answers, no 500.
+    let (s, r) = api(addr, "GET", "/api/v2/stats", "", "").await;
+    assert!(s == 200 || s == 503, "{s} {r}");
+    assert_ne!(r["status"], "success", "stats without a database: {r}");
+    let (s, r) = api(addr, "POST", "/api/v1/address", &users[0].1, &form).await;
+    assert!(s < 500 || s == 503, "{s} {r}");
+    let page = live::exchange(addr, &live::request("GET", b"/stats", &[], b"")).await;
+    assert!(page.status == 200 || page.status == 503, "{}", page.head);
+    // The API keeps hcstakepool's HTTP 200 with an error envelope; a database that is
+    // away is code 14 (UNAVAILABLE), the pages' 503.
+    for (id, (status, reply)) in &answers {
+        assert!(
+            *status < 500 || *status == 503,
+            "user {id:?}: {status} {reply}"
+        );
+        if reply["status"] != "success" {
+            assert_eq!(reply["code"], 14, "user {id:?}: {reply}");
+        }
+    }
+    for (email, r) in &signed_up {
+        if !r
+            .body_text()
+            .contains("A verification email has been sent to")
+        {
+            assert_eq!(r.status, 503, "{email}: {}", r.head);
+        }
+    }
+    let down_answers: Vec<String> = answers
+        .iter()
+        .map(|(_, (s, r))| format!("{s} {}", r["status"]))
+        .chain(signed_up.iter().map(|(_, r)| r.status.to_string()))
+        .collect();
+
+    // Back: the pool recovers by itself.
+    proxy.restore();
+    for w in 0..2 {
+        p.cluster
+            .set_faults(Role::Wallet(w), Faults::default())
+            .unwrap();
+    }
+    until(
+        "the stats to succeed again",
+        Duration::from_secs(30),
+        || async move {
+            let (_, r) = api(addr, "GET", "/api/v2/stats", "", "").await;
+            r["status"] == "success"
+        },
+    )
+    .await;
+    // Every success had its row; every row's script is in both wallets; a failed
+    // submission, retried, registers (or finds the row its lost answer committed).
+    for (id, (_, reply)) in &answers {
+        let row = store.user(*id).await.unwrap().unwrap();
+        if reply["status"] == "success" {
+            assert!(
+                row.registration.is_some(),
+                "user {id:?}: success without a row"
+            );
+        }
+    }
+    for (id, token) in &users {
+        let (_, r) = api(addr, "POST", "/api/v1/address", token, &form).await;
+        let row = store.user(*id).await.unwrap().unwrap();
+        let reg = row
+            .registration
+            .as_ref()
+            .unwrap_or_else(|| panic!("user {id:?} not registered after a retry: {r}"));
+        assert_eq!(
+            holders(&p.cluster, reg.multisig_script.as_bytes()),
+            [true, true],
+            "user {id:?}: a row whose script a wallet lacks"
+        );
+    }
+    for (email, r) in &signed_up {
+        let row = store.user_by_email(email).await.unwrap();
+        if r.body_text()
+            .contains("A verification email has been sent to")
+        {
+            assert!(row.is_some(), "{email}: success without a row");
+        }
+    }
+    live::assert_alive(addr).await;
+    assert!(live::panics().lock().unwrap().is_empty());
+    println!("database cut: answers while it went down: {down_answers:?}");
+}
