@@ -350,7 +350,13 @@ async fn client(addr: SocketAddr, target: Target, deadline: Instant, tally: Rc<R
                 if a.status == StatusCode::TOO_MANY_REQUESTS {
                     tally.borrow_mut().limited += 1;
                 } else if !good {
-                    fail(format!("status {}", a.status.as_u16()));
+                    // The API's envelope says why.
+                    let why = serde_json::from_slice::<serde_json::Value>(&a.body)
+                        .ok()
+                        .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default();
+                    fail(format!("status {}{why}", a.status.as_u16()));
                 }
             }
         }

@@ -82,6 +82,11 @@ pub struct AppState {
     wallet_deadline: Duration,
     sync_ttl: Duration,
     sync: Mutex<Option<(Instant, SyncReport)>>,
+    /// Held while the stats' tip or stake info is re-read: a burst of requests that all
+    /// find the cache expired waits for one wallet call instead of each making its own.
+    stats_refresh: tokio::sync::Mutex<()>,
+    /// The last user counts and when their query started; the lock is held while one runs.
+    counts: tokio::sync::Mutex<Option<(Instant, hcpool_core::backend::UserCounts)>>,
 }
 
 impl AppState {
@@ -118,6 +123,8 @@ impl AppState {
             wallet_deadline: WALLET_DEADLINE,
             sync_ttl: CHECK_TTL,
             sync: Mutex::new(None),
+            stats_refresh: tokio::sync::Mutex::new(()),
+            counts: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -253,21 +260,56 @@ impl AppState {
     ///
     /// # Errors
     /// The wallet's error.
+    ///
+    /// One request at a time re-reads (the others wait, within the wallet deadline, and
+    /// take its answer): under load an expired cache costs one `getbestblock` and one
+    /// `getstakeinfo`, not one per waiting request.
     pub async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
-        let tip = match self.cache.recent_tip() {
-            Some(t) => t,
-            None => {
-                let t = self.wallet_call(self.pool.wallets().best_block()).await?;
-                self.cache.set_tip(&t);
-                t
-            }
-        };
-        if let Some(info) = self.cache.stake_info(&tip.hash) {
+        if let Some(info) = self
+            .cache
+            .recent_tip()
+            .and_then(|tip| self.cache.stake_info(&tip.hash))
+        {
             return Ok(info);
         }
-        let info = self.wallet_call(self.pool.wallets().stake_info()).await?;
-        self.cache.set_stake_info(&tip.hash, &info);
-        Ok(info)
+        self.wallet_call(async {
+            let _refreshing = self.stats_refresh.lock().await;
+            let tip = match self.cache.recent_tip() {
+                Some(t) => t,
+                None => {
+                    let t = self.pool.wallets().best_block().await?;
+                    self.cache.set_tip(&t);
+                    t
+                }
+            };
+            if let Some(info) = self.cache.stake_info(&tip.hash) {
+                return Ok(info);
+            }
+            let info = self.pool.wallets().stake_info().await?;
+            self.cache.set_stake_info(&tip.hash, &info);
+            Ok(info)
+        })
+        .await
+    }
+
+    /// The store's user counts, as of a query that started after this call: concurrent
+    /// callers share one query (one runs at a time; those that waited take the answer of
+    /// the query that started after they asked) instead of each taking a connection.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn user_counts(&self) -> hcpool_core::Result<hcpool_core::backend::UserCounts> {
+        let asked = Instant::now();
+        let mut last = self.counts.lock().await;
+        if let Some((started, counts)) = last.as_ref() {
+            if *started >= asked {
+                return Ok(counts.clone());
+            }
+        }
+        let started = Instant::now();
+        let counts = self.pool.store().user_counts().await?;
+        *last = Some((started, counts.clone()));
+        Ok(counts)
     }
 
     /// The tip and a user's tickets (`stakepooluserinfo`), the list read once per block:

@@ -226,7 +226,7 @@ async fn stats(state: &AppState) -> ApiReply {
             );
         }
     };
-    let counts = match state.pool.store().user_counts().await {
+    let counts = match state.user_counts().await {
         Ok(c) => c,
         Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null),
     };
