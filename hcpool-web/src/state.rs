@@ -303,12 +303,12 @@ impl AppState {
         let mut last = self.counts.lock().await;
         if let Some((started, counts)) = last.as_ref() {
             if *started >= asked {
-                return Ok(counts.clone());
+                return Ok(*counts);
             }
         }
         let started = Instant::now();
         let counts = self.pool.store().user_counts().await?;
-        *last = Some((started, counts.clone()));
+        *last = Some((started, counts));
         Ok(counts)
     }
 
