@@ -45,6 +45,14 @@ impl ChainCache {
             .map(|(_, b)| *b)
     }
 
+    /// The tip if it was read at or after `since` (however old that is).
+    pub fn tip_read_since(&self, since: Instant) -> Option<BestBlock> {
+        lock(&self.tip)
+            .as_ref()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, b)| *b)
+    }
+
     /// Records a tip just read from the wallets.
     pub fn set_tip(&self, tip: &BestBlock) {
         *lock(&self.tip) = Some((Instant::now(), *tip));

@@ -272,9 +272,16 @@ impl AppState {
         {
             return Ok(info);
         }
+        let asked = Instant::now();
         self.wallet_call(async {
             let _refreshing = self.stats_refresh.lock().await;
-            let tip = match self.cache.recent_tip() {
+            // A tip read since this request came (by the request that held the lock) is
+            // as fresh as one it would read itself, even when the read took past TIP_TTL.
+            let recent = self
+                .cache
+                .recent_tip()
+                .or_else(|| self.cache.tip_read_since(asked));
+            let tip = match recent {
                 Some(t) => t,
                 None => {
                     let t = self.pool.wallets().best_block().await?;
