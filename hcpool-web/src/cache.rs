@@ -66,6 +66,15 @@ impl ChainCache {
             .map(|(_, _, i)| i.clone())
     }
 
+    /// The last stake info read less than [`STATS_TTL`] ago, whatever tip it was read at:
+    /// what the stats show while a re-read is under way.
+    pub fn latest_stake_info(&self) -> Option<StakeInfo> {
+        lock(&self.stake_info)
+            .as_ref()
+            .filter(|(at, _, _)| at.elapsed() < STATS_TTL)
+            .map(|(_, _, i)| i.clone())
+    }
+
     /// Records stake info read at `tip`.
     pub fn set_stake_info(&self, tip: &BlockHash, info: &StakeInfo) {
         *lock(&self.stake_info) = Some((Instant::now(), *tip, info.clone()));

@@ -85,8 +85,10 @@ pub struct AppState {
     /// Held while the stats' tip or stake info is re-read: a burst of requests that all
     /// find the cache expired waits for one wallet call instead of each making its own.
     stats_refresh: tokio::sync::Mutex<()>,
-    /// The last user counts and when their query started; the lock is held while one runs.
-    counts: tokio::sync::Mutex<Option<(Instant, hcpool_core::backend::UserCounts)>>,
+    /// The last user counts and when their query started.
+    counts: Mutex<Option<(Instant, hcpool_core::backend::UserCounts)>>,
+    /// Held while a user-count query runs.
+    counts_running: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -124,7 +126,8 @@ impl AppState {
             sync_ttl: CHECK_TTL,
             sync: Mutex::new(None),
             stats_refresh: tokio::sync::Mutex::new(()),
-            counts: tokio::sync::Mutex::new(None),
+            counts: Mutex::new(None),
+            counts_running: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -261,9 +264,10 @@ impl AppState {
     /// # Errors
     /// The wallet's error.
     ///
-    /// One request at a time re-reads (the others wait, within the wallet deadline, and
-    /// take its answer): under load an expired cache costs one `getbestblock` and one
-    /// `getstakeinfo`, not one per waiting request.
+    /// One request at a time re-reads; meanwhile the others answer with the last reading
+    /// (or, when there is none yet, wait for this one within the wallet deadline): under
+    /// load an expired cache costs one `getbestblock` and one `getstakeinfo`, not one per
+    /// request, and no request queues behind the wallets.
     pub async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         if let Some(info) = self
             .cache
@@ -273,8 +277,21 @@ impl AppState {
             return Ok(info);
         }
         let asked = Instant::now();
+        // While another request re-reads, answer with the last reading (less than
+        // STATS_TTL old) rather than queue behind the wallets: under load the stats lag by
+        // one re-read instead of every request waiting for it.
+        let refreshing = match self.stats_refresh.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(_) => match self.cache.latest_stake_info() {
+                Some(info) => return Ok(info),
+                None => None,
+            },
+        };
         self.wallet_call(async {
-            let _refreshing = self.stats_refresh.lock().await;
+            let _refreshing = match refreshing {
+                Some(g) => g,
+                None => self.stats_refresh.lock().await,
+            };
             // A tip read since this request came (by the request that held the lock) is
             // as fresh as one it would read itself, even when the read took past TIP_TTL.
             let recent = self
@@ -299,23 +316,34 @@ impl AppState {
         .await
     }
 
-    /// The store's user counts, as of a query that started after this call: concurrent
-    /// callers share one query (one runs at a time; those that waited take the answer of
-    /// the query that started after they asked) instead of each taking a connection.
+    /// The store's user counts: a fresh query when none is running; while one runs, the
+    /// answer of the one before (so one query runs at a time instead of each request taking
+    /// a store connection, and no request queues for the store). A caller sees counts at
+    /// most one query older than its request.
     ///
     /// # Errors
     /// The store's error.
     pub async fn user_counts(&self) -> hcpool_core::Result<hcpool_core::backend::UserCounts> {
         let asked = Instant::now();
-        let mut last = self.counts.lock().await;
-        if let Some((started, counts)) = last.as_ref() {
-            if *started >= asked {
-                return Ok(*counts);
+        let _counting = match self.counts_running.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                // A query is under way: its predecessor's answer, without queueing.
+                if let Some((_, counts)) = *lock(&self.counts) {
+                    return Ok(counts);
+                }
+                let guard = self.counts_running.lock().await;
+                if let Some((started, counts)) = *lock(&self.counts) {
+                    if started >= asked {
+                        return Ok(counts);
+                    }
+                }
+                guard
             }
-        }
+        };
         let started = Instant::now();
         let counts = self.pool.store().user_counts().await?;
-        *last = Some((started, counts));
+        *lock(&self.counts) = Some((started, counts));
         Ok(counts)
     }
 
