@@ -102,6 +102,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "maintenance",
     "maintenancemsg",
     "captcha",
+    "nosmtp",
+    "sessionmaxhours",
+    "legacypasswords",
     "stakepooldclientcert",
     "stakepooldclientkey",
 ];
@@ -336,6 +339,16 @@ pub struct PoolConfig {
     pub maintenance_msg: String,
     /// `captcha` (hcpool; default off): a self-hosted image captcha on sign-up.
     pub captcha: bool,
+    /// `nosmtp` (hcpool; default off): run without a mail server. Without it, hcpool-web
+    /// refuses to start when `smtphost` is empty (mail would carry live links into the log).
+    pub no_smtp: bool,
+    /// `sessionmaxhours` (hcpool; default 720 = 30 days): a web session ends this long after
+    /// sign-in, however active it is.
+    pub session_max_hours: u32,
+    /// `legacypasswords` (hcpool; default off): hcstakepool shares the database, so
+    /// passwords are stored as hcstakepool's bcrypt (`$2a$`, cost 10) and legacy hashes are
+    /// never upgraded to argon2id (hcstakepool could not check those).
+    pub legacy_passwords: bool,
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -519,6 +532,16 @@ impl PoolConfig {
                 .map(str::to_owned)
                 .unwrap_or_else(|| DEFAULT_MAX_USERS.to_string()),
         )?;
+        let session_max_hours: u32 = parse_num(
+            "sessionmaxhours",
+            src.get("sessionmaxhours").unwrap_or("720"),
+        )?;
+        if session_max_hours == 0 || session_max_hours > 24 * 366 {
+            return Err(ConfigError::Invalid {
+                key: "sessionmaxhours".into(),
+                message: "sessionmaxhours must be between 1 and 8784 (a year)".into(),
+            });
+        }
         if max_users == 0 || max_users > (1 << 31) {
             return Err(ConfigError::Invalid {
                 key: "maxusers".into(),
@@ -601,6 +624,9 @@ impl PoolConfig {
                 "The stake pool is down for maintenance. Tickets keep voting; please come back soon.",
             ),
             captcha: flag("captcha")?,
+            no_smtp: flag("nosmtp")?,
+            session_max_hours,
+            legacy_passwords: flag("legacypasswords")?,
         })
     }
 

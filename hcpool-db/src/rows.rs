@@ -9,7 +9,8 @@
 //! columns; a NULL left in a numeric column is corrupt.
 
 use hcpool_core::backend::{
-    EmailChange, LowFeeTicket, PasswordReset, RegisteredScript, Registration, Session, User,
+    EmailChange, LowFeeTicket, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
+    User,
 };
 use hcpool_core::backend::{TicketEntry, UserVotingConfig};
 use hcpool_core::{Address, RedeemScript, Secret, TicketHash, UserId, VoteBits};
@@ -30,6 +31,10 @@ pub(crate) const TICKET_COLUMNS: &str =
 /// The columns of session queries, in [`session`]'s order.
 pub(crate) const SESSION_COLUMNS: &str =
     "id_hash, user_id, csrf_token, created, expires, last_seen";
+
+/// The columns of outbox queries, in [`outbox_mail`]'s order.
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "id, kind, recipient, subject, body, ip, attempts, next_attempt, created";
 
 /// Reads columns of one row of `table`, naming the row in errors.
 struct Cols<'r> {
@@ -235,5 +240,21 @@ pub(crate) fn password_reset(row: &AnyRow) -> Result<PasswordReset> {
         token: Secret::new(c.text("Token")?),
         created: c.int("Created")?,
         expires: c.int("Expires")?,
+    })
+}
+
+/// An `hcpool_mail_outbox` row.
+pub(crate) fn outbox_mail(row: &AnyRow) -> Result<OutboxMail> {
+    let c = Cols::new(row, "hcpool_mail_outbox", "id")?;
+    Ok(OutboxMail {
+        id: c.id,
+        kind: c.text("kind")?,
+        recipient: c.text("recipient")?,
+        subject: c.text("subject")?,
+        body: Secret::new(c.text("body")?),
+        ip: c.text("ip")?,
+        attempts: c.ranged("attempts")?,
+        next_attempt: c.int("next_attempt")?,
+        created: c.int("created")?,
     })
 }

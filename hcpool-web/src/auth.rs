@@ -29,6 +29,31 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(sha256::Hash::hash(s.as_bytes()).to_byte_array())
 }
 
+/// Prefix of a token's stored form ([`stored_token`]).
+pub const STORED_TOKEN_PREFIX: &str = "sha256:";
+
+/// How a mailed token (email verification, password reset, email change) is stored:
+/// `sha256:` and the hex SHA-256 of the token, so the database never holds a usable link.
+pub fn stored_token(token: &str) -> String {
+    format!("{STORED_TOKEN_PREFIX}{}", sha256_hex(token))
+}
+
+/// The stored values a mailed token `t` may match, in order: its hash ([`stored_token`]),
+/// then `t` itself when it looks like a token hcstakepool stored in clear (ASCII letters and
+/// digits only), so links mailed before the switch to hcpool keep working. A stored hash
+/// (it holds a `:`) is never accepted as a token. Nothing for a blank `t`.
+pub fn token_keys(t: &str) -> Vec<String> {
+    let t = t.trim();
+    if t.is_empty() {
+        return Vec::new();
+    }
+    let mut keys = vec![stored_token(t)];
+    if t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        keys.push(t.to_owned());
+    }
+    keys
+}
+
 /// Constant-time equality of two tokens; empty tokens never match.
 pub fn tokens_equal(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -129,6 +154,27 @@ pub async fn hash_password(pw: String) -> Result<Secret<String>, WebError> {
     .await?
 }
 
+/// hcstakepool's bcrypt cost (Go's `bcrypt.DefaultCost`).
+pub const LEGACY_BCRYPT_COST: u32 = 10;
+
+/// Hashes a password as the pool is configured to store it: argon2id, or, with
+/// `legacypasswords` (hcstakepool shares the database), bcrypt `$2a$` at cost 10, exactly the
+/// format hcstakepool's `HashPassword` writes and checks.
+///
+/// # Errors
+/// [`WebError::PasswordHash`] / [`WebError::Join`].
+pub async fn hash_password_as(pw: String, legacy: bool) -> Result<Secret<String>, WebError> {
+    if !legacy {
+        return hash_password(pw).await;
+    }
+    on_hash_slot(move || {
+        bcrypt::hash_with_result(pw.as_bytes(), LEGACY_BCRYPT_COST)
+            .map(|h| Secret::new(h.format_for_version(bcrypt::Version::TwoA)))
+            .map_err(|_| WebError::PasswordHash)
+    })
+    .await?
+}
+
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordCheck {
@@ -205,6 +251,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn legacy_mode_hashes_as_hcstakepool() {
+        let h = hash_password_as("correct horse".into(), true)
+            .await
+            .unwrap();
+        assert!(h.expose().starts_with("$2a$10$"), "{}", h.expose().len());
+        assert!(bcrypt::verify("correct horse", h.expose()).unwrap());
+        assert_eq!(
+            check_password("correct horse".into(), h).await.unwrap(),
+            PasswordCheck::OkNeedsUpgrade
+        );
+        let a = hash_password_as("x".into(), false).await.unwrap();
+        assert!(a.expose().starts_with("$argon2id$"));
+    }
+
+    #[tokio::test]
     async fn the_hash_after_the_last_free_slot_waits_for_one() {
         let n = hash_slots();
         assert!(n >= 1);
@@ -223,6 +284,18 @@ mod tests {
         drop(all);
         let h = next.await.unwrap().unwrap();
         assert!(h.expose().starts_with("$argon2id$"));
+    }
+
+    #[test]
+    fn mailed_tokens_are_stored_hashed_and_legacy_ones_still_match() {
+        let t = random_hex(16);
+        let keys = token_keys(&t);
+        assert_eq!(keys, vec![stored_token(&t), t.clone()]);
+        assert!(keys[0].starts_with("sha256:") && !keys[0].contains(&t));
+        assert_eq!(keys[0].len(), 7 + 64);
+        // A stored hash submitted as a token is only hashed again, never compared raw.
+        assert_eq!(token_keys(&keys[0]), vec![stored_token(&keys[0])]);
+        assert!(token_keys("  ").is_empty());
     }
 
     #[test]

@@ -19,6 +19,7 @@ const BOOL_KEYS: &[&str] = &[
     "enablestakepoold",
     "maintenance",
     "captcha",
+    "nosmtp",
 ];
 
 /// What the command line asked for, before the sources are merged.
@@ -172,6 +173,10 @@ pub struct WebSettings {
     pub maintenance_msg: String,
     /// `captcha`: the self-hosted captcha on sign-up.
     pub captcha: bool,
+    /// `sessionmaxhours` in seconds: a session ends this long after sign-in.
+    pub session_max_secs: i64,
+    /// `legacypasswords`: store bcrypt hashes hcstakepool can check, never upgrade them.
+    pub legacy_passwords: bool,
     /// `templatepath`: `<name>.hbs` files here override the embedded templates (reloaded on
     /// SIGUSR1); a missing directory means the embedded ones.
     pub template_path: Option<std::path::PathBuf>,
@@ -199,6 +204,8 @@ impl WebSettings {
             maintenance: c.maintenance,
             maintenance_msg: c.maintenance_msg.clone(),
             captcha: c.captcha,
+            session_max_secs: i64::from(c.session_max_hours) * 3600,
+            legacy_passwords: c.legacy_passwords,
             template_path: Some(std::path::PathBuf::from(&c.template_path))
                 .filter(|p| !p.as_os_str().is_empty()),
         }

@@ -55,6 +55,7 @@ pub mod limit;
 pub mod mail;
 pub mod maintenance;
 pub mod nodes;
+pub mod outbox;
 pub mod pages;
 pub mod purge;
 pub mod reqlog;
@@ -136,7 +137,8 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// SIGUSR1 reloads the templates. Once the port is bound, the voting nodes get the pool's
 /// configuration and stale ones are retried ([`nodes::push_on_liftoff`]); an instance that
 /// cannot bind (another one holds the port) pushes nothing. Expired sessions, captcha
-/// challenges and tokens are purged every [`purge::PURGE_INTERVAL`] while it serves.
+/// challenges and tokens are purged every [`purge::PURGE_INTERVAL`] while it serves, and the
+/// mail outbox is sent ([`outbox::on_liftoff`]).
 ///
 /// # Errors
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
@@ -149,6 +151,7 @@ pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
     rocket(state, figment(ip, port))
         .attach(push)
+        .attach(outbox::on_liftoff())
         .launch()
         .await
         .map(|_| ())

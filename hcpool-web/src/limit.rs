@@ -95,6 +95,15 @@ pub fn allow_password_attempt(limiter: &RateLimiter, ip: &ClientIp, email: &str)
     ip_ok && account_ok
 }
 
+/// Counts one request that sends mail (`what`: the form) against the client IP and against
+/// `subject` (a user id or an address; hashed, so no address is kept in memory), both counted
+/// even when one is over. `false` when either is over the limiter's budget.
+pub fn allow_mail_request(limiter: &RateLimiter, what: &str, ip: &ClientIp, subject: &str) -> bool {
+    let ip_ok = limiter.allow(&format!("{what}:ip:{}", ip.0));
+    let subject_ok = limiter.allow(&format!("{what}:to:{}", crate::auth::sha256_hex(subject)));
+    ip_ok && subject_ok
+}
+
 /// A request guard for the API routes: counts the request against `apiratelimit` for the
 /// client IP. Over the limit it fails with 429, which the API catcher answers with the
 /// envelope (`code` 8, ResourceExhausted) and `Retry-After`.

@@ -3,18 +3,58 @@
 use async_trait::async_trait;
 use hcpool_core::backend::{Email, Mailer};
 
-/// Writes every mail to the log at info level instead of sending it (hcstakepool's upstream
-/// behaviour with no `smtphost`; in demo mode this is how the operator gets the links).
+/// Writes every mail to the log at info level instead of sending it (`smtphost` empty).
+///
+/// Outside the demo this needs `nosmtp=1` and the links' tokens are redacted
+/// ([`LogMailer::redacting`]): a log is no place for a live password-reset link. The demo
+/// logs whole mails ([`LogMailer::full`]): that is how its visitor gets the links.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct LogMailer;
+pub struct LogMailer {
+    full: bool,
+}
+
+impl LogMailer {
+    /// Logs mails with every link's token replaced by `<redacted>`.
+    pub fn redacting() -> Self {
+        LogMailer { full: false }
+    }
+
+    /// Logs whole mails, links and all (the demo).
+    pub fn full() -> Self {
+        LogMailer { full: true }
+    }
+}
+
+/// `body` with the value of every `t=` query parameter (the mailed tokens) replaced by
+/// `<redacted>`.
+pub fn redact_tokens(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find("?t=").or_else(|| rest.find("&t=")) {
+        out.push_str(&rest[..i + 3]);
+        out.push_str("<redacted>");
+        rest = &rest[i + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '&')
+            .unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
 
 #[async_trait]
 impl Mailer for LogMailer {
     async fn send(&self, email: &Email) -> hcpool_core::Result<()> {
+        let body = if self.full {
+            email.body.clone()
+        } else {
+            redact_tokens(&email.body)
+        };
         tracing::info!(
             to = %email.to,
             subject = %email.subject,
-            body = %email.body,
+            body = %body,
             "smtphost is not set: mail logged instead of sent"
         );
         Ok(())
@@ -189,6 +229,19 @@ mod tests {
         assert!(e.to_string().contains("smtphost"), "{e}");
         let e = SmtpMailer::new(&smtp("mail.example.com", "u", "not an address")).unwrap_err();
         assert!(e.to_string().contains("smtpfrom"), "{e}");
+    }
+
+    #[test]
+    fn log_mailer_redacts_link_tokens() {
+        let body =
+            "Open:\n\nhttp://pool/passwordupdate?t=0123abcd\n\nand http://p/x?a=1&t=ffee end";
+        let r = redact_tokens(body);
+        assert!(!r.contains("0123abcd") && !r.contains("ffee"), "{r}");
+        assert_eq!(
+            r,
+            "Open:\n\nhttp://pool/passwordupdate?t=<redacted>\n\nand http://p/x?a=1&t=<redacted> end"
+        );
+        assert_eq!(redact_tokens("no links here"), "no links here");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub const CSRF_COOKIE: &str = "hcpool_csrf";
 /// A session lives this long after its last request (give or take
 /// [`SESSION_TOUCH_SECS`]).
 pub const SESSION_IDLE_SECS: i64 = 7 * 24 * 3600;
+/// The default absolute lifetime of a session (`sessionmaxhours`, 720 h): it ends this long
+/// after sign-in however active it is.
+pub const SESSION_MAX_SECS: i64 = 30 * 24 * 3600;
 /// A request writes the session's `last_seen` (and slides its expiry) only when the stored
 /// `last_seen` is at least this old, so signed-in browsing is not one database write per
 /// request.
@@ -64,12 +67,21 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
     let store = state.pool.store();
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let id_hash = sha256_hex(c.value());
-        if let Some(session) = store.session(&id_hash, now).await? {
+        let max = state.settings.session_max_secs;
+        let session = match store.session(&id_hash, now).await? {
+            // Past its absolute lifetime, however recently used: gone.
+            Some(s) if now >= s.created.saturating_add(max) => {
+                store.delete_session(&id_hash).await?;
+                None
+            }
+            other => other,
+        };
+        if let Some(session) = session {
             if let Some(user) = store.user(session.user_id).await? {
                 if now.saturating_sub(session.last_seen) >= SESSION_TOUCH_SECS {
-                    store
-                        .touch_session(&id_hash, now, now + SESSION_IDLE_SECS)
-                        .await?;
+                    let expires =
+                        (now + SESSION_IDLE_SECS).min(session.created.saturating_add(max));
+                    store.touch_session(&id_hash, now, expires).await?;
                 }
                 let csrf = session.csrf_token.expose().clone();
                 return Ok(Visitor {
@@ -172,7 +184,18 @@ where
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         let form = match Form::<T>::from_data(req, data).await {
             data::Outcome::Success(f) => f.into_inner(),
-            data::Outcome::Error(e) => return data::Outcome::Error(e),
+            data::Outcome::Error((status, errors)) => {
+                // hcstakepool checked the token before any handler: a form without one is
+                // refused as a forged one, not as a malformed form.
+                let no_token = errors
+                    .iter()
+                    .any(|e| e.name.as_ref().is_some_and(|n| n == "csrf_token"));
+                if no_token {
+                    req.local_cache(|| CsrfRefused(true));
+                    return data::Outcome::Error((Status::BadRequest, errors));
+                }
+                return data::Outcome::Error((status, errors));
+            }
             data::Outcome::Forward(f) => return data::Outcome::Forward(f),
         };
         let visitor = match req.guard::<Visitor>().await {
@@ -216,7 +239,7 @@ pub async fn start(
             user_id: user,
             csrf_token: Secret::new(random_hex(32)),
             created: now,
-            expires: now + SESSION_IDLE_SECS,
+            expires: now + SESSION_IDLE_SECS.min(state.settings.session_max_secs),
             last_seen: now,
         })
         .await?;

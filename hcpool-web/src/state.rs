@@ -25,6 +25,10 @@ pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 10;
 /// the purge task deletes them).
 pub const CAPTCHA_CHALLENGES_PER_MINUTE: u32 = 10;
 
+/// Mail-sending requests allowed per hour per client IP and per account or address: email
+/// changes (`/settings/email`, per user) and the verification resend form (per address).
+pub const MAIL_REQUESTS_PER_HOUR: u32 = 5;
+
 /// How long a request waits for the wallets before it answers "unavailable" (503 page, API
 /// code 14). The wallet manager's own per-call timeout (10 s) usually fires first; this bounds
 /// sequential calls and backends without one.
@@ -36,6 +40,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("home", include_str!("../templates/home.hbs")),
     ("signup", include_str!("../templates/signup.hbs")),
     ("signin", include_str!("../templates/signin.hbs")),
+    (
+        "resendverification",
+        include_str!("../templates/resendverification.hbs"),
+    ),
     ("emailverify", include_str!("../templates/emailverify.hbs")),
     ("address", include_str!("../templates/address.hbs")),
     ("voting", include_str!("../templates/voting.hbs")),
@@ -65,8 +73,16 @@ pub struct AppState {
     pub pool: PoolService,
     /// Web settings from the configuration.
     pub settings: WebSettings,
-    /// Outgoing mail.
+    /// Outgoing mail: what the outbox sender ([`crate::outbox`]) sends through. Requests
+    /// never call it; they store mail with [`crate::outbox::enqueue`].
     pub mailer: Arc<dyn Mailer>,
+    /// Wakes this instance's outbox sender when a request stored mail.
+    pub mail_wake: Arc<tokio::sync::Notify>,
+    /// How the outbox sender retries.
+    pub mail_policy: crate::outbox::RetryPolicy,
+    /// Mail-sending requests per client IP, per user and per address
+    /// ([`MAIL_REQUESTS_PER_HOUR`]).
+    pub mail_limiter: crate::limit::RateLimiter,
     /// Sign-in, sign-up and password attempts per client IP and per account.
     pub auth_limiter: crate::limit::RateLimiter,
     /// Captcha challenges issued per client IP ([`CAPTCHA_CHALLENGES_PER_MINUTE`]).
@@ -110,6 +126,12 @@ impl AppState {
             pool,
             settings,
             mailer,
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
+            mail_policy: crate::outbox::RetryPolicy::default(),
+            mail_limiter: crate::limit::RateLimiter::new(
+                MAIL_REQUESTS_PER_HOUR,
+                Duration::from_secs(3600),
+            ),
             auth_limiter: crate::limit::RateLimiter::new(
                 AUTH_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
@@ -141,6 +163,24 @@ impl AppState {
     /// The wallet manager behind `pool.wallets()`, when the state was given one.
     pub fn manager(&self) -> Option<&Arc<WalletManager>> {
         self.manager.as_ref()
+    }
+
+    /// Sets how the outbox sender retries (default [`crate::outbox::RetryPolicy::default`]).
+    #[must_use]
+    pub fn with_mail_policy(mut self, policy: crate::outbox::RetryPolicy) -> Self {
+        self.mail_policy = policy;
+        self
+    }
+
+    /// A sender of this state's outbox, through its mailer and with its retry policy
+    /// ([`crate::outbox::on_liftoff`] runs one; tests call it to deliver at once).
+    pub fn mail_sender(&self) -> crate::outbox::Sender {
+        crate::outbox::Sender::new(
+            self.pool.clone(),
+            self.mailer.clone(),
+            self.settings.base_url.clone(),
+            self.mail_policy,
+        )
     }
 
     /// Sets how long a request waits for the wallets (default [`WALLET_DEADLINE`]).

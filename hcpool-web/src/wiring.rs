@@ -59,6 +59,8 @@ pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
 /// # Errors
 /// [`WebError::Config`] naming the part that failed (store, wallet host, keys, sync).
 pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError> {
+    // Before anything connects: a pool that cannot mail is refused at once.
+    let mailer = mailer(cfg, cert_base)?;
     let store = hcpool_db::connect(db_url(cfg).expose())
         .await
         .map_err(|e| startup("database", e))?;
@@ -149,24 +151,6 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     );
     manager.spawn_recheck(Duration::from_secs(30));
 
-    let mailer: Arc<dyn Mailer> = if cfg.smtp_host.is_empty() {
-        Arc::new(LogMailer)
-    } else {
-        Arc::new(SmtpMailer::new(&SmtpSettings {
-            host: cfg.smtp_host.clone(),
-            username: cfg.smtp_username.clone(),
-            password: Secret::new(cfg.smtp_password.clone()),
-            from: cfg.smtp_from.clone(),
-            ca_file: (!cfg.smtp_cert.trim().is_empty()).then(|| {
-                let p = Path::new(cfg.smtp_cert.trim());
-                if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    cert_base.join(p)
-                }
-            }),
-        })?)
-    };
     let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?
         .with_manager(manager.clone());
     Ok(Wired {
@@ -174,6 +158,44 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         manager,
         local_nodes: Vec::new(),
     })
+}
+
+/// The mailer `cfg` asks for: SMTP through `smtphost`; with `smtphost` empty, only when
+/// `nosmtp=1` allows it, mail to the log with the links' tokens redacted.
+///
+/// # Errors
+/// [`WebError::Config`] when `smtphost` is empty without `nosmtp=1`, or the `smtp*` keys are
+/// bad.
+pub fn mailer(cfg: &PoolConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, WebError> {
+    if cfg.smtp_host.trim().is_empty() {
+        if !cfg.no_smtp {
+            return Err(WebError::Config(
+                "smtphost is not set: sign-up verification and password reset mail cannot go \
+                 out. Set smtphost (and smtpfrom), or nosmtp=1 to run without mail (mails are \
+                 then logged with their links redacted)"
+                    .into(),
+            ));
+        }
+        tracing::warn!(
+            "nosmtp=1: no mail goes out; mails are logged with their links redacted, so \
+             nobody can verify an address or reset a password by mail"
+        );
+        return Ok(Arc::new(LogMailer::redacting()));
+    }
+    Ok(Arc::new(SmtpMailer::new(&SmtpSettings {
+        host: cfg.smtp_host.clone(),
+        username: cfg.smtp_username.clone(),
+        password: Secret::new(cfg.smtp_password.clone()),
+        from: cfg.smtp_from.clone(),
+        ca_file: (!cfg.smtp_cert.trim().is_empty()).then(|| {
+            let p = Path::new(cfg.smtp_cert.trim());
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                cert_base.join(p)
+            }
+        }),
+    })?))
 }
 
 /// A demo pool: a simulated wallet cluster on loopback (certificates in `datadir`), two
@@ -215,7 +237,7 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster
     let secret = |n: &str| format!("demo-{n}-{}", std::process::id());
     let text = format!(
         "{fragment}{nodes}\napisecret={api}\ncookiesecret={cookie}\ndburl={db}\n\
-         listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\n\
+         listen={listen}\nbaseurl=http://{listen}\nadminips=127.0.0.1\nadminuserids=1\nnosmtp=1\n\
          stakepooldclientcert={client_cert}\nstakepooldclientkey={client_key}\n",
         fragment = cluster.conf_fragment(),
         nodes = crate::demo::conf_fragment(&nodes),
@@ -230,6 +252,8 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster
         .map_err(|e| startup("demo config", e))?;
     let cfg = PoolConfig::from_sources(&src).map_err(|e| startup("demo config", e))?;
     let mut wired = build(&cfg, datadir).await?;
+    // The demo's visitor gets the links from the log.
+    wired.state.mailer = Arc::new(LogMailer::full());
     wired.state = wired.state.with_demo_chain(cluster.clone());
     wired.local_nodes = nodes;
     Ok((wired, cluster))

@@ -244,10 +244,19 @@ async fn flow(
     println!("step: signed up");
 
     // The verification mail and its link.
-    let mail = {
-        let sent = mailer.sent.lock().unwrap_or_else(|e| e.into_inner());
-        ensure!(sent.len() == 1, "one mail expected, got {}", sent.len());
-        sent[0].clone()
+    // The outbox sender sends it in the background: wait for it (bounded).
+    let mut waited = 0;
+    let mail = loop {
+        {
+            let sent = mailer.sent.lock().unwrap_or_else(|e| e.into_inner());
+            ensure!(sent.len() <= 1, "one mail expected, got {}", sent.len());
+            if let Some(m) = sent.first() {
+                break m.clone();
+            }
+        }
+        ensure!(waited < 200, "no verification mail within 10 s");
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     ensure!(mail.to == EMAIL && mail.subject == "Stake pool email verification");
     let link = mail
@@ -385,7 +394,8 @@ async fn run(chromium: &Path, chromedriver: &Path) -> Result<()> {
     let mailer = Arc::new(CapturingMailer::default());
     wired.state.mailer = mailer.clone();
     let store = wired.state.pool.store().clone();
-    let app = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0));
+    let app = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
+        .attach(hcpool_web::outbox::on_liftoff());
     let server = hcpool_web::spawned::spawn(app).await?;
     let (mut driver, port) = start_chromedriver(chromedriver).await?;
     let client = open_browser(chromium, port, &dir.path().join("profile")).await?;

@@ -185,7 +185,8 @@ async fn flow() {
     let base_url = "http://pool.test";
     let text = format!(
         "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl={base_url}\n\
-         adminips=127.0.0.1\nadminuserids=1\nstakepooldclientcert={}\nstakepooldclientkey={}\n",
+         adminips=127.0.0.1\nadminuserids=1\nstakepooldclientcert={}\nstakepooldclientkey={}\n\
+         nosmtp=1\n",
         cluster.conf_fragment(),
         hcpool_web::demo::conf_fragment(&daemons),
         hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
@@ -223,6 +224,7 @@ async fn flow() {
     let push = hcpool_web::nodes::push_on_liftoff(pool.clone());
     let rocket = hcpool_web::rocket(wired.state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
         .attach(push)
+        .attach(hcpool_web::outbox::on_liftoff())
         .attach(rocket::fairing::AdHoc::on_liftoff("port", move |r| {
             let port = r.config().port;
             Box::pin(async move {
@@ -266,7 +268,11 @@ async fn flow() {
         page.contains("A verification email has been sent to"),
         "{page}"
     );
-    let body = mail.0.lock().unwrap().last().expect("a mail").body.clone();
+    // The outbox sender (started at lift-off) sends it in the background.
+    let body = until("the verification mail", Duration::from_secs(20), || {
+        mail.0.lock().unwrap().last().map(|m| m.body.clone())
+    })
+    .await;
     let link = body
         .split_whitespace()
         .find(|w| w.starts_with(base_url))
@@ -492,7 +498,8 @@ async fn an_instance_whose_port_is_taken_pushes_nothing() {
         .await
         .unwrap();
     let text = format!(
-        "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl=http://pool.test\n",
+        "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl=http://pool.test\n\
+         nosmtp=1\n",
         cluster.conf_fragment(),
         hcpool_web::demo::conf_fragment(std::slice::from_ref(&daemon)),
         hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),

@@ -396,7 +396,8 @@ pub fn web_conf(env: &SimEnv, nodes: &[&Node], db_url: &str, admin: u64) -> Resu
          walletcerts={},{}\nvotingwalletextpub={}\ncoldwalletextpub={}\npoolfees={}\n\
          enablestakepoold=1\nstakepooldhosts={}\nstakepooldcerts={}\n\
          apisecret=realhc-api\ncookiesecret=realhc-cookie\ndburl={db_url}\n\
-         baseurl=http://pool.test\nadminips=127.0.0.1\nadminuserids={admin}\napiratelimit=0\n",
+         baseurl=http://pool.test\nadminips=127.0.0.1\nadminuserids={admin}\napiratelimit=0\n\
+         nosmtp=1\n",
         env.get("VOTE1_RPC")?,
         env.get("VOTE2_RPC")?,
         env.get("VOTE1_USER")?,
@@ -430,13 +431,15 @@ impl Web {
             .context("wiring::build")?;
         let mail = Arc::new(Capture::default());
         wired.state.mailer = mail.clone();
-        // As `hcpool_web::serve`: the push to stakepoold starts once the port is bound.
+        // As `hcpool_web::serve`: the push to stakepoold and the mail sender start once the
+        // port is bound.
         let push = hcpool_web::nodes::push_on_liftoff(wired.state.pool.clone());
         let rocket = hcpool_web::rocket(
             wired.state,
             hcpool_web::figment([127, 0, 0, 1].into(), port),
         )
-        .attach(push);
+        .attach(push)
+        .attach(hcpool_web::outbox::on_liftoff());
         let server = hcpool_web::spawned::spawn(rocket).await.context("launch")?;
         let origin = server.url();
         let r = reqwest::get(format!("{origin}/")).await.context("GET /")?;

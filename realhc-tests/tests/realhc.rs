@@ -316,7 +316,16 @@ async fn signup_user(s: &Suite, email: &str) -> Result<Browser> {
         st == 200 && page.contains("A verification email has been sent to"),
         "sign-up answered {st}"
     );
-    let mail = web.mail.last_to(email).context("no verification mail")?;
+    // The outbox sender sends it in the background (bounded wait).
+    let mut mail = None;
+    for _ in 0..200 {
+        mail = web.mail.last_to(email);
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mail = mail.context("no verification mail within 10 s")?;
     let link = mail
         .body
         .split_whitespace()

@@ -16,8 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use hcpool_core::backend::LowFeeTicket;
 use hcpool_core::backend::{
-    EmailChange, NewLowFeeTicket, NewUser, PasswordReset, RegisteredScript, Registration, Session,
-    Store, TicketEntry, User, UserCounts, UserVotingConfig,
+    EmailChange, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, Store, TicketEntry, User, UserCounts, UserVotingConfig,
 };
 use hcpool_core::ids::{Secret, TicketHash};
 use hcpool_core::{BackendKind, Error, Result, UserId, VoteBits};
@@ -261,7 +261,34 @@ impl Store for MapStore {
         })
     }
 
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let mut users = self.lock()?;
+        Ok(match users.rows.get_mut(&id) {
+            Some(u) if u.email_verified == 0 => {
+                u.email_token = token.clone();
+                true
+            }
+            _ => false,
+        })
+    }
+
     // ----- not kept by this store: lookups find nothing, writes are refused -----
+
+    async fn enqueue_mail(&self, _mail: &OutboxMail) -> Result<i64> {
+        Err(not_kept("outgoing mail"))
+    }
+
+    async fn claim_mail(&self, _now: i64, _lease: i64, _limit: u32) -> Result<Vec<OutboxMail>> {
+        Ok(Vec::new())
+    }
+
+    async fn delete_mail(&self, _id: i64, _attempts: u32) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn retry_mail(&self, _id: i64, _attempts: u32, _next: i64) -> Result<bool> {
+        Ok(false)
+    }
 
     async fn create_email_change(&self, _change: &EmailChange) -> Result<()> {
         Err(not_kept("email changes"))

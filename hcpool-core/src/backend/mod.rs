@@ -13,8 +13,8 @@ pub mod wallet;
 pub use clock::{Clock, SystemClock};
 pub use mailer::{Email, Mailer};
 pub use store::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, PasswordReset, RegisteredScript,
-    Registration, Session, Store, User, UserCounts,
+    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, Store, User, UserCounts,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{

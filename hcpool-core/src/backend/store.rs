@@ -178,6 +178,34 @@ pub struct Session {
     pub last_seen: i64,
 }
 
+/// A mail waiting in the outbox (hcpool's `hcpool_mail_outbox`): written in the request
+/// that asks for it, sent by whichever web instance claims it first, deleted once sent.
+///
+/// `kind` says what to send: a rendered mail (`subject`/`body` as given), or a job the
+/// sender resolves when it runs (for example "a password reset for `recipient`"), so the
+/// request does the same work whether or not the address belongs to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    /// Row id (assigned by the store; ignored by [`Store::enqueue_mail`]).
+    pub id: i64,
+    /// What to send (the web app's job names; at most 32 bytes).
+    pub kind: String,
+    /// Recipient address.
+    pub recipient: String,
+    /// Subject (empty for jobs that render their own).
+    pub subject: String,
+    /// Body: may hold a live token until the row is deleted.
+    pub body: Secret<String>,
+    /// The client IP of the request that asked for it (shown in some mails).
+    pub ip: String,
+    /// Delivery attempts started so far (each claim counts one).
+    pub attempts: u32,
+    /// Unix seconds from which the row may be claimed (backoff, and the lease of a claim).
+    pub next_attempt: i64,
+    /// Created, unix seconds.
+    pub created: i64,
+}
+
 /// User counts for stats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UserCounts {
@@ -342,6 +370,31 @@ pub trait Store: Send + Sync {
 
     /// Deletes all of a user's sessions. Returns how many.
     async fn delete_user_sessions(&self, id: UserId) -> Result<u64>;
+
+    /// Sets the email verification token of a user who is still unverified
+    /// (`EmailVerified = 0`): a new verification mail replaces the old link. `false` when
+    /// there is no such user or the user is verified already.
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
+
+    // ----- mail outbox -----
+
+    /// Stores a mail to send (its `id` and `attempts` are ignored: a new row starts at 0
+    /// attempts) and returns the row id.
+    async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64>;
+
+    /// Claims up to `limit` rows due at `now` (`next_attempt <= now`), oldest first, in one
+    /// transaction: each gets `attempts + 1` and `next_attempt = lease_until`, so no other
+    /// caller claims it before the lease ends (a sender that died mid-send leaves the row to
+    /// be claimed again then). Returns the claimed rows as they are after the claim.
+    async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>>;
+
+    /// Deletes row `id` if it is still at `attempts` (the claim the caller holds; a row
+    /// claimed again meanwhile is left alone). `false` when nothing was deleted.
+    async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool>;
+
+    /// Releases the caller's claim on row `id` (still at `attempts`) for a retry from
+    /// `next_attempt`. `false` when the row is gone or was claimed again.
+    async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool>;
 
     /// Deletes sessions, email changes and password resets that expired at `now`
     /// (`expires <= now`). Low-fee tickets are kept (the admin's record of them).

@@ -6,8 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, PasswordReset, RegisteredScript,
-    Registration, Session, Store, User, UserCounts,
+    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, Store, User, UserCounts,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -23,6 +23,8 @@ struct State {
     tickets: Vec<LowFeeTicket>,
     next_ticket: i64,
     sessions: HashMap<String, Session>,
+    outbox: BTreeMap<i64, OutboxMail>,
+    next_mail: i64,
 }
 
 impl State {
@@ -467,6 +469,68 @@ impl Store for InMemoryStore {
         let before = st.sessions.len();
         st.sessions.retain(|_, s| s.user_id != id);
         Ok((before - st.sessions.len()) as u64)
+    }
+
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let mut st = self.state();
+        match st.users.get_mut(&id.0) {
+            Some(u) if u.email_verified == 0 => {
+                u.email_token = token.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64> {
+        let mut st = self.state();
+        st.next_mail += 1;
+        let id = st.next_mail;
+        st.outbox.insert(
+            id,
+            OutboxMail {
+                id,
+                attempts: 0,
+                ..mail.clone()
+            },
+        );
+        Ok(id)
+    }
+
+    async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>> {
+        let mut st = self.state();
+        let mut claimed = Vec::new();
+        for m in st.outbox.values_mut() {
+            if claimed.len() >= limit as usize {
+                break;
+            }
+            if m.next_attempt <= now {
+                m.attempts = m.attempts.saturating_add(1);
+                m.next_attempt = lease_until;
+                claimed.push(m.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool> {
+        let mut st = self.state();
+        if st.outbox.get(&id).is_some_and(|m| m.attempts == attempts) {
+            st.outbox.remove(&id);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool> {
+        let mut st = self.state();
+        match st.outbox.get_mut(&id) {
+            Some(m) if m.attempts == attempts => {
+                m.next_attempt = next_attempt;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {

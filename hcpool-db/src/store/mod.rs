@@ -5,6 +5,7 @@
 //! shared conformance suite keeps the two honest.
 
 mod lowfee;
+mod outbox;
 mod sessions;
 mod tokens;
 mod users;
@@ -13,8 +14,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, PasswordReset, RegisteredScript,
-    Registration, Session, Store, TicketEntry, User, UserCounts, UserVotingConfig,
+    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, Store, TicketEntry, User, UserCounts,
+    UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
@@ -280,6 +282,26 @@ impl Store for SqlStore {
     }
     async fn delete_user_sessions(&self, id: UserId) -> CoreResult<u64> {
         Ok(SqlStore::delete_user_sessions(self, id).await?)
+    }
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> CoreResult<bool> {
+        Ok(SqlStore::set_email_token(self, id, token).await?)
+    }
+    async fn enqueue_mail(&self, mail: &OutboxMail) -> CoreResult<i64> {
+        Ok(SqlStore::enqueue_mail(self, mail).await?)
+    }
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> CoreResult<Vec<OutboxMail>> {
+        Ok(SqlStore::claim_mail(self, now, lease_until, limit).await?)
+    }
+    async fn delete_mail(&self, id: i64, attempts: u32) -> CoreResult<bool> {
+        Ok(SqlStore::delete_mail(self, id, attempts).await?)
+    }
+    async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> CoreResult<bool> {
+        Ok(SqlStore::retry_mail(self, id, attempts, next_attempt).await?)
     }
     async fn purge_expired(&self, now: i64) -> CoreResult<u64> {
         Ok(SqlStore::purge_expired(self, now).await?)

@@ -177,6 +177,20 @@ impl SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
+    pub(crate) async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let Some(id) = db_id(id) else {
+            return Ok(false);
+        };
+        let done =
+            sqlx::query("UPDATE Users SET EmailToken = ? WHERE UserId = ? AND EmailVerified = 0")
+                .bind(token.expose())
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(Error::query("set_email_token"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub(crate) async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
         const OP: &str = "verified_users_without_api_token";
         let rows = sqlx::query(

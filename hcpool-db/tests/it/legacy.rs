@@ -236,14 +236,14 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
         "SELECT COUNT(*) FROM _sqlx_migrations WHERE ? <> ''",
         &db.name,
     );
-    assert_eq!(applied.await, 3);
+    assert_eq!(applied.await, 4);
     let indexes = count(
         &raw,
         "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = ? AND INDEX_NAME LIKE 'hcpool%'",
         &db.name,
     );
-    assert_eq!(indexes.await, 11);
+    assert_eq!(indexes.await, 12);
 
     // New users continue after the legacy ids.
     let id = Store::create_user(

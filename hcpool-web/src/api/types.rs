@@ -28,7 +28,9 @@ pub struct PurchaseInfoData {
     /// Votebits.
     #[serde(rename = "VoteBits")]
     pub vote_bits: u16,
-    /// The vote version of the bits (hcstakepool always sent 0; hcpool sends the real one).
+    /// Always 0, as hcstakepool sent it (its API never filled the field, inventory §6.3):
+    /// the wallets' `getpurchaseinfo` answer stays byte for byte the original's. The real
+    /// version is the stored one (the voting page shows it).
     #[serde(rename = "VoteBitsVersion")]
     pub vote_bits_version: u32,
 }
@@ -41,7 +43,7 @@ impl From<&PurchaseInfo> for PurchaseInfoData {
             script: p.script.to_hex(),
             ticket_address: p.ticket_address.to_string(),
             vote_bits: p.vote_bits.0,
-            vote_bits_version: p.vote_bits_version,
+            vote_bits_version: 0,
         }
     }
 }

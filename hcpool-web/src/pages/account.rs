@@ -1,7 +1,6 @@
 //! Sign up, email verification, sign in, sign out (inventory §3.1, §3.2, §3.8).
 
-use hcpool_core::backend::{Email, NewUser};
-use hcpool_core::{BackendKind, Secret, VoteBits};
+use hcpool_core::Secret;
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -11,7 +10,8 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
-use crate::limit::ClientIp;
+use crate::limit::{allow_mail_request, ClientIp};
+use crate::outbox::{self, Job};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
@@ -36,7 +36,12 @@ struct SignInForm {
     password: String,
     csrf_token: String,
 }
-csrf_field!(SignUpForm, SignInForm);
+#[derive(Debug, FromForm)]
+struct ResendForm {
+    email: String,
+    csrf_token: String,
+}
+csrf_field!(SignUpForm, SignInForm, ResendForm);
 
 async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
     let s = &state.settings;
@@ -119,49 +124,24 @@ async fn signup_post(
     if form.password != form.passwordrepeat {
         return Ok(back_to("/signup", "error", "passwords do not match"));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
-    let vote_version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
-        Ok(i) => i.vote_version,
-        // The start-up votebits reset puts the right version in place later.
-        Err(_) => 0,
-    };
-    let token = auth::random_hex(16);
-    let created = state
-        .pool
-        .store()
-        .create_user(&NewUser {
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
+    // One outbox row, whatever the address: the sender creates the account (or finds the
+    // address taken) and mails a link or a notice. The request writes nothing else, so a
+    // taken address costs exactly what a new one does.
+    outbox::enqueue(
+        state,
+        Job::Signup {
             email: email.clone(),
             password_hash: hash,
-            email_token: Secret::new(token.clone()),
-            vote_bits: VoteBits(1),
-            vote_bits_version: vote_version,
-        })
-        .await;
-    let sent_msg = format!("A verification email has been sent to {email}");
-    match created {
-        Ok(_) => {}
-        // Same answer as a new account: sign-up must not reveal who has one.
-        Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
-            return Ok(back_to("/signup", "success", sent_msg));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let link = format!("{}/emailverify?t={token}", state.settings.base_url);
-    let mail = Email {
-        to: email.clone(),
-        subject: "Stake pool email verification".into(),
-        body: format!(
-            "Dear HCASH user,\n\nFor security purposes, please click the following link to \
-             verify your email address.\n\n{link}\n\nHCASH Team\n"
-        ),
-    };
-    match state.mailer.send(&mail).await {
-        Ok(()) => Ok(back_to("/signup", "success", sent_msg)),
-        Err(e) => {
-            tracing::warn!(error = %e, "signup mail not sent");
-            Ok(back_to("/signup", "error", "Unable to send signup email"))
-        }
-    }
+        },
+    )
+    .await?;
+    Ok(back_to(
+        "/signup",
+        "success",
+        format!("A verification email has been sent to {email}"),
+    ))
 }
 
 #[rocket::get("/emailverify?<t>")]
@@ -174,7 +154,14 @@ async fn emailverify(
     let (error, success) = if t.is_empty() {
         ("No email verification token present", "")
     } else {
-        match state.pool.store().verify_email(t).await? {
+        let mut verified = None;
+        for key in auth::token_keys(t) {
+            verified = state.pool.store().verify_email(&key).await?;
+            if verified.is_some() {
+                break;
+            }
+        }
+        match verified {
             None => ("Email verification token not valid", ""),
             Some(uid) => {
                 let token = crate::jwt::issue(
@@ -251,7 +238,8 @@ async fn signin_post(
             "You must validate your email address",
         ));
     }
-    if check == PasswordCheck::OkNeedsUpgrade {
+    // With `legacypasswords` hcstakepool shares the database: it could not check argon2id.
+    if check == PasswordCheck::OkNeedsUpgrade && !state.settings.legacy_passwords {
         let hash = auth::hash_password(form.password.clone()).await?;
         // The same password: nothing is revoked.
         store.upgrade_password_hash(user.id, &hash).await?;
@@ -267,6 +255,67 @@ async fn signin_post(
         "/address"
     };
     Ok(Page::Redirect(Redirect::to(next)))
+}
+
+#[rocket::get("/resendverification")]
+fn resend_get(
+    v: Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "smtp_missing": !state.settings.smtp_configured,
+    });
+    Ok(Page::ok(state.render(
+        "resendverification",
+        &title("Resend Verification"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
+/// A new verification link for an unverified account. Known, unknown and verified addresses
+/// get the same answer and the same work (one outbox row; the sender decides); limited per
+/// client IP and per address.
+#[rocket::post("/resendverification", data = "<form>")]
+async fn resend_post(
+    ip: ClientIp,
+    form: Checked<ResendForm>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let email = form.email.trim().to_owned();
+    if !allow_mail_request(
+        &state.mail_limiter,
+        "resend",
+        &ip,
+        &email.to_ascii_lowercase(),
+    ) {
+        return Ok(Page::rate_limited());
+    }
+    if !email.contains('@') || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+        return Ok(back_to(
+            "/resendverification",
+            "error",
+            "email address is invalid",
+        ));
+    }
+    outbox::enqueue(
+        state,
+        Job::Resend {
+            email: email.clone(),
+        },
+    )
+    .await?;
+    Ok(back_to(
+        "/resendverification",
+        "success",
+        format!(
+            "If {email} belongs to an account that is not verified yet, a new verification \
+             link has been sent to it."
+        ),
+    ))
 }
 
 #[rocket::post("/logout", data = "<_csrf>")]
@@ -287,6 +336,8 @@ pub(super) fn routes() -> Vec<Route> {
         emailverify,
         signin_get,
         signin_post,
+        resend_get,
+        resend_post,
         logout
     ]
 }

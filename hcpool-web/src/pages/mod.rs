@@ -19,8 +19,9 @@ use crate::error::WebError;
 use crate::session::{CsrfRefused, Visitor};
 use crate::state::AppState;
 
-/// hcstakepool's answer to a form whose CSRF token does not match (400, plain text).
-pub const CSRF_REFUSED: &str = "Invalid Csrf Token";
+/// hcstakepool's answer to a form whose CSRF token does not match or is missing (400, plain
+/// text, with the newline Go's `http.Error` appends).
+pub const CSRF_REFUSED: &str = "Invalid Csrf Token\n";
 
 /// A form with nothing but its CSRF token (sign-out, API token, demo controls).
 #[derive(Debug, rocket::FromForm)]

@@ -1,6 +1,6 @@
 //! Password reset request and update (inventory §3.10, §3.11), single-use expiring tokens.
 
-use hcpool_core::backend::{Email, PasswordReset};
+use hcpool_core::backend::PasswordReset;
 use hcpool_core::Secret;
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
@@ -11,11 +11,9 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
 use crate::limit::ClientIp;
+use crate::outbox::{self, Job};
 use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
-
-/// Reset tokens are valid this long.
-pub const RESET_TOKEN_SECS: i64 = 3600;
 
 #[derive(Debug, FromForm)]
 struct ResetForm {
@@ -60,35 +58,17 @@ async fn post_reset(
         return Ok(Page::rate_limited());
     }
     let email = form.email.trim();
-    let store = state.pool.store();
-    if let Some(user) = store.user_by_email(email).await? {
-        let token = auth::random_hex(16);
-        let now = state.now();
-        store
-            .create_password_reset(&PasswordReset {
-                user_id: user.id,
-                token: Secret::new(token.clone()),
-                created: now,
-                expires: now + RESET_TOKEN_SECS,
-            })
-            .await?;
-        let mail = Email {
-            to: user.email.clone(),
-            subject: "Stake pool password reset".into(),
-            body: format!(
-                "A request to reset your password was made from IP address {}.\n\n\
-                 To reset your password, open:\n\n{}/passwordupdate?t={token}\n\n\
-                 The above link expires an hour after this email was sent.\n",
-                ip.0, state.settings.base_url
-            ),
-        };
-        // Failing to send must look the same as an unknown address: no enumeration.
-        if let Err(e) = state.mailer.send(&mail).await {
-            tracing::warn!(error = %e, "password reset mail not sent");
-        }
-    } else {
-        tracing::info!("password reset requested for an unknown address");
-    }
+    // One outbox row for any address: the sender makes the token and mails it only to an
+    // account's address. The same work and answer for known and unknown addresses, and no
+    // SMTP in the request.
+    outbox::enqueue(
+        state,
+        Job::Reset {
+            email: email.to_owned(),
+            ip: ip.0.clone(),
+        },
+    )
+    .await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/passwordreset"),
         format!(
@@ -107,14 +87,28 @@ fn clean(t: Option<&str>) -> String {
         .collect()
 }
 
+/// The stored form of `t` that names a reset row (its hash, or a legacy clear token), with
+/// the row.
+async fn find_reset(
+    state: &AppState,
+    t: &str,
+) -> Result<Option<(String, PasswordReset)>, WebError> {
+    for key in auth::token_keys(t) {
+        if let Some(r) = state.pool.store().password_reset(&key).await? {
+            return Ok(Some((key, r)));
+        }
+    }
+    Ok(None)
+}
+
 /// Why a token is unusable, or `None` when it is valid now.
 async fn token_problem(state: &AppState, t: &str) -> Result<Option<&'static str>, WebError> {
     if t.is_empty() {
         return Ok(Some("No password update token present"));
     }
-    Ok(match state.pool.store().password_reset(t).await? {
+    Ok(match find_reset(state, t).await? {
         None => Some("Password update token not valid"),
-        Some(r) if r.expires <= state.now() => Some("Password update token has expired"),
+        Some((_, r)) if r.expires <= state.now() => Some("Password update token has expired"),
         Some(_) => None,
     })
 }
@@ -184,15 +178,16 @@ async fn post_update(
     if let Err(msg) = auth::check_password_policy(&form.password) {
         return Ok(back("error", msg));
     }
-    let hash = auth::hash_password(form.password.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     let store = state.pool.store();
-    let old_token = match store.password_reset(t).await? {
-        Some(r) => super::settings::api_token_of(state, r.user_id).await?,
-        None => Secret::default(),
+    let (key, old_token) = match find_reset(state, t).await? {
+        Some((key, r)) => (key, super::settings::api_token_of(state, r.user_id).await?),
+        None => (String::new(), Secret::default()),
     };
     // Consumes every reset token of the user, ends their sessions, drops pending email
     // changes and the API token, atomically; a new token follows.
-    match store.reset_password(t, state.now(), &hash).await? {
+    match store.reset_password(&key, state.now(), &hash).await? {
         Some(uid) => {
             super::settings::reissue_api_token(state, uid, &old_token).await?;
             Ok(back("success", "Password successfully updated"))

@@ -11,7 +11,8 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth::{self, PasswordCheck};
 use crate::error::WebError;
-use crate::limit::{allow_password_attempt, ClientIp};
+use crate::limit::{allow_mail_request, allow_password_attempt, ClientIp};
+use crate::outbox::{self, Job};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
@@ -95,6 +96,7 @@ async fn get_settings(
         "flash": Flashed::take(flash),
         "api_token": token.expose(),
         "show_instructions": user.registration.is_none(),
+        "smtp_missing": !state.settings.smtp_configured,
     });
     Ok(Page::ok(state.render(
         "settings",
@@ -149,7 +151,8 @@ async fn post_password(
     if let Err(msg) = auth::check_password_policy(&form.newpassword) {
         return Ok(Page::Flash(Flash::error(to(), msg)));
     }
-    let hash = auth::hash_password(form.newpassword.clone()).await?;
+    let hash =
+        auth::hash_password_as(form.newpassword.clone(), state.settings.legacy_passwords).await?;
     // Revokes every session of the user (this one included; a fresh one follows), pending
     // email changes and the API token; a new token follows.
     state.pool.store().change_password(user.id, &hash).await?;
@@ -168,9 +171,7 @@ async fn post_password(
             state.settings.base_url
         ),
     };
-    if let Err(e) = state.mailer.send(&notice).await {
-        tracing::warn!(error = %e, "password change notice not sent");
-    }
+    outbox::enqueue(state, Job::Mail(notice)).await?;
     Ok(Page::Flash(Flash::success(
         to(),
         "Password successfully updated",
@@ -203,12 +204,22 @@ async fn post_email(
     {
         return Ok(Page::Flash(Flash::error(to(), "email address is invalid")));
     }
+    // Each request mails two addresses, one of them any address at all: bounded per user
+    // and per client IP.
+    if !allow_mail_request(
+        &state.mail_limiter,
+        "emailchange",
+        &ip,
+        &user.id.0.to_string(),
+    ) {
+        return Ok(Page::rate_limited());
+    }
     let token = auth::random_hex(16);
     let now = state.now();
     let change = EmailChange {
         user_id: user.id,
         new_email: new_email.clone(),
-        token: Secret::new(token.clone()),
+        token: Secret::new(auth::stored_token(&token)),
         created: now,
         expires: now + EMAIL_CHANGE_SECS,
     };
@@ -225,13 +236,6 @@ async fn post_email(
                     ip.0, user.email
                 ),
             };
-            if let Err(e) = state.mailer.send(&to_new).await {
-                tracing::warn!(error = %e, "email change mail not sent");
-                return Ok(Page::Flash(Flash::error(
-                    to(),
-                    "Unable to send email change token.",
-                )));
-            }
             let to_old = Email {
                 to: user.email.clone(),
                 subject: "Stake pool email change".into(),
@@ -242,9 +246,9 @@ async fn post_email(
                     ip.0, user.email
                 ),
             };
-            if let Err(e) = state.mailer.send(&to_old).await {
-                tracing::warn!(error = %e, "email change notice not sent");
-            }
+            // The link's row is deleted once sent (the outbox keeps no sent mail).
+            outbox::enqueue(state, Job::Mail(to_new)).await?;
+            outbox::enqueue(state, Job::Mail(to_old)).await?;
         }
         // The address belongs to someone: answer as if sent, so this form reveals nothing.
         Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {}
@@ -267,17 +271,24 @@ async fn get_email_update(
     let (error, success) = if t.is_empty() {
         ("No email verification token present", "")
     } else {
-        let old_token = match store.email_change(t).await? {
-            Some(c) => api_token_of(state, c.user_id).await?,
-            None => Secret::default(),
+        let mut found = None;
+        for key in auth::token_keys(t) {
+            if let Some(c) = store.email_change(&key).await? {
+                found = Some((key, c));
+                break;
+            }
+        }
+        let (key, old_token) = match found {
+            Some((key, c)) => (key, api_token_of(state, c.user_id).await?),
+            None => (String::new(), Secret::default()),
         };
         // Also revokes the user's sessions, other pending changes and API token.
-        match store.apply_email_change(t, state.now()).await {
+        match store.apply_email_change(&key, state.now()).await {
             Ok(Some(uid)) => {
                 reissue_api_token(state, uid, &old_token).await?;
                 ("", "Email successfully updated")
             }
-            Ok(None) => match store.email_change(t).await? {
+            Ok(None) => match store.email_change(&key).await? {
                 Some(_) => ("Email change token has expired", ""),
                 None => ("Email verification token not valid", ""),
             },

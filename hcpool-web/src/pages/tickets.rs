@@ -211,6 +211,8 @@ async fn get_tickets(
         "explorer": explorer(state.settings.network),
         "ticket_address": reg.multisig_address.to_string(),
         "script": reg.multisig_script.to_hex(),
+        "fee_address": reg.user_fee_addr.to_string(),
+        "pool_fees": state.settings.pool_fees,
         "live": list(with(TicketStatus::Live), false, "live", &pages),
         "voted": voted,
         "voted_total": voted_all,

@@ -95,7 +95,7 @@ async fn address_then_purchase_info_golden() {
     let (_, body) = app.api_get("/api/v2/getpurchaseinfo", Some(&token)).await;
     assert_eq!(
         body,
-        "{\"status\":\"success\",\"code\":0,\"message\":\"purchaseinfo successfully retrieved\",\"data\":{\"PoolAddress\":\"TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe\",\"PoolFees\":7.5,\"Script\":\"5121039e741c51929d4deecd3390cabb42b83ace7811aceb5213705bf903a827715f9621026a40c403e74670c4de7656a09caa2353d4b383a9ce66eef51e1220eacf4be06e52ae\",\"TicketAddress\":\"Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5\",\"VoteBits\":1,\"VoteBitsVersion\":7}}\n"
+        "{\"status\":\"success\",\"code\":0,\"message\":\"purchaseinfo successfully retrieved\",\"data\":{\"PoolAddress\":\"TsYV9gPAgn4R88QwCDLzrYCVqffynDp8SSe\",\"PoolFees\":7.5,\"Script\":\"5121039e741c51929d4deecd3390cabb42b83ace7811aceb5213705bf903a827715f9621026a40c403e74670c4de7656a09caa2353d4b383a9ce66eef51e1220eacf4be06e52ae\",\"TicketAddress\":\"Tcu5Ub5ZV1q2v4iuoMnG3xQb1NhYv5iDPF5\",\"VoteBits\":1,\"VoteBitsVersion\":0}}\n"
     );
     // One address per account.
     let (_, body) = app

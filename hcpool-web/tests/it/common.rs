@@ -256,6 +256,8 @@ pub fn settings() -> WebSettings {
         maintenance: false,
         maintenance_msg: "Down for maintenance.".into(),
         captcha: false,
+        session_max_secs: hcpool_web::session::SESSION_MAX_SECS,
+        legacy_passwords: false,
         template_path: None,
     }
 }
@@ -423,6 +425,22 @@ pub async fn app_full(
 }
 
 impl TestApp {
+    /// The app's state (inside the Rocket instance).
+    pub fn state(&self) -> &AppState {
+        self.client.rocket().state::<AppState>().expect("AppState")
+    }
+
+    /// Sends what the outbox holds now (what the background sender of a served app does).
+    pub async fn deliver(&self) -> hcpool_web::outbox::Pass {
+        self.state().mail_sender().drain(10).await.unwrap()
+    }
+
+    /// Delivers the outbox, then the mails sent so far.
+    pub async fn sent(&self) -> std::sync::MutexGuard<'_, Vec<Email>> {
+        self.deliver().await;
+        self.mailer.sent.lock().unwrap()
+    }
+
     /// A verified user with `password` hashed by `hash` and a current API token.
     pub async fn user_with_hash(&self, email: &str, hash: String) -> (UserId, String) {
         let id = self

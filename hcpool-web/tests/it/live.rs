@@ -538,7 +538,7 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
         .unwrap_or_else(|| hcpool_db::sqlite_url_for_path(&dir.path().join("pool.db")));
     let text = format!(
         "{}{}apisecret=faults-api\ncookiesecret=faults-cookie\ndburl={db}\n\
-         baseurl=http://pool.test\nminservers={}\n\
+         baseurl=http://pool.test\nminservers={}\nnosmtp=1\n\
          stakepooldclientcert={}\nstakepooldclientkey={}\n",
         cluster.conf_fragment(),
         if nodes.is_empty() {

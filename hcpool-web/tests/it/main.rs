@@ -12,6 +12,7 @@ mod faults;
 mod live;
 mod nodes;
 mod ops;
+mod outbox;
 mod pages;
 mod reset;
 mod security;

@@ -281,7 +281,7 @@ async fn closepool_refuses_signup_and_new_addresses() {
             .await;
         assert_eq!(loc.as_deref(), Some("/signup"));
         assert!(app.get("/signup").await.1.contains(msg));
-        assert!(app.mailer.sent.lock().unwrap().is_empty(), "no account made");
+        assert!(app.sent().await.is_empty(), "no account made");
 
         let (_, token) = app.user("a@example.com", "password1").await;
         let (_, body) = app
@@ -389,7 +389,7 @@ async fn signup_captcha_is_self_hosted_and_single_use() {
             .await
             .1
             .contains("verify value is invalid"));
-        assert!(app.mailer.sent.lock().unwrap().is_empty());
+        assert!(app.sent().await.is_empty());
 
         // The right answer (any case) passes once.
         let id = "b".repeat(64);
@@ -406,7 +406,7 @@ async fn signup_captcha_is_self_hosted_and_single_use() {
             .await
             .1
             .contains("A verification email has been sent to n@example.com"));
-        assert_eq!(app.mailer.sent.lock().unwrap().len(), 1);
+        assert_eq!(app.sent().await.len(), 1);
         app.post_form(
             "/signup",
             &signup_body(&csrf, &id, "xK3Pq", "m@example.com"),
@@ -417,7 +417,7 @@ async fn signup_captcha_is_self_hosted_and_single_use() {
             .await
             .1
             .contains("verify value is invalid"));
-        assert_eq!(app.mailer.sent.lock().unwrap().len(), 1);
+        assert_eq!(app.sent().await.len(), 1);
     })
     .await;
 }

@@ -76,6 +76,9 @@ async fn signup_verify_signin_address_voting_flow() {
     assert_eq!((s, loc.as_deref()), (Status::SeeOther, Some("/signup")));
     let (_, page) = app.get("/signup").await;
     assert!(page.contains("A verification email has been sent to new@example.com"));
+    // The outbox sender creates the account and mails the link (a served app does this in
+    // the background within moments).
+    assert_eq!(app.deliver().await.sent, 1);
 
     // Unverified users cannot sign in.
     assert_eq!(
@@ -91,13 +94,7 @@ async fn signup_verify_signin_address_voting_flow() {
         "{page}"
     );
 
-    let mail = app
-        .mailer
-        .sent
-        .lock()
-        .unwrap()
-        .pop()
-        .expect("verification mail");
+    let mail = app.sent().await.pop().expect("verification mail");
     assert_eq!(mail.subject, "Stake pool email verification");
     let path = link_in(&mail.body);
     assert!(path.starts_with("/emailverify?t="));
@@ -193,7 +190,12 @@ async fn signup_does_not_reveal_existing_accounts() {
     .await;
     let (_, page) = app.get("/signup").await;
     assert!(page.contains("A verification email has been sent to taken@example.com"));
-    assert!(app.mailer.sent.lock().unwrap().is_empty());
+    // The owner is told an account exists; no link to verify anything.
+    let mails = app.sent().await.clone();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "taken@example.com");
+    assert_eq!(mails[0].subject, "Stake pool sign up");
+    assert!(!mails[0].body.contains("?t="), "{}", mails[0].body);
     // Policy and mismatch messages.
     for (form, msg) in [
         (
@@ -244,7 +246,23 @@ async fn forms_without_the_csrf_token_are_refused() {
         .await;
     assert_eq!(
         (s, body.as_str()),
-        (Status::BadRequest, "Invalid Csrf Token")
+        (Status::BadRequest, "Invalid Csrf Token\n")
+    );
+    // No token at all: the same answer as hcstakepool's (not a 422 for a malformed form).
+    let (s, _, body) = app
+        .post_form(
+            "/signup",
+            "email=x%40y.z&password=longpassword&passwordrepeat=longpassword",
+        )
+        .await;
+    assert_eq!(
+        (s, body.as_str()),
+        (Status::BadRequest, "Invalid Csrf Token\n")
+    );
+    let (s, _, body) = app.post_form("/signin", "email=x%40y.z&password=p").await;
+    assert_eq!(
+        (s, body.as_str()),
+        (Status::BadRequest, "Invalid Csrf Token\n")
     );
     assert_eq!(app.store.user_counts().await.unwrap().all, 0);
 

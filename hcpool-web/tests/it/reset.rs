@@ -24,11 +24,7 @@ async fn unknown_and_known_addresses_get_the_same_answer() {
         );
         assert!(app.get("/passwordreset").await.1.contains(SENT));
     }
-    assert_eq!(
-        app.mailer.sent.lock().unwrap().len(),
-        1,
-        "only the real account gets mail"
-    );
+    assert_eq!(app.sent().await.len(), 1, "only the real account gets mail");
 }
 
 #[rocket::async_test]
@@ -43,7 +39,7 @@ async fn reset_link_sets_a_new_password_once_and_ends_sessions() {
         &format!("email=a%40example.com&csrf_token={csrf}"),
     )
     .await;
-    let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
+    let mail = app.sent().await.pop().unwrap();
     assert_eq!(mail.subject, "Stake pool password reset");
     let path = link_in(&mail.body);
     assert!(path.starts_with("/passwordupdate?t="));

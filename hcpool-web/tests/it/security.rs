@@ -135,7 +135,7 @@ async fn request_ip_in_mails_is_the_socket_address() {
         .body(format!("email=a%40example.com&csrf_token={csrf}"))
         .dispatch()
         .await;
-    let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
+    let mail = app.sent().await.pop().unwrap();
     assert!(mail.body.contains("IP address 192.0.2.7."), "{}", mail.body);
 }
 
@@ -150,7 +150,7 @@ async fn pending_email_change(app: &TestApp, email: &str, new: &str) -> String {
         &format!("email={}&password=password1&csrf_token={csrf}", enc(new)),
     )
     .await;
-    let mails = app.mailer.sent.lock().unwrap().clone();
+    let mails = app.sent().await.clone();
     let to_new = mails
         .iter()
         .rev()
@@ -193,7 +193,7 @@ async fn a_password_reset_revokes_pending_email_changes_and_the_api_token() {
         &format!("email=a%40example.com&csrf_token={csrf}"),
     )
     .await;
-    let mail = app.mailer.sent.lock().unwrap().pop().unwrap();
+    let mail = app.sent().await.pop().unwrap();
     let path = link_in(&mail.body);
     let csrf = csrf_in(&app.get(&path).await.1).unwrap();
     app.post_form(

@@ -114,12 +114,7 @@ async fn password_change_revokes_other_sessions() {
         .await;
     assert_eq!(r.status(), Status::SeeOther, "the old session was revoked");
     assert_eq!(
-        app.mailer
-            .sent
-            .lock()
-            .unwrap()
-            .last()
-            .map(|m| m.subject.clone()),
+        app.sent().await.last().map(|m| m.subject.clone()),
         Some("Stake pool password change".into())
     );
     // The replay above dropped this client's cookie too; sign in again.
@@ -146,7 +141,7 @@ async fn email_change_is_confirmed_by_link_and_does_not_reveal_taken_addresses()
     )
     .await;
     assert!(app.get("/settings").await.1.contains(sent));
-    assert!(app.mailer.sent.lock().unwrap().is_empty());
+    assert!(app.sent().await.is_empty());
     app.post_form(
         "/settings/email",
         &format!("email=b%40example.com&password=wrongpass&csrf_token={csrf}"),
@@ -159,7 +154,7 @@ async fn email_change_is_confirmed_by_link_and_does_not_reveal_taken_addresses()
     )
     .await;
     assert!(app.get("/settings").await.1.contains(sent));
-    let mails = app.mailer.sent.lock().unwrap().clone();
+    let mails = app.sent().await.clone();
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[0].to, "b@example.com");
     assert_eq!(mails[1].to, "a@example.com");

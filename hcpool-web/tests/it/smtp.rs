@@ -16,21 +16,21 @@ use tokio::sync::oneshot;
 
 /// What the server saw of one session.
 #[derive(Debug, Default)]
-struct Session {
-    auth_plain: Option<String>,
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: String,
-    tls: bool,
+pub(crate) struct Session {
+    pub(crate) auth_plain: Option<String>,
+    pub(crate) mail_from: String,
+    pub(crate) rcpt_to: Vec<String>,
+    pub(crate) data: String,
+    pub(crate) tls: bool,
 }
 
 /// An authority and a `localhost` certificate it signed.
-struct Pki {
-    ca_pem: String,
-    server: Arc<rustls::ServerConfig>,
+pub(crate) struct Pki {
+    pub(crate) ca_pem: String,
+    pub(crate) server: Arc<rustls::ServerConfig>,
 }
 
-fn pki() -> Pki {
+pub(crate) fn pki() -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -68,14 +68,14 @@ async fn line<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> Option<String> {
     }
 }
 
-async fn say<S: AsyncWrite + Unpin>(w: &mut S, text: &str) {
+pub(crate) async fn say<S: AsyncWrite + Unpin>(w: &mut S, text: &str) {
     w.write_all(text.as_bytes()).await.unwrap();
     w.flush().await.unwrap();
 }
 
 /// The commands after the greeting (and after STARTTLS, on the TLS stream). Returns
 /// `true` when the client asked for STARTTLS (the caller upgrades and calls again).
-async fn dialog<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn dialog<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut BufReader<S>,
     tls: bool,
     seen: &mut Session,
@@ -153,7 +153,7 @@ fn email() -> Email {
     }
 }
 
-fn settings(port: u16, ca_file: Option<std::path::PathBuf>) -> SmtpSettings {
+pub(crate) fn settings(port: u16, ca_file: Option<std::path::PathBuf>) -> SmtpSettings {
     SmtpSettings {
         host: format!("localhost:{port}"),
         username: "pool@example.com".into(),

@@ -12,6 +12,7 @@ use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
 
 mod lowfee;
+mod outbox;
 mod sessions;
 mod tokens;
 mod users;
@@ -151,6 +152,8 @@ where
         lowfee::remove_and_mark,
         sessions::lifecycle,
         sessions::purge_expired,
+        outbox::claim_lease_and_retry,
+        outbox::email_token_rotates_while_unverified,
     );
     assert!(
         failures.is_empty(),
