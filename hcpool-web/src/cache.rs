@@ -45,6 +45,14 @@ impl ChainCache {
             .map(|(_, b)| *b)
     }
 
+    /// The tip if it was read at or after `since` (however old that is).
+    pub fn tip_read_since(&self, since: Instant) -> Option<BestBlock> {
+        lock(&self.tip)
+            .as_ref()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, b)| *b)
+    }
+
     /// Records a tip just read from the wallets.
     pub fn set_tip(&self, tip: &BestBlock) {
         *lock(&self.tip) = Some((Instant::now(), *tip));
@@ -55,6 +63,15 @@ impl ChainCache {
         lock(&self.stake_info)
             .as_ref()
             .filter(|(at, h, _)| h == tip && at.elapsed() < STATS_TTL)
+            .map(|(_, _, i)| i.clone())
+    }
+
+    /// The last stake info read less than [`STATS_TTL`] ago, whatever tip it was read at:
+    /// what the stats show while a re-read is under way.
+    pub fn latest_stake_info(&self) -> Option<StakeInfo> {
+        lock(&self.stake_info)
+            .as_ref()
+            .filter(|(at, _, _)| at.elapsed() < STATS_TTL)
             .map(|(_, _, i)| i.clone())
     }
 

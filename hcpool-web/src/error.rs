@@ -160,10 +160,13 @@ pub fn classify(op: Op, e: &Error) -> Failure {
             )
         }
         Error::Store { kind, .. } => {
-            let status = if *kind == BackendKind::Unavailable {
-                Status::ServiceUnavailable
+            // A database that is away is unavailability (503, API code 14), not a failure
+            // of the server (500, code 13, which hcstakepool answered for every database
+            // error).
+            let (status, api_code) = if *kind == BackendKind::Unavailable {
+                (Status::ServiceUnavailable, UNAVAILABLE)
             } else {
-                Status::InternalServerError
+                (Status::InternalServerError, INTERNAL)
             };
             let (web, text): (&'static str, &str) = match op {
                 Op::Voting => (
@@ -175,7 +178,7 @@ pub fn classify(op: Op, e: &Error) -> Failure {
                     "database error",
                 ),
             };
-            (status, web.into(), INTERNAL, format!("{ctx} - {text}"))
+            (status, web.into(), api_code, format!("{ctx} - {text}"))
         }
         Error::UserNotFound(_) => (
             Status::Forbidden,
@@ -231,6 +234,15 @@ mod tests {
             (
                 13,
                 "voting error - failed to update voting prefs in database"
+            )
+        );
+        let f = classify(Op::Address, &Error::store(BackendKind::Unavailable, "gone"));
+        assert_eq!(
+            (f.api_code, f.api_message.as_str(), f.status),
+            (
+                14,
+                "address error - database error",
+                Status::ServiceUnavailable
             )
         );
         let f = classify(Op::Address, &Error::AddressAlreadySubmitted);

@@ -99,11 +99,18 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
         .attach(reqlog::RequestLog)
         .attach(headers::SecurityHeaders)
         .attach(maintenance::Maintenance)
-        .mount("/", maintenance::routes())
-        .mount("/", api::routes())
-        .mount("/", pages::routes())
+        .mount("/", routes())
         .register("/api", api::catchers())
         .register("/", pages::catchers())
+}
+
+/// Every route the app mounts (all at `/`): the maintenance answers, the API and the
+/// pages. Tests enumerate them (the bad-input corpus needs an entry for each).
+pub fn routes() -> Vec<rocket::Route> {
+    let mut r = maintenance::routes();
+    r.extend(api::routes());
+    r.extend(pages::routes());
+    r
 }
 
 /// Parses hcstakepool's `listen` value (`:8000`, `127.0.0.1:8000`, `[::1]:8000`) into an

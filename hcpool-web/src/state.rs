@@ -98,6 +98,13 @@ pub struct AppState {
     wallet_deadline: Duration,
     sync_ttl: Duration,
     sync: Mutex<Option<(Instant, SyncReport)>>,
+    /// Held while the stats' tip or stake info is re-read: a burst of requests that all
+    /// find the cache expired waits for one wallet call instead of each making its own.
+    stats_refresh: tokio::sync::Mutex<()>,
+    /// The last user counts and when their query started.
+    counts: Mutex<Option<(Instant, hcpool_core::backend::UserCounts)>>,
+    /// Held while a user-count query runs.
+    counts_running: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -140,6 +147,9 @@ impl AppState {
             wallet_deadline: WALLET_DEADLINE,
             sync_ttl: CHECK_TTL,
             sync: Mutex::new(None),
+            stats_refresh: tokio::sync::Mutex::new(()),
+            counts: Mutex::new(None),
+            counts_running: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -293,21 +303,88 @@ impl AppState {
     ///
     /// # Errors
     /// The wallet's error.
+    ///
+    /// One request at a time re-reads; meanwhile the others answer with the last reading
+    /// (or, when there is none yet, wait for this one within the wallet deadline): under
+    /// load an expired cache costs one `getbestblock` and one `getstakeinfo`, not one per
+    /// request, and no request queues behind the wallets.
     pub async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
-        let tip = match self.cache.recent_tip() {
-            Some(t) => t,
-            None => {
-                let t = self.wallet_call(self.pool.wallets().best_block()).await?;
-                self.cache.set_tip(&t);
-                t
-            }
-        };
-        if let Some(info) = self.cache.stake_info(&tip.hash) {
+        if let Some(info) = self
+            .cache
+            .recent_tip()
+            .and_then(|tip| self.cache.stake_info(&tip.hash))
+        {
             return Ok(info);
         }
-        let info = self.wallet_call(self.pool.wallets().stake_info()).await?;
-        self.cache.set_stake_info(&tip.hash, &info);
-        Ok(info)
+        let asked = Instant::now();
+        // While another request re-reads, answer with the last reading (less than
+        // STATS_TTL old) rather than queue behind the wallets: under load the stats lag by
+        // one re-read instead of every request waiting for it.
+        let refreshing = match self.stats_refresh.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(_) => match self.cache.latest_stake_info() {
+                Some(info) => return Ok(info),
+                None => None,
+            },
+        };
+        self.wallet_call(async {
+            let _refreshing = match refreshing {
+                Some(g) => g,
+                None => self.stats_refresh.lock().await,
+            };
+            // A tip read since this request came (by the request that held the lock) is
+            // as fresh as one it would read itself, even when the read took past TIP_TTL.
+            let recent = self
+                .cache
+                .recent_tip()
+                .or_else(|| self.cache.tip_read_since(asked));
+            let tip = match recent {
+                Some(t) => t,
+                None => {
+                    let t = self.pool.wallets().best_block().await?;
+                    self.cache.set_tip(&t);
+                    t
+                }
+            };
+            if let Some(info) = self.cache.stake_info(&tip.hash) {
+                return Ok(info);
+            }
+            let info = self.pool.wallets().stake_info().await?;
+            self.cache.set_stake_info(&tip.hash, &info);
+            Ok(info)
+        })
+        .await
+    }
+
+    /// The store's user counts: a fresh query when none is running; while one runs, the
+    /// answer of the one before (so one query runs at a time instead of each request taking
+    /// a store connection, and no request queues for the store). A caller sees counts at
+    /// most one query older than its request.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn user_counts(&self) -> hcpool_core::Result<hcpool_core::backend::UserCounts> {
+        let asked = Instant::now();
+        let _counting = match self.counts_running.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                // A query is under way: its predecessor's answer, without queueing.
+                if let Some((_, counts)) = *lock(&self.counts) {
+                    return Ok(counts);
+                }
+                let guard = self.counts_running.lock().await;
+                if let Some((started, counts)) = *lock(&self.counts) {
+                    if started >= asked {
+                        return Ok(counts);
+                    }
+                }
+                guard
+            }
+        };
+        let started = Instant::now();
+        let counts = self.pool.store().user_counts().await?;
+        *lock(&self.counts) = Some((started, counts));
+        Ok(counts)
     }
 
     /// The tip and a user's tickets (`stakepooluserinfo`), the list read once per block:

@@ -378,6 +378,17 @@ impl Daemon {
         self.read().users()
     }
 
+    /// The voting configuration it holds for the user of multisig address `address` (what
+    /// the last `SetUserVotingPrefs` said).
+    pub fn user_voting_config(&self, address: &str) -> Option<UserVotingConfig> {
+        self.read().user(address).cloned()
+    }
+
+    /// Number of users it holds a voting configuration for.
+    pub fn user_count(&self) -> usize {
+        self.read().user_count()
+    }
+
     /// `SetAddedLowFeeTickets`: replaces the added set at once.
     pub fn set_added_low_fee_tickets(&self, tickets: Vec<TicketEntry>) {
         self.write().set_added_low_fee_tickets(tickets);

@@ -239,6 +239,8 @@ pub async fn serve(
     let reporting = tokio::spawn(report_health(daemon.clone(), reporter));
     let svc = GrpcService::new(daemon);
     let served = tonic::transport::Server::builder()
+        // Junk a client sends is its error (INVALID_ARGUMENT), not the server's (INTERNAL).
+        .layer(hcpool_rpc::stakepoold::server::client_error_layer())
         .add_service(health)
         .add_service(StakepooldServiceServer::new(svc.clone()))
         .add_service(VersionServiceServer::new(svc))

@@ -345,3 +345,320 @@ fn an_unreadable_client_ca_file_is_a_clear_error() {
     let err = stakepoold::grpc::tls_config_with(&cert, &key, Some(&missing)).unwrap_err();
     assert!(err.to_string().contains("clientcafile"), "{err}");
 }
+
+/// One raw gRPC exchange over HTTP/2: HTTP status, `grpc-status` (from the headers of a
+/// trailers-only answer or from the trailers; `None` when absent), and the message.
+struct RawGrpc {
+    http: u16,
+    grpc: Option<i32>,
+    message: String,
+}
+
+/// A raw HTTP/2 connection to the daemon (pinned TLS, ALPN h2), no gRPC client in between.
+async fn raw_h2(
+    h: &Harness,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Full<hyper::body::Bytes>> {
+    let certs = hcpool_rpc::pinned_tls::load_certs(&h.cfg.cert_path).unwrap();
+    let tls = Arc::new(hcpool_rpc::pinned_tls::client_config(certs, &[b"h2"]).unwrap());
+    let tcp = tokio::net::TcpStream::connect(h.cfg.host.as_str())
+        .await
+        .unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let s = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(s),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+async fn raw_call(
+    send: &mut hyper::client::conn::http2::SendRequest<http_body_util::Full<hyper::body::Bytes>>,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    extra: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Option<RawGrpc> {
+    use http_body_util::BodyExt;
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(format!("https://localhost{path}"))
+        .header("te", "trailers");
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .unwrap();
+    let call = async {
+        send.ready().await.ok()?;
+        let resp = send.send_request(req).await.ok()?;
+        let (parts, body) = resp.into_parts();
+        let status_of = |h: &hyper::HeaderMap| {
+            h.get("grpc-status")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i32>().ok())
+        };
+        let message_of = |h: &hyper::HeaderMap| {
+            h.get("grpc-message")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default()
+        };
+        let mut grpc = status_of(&parts.headers);
+        let mut message = message_of(&parts.headers);
+        let collected = body.collect().await.ok()?;
+        if let Some(t) = collected.trailers() {
+            grpc = grpc.or(status_of(t));
+            if message.is_empty() {
+                message = message_of(t);
+            }
+        }
+        Some(RawGrpc {
+            http: parts.status.as_u16(),
+            grpc,
+            message,
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .unwrap_or_else(|_| panic!("no answer in 10 s to {method} {path}"))
+}
+
+/// A gRPC length-prefixed message: compressed flag, big-endian length, bytes.
+fn frame(compressed: u8, declared: u32, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![compressed];
+    v.extend_from_slice(&declared.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+fn framed(payload: &[u8]) -> Vec<u8> {
+    frame(0, u32::try_from(payload.len()).unwrap(), payload)
+}
+
+/// Bad-input corpus for the gRPC server: junk messages on every method (truncated and
+/// over-long frames, compressed flags without an encoding, invalid protobuf, invalid UTF-8
+/// in strings, a nesting bomb, a message over the 4 MiB limit), wrong paths, methods and
+/// content types. No answer may be a server error (HTTP 5xx, or gRPC UNKNOWN/INTERNAL,
+/// the gRPC equivalents), nothing may panic, nothing junk may be applied, and the daemon
+/// still answers afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_grpc_requests_get_client_errors_and_the_daemon_keeps_serving() {
+    tokio::time::timeout(Duration::from_secs(60), junk_grpc())
+        .await
+        .expect("the gRPC junk corpus took more than 60 s");
+}
+
+#[allow(clippy::print_stdout)] // The figures of the run.
+async fn junk_grpc() {
+    let panics = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    {
+        let record = panics.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            if !at.contains("tests/") {
+                record.lock().unwrap().push(format!("{at}: {info}"));
+            }
+            previous(info);
+        }));
+    }
+    let h = start().await;
+    let users_before = h.daemon.live_tickets();
+    let mut send = raw_h2(&h).await;
+    const GRPC: Option<&str> = Some("application/grpc");
+    let methods = [
+        "/stakepoolrpc.StakepooldService/GetAddedLowFeeTickets",
+        "/stakepoolrpc.StakepooldService/GetIgnoredLowFeeTickets",
+        "/stakepoolrpc.StakepooldService/GetLiveTickets",
+        "/stakepoolrpc.StakepooldService/Ping",
+        "/stakepoolrpc.StakepooldService/SetAddedLowFeeTickets",
+        "/stakepoolrpc.StakepooldService/SetUserVotingPrefs",
+        "/stakepoolrpc.VersionService/Version",
+        "/grpc.health.v1.Health/Check",
+    ];
+    // A TicketEntry with an invalid UTF-8 address; a user entry with one.
+    let bad_entry = [0x0a, 0x03, 0xff, 0xfe, 0xfd, 0x12, 0x01, 0x00];
+    let mut bad_utf8 = vec![0x0a, bad_entry.len() as u8];
+    bad_utf8.extend_from_slice(&bad_entry);
+    // 200 levels of nested field 1 (prost's recursion limit is 100).
+    let mut bomb: Vec<u8> = Vec::new();
+    for _ in 0..200 {
+        let mut outer = vec![0x0a];
+        let mut len = bomb.len();
+        loop {
+            let b = (len & 0x7f) as u8;
+            len >>= 7;
+            if len == 0 {
+                outer.push(b);
+                break;
+            }
+            outer.push(b | 0x80);
+        }
+        outer.extend_from_slice(&bomb);
+        bomb = outer;
+    }
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("empty body (no message)", Vec::new()),
+        ("truncated prefix", vec![0, 0, 0]),
+        ("length longer than the data", frame(0, 100, b"\x0a\x02")),
+        ("length of 4 GiB", frame(0, u32::MAX, b"x")),
+        ("compressed flag without grpc-encoding", frame(1, 3, b"abc")),
+        ("flag byte 7", frame(7, 0, b"")),
+        (
+            "two messages on a unary call",
+            [framed(b""), framed(b"")].concat(),
+        ),
+        (
+            "junk bytes",
+            framed(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
+        ),
+        ("truncated varint", framed(b"\x08\xff\xff")),
+        ("wrong wire type", framed(b"\x0d\x01\x02\x03\x04")),
+        ("field length past the end", framed(b"\x0a\x7f\x01")),
+        ("field number 0", framed(b"\x00\x01")),
+        ("invalid UTF-8 in a string", framed(&bad_utf8)),
+        ("nesting bomb", framed(&bomb)),
+        ("unknown fields only", framed(b"\x78\x01\x82\x01\x00")),
+        (
+            "5 MiB message (over the 4 MiB limit)",
+            framed(&{
+                // SetAddedLowFeeTickets with one huge entry (field 1, length 5 MiB).
+                let n: usize = 5 * 1024 * 1024;
+                let mut m = vec![0x0a];
+                let mut len = n;
+                while len >= 0x80 {
+                    m.push((len & 0x7f) as u8 | 0x80);
+                    len >>= 7;
+                }
+                m.push(len as u8);
+                m.resize(m.len() + n, 0);
+                m
+            }),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for path in methods {
+        for (what, body) in &bodies {
+            let r = raw_call(&mut send, "POST", path, GRPC, &[], body.clone()).await;
+            if r.is_none() {
+                send = raw_h2(&h).await;
+            }
+            answers.push((format!("{path}: {what}"), r));
+        }
+        let r = raw_call(
+            &mut send,
+            "POST",
+            path,
+            GRPC,
+            &[("grpc-encoding", "br")],
+            frame(1, 3, b"abc"),
+        )
+        .await;
+        if r.is_none() {
+            send = raw_h2(&h).await;
+        }
+        answers.push((format!("{path}: unsupported grpc-encoding"), r));
+        let r = raw_call(
+            &mut send,
+            "POST",
+            path,
+            GRPC,
+            &[("grpc-timeout", "-5X")],
+            framed(b""),
+        )
+        .await;
+        if r.is_none() {
+            send = raw_h2(&h).await;
+        }
+        answers.push((format!("{path}: malformed grpc-timeout"), r));
+        for ct in [
+            None,
+            Some("text/plain"),
+            Some("application/json"),
+            Some("application/grpc+json"),
+        ] {
+            let r = raw_call(&mut send, "POST", path, ct, &[], framed(b"")).await;
+            if r.is_none() {
+                send = raw_h2(&h).await;
+            }
+            answers.push((format!("{path}: content-type {ct:?}"), r));
+        }
+        for m in ["GET", "PUT", "DELETE", "OPTIONS"] {
+            let r = raw_call(&mut send, m, path, GRPC, &[], framed(b"")).await;
+            if r.is_none() {
+                send = raw_h2(&h).await;
+            }
+            answers.push((format!("{path}: method {m}"), r));
+        }
+    }
+    for path in [
+        "/",
+        "/stakepoolrpc.StakepooldService/NoSuchMethod",
+        "/stakepoolrpc.NoSuchService/Ping",
+        "/stakepoolrpc.StakepooldService/Ping/extra",
+        "/stakepoolrpc.StakepooldService/",
+        "//",
+        "/%ff%fe",
+        "/stakepoolrpc.StakepooldService/Ping?x=%00",
+        "/../../etc/passwd",
+    ] {
+        let r = raw_call(&mut send, "POST", path, GRPC, &[], framed(b"")).await;
+        if r.is_none() {
+            send = raw_h2(&h).await;
+        }
+        answers.push((format!("path {path}"), r));
+    }
+
+    let mut failures = Vec::new();
+    let mut tally: std::collections::BTreeMap<String, usize> = Default::default();
+    for (what, r) in &answers {
+        let Some(r) = r else {
+            // The stream or connection was reset (a protocol error): not a server error.
+            *tally.entry("stream reset".into()).or_default() += 1;
+            continue;
+        };
+        *tally
+            .entry(format!("http {} grpc {:?}", r.http, r.grpc))
+            .or_default() += 1;
+        // UNKNOWN (2) and INTERNAL (13) say the server failed; a 5xx says so too.
+        if r.http >= 500 || matches!(r.grpc, Some(2 | 13)) {
+            failures.push(format!(
+                "{what}: http {} grpc {:?} {:?}",
+                r.http, r.grpc, r.message
+            ));
+        }
+    }
+    println!("gRPC junk corpus: {} requests: {tally:?}", answers.len());
+    assert!(answers.len() >= 200, "{} requests", answers.len());
+    assert!(
+        failures.is_empty(),
+        "{} server errors for client junk:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        panics.lock().unwrap().is_empty(),
+        "panics: {:?}",
+        panics.lock().unwrap()
+    );
+    // Nothing junk was applied; the daemon still answers on a fresh connection.
+    assert!(h.daemon.added_tickets().is_empty());
+    assert_eq!(h.daemon.live_tickets(), users_before);
+    let node = GrpcVotingNode::connect(&h.cfg).await.unwrap();
+    node.ping().await.unwrap();
+    assert_eq!(node.live_tickets().await.unwrap().len(), 1);
+}

@@ -118,6 +118,11 @@ impl VoterState {
         users
     }
 
+    /// The voting configuration of the user whose multisig address is `address`.
+    pub fn user(&self, address: &str) -> Option<&UserVotingConfig> {
+        self.users.get(address)
+    }
+
     /// Number of users known.
     pub fn user_count(&self) -> usize {
         self.users.len()

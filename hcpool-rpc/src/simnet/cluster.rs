@@ -129,6 +129,9 @@ pub struct Faults {
     pub bad_winner_keys: bool,
     /// Echo response ids as strings (the Go client drops such responses).
     pub string_ids: bool,
+    /// Down, as a killed process: new connections are closed as soon as they are accepted
+    /// (set it with [`super::SimCluster::set_down`], which also drops the open ones).
+    pub down: bool,
 }
 
 /// One listener's runtime state.

@@ -97,6 +97,22 @@ impl Shared {
         Ok(())
     }
 
+    /// Sets [`Faults::down`] of `role` (keeping its other knobs); going down drops every
+    /// open connection too.
+    pub fn set_down(&self, role: Role, down: bool) -> Result<(), RpcError> {
+        let ep = self
+            .endpoint_of(role)
+            .and_then(|i| self.endpoints.get(i))
+            .ok_or_else(|| RpcError::wallet(format!("no endpoint {}", role.name())))?;
+        if let Ok(mut f) = ep.faults.lock() {
+            f.down = down;
+        }
+        if down {
+            self.drop_connections(role)?;
+        }
+        Ok(())
+    }
+
     /// Drops every websocket of `role`.
     pub fn drop_connections(&self, role: Role) -> Result<(), RpcError> {
         let ep = self
@@ -171,6 +187,10 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                 }
                 "drop" => {
                     shared.drop_connections(role)?;
+                    return Ok(Value::Null);
+                }
+                "down" | "up" => {
+                    shared.set_down(role, p.str(1)? == "down")?;
                     return Ok(Value::Null);
                 }
                 other => {

@@ -217,6 +217,13 @@ impl SimCluster {
         self.shared.set_faults(role, faults).map_err(rpc_err)
     }
 
+    /// Takes an endpoint down as a killed process would be (every open connection dropped,
+    /// new ones closed at once) or brings it back (`down == false`); its other fault knobs
+    /// are kept.
+    pub fn set_down(&self, role: Role, down: bool) -> Result<(), SimError> {
+        self.shared.set_down(role, down).map_err(rpc_err)
+    }
+
     /// Drops every websocket connection of an endpoint.
     pub fn drop_connections(&self, role: Role) -> Result<(), SimError> {
         self.shared.drop_connections(role).map_err(rpc_err)

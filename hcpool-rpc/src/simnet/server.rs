@@ -239,6 +239,7 @@ pub async fn run(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
 ) {
+    let faults_of = Arc::clone(&shared);
     let cx = Ctx { shared, endpoint };
     let app = Router::new()
         .route("/ws", get(ws))
@@ -259,6 +260,16 @@ pub async fn run(
                 continue;
             }
         };
+        let down = faults_of
+            .endpoints
+            .get(endpoint)
+            .and_then(|ep| ep.faults.lock().ok().map(|f| f.down))
+            .unwrap_or(false);
+        if down {
+            // A killed process: the connection is closed at once.
+            drop(tcp);
+            continue;
+        }
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {

@@ -117,6 +117,51 @@ impl ServerTls {
     }
 }
 
+/// Percent-encoded `grpc-message` beginnings of the errors tonic raises itself when it
+/// cannot read a request message: an undecodable protobuf, a missing or truncated message,
+/// a bad compression flag. tonic reports them as `INTERNAL`, as if the server had failed.
+const UNDECODABLE_REQUEST: [&[u8]; 4] = [
+    b"failed%20to%20decode%20Protobuf%20message",
+    b"Missing%20request%20message",
+    b"Unexpected%20EOF%20decoding%20stream",
+    b"protocol%20error:%20received%20message%20with",
+];
+
+/// What a response layer of type [`ClientErrorLayer`] maps with.
+pub type ResponseMap = fn(
+    tonic::codegen::http::Response<tonic::body::Body>,
+) -> tonic::codegen::http::Response<tonic::body::Body>;
+
+/// The layer of [`client_error_layer`].
+pub type ClientErrorLayer = tower::util::MapResponseLayer<ResponseMap>;
+
+/// Answers a request tonic could not decode (a trailers-only answer with `grpc-status` 13
+/// and one of tonic's decoding messages) with `INVALID_ARGUMENT` (3): the client sent junk,
+/// the server did not fail. Every other answer passes unchanged.
+pub fn undecodable_is_invalid_argument<B>(
+    mut resp: tonic::codegen::http::Response<B>,
+) -> tonic::codegen::http::Response<B> {
+    let h = resp.headers();
+    let internal = h.get("grpc-status").is_some_and(|v| v.as_bytes() == b"13");
+    let undecodable = h.get("grpc-message").is_some_and(|m| {
+        UNDECODABLE_REQUEST
+            .iter()
+            .any(|p| m.as_bytes().starts_with(p))
+    });
+    if internal && undecodable {
+        resp.headers_mut().insert(
+            "grpc-status",
+            tonic::codegen::http::HeaderValue::from_static("3"),
+        );
+    }
+    resp
+}
+
+/// A `tonic::transport::Server` layer applying [`undecodable_is_invalid_argument`].
+pub fn client_error_layer() -> ClientErrorLayer {
+    tower::util::MapResponseLayer::new(undecodable_is_invalid_argument::<tonic::body::Body>)
+}
+
 /// Serves `service` (both the `StakepooldService` and the `VersionService` of
 /// `proto/stakepoold.proto`) on `listener` over TLS until `shutdown` resolves.
 ///
@@ -135,6 +180,7 @@ where
     S: StakepooldService + VersionService + Clone,
 {
     tonic::transport::Server::builder()
+        .layer(client_error_layer())
         .add_service(StakepooldServiceServer::new(service.clone()))
         .add_service(VersionServiceServer::new(service))
         .serve_with_incoming_shutdown(tls_incoming(listener, tls.rustls_config()), shutdown)

@@ -19,12 +19,13 @@ use crate::error::{classify, code, Op};
 use crate::limit::ApiQuota;
 use crate::state::AppState;
 
-/// The user a valid API token belongs to, if any.
+/// The user a valid API token belongs to, if any; and the store's error when the token
+/// could not be checked (the database is away: that is not an invalid token).
 ///
 /// The token must verify (HMAC with `apisecret`, as hcstakepool issued them) AND equal the
 /// token stored for that user, so issuing a new token revokes the old one.
 #[derive(Debug)]
-pub struct ApiUser(pub Option<User>);
+pub struct ApiUser(pub Option<User>, pub Option<hcpool_core::Error>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ApiUser {
@@ -39,24 +40,24 @@ impl<'r> FromRequest<'r> for ApiUser {
             .get_one("Authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
         else {
-            return Outcome::Success(ApiUser(None));
+            return Outcome::Success(ApiUser(None, None));
         };
         let secret = state.settings.api_secret.expose().as_bytes();
         let Some(uid) = crate::jwt::verify(secret, token, state.now()) else {
             tracing::debug!("API request with an invalid token");
-            return Outcome::Success(ApiUser(None));
+            return Outcome::Success(ApiUser(None, None));
         };
         match state.pool.store().user(uid).await {
             Ok(Some(u)) if tokens_equal(u.api_token.expose(), token) => {
-                Outcome::Success(ApiUser(Some(u)))
+                Outcome::Success(ApiUser(Some(u), None))
             }
             Ok(_) => {
                 tracing::debug!(user = uid.0, "API token is not the user's current token");
-                Outcome::Success(ApiUser(None))
+                Outcome::Success(ApiUser(None, None))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "API token lookup failed");
-                Outcome::Success(ApiUser(None))
+                Outcome::Success(ApiUser(None, Some(e)))
             }
         }
     }
@@ -202,6 +203,9 @@ pub fn catchers() -> Vec<Catcher> {
 async fn purchase_info(state: &AppState, user: ApiUser) -> ApiReply {
     let op = Op::PurchaseInfo;
     let Some(user) = user.0 else {
+        if let Some(e) = user.1 {
+            return ApiReply::failure(op, &e, ApiData::<()>::Null);
+        }
         return ApiReply::unauthenticated(op, ApiData::<()>::Null);
     };
     match state.pool.purchase_info(user.id).await {
@@ -226,7 +230,7 @@ async fn stats(state: &AppState) -> ApiReply {
             );
         }
     };
-    let counts = match state.pool.store().user_counts().await {
+    let counts = match state.user_counts().await {
         Ok(c) => c,
         Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null),
     };
@@ -239,6 +243,9 @@ async fn stats(state: &AppState) -> ApiReply {
 async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {
     let op = Op::Address;
     let Some(user) = user.0 else {
+        if let Some(e) = user.1 {
+            return ApiReply::failure(op, &e, ApiData::<()>::Absent);
+        }
         return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
     };
     if user.registration.is_none() {
@@ -278,6 +285,9 @@ async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply
 async fn voting(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {
     let op = Op::Voting;
     let Some(user) = user.0 else {
+        if let Some(e) = user.1 {
+            return ApiReply::failure(op, &e, ApiData::<()>::Absent);
+        }
         return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
     };
     let result = async {

@@ -180,7 +180,7 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
             return error_page(state, &nav, Status::ServiceUnavailable);
         }
     };
-    let counts = state.pool.store().user_counts().await?;
+    let counts = state.user_counts().await?;
     let s = &state.settings;
     let ctx = serde_json::json!({
         "user_count": counts.all,

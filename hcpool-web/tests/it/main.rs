@@ -1,10 +1,15 @@
 //! hcpool-web's integration tests: Rocket's local client over the in-memory store, an
-//! honest fake wallet and a recording mailer.
+//! honest fake wallet and a recording mailer; and, over real sockets against the demo pool
+//! (simulated wallets and hcd, in-process stakepoold daemons), the bad-input corpus and
+//! the fault tests (`live`, `corpus`, `faults`).
 
 mod admin;
 mod admintickets;
 mod api;
 mod common;
+mod corpus;
+mod faults;
+mod live;
 mod nodes;
 mod ops;
 mod outbox;
