@@ -34,6 +34,17 @@ pub fn tokens_equal(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Longest email address accepted (RFC 5321 path limit).
+pub const MAX_EMAIL: usize = 254;
+
+/// A submitted email address, trimmed, if it is acceptable: it has an `@`, at most
+/// [`MAX_EMAIL`] bytes and no control characters (sign-up and email change).
+pub fn checked_email(raw: &str) -> Option<String> {
+    let email = raw.trim();
+    (email.contains('@') && email.len() <= MAX_EMAIL && !email.chars().any(char::is_control))
+        .then(|| email.to_owned())
+}
+
 /// The minimum password policy; the message is shown to the user.
 pub fn check_password_policy(pw: &str) -> Result<(), &'static str> {
     if pw.is_empty() {
