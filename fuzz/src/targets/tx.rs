@@ -1,11 +1,13 @@
-//! Transaction bytes: HC's wire decoding, then the ticket (SStx) and vote (SSGen) readers.
+//! Transaction bytes: HC's wire decoding, then the ticket (SStx) and vote (SSGen) readers
+//! and the pool-fee check of a ticket.
 //! A transaction that decodes re-encodes to exactly the input bytes (prefix-only inputs to
 //! the prefix serialization), and what a ticket or vote reader accepts reads the same from
 //! the re-encoded bytes.
 
+use hcpool_core::fee::evaluate_pool_ticket;
 use hcpool_core::stake::StakeOutput;
 use hcpool_core::tx::Transaction;
-use hcpool_core::{Network, Ticket, Vote};
+use hcpool_core::{Network, PoolFeeRate, Ticket, Vote};
 
 /// The target.
 pub fn check(data: &[u8]) {
@@ -57,6 +59,14 @@ fn check_tx(tx: &Transaction) {
             ticket.commitments().first(),
             Some(ticket.first_commitment())
         );
+        // stakepoold's fee check on every new ticket: sums of untrusted amounts.
+        if let Ok(rate) = PoolFeeRate::from_percent(7.5) {
+            for net in Network::ALL {
+                for height in [0, i64::from(tx.expiry), -1, i64::MAX] {
+                    let _ = evaluate_pool_ticket(&ticket, height, |_| true, rate, net.params());
+                }
+            }
+        }
         let again = Ticket::decode(&tx.encode());
         assert_eq!(again.map(|t| t.hash()).ok(), Some(ticket.hash()));
     }
