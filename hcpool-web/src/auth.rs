@@ -188,6 +188,16 @@ pub async fn dummy_check(pw: String) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn checked_email_trims_and_refuses_what_sign_up_refuses() {
+        assert_eq!(checked_email("  a@b.c \n").as_deref(), Some("a@b.c"));
+        assert_eq!(checked_email("nope"), None);
+        assert_eq!(checked_email("a@b\u{7}c"), None, "control character");
+        let long = format!("{}@b.c", "a".repeat(MAX_EMAIL - 4));
+        assert_eq!(checked_email(&long).map(|e| e.len()), Some(MAX_EMAIL));
+        assert_eq!(checked_email(&format!("a{long}")), None, "one byte over");
+    }
+
     #[tokio::test]
     async fn argon2_round_trip_and_bcrypt_upgrade_flag() {
         let h = hash_password("correct horse".into()).await.unwrap();
