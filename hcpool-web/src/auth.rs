@@ -59,6 +59,17 @@ pub fn tokens_equal(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Longest email address accepted (RFC 5321 path limit).
+pub const MAX_EMAIL: usize = 254;
+
+/// A submitted email address, trimmed, if it is acceptable: it has an `@`, at most
+/// [`MAX_EMAIL`] bytes and no control characters (sign-up and email change).
+pub fn checked_email(raw: &str) -> Option<String> {
+    let email = raw.trim();
+    (email.contains('@') && email.len() <= MAX_EMAIL && !email.chars().any(char::is_control))
+        .then(|| email.to_owned())
+}
+
 /// The minimum password policy; the message is shown to the user.
 pub fn check_password_policy(pw: &str) -> Result<(), &'static str> {
     if pw.is_empty() {
@@ -222,6 +233,16 @@ pub async fn dummy_check(pw: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checked_email_trims_and_refuses_what_sign_up_refuses() {
+        assert_eq!(checked_email("  a@b.c \n").as_deref(), Some("a@b.c"));
+        assert_eq!(checked_email("nope"), None);
+        assert_eq!(checked_email("a@b\u{7}c"), None, "control character");
+        let long = format!("{}@b.c", "a".repeat(MAX_EMAIL - 4));
+        assert_eq!(checked_email(&long).map(|e| e.len()), Some(MAX_EMAIL));
+        assert_eq!(checked_email(&format!("a{long}")), None, "one byte over");
+    }
 
     #[tokio::test]
     async fn argon2_round_trip_and_bcrypt_upgrade_flag() {

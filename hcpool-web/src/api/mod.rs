@@ -74,6 +74,29 @@ pub struct ApiFields {
     pub vote_bits: Option<String>,
 }
 
+/// The API's fields parsed from `body` (leniently, as the handlers take them) with the
+/// checks that need no state (see [`crate::pages::fuzz_form_body`]).
+pub(crate) fn fuzz_form(body: &str) {
+    if let Ok(f) = Form::<Lenient<ApiFields>>::parse(body) {
+        let f = f.into_inner();
+        if let Some(bits) = f
+            .vote_bits
+            .as_deref()
+            .and_then(|v| parse_api_votebits(v).ok())
+        {
+            for net in hcpool_core::Network::ALL {
+                let params = net.params();
+                let _ = bits.validate(params.agendas(params.wallet_vote_version));
+            }
+        }
+        if let Some(addr) = f.user_pub_key_addr.as_deref() {
+            for net in hcpool_core::Network::ALL {
+                let _ = hcpool_core::address::validate_user_pubkey_address(addr, net);
+            }
+        }
+    }
+}
+
 fn known_version(ver: &str) -> bool {
     ver == "v1" || ver == "v2"
 }

@@ -15,9 +15,6 @@ use crate::outbox::{self, Job};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
-/// Longest email address accepted (RFC 5321 path limit).
-const MAX_EMAIL: usize = 254;
-
 #[derive(Debug, FromForm)]
 struct SignUpForm {
     email: String,
@@ -114,10 +111,9 @@ async fn signup_post(
             return Ok(back_to("/signup", "error", crate::captcha::WRONG_ANSWER));
         }
     }
-    let email = form.email.trim().to_owned();
-    if !email.contains('@') || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+    let Some(email) = auth::checked_email(&form.email) else {
         return Ok(back_to("/signup", "error", "email address is invalid"));
-    }
+    };
     if let Err(msg) = auth::check_password_policy(&form.password) {
         return Ok(back_to("/signup", "error", msg));
     }
@@ -294,13 +290,13 @@ async fn resend_post(
     ) {
         return Ok(Page::rate_limited());
     }
-    if !email.contains('@') || email.len() > MAX_EMAIL || email.chars().any(char::is_control) {
+    let Some(email) = auth::checked_email(&email) else {
         return Ok(back_to(
             "/resendverification",
             "error",
             "email address is invalid",
         ));
-    }
+    };
     outbox::enqueue(
         state,
         Job::Resend {
@@ -327,6 +323,30 @@ async fn logout(
 ) -> Result<Page, WebError> {
     session::end(state, jar, &v).await?;
     Ok(Page::Redirect(Redirect::to("/")))
+}
+
+/// The forms of this module parsed from `body`, with their handlers' checks that need no
+/// state (see [`super::fuzz_form_body`]).
+pub(super) fn fuzz_form(body: &str) {
+    if let Ok(f) = rocket::form::Form::<SignUpForm>::parse(body) {
+        if auth::checked_email(&f.email).is_some()
+            && auth::check_password_policy(&f.password).is_ok()
+        {
+            let _ = f.password == f.passwordrepeat;
+        }
+        let _ = (
+            f.captcha_id.as_deref(),
+            f.captcha_answer.as_deref(),
+            f.csrf_token.len(),
+        );
+    }
+    if let Ok(f) = rocket::form::Form::<SignInForm>::parse(body) {
+        let _ = (
+            f.password.len() > auth::MAX_PASSWORD_BYTES,
+            f.email.trim(),
+            f.csrf_token.len(),
+        );
+    }
 }
 
 pub(super) fn routes() -> Vec<Route> {

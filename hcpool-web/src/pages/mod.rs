@@ -30,6 +30,23 @@ pub(crate) struct CsrfOnly {
 }
 crate::session::csrf_field!(CsrfOnly);
 
+/// Fuzzing entry point (the `form` target of `hcpool-fuzz`), not an API: parses `body` as
+/// every page form, the tickets page's query and the API's fields, as Rocket parses a
+/// posted body or query, and runs the checks their handlers apply before touching any state.
+#[doc(hidden)]
+pub fn fuzz_form_body(body: &str) {
+    account::fuzz_form(body);
+    admintickets::fuzz_form(body);
+    pool::fuzz_form(body);
+    reset::fuzz_form(body);
+    settings::fuzz_form(body);
+    tickets::Pages::fuzz_form(body);
+    if let Ok(f) = rocket::form::Form::<CsrfOnly>::parse(body) {
+        let _ = crate::auth::tokens_equal(&f.csrf_token, "0123456789abcdef");
+    }
+    crate::api::fuzz_form(body);
+}
+
 /// The stylesheet, our own.
 const STYLE_CSS: &str = include_str!("../../static/style.css");
 

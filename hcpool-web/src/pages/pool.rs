@@ -200,16 +200,10 @@ async fn voting_post(
             )))
         }
     };
-    let mut bits: u16 = 1;
-    for i in 0..state.pool.agendas(version).len() {
-        let Some(value) = form.get(&format!("agenda{i}")) else {
-            continue;
-        };
-        match value.trim().parse::<u16>() {
-            Ok(b) => bits |= b,
-            Err(_) => return Ok(Page::Flash(Flash::error(to(), "invalid agenda choice"))),
-        }
-    }
+    let bits = match form_vote_bits(&form, state.pool.agendas(version).len()) {
+        Ok(bits) => bits,
+        Err(msg) => return Ok(Page::Flash(Flash::error(to(), msg))),
+    };
     match state
         .pool
         .set_vote_bits(user.id, VoteBits(bits), version)
@@ -224,6 +218,44 @@ async fn voting_post(
             classify(Op::Voting, &e).web,
         ))),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The votebits the voting form selects: bit 0 and the `agenda<i>` values (a choice's bits,
+/// decimal) of the first `agendas` agendas, as hcstakepool's form; other fields are ignored.
+/// Validity against the agendas is the service's check.
+fn form_vote_bits(form: &HashMap<String, String>, agendas: usize) -> Result<u16, &'static str> {
+    let mut bits: u16 = 1;
+    for i in 0..agendas {
+        let Some(value) = form.get(&format!("agenda{i}")) else {
+            continue;
+        };
+        bits |= value
+            .trim()
+            .parse::<u16>()
+            .map_err(|_| "invalid agenda choice")?;
+    }
+    Ok(bits)
+}
+
+/// The forms of this module parsed from `body`, with their handlers' checks that need no
+/// state (see [`super::fuzz_form_body`]).
+pub(super) fn fuzz_form(body: &str) {
+    if let Ok(f) = rocket::form::Form::<AddressForm>::parse(body) {
+        for net in hcpool_core::Network::ALL {
+            let _ =
+                hcpool_core::address::validate_user_pubkey_address(f.user_pub_key_addr.trim(), net);
+        }
+        let _ = f.csrf_token.len();
+    }
+    if let Ok(f) = rocket::form::Form::<HashMap<String, String>>::parse(body) {
+        for net in hcpool_core::Network::ALL {
+            let params = net.params();
+            let agendas = params.agendas(params.wallet_vote_version);
+            if let Ok(bits) = form_vote_bits(&f, agendas.len()) {
+                let _ = VoteBits(bits).validate(agendas);
+            }
+        }
     }
 }
 

@@ -196,6 +196,20 @@ async fn post_update(
     }
 }
 
+/// The forms of this module parsed from `body`, with their handlers' checks that need no
+/// state (see [`super::fuzz_form_body`]).
+pub(super) fn fuzz_form(body: &str) {
+    if let Ok(f) = rocket::form::Form::<ResetForm>::parse(body) {
+        let _ = (f.email.trim(), f.csrf_token.len());
+    }
+    if let Ok(f) = rocket::form::Form::<UpdateForm>::parse(body) {
+        if f.password == f.passwordrepeat {
+            let _ = auth::check_password_policy(&f.password);
+        }
+        let _ = f.csrf_token.len();
+    }
+}
+
 pub(super) fn routes() -> Vec<Route> {
     rocket::routes![get_reset, post_reset, get_update, post_update]
 }

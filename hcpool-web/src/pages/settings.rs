@@ -199,11 +199,9 @@ async fn post_email(
     if check == PasswordCheck::Mismatch {
         return Ok(Page::Flash(Flash::error(to(), "Password not valid")));
     }
-    let new_email = form.email.trim().to_owned();
-    if !new_email.contains('@') || new_email.len() > 254 || new_email.chars().any(char::is_control)
-    {
+    let Some(new_email) = auth::checked_email(&form.email) else {
         return Ok(Page::Flash(Flash::error(to(), "email address is invalid")));
-    }
+    };
     // Each request mails two addresses, one of them any address at all: bounded per user
     // and per client IP.
     if !allow_mail_request(
@@ -314,6 +312,24 @@ async fn get_email_update(
         &nav,
         &ctx,
     )?))
+}
+
+/// The forms of this module parsed from `body`, with their handlers' checks that need no
+/// state (see [`super::fuzz_form_body`]).
+pub(super) fn fuzz_form(body: &str) {
+    if let Ok(f) = rocket::form::Form::<PasswordForm>::parse(body) {
+        if f.newpassword == f.newpasswordrepeat {
+            let _ = auth::check_password_policy(&f.newpassword);
+        }
+        let _ = (f.password.len(), f.csrf_token.len());
+    }
+    if let Ok(f) = rocket::form::Form::<EmailForm>::parse(body) {
+        let _ = (
+            auth::checked_email(&f.email),
+            f.password.len(),
+            f.csrf_token.len(),
+        );
+    }
 }
 
 pub(super) fn routes() -> Vec<Route> {

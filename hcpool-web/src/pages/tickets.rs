@@ -33,6 +33,16 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// The query parsed from `query` and each list's link (see
+    /// [`super::fuzz_form_body`]).
+    pub(super) fn fuzz_form(query: &str) {
+        if let Ok(p) = rocket::form::Form::<Pages>::parse(query) {
+            for which in ["live", "voted", "missed", "expired", "invalid"] {
+                let _ = p.link(which, 2);
+            }
+        }
+    }
+
     fn link(&self, which: &str, page: usize) -> String {
         let mut p = *self;
         let slot = match which {
