@@ -7,6 +7,6 @@ pub mod nodes;
 pub mod pool;
 pub mod voter;
 
-pub use nodes::{votable_low_fee_entries, NodeOutcome, NodeUpdate, VotingNodes};
+pub use nodes::{votable_low_fee_entries, ChangeGuard, NodeOutcome, NodeUpdate, VotingNodes};
 pub use pool::{PoolParts, PoolService, PurchaseInfo};
 pub use voter::{BitsSource, FeeCheck, VoteJob, VoterState, WalletVoteDefaults};

@@ -60,6 +60,29 @@ struct Pending {
     tickets: bool,
 }
 
+/// Marks every node stale when dropped armed: see [`VotingNodes::guard_change`].
+#[must_use = "the guard marks the nodes stale when it is dropped"]
+pub struct ChangeGuard<'a> {
+    nodes: &'a VotingNodes,
+    what: NodeUpdate,
+    armed: bool,
+}
+
+impl ChangeGuard<'_> {
+    /// The write changed nothing (or the caller pushes now): drop without marking.
+    pub fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for ChangeGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed && !self.nodes.is_empty() {
+            self.nodes.changed(self.what);
+        }
+    }
+}
+
 /// The set of voting nodes the pool keeps in sync.
 ///
 /// Every push sends the complete current state of what changed (the nodes replace theirs
@@ -138,6 +161,21 @@ impl VotingNodes {
         p.users |= what.users();
         p.tickets |= what.tickets();
         p.generation += 1;
+    }
+
+    /// A guard to hold across a store write that changes `what`: when it is dropped armed,
+    /// every node is marked stale ([`VotingNodes::changed`]). A write future can be dropped
+    /// after its COMMIT reached the database (a cancelled request, a client that went
+    /// away) and before the caller could call [`VotingNodes::push`]; the guard's drop then
+    /// leaves the nodes stale for [`VotingNodes::retry_stale`], so the change still
+    /// reaches them. [`ChangeGuard::disarm`] it when the write is known not to have
+    /// changed anything, or right before pushing.
+    pub fn guard_change(&self, what: NodeUpdate) -> ChangeGuard<'_> {
+        ChangeGuard {
+            nodes: self,
+            what,
+            armed: true,
+        }
     }
 
     /// Marks every node stale for `what` ([`VotingNodes::changed`]) and starts a push
@@ -427,6 +465,28 @@ mod tests {
         assert_eq!(nodes.stale(), vec!["a".to_string()], "the update was lost");
         nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
         assert_eq!(*got.lock().unwrap(), vec![VoteBits(1), VoteBits(5)]);
+        assert!(nodes.stale().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_after_its_commit_leaves_the_nodes_stale() {
+        let store: Arc<dyn Store> = Arc::new(store());
+        let nodes = Arc::new(VotingNodes::new(vec![Arc::new(node("a", false))]));
+        nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
+        assert!(nodes.stale().is_empty());
+        // A write whose caller is dropped once the commit is done (the request was
+        // cancelled while awaiting the database's answer).
+        let write = async {
+            let _guard = nodes.guard_change(NodeUpdate::Users);
+            std::future::pending::<()>().await;
+        };
+        let dropped = tokio::time::timeout(std::time::Duration::from_millis(20), write).await;
+        assert!(dropped.is_err());
+        assert_eq!(nodes.stale(), vec!["a".to_string()], "the change was lost");
+        nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
+        assert!(nodes.stale().is_empty());
+        // A write known to have changed nothing leaves them current.
+        nodes.guard_change(NodeUpdate::Users).disarm();
         assert!(nodes.stale().is_empty());
     }
 

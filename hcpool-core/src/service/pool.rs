@@ -185,15 +185,23 @@ impl PoolService {
             user_fee_addr: self.keys.fee_address(user)?,
             height_registered: best.height,
         };
+        // Armed until the outcome is known: a caller dropped after the commit (or an error
+        // that leaves the commit in doubt) leaves the nodes stale for the retry.
+        let guard = self.nodes.guard_change(NodeUpdate::Users);
         match self.store.register_address(user, &registration).await {
             Ok(true) => {}
-            Ok(false) => return Err(Error::UserNotFound(user)),
+            Ok(false) => {
+                guard.disarm();
+                return Err(Error::UserNotFound(user));
+            }
             // Another request registered this user meanwhile.
             Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => {
-                return Err(Error::AddressAlreadySubmitted)
+                guard.disarm();
+                return Err(Error::AddressAlreadySubmitted);
             }
             Err(e) => return Err(e),
         }
+        guard.disarm();
         self.tell_nodes(NodeUpdate::Users).await;
         Ok(registration)
     }
@@ -244,9 +252,12 @@ impl PoolService {
         if row.vote_bits == bits && row.vote_bits_version == vote_version {
             return Ok(false);
         }
+        let guard = self.nodes.guard_change(NodeUpdate::Users);
         if !self.store.set_vote_bits(user, bits, vote_version).await? {
+            guard.disarm();
             return Err(Error::UserNotFound(user));
         }
+        guard.disarm();
         self.tell_nodes(NodeUpdate::Users).await;
         Ok(true)
     }
@@ -300,7 +311,9 @@ impl PoolService {
                 expires,
             })
             .collect();
+        let guard = self.nodes.guard_change(NodeUpdate::LowFeeTickets);
         let n = self.store.add_low_fee_tickets(&rows).await?;
+        guard.disarm();
         self.tell_nodes(NodeUpdate::LowFeeTickets).await;
         Ok(n)
     }
@@ -311,7 +324,9 @@ impl PoolService {
     /// # Errors
     /// `Store { .. }`.
     pub async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64> {
+        let guard = self.nodes.guard_change(NodeUpdate::LowFeeTickets);
         let n = self.store.remove_low_fee_tickets(hashes).await?;
+        guard.disarm();
         self.tell_nodes(NodeUpdate::LowFeeTickets).await;
         Ok(n)
     }
