@@ -347,6 +347,9 @@ pub(super) fn fuzz_form(body: &str) {
             f.csrf_token.len(),
         );
     }
+    if let Ok(f) = rocket::form::Form::<ResendForm>::parse(body) {
+        let _ = (auth::checked_email(&f.email), f.csrf_token.len());
+    }
 }
 
 pub(super) fn routes() -> Vec<Route> {
