@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
-use bitcoin::secp256k1::{All, PublicKey, Secp256k1, SecretKey};
+use bitcoin::secp256k1::{All, PublicKey, Scalar, Secp256k1, SecretKey};
 
 use crate::address::Address;
 use crate::base58::{self, Base58Error};
@@ -278,8 +278,21 @@ impl ExtendedPubKey {
         Ok(self.ckd_pub(index)?.0.serialize())
     }
 
-    /// BIP32 CKDpub: child = IL·G + K, chain code = IR.
+    /// BIP32 CKDpub: child = K + IL·G, chain code = IR.
     fn ckd_pub(&self, index: u32) -> Result<(PublicKey, [u8; 32]), KeyError> {
+        let (tweak, ir) = self.child_tweak(index)?;
+        // K + IL·G in one variable-time multi-multiplication (libsecp256k1's
+        // `ec_pubkey_tweak_add`: the G part comes from its precomputed table). IL is derived
+        // from public data only, so variable time leaks nothing.
+        let child = self
+            .public_key
+            .add_exp_tweak(secp(), &Scalar::from(tweak))
+            .map_err(|_| KeyError::InvalidChild(index))?;
+        Ok((child, ir))
+    }
+
+    /// IL (as a valid scalar) and IR of child `index`.
+    fn child_tweak(&self, index: u32) -> Result<(SecretKey, [u8; 32]), KeyError> {
         if index >= HARDENED {
             return Err(KeyError::DeriveHardFromPublic(index));
         }
@@ -287,12 +300,18 @@ impl ExtendedPubKey {
         let (il, ir) = hmac_sha512(&self.chain_code, &[&parent, &index.to_be_bytes()]);
         // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
         let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
-        // IL·G through the generator table, then one point addition: about twice as fast
-        // as a generic tweak-add multiplication.
+        Ok((tweak, ir))
+    }
+
+    /// The former CKDpub (IL·G by the constant-time generator multiplication, then a point
+    /// addition), kept to check the fast path against.
+    #[cfg(test)]
+    pub(crate) fn ckd_pub_combine(&self, index: u32) -> Result<[u8; 33], KeyError> {
+        let (tweak, _) = self.child_tweak(index)?;
         let child = PublicKey::from_secret_key(secp(), &tweak)
             .combine(&self.public_key)
             .map_err(|_| KeyError::InvalidChild(index))?;
-        Ok((child, ir))
+        Ok(child.serialize())
     }
 
     /// Derives along a path of non-hardened indexes.

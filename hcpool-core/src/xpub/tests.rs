@@ -85,3 +85,19 @@ fn serde_as_string() {
     assert_eq!(serde_json::from_str::<ExtendedPubKey>(&j).unwrap(), k);
     assert!(serde_json::from_str::<ExtendedPubKey>("\"tpub\"").is_err());
 }
+
+#[test]
+fn tweak_add_equals_generator_then_combine() {
+    // The variable-time K + IL·G must give exactly the former IL·G (constant-time) + K,
+    // on the account key, its external branch, and a deeper key.
+    let account: ExtendedPubKey = COLD.parse().unwrap();
+    let branch = account.derive_child(0).unwrap();
+    let deeper = branch.derive_child(7).unwrap();
+    for key in [&account, &branch, &deeper] {
+        for i in (0..300).chain([HARDENED - 1]) {
+            let fast = key.derive_child_public_key(i).unwrap();
+            assert_eq!(fast, key.ckd_pub_combine(i).unwrap(), "index {i}");
+            assert_eq!(fast, key.derive_child(i).unwrap().public_key());
+        }
+    }
+}
