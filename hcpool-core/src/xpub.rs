@@ -24,6 +24,7 @@ use crate::base58::{self, Base58Error};
 use crate::hash::hash160;
 use crate::params::Network;
 
+mod batch;
 mod xpriv;
 
 pub use xpriv::ExtendedPrivKey;

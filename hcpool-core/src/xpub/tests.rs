@@ -101,3 +101,25 @@ fn tweak_add_equals_generator_then_combine() {
         }
     }
 }
+
+#[test]
+fn batch_equals_single_derivations() {
+    let account: ExtendedPubKey = COLD.parse().unwrap();
+    let branch = account.derive_child(0).unwrap();
+    for key in [&account, &branch] {
+        for range in [
+            0..0,
+            0..1,
+            0..400,
+            1_000_000..1_000_050,
+            HARDENED - 2..HARDENED + 1,
+        ] {
+            let batch = key.derive_child_public_keys(range.clone());
+            assert_eq!(batch.len(), range.len());
+            for ((i, got), want) in batch.into_iter().zip(range) {
+                assert_eq!(i, want);
+                assert_eq!(got, key.derive_child_public_key(i), "index {i}");
+            }
+        }
+    }
+}
