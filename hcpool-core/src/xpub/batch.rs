@@ -77,10 +77,10 @@ impl Fe {
         self.0 == [0; 4]
     }
 
-    /// `r`, or `r − p` when `r ≥ p` or the sum overflowed 2^256 (inputs < 2p).
-    fn reduce_once(r: [u64; 4], overflow: bool) -> Fe {
+    /// `r`, or `r − p` when `r ≥ p` (any `r` < 2^256 < 2p).
+    fn reduce_once(r: [u64; 4]) -> Fe {
         let (s, borrow) = sub4(r, P);
-        if overflow || !borrow {
+        if !borrow {
             Fe(s)
         } else {
             Fe(r)
@@ -120,10 +120,9 @@ impl Fe {
         let (r, overflow) = add4(r, mul_small(carry as u64));
         if overflow {
             // The sum wrapped: what is left is < carry·C < 2^68, so adding C cannot wrap.
-            let (r, _) = add4(r, [C, 0, 0, 0]);
-            Fe::reduce_once(r, false)
+            Fe::reduce_once(add4(r, [C, 0, 0, 0]).0)
         } else {
-            Fe::reduce_once(r, false)
+            Fe::reduce_once(r)
         }
     }
 
@@ -342,5 +341,45 @@ mod tests {
         assert_eq!(minus_one.sqr(), Fe::ONE);
         assert_eq!(Fe([0; 4]).sub(Fe::ONE), minus_one);
         assert_eq!(Fe::ONE.sub(minus_one), Fe([2, 0, 0, 0]));
+    }
+
+    #[test]
+    fn field_identities_on_many_values() {
+        // xorshift values, plus ones near 0, p and 2^256 where the carries happen.
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut values = vec![
+            Fe([0; 4]),
+            Fe::ONE,
+            Fe(sub4(P, [1, 0, 0, 0]).0),
+            Fe(sub4(P, [C, 0, 0, 0]).0),
+            Fe([u64::MAX, u64::MAX, u64::MAX, 0]),
+            Fe([0, 0, 0, 1 << 63]),
+        ];
+        for _ in 0..60 {
+            let l = [next(), next(), next(), next()];
+            let (r, borrow) = sub4(l, P);
+            values.push(Fe(if borrow { l } else { r }));
+        }
+        for &a in &values {
+            for &b in values.iter().step_by(3) {
+                let c = values[(a.0[0] ^ b.0[1]) as usize % values.len()];
+                assert_eq!(a.mul(b), b.mul(a));
+                assert_eq!(a.mul(b).mul(c), a.mul(b.mul(c)));
+                assert_eq!(a.mul(b.sub(c)), a.mul(b).sub(a.mul(c)));
+                assert_eq!(a.sub(b).sub(a.sub(b)), Fe([0; 4]));
+                for v in [a.mul(b), a.sub(b)] {
+                    assert!(sub4(v.0, P).1, "not fully reduced");
+                }
+            }
+            if !a.is_zero() {
+                assert_eq!(a.mul(a.invert()), Fe::ONE);
+            }
+        }
     }
 }

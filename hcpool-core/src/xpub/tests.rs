@@ -123,3 +123,25 @@ fn batch_equals_single_derivations() {
         }
     }
 }
+
+#[test]
+fn batch_falls_back_on_exceptional_additions() {
+    // Parent key G: every child whose IL has low byte 1 adds G to G (H = 0 in the
+    // incomplete formula), which must take the libsecp256k1 path and still be right.
+    let mut g = [0u8; 33];
+    let one = SecretKey::from_slice(&{
+        let mut b = [0u8; 32];
+        b[31] = 1;
+        b
+    })
+    .unwrap();
+    g.copy_from_slice(&PublicKey::from_secret_key(secp(), &one).serialize());
+    let key = ExtendedPubKey::new(Network::Testnet, 4, [1; 4], 0, [9; 32], g).unwrap();
+    let exceptional = (0..3000)
+        .filter(|&i| key.child_tweak(i).unwrap().0.secret_bytes()[31] == 1)
+        .count();
+    assert!(exceptional > 0, "no index exercises the fallback");
+    for (i, got) in key.derive_child_public_keys(0..3000) {
+        assert_eq!(got, key.derive_child_public_key(i), "index {i}");
+    }
+}
