@@ -55,6 +55,29 @@ pub(crate) fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> ([u8; 32], [u8; 32]) {
     (il, ir)
 }
 
+/// IL (as a valid scalar) and IR of child `index` of the key `parent` whose chain code
+/// `keyed` was keyed with (cloning a keyed engine skips hashing the key pads again).
+pub(crate) fn child_tweak_with(
+    keyed: &hmac::HmacEngine<sha512::Hash>,
+    parent: &[u8; 33],
+    index: u32,
+) -> Result<(SecretKey, [u8; 32]), KeyError> {
+    if index >= HARDENED {
+        return Err(KeyError::DeriveHardFromPublic(index));
+    }
+    let mut engine = keyed.clone();
+    engine.input(parent);
+    engine.input(&index.to_be_bytes());
+    let out = hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array();
+    let mut il = [0u8; 32];
+    let mut ir = [0u8; 32];
+    il.copy_from_slice(&out[..32]);
+    ir.copy_from_slice(&out[32..]);
+    // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
+    let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
+    Ok((tweak, ir))
+}
+
 /// The fields common to both key kinds, as decoded from a string.
 pub(crate) struct RawKey {
     pub version: [u8; 4],
@@ -294,14 +317,9 @@ impl ExtendedPubKey {
 
     /// IL (as a valid scalar) and IR of child `index`.
     fn child_tweak(&self, index: u32) -> Result<(SecretKey, [u8; 32]), KeyError> {
-        if index >= HARDENED {
-            return Err(KeyError::DeriveHardFromPublic(index));
-        }
         let parent = self.public_key.serialize();
-        let (il, ir) = hmac_sha512(&self.chain_code, &[&parent, &index.to_be_bytes()]);
-        // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
-        let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
-        Ok((tweak, ir))
+        let keyed = hmac::HmacEngine::<sha512::Hash>::new(&self.chain_code);
+        child_tweak_with(&keyed, &parent, index)
     }
 
     /// The former CKDpub (IL·G by the constant-time generator multiplication, then a point

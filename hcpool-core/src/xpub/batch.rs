@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 
-use super::{secp, ExtendedPubKey, KeyError};
+use bitcoin::hashes::{hmac, sha512};
+
+use super::{child_tweak_with, secp, ExtendedPubKey, KeyError};
 
 /// 2^256 − p.
 const C: u64 = 0x1_0000_03D1;
@@ -288,12 +290,14 @@ impl ExtendedPubKey {
                 .collect();
         };
         let parent = Affine::from_public_key(&self.public_key);
+        let parent_bytes = self.public_key.serialize();
+        let keyed = hmac::HmacEngine::<sha512::Hash>::new(&self.chain_code);
         // Per index: the result so far; `Err(None)` = computed in the batch below.
         let mut out: Vec<(u32, Result<[u8; 33], KeyError>)> = Vec::with_capacity(range.len());
         let mut pending: Vec<(usize, Jacobian)> = Vec::with_capacity(range.len());
         for i in range {
             let slot = out.len();
-            let tweak = match self.child_tweak(i) {
+            let tweak = match child_tweak_with(&keyed, &parent_bytes, i) {
                 Ok((tweak, _)) => tweak.secret_bytes(),
                 Err(e) => {
                     out.push((i, Err(e)));
