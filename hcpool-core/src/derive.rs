@@ -39,6 +39,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use crate::address::{Address, AddressKind};
 use crate::error::{Error, Result};
@@ -153,9 +154,9 @@ impl PoolKeys {
 
     /// The fee addresses of indexes `0..count`, for checking that a ticket pays the pool
     /// fee to the pool (stakepoold derives 10,000 at start). Invalid children are skipped.
-    /// Work is split over the machine's cores when `count` is large; it is CPU-bound
-    /// (about a second for 10,000 on a small machine), so async callers should run it in
-    /// `spawn_blocking`.
+    /// Work is batched ([`ExtendedPubKey::derive_child_public_keys`]) and split over the
+    /// machine's cores when `count` is large; it is CPU-bound (tens of milliseconds for
+    /// 10,000 on a small machine), so async callers should run it in `spawn_blocking`.
     pub fn fee_address_set(&self, count: u32) -> FeeAddressSet {
         FeeAddressSet::from_branch(&self.fee_branch, self.network, count)
     }
@@ -171,31 +172,7 @@ impl FeeAddressSet {
 
     /// Work is split over the machine's cores when `count` is large.
     fn from_branch(branch: &ExtendedPubKey, network: Network, count: u32) -> FeeAddressSet {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let hashes = if count < PARALLEL_THRESHOLD || threads < 2 {
-            fee_hashes(branch, 0..count)
-        } else {
-            let threads = u32::try_from(threads).unwrap_or(u32::MAX).min(16);
-            let chunk = count.div_ceil(threads);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let start = t.saturating_mul(chunk).min(count);
-                        let end = start.saturating_add(chunk).min(count);
-                        scope.spawn(move || fee_hashes(branch, start..end))
-                    })
-                    .collect();
-                let mut all = Vec::with_capacity(count as usize);
-                for h in handles {
-                    match h.join() {
-                        Ok(part) => all.extend(part),
-                        // A worker panic is a bug here, not bad input: re-raise it as is.
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    }
-                }
-                all
-            })
-        };
+        let hashes = in_parallel(0..count, |range| fee_hashes(branch, range));
         FeeAddressSet {
             network,
             hashes: hashes.into_iter().collect(),
@@ -203,9 +180,70 @@ impl FeeAddressSet {
     }
 }
 
-fn fee_hashes(branch: &ExtendedPubKey, range: std::ops::Range<u32>) -> Vec<[u8; 20]> {
-    range
-        .filter_map(|i| match branch.derive_child_public_key(i) {
+/// The P2PKH addresses of children `range` of `branch` (e.g. an account xpub's external
+/// branch `xpub/0`), in index order, as hcd's `EncodeAddress` writes them: what
+/// hcstakepool derives per user, for many indexes at once. An index with no valid key gives
+/// [`KeyError::InvalidChild`] (its caller decides whether to skip it); a hardened index
+/// gives [`KeyError::DeriveHardFromPublic`].
+///
+/// Work is split over the machine's cores when the range is large; it is CPU-bound, so
+/// async callers should run it in `spawn_blocking`.
+pub fn child_addresses(
+    branch: &ExtendedPubKey,
+    network: Network,
+    range: Range<u32>,
+) -> Vec<(u32, std::result::Result<String, KeyError>)> {
+    in_parallel(range, |part| {
+        branch
+            .derive_child_public_keys(part)
+            .into_iter()
+            .map(|(i, key)| {
+                let addr = key.map(|k| Address::p2pkh(network, hash160(&k)).to_string());
+                (i, addr)
+            })
+            .collect()
+    })
+}
+
+/// `work` over `range`, split into one contiguous chunk per core (at most 16) when the
+/// range is at least [`PARALLEL_THRESHOLD`] long; the results concatenated in order.
+fn in_parallel<T: Send>(range: Range<u32>, work: impl Fn(Range<u32>) -> Vec<T> + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let len = range.end.saturating_sub(range.start);
+    if len < PARALLEL_THRESHOLD || threads < 2 {
+        return work(range);
+    }
+    let threads = u32::try_from(threads).unwrap_or(u32::MAX).min(16);
+    let chunk = len.div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let start = range
+                    .start
+                    .saturating_add(t.saturating_mul(chunk))
+                    .min(range.end);
+                let end = start.saturating_add(chunk).min(range.end);
+                scope.spawn(move || work(start..end))
+            })
+            .collect();
+        let mut all = Vec::with_capacity(len as usize);
+        for h in handles {
+            match h.join() {
+                Ok(part) => all.extend(part),
+                // A worker panic is a bug here, not bad input: re-raise it as is.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    })
+}
+
+fn fee_hashes(branch: &ExtendedPubKey, range: Range<u32>) -> Vec<[u8; 20]> {
+    branch
+        .derive_child_public_keys(range)
+        .into_iter()
+        .filter_map(|(_, key)| match key {
             Ok(k) => Some(hash160(&k)),
             Err(KeyError::InvalidChild(_)) => None,
             // Indexes stay below 2^31, so no other error can happen; skip defensively.
@@ -254,6 +292,7 @@ impl FeeAddressSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xpub::HARDENED;
 
     const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
     const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
@@ -293,6 +332,24 @@ mod tests {
             PoolKeys::from_strings("nope", COLD, Network::Testnet),
             Err(Error::Key(_))
         ));
+    }
+
+    #[test]
+    fn child_addresses_match_single_derivations() {
+        let k = keys();
+        // Both sides of the threshold, and a range not starting at 0.
+        for range in [0..5, 7..7, 100..(100 + PARALLEL_THRESHOLD + 5)] {
+            let got = child_addresses(k.fee_branch(), Network::Testnet, range.clone());
+            assert_eq!(got.len(), range.len());
+            for ((i, addr), want) in got.into_iter().zip(range) {
+                assert_eq!(i, want);
+                let single = k.fee_address(UserId(u64::from(i))).unwrap();
+                assert_eq!(addr.unwrap(), single.to_string());
+            }
+        }
+        let hard = child_addresses(k.fee_branch(), Network::Testnet, HARDENED - 1..HARDENED + 1);
+        assert!(hard[0].1.is_ok());
+        assert_eq!(hard[1].1, Err(KeyError::DeriveHardFromPublic(HARDENED)));
     }
 
     #[test]

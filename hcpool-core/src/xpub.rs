@@ -17,13 +17,14 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
-use bitcoin::secp256k1::{All, PublicKey, Secp256k1, SecretKey};
+use bitcoin::secp256k1::{All, PublicKey, Scalar, Secp256k1, SecretKey};
 
 use crate::address::Address;
 use crate::base58::{self, Base58Error};
 use crate::hash::hash160;
 use crate::params::Network;
 
+mod batch;
 mod xpriv;
 
 pub use xpriv::ExtendedPrivKey;
@@ -52,6 +53,29 @@ pub(crate) fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> ([u8; 32], [u8; 32]) {
     il.copy_from_slice(&out[..32]);
     ir.copy_from_slice(&out[32..]);
     (il, ir)
+}
+
+/// IL (as a valid scalar) and IR of child `index` of the key `parent` whose chain code
+/// `keyed` was keyed with (cloning a keyed engine skips hashing the key pads again).
+pub(crate) fn child_tweak_with(
+    keyed: &hmac::HmacEngine<sha512::Hash>,
+    parent: &[u8; 33],
+    index: u32,
+) -> Result<(SecretKey, [u8; 32]), KeyError> {
+    if index >= HARDENED {
+        return Err(KeyError::DeriveHardFromPublic(index));
+    }
+    let mut engine = keyed.clone();
+    engine.input(parent);
+    engine.input(&index.to_be_bytes());
+    let out = hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array();
+    let mut il = [0u8; 32];
+    let mut ir = [0u8; 32];
+    il.copy_from_slice(&out[..32]);
+    ir.copy_from_slice(&out[32..]);
+    // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
+    let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
+    Ok((tweak, ir))
 }
 
 /// The fields common to both key kinds, as decoded from a string.
@@ -278,21 +302,35 @@ impl ExtendedPubKey {
         Ok(self.ckd_pub(index)?.0.serialize())
     }
 
-    /// BIP32 CKDpub: child = IL·G + K, chain code = IR.
+    /// BIP32 CKDpub: child = K + IL·G, chain code = IR.
     fn ckd_pub(&self, index: u32) -> Result<(PublicKey, [u8; 32]), KeyError> {
-        if index >= HARDENED {
-            return Err(KeyError::DeriveHardFromPublic(index));
-        }
+        let (tweak, ir) = self.child_tweak(index)?;
+        // K + IL·G in one variable-time multi-multiplication (libsecp256k1's
+        // `ec_pubkey_tweak_add`: the G part comes from its precomputed table). IL is derived
+        // from public data only, so variable time leaks nothing.
+        let child = self
+            .public_key
+            .add_exp_tweak(secp(), &Scalar::from(tweak))
+            .map_err(|_| KeyError::InvalidChild(index))?;
+        Ok((child, ir))
+    }
+
+    /// IL (as a valid scalar) and IR of child `index`.
+    fn child_tweak(&self, index: u32) -> Result<(SecretKey, [u8; 32]), KeyError> {
         let parent = self.public_key.serialize();
-        let (il, ir) = hmac_sha512(&self.chain_code, &[&parent, &index.to_be_bytes()]);
-        // IL = 0 or IL >= n is hcd's ErrInvalidChild; SecretKey refuses exactly those.
-        let tweak = SecretKey::from_slice(&il).map_err(|_| KeyError::InvalidChild(index))?;
-        // IL·G through the generator table, then one point addition: about twice as fast
-        // as a generic tweak-add multiplication.
+        let keyed = hmac::HmacEngine::<sha512::Hash>::new(&self.chain_code);
+        child_tweak_with(&keyed, &parent, index)
+    }
+
+    /// The former CKDpub (IL·G by the constant-time generator multiplication, then a point
+    /// addition), kept to check the fast path against.
+    #[cfg(test)]
+    pub(crate) fn ckd_pub_combine(&self, index: u32) -> Result<[u8; 33], KeyError> {
+        let (tweak, _) = self.child_tweak(index)?;
         let child = PublicKey::from_secret_key(secp(), &tweak)
             .combine(&self.public_key)
             .map_err(|_| KeyError::InvalidChild(index))?;
-        Ok((child, ir))
+        Ok(child.serialize())
     }
 
     /// Derives along a path of non-hardened indexes.

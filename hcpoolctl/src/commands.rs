@@ -1,6 +1,8 @@
 //! The subcommands: each parses its arguments into core types, calls hcpool-core, and
 //! returns a report with a text and a JSON form.
 
+use std::fmt::Write as _;
+
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -8,7 +10,7 @@ use serde_json::{json, Value};
 use hcpool_core::address::{validate_user_pubkey_address, Address};
 use hcpool_core::amount::Amount;
 use hcpool_core::config::PoolConfig;
-use hcpool_core::derive::FeeAddressSet;
+use hcpool_core::derive::{child_addresses, FeeAddressSet};
 use hcpool_core::fee::{stake_pool_ticket_fee, PoolFeeRate, TicketEvaluation};
 use hcpool_core::multisig::RedeemScript;
 use hcpool_core::params::Network;
@@ -143,7 +145,8 @@ pub enum VotebitsAction {
     Explain,
 }
 
-pub fn run(cmd: Command) -> Result<Report> {
+/// Runs `cmd`; `json` says which form will be printed (a command may build only that one).
+pub fn run(cmd: Command, json: bool) -> Result<Report> {
     match cmd {
         Command::Derive {
             xpub,
@@ -151,7 +154,7 @@ pub fn run(cmd: Command) -> Result<Report> {
             branch,
             from,
             count,
-        } => derive(&xpub, network, branch, from, count),
+        } => derive(&xpub, network, branch, from, count, json),
         Command::ValidateAddress { address, network } => validate_address(&address, network),
         Command::Multisig {
             pool_pubkey_addr,
@@ -189,6 +192,7 @@ fn derive(
     branch: u32,
     from: u32,
     count: u32,
+    json: bool,
 ) -> Result<Report> {
     let key: ExtendedPubKey = xpub.parse().context("extended public key")?;
     let network = match (network, key.network()) {
@@ -204,18 +208,28 @@ fn derive(
         }
     };
     let branch_key = key.derive_child(branch).context("branch")?;
+    // Derived in parallel by hcpool-core; only the form that will be printed is built.
+    let addresses = child_addresses(&branch_key, network, from..from.saturating_add(count));
     let mut text = String::new();
     let mut rows = Vec::new();
-    for i in from..from.saturating_add(count) {
-        let addr = branch_key
-            .derive_child(i)
-            .with_context(|| format!("index {i}"))?
-            .to_address(network);
-        text.push_str(&format!("{i}\t{addr}\n"));
-        rows.push(json!({"index": i, "address": addr.to_string()}));
+    if json {
+        rows.reserve(addresses.len());
+    } else {
+        // "i<TAB>address\n": at most 10 + 1 + 35 + 1 bytes.
+        text.reserve(addresses.len() * 48);
     }
+    for (i, addr) in addresses {
+        let addr = addr.with_context(|| format!("index {i}"))?;
+        if json {
+            rows.push(json!({"index": i, "address": addr}));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = writeln!(text, "{i}\t{addr}");
+        }
+    }
+    text.truncate(text.trim_end().len());
     Ok(Report::ok(
-        text.trim_end().to_owned(),
+        text,
         json!({"network": network.name(), "branch": branch, "addresses": rows}),
     ))
 }

@@ -13,6 +13,8 @@
 
 mod commands;
 
+use std::io::Write as _;
+
 use clap::Parser;
 
 #[derive(Parser)]
@@ -31,16 +33,20 @@ struct Cli {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli.command) {
+    match commands::run(cli.command, cli.json) {
         Ok(report) => {
             let out = if cli.json {
                 serde_json::to_string_pretty(&report.json).unwrap_or_default()
             } else {
                 report.text
             };
-            #[allow(clippy::print_stdout)]
+            // One locked write of the whole report (derive prints tens of thousands of lines).
+            let mut stdout = std::io::stdout().lock();
+            if writeln!(stdout, "{out}")
+                .and_then(|()| stdout.flush())
+                .is_err()
             {
-                println!("{out}");
+                return std::process::ExitCode::from(2);
             }
             if report.ok {
                 std::process::ExitCode::SUCCESS

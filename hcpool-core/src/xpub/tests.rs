@@ -85,3 +85,63 @@ fn serde_as_string() {
     assert_eq!(serde_json::from_str::<ExtendedPubKey>(&j).unwrap(), k);
     assert!(serde_json::from_str::<ExtendedPubKey>("\"tpub\"").is_err());
 }
+
+#[test]
+fn tweak_add_equals_generator_then_combine() {
+    // The variable-time K + IL·G must give exactly the former IL·G (constant-time) + K,
+    // on the account key, its external branch, and a deeper key.
+    let account: ExtendedPubKey = COLD.parse().unwrap();
+    let branch = account.derive_child(0).unwrap();
+    let deeper = branch.derive_child(7).unwrap();
+    for key in [&account, &branch, &deeper] {
+        for i in (0..300).chain([HARDENED - 1]) {
+            let fast = key.derive_child_public_key(i).unwrap();
+            assert_eq!(fast, key.ckd_pub_combine(i).unwrap(), "index {i}");
+            assert_eq!(fast, key.derive_child(i).unwrap().public_key());
+        }
+    }
+}
+
+#[test]
+fn batch_equals_single_derivations() {
+    let account: ExtendedPubKey = COLD.parse().unwrap();
+    let branch = account.derive_child(0).unwrap();
+    for key in [&account, &branch] {
+        for range in [
+            0..0,
+            0..1,
+            0..400,
+            1_000_000..1_000_050,
+            HARDENED - 2..HARDENED + 1,
+        ] {
+            let batch = key.derive_child_public_keys(range.clone());
+            assert_eq!(batch.len(), range.len());
+            for ((i, got), want) in batch.into_iter().zip(range) {
+                assert_eq!(i, want);
+                assert_eq!(got, key.derive_child_public_key(i), "index {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_falls_back_on_exceptional_additions() {
+    // Parent key G: every child whose IL has low byte 1 adds G to G (H = 0 in the
+    // incomplete formula), which must take the libsecp256k1 path and still be right.
+    let mut g = [0u8; 33];
+    let one = SecretKey::from_slice(&{
+        let mut b = [0u8; 32];
+        b[31] = 1;
+        b
+    })
+    .unwrap();
+    g.copy_from_slice(&PublicKey::from_secret_key(secp(), &one).serialize());
+    let key = ExtendedPubKey::new(Network::Testnet, 4, [1; 4], 0, [9; 32], g).unwrap();
+    let exceptional = (0..3000)
+        .filter(|&i| key.child_tweak(i).unwrap().0.secret_bytes()[31] == 1)
+        .count();
+    assert!(exceptional > 0, "no index exercises the fallback");
+    for (i, got) in key.derive_child_public_keys(0..3000) {
+        assert_eq!(got, key.derive_child_public_key(i), "index {i}");
+    }
+}
