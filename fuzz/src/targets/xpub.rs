@@ -56,6 +56,15 @@ pub fn check(data: &[u8]) {
         );
         assert_eq!(key.derive_path(&[0, 1]).ok(), child.derive_child(1).ok());
     }
+    // The batched path (own field arithmetic, one inversion per batch) gives exactly the
+    // single derivations (libsecp256k1), on whatever point the input carries.
+    for (i, batched) in key.derive_child_public_keys(0..4) {
+        assert_eq!(
+            batched.ok(),
+            key.derive_child_public_key(i).ok(),
+            "batched child {i} differs"
+        );
+    }
     if let Some(net) = key.network() {
         if let Ok(keys) = PoolKeys::from_strings(s, s, net) {
             let uid = UserId(1);
