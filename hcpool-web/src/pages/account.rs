@@ -259,17 +259,13 @@ fn resend_get(
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-        "smtp_missing": !state.settings.smtp_configured,
-    });
-    Ok(Page::ok(state.render(
+    super::mail_form_page(
+        &v,
+        flash,
+        state,
         "resendverification",
-        &title("Resend Verification"),
-        &Nav::of(&v),
-        &ctx,
-    )?))
+        "Resend Verification",
+    )
 }
 
 /// A new verification link for an unverified account. Known, unknown and verified addresses

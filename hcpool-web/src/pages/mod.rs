@@ -136,6 +136,28 @@ impl Flashed {
     }
 }
 
+/// A page whose only form asks for an email address to mail (password reset, resend
+/// verification): the CSRF token, the flash, and the "mail server not configured" notice.
+fn mail_form_page(
+    v: &Visitor,
+    flash: Option<FlashMessage<'_>>,
+    state: &AppState,
+    template: &'static str,
+    page_title: &str,
+) -> Result<Page, WebError> {
+    let ctx = serde_json::json!({
+        "csrf": v.csrf,
+        "flash": Flashed::take(flash),
+        "smtp_missing": !state.settings.smtp_configured,
+    });
+    Ok(Page::ok(state.render(
+        template,
+        &title(page_title),
+        &Nav::of(v),
+        &ctx,
+    )?))
+}
+
 /// The full page title.
 pub fn title(x: &str) -> String {
     format!("HC Stake Pool - {x}")

@@ -35,17 +35,7 @@ fn get_reset(
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-        "smtp_missing": !state.settings.smtp_configured,
-    });
-    Ok(Page::ok(state.render(
-        "passwordreset",
-        &title("Password Reset"),
-        &Nav::of(&v),
-        &ctx,
-    )?))
+    super::mail_form_page(&v, flash, state, "passwordreset", "Password Reset")
 }
 
 #[rocket::post("/passwordreset", data = "<form>")]
