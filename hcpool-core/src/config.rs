@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::truncate;
 use crate::params::Network;
+use crate::util::{truncate, ECHO_MAX};
 
 /// Why a configuration was refused; the message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,14 +144,14 @@ pub fn parse_ini(text: &str) -> Result<Vec<Setting>, ConfigError> {
         let Some((k, v)) = line.split_once('=') else {
             return Err(ConfigError::Syntax {
                 line: i + 1,
-                text: truncate(line),
+                text: truncate(line, ECHO_MAX),
             });
         };
         let key = k.trim().to_ascii_lowercase();
         if key.is_empty() {
             return Err(ConfigError::Syntax {
                 line: i + 1,
-                text: truncate(line),
+                text: truncate(line, ECHO_MAX),
             });
         }
         let mut value = v.trim();
@@ -202,7 +202,7 @@ impl ConfigSources {
         for s in settings {
             if !KNOWN_KEYS.contains(&s.key.as_str()) {
                 return Err(ConfigError::UnknownKey {
-                    key: truncate(&s.key),
+                    key: truncate(&s.key, ECHO_MAX),
                 });
             }
             let entry = this_layer.entry(s.key.clone()).or_default();
@@ -379,7 +379,7 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
         "0" | "false" | "no" | "off" => Ok(false),
         other => Err(ConfigError::Invalid {
             key: key.to_owned(),
-            message: format!("{:?} is not a boolean", truncate(other)),
+            message: format!("{:?} is not a boolean", truncate(other, ECHO_MAX)),
         }),
     }
 }
@@ -387,7 +387,7 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
 fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
     v.trim().parse().map_err(|_| ConfigError::Invalid {
         key: key.to_owned(),
-        message: format!("{:?} is not a valid number", truncate(v)),
+        message: format!("{:?} is not a valid number", truncate(v, ECHO_MAX)),
     })
 }
 

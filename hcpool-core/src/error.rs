@@ -178,15 +178,3 @@ impl Error {
         }
     }
 }
-
-/// Shortens untrusted input for an error message (at most 80 characters).
-pub(crate) fn truncate(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(MAX).collect();
-        t.push('…');
-        t
-    }
-}

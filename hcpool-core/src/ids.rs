@@ -69,7 +69,7 @@ impl FromStr for Hash32 {
         hex::decode_to_slice(s, &mut bytes).map_err(|_| {
             Error::InvalidInput(format!(
                 "{:?} is not a 64-digit hex hash",
-                crate::error::truncate(s)
+                crate::util::truncate(s, crate::util::ECHO_MAX)
             ))
         })?;
         bytes.reverse();

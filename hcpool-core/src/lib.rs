@@ -93,6 +93,7 @@ pub mod subsidy;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 pub mod tx;
+pub mod util;
 pub mod votebits;
 pub mod wif;
 pub mod xpub;

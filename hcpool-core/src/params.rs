@@ -63,7 +63,10 @@ impl FromStr for Network {
             "mainnet" | "main" => Ok(Network::Mainnet),
             "testnet" | "testnet2" | "test" => Ok(Network::Testnet),
             "simnet" | "sim" => Ok(Network::Simnet),
-            _ => Err(Error::UnknownNetwork(crate::error::truncate(s))),
+            _ => Err(Error::UnknownNetwork(crate::util::truncate(
+                s,
+                crate::util::ECHO_MAX,
+            ))),
         }
     }
 }

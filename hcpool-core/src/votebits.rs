@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::util::{truncate, ECHO_MAX};
+
 use crate::params::{Agenda, Choice};
 
 /// A vote's 16 votebits.
@@ -89,20 +91,22 @@ impl VoteBits {
         let mut seen: Vec<&str> = Vec::with_capacity(selected.len());
         for &(agenda_id, choice_id) in selected {
             if seen.contains(&agenda_id) {
-                return Err(VoteBitsError::DuplicateAgenda(truncate(agenda_id)));
+                return Err(VoteBitsError::DuplicateAgenda(truncate(
+                    agenda_id, ECHO_MAX,
+                )));
             }
             seen.push(agenda_id);
             let agenda = agendas
                 .iter()
                 .find(|a| a.id == agenda_id)
-                .ok_or_else(|| VoteBitsError::UnknownAgenda(truncate(agenda_id)))?;
+                .ok_or_else(|| VoteBitsError::UnknownAgenda(truncate(agenda_id, ECHO_MAX)))?;
             let choice = agenda
                 .choices
                 .iter()
                 .find(|c| c.id == choice_id)
                 .ok_or_else(|| VoteBitsError::UnknownChoice {
                     agenda: agenda.id.to_owned(),
-                    choice: truncate(choice_id),
+                    choice: truncate(choice_id, ECHO_MAX),
                 })?;
             bits |= choice.bits;
         }
@@ -176,7 +180,8 @@ impl ExtendedVoteBits {
 
     /// From hex as `walletinfo` reports it (e.g. `07000000`).
     pub fn from_hex(s: &str) -> Result<Self, VoteBitsError> {
-        let bytes = hex::decode(s).map_err(|_| VoteBitsError::BadExtendedHex(truncate(s)))?;
+        let bytes =
+            hex::decode(s).map_err(|_| VoteBitsError::BadExtendedHex(truncate(s, ECHO_MAX)))?;
         Self::from_bytes(&bytes)
     }
 
@@ -204,10 +209,6 @@ impl fmt::Display for ExtendedVoteBits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
     }
-}
-
-fn truncate(s: &str) -> String {
-    crate::error::truncate(s)
 }
 
 /// Why votebits were refused.

@@ -260,17 +260,10 @@ impl From<Error> for hcpool_core::Error {
     }
 }
 
-/// Shortens untrusted text for an error message (at most 120 characters).
-pub(crate) fn truncate(s: &str) -> String {
-    const MAX: usize = 120;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(MAX).collect();
-        t.push('…');
-        t
-    }
-}
+/// How much of a node's or wallet's reply the errors echo (characters).
+pub(crate) const ECHO_MAX: usize = 120;
+
+pub(crate) use hcpool_core::util::truncate;
 
 #[cfg(test)]
 mod tests {

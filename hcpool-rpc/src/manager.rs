@@ -18,7 +18,7 @@ mod sync;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -26,6 +26,7 @@ use hcpool_core::backend::{
     BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
     WalletInfo,
 };
+use hcpool_core::util::lock;
 use hcpool_core::{Address, BackendKind, BlockHash, RedeemScript};
 
 pub use status::{ChainTip, ManagerStatus, WalletStatus};
@@ -63,10 +64,6 @@ impl Default for ManagerConfig {
 }
 
 use stopped::{Probe, Stopped};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn is_absent(e: &hcpool_core::Error) -> bool {
     e.backend_kind() == Some(BackendKind::Unavailable)

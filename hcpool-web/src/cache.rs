@@ -4,10 +4,11 @@
 //! proxy each keep their own copy, and each copy is right for the block it names.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{BestBlock, StakeInfo, StakePoolUserInfo};
+use hcpool_core::util::lock;
 use hcpool_core::BlockHash;
 
 /// How long the tip read for the public stats is reused: stats follow a new block within
@@ -133,10 +134,6 @@ impl ChainCache {
     fn user_tickets_len(&self) -> usize {
         lock(&self.user_tickets).len()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{BestBlock, Mailer, StakeInfo, StakePoolUserInfo};
 use hcpool_core::service::PoolService;
+use hcpool_core::util::lock;
 use hcpool_rpc::WalletManager;
 use serde::Serialize;
 
@@ -419,8 +420,4 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.pool.clock().now_unix()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -21,6 +21,7 @@ use hcpool_core::backend::{
 };
 use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::tx::Transaction;
+use hcpool_core::util::lock;
 use hcpool_core::{
     Address, PoolFeeRate, RedeemScript, Secret, TicketHash, TxHash, UserId, VoteBits,
 };
@@ -30,10 +31,6 @@ use tokio::sync::watch;
 
 use crate::chain::vote_of;
 use crate::simnet::SimEnv;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// When a daemon got each `winningtickets` and when hcd accepted each of its votes.
 #[derive(Debug, Default)]

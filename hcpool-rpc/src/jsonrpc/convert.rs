@@ -7,7 +7,7 @@ use hcpool_core::backend::{
 };
 use hcpool_core::{Address, Hash32, RedeemScript, VoteBits};
 
-use crate::error::{truncate, Error, Result};
+use crate::error::{truncate, Error, Result, ECHO_MAX};
 use crate::jsonrpc::replies::{
     BestBlockReply, CreateMultisigReply, GetTransactionReply, ListScriptsReply, StakeInfoReply,
     StakePoolUserInfoReply, ValidateAddressReply, WalletInfoReply,
@@ -17,13 +17,14 @@ fn hash(method: &str, s: &str) -> Result<Hash32> {
     s.parse().map_err(|_| {
         Error::bad_reply(
             method,
-            format!("{:?} is not a 64-digit hex hash", truncate(s)),
+            format!("{:?} is not a 64-digit hex hash", truncate(s, ECHO_MAX)),
         )
     })
 }
 
 fn hex_bytes(method: &str, s: &str) -> Result<Vec<u8>> {
-    hex::decode(s).map_err(|_| Error::bad_reply(method, format!("{:?} is not hex", truncate(s))))
+    hex::decode(s)
+        .map_err(|_| Error::bad_reply(method, format!("{:?} is not hex", truncate(s, ECHO_MAX))))
 }
 
 fn height(method: &str, h: i64) -> Result<u32> {
@@ -247,7 +248,7 @@ pub fn encode_address(address: &Address) -> String {
 /// Parses an address string from a reply (hcd's `DecodeAddress` rules, via hcpool-core).
 pub fn decode_address(s: &str) -> Result<Address> {
     s.parse::<Address>()
-        .map_err(|e| Error::bad_reply("address", format!("{:?}: {e}", truncate(s))))
+        .map_err(|e| Error::bad_reply("address", format!("{:?}: {e}", truncate(s, ECHO_MAX))))
 }
 
 #[cfg(test)]

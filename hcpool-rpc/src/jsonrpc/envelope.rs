@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{truncate, Error, Result, RpcError};
+use crate::error::{truncate, Error, Result, RpcError, ECHO_MAX};
 
 /// A request as hcrpcclient writes it: key order `jsonrpc, method, params, id`; `params` is
 /// always an array.
@@ -64,7 +64,7 @@ pub enum Incoming {
 /// caller, which logs it).
 pub fn parse_incoming(text: &str) -> Result<Incoming> {
     let mut obj: serde_json::Map<String, Value> = serde_json::from_str(text)
-        .map_err(|e| Error::bad_reply("frame", format!("{e}: {}", truncate(text))))?;
+        .map_err(|e| Error::bad_reply("frame", format!("{e}: {}", truncate(text, ECHO_MAX))))?;
     let id = obj.remove("id").unwrap_or(Value::Null);
     if id.is_null() {
         let method = match obj.remove("method") {
@@ -83,7 +83,7 @@ pub fn parse_incoming(text: &str) -> Result<Incoming> {
             "frame",
             format!(
                 "id {} is not a non-negative integer",
-                truncate(&id.to_string())
+                truncate(&id.to_string(), ECHO_MAX)
             ),
         )
     })?;
@@ -93,7 +93,7 @@ pub fn parse_incoming(text: &str) -> Result<Incoming> {
     } else {
         let e: RpcError = serde_json::from_value(error.clone()).unwrap_or_else(|_| RpcError {
             code: 0,
-            message: truncate(&error.to_string()),
+            message: truncate(&error.to_string(), ECHO_MAX),
         });
         Err(e)
     };

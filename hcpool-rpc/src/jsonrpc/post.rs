@@ -10,7 +10,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tracing::debug;
 
-use crate::error::{truncate, Error, Result};
+use crate::error::{truncate, Error, Result, ECHO_MAX};
 use crate::jsonrpc::config::ClientConfig;
 use crate::jsonrpc::envelope::{parse_incoming, Incoming, Request};
 use crate::jsonrpc::ws::tls_connect;
@@ -56,7 +56,7 @@ impl PostClient {
             Ok(Incoming::Response { outcome, .. }) => outcome.map_err(Error::Rpc),
             _ => Err(Error::HttpStatus {
                 status,
-                body: truncate(text.trim_end()),
+                body: truncate(text.trim_end(), ECHO_MAX),
             }),
         }
     }

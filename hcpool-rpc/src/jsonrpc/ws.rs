@@ -11,10 +11,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use hcpool_core::util::lock;
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -80,12 +81,6 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     /// Bumped after every successful reconnect (registrations re-issued).
     reconnects: watch::Sender<u64>,
-}
-
-/// Locks a mutex; a poisoned lock only means another thread panicked while holding it, and
-/// the maps stay structurally valid, so keep going.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Shuts the socket task down when the last client handle is dropped.
