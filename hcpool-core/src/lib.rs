@@ -27,7 +27,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` on the domain types |
-//! | `test-utils` | no | [`mockall`](https://docs.rs/mockall) mocks of every backend trait (`backend::MockStore`, `backend::MockWalletBackend`, …), `testing::InMemoryStore` and `testing::store_conformance` (the suite every store passes) |
+//! | `test-utils` | no | [`mockall`](https://docs.rs/mockall) mocks of every backend trait (`backend::MockStore`, `backend::MockWalletBackend`, …), `testing::InMemoryStore` and `testing::store_conformance` (the suite every store passes), and the private-key types test vectors need (`wif::Wif`, `xpub::ExtendedPrivKey`) |
 //!
 //! With `default-features = false` the crate depends on no web framework, database driver,
 //! RPC stack or async runtime: only `bitcoin` (secp256k1 and hashes), `blake-hash`,
@@ -95,6 +95,8 @@ pub mod testing;
 pub mod tx;
 pub mod util;
 pub mod votebits;
+// Private keys are for test vectors only: the pool itself never holds one.
+#[cfg(any(test, feature = "test-utils"))]
 pub mod wif;
 pub mod xpub;
 

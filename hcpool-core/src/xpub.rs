@@ -25,8 +25,11 @@ use crate::hash::hash160;
 use crate::params::Network;
 
 mod batch;
+// Private keys are for test vectors only: the pool itself never holds one.
+#[cfg(any(test, feature = "test-utils"))]
 mod xpriv;
 
+#[cfg(any(test, feature = "test-utils"))]
 pub use xpriv::ExtendedPrivKey;
 
 /// First hardened child index.
@@ -39,20 +42,6 @@ pub const PAYLOAD_LEN: usize = 78;
 pub(crate) fn secp() -> &'static Secp256k1<All> {
     static CTX: OnceLock<Secp256k1<All>> = OnceLock::new();
     CTX.get_or_init(Secp256k1::new)
-}
-
-/// HMAC-SHA512 split into (IL, IR).
-pub(crate) fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> ([u8; 32], [u8; 32]) {
-    let mut engine = hmac::HmacEngine::<sha512::Hash>::new(key);
-    for p in parts {
-        engine.input(p);
-    }
-    let out = hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array();
-    let mut il = [0u8; 32];
-    let mut ir = [0u8; 32];
-    il.copy_from_slice(&out[..32]);
-    ir.copy_from_slice(&out[32..]);
-    (il, ir)
 }
 
 /// IL (as a valid scalar) and IR of child `index` of the key `parent` whose chain code

@@ -10,11 +10,26 @@
 use std::fmt;
 use std::str::FromStr;
 
+use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
 use bitcoin::secp256k1::{PublicKey, Scalar, SecretKey};
 
-use super::{hmac_sha512, network_of_version, secp, ExtendedPubKey, KeyError, RawKey, HARDENED};
+use super::{network_of_version, secp, ExtendedPubKey, KeyError, RawKey, HARDENED};
 use crate::hash::hash160;
 use crate::params::Network;
+
+/// HMAC-SHA512 split into (IL, IR).
+fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> ([u8; 32], [u8; 32]) {
+    let mut engine = hmac::HmacEngine::<sha512::Hash>::new(key);
+    for p in parts {
+        engine.input(p);
+    }
+    let out = hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array();
+    let mut il = [0u8; 32];
+    let mut ir = [0u8; 32];
+    il.copy_from_slice(&out[..32]);
+    ir.copy_from_slice(&out[32..]);
+    (il, ir)
+}
 
 /// An HC extended private key. `Debug` never shows the key.
 #[derive(Clone, PartialEq, Eq)]
