@@ -15,7 +15,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::{MySqlPool, Row};
 
@@ -498,10 +497,7 @@ impl Hcpool {
     /// # Errors
     /// A bad configuration, a start-up step or the launch failing.
     pub async fn start(conf: &str, cert_base: &Path, port: u16) -> Result<Hcpool> {
-        let mut src = ConfigSources::new();
-        src.layer(parse_ini(conf).map_err(|e| anyhow!("{e}"))?)
-            .map_err(|e| anyhow!("{e}"))?;
-        let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow!("{e}"))?;
+        let cfg = hcpool_web::config::Config::from_ini(conf).map_err(|e| anyhow!("{e}"))?;
         let wired = hcpool_web::wiring::build(&cfg, cert_base)
             .await
             .context("wiring::build")?;

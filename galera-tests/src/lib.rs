@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use hcpool_core::backend::{Email, Mailer};
-use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::service::PoolService;
 use hcpool_rpc::simnet::{Role, SimCluster};
+use hcpool_web::config::Config;
 use hcpool_web::demo::{LocalStakepoold, SimDaemonParts};
 
 /// The directory holding `galera.sh`: `HCPOOL_GALERA`, checked, with the packages it needs;
@@ -214,7 +214,7 @@ pub struct Web {
     /// The instance's pool service (admin actions such as low-fee additions).
     pub pool: PoolService,
     /// The instance's configuration.
-    pub cfg: PoolConfig,
+    pub cfg: Config,
     shutdown: rocket::Shutdown,
     server: tokio::task::JoinHandle<()>,
 }
@@ -225,9 +225,7 @@ impl Web {
     /// # Errors
     /// Wiring or launching failed.
     pub async fn start(text: &str, base: &Path) -> Result<Web> {
-        let mut src = ConfigSources::new();
-        src.layer(parse_ini(text)?)?;
-        let cfg = PoolConfig::from_sources(&src)?;
+        let cfg = Config::from_ini(text)?;
         let mut wired = hcpool_web::wiring::build(&cfg, base).await?;
         wired.state.mailer = Arc::new(Capture::default());
         let pool = wired.state.pool.clone();

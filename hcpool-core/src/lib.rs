@@ -17,7 +17,7 @@
 //! | chain values | [`Network`], [`Address`], [`ExtendedPubKey`], [`RedeemScript`], [`Ticket`], [`Amount`], [`VoteBits`], [`Hash32`] |
 //! | the pool's keys | [`PoolKeys`] (ticket and fee addresses per [`UserId`]), [`FeeAddressSet`] |
 //! | fees | [`PoolFeeRate`], [`fee::evaluate_pool_ticket`], [`fee::stake_pool_ticket_fee`] |
-//! | configuration | [`config::PoolConfig`] (hcstakepool.conf keys, checked) |
+//! | configuration | [`config::PoolConfig`] (the pool's hcstakepool.conf keys, checked), [`config::ini`] (the INI layering every binary shares) |
 //! | what an embedder implements | [`WalletBackend`], [`ChainNode`], [`Store`], [`VotingNode`], [`Mailer`], [`Clock`] |
 //! | services | [`PoolService`] (register an address, purchase info, votebits), [`VotingNodes`], [`service::VoterState`] |
 //! | errors | [`Error`] (one per crate) with a [`BackendKind`] for backend failures |

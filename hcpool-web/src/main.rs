@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use hcpool_core::config::PoolConfig;
 use hcpool_web::{config, wiring};
 
 fn home() -> PathBuf {
@@ -47,8 +46,8 @@ async fn run(set_level: SetLevel) -> anyhow::Result<()> {
         config::env_settings(std::env::vars()),
         inv.flags.clone(),
     )?;
-    let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?;
-    set_level(&cfg.debug_level);
+    let cfg = config::Config::from_sources(&src).map_err(|e| anyhow::anyhow!("loadConfig: {e}"))?;
+    set_level(&cfg.pool.debug_level);
     let base = path.parent().map_or_else(home, Path::to_path_buf);
     wiring::run(&cfg, &base).await?;
     Ok(())

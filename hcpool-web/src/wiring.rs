@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
-use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
+use hcpool_core::config::{parse_ini, PoolConfig};
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
 use hcpool_core::{PoolKeys, Secret};
 use hcpool_rpc::simnet::{SimCluster, SimConfig};
@@ -16,7 +16,7 @@ use hcpool_rpc::{
     ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
 };
 
-use crate::config::WebSettings;
+use crate::config::{Config, WebConfig, WebSettings};
 use crate::demo::LocalStakepoold;
 use crate::error::WebError;
 use crate::mail::{LogMailer, SmtpMailer, SmtpSettings};
@@ -38,14 +38,15 @@ fn startup(what: &str, e: impl std::fmt::Display) -> WebError {
 
 /// The store URL of a configuration: `dburl`, else hcstakepool's MySQL keys.
 pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
-    match &cfg.db_url {
-        Some(u) => Secret::new(u.clone()),
+    let db = &cfg.db;
+    match &db.url {
+        Some(u) => u.clone(),
         None => Secret::new(hcpool_db::mysql_url_from_legacy(
-            &cfg.db_host,
-            &cfg.db_port.to_string(),
-            &cfg.db_name,
-            &cfg.db_user,
-            &cfg.db_password,
+            &db.host,
+            &db.port.to_string(),
+            &db.name,
+            &db.user,
+            db.password.expose(),
         )),
     }
 }
@@ -58,9 +59,10 @@ pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
 ///
 /// # Errors
 /// [`WebError::Config`] naming the part that failed (store, wallet host, keys, sync).
-pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError> {
+pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError> {
+    let cfg = &config.pool;
     // Before anything connects: a pool that cannot mail is refused at once.
-    let mailer = mailer(cfg, cert_base)?;
+    let mailer = mailer(&config.web, cert_base)?;
     let store = hcpool_db::connect(db_url(cfg).expose())
         .await
         .map_err(|e| startup("database", e))?;
@@ -75,8 +77,9 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     );
     let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
     let mut checks = Vec::new();
-    for (i, host) in cfg.wallet_hosts.iter().enumerate() {
-        let cert = Path::new(&cfg.wallet_certs[i]);
+    for endpoint in &cfg.wallets {
+        let host = &endpoint.host;
+        let cert = Path::new(&endpoint.cert);
         let cert = if cert.is_absolute() {
             cert.to_path_buf()
         } else {
@@ -84,8 +87,8 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
         };
         let mut client = ClientConfig::new(
             host.clone(),
-            cfg.wallet_users[i].clone(),
-            Secret::new(cfg.wallet_passwords[i].clone()),
+            endpoint.user.clone(),
+            endpoint.password.clone(),
             PinnedCert::File(cert),
         );
         client.reconnect = Reconnect::FAIL_FAST;
@@ -117,7 +120,7 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     let pool = PoolService::new(PoolParts {
         network: cfg.network,
         keys,
-        pool_fees: cfg.pool_fees,
+        pool_fees: cfg.pool_fees.percent(),
         store: store.clone(),
         wallets: manager.clone(),
         nodes: Arc::new(VotingNodes::new(nodes)),
@@ -151,7 +154,7 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
     );
     manager.spawn_recheck(Duration::from_secs(30));
 
-    let state = AppState::build(pool, WebSettings::from_pool_config(cfg), mailer)?
+    let state = AppState::build(pool, WebSettings::from_config(config), mailer)?
         .with_manager(manager.clone());
     Ok(Wired {
         state,
@@ -166,7 +169,7 @@ pub async fn build(cfg: &PoolConfig, cert_base: &Path) -> Result<Wired, WebError
 /// # Errors
 /// [`WebError::Config`] when `smtphost` is empty without `nosmtp=1`, or the `smtp*` keys are
 /// bad.
-pub fn mailer(cfg: &PoolConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, WebError> {
+pub fn mailer(cfg: &WebConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, WebError> {
     if cfg.smtp_host.trim().is_empty() {
         if !cfg.no_smtp {
             return Err(WebError::Config(
@@ -185,7 +188,7 @@ pub fn mailer(cfg: &PoolConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, Web
     Ok(Arc::new(SmtpMailer::new(&SmtpSettings {
         host: cfg.smtp_host.clone(),
         username: cfg.smtp_username.clone(),
-        password: Secret::new(cfg.smtp_password.clone()),
+        password: cfg.smtp_password.clone(),
         from: cfg.smtp_from.clone(),
         ca_file: (!cfg.smtp_cert.trim().is_empty()).then(|| {
             let p = Path::new(cfg.smtp_cert.trim());
@@ -247,10 +250,10 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster
         cookie = secret("cookie"),
         db = hcpool_db::sqlite_url_for_path(&db),
     );
-    let mut src = ConfigSources::new();
+    let mut src = crate::config::sources();
     src.layer(parse_ini(&text).map_err(|e| startup("demo config", e))?)
         .map_err(|e| startup("demo config", e))?;
-    let cfg = PoolConfig::from_sources(&src).map_err(|e| startup("demo config", e))?;
+    let cfg = Config::from_sources(&src).map_err(|e| startup("demo config", e))?;
     let mut wired = build(&cfg, datadir).await?;
     // The demo's visitor gets the links from the log.
     wired.state.mailer = Arc::new(LogMailer::full());
@@ -284,7 +287,7 @@ pub async fn run_demo(
 ///
 /// # Errors
 /// Start-up failures, or the server's.
-pub async fn run(cfg: &PoolConfig, cert_base: &Path) -> Result<(), WebError> {
+pub async fn run(cfg: &Config, cert_base: &Path) -> Result<(), WebError> {
     let wired = build(cfg, cert_base).await?;
-    crate::serve(wired.state, &cfg.listen).await
+    crate::serve(wired.state, &cfg.web.listen).await
 }

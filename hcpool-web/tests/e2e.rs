@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use hcpool_core::backend::{BestBlock, ChainNode, Email, Mailer};
-use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::tx::Transaction;
 use hcpool_core::{Address, Network, TicketHash, TxHash};
 use hcpool_rpc::simnet::{SimCluster, SimConfig, TicketPurchase, TicketState};
+use hcpool_web::config::Config;
 use hcpool_web::demo::{sim_parts, LocalStakepoold};
 
 /// hcstakepool's sample user key, as a simnet pubkey address.
@@ -193,10 +193,8 @@ async fn flow() {
         client_cert.display(),
         client_key.display(),
     );
-    let mut src = ConfigSources::new();
-    src.layer(parse_ini(&text).unwrap()).unwrap();
-    let cfg = PoolConfig::from_sources(&src).unwrap();
-    assert!(cfg.enable_stakepoold && cfg.stakepoold_hosts.len() == 2);
+    let cfg = Config::from_ini(&text).unwrap();
+    assert!(cfg.pool.enable_stakepoold && cfg.pool.stakepoold_hosts.len() == 2);
     let mut wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
     assert_eq!(wired.state.pool.nodes().len(), 2);
     // A client without the web app's certificate (the original web app) is refused.
@@ -504,9 +502,7 @@ async fn an_instance_whose_port_is_taken_pushes_nothing() {
         hcpool_web::demo::conf_fragment(std::slice::from_ref(&daemon)),
         hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
     );
-    let mut src = ConfigSources::new();
-    src.layer(parse_ini(&text).unwrap()).unwrap();
-    let cfg = PoolConfig::from_sources(&src).unwrap();
+    let cfg = Config::from_ini(&text).unwrap();
     let wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
     let pool = wired.state.pool.clone();
 

@@ -425,7 +425,11 @@ fn inspect_ticket(
 fn check_config(path: &std::path::Path) -> Result<Report> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let cfg = PoolConfig::from_ini(&text)?;
+    // The whole file's vocabulary is checked; the pool's keys are parsed and checked (the
+    // web app's values are hcpool-web's to check at its start).
+    let mut src = hcpool_core::config::sources();
+    src.layer(hcpool_core::config::parse_ini(&text)?)?;
+    let cfg = PoolConfig::from_sources(&src)?;
     let mut problems = Vec::new();
     for (key, value) in [
         ("votingwalletextpub", &cfg.voting_wallet_ext_pub),
@@ -441,12 +445,15 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
         }
     }
     let base = path.parent().unwrap_or(std::path::Path::new("."));
-    let smtp_cert: Vec<String> = Some(cfg.smtp_cert.trim().to_owned())
+    let smtp_cert: Vec<String> = src
+        .get("smtpcert")
+        .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .into_iter()
         .collect();
+    let wallet_certs: Vec<String> = cfg.wallets.iter().map(|w| w.cert.clone()).collect();
     for (key, files) in [
-        ("walletcerts", &cfg.wallet_certs),
+        ("walletcerts", &wallet_certs),
         ("stakepooldcerts", &cfg.stakepoold_certs),
         ("smtpcert", &smtp_cert),
     ] {
@@ -463,7 +470,7 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
             "{}: ok ({} network, {} wallets, minservers {})",
             path.display(),
             cfg.network,
-            cfg.wallet_hosts.len(),
+            cfg.wallets.len(),
             cfg.min_servers
         )
     } else {

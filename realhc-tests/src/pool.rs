@@ -19,7 +19,6 @@ use futures::StreamExt;
 use hcpool_core::backend::{
     BestBlock, ChainNode, ChainNotification, Email, Mailer, NewUser, Registration, Store,
 };
-use hcpool_core::config::{parse_ini, ConfigSources, PoolConfig};
 use hcpool_core::tx::Transaction;
 use hcpool_core::util::lock;
 use hcpool_core::{
@@ -419,10 +418,7 @@ impl Web {
     /// A bad configuration, a start-up step or the launch failing.
     pub async fn start(conf: &str, cert_base: &Path, port: u16) -> Result<Web> {
         let t0 = Instant::now();
-        let mut src = ConfigSources::new();
-        src.layer(parse_ini(conf).map_err(|e| anyhow!("{e}"))?)
-            .map_err(|e| anyhow!("{e}"))?;
-        let cfg = PoolConfig::from_sources(&src).map_err(|e| anyhow!("{e}"))?;
+        let cfg = hcpool_web::config::Config::from_ini(conf).map_err(|e| anyhow!("{e}"))?;
         let mut wired = hcpool_web::wiring::build(&cfg, cert_base)
             .await
             .context("wiring::build")?;

@@ -1,7 +1,8 @@
 //! `stakepoold.conf` plus command-line flags (hcstakepool-inventory.md §8.2).
 //!
-//! The file is go-flags INI (parsed with [`hcpool_core::config::parse_ini`]); a flag given on
-//! the command line replaces the file's value. Differences from the original, on purpose:
+//! The file is go-flags INI, layered under the command line with the helper hcpool-web uses
+//! too ([`hcpool_core::config::ini`]): a flag given on the command line replaces the file's
+//! value. Differences from the original, on purpose:
 //! - `hcdhost`/`wallethost` default ports are HC's real ones (hcd 14009/12009/13009, hcwallet
 //!   14010/12010/13010); the original used stale Decred ports (9109/19109/19556, …).
 //! - `dburl` (a `sqlite://` or `mysql://` URL) may replace `dbhost`/`dbuser`/….
@@ -18,11 +19,11 @@
 //!   daemon serves only loopback addresses without client authentication and refuses to
 //!   start on any other (see [`Config::unauthenticated_listeners`]).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use hcpool_core::config::{parse_ini, with_default_port};
+use hcpool_core::config::ini::{self, Layers};
+use hcpool_core::config::{with_default_port, ConfigError};
 use hcpool_core::{Network, PoolFeeRate, Secret};
 
 use crate::error::{Error, Result};
@@ -320,27 +321,22 @@ pub struct Config {
     pub demo: bool,
 }
 
-type Settings = BTreeMap<String, Vec<String>>;
+type Settings = Layers;
 
 fn layer_file(settings: &mut Settings, text: &str) -> Result<()> {
-    let mut this: Settings = BTreeMap::new();
-    for s in parse_ini(text).map_err(|e| Error::Config(e.to_string()))? {
-        if !KNOWN_KEYS.contains(&s.key.as_str()) {
-            return Err(Error::Config(format!(
-                "unknown option {:?} in the config file",
-                s.key
-            )));
+    let parsed = ini::parse(text).map_err(|e| Error::Config(e.to_string()))?;
+    settings.layer(parsed).map_err(|e| match e {
+        ConfigError::UnknownKey { key } => {
+            Error::Config(format!("unknown option {key:?} in the config file"))
         }
-        this.entry(s.key).or_default().push(s.value);
-    }
-    settings.extend(this);
-    Ok(())
+        other => Error::Config(other.to_string()),
+    })
 }
 
 fn layer_args(settings: &mut Settings, a: &Args) {
     let mut set = |k: &str, v: Option<String>| {
         if let Some(v) = v {
-            settings.insert(k.to_owned(), vec![v]);
+            settings.replace(k, vec![v]);
         }
     };
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
@@ -375,7 +371,7 @@ fn layer_args(settings: &mut Settings, a: &Args) {
     set("metricslisten", a.metricslisten.clone());
     set("demo", flag(a.demo));
     if !a.rpclisten.is_empty() {
-        settings.insert("rpclisten".to_owned(), a.rpclisten.clone());
+        settings.replace("rpclisten", a.rpclisten.clone());
     }
 }
 
@@ -440,12 +436,12 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] as [`Config::load`].
     pub fn from_parts(args: &Args, file: Option<&str>, appdata: PathBuf) -> Result<Config> {
-        let mut s: Settings = BTreeMap::new();
+        let mut s = Settings::new(KNOWN_KEYS, &[]);
         if let Some(text) = file {
             layer_file(&mut s, text)?;
         }
         layer_args(&mut s, args);
-        let get = |k: &str| s.get(k).and_then(|v| v.last()).map(String::as_str);
+        let get = |k: &str| s.get(k);
         let demo = truthy(get("demo")) && s.contains_key("demo");
         // The demo keeps its certificate where the user pointed `--datadir`.
         let cert_home = if demo {
@@ -544,11 +540,9 @@ impl Config {
         let rpc_listen = if flag("norpclisten") {
             Vec::new()
         } else {
-            match s.get("rpclisten") {
-                Some(v) if !v.is_empty() => {
-                    v.iter().map(|h| with_default_port(h, ports.grpc)).collect()
-                }
-                _ => vec![format!("localhost:{}", ports.grpc)],
+            match s.all("rpclisten") {
+                [] => vec![format!("localhost:{}", ports.grpc)],
+                v => v.iter().map(|h| with_default_port(h, ports.grpc)).collect(),
             }
         };
         let client_ca_file = get("clientcafile")

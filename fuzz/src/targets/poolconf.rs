@@ -2,7 +2,7 @@
 //! Settings that parse re-serialize (`key="value"` lines) to text that parses to the same
 //! settings; every host value gets a port without panicking.
 
-use hcpool_core::config::{parse_ini, with_default_port, ConfigSources, Setting};
+use hcpool_core::config::{parse_ini, sources, with_default_port, Setting};
 use hcpool_core::PoolConfig;
 
 /// The target.
@@ -26,9 +26,9 @@ pub fn check(data: &[u8]) {
     for s in &settings {
         let _ = with_default_port(&s.value, 8000);
     }
-    let mut sources = ConfigSources::new();
-    if sources.layer(settings).is_ok() {
-        let cfg = PoolConfig::from_sources(&sources);
+    let mut layered = sources();
+    if layered.layer(settings).is_ok() {
+        let cfg = PoolConfig::from_sources(&layered);
         assert_eq!(cfg.is_ok(), PoolConfig::from_ini(text).is_ok());
         if let Ok(cfg) = cfg {
             let _ = format!("{cfg:?}");

@@ -20,12 +20,9 @@ pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
     let Some(user) = v.user() else {
         return false;
     };
-    // ClientIp is a canonical address (or empty); `adminips` entries may be spelled otherwise.
-    let ip_ok = !ip.0.is_empty()
-        && s.admin_ips.iter().any(|a| {
-            a == &ip.0 || crate::limit::parse_ip(a).is_some_and(|a| a.to_string() == ip.0)
-        });
-    let uid_ok = s.admin_user_ids.contains(&user.id.0);
+    // ClientIp is a canonical address (or empty); `adminips` were parsed at start.
+    let ip_ok = crate::limit::parse_ip(&ip.0).is_some_and(|ip| s.admin_ips.contains(&ip));
+    let uid_ok = s.admin_user_ids.contains(&user.id);
     if !(ip_ok && uid_ok) {
         tracing::warn!(user = user.id.0, ip = %ip.0, "admin page refused");
     }

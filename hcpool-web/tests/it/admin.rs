@@ -25,8 +25,8 @@ fn is_health(r: &(Status, String)) -> bool {
 async fn status_needs_admin_ip_and_admin_user() {
     let mut s = settings();
     s.real_ip_header = Some("X-Real-IP".into());
-    s.admin_ips = vec!["10.0.0.1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["10.0.0.1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let app = app_with(s).await;
     let (admin, _) = app.user("admin@example.com", "password1").await;
     assert_eq!(admin.0, 1);
@@ -95,8 +95,8 @@ async fn post_as(app: &TestApp, path: &str, ip: &str, body: String) -> (Status, 
 fn admin_settings() -> hcpool_web::config::WebSettings {
     let mut s = settings();
     s.real_ip_header = Some("X-Real-IP".into());
-    s.admin_ips = vec!["10.0.0.1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["10.0.0.1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     s
 }
 

@@ -46,8 +46,8 @@ async fn post(app: &TestApp, ip: &str, body: &str) -> (Status, Option<String>) {
 async fn setup() -> (TestApp, Arc<FakeNode>, Arc<FakeNode>) {
     let mut s = settings();
     s.real_ip_header = Some("X-Real-IP".into());
-    s.admin_ips = vec![ADMIN_IP.into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec![ADMIN_IP.parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let (a, b) = (FakeNode::new("a:1"), FakeNode::new("b:1"));
     a.ignored.lock().unwrap().extend([entry(1), entry(2)]);
     b.ignored.lock().unwrap().extend([entry(1), entry(2)]);

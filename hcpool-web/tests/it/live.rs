@@ -555,10 +555,7 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
         client_cert.display(),
         client_key.display(),
     );
-    let mut src = hcpool_core::config::ConfigSources::new();
-    src.layer(hcpool_core::config::parse_ini(&text).unwrap())
-        .unwrap();
-    let cfg = hcpool_core::config::PoolConfig::from_sources(&src).unwrap();
+    let cfg = hcpool_web::config::Config::from_ini(&text).unwrap();
     let mut wired = hcpool_web::wiring::build(&cfg, dir.path()).await.unwrap();
     // The tests send many API requests from one IP.
     wired.state.settings.api_rate_limit = 0;

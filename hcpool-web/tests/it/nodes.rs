@@ -70,8 +70,8 @@ async fn status_page(app: &TestApp) -> (Status, String) {
 async fn admin_status_shows_each_nodes_health() {
     let mut s = settings();
     s.real_ip_header = Some("X-Real-IP".into());
-    s.admin_ips = vec!["10.0.0.1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["10.0.0.1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let (a, b) = (FakeNode::new("a:19560"), FakeNode::new("b:19560"));
     a.live.lock().unwrap().extend((1..=3).map(|n| TicketEntry {
         ticket_address: "TcX".into(),
@@ -117,13 +117,13 @@ fn the_stakepoold_client_certificate_is_generated_once_and_then_reused() {
     let sample = include_str!("../../../sample-hcstakepool.conf");
     let dir = tempfile::tempdir().unwrap();
     // Unset: no client certificate (as hcstakepool).
-    let cfg = hcpool_core::config::PoolConfig::from_ini(sample).unwrap();
+    let cfg = hcpool_web::config::Config::from_ini(sample).unwrap().pool;
     assert!(hcpool_web::nodes::client_identity(&cfg, dir.path())
         .unwrap()
         .is_none());
     // Set: generated on first start (relative to the config's directory), reused after.
     let text = format!("{sample}\nstakepooldclientcert=web.cert\nstakepooldclientkey=web.key\n");
-    let cfg = hcpool_core::config::PoolConfig::from_ini(&text).unwrap();
+    let cfg = hcpool_web::config::Config::from_ini(&text).unwrap().pool;
     let id = hcpool_web::nodes::client_identity(&cfg, dir.path())
         .unwrap()
         .unwrap();

@@ -143,8 +143,8 @@ async fn registration_is_refused_while_a_wallet_is_behind() {
 
 async fn admin_app() -> TestApp {
     let mut s = settings();
-    s.admin_ips = vec!["127.0.0.1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["127.0.0.1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     s.real_ip_header = Some("X-Real-IP".into());
     let app = app_with(s).await;
     app.user("admin@example.com", "password1").await;

@@ -680,8 +680,8 @@ fn no_smtphost_is_refused_unless_nosmtp_allows_it() {
                 wallethosts=127.0.0.1:1\nwalletusers=u\nwalletpasswords=p\n\
                 walletcerts=/nonexistent/a.cert\nminservers=1\n";
     let dir = std::path::Path::new("/nonexistent");
-    let cfg = hcpool_core::config::PoolConfig::from_ini(base).unwrap();
-    let e = hcpool_web::wiring::mailer(&cfg, dir)
+    let cfg = hcpool_web::config::Config::from_ini(base).unwrap();
+    let e = hcpool_web::wiring::mailer(&cfg.web, dir)
         .err()
         .expect("refused");
     assert!(e.to_string().contains("nosmtp=1"), "{e}");
@@ -695,11 +695,11 @@ fn no_smtphost_is_refused_unless_nosmtp_allows_it() {
         .err()
         .expect("refused");
     assert!(e.to_string().contains("smtphost is not set"), "{e}");
-    let cfg = hcpool_core::config::PoolConfig::from_ini(&format!("{base}nosmtp=1\n")).unwrap();
-    assert!(hcpool_web::wiring::mailer(&cfg, dir).is_ok());
-    let cfg = hcpool_core::config::PoolConfig::from_ini(&format!(
+    let cfg = hcpool_web::config::Config::from_ini(&format!("{base}nosmtp=1\n")).unwrap();
+    assert!(hcpool_web::wiring::mailer(&cfg.web, dir).is_ok());
+    let cfg = hcpool_web::config::Config::from_ini(&format!(
         "{base}smtphost=mail.example.com:587\nsmtpfrom=pool@example.com\n"
     ))
     .unwrap();
-    assert!(hcpool_web::wiring::mailer(&cfg, dir).is_ok());
+    assert!(hcpool_web::wiring::mailer(&cfg.web, dir).is_ok());
 }

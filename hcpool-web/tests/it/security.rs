@@ -86,8 +86,8 @@ async fn admin_page(app: &TestApp, remote: SocketAddr, header: Option<(&str, &st
 async fn admin_app(header: Option<&str>) -> TestApp {
     let mut s = settings();
     s.real_ip_header = header.map(str::to_owned);
-    s.admin_ips = vec!["10.0.0.1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["10.0.0.1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let app = app_with(s).await;
     app.user("admin@example.com", "password1").await;
     app.sign_in("admin@example.com", "password1").await;
@@ -387,8 +387,8 @@ async fn hsts_on_every_response_when_cookies_are_secure() {
 #[rocket::async_test]
 async fn admin_ips_compare_as_addresses() {
     let mut s = settings();
-    s.admin_ips = vec!["0:0:0:0:0:0:0:1".into()];
-    s.admin_user_ids = vec![1];
+    s.admin_ips = vec!["0:0:0:0:0:0:0:1".parse().unwrap()];
+    s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let app = app_with(s).await;
     app.user("admin@example.com", "password1").await;
     app.sign_in("admin@example.com", "password1").await;
