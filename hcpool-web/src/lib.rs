@@ -11,10 +11,12 @@
 //!
 //! [`AppState`] (services, templates, settings), [`rocket()`] and [`figment`] (the Rocket
 //! app and its limits), [`serve`], [`wiring`] (configuration to running pool, and the demo),
-//! [`config`] (flags and `HCPOOL_*` environment over the config file), [`WebError`] (the
-//! one table from errors to status codes and user messages), [`mail::SmtpMailer`],
+//! [`config`] (the web app's keys; flags and `HCPOOL_*` environment over the config file),
+//! [`WebError`] (the one table from errors to status codes and user messages),
+//! [`mail::SmtpMailer`],
 //! [`cache::ChainCache`] (per-block caches of wallet answers), [`reqlog::RequestLog`] (one
-//! `tracing` line per request, no query strings or headers).
+//! `tracing` line per request, no query strings or headers), [`tasks::Background`] (the
+//! app's background tasks, stopped with the server).
 //!
 //! The crate has no cargo features; it takes hcpool-db with SQLite and MySQL and hcpool-rpc
 //! with its simulator (for `--demo`).
@@ -62,6 +64,7 @@ pub mod reqlog;
 pub mod session;
 pub mod spawned;
 pub mod state;
+pub mod tasks;
 pub mod templates;
 pub mod wiring;
 
@@ -99,6 +102,7 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
         .attach(reqlog::RequestLog)
         .attach(headers::SecurityHeaders)
         .attach(maintenance::Maintenance)
+        .attach(tasks::Background::on_shutdown())
         .mount("/", routes())
         .register("/api", api::catchers())
         .register("/", pages::catchers())
@@ -138,7 +142,8 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// configuration and stale ones are retried ([`nodes::push_on_liftoff`]); an instance that
 /// cannot bind (another one holds the port) pushes nothing. Expired sessions, captcha
 /// challenges and tokens are purged every [`purge::PURGE_INTERVAL`] while it serves, and the
-/// mail outbox is sent ([`outbox::on_liftoff`]).
+/// mail outbox is sent ([`outbox::on_liftoff`]). The background tasks stop with the server
+/// ([`tasks`]).
 ///
 /// # Errors
 /// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
@@ -146,7 +151,10 @@ pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     let (ip, port) = parse_listen(listen)?;
     tracing::info!(%ip, port, "hcpool-web starting");
     #[cfg(unix)]
-    let _reload = templates::reload_on_sigusr1(state.templates())?;
+    state.background.adopt(
+        "template reload",
+        templates::reload_on_sigusr1(state.templates())?,
+    );
     let push = nodes::push_on_liftoff(state.pool.clone());
     let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
     rocket(state, figment(ip, port))

@@ -160,16 +160,27 @@ pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandl
 
 /// A fairing that starts [`spawn_retry`] at liftoff, i.e. once Rocket has bound its
 /// listener: every node starts stale, so its first round pushes the complete configuration
-/// to all of them. A server that fails to bind never lifts off and pushes nothing.
+/// to all of them. A server that fails to bind never lifts off and pushes nothing. The
+/// retry stops with the server: the app's [`AppState::background`](crate::AppState) adopts
+/// it (without an `AppState`, it ends on Rocket's shutdown).
 pub fn push_on_liftoff(pool: PoolService) -> rocket::fairing::AdHoc {
-    rocket::fairing::AdHoc::on_liftoff("push to stakepoold", move |_| {
+    rocket::fairing::AdHoc::on_liftoff("push to stakepoold", move |rocket| {
         Box::pin(async move {
             tracing::info!(
                 stakepoold = pool.nodes().len(),
                 "hcpool-web listening; pushing the configuration to stakepoold"
             );
-            // Runs until the runtime stops, as the server does.
-            drop(spawn_retry(pool, RETRY_INTERVAL));
+            let retry = spawn_retry(pool, RETRY_INTERVAL);
+            match rocket.state::<crate::AppState>() {
+                Some(state) => state.background.adopt("stakepoold retry", retry),
+                None => {
+                    let shutdown = rocket.shutdown();
+                    tokio::spawn(async move {
+                        shutdown.await;
+                        retry.abort();
+                    });
+                }
+            }
         })
     })
 }

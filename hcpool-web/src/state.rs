@@ -93,6 +93,8 @@ pub struct AppState {
     /// The demo's simulated chain (`None` outside the demo): the status page's "mine a
     /// block" control.
     pub demo_chain: Option<Arc<dyn crate::demo::DemoChain>>,
+    /// The app's background tasks: stopped when Rocket shuts down or the state drops.
+    pub background: crate::tasks::Background,
     templates: crate::templates::Templates,
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
@@ -142,6 +144,7 @@ impl AppState {
                 Duration::from_secs(60),
             ),
             demo_chain: None,
+            background: crate::tasks::Background::new(),
             templates,
             cache: crate::cache::ChainCache::default(),
             manager: None,

@@ -152,10 +152,11 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         scripts_imported = report.scripts_imported.len(),
         "pool ready"
     );
-    manager.spawn_recheck(Duration::from_secs(30));
+    let recheck = manager.spawn_recheck(Duration::from_secs(30));
 
     let state = AppState::build(pool, WebSettings::from_config(config), mailer)?
         .with_manager(manager.clone());
+    state.background.adopt("wallet re-check", recheck);
     Ok(Wired {
         state,
         manager,

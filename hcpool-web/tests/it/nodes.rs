@@ -140,3 +140,52 @@ fn the_stakepoold_client_certificate_is_generated_once_and_then_reused() {
     let err = hcpool_web::nodes::client_identity(&cfg, dir.path()).unwrap_err();
     assert!(err.to_string().contains("stakepooldclientcert"), "{err}");
 }
+
+#[tokio::test]
+async fn background_tasks_end_when_the_server_shuts_down() {
+    use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
+    use hcpool_core::{Network, PoolKeys, SystemClock};
+
+    let node = FakeNode::new("a:19560");
+    // The node stays down: the retry task keeps running until it is stopped.
+    node.down.store(true, Ordering::SeqCst);
+    let pool = PoolService::new(PoolParts {
+        network: Network::Testnet,
+        keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
+        pool_fees: 7.5,
+        store: Arc::new(hcpool_core::testing::InMemoryStore::new()),
+        wallets: Arc::new(FakeWallet::default()),
+        nodes: Arc::new(VotingNodes::new(vec![node.clone() as Arc<dyn VotingNode>])),
+        clock: Arc::new(SystemClock),
+    });
+    let state = hcpool_web::AppState::build(
+        pool.clone(),
+        settings(),
+        Arc::new(RecordingMailer::default()),
+    )
+    .unwrap();
+    let background = state.background.clone();
+    background.adopt(
+        "a task of the test",
+        tokio::spawn(std::future::pending::<()>()),
+    );
+    let rocket = hcpool_web::rocket(state, hcpool_web::figment([127, 0, 0, 1].into(), 0))
+        .attach(hcpool_web::nodes::push_on_liftoff(pool));
+    let server = hcpool_web::spawned::spawn(rocket).await.unwrap();
+    // Lifted off: the stakepoold retry joined the test's task.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while background.running() < 2 {
+        assert!(Instant::now() < deadline, "the retry task never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop(Duration::from_secs(10)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while background.running() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} background tasks outlived the server",
+            background.running()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
