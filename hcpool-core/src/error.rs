@@ -104,6 +104,20 @@ pub enum Error {
     /// has not been synced that far.
     #[error("unable to validate pool ticket address {0}: the wallets do not own it")]
     TicketAddressNotOwned(String),
+    /// The pool is closed to new accounts and addresses (`closepool`); the text is
+    /// `closepoolmsg`.
+    #[error("pool closed: {0}")]
+    PoolClosed(String),
+    /// The wallets cannot take new registrations now (see
+    /// [`SyncReport`](crate::backend::health::SyncReport)).
+    #[error("wallets not in sync: {0:?}")]
+    WalletsNotSynced(Vec<crate::backend::health::Problem>),
+    /// An account request was refused; the text is for the user.
+    #[error(transparent)]
+    Account(#[from] crate::service::accounts::Refusal),
+    /// Hashing or checking a password failed.
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
     /// Input that is not valid for the operation (the message says why).
     #[error("invalid input: {0}")]
     InvalidInput(String),

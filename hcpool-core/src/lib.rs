@@ -18,8 +18,9 @@
 //! | the pool's keys | [`PoolKeys`] (ticket and fee addresses per [`UserId`]), [`FeeAddressSet`] |
 //! | fees | [`PoolFeeRate`], [`fee::evaluate_pool_ticket`], [`fee::stake_pool_ticket_fee`] |
 //! | configuration | [`config::PoolConfig`] (the pool's hcstakepool.conf keys, checked), [`config::ini`] (the INI layering every binary shares) |
-//! | what an embedder implements | [`WalletBackend`], [`ChainNode`], [`Store`], [`VotingNode`], [`Mailer`], [`Clock`] |
-//! | services | [`PoolService`] (register an address, purchase info, votebits), [`VotingNodes`], [`service::VoterState`] |
+//! | accounts | [`EmailAddress`] (one validation rule), [`AccountService`] (sign-up, sign-in, reset, email change, API tokens, what the mail outbox sends) |
+//! | what an embedder implements | [`WalletBackend`], [`ChainNode`], [`Store`], [`VotingNode`], [`Mailer`], [`Clock`]; for accounts `backend::PasswordHasher`, `backend::TokenSource`, `backend::ApiTokenIssuer`, `backend::WalletHealth` |
+//! | services | [`PoolService`] (register an address, purchase info, votebits), [`AccountService`], [`RegistrationGate`] (`closepool` and the wallets' sync, for both), [`VotingNodes`], [`service::VoterState`] |
 //! | errors | [`Error`] (one per crate) with a [`BackendKind`] for backend failures |
 //!
 //! ## Features
@@ -81,6 +82,7 @@ pub mod backend;
 pub mod base58;
 pub mod config;
 pub mod derive;
+pub mod email;
 pub mod error;
 pub mod fee;
 pub mod hash;
@@ -104,12 +106,13 @@ pub use address::{Address, AddressKind};
 pub use backend::{ChainNode, Clock, Mailer, Store, SystemClock, VotingNode, WalletBackend};
 pub use config::PoolConfig;
 pub use derive::{FeeAddressSet, PoolKeys};
+pub use email::EmailAddress;
 pub use error::{BackendKind, Error, Result};
 pub use fee::{Amount, PoolFeeRate, TicketEvaluation};
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};
 pub use multisig::RedeemScript;
 pub use params::{NetParams, Network};
-pub use service::{PoolParts, PoolService, VotingNodes};
+pub use service::{AccountService, PoolParts, PoolService, RegistrationGate, VotingNodes};
 pub use stake::{Commitment, Ticket, Vote};
 pub use votebits::{ExtendedVoteBits, VoteBits};
 pub use xpub::ExtendedPubKey;

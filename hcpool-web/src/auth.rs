@@ -1,9 +1,13 @@
-//! Passwords (argon2id, legacy bcrypt), random tokens, and the password policy.
+//! The account service's hashing and randomness ([`Argon2Hasher`]: argon2id and legacy
+//! bcrypt in a bounded number of hash slots; [`OsTokens`]: the OS random source), and token
+//! comparison. The password policy and the stored form of mailed tokens are the core's
+//! (`hcpool_core::service::accounts`), re-exported here.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use bitcoin::hashes::{sha256, Hash};
+use async_trait::async_trait;
+use hcpool_core::backend::{HashScheme, TokenSource};
 use hcpool_core::Secret;
 use rand::RngCore;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,10 +16,11 @@ use subtle::ConstantTimeEq;
 
 use crate::error::WebError;
 
-/// Minimum password length (characters).
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Maximum password length (bytes): bounds hashing work per request.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub use hcpool_core::backend::PasswordCheck;
+pub use hcpool_core::service::accounts::{
+    check_password_policy, sha256_hex, stored_token, token_keys, MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_CHARS, STORED_TOKEN_PREFIX,
+};
 
 /// `n` random bytes from the OS as lowercase hex.
 pub fn random_hex(n: usize) -> String {
@@ -24,64 +29,9 @@ pub fn random_hex(n: usize) -> String {
     hex::encode(b)
 }
 
-/// Lowercase hex SHA-256 of `s` (how session ids are stored).
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(sha256::Hash::hash(s.as_bytes()).to_byte_array())
-}
-
-/// Prefix of a token's stored form ([`stored_token`]).
-pub const STORED_TOKEN_PREFIX: &str = "sha256:";
-
-/// How a mailed token (email verification, password reset, email change) is stored:
-/// `sha256:` and the hex SHA-256 of the token, so the database never holds a usable link.
-pub fn stored_token(token: &str) -> String {
-    format!("{STORED_TOKEN_PREFIX}{}", sha256_hex(token))
-}
-
-/// The stored values a mailed token `t` may match, in order: its hash ([`stored_token`]),
-/// then `t` itself when it looks like a token hcstakepool stored in clear (ASCII letters and
-/// digits only), so links mailed before the switch to hcpool keep working. A stored hash
-/// (it holds a `:`) is never accepted as a token. Nothing for a blank `t`.
-pub fn token_keys(t: &str) -> Vec<String> {
-    let t = t.trim();
-    if t.is_empty() {
-        return Vec::new();
-    }
-    let mut keys = vec![stored_token(t)];
-    if t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        keys.push(t.to_owned());
-    }
-    keys
-}
-
 /// Constant-time equality of two tokens; empty tokens never match.
 pub fn tokens_equal(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-/// Longest email address accepted (RFC 5321 path limit).
-pub const MAX_EMAIL: usize = 254;
-
-/// A submitted email address, trimmed, if it is acceptable: it has an `@`, at most
-/// [`MAX_EMAIL`] bytes and no control characters (sign-up and email change).
-pub fn checked_email(raw: &str) -> Option<String> {
-    let email = raw.trim();
-    (email.contains('@') && email.len() <= MAX_EMAIL && !email.chars().any(char::is_control))
-        .then(|| email.to_owned())
-}
-
-/// The minimum password policy; the message is shown to the user.
-pub fn check_password_policy(pw: &str) -> Result<(), &'static str> {
-    if pw.is_empty() {
-        return Err("password cannot be empty");
-    }
-    if pw.chars().count() < MIN_PASSWORD_CHARS {
-        return Err("password must be at least 8 characters long");
-    }
-    if pw.len() > MAX_PASSWORD_BYTES {
-        return Err("password is too long");
-    }
-    Ok(())
 }
 
 /// The one gate every password hash and check passes: at most [`hash_slots`] run at once
@@ -186,17 +136,6 @@ pub async fn hash_password_as(pw: String, legacy: bool) -> Result<Secret<String>
     .await?
 }
 
-/// The outcome of checking a password against a stored hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordCheck {
-    /// Wrong password, or a hash we cannot read.
-    Mismatch,
-    /// Right password, stored as argon2id.
-    Ok,
-    /// Right password, stored in a legacy format (bcrypt): re-hash and store it.
-    OkNeedsUpgrade,
-}
-
 /// Checks `pw` against an argon2 PHC or legacy bcrypt (`$2a$`/`$2b$`/`$2y$`) hash, off the
 /// async threads, in a hash slot.
 ///
@@ -230,19 +169,56 @@ pub async fn dummy_check(pw: String) {
     let _ = check_password(pw, fake).await;
 }
 
+/// The account service's [`hcpool_core::backend::PasswordHasher`]: argon2id (default
+/// parameters) or hcstakepool's bcrypt, off the async threads in a hash slot.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Argon2Hasher;
+
+fn hash_error(e: WebError) -> hcpool_core::Error {
+    hcpool_core::Error::PasswordHash(e.to_string())
+}
+
+#[async_trait]
+impl hcpool_core::backend::PasswordHasher for Argon2Hasher {
+    async fn hash(
+        &self,
+        password: &str,
+        scheme: HashScheme,
+    ) -> hcpool_core::Result<Secret<String>> {
+        let legacy = scheme == HashScheme::LegacyBcrypt;
+        hash_password_as(password.to_owned(), legacy)
+            .await
+            .map_err(hash_error)
+    }
+
+    async fn verify(
+        &self,
+        password: &str,
+        stored: &Secret<String>,
+    ) -> hcpool_core::Result<PasswordCheck> {
+        check_password(password.to_owned(), stored.clone())
+            .await
+            .map_err(hash_error)
+    }
+
+    async fn waste_a_check(&self, password: &str) {
+        dummy_check(password.to_owned()).await;
+    }
+}
+
+/// The account service's [`TokenSource`]: the OS random source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsTokens;
+
+impl TokenSource for OsTokens {
+    fn random_hex(&self, bytes: usize) -> String {
+        random_hex(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checked_email_trims_and_refuses_what_sign_up_refuses() {
-        assert_eq!(checked_email("  a@b.c \n").as_deref(), Some("a@b.c"));
-        assert_eq!(checked_email("nope"), None);
-        assert_eq!(checked_email("a@b\u{7}c"), None, "control character");
-        let long = format!("{}@b.c", "a".repeat(MAX_EMAIL - 4));
-        assert_eq!(checked_email(&long).map(|e| e.len()), Some(MAX_EMAIL));
-        assert_eq!(checked_email(&format!("a{long}")), None, "one byte over");
-    }
 
     #[tokio::test]
     async fn argon2_round_trip_and_bcrypt_upgrade_flag() {
@@ -305,18 +281,6 @@ mod tests {
         drop(all);
         let h = next.await.unwrap().unwrap();
         assert!(h.expose().starts_with("$argon2id$"));
-    }
-
-    #[test]
-    fn mailed_tokens_are_stored_hashed_and_legacy_ones_still_match() {
-        let t = random_hex(16);
-        let keys = token_keys(&t);
-        assert_eq!(keys, vec![stored_token(&t), t.clone()]);
-        assert!(keys[0].starts_with("sha256:") && !keys[0].contains(&t));
-        assert_eq!(keys[0].len(), 7 + 64);
-        // A stored hash submitted as a token is only hashed again, never compared raw.
-        assert_eq!(token_keys(&keys[0]), vec![stored_token(&keys[0])]);
-        assert!(token_keys("  ").is_empty());
     }
 
     #[test]

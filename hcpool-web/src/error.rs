@@ -141,6 +141,29 @@ pub fn classify(op: Op, e: &Error) -> Failure {
             INVALID_ARGUMENT,
             format!("{ctx} - votebits invalid for current agendas"),
         ),
+        // The registration gate (`closepool`): hcstakepool's text is the pool's message.
+        Error::PoolClosed(msg) => (
+            Status::Forbidden,
+            msg.clone().into(),
+            FAILED_PRECONDITION,
+            format!("{ctx} - {msg}"),
+        ),
+        // The registration gate (wallets not in sync). Unreachable or stopped wallets keep
+        // hcstakepool's API text for that condition; wallets behind the chain (a check
+        // hcstakepool lacked) get their own.
+        Error::WalletsNotSynced(problems) => {
+            let api = if problems.as_slice() == [crate::health::Problem::WalletsBehind] {
+                format!("{ctx} - {}", crate::health::NOT_SYNCED_API)
+            } else {
+                "system error - unable to process wallet commands".to_owned()
+            };
+            (
+                Status::ServiceUnavailable,
+                crate::health::NOT_SYNCED_WEB.into(),
+                UNAVAILABLE,
+                api,
+            )
+        }
         Error::UserIdOutOfRange { .. }
         | Error::TicketAddressNotOwned(_)
         | Error::Wallet { .. }
@@ -247,5 +270,27 @@ mod tests {
         );
         let f = classify(Op::Address, &Error::AddressAlreadySubmitted);
         assert_eq!(f.api_code, 6);
+        let f = classify(Op::Address, &Error::PoolClosed("closed".into()));
+        assert_eq!(
+            (f.api_code, f.api_message.as_str(), f.web.as_ref(), f.status),
+            (9, "address error - closed", "closed", Status::Forbidden)
+        );
+        use crate::health::Problem;
+        let f = classify(
+            Op::Address,
+            &Error::WalletsNotSynced(vec![Problem::WalletsBehind]),
+        );
+        assert_eq!((f.api_code, f.status), (14, Status::ServiceUnavailable));
+        assert!(f
+            .api_message
+            .starts_with("address error - pool wallets are not in sync"));
+        let f = classify(
+            Op::Address,
+            &Error::WalletsNotSynced(vec![Problem::WalletsUnavailable]),
+        );
+        assert_eq!(
+            f.api_message,
+            "system error - unable to process wallet commands"
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! hcstakepool stopped the whole RPC side on any inconsistency and only a restart cleared it;
 //! its `/status` page needed an admin session, so monitors could not use it. Here:
 //!
-//! - [`SyncReport`] says whether the wallets can take new registrations: the wallet manager
+//! - [`SyncReport`] (the rule is the core's, `hcpool_core::backend::health`; [`WalletSync`]
+//!   asks the wallets for it) says whether the wallets can take new registrations: the wallet manager
 //!   is not stopped, at least `minservers` wallets are ready (reachable, connected to their
 //!   hcd, unlocked), and at least `minservers` of those are at the chain tip (within
 //!   [`MAX_TIP_LAG`] blocks of the highest wallet). A wallet whose hcd is behind shows up as
@@ -19,82 +20,21 @@
 //!   fewer nodes than `dbminclustersize`. A degraded cluster still serves (status stays
 //!   "ok" while the node in use answers): monitors alert on `database_degraded`.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use hcpool_core::backend::{WalletBackend, WalletHealth};
+use hcpool_core::util::lock;
+use hcpool_rpc::WalletManager;
 use rocket::http::{ContentType, Status};
 use serde::Serialize;
 
 use crate::state::AppState;
 
-/// A wallet more than this many blocks below the highest wallet is behind.
-pub const MAX_TIP_LAG: u32 = 1;
+pub use hcpool_core::backend::health::{Problem, SyncReport, WalletTip, MAX_TIP_LAG};
 
 /// How long a sync check is reused (monitors and registrations share it).
 pub const CHECK_TTL: Duration = Duration::from_secs(5);
-
-/// One wallet as the gate sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalletTip {
-    /// The wallet's label (host:port); shown to admins only.
-    pub label: String,
-    /// Why it cannot serve the pool; `None` when ready.
-    pub not_ready: Option<String>,
-    /// Its chain tip height, if it answered.
-    pub height: Option<u32>,
-}
-
-impl From<hcpool_rpc::manager::ChainTip> for WalletTip {
-    fn from(t: hcpool_rpc::manager::ChainTip) -> Self {
-        WalletTip {
-            label: t.label,
-            not_ready: t.not_ready,
-            height: t.height,
-        }
-    }
-}
-
-/// What keeps registration closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Problem {
-    /// The wallet manager stopped on an inconsistency between wallets.
-    WalletsStopped,
-    /// Fewer than `minservers` wallets are ready.
-    WalletsUnavailable,
-    /// Fewer than `minservers` ready wallets are at the chain tip.
-    WalletsBehind,
-}
-
-impl Problem {
-    /// A sentence for the admin page and the logs (no host names).
-    pub fn describe(self) -> &'static str {
-        match self {
-            Problem::WalletsStopped => "the wallet manager is stopped after an inconsistency",
-            Problem::WalletsUnavailable => "fewer than minservers wallets are ready",
-            Problem::WalletsBehind => "fewer than minservers wallets are at the chain tip",
-        }
-    }
-}
-
-/// The outcome of one sync check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncReport {
-    /// Empty when registration is open.
-    pub problems: Vec<Problem>,
-    /// One line per finding, naming wallets: for the admin page only.
-    pub details: Vec<String>,
-    /// The highest chain tip among ready wallets.
-    pub height: Option<u32>,
-    /// Wallets configured.
-    pub wallets: usize,
-    /// Wallets ready (reachable, hcd connected, unlocked).
-    pub wallets_ready: usize,
-    /// Ready wallets at the tip.
-    pub wallets_in_sync: usize,
-    /// `minservers`.
-    pub min_servers: usize,
-}
 
 /// The web page's refusal of an address while the wallets are not in sync.
 pub const NOT_SYNCED_WEB: &str = "The pool's wallets are not in sync with the network right now, \
@@ -103,58 +43,138 @@ pub const NOT_SYNCED_WEB: &str = "The pool's wallets are not in sync with the ne
 /// The API's refusal (after `"address error - "`).
 pub const NOT_SYNCED_API: &str = "pool wallets are not in sync with the network, try again later";
 
-impl SyncReport {
-    /// Registration is open.
-    pub fn in_sync(&self) -> bool {
-        self.problems.is_empty()
+/// One wallet of the manager as the gate sees it.
+pub fn wallet_tip(t: hcpool_rpc::manager::ChainTip) -> WalletTip {
+    WalletTip {
+        label: t.label,
+        not_ready: t.not_ready,
+        height: t.height,
+    }
+}
+
+/// The pool's [`WalletHealth`] (what the registration gate asks): the wallet manager's
+/// tips (or, without a manager, the one wallet), each call bounded by a deadline, a report
+/// reused for a short time.
+pub struct WalletSync {
+    wallets: Arc<dyn WalletBackend>,
+    manager: Mutex<Option<Arc<WalletManager>>>,
+    deadline: Mutex<Duration>,
+    ttl: Mutex<Duration>,
+    last: Mutex<Option<(Instant, SyncReport)>>,
+}
+
+impl std::fmt::Debug for WalletSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalletSync").finish_non_exhaustive()
+    }
+}
+
+impl WalletSync {
+    /// Health of `wallets`, with `deadline` per wallet call and reports reused for `ttl`.
+    pub fn new(wallets: Arc<dyn WalletBackend>, deadline: Duration, ttl: Duration) -> Self {
+        WalletSync {
+            wallets,
+            manager: Mutex::new(None),
+            deadline: Mutex::new(deadline),
+            ttl: Mutex::new(ttl),
+            last: Mutex::new(None),
+        }
     }
 
-    /// The gate's rule over the wallets' states.
-    pub fn evaluate(min_servers: usize, stopped: Option<&str>, tips: &[WalletTip]) -> Self {
-        let mut problems = Vec::new();
-        let mut details = Vec::new();
-        if let Some(reason) = stopped {
-            problems.push(Problem::WalletsStopped);
-            details.push(format!("wallet manager stopped: {reason}"));
-        }
-        let ready: Vec<(&WalletTip, u32)> = tips
-            .iter()
-            .filter(|t| t.not_ready.is_none())
-            .filter_map(|t| t.height.map(|h| (t, h)))
-            .collect();
-        for t in tips {
-            match (&t.not_ready, t.height) {
-                (Some(why), _) => details.push(format!("{}: {why}", t.label)),
-                (None, None) => details.push(format!("{}: no chain tip", t.label)),
-                _ => {}
+    /// Sees every wallet of `manager` (the one behind the wallets given to [`WalletSync::new`]).
+    pub fn set_manager(&self, manager: Arc<WalletManager>) {
+        *lock(&self.manager) = Some(manager);
+    }
+
+    /// Sets the per-call deadline.
+    pub fn set_deadline(&self, deadline: Duration) {
+        *lock(&self.deadline) = deadline;
+    }
+
+    /// Sets how long a report is reused (zero checks every time).
+    pub fn set_ttl(&self, ttl: Duration) {
+        *lock(&self.ttl) = ttl;
+    }
+
+    async fn timed<T>(
+        &self,
+        call: impl std::future::Future<Output = hcpool_core::Result<T>>,
+    ) -> hcpool_core::Result<T> {
+        let d = *lock(&self.deadline);
+        tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+            Err(hcpool_core::Error::wallet(
+                "wallets",
+                hcpool_core::BackendKind::Unavailable,
+                format!("no reply within {d:?}"),
+            ))
+        })
+    }
+
+    /// Whether the wallets can take registrations now, checked at most every ttl.
+    pub async fn report(&self) -> SyncReport {
+        let ttl = *lock(&self.ttl);
+        if let Some((at, r)) = lock(&self.last).as_ref() {
+            if at.elapsed() < ttl {
+                return r.clone();
             }
         }
-        let height = ready.iter().map(|(_, h)| *h).max();
-        let best = height.unwrap_or(0);
-        let in_sync = ready
-            .iter()
-            .filter(|(t, h)| {
-                let ok = h.saturating_add(MAX_TIP_LAG) >= best;
-                if !ok {
-                    details.push(format!("{}: at height {h}, the tip is {best}", t.label));
-                }
-                ok
-            })
-            .count();
-        if ready.len() < min_servers {
-            problems.push(Problem::WalletsUnavailable);
-        } else if in_sync < min_servers {
-            problems.push(Problem::WalletsBehind);
+        let r = self.check().await;
+        if !r.in_sync() {
+            tracing::warn!(problems = ?r.problems, details = ?r.details, "registration gated");
         }
-        SyncReport {
-            problems,
-            details,
-            height,
-            wallets: tips.len(),
-            wallets_ready: ready.len(),
-            wallets_in_sync: in_sync,
-            min_servers,
+        *lock(&self.last) = Some((Instant::now(), r.clone()));
+        r
+    }
+
+    async fn check(&self) -> SyncReport {
+        let deadline = *lock(&self.deadline);
+        let unanswered = |label: String| WalletTip {
+            label,
+            not_ready: Some(format!("no reply within {deadline:?}")),
+            height: None,
+        };
+        let manager = lock(&self.manager).clone();
+        match manager {
+            Some(m) => {
+                let tips = tokio::time::timeout(deadline, m.chain_tips())
+                    .await
+                    .map(|t| t.into_iter().map(wallet_tip).collect::<Vec<_>>())
+                    .unwrap_or_else(|_| m.labels().into_iter().map(unanswered).collect());
+                let stopped = m.stopped_reason();
+                SyncReport::evaluate(m.config().min_servers, stopped.as_deref(), &tips)
+            }
+            None => {
+                let w = &self.wallets;
+                let info = self.timed(w.wallet_info()).await;
+                let best = self.timed(w.best_block()).await;
+                let not_ready = match &info {
+                    Ok(i) if !i.daemon_connected => Some("wallet not connected to hcd".into()),
+                    Ok(i) if !i.unlocked => Some("wallet not unlocked".into()),
+                    Ok(_) => None,
+                    Err(e) => Some(e.to_string()),
+                };
+                let tip = WalletTip {
+                    label: w.label(),
+                    not_ready,
+                    height: best.ok().map(|b| b.height),
+                };
+                SyncReport::evaluate(1, None, &[tip])
+            }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl WalletHealth for WalletSync {
+    async fn sync_report(&self) -> SyncReport {
+        self.report().await
+    }
+
+    async fn vote_version(&self) -> Option<u32> {
+        self.timed(self.wallets.wallet_info())
+            .await
+            .ok()
+            .map(|i| i.vote_version)
     }
 }
 
@@ -260,65 +280,5 @@ mod tests {
             &hcpool_core::backend::StoreStatus::default(),
             3
         ));
-    }
-
-    fn tip(label: &str, not_ready: Option<&str>, height: Option<u32>) -> WalletTip {
-        WalletTip {
-            label: label.into(),
-            not_ready: not_ready.map(str::to_owned),
-            height,
-        }
-    }
-
-    #[test]
-    fn in_sync_when_enough_wallets_are_ready_at_the_tip() {
-        let r = SyncReport::evaluate(
-            2,
-            None,
-            &[tip("a", None, Some(100)), tip("b", None, Some(99))],
-        );
-        assert!(r.in_sync(), "{r:?}");
-        assert_eq!((r.height, r.wallets_in_sync), (Some(100), 2));
-    }
-
-    #[test]
-    fn a_wallet_behind_counts_out() {
-        let r = SyncReport::evaluate(
-            2,
-            None,
-            &[tip("a", None, Some(100)), tip("b", None, Some(90))],
-        );
-        assert_eq!(r.problems, vec![Problem::WalletsBehind]);
-        assert!(r.details.iter().any(|d| d.contains("b: at height 90")));
-        // With minservers 1 the one at the tip is enough.
-        assert!(SyncReport::evaluate(
-            1,
-            None,
-            &[tip("a", None, Some(100)), tip("b", None, Some(90))]
-        )
-        .in_sync());
-    }
-
-    #[test]
-    fn unready_wallets_and_stop_are_reported() {
-        let r = SyncReport::evaluate(
-            2,
-            Some("vote version differs"),
-            &[
-                tip("a", None, Some(100)),
-                tip("b", Some("wallet not connected to hcd"), Some(100)),
-            ],
-        );
-        assert_eq!(
-            r.problems,
-            vec![Problem::WalletsStopped, Problem::WalletsUnavailable]
-        );
-        assert!(r.details.iter().any(|d| d.contains("vote version differs")));
-        assert!(r
-            .details
-            .iter()
-            .any(|d| d == "b: wallet not connected to hcd"));
-        let none = SyncReport::evaluate(1, None, &[]);
-        assert_eq!(none.problems, vec![Problem::WalletsUnavailable]);
     }
 }

@@ -107,6 +107,26 @@ pub fn verify(secret: &[u8], token: &str, now: i64) -> Option<UserId> {
     Some(UserId(id))
 }
 
+/// The account service's API tokens: [`issue`] with the pool's `apisecret` and `baseurl`.
+#[derive(Debug, Clone)]
+pub struct JwtIssuer {
+    /// `apisecret`.
+    pub secret: hcpool_core::Secret<String>,
+    /// `baseurl` (the `iss` claim).
+    pub issuer: String,
+}
+
+impl hcpool_core::backend::ApiTokenIssuer for JwtIssuer {
+    fn issue(&self, user: UserId, issued_at: i64) -> hcpool_core::Secret<String> {
+        hcpool_core::Secret::new(issue(
+            self.secret.expose().as_bytes(),
+            &self.issuer,
+            user,
+            issued_at,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

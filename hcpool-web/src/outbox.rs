@@ -1,5 +1,9 @@
 //! Outgoing mail through the store's outbox (`hcpool_mail_outbox`): a request only writes a
-//! row and answers; a background task ([`on_liftoff`], started by [`crate::serve`]) sends.
+//! row and answers (through the account service, `AccountService::enqueue`); a background
+//! task ([`on_liftoff`], started by [`crate::serve`]) sends. What a row stands for (a link,
+//! a notice, nothing; the account a sign-up creates) is the account service's decision
+//! (`AccountService::render_job`); this module is the driver: claim, send through the
+//! [`Mailer`] with a timeout, delete or retry.
 //!
 //! Why (issue 12 item 8): sending inside the request made sign-up and password reset answer
 //! differently, and in a different time, for known and unknown addresses (an SMTP error, or
@@ -29,30 +33,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hcpool_core::backend::{Email, Mailer, NewUser, OutboxMail, PasswordReset};
-use hcpool_core::service::PoolService;
-use hcpool_core::{BackendKind, Secret, VoteBits};
+use hcpool_core::backend::{Clock, Mailer, OutboxMail};
+use hcpool_core::service::AccountService;
 use rocket::fairing::AdHoc;
 use tokio::sync::Notify;
 
-use crate::auth::{random_hex, stored_token};
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// A rendered mail: sent as stored.
-pub const KIND_MAIL: &str = "mail";
-/// Sign-up: a verification link when the address belongs to an unverified account, a notice
-/// ("you already have an account") when it belongs to a verified one.
-pub const KIND_SIGNUP: &str = "signup";
-/// The resend form: a new verification link when the address belongs to an unverified
-/// account; nothing otherwise.
-pub const KIND_RESEND: &str = "resend";
-/// A password reset request: a reset link when the address belongs to an account; nothing
-/// otherwise.
-pub const KIND_RESET: &str = "reset";
-
-/// Reset tokens are valid this long.
-pub const RESET_TOKEN_SECS: i64 = 3600;
+pub use hcpool_core::service::accounts::{
+    Job, KIND_MAIL, KIND_RESEND, KIND_RESET, KIND_SIGNUP, RESET_TOKEN_SECS,
+};
 
 /// How the sender retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,80 +90,6 @@ impl RetryPolicy {
     }
 }
 
-/// Something to send, as a request asks for it.
-#[derive(Debug, Clone)]
-pub enum Job {
-    /// A rendered mail.
-    Mail(Email),
-    /// [`KIND_SIGNUP`] for this address: the sender creates the account with this password
-    /// hash unless the address is taken.
-    Signup {
-        /// The address signed up with.
-        email: String,
-        /// The password's argon2id hash (kept in the row until it is handled).
-        password_hash: Secret<String>,
-    },
-    /// [`KIND_RESEND`] for this address.
-    Resend {
-        /// The address given.
-        email: String,
-    },
-    /// [`KIND_RESET`] for this address, asked from `ip`.
-    Reset {
-        /// The address given.
-        email: String,
-        /// The client IP (named in the mail).
-        ip: String,
-    },
-}
-
-/// Stores `job` in the outbox (one insert, whatever the job) and wakes this instance's
-/// sender. The request never waits for SMTP.
-///
-/// # Errors
-/// The store's error.
-pub async fn enqueue(state: &AppState, job: Job) -> Result<(), WebError> {
-    let now = state.now();
-    let (kind, recipient, subject, body, ip) = match job {
-        Job::Mail(m) => (KIND_MAIL, m.to, m.subject, m.body, String::new()),
-        Job::Signup {
-            email,
-            password_hash,
-        } => (
-            KIND_SIGNUP,
-            email,
-            String::new(),
-            password_hash.into_inner(),
-            String::new(),
-        ),
-        Job::Resend { email } => (
-            KIND_RESEND,
-            email,
-            String::new(),
-            String::new(),
-            String::new(),
-        ),
-        Job::Reset { email, ip } => (KIND_RESET, email, String::new(), String::new(), ip),
-    };
-    state
-        .pool
-        .store()
-        .enqueue_mail(&OutboxMail {
-            id: 0,
-            kind: kind.to_owned(),
-            recipient,
-            subject,
-            body: Secret::new(body),
-            ip,
-            attempts: 0,
-            next_attempt: now,
-            created: now,
-        })
-        .await?;
-    state.mail_wake.notify_one();
-    Ok(())
-}
-
 /// What one [`Sender::deliver_due`] pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pass {
@@ -190,16 +107,16 @@ pub struct Pass {
 
 /// Sends what the outbox holds: renders jobs, sends, deletes or reschedules.
 pub struct Sender {
-    pool: PoolService,
+    accounts: AccountService,
+    clock: Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
-    base_url: String,
     policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
-            .field("base_url", &self.base_url)
+            .field("accounts", &self.accounts)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -213,18 +130,18 @@ enum Outcome {
 }
 
 impl Sender {
-    /// A sender over `pool`'s store and clock, sending through `mailer`; links start with
-    /// `base_url`.
+    /// A sender over `accounts`' store (which renders the rows), with `clock`, sending
+    /// through `mailer`.
     pub fn new(
-        pool: PoolService,
+        accounts: AccountService,
+        clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
-        base_url: String,
         policy: RetryPolicy,
     ) -> Self {
         Sender {
-            pool,
+            accounts,
+            clock,
             mailer,
-            base_url,
             policy,
         }
     }
@@ -235,10 +152,10 @@ impl Sender {
     /// The store's error on the claim (a failure on one row is logged, and the row's lease
     /// brings it back).
     pub async fn deliver_due(&self) -> Result<Pass, WebError> {
-        let now = self.pool.clock().now_unix();
+        let now = self.clock.now_unix();
         let lease = i64::try_from(self.policy.lease.as_secs()).unwrap_or(i64::MAX / 2);
         let rows = self
-            .pool
+            .accounts
             .store()
             .claim_mail(now, now.saturating_add(lease.max(1)), self.policy.batch)
             .await?;
@@ -281,8 +198,8 @@ impl Sender {
     }
 
     async fn deliver(&self, row: &OutboxMail) -> Result<Outcome, WebError> {
-        let store = self.pool.store();
-        let email = match self.render(row).await {
+        let store = self.accounts.store();
+        let email = match self.accounts.render_job(row).await {
             Ok(Some(e)) => e,
             Ok(None) => {
                 store.delete_mail(row.id, row.attempts).await?;
@@ -315,7 +232,7 @@ impl Sender {
     }
 
     async fn failed(&self, row: &OutboxMail) -> Result<Outcome, WebError> {
-        let store = self.pool.store();
+        let store = self.accounts.store();
         if row.attempts >= self.policy.max_attempts {
             store.delete_mail(row.id, row.attempts).await?;
             tracing::error!(
@@ -325,125 +242,9 @@ impl Sender {
             return Ok(Outcome::GivenUp);
         }
         let wait = i64::try_from(self.policy.delay_after(row.attempts).as_secs()).unwrap_or(3600);
-        let next = self.pool.clock().now_unix().saturating_add(wait);
+        let next = self.clock.now_unix().saturating_add(wait);
         store.retry_mail(row.id, row.attempts, next).await?;
         Ok(Outcome::Retry)
-    }
-
-    /// Creates the unverified account a sign-up job asks for; a taken address changes
-    /// nothing (the job then mails the owner).
-    async fn create_account(&self, row: &OutboxMail) -> Result<(), WebError> {
-        let wallets = self.pool.wallets();
-        let vote_version = match tokio::time::timeout(
-            crate::state::WALLET_DEADLINE,
-            wallets.wallet_info(),
-        )
-        .await
-        {
-            Ok(Ok(i)) => i.vote_version,
-            // The start-up votebits reset puts the right version in place later.
-            _ => 0,
-        };
-        let created = self
-            .pool
-            .store()
-            .create_user(&NewUser {
-                email: row.recipient.clone(),
-                password_hash: row.body.clone(),
-                // Replaced below by the token that is mailed; this one never is.
-                email_token: Secret::new(stored_token(&random_hex(16))),
-                vote_bits: VoteBits(1),
-                vote_bits_version: vote_version,
-            })
-            .await;
-        match created {
-            Ok(_) => Ok(()),
-            Err(e) if e.backend_kind() == Some(BackendKind::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// The mail `row` stands for now, or `None` when there is nothing to send.
-    async fn render(&self, row: &OutboxMail) -> Result<Option<Email>, WebError> {
-        let store = self.pool.store();
-        let base = &self.base_url;
-        match row.kind.as_str() {
-            KIND_MAIL => Ok(Some(Email {
-                to: row.recipient.clone(),
-                subject: row.subject.clone(),
-                body: row.body.expose().clone(),
-            })),
-            KIND_SIGNUP | KIND_RESEND => {
-                if row.kind == KIND_SIGNUP && !row.body.expose().is_empty() {
-                    self.create_account(row).await?;
-                }
-                let Some(user) = store.user_by_email(&row.recipient).await? else {
-                    return Ok(None);
-                };
-                if user.is_verified() {
-                    if row.kind != KIND_SIGNUP {
-                        return Ok(None);
-                    }
-                    return Ok(Some(Email {
-                        to: user.email,
-                        subject: "Stake pool sign up".into(),
-                        body: format!(
-                            "Dear HCASH user,\n\nSomeone (maybe you) tried to sign up at {base} \
-                             with this email address, which already has an account. You can \
-                             sign in at {base}/signin, or reset your password at \
-                             {base}/passwordreset if you forgot it. If it was not you, you \
-                             can ignore this mail.\n\nHCASH Team\n"
-                        ),
-                    }));
-                }
-                let token = random_hex(16);
-                if !store
-                    .set_email_token(user.id, &Secret::new(stored_token(&token)))
-                    .await?
-                {
-                    // Verified meanwhile.
-                    return Ok(None);
-                }
-                Ok(Some(Email {
-                    to: user.email,
-                    subject: "Stake pool email verification".into(),
-                    body: format!(
-                        "Dear HCASH user,\n\nFor security purposes, please click the following \
-                         link to verify your email address.\n\n{base}/emailverify?t={token}\n\n\
-                         HCASH Team\n"
-                    ),
-                }))
-            }
-            KIND_RESET => {
-                let Some(user) = store.user_by_email(&row.recipient).await? else {
-                    return Ok(None);
-                };
-                let token = random_hex(16);
-                let now = self.pool.clock().now_unix();
-                store
-                    .create_password_reset(&PasswordReset {
-                        user_id: user.id,
-                        token: Secret::new(stored_token(&token)),
-                        created: now,
-                        expires: now + RESET_TOKEN_SECS,
-                    })
-                    .await?;
-                Ok(Some(Email {
-                    to: user.email,
-                    subject: "Stake pool password reset".into(),
-                    body: format!(
-                        "A request to reset your password was made from IP address {}.\n\n\
-                         To reset your password, open:\n\n{base}/passwordupdate?t={token}\n\n\
-                         The above link expires an hour after this email was sent.\n",
-                        row.ip
-                    ),
-                }))
-            }
-            other => {
-                tracing::warn!(id = row.id, kind = other, "unknown outbox row kind dropped");
-                Ok(None)
-            }
-        }
     }
 }
 

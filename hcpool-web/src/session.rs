@@ -5,7 +5,6 @@
 //! random `hcpool_csrf` cookie, and their forms must echo it (double submit).
 
 use hcpool_core::backend::{Session, User};
-use hcpool_core::Secret;
 use rocket::data::{self, Data, FromData};
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
@@ -216,8 +215,9 @@ where
     }
 }
 
-/// Starts a fresh session for `user` (a new id every sign-in: no fixation), ending the
-/// visitor's previous one.
+/// Starts a fresh session for `user` (the account service's
+/// [`start_session`](hcpool_core::service::AccountService::start_session): a new id every
+/// sign-in, no fixation), ending the visitor's previous one, and sets the cookie.
 ///
 /// # Errors
 /// The store's error.
@@ -227,34 +227,22 @@ pub async fn start(
     previous: &Visitor,
     user: hcpool_core::UserId,
 ) -> Result<(), WebError> {
-    let store = state.pool.store();
-    if let Some((old, _)) = &previous.signed_in {
-        store.delete_session(&old.id_hash).await?;
-    }
-    let id = random_hex(32);
-    let now = state.now();
-    store
-        .create_session(&Session {
-            id_hash: sha256_hex(&id),
-            user_id: user,
-            csrf_token: Secret::new(random_hex(32)),
-            created: now,
-            expires: now + SESSION_IDLE_SECS.min(state.settings.session_max_secs),
-            last_seen: now,
-        })
-        .await?;
+    let old = previous.signed_in.as_ref().map(|(s, _)| s.id_hash.as_str());
+    let lifetime = SESSION_IDLE_SECS.min(state.settings.session_max_secs);
+    let id = state.accounts.start_session(user, old, lifetime).await?;
     jar.add(cookie(SESSION_COOKIE, id, state.settings.cookie_secure));
     jar.remove(Cookie::build(CSRF_COOKIE).path("/"));
     Ok(())
 }
 
-/// Ends the visitor's session in the store and drops the cookie.
+/// Ends the visitor's session in the store (the account service's sign-out) and drops the
+/// cookie.
 ///
 /// # Errors
 /// The store's error.
 pub async fn end(state: &AppState, jar: &CookieJar<'_>, visitor: &Visitor) -> Result<(), WebError> {
     if let Some((s, _)) = &visitor.signed_in {
-        state.pool.store().delete_session(&s.id_hash).await?;
+        state.accounts.sign_out(&s.id_hash).await?;
     }
     jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok(())

@@ -5,14 +5,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{BestBlock, Mailer, StakeInfo, StakePoolUserInfo};
-use hcpool_core::service::PoolService;
+use hcpool_core::service::accounts::{AccountParts, AccountService, AccountSettings};
+use hcpool_core::service::{PoolService, RegistrationGate};
 use hcpool_core::util::lock;
 use hcpool_rpc::WalletManager;
 use serde::Serialize;
 
 use crate::config::WebSettings;
 use crate::error::WebError;
-use crate::health::{SyncReport, WalletTip, CHECK_TTL};
+use crate::health::{SyncReport, WalletSync, CHECK_TTL};
 
 pub use crate::cache::STATS_TTL;
 
@@ -70,12 +71,15 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
 
 /// Everything a request handler needs.
 pub struct AppState {
-    /// The pool's business steps and backends.
+    /// The pool's business steps and backends (with the pool's [`RegistrationGate`]).
     pub pool: PoolService,
+    /// Accounts: sign-up, sign-in, passwords, email changes, API tokens, and what the
+    /// outbox sends (over the same store, clock and gate as `pool`).
+    pub accounts: AccountService,
     /// Web settings from the configuration.
     pub settings: WebSettings,
     /// Outgoing mail: what the outbox sender ([`crate::outbox`]) sends through. Requests
-    /// never call it; they store mail with [`crate::outbox::enqueue`].
+    /// never call it; they store mail through the account service (`AccountService::enqueue`).
     pub mailer: Arc<dyn Mailer>,
     /// Wakes this instance's outbox sender when a request stored mail.
     pub mail_wake: Arc<tokio::sync::Notify>,
@@ -99,8 +103,8 @@ pub struct AppState {
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
     wallet_deadline: Duration,
-    sync_ttl: Duration,
-    sync: Mutex<Option<(Instant, SyncReport)>>,
+    /// The wallets' health, as the registration gate (pool and accounts) asks it.
+    sync: Arc<WalletSync>,
     /// Held while the stats' tip or stake info is re-read: a burst of requests that all
     /// find the cache expired waits for one wallet call instead of each making its own.
     stats_refresh: tokio::sync::Mutex<()>,
@@ -124,12 +128,41 @@ impl AppState {
             crate::templates::Templates::load(TEMPLATES, settings.template_path.clone())?;
         let api_limiter =
             crate::limit::RateLimiter::new(settings.api_rate_limit, Duration::from_secs(60));
+        let sync = Arc::new(WalletSync::new(
+            pool.wallets().clone(),
+            WALLET_DEADLINE,
+            CHECK_TTL,
+        ));
+        let gate = RegistrationGate::new(
+            settings.close_pool,
+            settings.close_pool_msg.clone(),
+            Some(sync.clone()),
+        );
+        let pool = pool.with_gate(gate.clone());
+        let mail_wake = Arc::new(tokio::sync::Notify::new());
+        let accounts = AccountService::new(AccountParts {
+            store: pool.store().clone(),
+            clock: pool.clock().clone(),
+            hasher: Arc::new(crate::auth::Argon2Hasher),
+            tokens: Arc::new(crate::auth::OsTokens),
+            api_tokens: Arc::new(crate::jwt::JwtIssuer {
+                secret: settings.api_secret.clone(),
+                issuer: settings.base_url.clone(),
+            }),
+            gate,
+            settings: AccountSettings {
+                base_url: settings.base_url.clone(),
+                legacy_passwords: settings.legacy_passwords,
+            },
+            mail_wake: mail_wake.clone(),
+        });
         Ok(AppState {
             api_limiter,
             pool,
+            accounts,
             settings,
             mailer,
-            mail_wake: Arc::new(tokio::sync::Notify::new()),
+            mail_wake,
             mail_policy: crate::outbox::RetryPolicy::default(),
             mail_limiter: crate::limit::RateLimiter::new(
                 MAIL_REQUESTS_PER_HOUR,
@@ -149,8 +182,7 @@ impl AppState {
             cache: crate::cache::ChainCache::default(),
             manager: None,
             wallet_deadline: WALLET_DEADLINE,
-            sync_ttl: CHECK_TTL,
-            sync: Mutex::new(None),
+            sync,
             stats_refresh: tokio::sync::Mutex::new(()),
             counts: Mutex::new(None),
             counts_running: tokio::sync::Mutex::new(()),
@@ -160,6 +192,7 @@ impl AppState {
     /// Gives the state the wallet manager behind `pool.wallets()`, so the sync gate and
     /// `/status` see every wallet (without it they see the one backend).
     pub fn with_manager(mut self, manager: Arc<WalletManager>) -> Self {
+        self.sync.set_manager(manager.clone());
         self.manager = Some(manager);
         self
     }
@@ -180,22 +213,23 @@ impl AppState {
     /// ([`crate::outbox::on_liftoff`] runs one; tests call it to deliver at once).
     pub fn mail_sender(&self) -> crate::outbox::Sender {
         crate::outbox::Sender::new(
-            self.pool.clone(),
+            self.accounts.clone(),
+            self.pool.clock().clone(),
             self.mailer.clone(),
-            self.settings.base_url.clone(),
             self.mail_policy,
         )
     }
 
     /// Sets how long a request waits for the wallets (default [`WALLET_DEADLINE`]).
     pub fn with_wallet_deadline(mut self, deadline: Duration) -> Self {
+        self.sync.set_deadline(deadline);
         self.wallet_deadline = deadline;
         self
     }
 
     /// Sets how long a sync check is reused (default [`CHECK_TTL`]; zero checks every time).
-    pub fn with_sync_ttl(mut self, ttl: Duration) -> Self {
-        self.sync_ttl = ttl;
+    pub fn with_sync_ttl(self, ttl: Duration) -> Self {
+        self.sync.set_ttl(ttl);
         self
     }
 
@@ -218,55 +252,30 @@ impl AppState {
         })
     }
 
+    /// [`AppState::wallet_call`] for an address registration: the registration gate's sync
+    /// check (bounded by the same deadline on its own) runs first inside the call, so the
+    /// call gets a deadline for the check and one for the registration's wallet steps.
+    ///
+    /// # Errors
+    /// The call's error, or the timeout.
+    pub async fn registration_call<T>(
+        &self,
+        call: impl Future<Output = hcpool_core::Result<T>>,
+    ) -> hcpool_core::Result<T> {
+        let d = self.wallet_deadline.saturating_mul(2);
+        tokio::time::timeout(d, call).await.unwrap_or_else(|_| {
+            Err(hcpool_core::Error::wallet(
+                "wallets",
+                hcpool_core::BackendKind::Unavailable,
+                format!("no reply within {d:?}"),
+            ))
+        })
+    }
+
     /// Whether the wallets can take registrations now ([`SyncReport`]), checked at most
     /// every [`CHECK_TTL`] (see [`AppState::with_sync_ttl`]).
     pub async fn sync_report(&self) -> SyncReport {
-        if let Some((at, r)) = lock(&self.sync).as_ref() {
-            if at.elapsed() < self.sync_ttl {
-                return r.clone();
-            }
-        }
-        let r = self.check_sync().await;
-        if !r.in_sync() {
-            tracing::warn!(problems = ?r.problems, details = ?r.details, "registration gated");
-        }
-        *lock(&self.sync) = Some((Instant::now(), r.clone()));
-        r
-    }
-
-    async fn check_sync(&self) -> SyncReport {
-        let unanswered = |label: String| WalletTip {
-            label,
-            not_ready: Some(format!("no reply within {:?}", self.wallet_deadline)),
-            height: None,
-        };
-        match &self.manager {
-            Some(m) => {
-                let tips = tokio::time::timeout(self.wallet_deadline, m.chain_tips())
-                    .await
-                    .map(|t| t.into_iter().map(WalletTip::from).collect::<Vec<_>>())
-                    .unwrap_or_else(|_| m.labels().into_iter().map(unanswered).collect());
-                let stopped = m.stopped_reason();
-                SyncReport::evaluate(m.config().min_servers, stopped.as_deref(), &tips)
-            }
-            None => {
-                let w = self.pool.wallets();
-                let info = self.wallet_call(w.wallet_info()).await;
-                let best = self.wallet_call(w.best_block()).await;
-                let not_ready = match &info {
-                    Ok(i) if !i.daemon_connected => Some("wallet not connected to hcd".into()),
-                    Ok(i) if !i.unlocked => Some("wallet not unlocked".into()),
-                    Ok(_) => None,
-                    Err(e) => Some(e.to_string()),
-                };
-                let tip = WalletTip {
-                    label: w.label(),
-                    not_ready,
-                    height: best.ok().map(|b| b.height),
-                };
-                SyncReport::evaluate(1, None, &[tip])
-            }
-        }
+        self.sync.report().await
     }
 
     /// The templates (a handle: [`crate::templates::reload_on_sigusr1`] reloads them).

@@ -4,13 +4,17 @@
 //! `Arc<dyn Trait>`. With the `test-utils` feature each trait has a `mockall` mock
 //! (`MockWalletBackend`, `MockStore`, …).
 
+pub mod accounts;
 pub mod clock;
+pub mod health;
 pub mod mailer;
 pub mod store;
 pub mod voting;
 pub mod wallet;
 
+pub use accounts::{ApiTokenIssuer, HashScheme, PasswordCheck, PasswordHasher, TokenSource};
 pub use clock::{Clock, SystemClock};
+pub use health::{Problem, SyncReport, WalletHealth, WalletTip};
 pub use mailer::{Email, Mailer};
 pub use store::{
     EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
@@ -24,6 +28,7 @@ pub use wallet::{
 
 #[cfg(any(test, feature = "test-utils"))]
 pub use {
-    clock::MockClock, mailer::MockMailer, store::MockStore, voting::MockVotingNode,
-    wallet::MockChainNode, wallet::MockWalletBackend,
+    accounts::MockApiTokenIssuer, accounts::MockPasswordHasher, accounts::MockTokenSource,
+    clock::MockClock, health::MockWalletHealth, mailer::MockMailer, store::MockStore,
+    voting::MockVotingNode, wallet::MockChainNode, wallet::MockWalletBackend,
 };

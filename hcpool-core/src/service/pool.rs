@@ -14,6 +14,7 @@ use crate::multisig::RedeemScript;
 use crate::params::{Agenda, Network};
 use crate::votebits::VoteBits;
 
+use super::gate::RegistrationGate;
 use super::nodes::{NodeUpdate, VotingNodes};
 
 /// What a user needs to buy tickets for the pool (API `getpurchaseinfo`).
@@ -43,6 +44,7 @@ pub struct PoolService {
     wallets: Arc<dyn WalletBackend>,
     nodes: Arc<VotingNodes>,
     clock: Arc<dyn Clock>,
+    gate: RegistrationGate,
 }
 
 /// The parts a [`PoolService`] is built from.
@@ -74,7 +76,21 @@ impl PoolService {
             wallets: parts.wallets,
             nodes: parts.nodes,
             clock: parts.clock,
+            gate: RegistrationGate::open(),
         }
+    }
+
+    /// The service with `gate` deciding when a user without an address may register one
+    /// (the default gate is open: an embedder sets the pool's, as hcpool-web does).
+    #[must_use]
+    pub fn with_gate(mut self, gate: RegistrationGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The registration gate.
+    pub fn gate(&self) -> &RegistrationGate {
+        &self.gate
     }
 
     /// The network.
@@ -121,8 +137,11 @@ impl PoolService {
     /// Nothing is half done: every wallet step is idempotent, and the user row changes only
     /// in the final atomic store call.
     ///
+    /// A user without an address passes the [`RegistrationGate`] first (`closepool`, the
+    /// wallets' sync).
+    ///
     /// # Errors
-    /// `AddressAlreadySubmitted`, `Address(..)` for a bad submission (its
+    /// `AddressAlreadySubmitted`, `PoolClosed`, `WalletsNotSynced`, `Address(..)` for a bad submission (its
     /// `user_message()` is the text to show), `UserIdOutOfRange`, `Wallet { .. }` when a
     /// wallet fails or disagrees, `Store { .. }`.
     pub async fn register_address(&self, user: UserId, submitted: &str) -> Result<Registration> {
@@ -134,6 +153,7 @@ impl PoolService {
         if row.registration.is_some() {
             return Err(Error::AddressAlreadySubmitted);
         }
+        self.gate.check_registration().await?;
         let user_pubkey_addr = validate_user_pubkey_address(submitted, self.network)?;
         let ticket_address = self.keys.ticket_address(user)?;
         let pool_pubkey_addr = self.keys.ticket_pubkey_address(user)?;

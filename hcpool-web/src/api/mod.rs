@@ -271,28 +271,8 @@ async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply
         }
         return ApiReply::unauthenticated(op, ApiData::<()>::Absent);
     };
-    if user.registration.is_none() {
-        if state.settings.close_pool {
-            return ApiReply::error(
-                code::FAILED_PRECONDITION,
-                format!("{} - {}", op.context(), state.settings.close_pool_msg),
-                ApiData::<()>::Absent,
-            );
-        }
-        let sync = state.sync_report().await;
-        if !sync.in_sync() {
-            // Unreachable or stopped wallets keep hcstakepool's text for that condition;
-            // wallets behind the chain (a check hcstakepool lacked) get their own.
-            let message = if sync.problems == [crate::health::Problem::WalletsBehind] {
-                format!("{} - {}", op.context(), crate::health::NOT_SYNCED_API)
-            } else {
-                "system error - unable to process wallet commands".to_owned()
-            };
-            return ApiReply::error(code::UNAVAILABLE, message, ApiData::<()>::Absent);
-        }
-    }
     match state
-        .wallet_call(state.pool.register_address(user.id, &submitted))
+        .registration_call(state.pool.register_address(user.id, &submitted))
         .await
     {
         Ok(_) => ApiReply::ok("address successfully imported", ApiData::<()>::Absent),

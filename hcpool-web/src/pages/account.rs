@@ -1,6 +1,6 @@
 //! Sign up, email verification, sign in, sign out (inventory §3.1, §3.2, §3.8).
 
-use hcpool_core::Secret;
+use hcpool_core::{EmailAddress, Error};
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -8,12 +8,12 @@ use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
 use super::{title, Flashed, Nav, Page};
-use crate::auth::{self, PasswordCheck};
+use crate::auth;
 use crate::error::WebError;
 use crate::limit::{allow_mail_request, ClientIp};
-use crate::outbox::{self, Job};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
+use hcpool_core::service::accounts::Refusal;
 
 #[derive(Debug, FromForm)]
 struct SignUpForm {
@@ -97,12 +97,9 @@ async fn signup_post(
     if !state.auth_limiter.allow(&ip.0) {
         return Ok(Page::rate_limited());
     }
-    if state.settings.close_pool {
-        return Ok(back_to(
-            "/signup",
-            "error",
-            state.settings.close_pool_msg.clone(),
-        ));
+    // The gate first (as hcstakepool), then the captcha, then the form.
+    if let Err(Error::PoolClosed(msg)) = state.accounts.gate().check_sign_up() {
+        return Ok(back_to("/signup", "error", msg));
     }
     if state.settings.captcha {
         let id = form.captcha_id.as_deref().unwrap_or("");
@@ -111,33 +108,27 @@ async fn signup_post(
             return Ok(back_to("/signup", "error", crate::captcha::WRONG_ANSWER));
         }
     }
-    let Some(email) = auth::checked_email(&form.email) else {
+    let Ok(email) = EmailAddress::parse(&form.email) else {
         return Ok(back_to("/signup", "error", "email address is invalid"));
     };
-    if let Err(msg) = auth::check_password_policy(&form.password) {
-        return Ok(back_to("/signup", "error", msg));
-    }
-    if form.password != form.passwordrepeat {
-        return Ok(back_to("/signup", "error", "passwords do not match"));
-    }
-    let hash =
-        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
     // One outbox row, whatever the address: the sender creates the account (or finds the
-    // address taken) and mails a link or a notice. The request writes nothing else, so a
-    // taken address costs exactly what a new one does.
-    outbox::enqueue(
-        state,
-        Job::Signup {
-            email: email.clone(),
-            password_hash: hash,
-        },
-    )
-    .await?;
-    Ok(back_to(
-        "/signup",
-        "success",
-        format!("A verification email has been sent to {email}"),
-    ))
+    // address taken) and mails a link or a notice.
+    match state
+        .accounts
+        .sign_up(&email, &form.password, &form.passwordrepeat)
+        .await
+    {
+        Ok(()) => Ok(back_to(
+            "/signup",
+            "success",
+            format!("A verification email has been sent to {email}"),
+        )),
+        // This page has always said it in lower case.
+        Err(Error::Account(Refusal::PasswordsDiffer)) => {
+            Ok(back_to("/signup", "error", "passwords do not match"))
+        }
+        Err(e) => Ok(back_to("/signup", "error", super::refusal_text(e)?)),
+    }
 }
 
 #[rocket::get("/emailverify?<t>")]
@@ -146,36 +137,11 @@ async fn emailverify(
     t: Option<&str>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let t = t.unwrap_or("").trim();
-    let (error, success) = if t.is_empty() {
-        ("No email verification token present", "")
-    } else {
-        let mut verified = None;
-        for key in auth::token_keys(t) {
-            verified = state.pool.store().verify_email(&key).await?;
-            if verified.is_some() {
-                break;
-            }
-        }
-        match verified {
-            None => ("Email verification token not valid", ""),
-            Some(uid) => {
-                let token = crate::jwt::issue(
-                    state.settings.api_secret.expose().as_bytes(),
-                    &state.settings.base_url,
-                    uid,
-                    state.now(),
-                );
-                state
-                    .pool
-                    .store()
-                    .set_api_token(uid, &Secret::new(token))
-                    .await?;
-                ("", "Email successfully verified")
-            }
-        }
+    let flash = match state.accounts.verify_email(t.unwrap_or("")).await {
+        Ok(_) => Flashed::success("Email successfully verified"),
+        Err(e) => Flashed::error(super::refusal_text(e)?),
     };
-    let ctx = serde_json::json!({ "flash": { "error": error, "success": success } });
+    let ctx = super::FlashOnly { flash };
     Ok(Page::ok(state.render(
         "emailverify",
         &title("Email Verification"),
@@ -214,36 +180,10 @@ async fn signin_post(
     if !crate::limit::allow_password_attempt(&state.auth_limiter, &ip, &form.email) {
         return Ok(Page::rate_limited());
     }
-    const BAD: &str = "Invalid Email or Password";
-    if form.password.len() > auth::MAX_PASSWORD_BYTES {
-        return Ok(back_to("/signin", "error", BAD));
-    }
-    let store = state.pool.store();
-    let Some(user) = store.user_by_email(form.email.trim()).await? else {
-        auth::dummy_check(form.password.clone()).await;
-        return Ok(back_to("/signin", "error", BAD));
+    let user = match state.accounts.sign_in(&form.email, &form.password).await {
+        Ok(user) => user,
+        Err(e) => return Ok(back_to("/signin", "error", super::refusal_text(e)?)),
     };
-    let check = auth::check_password(form.password.clone(), user.password_hash.clone()).await?;
-    if check == PasswordCheck::Mismatch {
-        return Ok(back_to("/signin", "error", BAD));
-    }
-    if !user.is_verified() {
-        return Ok(back_to(
-            "/signin",
-            "error",
-            "You must validate your email address",
-        ));
-    }
-    // With `legacypasswords` hcstakepool shares the database: it could not check argon2id.
-    if check == PasswordCheck::OkNeedsUpgrade && !state.settings.legacy_passwords {
-        let hash = auth::hash_password(form.password.clone()).await?;
-        // The same password: nothing is revoked.
-        store.upgrade_password_hash(user.id, &hash).await?;
-        tracing::info!(
-            user = user.id.0,
-            "legacy bcrypt password upgraded to argon2id"
-        );
-    }
     session::start(state, jar, &v, user.id).await?;
     let next = if user.registration.is_some() {
         "/tickets"
@@ -286,20 +226,14 @@ async fn resend_post(
     ) {
         return Ok(Page::rate_limited());
     }
-    let Some(email) = auth::checked_email(&email) else {
+    let Ok(email) = EmailAddress::parse(&email) else {
         return Ok(back_to(
             "/resendverification",
             "error",
-            "email address is invalid",
+            Refusal::InvalidEmail.to_string(),
         ));
     };
-    outbox::enqueue(
-        state,
-        Job::Resend {
-            email: email.clone(),
-        },
-    )
-    .await?;
+    state.accounts.resend_verification(&email).await?;
     Ok(back_to(
         "/resendverification",
         "success",
@@ -325,8 +259,7 @@ async fn logout(
 /// state (see [`super::fuzz_form_body`]).
 pub(super) fn fuzz_form(body: &str) {
     if let Ok(f) = rocket::form::Form::<SignUpForm>::parse(body) {
-        if auth::checked_email(&f.email).is_some()
-            && auth::check_password_policy(&f.password).is_ok()
+        if EmailAddress::parse(&f.email).is_ok() && auth::check_password_policy(&f.password).is_ok()
         {
             let _ = f.password == f.passwordrepeat;
         }
@@ -344,7 +277,7 @@ pub(super) fn fuzz_form(body: &str) {
         );
     }
     if let Ok(f) = rocket::form::Form::<ResendForm>::parse(body) {
-        let _ = (auth::checked_email(&f.email), f.csrf_token.len());
+        let _ = (EmailAddress::parse(&f.email), f.csrf_token.len());
     }
 }
 

@@ -120,6 +120,22 @@ pub struct Flashed {
 }
 
 impl Flashed {
+    /// A success message.
+    pub fn success(msg: impl Into<String>) -> Self {
+        Flashed {
+            error: String::new(),
+            success: msg.into(),
+        }
+    }
+
+    /// An error message.
+    pub fn error(msg: impl Into<String>) -> Self {
+        Flashed {
+            error: msg.into(),
+            success: String::new(),
+        }
+    }
+
     /// Reads Rocket's flash cookie (kinds "error"/"success").
     pub fn take(f: Option<FlashMessage<'_>>) -> Self {
         match f {
@@ -133,6 +149,28 @@ impl Flashed {
             },
             None => Flashed::default(),
         }
+    }
+}
+
+/// The view model of a page that shows only a message (email verification and update).
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashOnly {
+    /// The message.
+    pub flash: Flashed,
+}
+
+/// The text a page shows when an account step refused (its [`Refusal`] text, or the closed
+/// pool's message); any other error is the request's failure.
+///
+/// # Errors
+/// `e` itself when it is not a refusal.
+///
+/// [`Refusal`]: hcpool_core::service::accounts::Refusal
+fn refusal_text(e: hcpool_core::Error) -> Result<String, WebError> {
+    match e {
+        hcpool_core::Error::Account(r) => Ok(r.to_string()),
+        hcpool_core::Error::PoolClosed(msg) => Ok(msg),
+        e => Err(e.into()),
     }
 }
 

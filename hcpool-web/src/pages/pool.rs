@@ -68,21 +68,6 @@ fn address_page(
     Ok(Page::Html((status, RawHtml(html))))
 }
 
-/// Why a new address cannot be registered right now, as (status, message): the pool is
-/// closed (`closepool`), or the wallets are not in sync (see [`crate::health`]).
-async fn registration_refused(state: &AppState) -> Option<(Status, String)> {
-    if state.settings.close_pool {
-        return Some((Status::Forbidden, state.settings.close_pool_msg.clone()));
-    }
-    if !state.sync_report().await.in_sync() {
-        return Some((
-            Status::ServiceUnavailable,
-            crate::health::NOT_SYNCED_WEB.to_owned(),
-        ));
-    }
-    None
-}
-
 #[rocket::post("/address", data = "<form>")]
 async fn address_post(
     v: Visitor,
@@ -92,18 +77,9 @@ async fn address_post(
     let Some(user) = v.user() else {
         return Ok(Page::sign_in_first());
     };
-    if user.registration.is_none() {
-        if let Some((status, msg)) = registration_refused(state).await {
-            let flash = Flashed {
-                error: msg,
-                success: String::new(),
-            };
-            return address_page(state, &v, flash, status);
-        }
-    }
     let to = Redirect::to("/address");
     match state
-        .wallet_call(
+        .registration_call(
             state
                 .pool
                 .register_address(user.id, form.user_pub_key_addr.trim()),
@@ -114,6 +90,15 @@ async fn address_post(
             to,
             "Address registered: your ticket address is below",
         ))),
+        // The registration gate: the form again, with the reason and its status.
+        Err(e @ (Error::PoolClosed(_) | Error::WalletsNotSynced(_))) => {
+            let f = classify(Op::Address, &e);
+            let flash = Flashed {
+                error: f.web.into_owned(),
+                success: String::new(),
+            };
+            address_page(state, &v, flash, f.status)
+        }
         Err(e) => {
             if e.backend_kind().is_some() {
                 tracing::warn!(user = user.id.0, error = %e, "address registration failed");

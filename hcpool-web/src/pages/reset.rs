@@ -1,7 +1,5 @@
 //! Password reset request and update (inventory §3.10, §3.11), single-use expiring tokens.
 
-use hcpool_core::backend::PasswordReset;
-use hcpool_core::Secret;
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -11,7 +9,6 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
 use crate::limit::ClientIp;
-use crate::outbox::{self, Job};
 use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
 
@@ -51,14 +48,7 @@ async fn post_reset(
     // One outbox row for any address: the sender makes the token and mails it only to an
     // account's address. The same work and answer for known and unknown addresses, and no
     // SMTP in the request.
-    outbox::enqueue(
-        state,
-        Job::Reset {
-            email: email.to_owned(),
-            ip: ip.0.clone(),
-        },
-    )
-    .await?;
+    state.accounts.request_password_reset(email, &ip.0).await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/passwordreset"),
         format!(
@@ -77,45 +67,37 @@ fn clean(t: Option<&str>) -> String {
         .collect()
 }
 
-/// The stored form of `t` that names a reset row (its hash, or a legacy clear token), with
-/// the row.
-async fn find_reset(
-    state: &AppState,
-    t: &str,
-) -> Result<Option<(String, PasswordReset)>, WebError> {
-    for key in auth::token_keys(t) {
-        if let Some(r) = state.pool.store().password_reset(&key).await? {
-            return Ok(Some((key, r)));
-        }
+/// Why a token is unusable (the text to show), or `None` when it is valid now.
+async fn token_problem(state: &AppState, t: &str) -> Result<Option<String>, WebError> {
+    match state.accounts.check_reset_token(t).await {
+        Ok(()) => Ok(None),
+        Err(e) => super::refusal_text(e).map(Some),
     }
-    Ok(None)
 }
 
-/// Why a token is unusable, or `None` when it is valid now.
-async fn token_problem(state: &AppState, t: &str) -> Result<Option<&'static str>, WebError> {
-    if t.is_empty() {
-        return Ok(Some("No password update token present"));
-    }
-    Ok(match find_reset(state, t).await? {
-        None => Some("Password update token not valid"),
-        Some((_, r)) if r.expires <= state.now() => Some("Password update token has expired"),
-        Some(_) => None,
-    })
+/// The password update page's view model.
+#[derive(Debug, serde::Serialize)]
+struct UpdateView<'a> {
+    csrf: &'a str,
+    token: &'a str,
+    /// Why the token cannot be used ("" when it can).
+    problem: String,
+    flash: Flashed,
 }
 
 fn update_page(
     state: &AppState,
     v: &Visitor,
     t: &str,
-    problem: Option<&str>,
+    problem: Option<String>,
     flash: Flashed,
 ) -> Result<Page, WebError> {
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "token": t,
-        "problem": problem.unwrap_or(""),
-        "flash": flash,
-    });
+    let ctx = UpdateView {
+        csrf: &v.csrf,
+        token: t,
+        problem: problem.unwrap_or_default(),
+        flash,
+    };
     Ok(Page::ok(state.render(
         "passwordupdate",
         &title("Password Update"),
@@ -159,30 +141,15 @@ async fn post_update(
             Flash::error(to, msg.to_owned())
         })
     };
-    if let Some(p) = token_problem(state, t).await? {
-        return Ok(back("error", p));
-    }
-    if form.password != form.passwordrepeat {
-        return Ok(back("error", "Passwords do not match"));
-    }
-    if let Err(msg) = auth::check_password_policy(&form.password) {
-        return Ok(back("error", msg));
-    }
-    let hash =
-        auth::hash_password_as(form.password.clone(), state.settings.legacy_passwords).await?;
-    let store = state.pool.store();
-    let (key, old_token) = match find_reset(state, t).await? {
-        Some((key, r)) => (key, super::settings::api_token_of(state, r.user_id).await?),
-        None => (String::new(), Secret::default()),
-    };
     // Consumes every reset token of the user, ends their sessions, drops pending email
-    // changes and the API token, atomically; a new token follows.
-    match store.reset_password(&key, state.now(), &hash).await? {
-        Some(uid) => {
-            super::settings::reissue_api_token(state, uid, &old_token).await?;
-            Ok(back("success", "Password successfully updated"))
-        }
-        None => Ok(back("error", "Password update token has expired")),
+    // changes and the API token, atomically; a new API token follows.
+    match state
+        .accounts
+        .reset_password(t, &form.password, &form.passwordrepeat)
+        .await
+    {
+        Ok(_) => Ok(back("success", "Password successfully updated")),
+        Err(e) => Ok(back("error", &super::refusal_text(e)?)),
     }
 }
 

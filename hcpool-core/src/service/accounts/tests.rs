@@ -1,0 +1,466 @@
+//! The account service over the in-memory store, a fake hasher (`argon:`/`$2a$` prefixes)
+//! and counting tokens.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::backend::accounts::MockPasswordHasher;
+use crate::testing::InMemoryStore;
+
+struct FakeHasher;
+
+#[async_trait]
+impl PasswordHasher for FakeHasher {
+    async fn hash(&self, password: &str, scheme: HashScheme) -> Result<Secret<String>> {
+        Ok(Secret::new(match scheme {
+            HashScheme::Argon2id => format!("argon:{password}"),
+            _ => format!("$2a$10${password}"),
+        }))
+    }
+    async fn verify(&self, password: &str, stored: &Secret<String>) -> Result<PasswordCheck> {
+        let s = stored.expose();
+        Ok(if s == &format!("argon:{password}") {
+            PasswordCheck::Ok
+        } else if s == &format!("$2a$10${password}") {
+            PasswordCheck::OkNeedsUpgrade
+        } else {
+            PasswordCheck::Mismatch
+        })
+    }
+    async fn waste_a_check(&self, _password: &str) {}
+}
+
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+impl TokenSource for Counter {
+    fn random_hex(&self, bytes: usize) -> String {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        format!("{n:0width$x}", width = bytes * 2)
+    }
+}
+
+struct Jwt;
+
+impl ApiTokenIssuer for Jwt {
+    fn issue(&self, user: UserId, issued_at: i64) -> Secret<String> {
+        Secret::new(format!("api-{}-{issued_at}", user.0))
+    }
+}
+
+struct Now(AtomicI64);
+
+impl Clock for Now {
+    fn now_unix(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct Fixture {
+    svc: AccountService,
+    store: Arc<InMemoryStore>,
+    clock: Arc<Now>,
+}
+
+fn fixture_with(gate: RegistrationGate, legacy: bool) -> Fixture {
+    fixture_hasher(gate, legacy, Arc::new(FakeHasher))
+}
+
+fn fixture_hasher(
+    gate: RegistrationGate,
+    legacy: bool,
+    hasher: Arc<dyn PasswordHasher>,
+) -> Fixture {
+    let store = Arc::new(InMemoryStore::new());
+    let clock = Arc::new(Now(AtomicI64::new(1_000_000)));
+    let svc = AccountService::new(AccountParts {
+        store: store.clone(),
+        clock: clock.clone(),
+        hasher,
+        tokens: Arc::new(Counter::default()),
+        api_tokens: Arc::new(Jwt),
+        gate,
+        settings: AccountSettings {
+            base_url: "https://pool.example".into(),
+            legacy_passwords: legacy,
+        },
+        mail_wake: Arc::new(Notify::new()),
+    });
+    Fixture { svc, store, clock }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(RegistrationGate::open(), false)
+}
+
+fn email(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+impl Fixture {
+    /// Claims and renders every outbox row, as the web's sender does (without SMTP).
+    async fn send_all(&self) -> Vec<Email> {
+        let now = self.clock.now_unix();
+        let rows = self.store.claim_mail(now, now + 300, 100).await.unwrap();
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(m) = self.svc.render_job(&row).await.unwrap() {
+                out.push(m);
+            }
+            self.store.delete_mail(row.id, row.attempts).await.unwrap();
+        }
+        out
+    }
+
+    fn link(mail: &Email, path: &str) -> String {
+        let at = mail.body.find(path).unwrap() + path.len();
+        mail.body[at..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A verified user `a@b.c` with password `password1`.
+    async fn verified(&self) -> User {
+        self.svc
+            .sign_up(&email("a@b.c"), "password1", "password1")
+            .await
+            .unwrap();
+        let mails = self.send_all().await;
+        let t = Self::link(&mails[0], "/emailverify?t=");
+        self.svc.verify_email(&t).await.unwrap();
+        self.store.user_by_email("a@b.c").await.unwrap().unwrap()
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(r: Result<T>) -> Refusal {
+    match r {
+        Err(Error::Account(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sign_up_answers_the_same_for_known_and_unknown_addresses() {
+    let f = fixture();
+    let u = f.verified().await;
+    // The taken address and a new one: the same answer and one outbox row each.
+    f.svc
+        .sign_up(&email("a@b.c"), "password2", "password2")
+        .await
+        .unwrap();
+    f.svc
+        .sign_up(&email("new@b.c"), "password2", "password2")
+        .await
+        .unwrap();
+    let mails = f.send_all().await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(
+        mails[0].subject, "Stake pool sign up",
+        "a notice for the owner"
+    );
+    assert!(!mails[0].body.contains("t="), "and no token");
+    assert_eq!(mails[1].subject, "Stake pool email verification");
+    // The owner's password is untouched.
+    let again = f.store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(again.password_hash.expose(), "argon:password1");
+}
+
+#[tokio::test]
+async fn sign_up_checks_the_gate_and_the_password() {
+    let f = fixture_with(RegistrationGate::new(true, "closed".into(), None), false);
+    assert!(matches!(
+        f.svc.sign_up(&email("a@b.c"), "password1", "password1").await,
+        Err(Error::PoolClosed(m)) if m == "closed"
+    ));
+    let f = fixture();
+    assert_eq!(
+        refusal(f.svc.sign_up(&email("a@b.c"), "short", "short").await),
+        Refusal::WeakPassword("password must be at least 8 characters long")
+    );
+    assert_eq!(
+        refusal(
+            f.svc
+                .sign_up(&email("a@b.c"), "password1", "password2")
+                .await
+        ),
+        Refusal::PasswordsDiffer
+    );
+    assert!(f.send_all().await.is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn verification_is_single_use_hashed_and_issues_an_api_token() {
+    let f = fixture();
+    f.svc
+        .sign_up(&email("a@b.c"), "password1", "password1")
+        .await
+        .unwrap();
+    let mails = f.send_all().await;
+    let t = Fixture::link(&mails[0], "/emailverify?t=");
+    let stored = f.store.user_by_email("a@b.c").await.unwrap().unwrap();
+    assert_eq!(stored.email_token.expose(), &stored_token(&t));
+    assert_eq!(
+        refusal(f.svc.sign_in("a@b.c", "password1").await),
+        Refusal::NotVerified
+    );
+    let uid = f.svc.verify_email(&format!(" {t} ")).await.unwrap();
+    let u = f.store.user(uid).await.unwrap().unwrap();
+    assert!(u.is_verified());
+    assert_eq!(u.api_token.expose(), "api-1-1000000");
+    assert_eq!(
+        refusal(f.svc.verify_email(&t).await),
+        Refusal::VerificationTokenInvalid
+    );
+    assert_eq!(
+        refusal(f.svc.verify_email("  ").await),
+        Refusal::NoVerificationToken
+    );
+    // A resend for a verified address sends nothing; for an unknown one neither.
+    f.svc.resend_verification(&email("a@b.c")).await.unwrap();
+    f.svc.resend_verification(&email("x@b.c")).await.unwrap();
+    assert!(f.send_all().await.is_empty());
+}
+
+#[tokio::test]
+async fn sign_in_upgrades_a_legacy_hash_unless_legacy_passwords() {
+    for legacy in [false, true] {
+        let f = fixture_with(RegistrationGate::open(), legacy);
+        let u = f.verified().await;
+        f.store
+            .change_password(u.id, &Secret::new("$2a$10$password1".into()))
+            .await
+            .unwrap();
+        let signed = f.svc.sign_in(" a@b.c ", "password1").await.unwrap();
+        assert_eq!(signed.id, u.id);
+        let after = f.store.user(u.id).await.unwrap().unwrap();
+        let want = if legacy {
+            "$2a$10$password1"
+        } else {
+            "argon:password1"
+        };
+        assert_eq!(after.password_hash.expose(), want, "legacy={legacy}");
+        assert_eq!(
+            refusal(f.svc.sign_in("a@b.c", "wrong").await),
+            Refusal::BadCredentials
+        );
+        assert_eq!(
+            refusal(f.svc.sign_in("nobody@b.c", "password1").await),
+            Refusal::BadCredentials
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_costs_a_check_too() {
+    let mut h = MockPasswordHasher::new();
+    h.expect_waste_a_check().times(2).return_const(());
+    h.expect_verify().never();
+    let f = fixture_hasher(RegistrationGate::open(), false, Arc::new(h));
+    for addr in ["nobody@b.c", "not an address"] {
+        assert_eq!(
+            refusal(f.svc.sign_in(addr, "password1").await),
+            Refusal::BadCredentials
+        );
+    }
+    let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
+    assert_eq!(
+        refusal(f.svc.sign_in("a@b.c", &long).await),
+        Refusal::BadCredentials
+    );
+}
+
+#[tokio::test]
+async fn reset_tokens_are_single_use_and_expire() {
+    let f = fixture();
+    let u = f.verified().await;
+    f.svc
+        .request_password_reset("a@b.c", "10.0.0.1")
+        .await
+        .unwrap();
+    f.svc
+        .request_password_reset("nobody@b.c", "10.0.0.1")
+        .await
+        .unwrap();
+    f.svc
+        .request_password_reset("garbage", "10.0.0.1")
+        .await
+        .unwrap();
+    let mails = f.send_all().await;
+    assert_eq!(mails.len(), 1, "only the account's address gets a link");
+    assert!(mails[0].body.contains("IP address 10.0.0.1"));
+    let t = Fixture::link(&mails[0], "/passwordupdate?t=");
+    f.svc.check_reset_token(&t).await.unwrap();
+    assert_eq!(
+        refusal(f.svc.reset_password(&t, "newpassword", "other").await),
+        Refusal::PasswordsDiffer
+    );
+    let before = f.store.user(u.id).await.unwrap().unwrap().api_token;
+    assert_eq!(
+        f.svc
+            .reset_password(&t, "newpassword", "newpassword")
+            .await
+            .unwrap(),
+        u.id
+    );
+    let after = f.store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash.expose(), "argon:newpassword");
+    assert!(!after.api_token.expose().is_empty());
+    assert_ne!(
+        after.api_token, before,
+        "a new API token, even in the same second"
+    );
+    assert_eq!(
+        refusal(f.svc.reset_password(&t, "newpassword", "newpassword").await),
+        Refusal::ResetTokenInvalid,
+        "single use"
+    );
+    // A second token expires after an hour.
+    f.svc
+        .request_password_reset("a@b.c", "10.0.0.1")
+        .await
+        .unwrap();
+    let t = Fixture::link(&f.send_all().await[0], "/passwordupdate?t=");
+    f.clock.0.fetch_add(RESET_TOKEN_SECS, Ordering::SeqCst);
+    assert_eq!(
+        refusal(f.svc.check_reset_token(&t).await),
+        Refusal::ResetTokenExpired
+    );
+    assert_eq!(
+        refusal(f.svc.check_reset_token("").await),
+        Refusal::NoResetToken
+    );
+}
+
+#[tokio::test]
+async fn email_change_needs_the_password_and_the_link() {
+    let f = fixture();
+    let u = f.verified().await;
+    assert_eq!(
+        refusal(f.svc.check_email_change(&u, "c@d.e", "wrong").await),
+        Refusal::WrongPassword
+    );
+    assert_eq!(
+        refusal(f.svc.check_email_change(&u, "nope", "password1").await),
+        Refusal::InvalidEmail
+    );
+    let new = f
+        .svc
+        .check_email_change(&u, " c@d.e ", "password1")
+        .await
+        .unwrap();
+    f.svc
+        .request_email_change(&u, &new, "10.0.0.2")
+        .await
+        .unwrap();
+    let mails = f.send_all().await;
+    assert_eq!(
+        mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),
+        ["c@d.e", "a@b.c"]
+    );
+    let t = Fixture::link(&mails[0], "/emailupdate?t=");
+    assert!(!mails[1].body.contains(&t), "the old address gets no link");
+    assert_eq!(f.svc.confirm_email_change(&t).await.unwrap(), u.id);
+    let after = f.store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(after.email, "c@d.e");
+    assert!(!after.api_token.expose().is_empty());
+    assert_eq!(
+        refusal(f.svc.confirm_email_change(&t).await),
+        Refusal::VerificationTokenInvalid
+    );
+    // A taken address: the same answer, nothing sent.
+    f.svc
+        .sign_up(&email("x@y.z"), "password1", "password1")
+        .await
+        .unwrap();
+    f.send_all().await;
+    f.svc
+        .request_email_change(&after, &email("x@y.z"), "10.0.0.2")
+        .await
+        .unwrap();
+    assert!(f.send_all().await.is_empty());
+    // An expired link.
+    f.svc
+        .request_email_change(&after, &email("q@y.z"), "10.0.0.2")
+        .await
+        .unwrap();
+    let t = Fixture::link(&f.send_all().await[0], "/emailupdate?t=");
+    f.clock.0.fetch_add(EMAIL_CHANGE_SECS, Ordering::SeqCst);
+    assert_eq!(
+        refusal(f.svc.confirm_email_change(&t).await),
+        Refusal::EmailChangeExpired
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_are_issued_once_and_rotated() {
+    let f = fixture();
+    let u = f.verified().await;
+    let shown = f.svc.api_token(&u).await.unwrap();
+    assert_eq!(shown, u.api_token);
+    f.clock.0.fetch_add(5, Ordering::SeqCst);
+    f.svc.rotate_api_token(u.id).await.unwrap();
+    let after = f.store.user(u.id).await.unwrap().unwrap();
+    assert_eq!(after.api_token.expose(), "api-1-1000005");
+    // A user without one gets one stored when it is shown.
+    f.store
+        .set_api_token(u.id, &Secret::default())
+        .await
+        .unwrap();
+    let none = f.store.user(u.id).await.unwrap().unwrap();
+    let t = f.svc.api_token(&none).await.unwrap();
+    assert_eq!(f.store.user(u.id).await.unwrap().unwrap().api_token, t);
+}
+
+#[tokio::test]
+async fn password_change_revokes_and_mails_a_notice() {
+    let f = fixture();
+    let u = f.verified().await;
+    let sid = f.svc.start_session(u.id, None, 3600).await.unwrap();
+    assert_eq!(sid.len(), 64);
+    assert!(f
+        .store
+        .session(&sha256_hex(&sid), 1_000_000)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        refusal(
+            f.svc
+                .change_password(&u, "wrong", "newpassword", "newpassword")
+                .await
+        ),
+        Refusal::WrongPassword
+    );
+    f.svc
+        .change_password(&u, "password1", "newpassword", "newpassword")
+        .await
+        .unwrap();
+    assert!(f
+        .store
+        .session(&sha256_hex(&sid), 1_000_000)
+        .await
+        .unwrap()
+        .is_none());
+    let mails = f.send_all().await;
+    assert_eq!(mails[0].subject, "Stake pool password change");
+    assert!(mails[0].body.contains("https://pool.example"));
+    f.svc.sign_in("a@b.c", "newpassword").await.unwrap();
+}
+
+#[test]
+fn mailed_tokens_are_stored_hashed_and_legacy_ones_still_match() {
+    let t = "00112233445566778899aabbccddeeff";
+    let keys = token_keys(t);
+    assert_eq!(keys, vec![stored_token(t), t.to_owned()]);
+    assert!(keys[0].starts_with("sha256:") && !keys[0].contains(t));
+    assert_eq!(keys[0].len(), 7 + 64);
+    assert_eq!(token_keys(&keys[0]), vec![stored_token(&keys[0])]);
+    assert!(token_keys("  ").is_empty());
+    assert!(check_password_policy("").is_err());
+    assert!(check_password_policy("longenough").is_ok());
+}
