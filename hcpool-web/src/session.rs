@@ -132,6 +132,35 @@ impl<'r> FromRequest<'r> for Visitor {
     }
 }
 
+/// A signed-in visitor (a request guard): a handler that takes it runs only for a session,
+/// anyone else is sent to `/signin` (the 401 catcher of [`crate::pages`]). Request guards run
+/// before the data guard: posted forms take [`SignedInForm`] instead, so the form's own
+/// checks keep coming first.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The signed-in user.
+    pub user: User,
+    /// The visitor (session, CSRF token).
+    pub visitor: Visitor,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let visitor = match req.guard::<Visitor>().await {
+            Outcome::Success(v) => v,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        match visitor.user().cloned() {
+            Some(user) => Outcome::Success(SignedIn { user, visitor }),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
 /// A form that carries the visitor's CSRF token in its `csrf_token` field.
 pub trait CsrfField {
     /// The submitted token.
@@ -211,6 +240,39 @@ where
         } else {
             req.local_cache(|| CsrfRefused(true));
             data::Outcome::Error((Status::BadRequest, rocket::form::Errors::new()))
+        }
+    }
+}
+
+/// A posted form from a signed-in visitor (a data guard): the form is parsed and its CSRF
+/// token checked first ([`Checked`]: a malformed or forged post is refused as before), then a
+/// signed-out visitor is sent to `/signin` (the 401 catcher of [`crate::pages`]).
+#[derive(Debug)]
+pub struct SignedInForm<T> {
+    /// The form.
+    pub form: T,
+    /// Who posted it.
+    pub me: SignedIn,
+}
+
+#[rocket::async_trait]
+impl<'r, T> FromData<'r> for SignedInForm<T>
+where
+    T: FromForm<'r> + CsrfField + Send,
+{
+    type Error = rocket::form::Errors<'r>;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let form = match Checked::<T>::from_data(req, data).await {
+            data::Outcome::Success(Checked(f)) => f,
+            data::Outcome::Error(e) => return data::Outcome::Error(e),
+            data::Outcome::Forward(f) => return data::Outcome::Forward(f),
+        };
+        match req.guard::<SignedIn>().await {
+            Outcome::Success(me) => data::Outcome::Success(SignedInForm { form, me }),
+            Outcome::Error((status, ())) | Outcome::Forward(status) => {
+                data::Outcome::Error((status, rocket::form::Errors::new()))
+            }
         }
     }
 }

@@ -29,17 +29,55 @@ pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
     ip_ok && uid_ok
 }
 
+/// An admin (a request guard): the client IP is one of `adminips` and the signed-in user
+/// one of `adminuserids` ([`is_admin`]). Anyone else gets hcstakepool's `403 Forbidden` (the
+/// 403 catcher of [`crate::pages`]); take `Option<Admin>` to answer them otherwise.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The admin's user id.
+    pub id: hcpool_core::UserId,
+    /// The visitor (session, CSRF token).
+    pub visitor: Visitor,
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Admin {
+    type Error = ();
+
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        use rocket::request::Outcome;
+        let Some(state) = req.rocket().state::<AppState>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let visitor = match req.guard::<Visitor>().await {
+            Outcome::Success(v) => v,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        let ip = match req.guard::<ClientIp>().await {
+            Outcome::Success(ip) => ip,
+            Outcome::Error((s, _)) => return Outcome::Error((s, ())),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        match visitor.user() {
+            Some(u) if is_admin(&visitor, &ip, &state.settings) => {
+                Outcome::Success(Admin { id: u.id, visitor })
+            }
+            _ => Outcome::Error((Status::Forbidden, ())),
+        }
+    }
+}
+
 #[rocket::get("/status")]
 async fn get_status(
-    v: Visitor,
-    ip: ClientIp,
+    admin: Option<Admin>,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !is_admin(&v, &ip, &state.settings) {
+    let Some(Admin { visitor: v, .. }) = admin else {
         // Everyone else (monitors) gets the JSON health answer, 200 or 500.
         return Ok(Page::Health(crate::health::health(state).await));
-    }
+    };
     let wallets = state.pool.wallets();
     let (info, best) = (
         state.wallet_call(wallets.wallet_info()).await,
@@ -144,15 +182,14 @@ async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
 /// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).
 #[rocket::post("/status/mine", data = "<_csrf>")]
 fn post_mine(
-    v: Visitor,
-    ip: ClientIp,
+    admin: Option<Admin>,
     _csrf: Checked<super::CsrfOnly>,
     state: &State<AppState>,
 ) -> Page {
     let Some(chain) = &state.demo_chain else {
         return Page::Text((Status::NotFound, "Not Found"));
     };
-    if !is_admin(&v, &ip, &state.settings) {
+    if admin.is_none() {
         return Page::Text((Status::Forbidden, "Forbidden"));
     }
     let to = Redirect::to("/status");

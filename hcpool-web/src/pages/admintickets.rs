@@ -13,11 +13,10 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
-use super::admin::is_admin;
+use super::admin::Admin;
 use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
-use crate::limit::ClientIp;
-use crate::session::{csrf_field, Checked, Visitor};
+use crate::session::{csrf_field, Checked};
 use crate::state::AppState;
 
 /// The ignored list of the first node that answers (as the original).
@@ -34,14 +33,11 @@ async fn ignored(state: &AppState) -> Result<Vec<TicketEntry>, String> {
 
 #[rocket::get("/admintickets")]
 async fn get_admintickets(
-    v: Visitor,
-    ip: ClientIp,
+    admin: Admin,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if !is_admin(&v, &ip, &state.settings) {
-        return Ok(Page::Text((Status::Forbidden, "Forbidden")));
-    }
+    let v = admin.visitor;
     let added = state.pool.added_low_fee_tickets().await?;
     let (ignored, ignored_error) = match ignored(state).await {
         Ok(mut t) => {
@@ -123,14 +119,13 @@ async fn remove(state: &AppState, submitted: &[String]) -> Result<String, String
 
 #[rocket::post("/admintickets", data = "<form>")]
 async fn post_admintickets(
-    v: Visitor,
-    ip: ClientIp,
+    admin: Option<Admin>,
     form: Checked<TicketsForm>,
     state: &State<AppState>,
 ) -> Page {
-    let admin = match v.user() {
-        Some(u) if is_admin(&v, &ip, &state.settings) => u.id,
-        _ => return Page::Text((Status::Forbidden, "Forbidden")),
+    // `Option`: the form's own checks (request guards run before it) come first.
+    let Some(Admin { id: admin, .. }) = admin else {
+        return Page::Text((Status::Forbidden, "Forbidden"));
     };
     let to = || Redirect::to("/admintickets");
     let outcome = if form.tickets.is_empty() {

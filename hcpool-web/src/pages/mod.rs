@@ -299,6 +299,18 @@ fn style() -> (ContentType, &'static str) {
     (ContentType::CSS, STYLE_CSS)
 }
 
+/// The [`SignedIn`](crate::session::SignedIn) guard refused: sign in first.
+#[rocket::catch(401)]
+fn sign_in_first() -> Redirect {
+    Redirect::to("/signin")
+}
+
+/// The [`admin::Admin`] guard refused: hcstakepool's plain `Forbidden`.
+#[rocket::catch(403)]
+fn forbidden() -> (Status, &'static str) {
+    (Status::Forbidden, "Forbidden")
+}
+
 #[rocket::catch(404)]
 fn not_found() -> RawHtml<String> {
     RawHtml(fallback_page(Status::NotFound))
@@ -327,5 +339,5 @@ pub fn routes() -> Vec<Route> {
 
 /// Catchers for pages.
 pub fn catchers() -> Vec<Catcher> {
-    rocket::catchers![not_found, other]
+    rocket::catchers![sign_in_first, forbidden, not_found, other]
 }

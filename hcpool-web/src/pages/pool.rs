@@ -12,7 +12,7 @@ use rocket::{Route, State};
 
 use super::{title, Flashed, Nav, Page};
 use crate::error::{classify, Op, WebError};
-use crate::session::{csrf_field, Checked, Visitor};
+use crate::session::{csrf_field, SignedIn, SignedInForm, Visitor};
 use crate::state::AppState;
 
 #[derive(Debug, FromForm)]
@@ -25,14 +25,11 @@ csrf_field!(AddressForm);
 
 #[rocket::get("/address")]
 fn address_get(
-    v: Visitor,
+    me: SignedIn,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    if v.user().is_none() {
-        return Ok(Page::sign_in_first());
-    }
-    address_page(state, &v, Flashed::take(flash), Status::Ok)
+    address_page(state, &me.visitor, Flashed::take(flash), Status::Ok)
 }
 
 fn address_page(
@@ -70,13 +67,10 @@ fn address_page(
 
 #[rocket::post("/address", data = "<form>")]
 async fn address_post(
-    v: Visitor,
-    form: Checked<AddressForm>,
+    form: SignedInForm<AddressForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (form, user, v) = (&form.form, &form.me.user, &form.me.visitor);
     let to = Redirect::to("/address");
     match state
         .registration_call(
@@ -97,7 +91,7 @@ async fn address_post(
                 error: f.web.into_owned(),
                 success: String::new(),
             };
-            address_page(state, &v, flash, f.status)
+            address_page(state, v, flash, f.status)
         }
         Err(e) => {
             if e.backend_kind().is_some() {
@@ -110,14 +104,12 @@ async fn address_post(
 
 #[rocket::get("/voting")]
 async fn voting_get(
-    v: Visitor,
+    me: SignedIn,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
-    let nav = Nav::of(&v);
+    let (user, v) = (&me.user, &me.visitor);
+    let nav = Nav::of(v);
     let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
         Err(e) => {
@@ -168,13 +160,10 @@ async fn voting_get(
 
 #[rocket::post("/voting", data = "<form>")]
 async fn voting_post(
-    v: Visitor,
-    form: Checked<HashMap<String, String>>,
+    form: SignedInForm<HashMap<String, String>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (form, user) = (&form.form, &form.me.user);
     let to = || Redirect::to("/voting");
     let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
         Ok(i) => i.vote_version,
@@ -185,7 +174,7 @@ async fn voting_post(
             )))
         }
     };
-    let bits = match form_vote_bits(&form, state.pool.agendas(version).len()) {
+    let bits = match form_vote_bits(form, state.pool.agendas(version).len()) {
         Ok(bits) => bits,
         Err(msg) => return Ok(Page::Flash(Flash::error(to(), msg))),
     };

@@ -11,7 +11,7 @@ use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
 use crate::limit::{allow_mail_request, allow_password_attempt, ClientIp};
-use crate::session::{self, csrf_field, Checked, Visitor};
+use crate::session::{self, csrf_field, SignedIn, SignedInForm, Visitor};
 use crate::state::AppState;
 
 #[derive(Debug, FromForm)]
@@ -43,13 +43,11 @@ struct SettingsView<'a> {
 
 #[rocket::get("/settings")]
 async fn get_settings(
-    v: Visitor,
+    me: SignedIn,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (user, v) = (&me.user, &me.visitor);
     let token = state.accounts.api_token(user).await?;
     let ctx = SettingsView {
         csrf: &v.csrf,
@@ -61,21 +59,17 @@ async fn get_settings(
     Ok(Page::ok(state.render(
         "settings",
         &title("Settings"),
-        &Nav::of(&v),
+        &Nav::of(v),
         &ctx,
     )?))
 }
 
-#[rocket::post("/settings/apitoken", data = "<_csrf>")]
+#[rocket::post("/settings/apitoken", data = "<form>")]
 async fn post_api_token(
-    v: Visitor,
-    _csrf: Checked<super::CsrfOnly>,
+    form: SignedInForm<super::CsrfOnly>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
-    state.accounts.rotate_api_token(user.id).await?;
+    state.accounts.rotate_api_token(form.me.user.id).await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/settings"),
         "New API token issued; the previous one no longer works",
@@ -84,15 +78,12 @@ async fn post_api_token(
 
 #[rocket::post("/settings/password", data = "<form>")]
 async fn post_password(
-    v: Visitor,
     ip: ClientIp,
-    form: Checked<PasswordForm>,
+    form: SignedInForm<PasswordForm>,
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (form, user) = (&form.form, &form.me.user);
     if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
         return Ok(Page::rate_limited());
     }
@@ -124,14 +115,11 @@ async fn post_password(
 
 #[rocket::post("/settings/email", data = "<form>")]
 async fn post_email(
-    v: Visitor,
     ip: ClientIp,
-    form: Checked<EmailForm>,
+    form: SignedInForm<EmailForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (form, user) = (&form.form, &form.me.user);
     if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
         return Ok(Page::rate_limited());
     }
