@@ -40,6 +40,26 @@ struct ResendForm {
 }
 csrf_field!(SignUpForm, SignInForm, ResendForm);
 
+/// The sign-up page's view model.
+#[derive(Debug, serde::Serialize)]
+struct SignUpView<'a> {
+    /// The captcha challenge (`captcha=1` and the pool open).
+    captcha: Option<crate::captcha::Challenge>,
+    csrf: &'a str,
+    smtp_missing: bool,
+    /// `closepool`, and its message.
+    closed: bool,
+    close_msg: &'a str,
+    flash: Flashed,
+}
+
+/// The sign-in page's view model.
+#[derive(Debug, serde::Serialize)]
+struct SignInView<'a> {
+    csrf: &'a str,
+    flash: Flashed,
+}
+
 async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
     let s = &state.settings;
     let captcha = if s.captcha && !s.close_pool {
@@ -47,14 +67,14 @@ async fn signup_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Pa
     } else {
         None
     };
-    let ctx = serde_json::json!({
-        "captcha": captcha,
-        "csrf": v.csrf,
-        "smtp_missing": !s.smtp_configured,
-        "closed": s.close_pool,
-        "close_msg": s.close_pool_msg,
-        "flash": flash,
-    });
+    let ctx = SignUpView {
+        captcha,
+        csrf: &v.csrf,
+        smtp_missing: !s.smtp_configured,
+        closed: s.close_pool,
+        close_msg: &s.close_pool_msg,
+        flash,
+    };
     Ok(Page::ok(state.render(
         "signup",
         &title("Sign Up"),
@@ -151,7 +171,10 @@ async fn emailverify(
 }
 
 fn signin_page(state: &AppState, v: &Visitor, flash: Flashed) -> Result<Page, WebError> {
-    let ctx = serde_json::json!({ "csrf": v.csrf, "flash": flash });
+    let ctx = SignInView {
+        csrf: &v.csrf,
+        flash,
+    };
     Ok(Page::ok(state.render(
         "signin",
         &title("Sign In"),

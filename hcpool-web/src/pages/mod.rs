@@ -174,6 +174,15 @@ fn refusal_text(e: hcpool_core::Error) -> Result<String, WebError> {
     }
 }
 
+/// The view model of [`mail_form_page`].
+#[derive(Debug, Clone, Serialize)]
+struct MailFormView<'a> {
+    csrf: &'a str,
+    flash: Flashed,
+    /// No mail server configured: the page says mail will not arrive.
+    smtp_missing: bool,
+}
+
 /// A page whose only form asks for an email address to mail (password reset, resend
 /// verification): the CSRF token, the flash, and the "mail server not configured" notice.
 fn mail_form_page(
@@ -183,11 +192,11 @@ fn mail_form_page(
     template: &'static str,
     page_title: &str,
 ) -> Result<Page, WebError> {
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-        "smtp_missing": !state.settings.smtp_configured,
-    });
+    let ctx = MailFormView {
+        csrf: &v.csrf,
+        flash: Flashed::take(flash),
+        smtp_missing: !state.settings.smtp_configured,
+    };
     Ok(Page::ok(state.render(
         template,
         &title(page_title),
