@@ -4,8 +4,8 @@
 //!
 //! [`AccountService`] works over the [`Store`], the [`Clock`] and four small traits an
 //! embedder (or hcpool-web) implements: [`PasswordHasher`], [`TokenSource`],
-//! [`ApiTokenIssuer`] and, through the [`RegistrationGate`], [`WalletHealth`]
-//! (`crate::backend::health`). It sends no mail itself: a request stores one outbox row
+//! [`ApiTokenIssuer`] and, through the [`RegistrationGate`],
+//! [`WalletHealth`](crate::backend::WalletHealth). It sends no mail itself: a request stores one outbox row
 //! ([`Job`]) whatever the address, and the sender (hcpool-web's `outbox`, which holds the
 //! [`Mailer`](crate::backend::Mailer)) asks [`AccountService::render_job`] what, if anything,
 //! the row stands for when it sends it. So known and unknown addresses get the same answer,
