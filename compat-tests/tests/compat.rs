@@ -34,7 +34,7 @@ use hcpool_compat::{
     HcpoolStakepoold, Orig, OrigStakepoold, OrigWeb, Ports, Resp,
 };
 use hcpool_core::{Hash32, Network, PoolKeys, UserId};
-use hcpool_rpc::simnet::{
+use hcpool_simnet::{
     SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! An embedder implements (or picks an implementation of) each backend trait:
 //! - [`Store`] — here [`store::MapStore`], the example's own;
 //! - [`WalletBackend`] — here hcpool-rpc's [`WalletManager`] over one [`JsonRpcWallet`] per
-//!   voting wallet, talking JSON-RPC over TLS to simulated hcwallets ([`hcpool_rpc::simnet`]);
+//!   voting wallet, talking JSON-RPC over TLS to simulated hcwallets ([`hcpool_simnet`]);
 //! - [`Clock`](hcpool_core::backend::Clock) — [`SystemClock`];
 //! - [`VotingNode`](hcpool_core::backend::VotingNode) — none here (no stakepoold);
 //!   `hcpool_rpc::stakepoold::GrpcVotingNode` is the published client.
@@ -21,10 +21,10 @@ use hcpool_core::backend::{NewUser, Store, SystemClock, TicketStatus, WalletBack
 use hcpool_core::ids::Secret;
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
 use hcpool_core::{Address, Network, PoolKeys, VoteBits};
-use hcpool_rpc::simnet::{
+use hcpool_rpc::{ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, WalletManager};
+use hcpool_simnet::{
     SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
-use hcpool_rpc::{ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, WalletManager};
 
 use crate::testnet::USER_PUBKEY_ADDRESS;
 use store::MapStore;

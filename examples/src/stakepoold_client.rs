@@ -21,7 +21,7 @@ use hcpool_core::backend::{TicketEntry, UserVotingConfig, VotingNode};
 use hcpool_core::{
     Address, BackendKind, Hash32, PoolFeeRate, PoolKeys, RedeemScript, UserId, VoteBits,
 };
-use hcpool_rpc::simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
+use hcpool_simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
 use hcpool_rpc::stakepoold::{
     GrpcVotingNode, GrpcVotingNodeConfig, ServerTls, StakepooldError, REQUIRED_API_VERSION,
 };

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use hcpool_core::backend::{Email, Mailer};
 use hcpool_core::service::PoolService;
-use hcpool_rpc::simnet::{Role, SimCluster};
+use hcpool_simnet::{Role, SimCluster};
 use hcpool_web::config::Config;
 use hcpool_web::demo::{LocalStakepoold, SimDaemonParts};
 

@@ -24,7 +24,7 @@ use hcpool_core::{Address, Network, Secret, TicketHash, UserId, VoteBits};
 use hcpool_galera::{
     base_port, create_database, galera_dir, until, voting_node, Client, Galera, Web,
 };
-use hcpool_rpc::simnet::{SimCluster, SimConfig};
+use hcpool_simnet::{SimCluster, SimConfig};
 
 /// The whole suite, cluster start included.
 const BUDGET: Duration = Duration::from_secs(360);

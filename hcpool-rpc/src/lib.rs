@@ -4,8 +4,8 @@
 //! ([`jsonrpc`]), [`JsonRpcWallet`] (a [`hcpool_core::backend::WalletBackend`]),
 //! [`JsonRpcNode`] (a [`hcpool_core::backend::ChainNode`] with a notification stream) and
 //! the [`WalletManager`] that keeps N voting wallets in agreement; the stakepoold gRPC
-//! contract, client and server helpers ([`stakepoold`]); a simulated hcwallet + hcd cluster
-//! ([`simnet`], feature `simnet`).
+//! contract, client and server helpers ([`stakepoold`]). The simulated hcwallet + hcd
+//! cluster that tests and demos run these against is its own crate, `hcpool-simnet`.
 //!
 //! ## Main types
 //!
@@ -14,15 +14,8 @@
 //! | JSON-RPC | [`RpcClient`], [`ClientConfig`] (host, user, password, [`PinnedCert`], [`Mode`], [`Reconnect`], timeout) |
 //! | wallets and node | [`JsonRpcWallet`] (`WalletBackend`), [`JsonRpcNode`] (`ChainNode`), [`WalletManager`] with [`ManagerConfig`] and [`ManagerStatus`] |
 //! | stakepoold | [`GrpcVotingNode`] (`VotingNode`) with [`GrpcVotingNodeConfig`]; [`stakepoold::serve`] and [`stakepoold::ServerTls`] for a server; the generated code in [`stakepoold::proto`] |
-//! | simulator | `simnet::SimCluster`, `simnet::SimConfig` (feature `simnet`) |
 //! | connect checks | [`check::check_node`], [`check::check_wallet`] (network, API versions, `walletinfo.voting`) → [`check::ServerInfo`] |
 //! | errors | [`Error`] (JSON-RPC, wallets, manager) with [`Error::kind`]; [`StakepooldError`] (gRPC); [`pinned_tls::TlsError`] |
-//!
-//! ## Features
-//!
-//! | feature | default | what it adds |
-//! |---|---|---|
-//! | `simnet` | yes | the simulated hcwallet + hcd cluster and the `hcpool-simnet` binary (axum, clap); without it the crate is the clients, the manager and the gRPC contract |
 //!
 //! TLS everywhere pins the server's own certificate file byte for byte (see [`pinned_tls`]),
 //! as the Go clients do by loading it as their only root.
@@ -74,8 +67,6 @@ pub mod jsonrpc;
 pub mod manager;
 pub mod node;
 pub mod pinned_tls;
-#[cfg(feature = "simnet")]
-pub mod simnet;
 pub mod stakepoold;
 pub mod wallet;
 

@@ -28,7 +28,7 @@ use hyper_util::rt::TokioIo;
 
 use hcpool_core::backend::NewUser;
 use hcpool_core::{Secret, VoteBits};
-use hcpool_rpc::simnet::{SimCluster, TicketPurchase};
+use hcpool_simnet::{SimCluster, TicketPurchase};
 use hcpool_web::spawned::Spawned;
 
 /// A valid simnet secp256k1 pubkey address (hc-vectors.json).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use hcpool_core::PoolFeeRate;
 use hcpool_rpc::node::NotificationStream;
-use hcpool_rpc::simnet::{Role, SimCluster, TicketPurchase};
+use hcpool_simnet::{Role, SimCluster, TicketPurchase};
 use stakepoold::{Daemon, DaemonDeps, DaemonOptions};
 use tokio::sync::watch;
 

@@ -11,7 +11,7 @@ use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
 use hcpool_core::config::{parse_ini, PoolConfig};
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
 use hcpool_core::{PoolKeys, Secret};
-use hcpool_rpc::simnet::{SimCluster, SimConfig};
+use hcpool_simnet::{SimCluster, SimConfig};
 use hcpool_rpc::{
     ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
 };

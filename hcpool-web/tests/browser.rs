@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hcpool_core::backend::{Email, Mailer};
 use hcpool_core::{Address, Network, PoolKeys, RedeemScript};
-use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
 use hcpool_web::wiring;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use hcpool_core::backend::{BestBlock, ChainNode, Email, Mailer};
 use hcpool_core::tx::Transaction;
 use hcpool_core::{Address, Network, TicketHash, TxHash};
-use hcpool_rpc::simnet::{SimCluster, SimConfig, TicketPurchase, TicketState};
+use hcpool_simnet::{SimCluster, SimConfig, TicketPurchase, TicketState};
 use hcpool_web::config::Config;
 use hcpool_web::demo::{sim_parts, LocalStakepoold};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hcpool_core::backend::Store;
 use hcpool_core::{ExtendedPubKey, FeeAddressSet, Network, PoolFeeRate};
 use hcpool_rpc::node::NotificationStream;
-use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
+use hcpool_simnet::{Role, SimCluster, SimConfig};
 use hcpool_rpc::{check, ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tokio::sync::watch;
 use tracing::{error, info, warn};

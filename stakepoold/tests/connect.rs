@@ -3,7 +3,7 @@
 
 use hcpool_core::backend::UserVotingConfig;
 use hcpool_core::{Network, PoolFeeRate};
-use hcpool_rpc::simnet::{Role, SimCluster, SimConfig};
+use hcpool_simnet::{Role, SimCluster, SimConfig};
 use stakepoold::run::{connect, Links};
 use stakepoold::Error;
 
@@ -69,7 +69,7 @@ fn user(
     UserVotingConfig,
 ) {
     use hcpool_core::{PoolKeys, RedeemScript, UserId, VoteBits};
-    use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+    use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
     let net = Network::Simnet;
     let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, net).unwrap();
     let pool_pk = keys.ticket_pubkey_address(UserId(id)).unwrap();
@@ -95,7 +95,7 @@ fn user(
 async fn poolfees_are_cross_checked_against_the_wallets_verdicts() {
     use std::collections::HashSet;
 
-    use hcpool_rpc::simnet::{FeeRule, TicketPurchase};
+    use hcpool_simnet::{FeeRule, TicketPurchase};
     use stakepoold::feecheck::cross_check;
 
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
@@ -176,7 +176,7 @@ async fn poolfees_are_cross_checked_against_the_wallets_verdicts() {
 async fn register(store: &hcpool_core::testing::InMemoryStore, u: &UserVotingConfig) {
     use hcpool_core::backend::{NewUser, Registration, Store};
     use hcpool_core::{PoolKeys, Secret, VoteBits};
-    use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+    use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
     let net = Network::Simnet;
     let uid = store
         .create_user(&NewUser {

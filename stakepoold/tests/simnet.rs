@@ -13,11 +13,11 @@ use hcpool_core::{
     ExtendedPubKey, FeeAddressSet, Hash32, Network, PoolFeeRate, PoolKeys, RedeemScript, Secret,
     UserId, VoteBits,
 };
-use hcpool_rpc::simnet::{
+use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert, Reconnect};
+use hcpool_simnet::{
     ChainParams, EndpointInfo, Faults, Role, RpcError, SimCluster, SimConfig, TicketPurchase,
     TicketState, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
-use hcpool_rpc::{ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert, Reconnect};
 use stakepoold::daemon::{DaemonDeps, DaemonOptions};
 use stakepoold::Daemon;
 use tokio::sync::oneshot;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, ensure, Context, Result};
 use hcpool_compat::{page, work_dir, Client, Db, Hcpool, Orig, OrigWeb};
 use hcpool_core::{Network, PoolKeys};
-use hcpool_rpc::simnet::{
+use hcpool_simnet::{
     SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
 use serde_json::Value;

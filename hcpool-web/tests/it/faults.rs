@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::{Address, Network};
-use hcpool_rpc::simnet::{Faults, Role, TicketPurchase, TicketState};
+use hcpool_simnet::{Faults, Role, TicketPurchase, TicketState};
 
 use super::live::{self, api, until, Custom};
 
@@ -30,7 +30,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Which of the cluster's wallets hold `script`.
-fn holders(cluster: &hcpool_rpc::simnet::SimCluster, script: &[u8]) -> Vec<bool> {
+fn holders(cluster: &hcpool_simnet::SimCluster, script: &[u8]) -> Vec<bool> {
     (0..cluster.wallets().len())
         .map(|i| {
             cluster

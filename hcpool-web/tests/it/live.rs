@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hcpool_core::backend::NewUser;
 use hcpool_core::{Secret, UserId, VoteBits};
-use hcpool_rpc::simnet::SimCluster;
+use hcpool_simnet::SimCluster;
 use hcpool_web::spawned::Spawned;
 use hcpool_web::wiring::Wired;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -503,9 +503,9 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
     let _ = panics();
     let dir = tempfile::tempdir().unwrap();
     let cluster = Arc::new(
-        SimCluster::start(hcpool_rpc::simnet::SimConfig {
+        SimCluster::start(hcpool_simnet::SimConfig {
             cert_dir: Some(dir.path().join("simnet")),
-            ..hcpool_rpc::simnet::SimConfig::default()
+            ..hcpool_simnet::SimConfig::default()
         })
         .await
         .unwrap(),

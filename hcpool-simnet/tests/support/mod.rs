@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use hcpool_rpc::pinned_tls;
-use hcpool_rpc::simnet::{basic_auth, EndpointInfo};
+use hcpool_simnet::{basic_auth, EndpointInfo};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

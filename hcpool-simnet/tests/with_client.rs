@@ -7,12 +7,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use hcpool_core::backend::{ChainNode, ChainNotification, TicketStatus, WalletBackend};
 use hcpool_core::{Network, PoolKeys, Secret, UserId, VoteBits};
-use hcpool_rpc::simnet::{
-    EndpointInfo, Role, SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB,
-    DEFAULT_VOTING_XPUB,
-};
 use hcpool_rpc::{
     ClientConfig, JsonRpcNode, JsonRpcWallet, ManagerConfig, PinnedCert, WalletManager,
+};
+use hcpool_simnet::{
+    EndpointInfo, Role, SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB,
+    DEFAULT_VOTING_XPUB,
 };
 
 fn client_cfg(ep: &EndpointInfo) -> ClientConfig {
@@ -252,7 +252,7 @@ async fn connect_checks_network_versions_and_voting() {
 /// simnet). The start-up sync has its own, longer deadline; other calls keep theirs.
 #[tokio::test]
 async fn the_start_up_sync_waits_longer_than_a_page_call() {
-    use hcpool_rpc::simnet::Faults;
+    use hcpool_simnet::Faults;
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
     let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
     for ep in c.wallets() {
@@ -287,7 +287,7 @@ async fn the_start_up_sync_waits_longer_than_a_page_call() {
 /// manager's background task imports the script into it, without a restart.
 #[tokio::test]
 async fn a_wallet_that_missed_an_import_gets_the_script_when_it_answers_again() {
-    use hcpool_rpc::simnet::Faults;
+    use hcpool_simnet::Faults;
     let c = SimCluster::start(SimConfig {
         wallets: 3,
         ..SimConfig::default()

@@ -1,12 +1,12 @@
 //! The `hcpool-simnet` binary: starts, writes certificates, prints a usable
 //! hcstakepool.conf fragment, and obeys `simnet_mine` from outside.
 
-mod simnet_support;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use hcpool_rpc::simnet::{EndpointInfo, Role};
+use hcpool_simnet::{EndpointInfo, Role};
 use serde_json::json;
 
 struct Child(std::process::Child);
@@ -56,10 +56,10 @@ async fn binary_prints_a_config_fragment_and_mines_on_request() {
         cert_path: certs[2].into(),
         cert_pem: std::fs::read_to_string(certs[2]).unwrap(),
     };
-    let best = simnet_support::post_call(&ep, "getbestblock", json!([])).await;
+    let best = support::post_call(&ep, "getbestblock", json!([])).await;
     assert_eq!(best["result"]["height"], json!(2));
-    let mined = simnet_support::post_call(&ep, "simnet_mine", json!([2])).await;
+    let mined = support::post_call(&ep, "simnet_mine", json!([2])).await;
     assert_eq!(mined["result"][1]["height"], json!(4));
-    let best = simnet_support::post_call(&ep, "getbestblock", json!([])).await;
+    let best = support::post_call(&ep, "getbestblock", json!([])).await;
     assert_eq!(best["result"]["height"], json!(4));
 }

@@ -10,7 +10,7 @@
 //! What the simulator deliberately does not model is listed by name in [`NOT_REPLAYED`]
 //! and [`NOT_DECODED`], each with its reason; any other record that is not checked fails.
 
-mod simnet_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,12 +25,12 @@ use hcpool_rpc::jsonrpc::replies::{
     ValidateAddressReply, VersionReply, WalletInfoReply,
 };
 use hcpool_rpc::jsonrpc::{convert, Notification};
-use hcpool_rpc::simnet::{
+use hcpool_rpc::{Error, RpcError};
+use hcpool_simnet::{
     Role, SimCluster, SimConfig, TicketPurchase, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
-use hcpool_rpc::{Error, RpcError};
 use serde_json::{json, Value};
-use simnet_support::{post, Ws, PASS, USER};
+use support::{post, Ws, PASS, USER};
 
 // --- The records -------------------------------------------------------------------------
 
@@ -692,8 +692,8 @@ impl Replay {
             let ep = self.c.endpoint(ep).unwrap();
             let auth = match auth {
                 Auth::None => None,
-                Auth::Good => Some(hcpool_rpc::simnet::basic_auth(USER, PASS)),
-                Auth::Bad => Some(hcpool_rpc::simnet::basic_auth(USER, "wrong")),
+                Auth::Good => Some(hcpool_simnet::basic_auth(USER, PASS)),
+                Auth::Bad => Some(hcpool_simnet::basic_auth(USER, "wrong")),
             };
             let (st, head, body) = post(ep, auth.as_deref(), &text).await;
             let mut diffs = Vec::new();
@@ -1133,24 +1133,24 @@ async fn every_real_exchange_replays_against_the_simulator_with_the_same_shape()
 /// the ticket input's witness value -1 or not, the stakebase script), per output the script
 /// with hashes, amounts and vote bits as `<n>` placeholders.
 fn layout(raw: &[u8]) -> Vec<String> {
-    use hcpool_rpc::simnet::txbytes;
-    let tx = txbytes::decode(raw).expect("decodes with the simulator's decoder");
+    let tx = hcpool_simnet::stake_txs::decode(raw).expect("decodes as a full serialization");
     let mut out = Vec::new();
     for i in &tx.inputs {
-        let stakebase = i.prev_hash == [0; 32] && i.prev_index == u32::MAX;
+        let op = &i.previous_outpoint;
+        let stakebase = op.hash == Hash32::default() && op.index == u32::MAX;
         out.push(format!(
             "in tree {} stakebase {stakebase} value_in {} script {}",
-            i.tree,
+            op.tree,
             if i.value_in == -1 { "-1" } else { "v" },
             if stakebase {
-                hex::encode(&i.sig_script)
+                hex::encode(&i.signature_script)
             } else {
                 "sig".into()
             }
         ));
     }
     for o in &tx.outputs {
-        let s = &o.script;
+        let s = &o.pk_script;
         let masks: &[(usize, usize)] = match s.as_slice() {
             [_, 0x76, 0xa9, 0x14, ..] => &[(4, 24)],
             [0xba, 0xa9, 0x14, ..] => &[(3, 23)],
@@ -1188,7 +1188,7 @@ fn real_result(id: &str) -> Value {
 /// (DIFFERENCES.md §21–22), read from the transcripts' raw hex.
 #[test]
 fn simulated_transactions_have_the_real_byte_layout() {
-    use hcpool_rpc::simnet::txbytes::{self, PoolTicket};
+    use hcpool_simnet::stake_txs::{self, PoolTicket};
     let real_vote = hex::decode(
         real_result("wallet-generatevote#3")["hex"]
             .as_str()
@@ -1199,7 +1199,7 @@ fn simulated_transactions_have_the_real_byte_layout() {
         hex::decode(real_result("hcd-getrawtransaction#0").as_str().unwrap()).unwrap();
     let block = Hash32::from_bytes([3; 32]);
     let ticket = Hash32::from_bytes([4; 32]);
-    let sim_vote = txbytes::vote(
+    let sim_vote = stake_txs::vote(
         &block,
         179,
         &ticket,
@@ -1209,9 +1209,9 @@ fn simulated_transactions_have_the_real_byte_layout() {
         &[7, 0, 0, 0],
         &[[1; 20], [2; 20]],
     )
-    .serialize();
+    .encode();
     assert_eq!(layout(&sim_vote), layout(&real_vote));
-    let sim_ticket = txbytes::pool_ticket(&PoolTicket {
+    let sim_ticket = stake_txs::pool_ticket(&PoolTicket {
         msa_hash: [7; 20],
         price: 20_000,
         pool_fee_hash: [1; 20],
@@ -1220,7 +1220,7 @@ fn simulated_transactions_have_the_real_byte_layout() {
         user_amount: 69_122,
         nonce: 1,
     })
-    .serialize();
+    .encode();
     assert_eq!(layout(&sim_ticket), layout(&real_ticket));
     // The real ones, for the record.
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Errors of the simulated wallet/node cluster.
 
-use crate::pinned_tls::TlsError;
+use hcpool_rpc::pinned_tls::TlsError;
 
 /// Why the simulator could not start or act.
 #[derive(Debug, thiserror::Error)]

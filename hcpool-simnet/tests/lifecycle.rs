@@ -2,14 +2,14 @@
 //! calls on two wallets, ticket purchase, maturity, the hcd notifications in order, the
 //! draw, a vote built by the wallet and relayed by the node, and the wallets' records.
 
-mod simnet_support;
+mod support;
 
 use hcpool_core::{Network, PoolKeys, RedeemScript, Ticket, UserId};
-use hcpool_rpc::simnet::{
+use hcpool_simnet::{
     Role, SimCluster, SimConfig, TicketState, DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB,
 };
 use serde_json::{json, Value};
-use simnet_support::{post_call, Ws};
+use support::{post_call, Ws};
 
 fn names(notes: &[Value]) -> Vec<String> {
     notes
@@ -282,7 +282,7 @@ async fn addticket_moves_an_invalid_ticket_to_live() {
     w0.ok("importscript", json!([script.to_hex(), true, 0]))
         .await;
     let t = c
-        .buy_ticket(&hcpool_rpc::simnet::TicketPurchase::new(&msa, 1, 2))
+        .buy_ticket(&hcpool_simnet::TicketPurchase::new(&msa, 1, 2))
         .unwrap();
     c.mine(1).unwrap();
     let info = w0.ok("stakepooluserinfo", json!([msa])).await;

@@ -345,7 +345,7 @@ fn verbose_tx(
     raw: &[u8],
     height: Option<u32>,
 ) -> Value {
-    let Some(tx) = super::txbytes::decode(raw) else {
+    let Some(tx) = super::stake_txs::decode(raw) else {
         return json!({"hex": hex::encode(raw), "txid": hash.to_string()});
     };
     let vin: Vec<Value> = tx
@@ -353,17 +353,18 @@ fn verbose_tx(
         .iter()
         .map(|i| {
             let common = (i.value_in, i.block_height);
-            if i.prev_hash == [0; 32] && i.prev_index == u32::MAX {
-                json!({"stakebase": hex::encode(&i.sig_script), "sequence": u32::MAX,
+            let op = &i.previous_outpoint;
+            if op.hash == Hash32::default() && op.index == u32::MAX {
+                json!({"stakebase": hex::encode(&i.signature_script), "sequence": u32::MAX,
                        "amountin": coins(common.0), "blockheight": common.1,
                        "blockindex": u32::MAX})
             } else {
-                json!({"txid": Hash32::from_bytes(i.prev_hash).to_string(),
-                       "vout": i.prev_index, "tree": i.tree, "sequence": u32::MAX,
+                json!({"txid": op.hash.to_string(),
+                       "vout": op.index, "tree": op.tree, "sequence": u32::MAX,
                        "amountin": coins(common.0), "blockheight": common.1,
                        "blockindex": u32::MAX,
-                       "scriptSig": {"asm": push_asm(&i.sig_script),
-                                     "hex": hex::encode(&i.sig_script)}})
+                       "scriptSig": {"asm": push_asm(&i.signature_script),
+                                     "hex": hex::encode(&i.signature_script)}})
             }
         })
         .collect();
@@ -373,7 +374,7 @@ fn verbose_tx(
         .enumerate()
         .map(|(n, o)| {
             json!({"value": coins(o.value), "n": n, "version": 0,
-                   "scriptPubKey": script_pubkey(network, &o.script)})
+                   "scriptPubKey": script_pubkey(network, &o.pk_script)})
         })
         .collect();
     let mut v = json!({"hex": hex::encode(raw), "txid": hash.to_string(), "version": 1,
@@ -415,7 +416,7 @@ fn tx_out(chain: &Chain, network: Network, hash: &Hash32, index: i64) -> Value {
     json!({"bestblock": tip_hash.to_string(), "confirmations": confirmations,
            "value": coins(out.value),
            "scriptPubKey": {"asm": format!("OP_SSTX OP_HASH160 {} OP_EQUAL", hex::encode(t.script_hash)),
-                            "hex": hex::encode(&out.script), "reqSigs": 1,
+                            "hex": hex::encode(&out.pk_script), "reqSigs": 1,
                             "type": "stakesubmission", "addresses": [address]},
            "version": 1, "coinbase": false})
 }

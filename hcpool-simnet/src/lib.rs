@@ -1,5 +1,9 @@
+//! # hcpool-simnet
+//!
 //! A simulated HC wallet + node cluster that speaks hcwallet/hcd's JSON-RPC on real TLS
-//! sockets (hcwallet-rpc.md §6), for end-to-end tests, the web demo and `hcpool-simnet`.
+//! sockets (hcwallet-rpc.md §6), for end-to-end tests, the demos of hcpool-web and
+//! stakepoold, and the `hcpool-simnet` binary. Not part of a production build: hcpool-web and
+//! stakepoold depend on it only through their `demo` feature.
 //!
 //! One shared chain, K wallet endpoints and M hcd endpoints, each on its own port with its
 //! own self-signed P-521 certificate (the kind hcd/hcwallet make), basic auth, `POST /` and
@@ -14,6 +18,32 @@
 //! transaction"; hcd accepts a vote for a ticket that did not win and never mines it; the
 //! wallet reports bad hex as −4 with Go's text, hcd as −22; stake outputs pay with
 //! `OP_CHECKSIGALT` (`… 88 00 be`).
+//!
+//! Transactions are hcpool-core's ([`hcpool_core::tx::Transaction`], its hashing and stake
+//! scripts); [`stake_txs`] only fills them in the way hcwallet does.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use hcpool_simnet::{Role, SimCluster, SimConfig};
+//!
+//! # async fn run() -> Result<(), hcpool_simnet::SimError> {
+//! let cluster = SimCluster::start(SimConfig::default()).await?;
+//! cluster.mine(3)?;
+//! // A pinned JSON-RPC client configuration for the first wallet.
+//! let _wallet = cluster.client_config(Role::Wallet(0));
+//! print!("{}", cluster.conf_fragment());
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// Library code reports errors; it never unwraps or panics (tests may).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod chain;
 pub mod cli;
@@ -25,7 +55,7 @@ pub mod header;
 pub mod keys;
 pub mod node_methods;
 mod server;
-pub mod txbytes;
+pub mod stake_txs;
 pub mod wallet;
 pub mod wallet_methods;
 
@@ -42,7 +72,7 @@ pub use error::SimError;
 pub use server::basic_auth;
 pub use wallet::{FeeRule, WalletState};
 
-use crate::pinned_tls;
+use hcpool_rpc::pinned_tls;
 
 /// A running cluster. Dropping it stops the listeners.
 pub struct SimCluster {
@@ -146,13 +176,13 @@ impl SimCluster {
 
     /// A JSON-RPC client configuration for the endpoint of `role`: the cluster's user and
     /// password, its certificate pinned, the client's default timeout and reconnects.
-    pub fn client_config(&self, role: Role) -> Option<crate::ClientConfig> {
+    pub fn client_config(&self, role: Role) -> Option<hcpool_rpc::ClientConfig> {
         let ep = self.endpoint(role)?;
-        Some(crate::ClientConfig::new(
+        Some(hcpool_rpc::ClientConfig::new(
             ep.addr.to_string(),
             self.cfg.user.clone(),
             hcpool_core::Secret::new(self.cfg.password.clone()),
-            crate::PinnedCert::Pem(ep.cert_pem.clone()),
+            hcpool_rpc::PinnedCert::Pem(ep.cert_pem.clone()),
         ))
     }
 
@@ -258,8 +288,8 @@ impl SimCluster {
         }
         let (vote, height) = t.spender?;
         let raw = &world.chain.txs.get(&vote)?.raw;
-        let bits = txbytes::decode(raw)?.vote_bits()?;
-        Some((vote, bits, height))
+        let bits = stake_txs::read_vote(&stake_txs::decode(raw)?)?.votebits;
+        Some((vote, bits.bits(), height))
     }
 
     /// Tickets whose revocation a wallet requested and the next block will mine.

@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use clap::Parser;
-use hcpool_rpc::simnet::cli::SimnetArgs;
-use hcpool_rpc::simnet::SimCluster;
+use hcpool_simnet::cli::SimnetArgs;
+use hcpool_simnet::SimCluster;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::cluster::{Faults, Role, Shared};
 use super::envelope::{Params, Request, RpcError};
 use super::keys::Decoded;
-use super::txbytes::{self, PoolTicket};
+use super::stake_txs::{self, PoolTicket};
 
 /// A ticket purchase by a pool user's own wallet (§6.3 `submit_ticket`).
 #[derive(Debug, Clone)]
@@ -73,7 +73,7 @@ impl Shared {
         let price = p.price_atoms.unwrap_or(world.chain.params.stake_difficulty);
         // The user's input covers the price and a 0.001 coin relay fee minus the pool's part.
         let relay_fee = 100_000;
-        let tx = txbytes::pool_ticket(&PoolTicket {
+        let tx = stake_txs::pool_ticket(&PoolTicket {
             msa_hash,
             price,
             pool_fee_hash,

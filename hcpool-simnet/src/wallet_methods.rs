@@ -7,7 +7,7 @@ use super::chain::{Chain, TicketState};
 use super::envelope::{Params, Request, RpcError};
 use super::keys::{hash160, Decoded, SimKeys};
 use super::node_methods::{coins, hcd_version, parse_hash};
-use super::txbytes;
+use super::stake_txs;
 use super::wallet::{UserTicketStatus, WalletState};
 
 /// Per-call context of a wallet method.
@@ -421,7 +421,7 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
         ),
         None => (String::new(), 0, 0),
     };
-    let tx = txbytes::decode(&t.raw);
+    let tx = stake_txs::decode(&t.raw);
     let price = tx
         .as_ref()
         .and_then(|tx| tx.outputs.first())
@@ -444,7 +444,8 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
                 .map(|(i, o)| {
                     let mut d = json!({"account": "", "amount": -coins(o.value),
                                        "category": "send", "fee": 0, "vout": i});
-                    if let (Some(a), Some(obj)) = (payout_address(cx, &o.script), d.as_object_mut())
+                    if let (Some(a), Some(obj)) =
+                        (payout_address(cx, &o.pk_script), d.as_object_mut())
                     {
                         obj.insert("address".into(), json!(a));
                     }
@@ -455,11 +456,11 @@ fn get_transaction(cx: &WalletCtx<'_>, hash: Hash32) -> Result<Value, RpcError> 
                 .inputs
                 .get(1)
                 .or(tx.inputs.first())
-                .map_or([0; 32], |i| i.prev_hash);
+                .map_or(Hash32::default(), |i| i.previous_outpoint.hash);
             let ticket_price = cx
                 .chain
                 .tickets
-                .get(&Hash32::from_bytes(spent))
+                .get(&spent)
                 .and_then(|t| t.tx.outputs.first())
                 .map_or(0, |o| o.value);
             (-ticket_price, details)
@@ -487,9 +488,8 @@ fn payout_address(cx: &WalletCtx<'_>, script: &[u8]) -> Option<String> {
 
 fn add_ticket(cx: &mut WalletCtx<'_>, raw: &[u8]) -> Result<(), RpcError> {
     // Go's wire decoder: a short buffer is "unexpected EOF" (−4, as every wallet error).
-    let tx = txbytes::decode(raw).ok_or_else(|| RpcError::wallet("unexpected EOF"))?;
-    let msa = tx
-        .ticket_script_hash()
+    let tx = stake_txs::decode(raw).ok_or_else(|| RpcError::wallet("unexpected EOF"))?;
+    let msa = stake_txs::ticket_script_hash(&tx)
         .ok_or_else(|| RpcError::wallet("transaction is not a ticket"))?;
     let hash = tx.hash();
     if !cx.wallet.added.contains(&hash) {
@@ -553,7 +553,7 @@ fn generate_vote(
         // hcwallet HEAD's text; the pinned 581eee8 said "ticket purchase transaction not
         // found" (DIFFERENCES.md §1).
         .ok_or_else(|| RpcError::wallet("not exist"))?;
-    Ok(json!({"hex": hex::encode(tx.serialize())}))
+    Ok(json!({"hex": hex::encode(tx.encode())}))
 }
 
 /// `revoketickets`: a revocation for every missed or expired ticket the wallet has voting

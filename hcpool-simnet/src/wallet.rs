@@ -4,13 +4,14 @@
 use std::collections::{HashMap, HashSet};
 
 use hcpool_core::fee::evaluate_pool_ticket;
-use hcpool_core::{PoolFeeRate, Ticket};
-
+use hcpool_core::tx::Transaction;
 use hcpool_core::Hash32;
+use hcpool_core::{PoolFeeRate, Ticket};
 
 use super::chain::{BlockEvents, Chain, TicketState};
 use super::envelope::RpcError;
 use super::keys::SimKeys;
+use super::stake_txs;
 
 /// The relay fee a revocation pays from its outputs (atoms).
 pub const REVOCATION_RELAY_FEE: i64 = 10_000;
@@ -18,7 +19,7 @@ pub const REVOCATION_RELAY_FEE: i64 = 10_000;
 /// The revocation the wallet signs for `ticket`; a ticket bought with so little that no
 /// output can pay the relay fee cannot be revoked, and hcwallet fails with −4 "no suitable
 /// revocation outputs to pay relay fee" (issue 11, item 1). `Ok(None)`: unknown ticket.
-fn revocation(chain: &Chain, ticket: &Hash32) -> Result<Option<super::txbytes::Tx>, RpcError> {
+fn revocation(chain: &Chain, ticket: &Hash32) -> Result<Option<Transaction>, RpcError> {
     let Some(tx) = chain.revocation_for(ticket) else {
         return Ok(None);
     };
@@ -187,7 +188,7 @@ impl WalletState {
             let Some(tx) = revocation(chain, &ticket)? else {
                 continue;
             };
-            sent.push(chain.submit_raw(&tx.serialize())?);
+            sent.push(chain.submit_raw(&tx.encode())?);
         }
         Ok(sent)
     }
@@ -213,7 +214,7 @@ impl WalletState {
                 continue;
             }
             let sent = revocation(chain, &ticket)
-                .and_then(|tx| tx.map(|tx| chain.submit_raw(&tx.serialize())).transpose());
+                .and_then(|tx| tx.map(|tx| chain.submit_raw(&tx.encode())).transpose());
             if let Err(e) = sent {
                 tracing::debug!("simnet wallet revocation of {ticket}: {}", e.message);
             }
@@ -230,12 +231,15 @@ impl WalletState {
         ticket: &Hash32,
         bits: u16,
         ext: &[u8],
-    ) -> Option<super::txbytes::Tx> {
+    ) -> Option<Transaction> {
         let known = self.txstore.contains_key(ticket) || self.added.contains(ticket);
         let t = chain.tickets.get(ticket).filter(|_| known)?;
-        let payees: Vec<[u8; 20]> = t.tx.commitments().iter().map(|c| c.0).collect();
+        let payees: Vec<[u8; 20]> = stake_txs::commitments(&t.tx)
+            .iter()
+            .map(|c| c.hash)
+            .collect();
         let price = t.tx.outputs.first().map_or(0, |o| o.value);
-        Some(super::txbytes::vote(
+        Some(stake_txs::vote(
             block,
             height,
             ticket,
@@ -270,7 +274,7 @@ impl WalletState {
             else {
                 continue;
             };
-            if let Err(e) = chain.submit_raw(&tx.serialize()) {
+            if let Err(e) = chain.submit_raw(&tx.encode()) {
                 tracing::debug!("simnet wallet vote of {ticket}: {}", e.message);
             }
         }
@@ -324,12 +328,12 @@ impl WalletState {
         let block = chain.block_at(height).map(|b| (b.hash, height));
         let time = chain.block_at(height).map_or(0, |b| b.time);
         self.txstore.entry(hash).or_insert_with(|| StoredTx {
-            raw: t.tx.serialize(),
+            raw: t.tx.encode(),
             block,
             msa: Some(t.script_hash),
             time,
         });
-        let valid = self.fee_ok(keys, &t.tx.serialize(), height);
+        let valid = self.fee_ok(keys, &t.tx.encode(), height);
         let user = self.pool_users.entry(t.script_hash).or_default();
         if user.invalid.contains(&hash) {
             return;

@@ -2,7 +2,7 @@
 
 use hcpool_core::Hash32;
 
-use super::txbytes::blake256;
+use hcpool_core::hash::blake256;
 
 /// Fields of a simulated block header.
 #[derive(Debug, Clone, Default)]

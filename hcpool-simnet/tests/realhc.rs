@@ -1,15 +1,15 @@
 //! The simulator behaves like the real hcd and hcwallet where they contradict the spec
 //! (`../shared/realhc/DIFFERENCES.md`; the section numbers below are that file's).
 
-mod simnet_support;
+mod support;
 
 use hcpool_core::{Address, Network, PoolKeys, RedeemScript, UserId};
-use hcpool_rpc::simnet::{
+use hcpool_simnet::{
     ChainParams, Role, SimCluster, SimConfig, TicketPurchase, TicketState, DEFAULT_COLD_XPUB,
     DEFAULT_VOTING_XPUB,
 };
 use serde_json::{json, Value};
-use simnet_support::{post, post_call, Ws, PASS, USER};
+use support::{post, post_call, Ws, PASS, USER};
 
 fn keys() -> PoolKeys {
     PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap()
@@ -115,10 +115,10 @@ async fn wallets_revoke_missed_tickets_by_themselves() {
     // The revocation pays the commitments with `bc 76 a9 14 <h160> 88 00 be`.
     let raw = w0.ok("getrawtransaction", json!([rev, 0])).await;
     let tx =
-        hcpool_rpc::simnet::txbytes::decode(&hex::decode(raw.as_str().unwrap()).unwrap()).unwrap();
-    assert_eq!(tx.revoked_ticket(), Some(ticket));
+        hcpool_simnet::stake_txs::decode(&hex::decode(raw.as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(hcpool_simnet::stake_txs::revoked_ticket(&tx), Some(ticket));
     for o in &tx.outputs {
-        let s = hex::encode(&o.script);
+        let s = hex::encode(&o.pk_script);
         assert!(
             s.len() == 54 && s.starts_with("bc76a914") && s.ends_with("8800be"),
             "{s}"
@@ -222,22 +222,21 @@ async fn a_vote_for_a_non_winner_is_accepted_and_never_mined() {
         )
     );
     // The vote payouts are `bb 76 a9 14 <h160> 88 00 be`; the stakebase script deadbeef.
-    let tx = hcpool_rpc::simnet::txbytes::decode(&hex::decode(win_hex.as_str().unwrap()).unwrap())
-        .unwrap();
-    assert_eq!(hex::encode(&tx.inputs[0].sig_script), "deadbeef");
+    let tx =
+        hcpool_simnet::stake_txs::decode(&hex::decode(win_hex.as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(hex::encode(&tx.inputs[0].signature_script), "deadbeef");
     for o in &tx.outputs[2..] {
-        let s = hex::encode(&o.script);
+        let s = hex::encode(&o.pk_script);
         assert!(s.starts_with("bb76a914") && s.ends_with("8800be") && s.len() == 54);
     }
     // The ticket's change outputs: `bd 76 a9 14 <20 B> 88 00 be`.
     let raw = w0
         .ok("getrawtransaction", json!([winner.to_string(), 0]))
         .await;
-    let t =
-        hcpool_rpc::simnet::txbytes::decode(&hex::decode(raw.as_str().unwrap()).unwrap()).unwrap();
-    let lens: Vec<usize> = t.outputs.iter().map(|o| o.script.len()).collect();
+    let t = hcpool_simnet::stake_txs::decode(&hex::decode(raw.as_str().unwrap()).unwrap()).unwrap();
+    let lens: Vec<usize> = t.outputs.iter().map(|o| o.pk_script.len()).collect();
     assert_eq!(lens, [24, 33, 27, 33, 27]);
-    assert!(hex::encode(&t.outputs[2].script).ends_with("8800be"));
+    assert!(hex::encode(&t.outputs[2].pk_script).ends_with("8800be"));
 }
 
 /// §17 bad hex: −4 with Go's text from the wallet, −22 only from hcd; §1 `generatevote` of
@@ -441,7 +440,7 @@ async fn envelope_errors_are_the_real_ones() {
     let c = SimCluster::start(SimConfig::default()).await.unwrap();
     let w = c.endpoint(Role::Wallet(0)).unwrap();
     let n = c.endpoint(Role::Node(0)).unwrap();
-    let auth = hcpool_rpc::simnet::basic_auth(USER, PASS);
+    let auth = hcpool_simnet::basic_auth(USER, PASS);
     let call = |m: &str, p: Value, id: Value| {
         json!({"jsonrpc":"1.0","method":m,"params":p,"id":id}).to_string()
     };

@@ -6,7 +6,9 @@ use hcpool_core::Hash32;
 
 use super::envelope::RpcError;
 use super::header::Header;
-use super::txbytes::{self, Tx};
+use hcpool_core::tx::Transaction;
+
+use super::stake_txs;
 
 /// Stake parameters of the simulated chain. Small values make tests fast.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +82,7 @@ pub enum TicketState {
 #[derive(Debug, Clone)]
 pub struct ChainTicket {
     /// The decoded transaction.
-    pub tx: Tx,
+    pub tx: Transaction,
     /// Output 0's P2SH script hash.
     pub script_hash: [u8; 20],
     /// The mined height.
@@ -252,16 +254,16 @@ impl Chain {
     }
 
     /// Accepts a ticket into the mempool (as `sendrawtransaction` of an SStx).
-    pub fn submit_ticket(&mut self, tx: Tx) -> Result<Hash32, RpcError> {
+    pub fn submit_ticket(&mut self, tx: Transaction) -> Result<Hash32, RpcError> {
         let hash = tx.hash();
-        let script_hash = tx.ticket_script_hash().ok_or_else(|| {
+        let script_hash = stake_txs::ticket_script_hash(&tx).ok_or_else(|| {
             RpcError::new(-1, format!("Rejected transaction {hash}: not a ticket"))
         })?;
         self.check_new(&hash)?;
         self.txs.insert(
             hash,
             ChainTx {
-                raw: tx.serialize(),
+                raw: tx.encode(),
                 height: None,
             },
         );
@@ -301,15 +303,15 @@ impl Chain {
     /// that did not win (or for an older block) is accepted, stays in the mempool and is
     /// never mined (DIFFERENCES.md §4).
     pub fn submit_raw(&mut self, raw: &[u8]) -> Result<Hash32, RpcError> {
-        let tx = txbytes::decode(raw)
+        let tx = stake_txs::decode(raw)
             .ok_or_else(|| RpcError::new(-22, "Could not decode Tx: unexpected EOF"))?;
         let hash = tx.hash();
-        if let Some(t) = tx.ticket_script_hash().map(|_| tx.clone()) {
+        if let Some(t) = stake_txs::ticket_script_hash(&tx).map(|_| tx.clone()) {
             return self.submit_ticket(t);
         }
         let reject = |why: String| RpcError::new(-1, format!("Rejected transaction {hash}: {why}"));
         self.check_new(&hash)?;
-        if let Some(ticket) = tx.revoked_ticket() {
+        if let Some(ticket) = stake_txs::revoked_ticket(&tx) {
             let revocable = self
                 .tickets
                 .get(&ticket)
@@ -332,20 +334,19 @@ impl Chain {
             self.mempool_revocations.push((ticket, hash));
             return Ok(hash);
         }
-        let vr = tx
-            .vote_ref()
+        let vr = stake_txs::read_vote(&tx)
             .ok_or_else(|| reject("transaction is neither a ticket nor a vote".into()))?;
         if self
             .mempool_votes
             .iter()
-            .any(|v| v.ticket == vr.ticket && v.height == vr.height)
+            .any(|v| v.ticket == vr.ticket && v.height == vr.block_height)
         {
             return Err(reject(format!("already have transaction {hash}")));
         }
-        if self.block_at(vr.height).map(|b| b.hash) != Some(vr.block) {
+        if self.block_at(vr.block_height).map(|b| b.hash) != Some(vr.block_hash) {
             return Err(reject(format!(
                 "vote references unknown block {}",
-                vr.block
+                vr.block_hash
             )));
         }
         let spendable = self
@@ -365,7 +366,7 @@ impl Chain {
         self.mempool_votes.push(MempoolVote {
             hash,
             ticket: vr.ticket,
-            height: vr.height,
+            height: vr.block_height,
         });
         Ok(hash)
     }
@@ -373,9 +374,9 @@ impl Chain {
     /// The revocation a wallet builds for `ticket`: the same transaction from every wallet
     /// holding the key (signatures are deterministic), so a second wallet's copy is a
     /// duplicate. `None` for a ticket the chain does not know.
-    pub fn revocation_for(&self, ticket: &Hash32) -> Option<Tx> {
+    pub fn revocation_for(&self, ticket: &Hash32) -> Option<Transaction> {
         let t = self.tickets.get(ticket)?;
-        Some(txbytes::revocation(ticket, t.height.unwrap_or(0), &t.tx))
+        Some(stake_txs::revocation(ticket, t.height.unwrap_or(0), &t.tx))
     }
 
     /// Revocations waiting for the next block (the revoked tickets).

@@ -1,13 +1,13 @@
 //! The simulator's transport over real TLS sockets: auth, envelopes, POST vs websocket,
 //! fault knobs.
 
-mod simnet_support;
+mod support;
 
 use std::time::Duration;
 
-use hcpool_rpc::simnet::{basic_auth, Faults, Role, RpcError, SimCluster, SimConfig};
+use hcpool_simnet::{basic_auth, Faults, Role, RpcError, SimCluster, SimConfig};
 use serde_json::json;
-use simnet_support::{post, post_call, Ws, PASS, USER};
+use support::{post, post_call, Ws, PASS, USER};
 
 async fn cluster() -> SimCluster {
     SimCluster::start(SimConfig::default()).await.unwrap()
@@ -223,7 +223,7 @@ async fn fault_knobs_error_silence_inconsistency_and_drop() {
 #[tokio::test]
 async fn inconsistent_wallet_disagrees_on_pubkey_script_and_live() {
     use hcpool_core::{Network, PoolKeys, UserId};
-    use hcpool_rpc::simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
+    use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
     let c = cluster().await;
     let keys =
         PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet).unwrap();
@@ -297,10 +297,7 @@ async fn every_node_endpoint_notifies_its_subscribers() {
         assert_eq!(n["params"][1], serde_json::Value::Null);
         let header = hex::decode(n["params"][0].as_str().unwrap()).unwrap();
         assert_eq!(header.len(), 180);
-        assert_eq!(
-            hcpool_rpc::simnet::txbytes::blake256(&header),
-            *mined[0].0.as_bytes()
-        );
+        assert_eq!(hcpool_core::hash::blake256(&header), *mined[0].0.as_bytes());
     }
 }
 
@@ -311,7 +308,7 @@ async fn protocol_faults_bad_winner_keys_and_string_ids() {
     let mut ws = Ws::authed(n).await;
     assert!(ws.ok("notifywinningtickets", json!([])).await.is_null());
     // A live ticket so that winners are drawn (fast params: SVH 4, maturity 2).
-    let t = hcpool_rpc::simnet::TicketPurchase::new("unused", 20_000_000, 0);
+    let t = hcpool_simnet::TicketPurchase::new("unused", 20_000_000, 0);
     c.buy_ticket_for_script([9; 20], &t).unwrap();
     c.set_faults(
         Role::Node(0),

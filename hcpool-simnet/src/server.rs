@@ -274,7 +274,7 @@ pub async fn run(
         let app = app.clone();
         tokio::spawn(async move {
             let handshake = tokio::time::timeout(
-                crate::stakepoold::server::HANDSHAKE_TIMEOUT,
+                hcpool_rpc::stakepoold::server::HANDSHAKE_TIMEOUT,
                 acceptor.accept(tcp),
             );
             let tls = match handshake.await {
