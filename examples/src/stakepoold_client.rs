@@ -3,9 +3,9 @@
 //! certificate — against the real daemon.
 //!
 //! So that the example needs no HC node, it runs the `stakepoold` library in process on
-//! hcpool-rpc's simulated hcwallet + hcd: [`stakepoold::run::connect`] links it to the
-//! simulated wallet and node, [`Daemon::start`] scans the tickets, [`stakepoold::grpc::serve`]
-//! answers the API over TLS with a certificate generated on first start, as the binary does.
+//! hcpool-simnet's simulated hcwallet + hcd: [`stakepoold::run::connect`] links it to the
+//! simulated wallet and node, [`InProcess::start`] scans the tickets and answers the API over
+//! TLS with a certificate generated on first start, as the binary does.
 //!
 //! The client side is what an embedder writes to talk to a stakepoold: a
 //! [`GrpcVotingNodeConfig`] (host and the node's `rpc.cert`), [`GrpcVotingNode::connect`]
@@ -21,11 +21,11 @@ use hcpool_core::backend::{TicketEntry, UserVotingConfig, VotingNode};
 use hcpool_core::{
     Address, BackendKind, Hash32, PoolFeeRate, PoolKeys, RedeemScript, UserId, VoteBits,
 };
-use hcpool_simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
 use hcpool_rpc::stakepoold::{
     GrpcVotingNode, GrpcVotingNodeConfig, ServerTls, StakepooldError, REQUIRED_API_VERSION,
 };
-use stakepoold::{Daemon, DaemonOptions};
+use hcpool_simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
+use stakepoold::{InProcess, ServeOptions};
 
 /// A valid simnet secp256k1 pubkey address: the user's key in their 1-of-2 multisig.
 const USER_PUBKEY: &str = "SkLUTvG262Uyeb4w2YRDwdF5zbYKAV5kKkZM5KMVuWNkCfj5nXWDd";
@@ -83,29 +83,12 @@ async fn run_async() -> Result<()> {
     // Users' bits count only when their vote version is the voting wallet's.
     let vote_version = deps.wallet.wallet_info().await?.vote_version;
 
-    let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
-    let tls = stakepoold::grpc::tls_config(&cert, &key)?;
-    ensure!(cert.exists(), "the certificate is generated on first start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let until_stopped = move || {
-        let mut rx = stopped.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    let server = tokio::spawn(stakepoold::grpc::serve(
-        daemon.clone(),
-        listener,
-        tls,
-        until_stopped(),
-    ));
-    let voter = tokio::spawn({
-        let d = daemon.clone();
-        let stopped = until_stopped();
-        async move { d.run(notifications, stopped).await }
-    });
+    let daemon = InProcess::start(deps, notifications, ServeOptions::loopback(dir.path())).await?;
+    ensure!(
+        cert.exists() && key.exists(),
+        "the certificate is generated on first start"
+    );
+    let addr = daemon.addr().context("gRPC address")?;
     println!(
         "stakepoold gRPC on {addr} (TLS, certificate {})",
         cert.display()
@@ -231,13 +214,7 @@ async fn run_async() -> Result<()> {
         "the user's votebits: {mined:?}"
     );
 
-    let _ = stop.send(true);
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .context("server shutdown")???;
-    tokio::time::timeout(Duration::from_secs(15), voter)
-        .await
-        .context("daemon shutdown")??;
+    daemon.shutdown(Duration::from_secs(15)).await;
     println!("stakepoold_client: all checks passed");
     Ok(())
 }

@@ -18,8 +18,16 @@
 //! `tracing` line per request, no query strings or headers), [`tasks::Background`] (the
 //! app's background tasks, stopped with the server).
 //!
-//! The crate has no cargo features; it takes hcpool-db with SQLite and MySQL and hcpool-rpc
-//! with its simulator (for `--demo`).
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `demo` | yes | `--demo` ([`wiring::run_demo`]): a self-contained pool on simulated wallets (`hcpool-simnet`) with in-process stakepoold daemons ([`demo`]'s `LocalStakepoold`) |
+//!
+//! A production build leaves the demo, the simulator and the daemon out:
+//! `cargo build --release -p hcpool-web --no-default-features` (its `cargo tree` has neither
+//! stakepoold nor hcpool-simnet; `cargo xtask tidy` checks it). That binary answers `--demo`
+//! with [`demo::DEMO_MISSING`]. hcpool-db comes with SQLite and MySQL either way.
 //!
 //! ## Example
 //!

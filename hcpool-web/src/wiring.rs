@@ -1,22 +1,27 @@
 //! Building a running pool from a configuration: the store from the URL, one JSON-RPC client
 //! per wallet behind the [`WalletManager`], the pool keys, the service, the mailer, and the
 //! start-up steps hcstakepool performs (vote version agreement, votebits reset, wallet sync).
-//! `--demo` runs the same path against an in-process simulated wallet cluster.
+//! `--demo` runs the same path against an in-process simulated wallet cluster (cargo feature
+//! `demo`; without it [`run_demo`] refuses with [`crate::demo::DEMO_MISSING`]).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::{Mailer, SystemClock, WalletBackend};
-use hcpool_core::config::{parse_ini, PoolConfig};
+#[cfg(feature = "demo")]
+use hcpool_core::config::parse_ini;
+use hcpool_core::config::PoolConfig;
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
 use hcpool_core::{PoolKeys, Secret};
-use hcpool_simnet::{SimCluster, SimConfig};
 use hcpool_rpc::{
     ClientConfig, JsonRpcWallet, ManagerConfig, PinnedCert, Reconnect, WalletManager,
 };
+#[cfg(feature = "demo")]
+use hcpool_simnet::{SimCluster, SimConfig};
 
 use crate::config::{Config, WebConfig, WebSettings};
+#[cfg(feature = "demo")]
 use crate::demo::LocalStakepoold;
 use crate::error::WebError;
 use crate::mail::{LogMailer, SmtpMailer, SmtpSettings};
@@ -29,6 +34,7 @@ pub struct Wired {
     /// The wallet manager (its status feeds the admin page; it re-checks in the background).
     pub manager: Arc<WalletManager>,
     /// In-process stakepoold daemons (the demo's; empty otherwise).
+    #[cfg(feature = "demo")]
     pub local_nodes: Vec<LocalStakepoold>,
 }
 
@@ -160,6 +166,7 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     Ok(Wired {
         state,
         manager,
+        #[cfg(feature = "demo")]
         local_nodes: Vec::new(),
     })
 }
@@ -210,6 +217,7 @@ pub fn mailer(cfg: &WebConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, WebE
 ///
 /// # Errors
 /// [`WebError::Config`] when the cluster, a daemon or the store cannot start.
+#[cfg(feature = "demo")]
 pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster>), WebError> {
     std::fs::create_dir_all(datadir).map_err(|e| startup("datadir", e))?;
     let sim = SimConfig {
@@ -267,6 +275,7 @@ pub async fn demo(datadir: &Path, listen: &str) -> Result<(Wired, Arc<SimCluster
 ///
 /// # Errors
 /// Start-up failures, or the server's.
+#[cfg(feature = "demo")]
 pub async fn run_demo(
     datadir: &Path,
     listen: &str,
@@ -282,6 +291,19 @@ pub async fn run_demo(
         r = crate::serve(wired.state, listen) => r,
         () = cluster.mine_every(block_interval) => Ok(()),
     }
+}
+
+/// Without the `demo` feature: refuses, saying the binary was built without the demo.
+///
+/// # Errors
+/// Always [`WebError::Config`] with [`crate::demo::DEMO_MISSING`].
+#[cfg(not(feature = "demo"))]
+pub async fn run_demo(
+    _datadir: &Path,
+    _listen: &str,
+    _block_interval: Duration,
+) -> Result<(), WebError> {
+    Err(WebError::Config(crate::demo::DEMO_MISSING.into()))
 }
 
 /// Runs a configured pool until the server stops.

@@ -1,6 +1,6 @@
 //! hcpool on the real chain through its own library entry points: the store, two in-process
-//! stakepoold daemons (`stakepoold::run::connect`, `Daemon::start`, `grpc::serve`, the
-//! daemon's own notification loop) on the two voting wallets, and the web app
+//! stakepoold daemons (`stakepoold::run::connect`, then `stakepoold::InProcess`: the start-up scan,
+//! gRPC over TLS and the daemon's own notification loop) on the two voting wallets, and the web app
 //! (`hcpool_web::wiring::build`, served on loopback) reaching them over gRPC/TLS.
 //!
 //! Each daemon's link to hcd goes through a [`Relay`]: it records when hcd accepted each vote
@@ -25,8 +25,7 @@ use hcpool_core::{
     Address, PoolFeeRate, RedeemScript, Secret, TicketHash, TxHash, UserId, VoteBits,
 };
 use hcpool_rpc::{ClientConfig, Reconnect};
-use stakepoold::{Daemon, DaemonOptions};
-use tokio::sync::watch;
+use stakepoold::{Daemon, InProcess, Listen, ServeOptions};
 
 use crate::chain::vote_of;
 use crate::simnet::SimEnv;
@@ -204,8 +203,7 @@ pub struct Node {
     pub probe: Arc<Probe>,
     /// From `connect` to the gRPC listener bound with the daemon started.
     pub started_in: Duration,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    node: InProcess,
 }
 
 impl Node {
@@ -231,54 +229,32 @@ impl Node {
                 p.winning_at(*height);
             }
         });
-        let daemon = Daemon::start(deps, DaemonOptions::default())
-            .await
-            .context("stakepoold start")?;
         std::fs::create_dir_all(&spec.dir).context("stakepoold dir")?;
-        let cert = spec.dir.join("rpc.cert");
-        let tls = stakepoold::grpc::tls_config(&cert, &spec.dir.join("rpc.key"))
-            .context("stakepoold certificate")?;
         let listener = bind_retry(&spec.listen).await?;
-        let addr = listener.local_addr().context("gRPC address")?;
-        let (stop, stop_rx) = watch::channel(false);
-        let stopped = move || {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        };
-        let serve = stakepoold::grpc::serve(daemon.clone(), listener, tls, stopped());
-        let grpc = tokio::spawn(async move {
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "gRPC server stopped");
-            }
-        });
-        let d = daemon.clone();
-        let shutdown = stopped();
-        let run = tokio::spawn(async move { d.run(notifications, shutdown).await });
+        let node = InProcess::start(
+            deps,
+            notifications,
+            ServeOptions {
+                grpc: vec![Listen::Bound(listener)],
+                ..ServeOptions::loopback(&spec.dir)
+            },
+        )
+        .await
+        .context("stakepoold start")?;
+        let addr = node.addr().context("gRPC address")?;
         Ok(Node {
             addr,
-            cert,
-            daemon,
+            cert: node.cert_path().to_path_buf(),
+            daemon: node.daemon().clone(),
             probe,
             started_in: t0.elapsed(),
-            stop,
-            tasks: vec![grpc, run],
+            node,
         })
     }
 
     /// Stops serving and voting (bounded: 20 s, then the tasks are aborted).
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for t in self.tasks {
-            let abort = t.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(20), t)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.node.shutdown(Duration::from_secs(20)).await;
     }
 }
 

@@ -281,6 +281,45 @@ pub struct RpcPeer {
     pub cert: PathBuf,
 }
 
+/// Where the daemon's wallet and node are: simulated in-process (`demo`) or real ones over
+/// JSON-RPC, never a mix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+// One per daemon, built once: boxing the peers would only make matching on them clumsier.
+#[allow(clippy::large_enum_variant)]
+pub enum Upstream {
+    /// `demo`: an in-process simulated hcwallet and hcd with the simulator's keys and pool
+    /// fee (a binary built with the `demo` feature only).
+    Simulated,
+    /// The pool's voting hcwallet and its hcd.
+    Rpc {
+        /// hcd.
+        hcd: RpcPeer,
+        /// hcwallet (the voting wallet).
+        wallet: RpcPeer,
+        /// `coldwalletextpub`: the pool's fee addresses are derived from it.
+        cold_wallet_ext_pub: String,
+    },
+}
+
+impl Upstream {
+    /// hcd, when the daemon uses a real one.
+    pub fn hcd(&self) -> Option<&RpcPeer> {
+        match self {
+            Upstream::Rpc { hcd, .. } => Some(hcd),
+            Upstream::Simulated => None,
+        }
+    }
+
+    /// hcwallet, when the daemon uses a real one.
+    pub fn wallet(&self) -> Option<&RpcPeer> {
+        match self {
+            Upstream::Rpc { wallet, .. } => Some(wallet),
+            Upstream::Simulated => None,
+        }
+    }
+}
+
 /// The daemon's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -292,18 +331,14 @@ pub struct Config {
     pub datadir: PathBuf,
     /// Log level / filter.
     pub debug_level: String,
-    /// `coldwalletextpub` (empty in demo mode: the simulator's is used).
-    pub cold_wallet_ext_pub: String,
     /// `poolfees` (required outside the demo).
     pub pool_fees: PoolFeeRate,
     /// `allowwalletvoting`: start even when the wallet votes by itself.
     pub allow_wallet_voting: bool,
     /// Database (in demo mode only when `dburl` is given).
     pub db: Option<DbConfig>,
-    /// hcd (`None` in demo mode).
-    pub hcd: Option<RpcPeer>,
-    /// hcwallet (`None` in demo mode).
-    pub wallet: Option<RpcPeer>,
+    /// The wallet and node the daemon votes through.
+    pub upstream: Upstream,
     /// gRPC listen addresses; empty with `norpclisten`.
     pub rpc_listen: Vec<String>,
     /// gRPC certificate path.
@@ -317,8 +352,6 @@ pub struct Config {
     pub no_client_auth: bool,
     /// Prometheus endpoint.
     pub metrics_listen: Option<String>,
-    /// Demo mode.
-    pub demo: bool,
 }
 
 type Settings = Layers;
@@ -499,12 +532,12 @@ impl Config {
                 cert: under(&appdata, &require(&format!("{prefix}cert"))?),
             })
         };
-        let (cold, db, hcd, wallet) = if demo {
+        let (upstream, db) = if demo {
             // The demo needs no database; one named with `dburl` is loaded.
             let db = get("dburl")
                 .filter(|u| !u.trim().is_empty())
                 .map(|u| DbConfig::Url(Secret::new(u.to_owned())));
-            (String::new(), db, None, None)
+            (Upstream::Simulated, db)
         } else {
             let cold = require("coldwalletextpub")?;
             let db = match get("dburl") {
@@ -530,12 +563,12 @@ impl Config {
                     }
                 }
             };
-            (
-                cold,
-                Some(db),
-                Some(peer("hcd", ports.hcd)?),
-                Some(peer("wallet", ports.wallet)?),
-            )
+            let upstream = Upstream::Rpc {
+                hcd: peer("hcd", ports.hcd)?,
+                wallet: peer("wallet", ports.wallet)?,
+                cold_wallet_ext_pub: cold,
+            };
+            (upstream, Some(db))
         };
         let rpc_listen = if flag("norpclisten") {
             Vec::new()
@@ -558,12 +591,10 @@ impl Config {
             network,
             debug_level: get("debuglevel").unwrap_or("info").to_owned(),
             datadir,
-            cold_wallet_ext_pub: cold,
             pool_fees,
             allow_wallet_voting: flag("allowwalletvoting"),
             db,
-            hcd,
-            wallet,
+            upstream,
             rpc_listen,
             rpc_cert: under(&cert_home, get("rpccert").unwrap_or("rpc.cert")),
             rpc_key: under(&cert_home, get("rpckey").unwrap_or("rpc.key")),
@@ -572,7 +603,6 @@ impl Config {
             metrics_listen: get("metricslisten")
                 .filter(|m| !m.trim().is_empty())
                 .map(str::to_owned),
-            demo,
             appdata,
         };
         let open = config.unauthenticated_listeners();

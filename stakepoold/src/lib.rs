@@ -66,11 +66,22 @@
 //!
 //! [`Config`] (stakepoold.conf keys and flags, [`Args`]), [`run()`] (the whole daemon until a
 //! shutdown future resolves), [`Daemon`] with [`DaemonDeps`] and [`DaemonOptions`] (to embed
-//! the daemon on your own wallet/node/store implementations), [`grpc`] (the API server over
-//! TLS), [`Metrics`] and [`StatusSnapshot`], [`Error`].
+//! the daemon on your own wallet/node/store implementations), [`InProcess`] (a daemon
+//! started in-process with its gRPC server: what [`run()`], the web demo and the end-to-end
+//! suites start), [`grpc`] (the API server over TLS), [`Metrics`] and [`StatusSnapshot`],
+//! [`Error`]. [`Upstream`] says whether the wallet and node are real or simulated.
 //!
-//! The crate has no cargo features. Its gRPC client side is
-//! `hcpool_rpc::stakepoold::GrpcVotingNode`.
+//! Its gRPC client side is `hcpool_rpc::stakepoold::GrpcVotingNode`.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `demo` | yes | `--demo` / `demo=1`: an in-process simulated hcwallet and hcd (the `hcpool-simnet` crate) |
+//!
+//! A production build leaves the simulator out: `cargo build --release -p stakepoold
+//! --no-default-features`. Such a binary refuses a demo configuration with a message
+//! saying it was built without the demo.
 //!
 //! ## Example
 //!
@@ -87,7 +98,7 @@
 //! let config = stakepoold::Config::from_parts(&args, Some(file), "/home/pool/.stakepoold".into())
 //!     .expect("a valid configuration");
 //! assert_eq!(config.network, Network::Mainnet);
-//! assert_eq!(config.hcd.as_ref().map(|p| p.host.as_str()), Some("127.0.0.1:14009"));
+//! assert_eq!(config.upstream.hcd().map(|p| p.host.as_str()), Some("127.0.0.1:14009"));
 //! assert_eq!(config.rpc_listen, ["localhost:9113"]);
 //!
 //! // Then, in the binary (not called here: it dials hcd and hcwallet):
@@ -101,17 +112,20 @@
 
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod error;
 pub mod feecheck;
 pub mod grpc;
+pub mod in_process;
 pub mod metrics;
 pub mod node;
 pub mod run;
 
-pub use config::{Args, Config};
+pub use config::{Args, Config, Upstream};
 pub use daemon::{
     Daemon, DaemonDeps, DaemonOptions, Health, PendingRevocation, VoteOutcome, VoteResult,
 };
 pub use error::{Error, Result};
+pub use in_process::{InProcess, Listen, ServeOptions};
 pub use metrics::{Metrics, StatusSnapshot};
 pub use run::run;

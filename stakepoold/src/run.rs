@@ -1,5 +1,5 @@
 //! Wiring: connect to hcwallet and hcd (or start the demo's simulated ones), build the
-//! daemon, serve gRPC and metrics, handle notifications until shutdown.
+//! daemon, serve gRPC and metrics ([`InProcess`]), handle notifications until shutdown.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -9,14 +9,14 @@ use std::time::Duration;
 use hcpool_core::backend::Store;
 use hcpool_core::{ExtendedPubKey, FeeAddressSet, Network, PoolFeeRate};
 use hcpool_rpc::node::NotificationStream;
-use hcpool_simnet::{Role, SimCluster, SimConfig};
 use hcpool_rpc::{check, ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
-use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use crate::config::{Config, DbConfig};
-use crate::daemon::{Daemon, DaemonDeps, DaemonOptions};
+use crate::config::{Config, DbConfig, RpcPeer, Upstream};
+use crate::daemon::{DaemonDeps, DaemonOptions};
+use crate::demo::Demo;
 use crate::error::{Error, Result};
+use crate::in_process::{InProcess, Listen, ServeOptions};
 
 /// hcstakepool derives this many fee addresses from `coldwalletextpub`.
 pub const FEE_ADDRESSES: u32 = 10_000;
@@ -131,83 +131,74 @@ pub async fn check_links(
     Ok(())
 }
 
-/// Runs the daemon described by `config` until `shutdown` resolves.
+/// Runs the daemon described by `config` until `shutdown` resolves (or hcd's notification
+/// stream ends): connects its upstream, checks the wallet's fee verdicts, then serves as an
+/// [`InProcess`] daemon.
 ///
 /// # Errors
-/// Start-up failures: connecting, keys, the first ticket scan, binding a listener.
+/// Start-up failures: connecting, keys, the first ticket scan, binding a listener; a demo
+/// configuration in a binary built without the `demo` feature.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    // The demo cluster must live as long as the daemon.
-    let mut _cluster = None;
-    let (wallet, node, cold, pool_fees) = if config.demo {
-        let sim = SimConfig::default();
-        let cluster = SimCluster::start(sim.clone())
-            .await
-            .map_err(|e| Error::Task(format!("simulated cluster: {e}")))?;
-        let peer = |role: Role| {
-            cluster
-                .client_config(role)
-                .ok_or_else(|| Error::Task(format!("simulated cluster has no {role:?}")))
-        };
-        // A pool's voting wallet runs without --enablevoting.
-        cluster.with_wallet(0, |w| w.voting = false);
-        let w = peer(Role::Wallet(0))?;
-        let n = peer(Role::Node(0))?;
-        info!(certs = %cluster.cert_dir().display(), "demo: simulated hcwallet and hcd started");
-        _cluster = Some(Arc::new(cluster));
-        let fees = PoolFeeRate::from_percent(sim.pool_fees).map_err(hcpool_core::Error::from)?;
-        (w, n, sim.cold_xpub, fees)
-    } else {
-        let peer = |p: &Option<crate::config::RpcPeer>, what: &str| -> Result<ClientConfig> {
-            let p = p
-                .as_ref()
-                .ok_or_else(|| Error::Config(format!("{what}host is required")))?;
-            Ok(ClientConfig::new(
-                p.host.clone(),
-                p.user.clone(),
-                p.password.clone(),
-                PinnedCert::File(p.cert.clone()),
-            ))
-        };
-        (
-            peer(&config.wallet, "wallet")?,
-            peer(&config.hcd, "hcd")?,
-            config.cold_wallet_ext_pub.clone(),
-            config.pool_fees,
-        )
-    };
     let store = match &config.db {
         Some(db) => open_store(db).await,
         None => None,
     };
-    let (deps, notifications) = connect(Links {
+    let links = |wallet, node, cold_wallet_ext_pub, pool_fees| Links {
         wallet,
         node,
-        cold_wallet_ext_pub: cold,
+        cold_wallet_ext_pub,
         fee_addresses: FEE_ADDRESSES,
         pool_fees,
         network: config.network,
         store,
         allow_wallet_voting: config.allow_wallet_voting,
-    })
-    .await?;
+    };
+    // The demo's cluster must live (and mine) as long as the daemon.
+    let (links, _demo) = match &config.upstream {
+        Upstream::Rpc {
+            hcd,
+            wallet,
+            cold_wallet_ext_pub,
+        } => {
+            let client = |p: &RpcPeer| {
+                ClientConfig::new(
+                    p.host.clone(),
+                    p.user.clone(),
+                    p.password.clone(),
+                    PinnedCert::File(p.cert.clone()),
+                )
+            };
+            let links = links(
+                client(wallet),
+                client(hcd),
+                cold_wallet_ext_pub.clone(),
+                config.pool_fees,
+            );
+            (links, None)
+        }
+        Upstream::Simulated => {
+            let demo = Demo::start(DEMO_BLOCK_INTERVAL).await?;
+            let links = links(
+                demo.wallet().clone(),
+                demo.node().clone(),
+                demo.cold_wallet_ext_pub().to_owned(),
+                demo.pool_fees(),
+            );
+            (links, Some(demo))
+        }
+    };
+    let (deps, notifications) = connect(links).await?;
     // The wallet's --poolfees cannot be read; its verdicts on known tickets can.
     crate::feecheck::check_at_start(&deps).await?;
-    let daemon = Daemon::start(deps, DaemonOptions::default()).await?;
+    let daemon = InProcess::start(deps, notifications, serve_options(&config)).await?;
+    daemon.run_until(shutdown).await;
+    Ok(())
+}
 
-    let mut tasks = tokio::task::JoinSet::new();
+/// How the binary serves: `rpclisten` with its TLS files and `clientcafile`,
+/// `metricslisten`.
+fn serve_options(config: &Config) -> ServeOptions {
     if !config.rpc_listen.is_empty() {
-        let tls = crate::grpc::tls_config_with(
-            &config.rpc_cert,
-            &config.rpc_key,
-            config.client_ca_file.as_deref(),
-        )?;
         match &config.client_ca_file {
             Some(ca) => {
                 info!(clientcafile = %ca.display(), "gRPC clients must present a certificate")
@@ -224,47 +215,17 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
                  clientcafile once the web app presents a client certificate"
             );
         }
-        for addr in &config.rpc_listen {
-            let l = tokio::net::TcpListener::bind(addr.as_str())
-                .await
-                .map_err(|e| Error::io(format!("gRPC listen {addr}"), e))?;
-            let local = l.local_addr().map_err(|e| Error::io("gRPC listen", e))?;
-            info!(%local, cert = %config.rpc_cert.display(), "gRPC listening");
-            let fut = crate::grpc::serve(daemon.clone(), l, tls.clone(), stopped());
-            tasks.spawn(async move {
-                if let Err(e) = fut.await {
-                    warn!(error = %e, "gRPC server stopped");
-                }
-            });
-        }
     }
-    if let Some(addr) = &config.metrics_listen {
-        let l = tokio::net::TcpListener::bind(addr.as_str())
-            .await
-            .map_err(|e| Error::io(format!("metrics listen {addr}"), e))?;
-        info!(addr = %addr, "metrics listening");
-        let d = daemon.clone();
-        let render = Arc::new(move || d.render_metrics());
-        let fut = crate::metrics::serve(l, render, stopped());
-        tasks.spawn(async move {
-            if let Err(e) = fut.await {
-                warn!(error = %e, "metrics server stopped");
-            }
-        });
+    ServeOptions {
+        grpc: config
+            .rpc_listen
+            .iter()
+            .map(|a| Listen::from(a.as_str()))
+            .collect(),
+        cert: config.rpc_cert.clone(),
+        key: config.rpc_key.clone(),
+        client_ca: config.client_ca_file.clone(),
+        metrics: config.metrics_listen.clone(),
+        daemon: DaemonOptions::default(),
     }
-    if let Some(cluster) = _cluster.clone() {
-        let stop = stopped();
-        tasks.spawn(async move {
-            tokio::select! {
-                _ = cluster.mine_every(DEMO_BLOCK_INTERVAL) => {}
-                _ = stop => {}
-            }
-        });
-    }
-
-    daemon.run(notifications, shutdown).await;
-    info!("shutting down");
-    let _ = stop_tx.send(true);
-    while tasks.join_next().await.is_some() {}
-    Ok(())
 }

@@ -24,13 +24,13 @@ walletcert=/abs/wallet.cert\n";
 fn file_values_defaults_and_hc_ports() {
     let c = Config::from_parts(&args(&[]), Some(FILE), "/home/x/.stakepoold".into()).unwrap();
     assert_eq!(c.network, Network::Mainnet);
-    let hcd = c.hcd.as_ref().unwrap();
+    let hcd = c.upstream.hcd().unwrap();
     assert_eq!(
         hcd.host, "127.0.0.1:14009",
         "HC's real hcd port, not Decred's 9109"
     );
     assert_eq!(hcd.cert, PathBuf::from("/home/x/.stakepoold/hcd.cert"));
-    let w = c.wallet.as_ref().unwrap();
+    let w = c.upstream.wallet().unwrap();
     assert_eq!(w.host, "10.0.0.2:1234");
     assert_eq!(w.cert, PathBuf::from("/abs/wallet.cert"));
     assert_eq!(c.pool_fees.hundredths(), 500);
@@ -81,8 +81,8 @@ fn flags_override_file_and_testnet_ports() {
     )
     .unwrap();
     assert_eq!(c.network, Network::Testnet);
-    assert_eq!(c.hcd.unwrap().host, "node:12009");
-    assert_eq!(c.wallet.unwrap().host, "10.0.0.2:1234");
+    assert_eq!(c.upstream.hcd().unwrap().host, "node:12009");
+    assert_eq!(c.upstream.wallet().unwrap().host, "10.0.0.2:1234");
     assert_eq!(c.pool_fees.hundredths(), 750);
     assert_eq!(c.rpc_listen, vec!["0.0.0.0:19113", "[::1]:5000"]);
     assert_eq!(c.db.unwrap().url().expose(), "sqlite://pool.db");
@@ -121,11 +121,11 @@ fn demo_needs_nothing_and_keeps_cert_in_datadir() {
         "/a".into(),
     )
     .unwrap();
-    assert!(c.demo);
+    assert_eq!(c.upstream, Upstream::Simulated);
     assert_eq!(c.network, Network::Simnet);
     assert_eq!(c.rpc_cert, PathBuf::from("/tmp/d/rpc.cert"));
     assert_eq!(c.rpc_listen, vec!["127.0.0.1:0"]);
-    assert!(c.hcd.is_none() && c.db.is_none());
+    assert!(c.db.is_none());
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn norpclisten_and_simnet_ports() {
     )
     .unwrap();
     assert!(c.rpc_listen.is_empty());
-    assert_eq!(c.hcd.unwrap().host, "127.0.0.1:13009");
+    assert_eq!(c.upstream.hcd().unwrap().host, "127.0.0.1:13009");
 }
 
 /// The operator's sample at the repository root.
@@ -148,7 +148,7 @@ fn shipped_sample_loads_and_documents_every_file_key() {
     let c = Config::from_parts(&args(&[]), Some(SHIPPED_SAMPLE), "/pool".into()).unwrap();
     assert_eq!(c.network, Network::Mainnet);
     assert_eq!(
-        c.wallet.as_ref().map(|w| w.host.as_str()),
+        c.upstream.wallet().map(|w| w.host.as_str()),
         Some("127.0.0.1:14010")
     );
     assert_eq!(c.rpc_listen, ["localhost:9113"]);
