@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of every target into fuzz/corpus/<target>/seed-*: from the HC
 vectors (hcpool-core/tests/data), the real hcd/hcwallet transcripts
-(hcpool-rpc/tests/data/realhc-transcripts), the sample configuration files and hand-made
+(hcpool-simnet/tests/data/realhc-transcripts), the sample configuration files and hand-made
 messages, tokens and forms. Deterministic; run from the repository root. Inputs the fuzzer
 found are kept beside them (fuzz/corpus/<target>/<hash>), see README "Fuzzing"."""
 import base64
@@ -15,7 +15,7 @@ import struct
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
 DATA = os.path.join(ROOT, "hcpool-core", "tests", "data")
-TRANSCRIPTS = os.path.join(ROOT, "hcpool-rpc", "tests", "data", "realhc-transcripts")
+TRANSCRIPTS = os.path.join(ROOT, "hcpool-simnet", "tests", "data", "realhc-transcripts")
 
 
 def write(target, items, limit=None):
