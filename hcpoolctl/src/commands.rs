@@ -425,11 +425,12 @@ fn inspect_ticket(
 fn check_config(path: &std::path::Path) -> Result<Report> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    // The whole file's vocabulary is checked; the pool's keys are parsed and checked (the
-    // web app's values are hcpool-web's to check at its start).
+    // The whole file is parsed as hcpool-web parses it at start (the pool's keys by the
+    // core, the web app's by hcpool-web's config, the library without its demo), so a file
+    // this command passes is one the web app accepts.
     let mut src = hcpool_core::config::sources();
     src.layer(hcpool_core::config::parse_ini(&text)?)?;
-    let cfg = PoolConfig::from_sources(&src)?;
+    let cfg: PoolConfig = hcpool_web::config::Config::from_sources(&src)?.pool;
     let mut problems = Vec::new();
     for (key, value) in [
         ("votingwalletextpub", &cfg.voting_wallet_ext_pub),

@@ -210,6 +210,12 @@ fn check_config_reports_problems() {
         out.contains("coldwalletextpub") && out.contains("missing.cert"),
         "{out}"
     );
+    // The web app's values are checked too: hcpool-web would refuse this file at start.
+    let web_bad = dir.join("web-bad.conf");
+    std::fs::write(&web_bad, conf(COLD) + "captcha=maybe\n").unwrap();
+    let (code, out, err) = run(&["check-config", web_bad.to_str().unwrap()]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("captcha"), "{out}{err}");
     let (code, _, err) = run(&["check-config", dir.join("none.conf").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("reading"), "{err}");
