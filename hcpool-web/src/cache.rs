@@ -1,19 +1,33 @@
-//! Per-block caches of wallet answers. They only save wallet calls: each entry is keyed by
-//! the chain tip it was read at, so a new block makes it stale, and an error is never cached.
-//! Nothing here is shared state between instances: several hcpool-web processes behind a
-//! proxy each keep their own copy, and each copy is right for the block it names.
+//! Per-block caches of wallet answers, and the public stats answer prepared from them. They
+//! only save wallet calls and work: each entry is keyed by the chain tip it was read at, so a
+//! new block makes it stale, and an error is never cached. Nothing here is shared state
+//! between instances: several hcpool-web processes behind a proxy each keep their own copy,
+//! and each copy is right for the block it names.
+//!
+//! `/api/v1|v2/stats` is public and the same for everyone: its body is serialized once per
+//! reading ([`ChainCache::stats_body`]) and served as those bytes until the tip, the stake
+//! info or the user counts change. The tip is re-read at most [`TIP_TTL`] after the last
+//! reading, the user counts at most [`COUNTS_TTL`] after theirs: a new block, or a user
+//! signed up or registered through another instance, shows within that delay.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hcpool_core::backend::{BestBlock, StakeInfo, StakePoolUserInfo};
+use hcpool_core::backend::{BestBlock, StakeInfo, StakePoolUserInfo, UserCounts};
 use hcpool_core::util::lock;
 use hcpool_core::BlockHash;
 
 /// How long the tip read for the public stats is reused: stats follow a new block within
 /// this delay, and a burst of stats requests costs one `getbestblock` per period.
 pub const TIP_TTL: Duration = Duration::from_secs(1);
+
+/// How long the user counts of the stats are reused: a sign-up or an address registration
+/// made through another instance (or by the original hcstakepool on the same database) shows
+/// in this instance's stats within this delay; one made through this instance at once (the
+/// API and page address handlers drop the counts). Under load the count query runs once per
+/// period instead of once per request.
+pub const COUNTS_TTL: Duration = TIP_TTL;
 
 /// Stake info is re-read at least this often even when no block came (mempool counts move);
 /// hcstakepool cached it for 5 minutes whatever happened.
@@ -28,6 +42,15 @@ pub struct ChainCache {
     tip: Mutex<Option<(Instant, BestBlock)>>,
     stake_info: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
     user_tickets: Mutex<HashMap<String, UserTickets>>,
+    stats_body: Mutex<Option<StatsBody>>,
+}
+
+/// The stats answer and the readings it was made from.
+#[derive(Debug)]
+struct StatsBody {
+    info: StakeInfo,
+    counts: UserCounts,
+    body: Arc<[u8]>,
 }
 
 #[derive(Debug)]
@@ -122,11 +145,35 @@ impl ChainCache {
         info
     }
 
+    /// The stats body for these readings: the one prepared for the same stake info and
+    /// counts, or `make`'s, kept for the next request. The settings the body also shows are
+    /// fixed for the life of the state.
+    pub fn stats_body(
+        &self,
+        info: &StakeInfo,
+        counts: UserCounts,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Arc<[u8]> {
+        if let Some(p) = lock(&self.stats_body).as_ref() {
+            if p.counts == counts && p.info == *info {
+                return Arc::clone(&p.body);
+            }
+        }
+        let body: Arc<[u8]> = make().into();
+        *lock(&self.stats_body) = Some(StatsBody {
+            info: info.clone(),
+            counts,
+            body: Arc::clone(&body),
+        });
+        body
+    }
+
     /// Forgets everything (the demo mined a block: show it at once).
     pub fn clear(&self) {
         *lock(&self.tip) = None;
         *lock(&self.stake_info) = None;
         lock(&self.user_tickets).clear();
+        *lock(&self.stats_body) = None;
     }
 
     /// Number of users whose tickets are kept.
@@ -193,6 +240,28 @@ mod tests {
         assert_eq!(c.user_tickets_len(), USER_TICKETS_CAPACITY);
         assert!(c.user_tickets("u1", &new.hash).is_some(), "just used");
         assert!(c.user_tickets("another", &new.hash).is_some());
+    }
+
+    #[test]
+    fn the_stats_body_is_made_once_per_reading() {
+        let c = ChainCache::default();
+        let mut info = StakeInfo::default();
+        let counts = UserCounts { all: 2, active: 1 };
+        let made = std::cell::Cell::new(0);
+        let make = |s: &str| {
+            made.set(made.get() + 1);
+            s.as_bytes().to_vec()
+        };
+        assert_eq!(&*c.stats_body(&info, counts, || make("a")), b"a");
+        assert_eq!(&*c.stats_body(&info, counts, || make("b")), b"a");
+        assert_eq!(made.get(), 1, "the same readings: the same bytes");
+        info.live = 9;
+        assert_eq!(&*c.stats_body(&info, counts, || make("c")), b"c");
+        let more = UserCounts { all: 3, active: 1 };
+        assert_eq!(&*c.stats_body(&info, more, || make("d")), b"d");
+        c.clear();
+        assert_eq!(&*c.stats_body(&info, more, || make("e")), b"e");
+        assert_eq!(made.get(), 4);
     }
 
     #[test]

@@ -163,7 +163,11 @@ impl RateLimiter {
                 return false;
             }
         }
-        let e = t.entry(key.to_owned()).or_insert((now, 0));
+        // A known key (the common case) costs no allocation.
+        let e = match t.get_mut(key) {
+            Some(e) => e,
+            None => t.entry(key.to_owned()).or_insert((now, 0)),
+        };
         if now.duration_since(e.0) >= self.window {
             *e = (now, 0);
         }

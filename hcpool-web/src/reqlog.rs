@@ -33,6 +33,16 @@ impl Fairing for RequestLog {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let status = res.status().code;
+        // Nothing below is needed when the line would be dropped (the level is filtered).
+        let enabled = if status >= 500 {
+            tracing::enabled!(tracing::Level::WARN)
+        } else {
+            tracing::enabled!(tracing::Level::INFO)
+        };
+        if !enabled {
+            return;
+        }
         let elapsed_us = req.local_cache(|| Arrived(None)).0.map_or(0, |at| {
             u64::try_from(at.elapsed().as_micros()).unwrap_or(u64::MAX)
         });
@@ -42,7 +52,6 @@ impl Fairing for RequestLog {
             .succeeded()
             .map(|c| c.0)
             .unwrap_or_default();
-        let status = res.status().code;
         let method = req.method().as_str();
         let path = req.uri().path().as_str();
         if status >= 500 {

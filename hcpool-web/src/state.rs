@@ -109,7 +109,7 @@ pub struct AppState {
     /// find the cache expired waits for one wallet call instead of each making its own.
     stats_refresh: tokio::sync::Mutex<()>,
     /// The last user counts and when their query started.
-    counts: Mutex<Option<(Instant, hcpool_core::backend::UserCounts)>>,
+    counts: Mutex<Counts>,
     /// Held while a user-count query runs.
     counts_running: tokio::sync::Mutex<()>,
 }
@@ -184,7 +184,7 @@ impl AppState {
             wallet_deadline: WALLET_DEADLINE,
             sync,
             stats_refresh: tokio::sync::Mutex::new(()),
-            counts: Mutex::new(None),
+            counts: Mutex::new(Counts::default()),
             counts_running: tokio::sync::Mutex::new(()),
         })
     }
@@ -369,24 +369,30 @@ impl AppState {
         .await
     }
 
-    /// The store's user counts: a fresh query when none is running; while one runs, the
-    /// answer of the one before (so one query runs at a time instead of each request taking
-    /// a store connection, and no request queues for the store). A caller sees counts at
-    /// most one query older than its request.
+    /// The store's user counts, re-read at most [`crate::cache::COUNTS_TTL`] after the last
+    /// reading (at once after [`AppState::forget_user_counts`]). When they are due, one
+    /// request queries while the others answer with the previous reading instead of
+    /// queueing (or, when there is none, wait for that query): under load the store sees one
+    /// count query per period, and no request waits behind the store for a count.
     ///
     /// # Errors
-    /// The store's error.
+    /// The store's error (never cached).
     pub async fn user_counts(&self) -> hcpool_core::Result<hcpool_core::backend::UserCounts> {
+        if let Some((at, counts)) = lock(&self.counts).reading {
+            if at.elapsed() < crate::cache::COUNTS_TTL {
+                return Ok(counts);
+            }
+        }
         let asked = Instant::now();
         let _counting = match self.counts_running.try_lock() {
             Ok(guard) => guard,
             Err(_) => {
-                // A query is under way: its predecessor's answer, without queueing.
-                if let Some((_, counts)) = *lock(&self.counts) {
+                // A query is under way: the reading before it, without queueing.
+                if let Some((_, counts)) = lock(&self.counts).reading {
                     return Ok(counts);
                 }
                 let guard = self.counts_running.lock().await;
-                if let Some((started, counts)) = *lock(&self.counts) {
+                if let Some((started, counts)) = lock(&self.counts).reading {
                     if started >= asked {
                         return Ok(counts);
                     }
@@ -396,8 +402,38 @@ impl AppState {
         };
         let started = Instant::now();
         let counts = self.pool.store().user_counts().await?;
-        *lock(&self.counts) = Some((started, counts));
+        let mut c = lock(&self.counts);
+        // A reading that started before the counts were dropped may miss the change that
+        // dropped them: it answers this request but is not kept.
+        if c.dropped.is_none_or(|d| started > d) {
+            c.reading = Some((started, counts));
+        }
         Ok(counts)
+    }
+
+    /// Drops the user counts: a user was added or registered an address through this
+    /// instance, and its stats show it from the next request on.
+    pub fn forget_user_counts(&self) {
+        let mut c = lock(&self.counts);
+        c.reading = None;
+        c.dropped = Some(Instant::now());
+    }
+
+    /// The body of `/api/v1|v2/stats` for these readings, serialized once per change of the
+    /// stake info or the counts ([`crate::cache::ChainCache::stats_body`]).
+    pub fn stats_body(
+        &self,
+        info: &StakeInfo,
+        counts: hcpool_core::backend::UserCounts,
+    ) -> Arc<[u8]> {
+        self.cache.stats_body(info, counts, || {
+            crate::api::ApiReply::ok(
+                "stats successfully retrieved",
+                crate::api::ApiData::Some(crate::api::StatsData::new(info, &self.settings, counts)),
+            )
+            .body
+            .into_bytes()
+        })
     }
 
     /// The tip and a user's tickets (`stakepooluserinfo`), the list read once per block:
@@ -432,4 +468,13 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.pool.clock().now_unix()
     }
+}
+
+/// The user counts of the stats and when they were last dropped.
+#[derive(Debug, Default)]
+struct Counts {
+    /// When the query started, and its answer.
+    reading: Option<(Instant, hcpool_core::backend::UserCounts)>,
+    /// When [`AppState::forget_user_counts`] last ran.
+    dropped: Option<Instant>,
 }

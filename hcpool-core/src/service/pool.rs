@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::address::{validate_user_pubkey_address, Address};
 use crate::backend::{
-    Clock, LowFeeTicket, NewLowFeeTicket, Registration, Store, TicketEntry, WalletBackend,
+    Clock, LowFeeTicket, NewLowFeeTicket, Registration, Store, TicketEntry, User, WalletBackend,
 };
 use crate::derive::PoolKeys;
 use crate::error::{BackendKind, Error, Result};
@@ -236,12 +236,21 @@ impl PoolService {
             .user(user)
             .await?
             .ok_or(Error::UserNotFound(user))?;
-        let reg = row.registration.ok_or(Error::NoAddressSubmitted)?;
+        self.purchase_info_of(&row)
+    }
+
+    /// [`PoolService::purchase_info`] from a row the caller has just read (the API reads it
+    /// to check the token): no second store read.
+    ///
+    /// # Errors
+    /// `NoAddressSubmitted`.
+    pub fn purchase_info_of(&self, row: &User) -> Result<PurchaseInfo> {
+        let reg = row.registration.as_ref().ok_or(Error::NoAddressSubmitted)?;
         Ok(PurchaseInfo {
-            pool_address: reg.user_fee_addr,
+            pool_address: reg.user_fee_addr.clone(),
             pool_fees: self.pool_fees,
-            script: reg.multisig_script,
-            ticket_address: reg.multisig_address,
+            script: reg.multisig_script.clone(),
+            ticket_address: reg.multisig_address.clone(),
             vote_bits: row.vote_bits,
             vote_bits_version: row.vote_bits_version,
         })

@@ -2,7 +2,9 @@
 
 use std::io::Cursor;
 
-use rocket::http::{ContentType, Status};
+use std::sync::Arc;
+
+use rocket::http::{Header, Status};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response};
 use serde::ser::{SerializeStruct, Serializer};
@@ -115,13 +117,46 @@ impl ApiReply {
     }
 }
 
+/// The API's `Content-Type`, hcstakepool's exact value.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 impl<'r> Responder<'r, 'static> for ApiReply {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         Response::build()
             .status(self.status)
-            .header(ContentType::new("application", "json").with_params(("charset", "utf-8")))
+            .header(Header::new("Content-Type", JSON_CONTENT_TYPE))
             .sized_body(self.body.len(), Cursor::new(self.body))
             .ok()
+    }
+}
+
+/// A success body prepared earlier (the stats), served as is: 200, the API's content type,
+/// no serialization per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedJson(pub Arc<[u8]>);
+
+impl<'r> Responder<'r, 'static> for PreparedJson {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        Response::build()
+            .status(Status::Ok)
+            .header(Header::new("Content-Type", JSON_CONTENT_TYPE))
+            .sized_body(self.0.len(), Cursor::new(self.0))
+            .ok()
+    }
+}
+
+/// An API answer: made for this request, or prepared bytes.
+#[derive(Debug, rocket::Responder)]
+pub enum ApiAnswer {
+    /// Made for this request.
+    Reply(ApiReply),
+    /// Prepared earlier.
+    Prepared(PreparedJson),
+}
+
+impl From<ApiReply> for ApiAnswer {
+    fn from(r: ApiReply) -> Self {
+        ApiAnswer::Reply(r)
     }
 }
 

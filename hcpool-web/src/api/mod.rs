@@ -4,7 +4,7 @@
 mod envelope;
 mod types;
 
-pub use envelope::{ApiData, ApiReply, GoFloat};
+pub use envelope::{ApiAnswer, ApiData, ApiReply, GoFloat, PreparedJson};
 pub use types::{PurchaseInfoData, StatsData};
 
 use hcpool_core::backend::User;
@@ -23,9 +23,36 @@ use crate::state::AppState;
 /// could not be checked (the database is away: that is not an invalid token).
 ///
 /// The token must verify (HMAC with `apisecret`, as hcstakepool issued them) AND equal the
-/// token stored for that user, so issuing a new token revokes the old one.
+/// token stored for that user, so issuing a new token revokes the old one. The row is read
+/// for every request that needs the user (nothing is cached): a token rotated or cleared
+/// through any instance, or by the original on the same database, stops working at once.
 #[derive(Debug)]
 pub struct ApiUser(pub Option<User>, pub Option<hcpool_core::Error>);
+
+impl ApiUser {
+    /// The user of `token` (the `Authorization: Bearer` value), read from the store.
+    pub async fn resolve(state: &AppState, token: Option<&str>) -> ApiUser {
+        let Some(token) = token else {
+            return ApiUser(None, None);
+        };
+        let secret = state.settings.api_secret.expose().as_bytes();
+        let Some(uid) = crate::jwt::verify(secret, token, state.now()) else {
+            tracing::debug!("API request with an invalid token");
+            return ApiUser(None, None);
+        };
+        match state.pool.store().user(uid).await {
+            Ok(Some(u)) if tokens_equal(u.api_token.expose(), token) => ApiUser(Some(u), None),
+            Ok(_) => {
+                tracing::debug!(user = uid.0, "API token is not the user's current token");
+                ApiUser(None, None)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "API token lookup failed");
+                ApiUser(None, Some(e))
+            }
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ApiUser {
@@ -35,31 +62,30 @@ impl<'r> FromRequest<'r> for ApiUser {
         let Some(state) = req.rocket().state::<AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let Some(token) = req
-            .headers()
-            .get_one("Authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-        else {
-            return Outcome::Success(ApiUser(None, None));
-        };
-        let secret = state.settings.api_secret.expose().as_bytes();
-        let Some(uid) = crate::jwt::verify(secret, token, state.now()) else {
-            tracing::debug!("API request with an invalid token");
-            return Outcome::Success(ApiUser(None, None));
-        };
-        match state.pool.store().user(uid).await {
-            Ok(Some(u)) if tokens_equal(u.api_token.expose(), token) => {
-                Outcome::Success(ApiUser(Some(u), None))
-            }
-            Ok(_) => {
-                tracing::debug!(user = uid.0, "API token is not the user's current token");
-                Outcome::Success(ApiUser(None, None))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "API token lookup failed");
-                Outcome::Success(ApiUser(None, Some(e)))
-            }
-        }
+        let token = req
+            .guard::<Bearer<'r>>()
+            .await
+            .succeeded()
+            .and_then(|b| b.0);
+        Outcome::Success(ApiUser::resolve(state, token).await)
+    }
+}
+
+/// The `Authorization: Bearer` value, unchecked: the commands that need the user resolve it
+/// ([`ApiUser::resolve`]); the public ones (`stats`) never touch the store for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bearer<'r>(pub Option<&'r str>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Bearer<'r> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(Bearer(
+            req.headers()
+                .get_one("Authorization")
+                .and_then(|h| h.strip_prefix("Bearer ")),
+        ))
     }
 }
 
@@ -106,16 +132,18 @@ async fn api_get(
     _quota: ApiQuota,
     ver: &str,
     cmd: &str,
-    user: ApiUser,
+    token: Bearer<'_>,
     state: &State<AppState>,
-) -> ApiReply {
+) -> ApiAnswer {
     if !known_version(ver) {
-        return ApiReply::invalid();
+        return ApiReply::invalid().into();
     }
     match cmd {
-        "getpurchaseinfo" => purchase_info(state, user).await,
+        "getpurchaseinfo" => purchase_info(state, ApiUser::resolve(state, token.0).await)
+            .await
+            .into(),
         "stats" => stats(state).await,
-        _ => ApiReply::invalid(),
+        _ => ApiReply::invalid().into(),
     }
 }
 
@@ -126,7 +154,7 @@ async fn api_post(
     cmd: &str,
     query: ApiFields,
     body: Option<Form<Lenient<ApiFields>>>,
-    user: ApiUser,
+    token: Bearer<'_>,
     state: &State<AppState>,
 ) -> ApiReply {
     if !known_version(ver) {
@@ -138,10 +166,12 @@ async fn api_post(
     match cmd {
         "address" => {
             let v = body.user_pub_key_addr.or(query.user_pub_key_addr);
+            let user = ApiUser::resolve(state, token.0).await;
             address(state, user, v.unwrap_or_default()).await
         }
         "voting" => {
             let v = body.vote_bits.or(query.vote_bits);
+            let user = ApiUser::resolve(state, token.0).await;
             voting(state, user, v.unwrap_or_default()).await
         }
         _ => ApiReply::invalid(),
@@ -231,7 +261,8 @@ async fn purchase_info(state: &AppState, user: ApiUser) -> ApiReply {
         }
         return ApiReply::unauthenticated(op, ApiData::<()>::Null);
     };
-    match state.pool.purchase_info(user.id).await {
+    // The row the token was checked against has everything: no second read.
+    match state.pool.purchase_info_of(&user) {
         Ok(info) => ApiReply::ok(
             "purchaseinfo successfully retrieved",
             ApiData::Some(PurchaseInfoData::from(&info)),
@@ -240,7 +271,9 @@ async fn purchase_info(state: &AppState, user: ApiUser) -> ApiReply {
     }
 }
 
-async fn stats(state: &AppState) -> ApiReply {
+/// The stats: the same bytes for everyone, prepared once per reading of the stake info and
+/// the user counts ([`AppState::stats_body`]).
+async fn stats(state: &AppState) -> ApiAnswer {
     let op = Op::Stats;
     let info = match state.stake_info().await {
         Ok(i) => i,
@@ -250,17 +283,15 @@ async fn stats(state: &AppState) -> ApiReply {
                 code::UNAVAILABLE,
                 "stats error - RPC server error".into(),
                 ApiData::<()>::Null,
-            );
+            )
+            .into();
         }
     };
     let counts = match state.user_counts().await {
         Ok(c) => c,
-        Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null),
+        Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null).into(),
     };
-    ApiReply::ok(
-        "stats successfully retrieved",
-        ApiData::Some(StatsData::new(&info, &state.settings, counts)),
-    )
+    ApiAnswer::Prepared(PreparedJson(state.stats_body(&info, counts)))
 }
 
 async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {
@@ -275,7 +306,10 @@ async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply
         .registration_call(state.pool.register_address(user.id, &submitted))
         .await
     {
-        Ok(_) => ApiReply::ok("address successfully imported", ApiData::<()>::Absent),
+        Ok(_) => {
+            state.forget_user_counts();
+            ApiReply::ok("address successfully imported", ApiData::<()>::Absent)
+        }
         Err(e) => {
             if e.backend_kind().is_some() {
                 tracing::warn!(user = user.id.0, error = %e, "address registration failed");

@@ -80,10 +80,13 @@ async fn address_post(
         )
         .await
     {
-        Ok(_) => Ok(Page::Flash(Flash::success(
-            to,
-            "Address registered: your ticket address is below",
-        ))),
+        Ok(_) => {
+            state.forget_user_counts();
+            Ok(Page::Flash(Flash::success(
+                to,
+                "Address registered: your ticket address is below",
+            )))
+        }
         // The registration gate: the form again, with the reason and its status.
         Err(e @ (Error::PoolClosed(_) | Error::WalletsNotSynced(_))) => {
             let f = classify(Op::Address, &e);

@@ -118,6 +118,30 @@ async fn address_then_purchase_info_golden() {
 }
 
 #[rocket::async_test]
+async fn stats_counts_follow_this_instance_at_once_and_others_within_the_ttl() {
+    let app = app().await;
+    let (_, token) = app.user("a@example.com", "password1").await;
+    let counts = |body: String| {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        (
+            v["data"]["UserCount"].clone(),
+            v["data"]["UserCountActive"].clone(),
+        )
+    };
+    let (_, body) = app.api_get("/api/v1/stats", None).await;
+    assert_eq!(counts(body), (1.into(), 0.into()));
+    // A registration through this instance shows at once.
+    app.api_register(&token).await;
+    let (_, body) = app.api_get("/api/v1/stats", None).await;
+    assert_eq!(counts(body), (1.into(), 1.into()));
+    // A user added behind its back (another instance, the original) within COUNTS_TTL.
+    app.user("b@example.com", "password1").await;
+    tokio::time::sleep(hcpool_web::cache::COUNTS_TTL + std::time::Duration::from_millis(50)).await;
+    let (_, body) = app.api_get("/api/v2/stats", None).await;
+    assert_eq!(counts(body), (2.into(), 1.into()));
+}
+
+#[rocket::async_test]
 async fn address_failures_have_original_codes_and_texts() {
     let app = app().await;
     let (_, token) = app.user("a@example.com", "password1").await;
