@@ -1,7 +1,8 @@
 //! A minimal custom pool: the pool service built from an embedder's own parts.
 //!
 //! An embedder implements (or picks an implementation of) each backend trait:
-//! - [`Store`] — here [`store::MapStore`], the example's own;
+//! - [`Store`] — here [`store::MapStore`]: the example's own users role, the core's
+//!   [`MemoryStore`](hcpool_core::backend::MemoryStore) for the other roles;
 //! - [`WalletBackend`] — here hcpool-rpc's [`WalletManager`] over one [`JsonRpcWallet`] per
 //!   voting wallet, talking JSON-RPC over TLS to simulated hcwallets ([`hcpool_simnet`]);
 //! - [`Clock`](hcpool_core::backend::Clock) — [`SystemClock`];
@@ -17,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use hcpool_core::backend::{NewUser, Store, SystemClock, TicketStatus, WalletBackend};
+use hcpool_core::backend::{
+    NewUser, PoolWallet, SystemClock, TicketStatus, TokenStore, UserStore, WalletBackend,
+};
 use hcpool_core::ids::Secret;
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
 use hcpool_core::{Address, Network, PoolKeys, VoteBits};

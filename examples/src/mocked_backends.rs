@@ -6,12 +6,12 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{ensure, Context, Result};
+use hcpool_core::backend::MemoryStore;
 use hcpool_core::backend::{
-    BestBlock, MockWalletBackend, MultisigInfo, NewUser, Store, SystemClock, ValidatedAddress,
+    BestBlock, MockWalletBackend, MultisigInfo, NewUser, SystemClock, UserStore, ValidatedAddress,
 };
 use hcpool_core::ids::{Hash32, Secret};
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
-use hcpool_core::testing::InMemoryStore;
 use hcpool_core::{BackendKind, Error, Network, PoolKeys, RedeemScript, UserId, VoteBits};
 
 use crate::testnet::{COLD_XPUB, USER1_P2SH, USER_PUBKEY_ADDRESS, VOTING_XPUB};
@@ -32,7 +32,7 @@ pub fn run() -> Result<()> {
 async fn run_async() -> Result<()> {
     println!("== mocked_backends: a wallet failure leaves nothing half done");
     let keys = Arc::new(PoolKeys::from_strings(VOTING_XPUB, COLD_XPUB, NET)?);
-    let store = Arc::new(InMemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let user = store
         .create_user(&NewUser {
             email: "alice@example.com".into(),
@@ -109,7 +109,7 @@ async fn run_async() -> Result<()> {
 
 fn service(
     keys: &Arc<PoolKeys>,
-    store: &Arc<InMemoryStore>,
+    store: &Arc<MemoryStore>,
     wallet: MockWalletBackend,
 ) -> PoolService {
     PoolService::new(PoolParts {

@@ -22,7 +22,7 @@ use hcpool_core::{
     Address, BackendKind, Hash32, PoolFeeRate, PoolKeys, RedeemScript, UserId, VoteBits,
 };
 use hcpool_rpc::stakepoold::{
-    GrpcVotingNode, GrpcVotingNodeConfig, ServerTls, StakepooldError, REQUIRED_API_VERSION,
+    GrpcVotingNode, GrpcVotingNodeConfig, ServerTls, REQUIRED_API_VERSION,
 };
 use hcpool_simnet::{ChainParams, Role, SimCluster, SimConfig, TicketPurchase};
 use stakepoold::{InProcess, ServeOptions};
@@ -185,7 +185,7 @@ async fn run_async() -> Result<()> {
         Err(e) => {
             println!("pinned to another certificate: {e}");
             ensure!(
-                matches!(e, StakepooldError::Connect(_)),
+                matches!(e, hcpool_rpc::Error::VotingNodeConnect(_)),
                 "expected a connection error, got {e:?}"
             );
         }

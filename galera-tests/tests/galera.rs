@@ -346,7 +346,7 @@ async fn same_email_read_committed(galera: &Galera, n2: &sqlx::MySqlPool) -> Res
                 vote_bits_version: 7,
             };
             tasks.push(tokio::spawn(async move {
-                hcpool_core::backend::Store::create_user(&store, &user).await
+                hcpool_core::backend::UserStore::create_user(&store, &user).await
             }));
         }
         let mut ok = 0;

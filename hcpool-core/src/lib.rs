@@ -19,7 +19,7 @@
 //! | fees | [`PoolFeeRate`], [`fee::evaluate_pool_ticket`], [`fee::stake_pool_ticket_fee`] |
 //! | configuration | [`config::PoolConfig`] (the pool's hcstakepool.conf keys, checked), [`config::ini`] (the INI layering every binary shares) |
 //! | accounts | [`EmailAddress`] (one validation rule), [`AccountService`] (sign-up, sign-in, reset, email change, API tokens, what the mail outbox sends) |
-//! | what an embedder implements | [`WalletBackend`], [`ChainNode`], [`Store`], [`VotingNode`], [`Mailer`], [`Clock`]; for accounts `backend::PasswordHasher`, `backend::TokenSource`, `backend::ApiTokenIssuer`, `backend::WalletHealth` |
+//! | what an embedder implements | [`WalletBackend`] (roles: [`backend::WalletState`], [`backend::PoolWallet`], [`backend::StakeReporting`], [`backend::VotingWallet`]), [`ChainNode`], [`backend::BlockHeights`], [`backend::Link`], [`Store`] (roles: [`backend::UserStore`], [`backend::TokenStore`], [`backend::SessionStore`], [`backend::ChallengeStore`], [`backend::LowFeeTicketStore`], [`backend::MailOutbox`], [`backend::StoreMaintenance`]), [`VotingNode`], [`Mailer`], [`Clock`]; for accounts `backend::PasswordHasher`, `backend::TokenSource`, `backend::ApiTokenIssuer`, `backend::WalletHealth`; [`backend::MemoryStore`] keeps every store role in memory |
 //! | services | [`PoolService`] (register an address, purchase info, votebits), [`AccountService`], [`RegistrationGate`] (`closepool` and the wallets' sync, for both), [`VotingNodes`], [`service::VoterState`] |
 //! | errors | [`Error`] (one per crate) with a [`BackendKind`] for backend failures |
 //!
@@ -28,7 +28,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` on the domain types |
-//! | `test-utils` | no | [`mockall`](https://docs.rs/mockall) mocks of every backend trait (`backend::MockStore`, `backend::MockWalletBackend`, …), `testing::InMemoryStore` and `testing::store_conformance` (the suite every store passes), and the private-key types test vectors need (`wif::Wif`, `xpub::ExtendedPrivKey`) |
+//! | `test-utils` | no | [`mockall`](https://docs.rs/mockall) mocks of every backend trait and role (`backend::MockStore`, `backend::MockUserStore`, `backend::MockWalletBackend`, `backend::MockVotingWallet`, …), `testing::store_conformance` (the suite every store passes), and the private-key types test vectors need (`wif::Wif`, `xpub::ExtendedPrivKey`) |
 //!
 //! With `default-features = false` the crate depends on no web framework, database driver,
 //! RPC stack or async runtime: only `bitcoin` (secp256k1 and hashes), `blake-hash`,

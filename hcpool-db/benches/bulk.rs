@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hcpool_core::backend::Store;
+use hcpool_core::backend::UserStore;
 use hcpool_core::VoteBits;
 use hcpool_db::SqlStore;
 use sqlx::Executor;
@@ -47,13 +47,13 @@ fn bench_store(c: &mut Criterion, rt: &tokio::runtime::Runtime, label: &str, sto
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.bench_function("load all voting configs (10k users)", |b| {
         b.to_async(rt).iter(|| async {
-            let v = Store::voting_configs(store).await.unwrap();
+            let v = UserStore::voting_configs(store).await.unwrap();
             assert_eq!(v.len(), USERS);
         })
     });
     g.bench_function("load all multisig scripts (10k users)", |b| {
         b.to_async(rt).iter(|| async {
-            let v = Store::multisig_scripts(store).await.unwrap();
+            let v = UserStore::multisig_scripts(store).await.unwrap();
             assert_eq!(v.len(), USERS);
         })
     });
@@ -62,7 +62,7 @@ fn bench_store(c: &mut Criterion, rt: &tokio::runtime::Runtime, label: &str, sto
         b.to_async(rt).iter(|| async {
             // A new version each time, so every user's row is rewritten.
             let v = version.fetch_add(1, Ordering::Relaxed);
-            let n = Store::reset_vote_bits(store, v, &[VoteBits(1), VoteBits(5)])
+            let n = UserStore::reset_vote_bits(store, v, &[VoteBits(1), VoteBits(5)])
                 .await
                 .unwrap();
             assert_eq!(n as usize, USERS);

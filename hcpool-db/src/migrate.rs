@@ -128,7 +128,7 @@ fn step(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
 
 /// hcstakepool's start-up migrations, idempotent, on MySQL. API tokens for verified users
 /// (its step 6) need the web app's JWT secret, so the web app does that step through
-/// `Store::verified_users_without_api_token` / `Store::set_missing_api_tokens`.
+/// `UserStore::verified_users_without_api_token` / `UserStore::set_missing_api_tokens`.
 async fn legacy_upgrade(conn: &mut AnyConnection) -> Result<()> {
     sqlx::raw_sql(LEGACY_SCHEMA)
         .execute(&mut *conn)

@@ -1,8 +1,12 @@
 //! The crate's one error type.
 //!
-//! Client, wallet and manager failures are variants here; [`From<Error> for
-//! hcpool_core::Error`] is the single place that decides which of them count as
-//! `Unavailable`, `Rejected`, `Inconsistent` or `NotFound` for the core's services.
+//! Its variants keep the three origins apart: the JSON-RPC clients of hcd (node) and
+//! hcwallet (wallet) with the wallet manager; the stakepoold gRPC client and server helpers
+//! (voting node, the `VotingNode*` variants and the others documented as such); and the TLS
+//! material both load. [`Error::kind`] is the single place that decides which of them count
+//! as `Unavailable`, `Rejected`, `Inconsistent` or `NotFound` for the core's services;
+//! [`Error::into_core`] reports a node or wallet failure, [`Error::into_voting_node`] a
+//! voting node's.
 
 use std::time::Duration;
 
@@ -175,6 +179,63 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+
+    // ----- TLS material (every origin) -----
+    /// A certificate or key file could not be read or parsed.
+    #[error("cannot load {what} from {path}: {reason}")]
+    TlsLoad {
+        /// "certificate" or "key".
+        what: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A PEM file held no certificate.
+    #[error("no certificate in {0}")]
+    NoCertificate(String),
+    /// rustls refused the configuration.
+    #[error("tls configuration: {0}")]
+    TlsConfig(#[from] rustls::Error),
+
+    // ----- voting nodes (stakepoold, gRPC) -----
+    /// The stakepoold host string is not a usable endpoint.
+    #[error("bad stakepoold host {0:?}")]
+    VotingNodeEndpoint(String),
+    /// The voting node could not be reached.
+    #[error("cannot connect: {0}")]
+    VotingNodeConnect(String),
+    /// A voting-node call did not finish within the per-call timeout.
+    #[error("no answer within {0:?}")]
+    VotingNodeTimeout(Duration),
+    /// The voting node answered with a gRPC error status.
+    #[error("rpc error: code = {code:?} desc = {message}")]
+    VotingNodeStatus {
+        /// The gRPC status code.
+        code: tonic::Code,
+        /// The status message.
+        message: String,
+    },
+    /// The voting node's API version is not compatible with the one required.
+    #[error(
+        "Stakepoold gRPC server does not have a compatible API version. \
+         Advertises {got} but require {required}"
+    )]
+    IncompatibleVersion {
+        /// The version the node reported.
+        got: String,
+        /// The version required.
+        required: String,
+    },
+    /// A voting-node `TicketHash` that is not 32 bytes.
+    #[error("ticket hash must be 32 bytes, got {0}")]
+    BadTicketHash(usize),
+    /// A value does not fit the voting-node wire type.
+    #[error("value out of range: {0}")]
+    OutOfRange(String),
+    /// The voting node's gRPC server failed.
+    #[error("grpc server: {0}")]
+    VotingNodeServe(String),
 }
 
 impl Error {
@@ -213,7 +274,21 @@ impl Error {
             | Error::BelowMinServers { .. }
             | Error::NotReady { .. }
             | Error::Stopped { .. }
-            | Error::NotWebsocket { .. } => BackendKind::Unavailable,
+            | Error::NotWebsocket { .. }
+            | Error::VotingNodeConnect(_)
+            | Error::VotingNodeTimeout(_) => BackendKind::Unavailable,
+            Error::VotingNodeStatus { code, .. } => match code {
+                tonic::Code::Unavailable
+                | tonic::Code::DeadlineExceeded
+                | tonic::Code::Cancelled => BackendKind::Unavailable,
+                tonic::Code::NotFound => BackendKind::NotFound,
+                tonic::Code::InvalidArgument => BackendKind::Rejected,
+                _ => BackendKind::Other,
+            },
+            Error::IncompatibleVersion { .. } | Error::BadTicketHash(_) => {
+                BackendKind::Inconsistent
+            }
+            Error::OutOfRange(_) => BackendKind::Rejected,
             Error::Rpc(e) if e.code == RpcError::NO_INFORMATION => BackendKind::NotFound,
             Error::Rpc(_) => BackendKind::Rejected,
             Error::BadReply { .. } | Error::HttpStatus { .. } | Error::Mismatch { .. } => {
@@ -224,7 +299,12 @@ impl Error {
             | Error::Certificate { .. }
             | Error::Auth
             | Error::WrongNetwork { .. }
-            | Error::WrongServer { .. } => BackendKind::Other,
+            | Error::WrongServer { .. }
+            | Error::TlsLoad { .. }
+            | Error::NoCertificate(_)
+            | Error::TlsConfig(_)
+            | Error::VotingNodeEndpoint(_)
+            | Error::VotingNodeServe(_) => BackendKind::Other,
         }
     }
 
@@ -234,16 +314,53 @@ impl Error {
         self.kind() == BackendKind::Unavailable
     }
 
-    /// Wraps this error as a core wallet error for `wallet`.
+    /// Whether this is a voting node's (stakepoold's) failure.
+    pub fn is_voting_node(&self) -> bool {
+        matches!(
+            self,
+            Error::VotingNodeEndpoint(_)
+                | Error::VotingNodeConnect(_)
+                | Error::VotingNodeTimeout(_)
+                | Error::VotingNodeStatus { .. }
+                | Error::IncompatibleVersion { .. }
+                | Error::BadTicketHash(_)
+                | Error::OutOfRange(_)
+                | Error::VotingNodeServe(_)
+        )
+    }
+
+    /// Wraps this error as a core wallet error for `wallet` (hcd and hcwallet failures; a
+    /// voting node's failure stays a voting-node error, see [`Error::into_voting_node`]).
     pub fn into_core(self, wallet: impl Into<String>) -> hcpool_core::Error {
         match self {
             // Already a core error: keep it (and its wallet label) as it is.
             Error::Backend(e) => e,
+            e if e.is_voting_node() => e.into_voting_node(&wallet.into()),
             other => hcpool_core::Error::Wallet {
                 wallet: wallet.into(),
                 kind: other.kind(),
                 source: Box::new(other),
             },
+        }
+    }
+}
+
+impl Error {
+    /// Wraps this error as the core error of voting node `node` (a stakepoold).
+    pub fn into_voting_node(self, node: &str) -> hcpool_core::Error {
+        hcpool_core::Error::VotingNode {
+            node: node.to_owned(),
+            kind: self.kind(),
+            source: Box::new(self),
+        }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(s: tonic::Status) -> Self {
+        Error::VotingNodeStatus {
+            code: s.code(),
+            message: s.message().to_owned(),
         }
     }
 }
@@ -276,6 +393,22 @@ mod tests {
             message: "No information for transaction".into(),
         });
         assert_eq!(e.to_string(), "-5: No information for transaction");
+        assert_eq!(e.kind(), BackendKind::NotFound);
+    }
+
+    #[test]
+    fn voting_node_failures_stay_voting_node_errors() {
+        let e = Error::VotingNodeTimeout(Duration::from_secs(2)).into_core("node1");
+        assert!(
+            matches!(&e, hcpool_core::Error::VotingNode { node, kind: BackendKind::Unavailable, .. } if node == "node1"),
+            "{e:?}"
+        );
+        let e = Error::Disconnected.into_core("wallet1");
+        assert!(
+            matches!(&e, hcpool_core::Error::Wallet { wallet, kind: BackendKind::Unavailable, .. } if wallet == "wallet1"),
+            "{e:?}"
+        );
+        let e = Error::from(tonic::Status::not_found("x"));
         assert_eq!(e.kind(), BackendKind::NotFound);
     }
 

@@ -15,7 +15,7 @@
 //! | wallets and node | [`JsonRpcWallet`] (`WalletBackend`), [`JsonRpcNode`] (`ChainNode`), [`WalletManager`] with [`ManagerConfig`] and [`ManagerStatus`] |
 //! | stakepoold | [`GrpcVotingNode`] (`VotingNode`) with [`GrpcVotingNodeConfig`]; [`stakepoold::serve`] and [`stakepoold::ServerTls`] for a server; the generated code in [`stakepoold::proto`] |
 //! | connect checks | [`check::check_node`], [`check::check_wallet`] (network, API versions, `walletinfo.voting`) → [`check::ServerInfo`] |
-//! | errors | [`Error`] (JSON-RPC, wallets, manager) with [`Error::kind`]; [`StakepooldError`] (gRPC); [`pinned_tls::TlsError`] |
+//! | errors | one [`Error`]: JSON-RPC node and wallet, wallet manager, stakepoold gRPC (`VotingNode*`, …) and TLS variants kept apart, with [`Error::kind`], [`Error::into_core`] and [`Error::into_voting_node`] |
 //!
 //! TLS everywhere pins the server's own certificate file byte for byte (see [`pinned_tls`]),
 //! as the Go clients do by loading it as their only root.
@@ -74,5 +74,5 @@ pub use error::{Error, Result, RpcError};
 pub use jsonrpc::{ClientConfig, Mode, PinnedCert, Reconnect, RpcClient};
 pub use manager::{ManagerConfig, ManagerStatus, WalletManager, WalletStatus};
 pub use node::JsonRpcNode;
-pub use stakepoold::{GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError};
+pub use stakepoold::{GrpcVotingNode, GrpcVotingNodeConfig};
 pub use wallet::JsonRpcWallet;

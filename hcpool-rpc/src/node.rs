@@ -4,7 +4,7 @@ use std::pin::Pin;
 
 use async_trait::async_trait;
 use futures::Stream;
-use hcpool_core::backend::{BestBlock, ChainNode, ChainNotification};
+use hcpool_core::backend::{BestBlock, BlockHeights, ChainNode, ChainNotification, Link};
 use hcpool_core::{BlockHash, TicketHash, TxHash};
 use serde_json::json;
 use tracing::warn;
@@ -155,5 +155,22 @@ impl ChainNode for JsonRpcNode {
             }
             .await,
         )
+    }
+}
+
+#[async_trait]
+impl BlockHeights for JsonRpcNode {
+    async fn block_height(&self, hash: &BlockHash) -> hcpool_core::Result<u32> {
+        let header = self.block_header(hash).await;
+        self.wrap(header.map(|(_, height)| height))
+    }
+}
+
+impl Link for JsonRpcNode {
+    fn is_connected(&self) -> bool {
+        self.client.is_connected()
+    }
+    fn reconnects(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.client.reconnects()
     }
 }

@@ -12,6 +12,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::error::Error;
+
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -19,66 +21,44 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
-/// Why TLS material could not be loaded or used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TlsError {
-    /// A certificate or key file could not be read or parsed.
-    #[error("cannot load {what} from {path}: {reason}")]
-    Load {
-        /// "certificate" or "key".
-        what: &'static str,
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// A PEM file held no certificate.
-    #[error("no certificate in {0}")]
-    NoCertificate(String),
-    /// rustls refused the configuration.
-    #[error("tls configuration: {0}")]
-    Config(#[from] rustls::Error),
-}
-
 /// The crypto provider used everywhere in this crate (aws-lc-rs: it signs and verifies P-521).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// Reads every certificate of a PEM file.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| TlsError::Load {
+        .map_err(|e| Error::TlsLoad {
             what: "certificate",
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
     if certs.is_empty() {
-        return Err(TlsError::NoCertificate(path.display().to_string()));
+        return Err(Error::NoCertificate(path.display().to_string()));
     }
     Ok(certs)
 }
 
 /// Parses every certificate of PEM text.
-pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| TlsError::Load {
+        .map_err(|e| Error::TlsLoad {
             what: "certificate",
             path: "<memory>".into(),
             reason: e.to_string(),
         })?;
     if certs.is_empty() {
-        return Err(TlsError::NoCertificate("<memory>".into()));
+        return Err(Error::NoCertificate("<memory>".into()));
     }
     Ok(certs)
 }
 
 /// Reads a private key (PKCS#8, SEC1 or PKCS#1) from PEM text. The error never shows the key.
-pub fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
-    PrivateKeyDer::from_pem_slice(pem).map_err(|_| TlsError::Load {
+pub fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, Error> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|_| Error::TlsLoad {
         what: "key",
         path: "<memory>".into(),
         reason: "no usable private key".into(),
@@ -182,7 +162,7 @@ impl ServerCertVerifier for PinnedCertVerifier {
 pub fn client_config(
     pinned: Vec<CertificateDer<'static>>,
     alpn: &[&[u8]],
-) -> Result<rustls::ClientConfig, TlsError> {
+) -> Result<rustls::ClientConfig, Error> {
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -198,7 +178,7 @@ pub fn client_config_with_identity(
     pinned: Vec<CertificateDer<'static>>,
     alpn: &[&[u8]],
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-) -> Result<rustls::ClientConfig, TlsError> {
+) -> Result<rustls::ClientConfig, Error> {
     let Some((certs, key)) = identity else {
         return client_config(pinned, alpn);
     };
@@ -216,7 +196,7 @@ pub fn server_config(
     certs: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
-) -> Result<rustls::ServerConfig, TlsError> {
+) -> Result<rustls::ServerConfig, Error> {
     server_config_with_client_auth(certs, key, alpn, None)
 }
 
@@ -227,7 +207,7 @@ pub fn server_config_with_client_auth(
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
     clients: Option<Arc<ClientCertPinner>>,
-) -> Result<rustls::ServerConfig, TlsError> {
+) -> Result<rustls::ServerConfig, Error> {
     let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?;
     let builder = match clients {
@@ -257,10 +237,10 @@ impl ClientCertPinner {
     /// A verifier trusting `trusted` (pinned certificates and/or CA certificates).
     ///
     /// # Errors
-    /// [`TlsError::NoCertificate`] when `trusted` is empty.
-    pub fn new(trusted: Vec<CertificateDer<'static>>) -> Result<Self, TlsError> {
+    /// [`Error::NoCertificate`] when `trusted` is empty.
+    pub fn new(trusted: Vec<CertificateDer<'static>>) -> Result<Self, Error> {
         if trusted.is_empty() {
-            return Err(TlsError::NoCertificate("the client CA file".into()));
+            return Err(Error::NoCertificate("the client CA file".into()));
         }
         let provider = provider();
         let mut roots = rustls::RootCertStore::empty();
@@ -286,7 +266,7 @@ impl ClientCertPinner {
     ///
     /// # Errors
     /// The file cannot be read or holds no certificate.
-    pub fn from_file(path: &Path) -> Result<Self, TlsError> {
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
         Self::new(load_certs(path)?)
     }
 }
@@ -439,9 +419,9 @@ pub fn load_or_generate_client(
     cert_path: &Path,
     key_path: &Path,
     common_name: &str,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
     if !key_path.exists() {
-        let err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| TlsError::Load {
+        let err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| Error::TlsLoad {
             what,
             path: path.display().to_string(),
             reason: e.to_string(),
@@ -459,14 +439,14 @@ pub fn load_or_generate_client(
 pub fn load_identity(
     cert_path: &Path,
     key_path: &Path,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
     let certs = load_certs(cert_path)?;
-    let key_pem = std::fs::read(key_path).map_err(|e| TlsError::Load {
+    let key_pem = std::fs::read(key_path).map_err(|e| Error::TlsLoad {
         what: "key",
         path: key_path.display().to_string(),
         reason: e.to_string(),
     })?;
-    let key = parse_key(&key_pem).map_err(|_| TlsError::Load {
+    let key = parse_key(&key_pem).map_err(|_| Error::TlsLoad {
         what: "key",
         path: key_path.display().to_string(),
         reason: "no usable private key".into(),
@@ -480,8 +460,8 @@ pub fn load_or_generate(
     cert_path: &Path,
     key_path: &Path,
     organization: &str,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
-    let load_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| TlsError::Load {
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+    let load_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| Error::TlsLoad {
         what,
         path: path.display().to_string(),
         reason: e.to_string(),

@@ -1,9 +1,9 @@
-//! [`JsonRpcWallet`]: hcwallet's legacy JSON-RPC as a [`WalletBackend`].
+//! [`JsonRpcWallet`]: hcwallet's legacy JSON-RPC as a [`WalletBackend`](hcpool_core::backend::WalletBackend) (every wallet role), and a [`Link`].
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
-    WalletInfo, WalletTransaction,
+    BestBlock, Link, MultisigInfo, PoolWallet, StakeInfo, StakePoolUserInfo, StakeReporting,
+    ValidatedAddress, VotingWallet, WalletInfo, WalletState, WalletTransaction,
 };
 use hcpool_core::{Address, BlockHash, RedeemScript, TicketHash, TxHash, VoteBits};
 use serde_json::{json, Value};
@@ -88,20 +88,30 @@ impl JsonRpcWallet {
 }
 
 #[async_trait]
-impl WalletBackend for JsonRpcWallet {
+impl WalletState for JsonRpcWallet {
     fn label(&self) -> String {
         self.client.label().to_owned()
     }
-
     async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
         self.wrap(async { convert::wallet_info(self.wallet_info_reply().await?) }.await)
     }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.wrap(
+            async {
+                let r: BestBlockReply = self.call("getbestblock", vec![]).await?;
+                convert::best_block(r)
+            }
+            .await,
+        )
+    }
+}
 
+#[async_trait]
+impl PoolWallet for JsonRpcWallet {
     async fn validate_address(&self, address: &Address) -> hcpool_core::Result<ValidatedAddress> {
         let s = convert::encode_address(address);
         self.wrap(async { convert::validated_address(self.validate_address_str(&s).await?) }.await)
     }
-
     async fn create_multisig(
         &self,
         pool: &Address,
@@ -110,7 +120,6 @@ impl WalletBackend for JsonRpcWallet {
         let (p, u) = (convert::encode_address(pool), convert::encode_address(user));
         self.wrap(async { convert::multisig_info(self.create_multisig_str(&p, &u).await?) }.await)
     }
-
     async fn import_script(
         &self,
         script: &RedeemScript,
@@ -124,7 +133,6 @@ impl WalletBackend for JsonRpcWallet {
         ];
         self.wrap(self.client.call_unit("importscript", params).await)
     }
-
     async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
         self.wrap(
             async {
@@ -134,7 +142,6 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
-
     async fn account_sync_address_index(
         &self,
         account: &str,
@@ -148,17 +155,10 @@ impl WalletBackend for JsonRpcWallet {
                 .await,
         )
     }
+}
 
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        self.wrap(
-            async {
-                let r: BestBlockReply = self.call("getbestblock", vec![]).await?;
-                convert::best_block(r)
-            }
-            .await,
-        )
-    }
-
+#[async_trait]
+impl StakeReporting for JsonRpcWallet {
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         self.wrap(
             async {
@@ -168,7 +168,6 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
-
     async fn stake_pool_user_info(
         &self,
         multisig: &Address,
@@ -178,7 +177,6 @@ impl WalletBackend for JsonRpcWallet {
             async { convert::stake_pool_user_info(self.stake_pool_user_info_str(&s).await?) }.await,
         )
     }
-
     async fn tickets(&self, include_immature: bool) -> hcpool_core::Result<Vec<TicketHash>> {
         self.wrap(
             async {
@@ -190,7 +188,6 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
-
     async fn raw_transaction(&self, hash: &TxHash) -> hcpool_core::Result<Vec<u8>> {
         // verbose is an int here, not a bool.
         self.wrap(
@@ -203,15 +200,6 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
-
-    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
-        self.wrap(
-            self.client
-                .call_unit("addticket", vec![json!(hex::encode(tx))])
-                .await,
-        )
-    }
-
     async fn transaction(&self, hash: &TxHash) -> hcpool_core::Result<WalletTransaction> {
         // The optional includewatchonly is never sent.
         self.wrap(
@@ -224,7 +212,17 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
+}
 
+#[async_trait]
+impl VotingWallet for JsonRpcWallet {
+    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
+        self.wrap(
+            self.client
+                .call_unit("addticket", vec![json!(hex::encode(tx))])
+                .await,
+        )
+    }
     async fn generate_vote(
         &self,
         block_hash: &BlockHash,
@@ -248,8 +246,16 @@ impl WalletBackend for JsonRpcWallet {
             .await,
         )
     }
-
     async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
         self.wrap(self.client.call_unit("revoketickets", vec![]).await)
+    }
+}
+
+impl Link for JsonRpcWallet {
+    fn is_connected(&self) -> bool {
+        self.client().is_connected()
+    }
+    fn reconnects(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.client().reconnects()
     }
 }

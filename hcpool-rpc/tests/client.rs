@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use hcpool_core::backend::{ChainNode, ChainNotification, TicketStatus, WalletBackend};
+use hcpool_core::backend::{
+    ChainNode, ChainNotification, PoolWallet, StakeReporting, TicketStatus, VotingWallet,
+    WalletState,
+};
 use hcpool_core::{BackendKind, Hash32, RedeemScript, VoteBits};
 use hcpool_rpc::jsonrpc::convert::decode_address;
 use hcpool_rpc::{Error, JsonRpcNode, JsonRpcWallet, Mode, PinnedCert, Reconnect, RpcClient};

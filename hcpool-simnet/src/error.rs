@@ -1,6 +1,6 @@
 //! Errors of the simulated wallet/node cluster.
 
-use hcpool_rpc::pinned_tls::TlsError;
+use hcpool_rpc::Error as TlsError;
 
 /// Why the simulator could not start or act.
 #[derive(Debug, thiserror::Error)]
@@ -12,7 +12,7 @@ pub enum SimError {
     /// The certificate could not be generated.
     #[error("certificate generation: {0}")]
     Cert(#[from] rcgen::Error),
-    /// TLS setup failed.
+    /// TLS setup failed (one of hcpool-rpc's TLS variants).
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// The configuration is not usable.

@@ -2,21 +2,21 @@
 //!
 //! Images come from the `captcha` crate (PNG, drawn in-process: no third-party script, no
 //! external request) and are sent inline as a `data:` URI, which the CSP's `img-src` allows.
-//! The answer never leaves the server: it is kept, hashed, in a row of the sessions table
-//! that belongs to no user (user id 0, which no account has), keyed by the SHA-256 of
-//! `captcha:<id>`, where `<id>` is 32 random bytes sent in the form. Checking consumes the
-//! row first (delete-if-present, so two racing checks cannot both win) and then compares, so
-//! every challenge is single-use: a wrong guess burns it (hcstakepool kept it, so 6 digits
-//! could be brute-forced). Rows expire after [`CAPTCHA_TTL_SECS`] and are purged with the
-//! other expired sessions ([`crate::purge`]). Issuance is rate-limited per client IP
+//! The answer never leaves the server: it is kept, hashed, through the store's
+//! [`ChallengeStore`] role, keyed by the SHA-256 of `captcha:<id>`, where `<id>` is 32 random
+//! bytes sent in the form. Checking consumes the challenge first (take-if-present, so two
+//! racing checks cannot both win) and then compares, so every challenge is single-use: a
+//! wrong guess burns it (hcstakepool kept it, so 6 digits could be brute-forced). Challenges
+//! expire after [`CAPTCHA_TTL_SECS`] and are purged with the other expired rows
+//! ([`crate::purge`]). Issuance is rate-limited per client IP
 //! ([`crate::state::CAPTCHA_CHALLENGES_PER_MINUTE`]): past it `GET /signup` answers 429 and
 //! stores nothing, so one client holds at most about limit × (TTL + purge interval) rows.
 //!
 //! The `recaptchasitekey`/`recaptchasecret` keys are legacy: accepted, unused.
 
 use base64::Engine as _;
-use hcpool_core::backend::Session;
-use hcpool_core::{Secret, UserId};
+use hcpool_core::backend::{Challenge as StoredChallenge, ChallengeStore};
+use hcpool_core::Secret;
 
 use crate::auth::{random_hex, sha256_hex, tokens_equal};
 use crate::error::WebError;
@@ -24,9 +24,6 @@ use crate::state::AppState;
 
 /// How long a challenge can be answered.
 pub const CAPTCHA_TTL_SECS: i64 = 600;
-
-/// The owner id of captcha rows in the sessions table (no user has it).
-pub const CAPTCHA_OWNER: UserId = UserId(0);
 
 /// The flash text of a wrong or missing answer (hcstakepool's).
 pub const WRONG_ANSWER: &str = "verify value is invalid";
@@ -66,19 +63,17 @@ pub async fn draw() -> Result<(String, Vec<u8>), WebError> {
 /// # Errors
 /// The store's error.
 pub async fn remember(
-    store: &dyn hcpool_core::backend::Store,
+    store: &(impl ChallengeStore + ?Sized),
     id: &str,
     answer: &str,
     now: i64,
 ) -> Result<(), WebError> {
     store
-        .create_session(&Session {
+        .create_challenge(&StoredChallenge {
             id_hash: row_key(id),
-            user_id: CAPTCHA_OWNER,
-            csrf_token: Secret::new(answer_hash(answer)),
+            answer_hash: Secret::new(answer_hash(answer)),
             created: now,
             expires: now + CAPTCHA_TTL_SECS,
-            last_seen: now,
         })
         .await?;
     Ok(())
@@ -108,15 +103,12 @@ pub async fn check(state: &AppState, id: &str, answer: &str) -> Result<bool, Web
     if id.len() != 64 || answer.trim().is_empty() || answer.len() > 64 {
         return Ok(false);
     }
-    let store = state.pool.store();
-    let key = row_key(id);
-    let Some(row) = store.session(&key, state.now()).await? else {
-        return Ok(false);
-    };
-    if row.user_id != CAPTCHA_OWNER || !store.delete_session(&key).await? {
-        return Ok(false);
-    }
-    Ok(tokens_equal(row.csrf_token.expose(), &answer_hash(answer)))
+    let taken = state
+        .pool
+        .store()
+        .take_challenge(&row_key(id), state.now())
+        .await?;
+    Ok(taken.is_some_and(|expected| tokens_equal(expected.expose(), &answer_hash(answer))))
 }
 
 #[cfg(test)]

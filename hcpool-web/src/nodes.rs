@@ -19,9 +19,7 @@ use futures::future::join_all;
 use hcpool_core::backend::VotingNode;
 use hcpool_core::config::PoolConfig;
 use hcpool_core::service::{PoolService, VotingNodes};
-use hcpool_rpc::stakepoold::{
-    ClientIdentity, GrpcVotingNode, GrpcVotingNodeConfig, StakepooldError,
-};
+use hcpool_rpc::stakepoold::{ClientIdentity, GrpcVotingNode, GrpcVotingNodeConfig};
 use serde::Serialize;
 
 use crate::error::WebError;
@@ -73,7 +71,7 @@ pub async fn connect(
             .map_err(|e| WebError::Config(format!("stakepooldcerts ({host}): {e}")))?;
         match node.check_version().await {
             Ok(v) => tracing::info!(node = %host, version = %v.version, "stakepoold connected"),
-            Err(e @ StakepooldError::IncompatibleVersion { .. }) => {
+            Err(e @ hcpool_rpc::Error::IncompatibleVersion { .. }) => {
                 return Err(WebError::Config(format!("stakepooldhosts ({host}): {e}")))
             }
             Err(e) => tracing::warn!(

@@ -22,7 +22,7 @@
 //!   does). Rendered mails ([`KIND_MAIL`]: the email-change link, the
 //!   notices) hold their body until sent; every row is **deleted** once sent or given up.
 //! - **Several instances, one database, crashes.** Any instance claims due rows with a lease
-//!   ([`hcpool_core::backend::Store::claim_mail`]): a row claimed by an instance that died
+//!   ([`hcpool_core::backend::MailOutbox::claim_mail`]): a row claimed by an instance that died
 //!   is claimed again when the lease ends, so mail is not lost (but may, rarely, go out
 //!   twice: the server accepted it and the instance died before deleting the row). A failed
 //!   send is retried with exponential backoff, at most [`RetryPolicy::max_attempts`] times.

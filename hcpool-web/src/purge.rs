@@ -1,6 +1,6 @@
-//! The periodic purge of expired rows: sessions, sign-up captcha challenges (session rows of
-//! [`crate::captcha::CAPTCHA_OWNER`]), password-reset tokens and pending email changes
-//! ([`hcpool_core::backend::Store::purge_expired`]). Without it a loop of `GET /signup`
+//! The periodic purge of expired rows: sessions, sign-up captcha challenges, password-reset
+//! tokens and pending email changes
+//! ([`hcpool_core::backend::StoreMaintenance::purge_expired`]). Without it a loop of `GET /signup`
 //! with `captcha=1` would grow the database without bound.
 //!
 //! Several instances may share one database: each runs its own task, and the purge is a set

@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use async_trait::async_trait;
+use hcpool_core::backend::BlockHeights;
 use hcpool_core::backend::{
-    BestBlock, ChainNode, ChainNotification, MultisigInfo, StakeInfo, StakePoolUserInfo,
-    UserVotingConfig, ValidatedAddress, WalletBackend, WalletInfo, WalletTransaction,
+    BestBlock, ChainNode, ChainNotification, MultisigInfo, PoolWallet, StakeInfo,
+    StakePoolUserInfo, StakeReporting, UserVotingConfig, ValidatedAddress, VotingWallet,
+    WalletInfo, WalletState, WalletTransaction,
 };
 use hcpool_core::stake::{build_pool_ticket, PoolTicketSpec, StakeAddress};
 use hcpool_core::tx::OutPoint;
@@ -32,7 +34,6 @@ use hcpool_core::{
     PoolFeeRate, RedeemScript, TicketHash, TxHash, UserId, VoteBits,
 };
 use stakepoold::daemon::{DaemonDeps, DaemonOptions};
-use stakepoold::node::BlockHeights;
 use stakepoold::{Daemon, VoteOutcome};
 
 const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
@@ -55,7 +56,7 @@ struct Wallet {
 }
 
 #[async_trait]
-impl WalletBackend for Wallet {
+impl WalletState for Wallet {
     fn label(&self) -> String {
         "bench-wallet".into()
     }
@@ -72,6 +73,13 @@ impl WalletBackend for Wallet {
             voting: true,
         })
     }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        Ok(tip())
+    }
+}
+
+#[async_trait]
+impl PoolWallet for Wallet {
     async fn validate_address(&self, _: &Address) -> hcpool_core::Result<ValidatedAddress> {
         unsupported()
     }
@@ -87,9 +95,10 @@ impl WalletBackend for Wallet {
     async fn account_sync_address_index(&self, _: &str, _: u32, _: u32) -> hcpool_core::Result<()> {
         unsupported()
     }
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        Ok(tip())
-    }
+}
+
+#[async_trait]
+impl StakeReporting for Wallet {
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         unsupported()
     }
@@ -102,9 +111,6 @@ impl WalletBackend for Wallet {
     async fn raw_transaction(&self, _: &TxHash) -> hcpool_core::Result<Vec<u8>> {
         unsupported()
     }
-    async fn add_ticket(&self, _: &[u8]) -> hcpool_core::Result<()> {
-        unsupported()
-    }
     async fn transaction(&self, hash: &TxHash) -> hcpool_core::Result<WalletTransaction> {
         self.txs
             .get(hash)
@@ -114,6 +120,13 @@ impl WalletBackend for Wallet {
                 kind: BackendKind::NotFound,
                 source: "-5: No information for transaction".to_owned().into(),
             })
+    }
+}
+
+#[async_trait]
+impl VotingWallet for Wallet {
+    async fn add_ticket(&self, _: &[u8]) -> hcpool_core::Result<()> {
+        unsupported()
     }
     async fn generate_vote(
         &self,

@@ -26,7 +26,7 @@ use tracing::{debug, info, warn};
 
 use crate::error::Result;
 use crate::metrics::Metrics;
-use crate::node::{BlockHeights, Link};
+use hcpool_core::backend::{BlockHeights, Link};
 
 pub use notify::{VoteOutcome, VoteResult};
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use hcpool_core::backend::TicketEntry;
 use hcpool_rpc::stakepoold::server::{tls_incoming, ServerTls};
 use hcpool_rpc::stakepoold::{
-    proto, ticket_from_wire, ticket_to_wire, user_from_wire, StakepooldError, StakepooldService,
+    proto, ticket_from_wire, ticket_to_wire, user_from_wire, StakepooldService,
     StakepooldServiceServer, VersionService, VersionServiceServer,
 };
 use tonic::{Request, Response, Status};
@@ -43,13 +43,13 @@ impl GrpcService {
 }
 
 /// The one mapping of errors to gRPC statuses.
-pub fn to_status(e: &StakepooldError) -> Status {
+pub fn to_status(e: &hcpool_rpc::Error) -> Status {
     match e {
-        StakepooldError::BadTicketHash(_) | StakepooldError::OutOfRange(_) => {
+        hcpool_rpc::Error::BadTicketHash(_) | hcpool_rpc::Error::OutOfRange(_) => {
             Status::invalid_argument(e.to_string())
         }
-        StakepooldError::Timeout(_) => Status::deadline_exceeded(e.to_string()),
-        StakepooldError::Connect(_) => Status::unavailable(e.to_string()),
+        hcpool_rpc::Error::VotingNodeTimeout(_) => Status::deadline_exceeded(e.to_string()),
+        hcpool_rpc::Error::VotingNodeConnect(_) => Status::unavailable(e.to_string()),
         _ => Status::internal(e.to_string()),
     }
 }

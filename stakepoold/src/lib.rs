@@ -33,7 +33,7 @@
 //!   ([`run::open_store`]; the low-fee tickets still votable, the set the web app pushes:
 //!   `hcpool_core::service::votable_low_fee_entries`); the web app's gRPC calls replace
 //!   them later. An added ticket whose vote hcd accepted, or that hcd reports spent, is
-//!   marked voted in the store (`Store::mark_low_fee_ticket_voted`). A daemon that
+//!   marked voted in the store (`LowFeeTicketStore::mark_low_fee_ticket_voted`). A daemon that
 //!   started without users (no store, or an empty one) rescans the wallet's tickets when
 //!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none. Such
 //!   rescans are single-flight ([`Daemon::request_rescan`]): triggers that arrive while one
@@ -118,7 +118,6 @@ pub mod feecheck;
 pub mod grpc;
 pub mod in_process;
 pub mod metrics;
-pub mod node;
 pub mod run;
 
 pub use config::{Args, Config, Upstream};

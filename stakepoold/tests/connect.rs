@@ -158,7 +158,7 @@ async fn poolfees_are_cross_checked_against_the_wallets_verdicts() {
 
     // At start-up (what `run` does): the store's users are checked and the daemon refuses.
     let mut deps = deps;
-    let store = hcpool_core::testing::InMemoryStore::new();
+    let store = hcpool_core::backend::MemoryStore::new();
     register(&store, &u2).await;
     deps.store = Some(std::sync::Arc::new(store));
     let e = stakepoold::feecheck::check_at_start(&deps)
@@ -173,8 +173,8 @@ async fn poolfees_are_cross_checked_against_the_wallets_verdicts() {
 }
 
 /// Registers `u` in `store` as the web app does (only what the cross-check reads matters).
-async fn register(store: &hcpool_core::testing::InMemoryStore, u: &UserVotingConfig) {
-    use hcpool_core::backend::{NewUser, Registration, Store};
+async fn register(store: &hcpool_core::backend::MemoryStore, u: &UserVotingConfig) {
+    use hcpool_core::backend::{NewUser, Registration, UserStore};
     use hcpool_core::{PoolKeys, Secret, VoteBits};
     use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
     let net = Network::Simnet;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hcpool_core::backend::{
-    ChainNode, NewLowFeeTicket, NewUser, Registration, Store, TicketEntry, UserVotingConfig,
-    WalletBackend,
+    ChainNode, NewLowFeeTicket, NewUser, PoolWallet, Registration, Store, TicketEntry,
+    UserVotingConfig, VotingWallet,
 };
 use hcpool_core::{
     ExtendedPubKey, FeeAddressSet, Hash32, Network, PoolFeeRate, PoolKeys, RedeemScript, Secret,

@@ -1,11 +1,13 @@
-//! The embedder's own [`Store`]: users in a `Mutex<HashMap>`.
+//! The embedder's own [`Store`]: its own users role, the core's in-memory store for the rest.
 //!
-//! It keeps what a pool needs to register users and answer purchase info and voting
-//! configuration: the users table. It keeps no email changes, password resets, low-fee
-//! tickets or sessions — a pool without a web front end has none. For those, lookups answer
-//! "none" (`Ok(None)`, `Ok(false)`, `Ok(0)`, empty lists), which is exactly what the
-//! [`Store`] contract says for missing rows, and writes are refused with an error that says
-//! so rather than silently dropping the data.
+//! The store is cut into role traits. This example customizes the users: [`UserStore`] (and
+//! the email-verification half of [`TokenStore`], which lives on the users' rows) over a
+//! `Mutex<HashMap>`, where a real embedder would call its own user database. It keeps no email
+//! changes or password resets — a pool without a web front end has none: lookups answer
+//! "none", as the contract says for missing rows, and writes are refused with an error that
+//! says so rather than silently dropping the data. Every other role (sessions, captcha
+//! challenges, low-fee tickets, the mail outbox, the purge) is forwarded to an inner
+//! [`MemoryStore`]; with all roles implemented, [`Store`] comes for free.
 //!
 //! A complete store (one a web front end can use) must pass
 //! `hcpool_core::testing::store_conformance`; this one is deliberately partial.
@@ -14,10 +16,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use hcpool_core::backend::LowFeeTicket;
+#[cfg(doc)]
+use hcpool_core::backend::Store;
 use hcpool_core::backend::{
-    EmailChange, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, Store, TicketEntry, User, UserCounts, UserVotingConfig,
+    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
+    MemoryStore, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, SessionStore, StoreMaintenance, TicketEntry, TokenStore, User,
+    UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::ids::{Secret, TicketHash};
 use hcpool_core::{BackendKind, Error, Result, UserId, VoteBits};
@@ -29,10 +34,11 @@ struct Users {
     rows: HashMap<UserId, User>,
 }
 
-/// Users in memory.
+/// Users in the example's own map; the other roles in a [`MemoryStore`].
 #[derive(Default)]
 pub struct MapStore {
     users: Mutex<Users>,
+    rest: MemoryStore,
 }
 
 impl MapStore {
@@ -74,7 +80,7 @@ fn token_matches(stored: &Secret<String>, given: &str) -> bool {
 }
 
 #[async_trait]
-impl Store for MapStore {
+impl UserStore for MapStore {
     async fn create_user(&self, user: &NewUser) -> Result<UserId> {
         let mut users = self.lock()?;
         let taken = users
@@ -103,45 +109,34 @@ impl Store for MapStore {
         );
         Ok(id)
     }
-
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         Ok(self.lock()?.rows.get(&id).cloned())
     }
-
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         self.first_where(|u| u.email.eq_ignore_ascii_case(email))
     }
-
     async fn user_by_api_token(&self, token: &str) -> Result<Option<User>> {
         self.first_where(|u| token_matches(&u.api_token, token))
     }
-
-    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>> {
-        let mut users = self.lock()?;
-        let Some(user) = users
-            .rows
-            .values_mut()
-            .find(|u| token_matches(&u.email_token, email_token))
-        else {
-            return Ok(None);
-        };
-        user.email_verified = 1;
-        user.email_token = Secret::new(String::new());
-        Ok(Some(user.id))
-    }
-
     async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
-        // No sessions or reset tokens are kept, so there are none to revoke.
-        let mut users = self.lock()?;
-        Ok(match users.rows.get_mut(&id) {
-            Some(u) => {
-                u.password_hash = hash.clone();
-                true
+        // No reset tokens or email changes are kept; sessions are revoked in the inner store.
+        // (Not atomic with the password change: fine for an example, not for production.)
+        let found = {
+            let mut users = self.lock()?;
+            match users.rows.get_mut(&id) {
+                Some(u) => {
+                    u.password_hash = hash.clone();
+                    u.api_token = Secret::new(String::new());
+                    true
+                }
+                None => false,
             }
-            None => false,
-        })
+        };
+        if found {
+            self.rest.delete_user_sessions(id).await?;
+        }
+        Ok(found)
     }
-
     async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let mut users = self.lock()?;
         Ok(match users.rows.get_mut(&id) {
@@ -152,7 +147,6 @@ impl Store for MapStore {
             None => false,
         })
     }
-
     async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
         let users = self.lock()?;
         Ok(Self::sorted(&users)
@@ -161,7 +155,6 @@ impl Store for MapStore {
             .map(|u| u.id)
             .collect())
     }
-
     async fn set_missing_api_tokens(&self, tokens: &[(UserId, Secret<String>)]) -> Result<u64> {
         let mut users = self.lock()?;
         let mut set = 0;
@@ -175,7 +168,6 @@ impl Store for MapStore {
         }
         Ok(set)
     }
-
     async fn register_address(&self, id: UserId, registration: &Registration) -> Result<bool> {
         let mut users = self.lock()?;
         let Some(user) = users.rows.get_mut(&id) else {
@@ -190,7 +182,6 @@ impl Store for MapStore {
         user.registration = Some(registration.clone());
         Ok(true)
     }
-
     async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<bool> {
         let mut users = self.lock()?;
         Ok(match users.rows.get_mut(&id) {
@@ -202,7 +193,6 @@ impl Store for MapStore {
             None => false,
         })
     }
-
     async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64> {
         let mut users = self.lock()?;
         let mut changed = 0;
@@ -216,7 +206,6 @@ impl Store for MapStore {
         }
         Ok(changed)
     }
-
     async fn voting_configs(&self) -> Result<Vec<UserVotingConfig>> {
         let users = self.lock()?;
         Ok(Self::sorted(&users)
@@ -232,7 +221,6 @@ impl Store for MapStore {
             })
             .collect())
     }
-
     async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>> {
         let users = self.lock()?;
         Ok(Self::sorted(&users)
@@ -247,7 +235,6 @@ impl Store for MapStore {
             })
             .collect())
     }
-
     async fn user_counts(&self) -> Result<UserCounts> {
         let users = self.lock()?;
         let active = users
@@ -260,7 +247,23 @@ impl Store for MapStore {
             active: active as u64,
         })
     }
+}
 
+#[async_trait]
+impl TokenStore for MapStore {
+    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>> {
+        let mut users = self.lock()?;
+        let Some(user) = users
+            .rows
+            .values_mut()
+            .find(|u| token_matches(&u.email_token, email_token))
+        else {
+            return Ok(None);
+        };
+        user.email_verified = 1;
+        user.email_token = Secret::new(String::new());
+        Ok(Some(user.id))
+    }
     async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let mut users = self.lock()?;
         Ok(match users.rows.get_mut(&id) {
@@ -271,45 +274,21 @@ impl Store for MapStore {
             _ => false,
         })
     }
-
-    // ----- not kept by this store: lookups find nothing, writes are refused -----
-
-    async fn enqueue_mail(&self, _mail: &OutboxMail) -> Result<i64> {
-        Err(not_kept("outgoing mail"))
-    }
-
-    async fn claim_mail(&self, _now: i64, _lease: i64, _limit: u32) -> Result<Vec<OutboxMail>> {
-        Ok(Vec::new())
-    }
-
-    async fn delete_mail(&self, _id: i64, _attempts: u32) -> Result<bool> {
-        Ok(false)
-    }
-
-    async fn retry_mail(&self, _id: i64, _attempts: u32, _next: i64) -> Result<bool> {
-        Ok(false)
-    }
-
     async fn create_email_change(&self, _change: &EmailChange) -> Result<()> {
         Err(not_kept("email changes"))
     }
-
     async fn email_change(&self, _token: &str) -> Result<Option<EmailChange>> {
         Ok(None)
     }
-
     async fn apply_email_change(&self, _token: &str, _now: i64) -> Result<Option<UserId>> {
         Ok(None)
     }
-
     async fn create_password_reset(&self, _reset: &PasswordReset) -> Result<()> {
         Err(not_kept("password resets"))
     }
-
     async fn password_reset(&self, _token: &str) -> Result<Option<PasswordReset>> {
         Ok(None)
     }
-
     async fn reset_password(
         &self,
         _token: &str,
@@ -318,51 +297,77 @@ impl Store for MapStore {
     ) -> Result<Option<UserId>> {
         Ok(None)
     }
+}
 
+// The roles this example does not customize come from the core's in-memory store.
+
+#[async_trait]
+impl SessionStore for MapStore {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        self.rest.create_session(session).await
+    }
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
+        self.rest.session(id_hash, now).await
+    }
+    async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool> {
+        self.rest.touch_session(id_hash, now, expires).await
+    }
+    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        self.rest.delete_session(id_hash).await
+    }
+    async fn delete_user_sessions(&self, id: UserId) -> Result<u64> {
+        self.rest.delete_user_sessions(id).await
+    }
+}
+
+#[async_trait]
+impl ChallengeStore for MapStore {
+    async fn create_challenge(&self, challenge: &Challenge) -> Result<()> {
+        self.rest.create_challenge(challenge).await
+    }
+    async fn take_challenge(&self, id_hash: &str, now: i64) -> Result<Option<Secret<String>>> {
+        self.rest.take_challenge(id_hash, now).await
+    }
+}
+
+#[async_trait]
+impl LowFeeTicketStore for MapStore {
     async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64> {
-        if tickets.is_empty() {
-            return Ok(0);
-        }
-        Err(not_kept("low-fee tickets"))
+        self.rest.add_low_fee_tickets(tickets).await
     }
-
-    async fn remove_low_fee_tickets(&self, _hashes: &[TicketHash]) -> Result<u64> {
-        Ok(0)
+    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64> {
+        self.rest.remove_low_fee_tickets(hashes).await
     }
-
-    async fn mark_low_fee_ticket_voted(&self, _hash: &TicketHash) -> Result<bool> {
-        Ok(false)
+    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool> {
+        self.rest.mark_low_fee_ticket_voted(hash).await
     }
-
-    async fn votable_low_fee_tickets(&self, _now: i64) -> Result<Vec<LowFeeTicket>> {
-        Ok(Vec::new())
+    async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>> {
+        self.rest.votable_low_fee_tickets(now).await
     }
-
     async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>> {
-        Ok(Vec::new())
+        self.rest.low_fee_ticket_entries().await
     }
+}
 
-    async fn create_session(&self, _session: &Session) -> Result<()> {
-        Err(not_kept("sessions"))
+#[async_trait]
+impl MailOutbox for MapStore {
+    async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64> {
+        self.rest.enqueue_mail(mail).await
     }
-
-    async fn session(&self, _id_hash: &str, _now: i64) -> Result<Option<Session>> {
-        Ok(None)
+    async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>> {
+        self.rest.claim_mail(now, lease_until, limit).await
     }
-
-    async fn touch_session(&self, _id_hash: &str, _now: i64, _expires: i64) -> Result<bool> {
-        Ok(false)
+    async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool> {
+        self.rest.delete_mail(id, attempts).await
     }
-
-    async fn delete_session(&self, _id_hash: &str) -> Result<bool> {
-        Ok(false)
+    async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool> {
+        self.rest.retry_mail(id, attempts, next_attempt).await
     }
+}
 
-    async fn delete_user_sessions(&self, _id: UserId) -> Result<u64> {
-        Ok(0)
-    }
-
-    async fn purge_expired(&self, _now: i64) -> Result<u64> {
-        Ok(0)
+#[async_trait]
+impl StoreMaintenance for MapStore {
+    async fn purge_expired(&self, now: i64) -> Result<u64> {
+        self.rest.purge_expired(now).await
     }
 }

@@ -1,13 +1,16 @@
 //! The traits an embedder (or hcpool's own adapter crates) implements.
 //!
 //! Every trait is `async_trait`, `Send + Sync` and object-safe: services hold
-//! `Arc<dyn Trait>`. With the `test-utils` feature each trait has a `mockall` mock
-//! (`MockWalletBackend`, `MockStore`, …).
+//! `Arc<dyn Trait>`. [`Store`] and [`WalletBackend`] are cut into role traits (see their
+//! modules) and implemented for every type that implements all of their roles. With the
+//! `test-utils` feature each trait and role has a `mockall` mock (`MockWalletBackend`,
+//! `MockVotingWallet`, `MockStore`, `MockUserStore`, …).
 
 pub mod accounts;
 pub mod clock;
 pub mod health;
 pub mod mailer;
+pub mod memory;
 pub mod store;
 pub mod voting;
 pub mod wallet;
@@ -16,19 +19,32 @@ pub use accounts::{ApiTokenIssuer, HashScheme, PasswordCheck, PasswordHasher, To
 pub use clock::{Clock, SystemClock};
 pub use health::{Problem, SyncReport, WalletHealth, WalletTip};
 pub use mailer::{Email, Mailer};
+pub use memory::MemoryStore;
 pub use store::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, Store, StoreStatus, User, UserCounts,
+    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
+    NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
+    SessionStore, Store, StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
-    BestBlock, ChainNode, ChainNotification, MultisigInfo, StakeInfo, StakePoolUserInfo,
-    TicketStatus, UserTicket, ValidatedAddress, WalletBackend, WalletInfo, WalletTransaction,
+    BestBlock, BlockHeights, ChainNode, ChainNotification, Link, MultisigInfo, PoolWallet,
+    StakeInfo, StakePoolUserInfo, StakeReporting, TicketStatus, UserTicket, ValidatedAddress,
+    VotingWallet, WalletBackend, WalletInfo, WalletState, WalletTransaction,
 };
 
 #[cfg(any(test, feature = "test-utils"))]
 pub use {
-    accounts::MockApiTokenIssuer, accounts::MockPasswordHasher, accounts::MockTokenSource,
-    clock::MockClock, health::MockWalletHealth, mailer::MockMailer, store::MockStore,
-    voting::MockVotingNode, wallet::MockChainNode, wallet::MockWalletBackend,
+    accounts::{MockApiTokenIssuer, MockPasswordHasher, MockTokenSource},
+    clock::MockClock,
+    health::MockWalletHealth,
+    mailer::MockMailer,
+    store::{
+        MockChallengeStore, MockLowFeeTicketStore, MockMailOutbox, MockSessionStore, MockStore,
+        MockStoreMaintenance, MockTokenStore, MockUserStore,
+    },
+    voting::MockVotingNode,
+    wallet::{
+        MockBlockHeights, MockChainNode, MockLink, MockPoolWallet, MockStakeReporting,
+        MockVotingWallet, MockWalletBackend, MockWalletState,
+    },
 };

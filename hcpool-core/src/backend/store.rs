@@ -1,5 +1,12 @@
 //! The pool's persistent state (hcstakepool's MySQL tables Users, EmailChange,
-//! PasswordReset, LowFeeTicket, plus hcpool's own server-side sessions).
+//! PasswordReset, LowFeeTicket, plus hcpool's own server-side sessions, captcha challenges
+//! and mail outbox).
+//!
+//! The store is cut into roles — [`UserStore`], [`TokenStore`], [`SessionStore`],
+//! [`ChallengeStore`], [`LowFeeTicketStore`], [`MailOutbox`], [`StoreMaintenance`] — so an
+//! embedder implements only what the parts it runs need (stakepoold reads users and
+//! low-fee tickets; the web app needs everything). [`Store`] is all of them at once and is
+//! implemented for every type that implements the roles.
 //!
 //! # Contract (every implementation; checked by `testing::store_conformance`)
 //! - Every method is one business step and atomic: on error nothing changed.
@@ -186,7 +193,7 @@ pub struct Session {
 /// request does the same work whether or not the address belongs to an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMail {
-    /// Row id (assigned by the store; ignored by [`Store::enqueue_mail`]).
+    /// Row id (assigned by the store; ignored by [`MailOutbox::enqueue_mail`]).
     pub id: i64,
     /// What to send (the web app's job names; at most 32 bytes).
     pub kind: String,
@@ -232,12 +239,25 @@ pub struct StoreStatus {
     pub cluster_size: Option<u32>,
 }
 
-/// The pool's store. See the module docs for the contract every method keeps.
+/// A sign-up captcha challenge: the hash of its answer, kept until it is answered once or
+/// expires. Challenges belong to no user and are never sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// Hex SHA-256 of the challenge id the form carries: the store never sees the id.
+    pub id_hash: String,
+    /// A hash of the expected answer (the web app's choice of hash).
+    pub answer_hash: Secret<String>,
+    /// Created, unix seconds.
+    pub created: i64,
+    /// Expires, unix seconds (valid while `expires > now`).
+    pub expires: i64,
+}
+
+/// Users: accounts, password hashes, API tokens, address registrations and votebits
+/// (`Users`). See the module docs for the contract every method keeps.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
-pub trait Store: Send + Sync {
-    // ----- users -----
-
+pub trait UserStore: Send + Sync {
     /// Creates an unverified user (`EmailVerified = 0`, `Username = Email`, empty API token,
     /// no registration) and returns its id. Ids are never reused.
     ///
@@ -256,10 +276,6 @@ pub trait Store: Send + Sync {
 
     /// A user by API token; with duplicates, the lowest id.
     async fn user_by_api_token(&self, token: &str) -> Result<Option<User>>;
-
-    /// Verifies the user holding `email_token`: `EmailVerified = 1`, `EmailToken = ''`.
-    /// Returns the user, or `None` when no user holds the token (so a token works once).
-    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>>;
 
     /// Sets a new password hash and, in the same transaction, revokes what the old password
     /// could still reach: the user's sessions, password reset tokens and pending email
@@ -310,8 +326,21 @@ pub trait Store: Send + Sync {
 
     /// User counts (all; active = with a registration).
     async fn user_counts(&self) -> Result<UserCounts>;
+}
 
-    // ----- email change -----
+/// Single-use tokens mailed to users: email verification, password resets and email
+/// changes (`Users.EmailToken`, `PasswordReset`, `EmailChange`).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Verifies the user holding `email_token`: `EmailVerified = 1`, `EmailToken = ''`.
+    /// Returns the user, or `None` when no user holds the token (so a token works once).
+    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>>;
+
+    /// Sets the email verification token of a user who is still unverified
+    /// (`EmailVerified = 0`): a new verification mail replaces the old link. `false` when
+    /// there is no such user or the user is verified already.
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
 
     /// Records a pending email change.
     ///
@@ -323,15 +352,13 @@ pub trait Store: Send + Sync {
     async fn email_change(&self, token: &str) -> Result<Option<EmailChange>>;
 
     /// Applies and consumes the email change with `token` if it has not expired at `now`:
-    /// sets `Email` (not `Username`) and revokes as [`Store::change_password`] does (sessions,
-    /// reset tokens, every pending email change, the API token), atomically. `None` when the
-    /// token is unknown or expired.
+    /// sets `Email` (not `Username`) and revokes as [`UserStore::change_password`] does
+    /// (sessions, reset tokens, every pending email change, the API token), atomically.
+    /// `None` when the token is unknown or expired.
     ///
     /// # Errors
     /// `Conflict` when the new email was taken by another user meanwhile (nothing changes).
     async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>>;
-
-    // ----- password reset -----
 
     /// Records a password reset token.
     async fn create_password_reset(&self, reset: &PasswordReset) -> Result<()>;
@@ -340,36 +367,20 @@ pub trait Store: Send + Sync {
     async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>>;
 
     /// If `token` is known and unexpired at `now`: sets the password hash and revokes as
-    /// [`Store::change_password`] does (sessions, reset tokens, pending email changes, the API
-    /// token), atomically. `None` otherwise.
+    /// [`UserStore::change_password`] does (sessions, reset tokens, pending email changes,
+    /// the API token), atomically. `None` otherwise.
     async fn reset_password(
         &self,
         token: &str,
         now: i64,
         hash: &Secret<String>,
     ) -> Result<Option<UserId>>;
+}
 
-    // ----- low-fee tickets -----
-
-    /// Adds low-fee tickets, all or none. A ticket whose hash is already in the table (or
-    /// earlier in `tickets`) is skipped. Returns how many rows were inserted.
-    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64>;
-
-    /// Deletes the rows of these ticket hashes. Returns how many rows were deleted.
-    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64>;
-
-    /// Marks a low-fee ticket voted (`Voted = 1`). `false` when the hash is unknown.
-    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool>;
-
-    /// Low-fee tickets that can still be voted (`Voted = 0 AND Expires > now`), in id order.
-    async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>>;
-
-    /// All low-fee tickets (no filter: voted and expired ones too), in id order. The voting
-    /// nodes get only the votable ones ([`crate::service::votable_low_fee_entries`]).
-    async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>>;
-
-    // ----- sessions -----
-
+/// Server-side web sessions (`hcpool_sessions`).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     /// Stores a new session.
     ///
     /// # Errors
@@ -388,14 +399,52 @@ pub trait Store: Send + Sync {
 
     /// Deletes all of a user's sessions. Returns how many.
     async fn delete_user_sessions(&self, id: UserId) -> Result<u64>;
+}
 
-    /// Sets the email verification token of a user who is still unverified
-    /// (`EmailVerified = 0`): a new verification mail replaces the old link. `false` when
-    /// there is no such user or the user is verified already.
-    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
+/// Sign-up captcha challenges, each answerable once.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait ChallengeStore: Send + Sync {
+    /// Stores a new challenge.
+    ///
+    /// # Errors
+    /// `Conflict` when a challenge (or, in stores that share the table, a session) with
+    /// this `id_hash` exists.
+    async fn create_challenge(&self, challenge: &Challenge) -> Result<()>;
 
-    // ----- mail outbox -----
+    /// Consumes challenge `id_hash` if it is still valid at `now` and returns its answer
+    /// hash. Of two racing callers at most one gets it; an unknown, expired or already
+    /// taken challenge is `None`.
+    async fn take_challenge(&self, id_hash: &str, now: i64) -> Result<Option<Secret<String>>>;
+}
 
+/// Low-fee tickets an admin added for voting (`LowFeeTicket`).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait LowFeeTicketStore: Send + Sync {
+    /// Adds low-fee tickets, all or none. A ticket whose hash is already in the table (or
+    /// earlier in `tickets`) is skipped. Returns how many rows were inserted.
+    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64>;
+
+    /// Deletes the rows of these ticket hashes. Returns how many rows were deleted.
+    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64>;
+
+    /// Marks a low-fee ticket voted (`Voted = 1`). `false` when the hash is unknown.
+    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool>;
+
+    /// Low-fee tickets that can still be voted (`Voted = 0 AND Expires > now`), in id order.
+    async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>>;
+
+    /// All low-fee tickets (no filter: voted and expired ones too), in id order. The voting
+    /// nodes get only the votable ones ([`crate::service::votable_low_fee_entries`]).
+    async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>>;
+}
+
+/// The mail outbox (`hcpool_mail_outbox`): mails written by requests, sent by whichever web
+/// instance claims them.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait MailOutbox: Send + Sync {
     /// Stores a mail to send (its `id` and `attempts` are ignored: a new row starts at 0
     /// attempts) and returns the row id.
     async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64>;
@@ -413,17 +462,127 @@ pub trait Store: Send + Sync {
     /// Releases the caller's claim on row `id` (still at `attempts`) for a retry from
     /// `next_attempt`. `false` when the row is gone or was claimed again.
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool>;
+}
 
-    /// Deletes sessions, email changes and password resets that expired at `now`
-    /// (`expires <= now`). Low-fee tickets are kept (the admin's record of them).
+/// What keeps a store tidy and observable: the periodic purge and the health answer.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait StoreMaintenance: Send + Sync {
+    /// Deletes sessions, captcha challenges, email changes and password resets that expired
+    /// at `now` (`expires <= now`). Low-fee tickets are kept (the admin's record of them).
     /// Returns how many rows were deleted.
     async fn purge_expired(&self, now: i64) -> Result<u64>;
-
-    // ----- operations -----
 
     /// The node in use and the cluster's size, checked now (for the health answer).
     /// Stores without nodes keep the default: nothing to report.
     async fn store_status(&self) -> Result<StoreStatus> {
         Ok(StoreStatus::default())
+    }
+}
+
+/// The pool's whole store: every role at once. Implemented for every type that implements
+/// the roles, so an implementation writes only the role traits; callers that need all of it
+/// take `S: Store` or `Arc<dyn Store>`, callers that need one role take that role.
+pub trait Store:
+    UserStore
+    + TokenStore
+    + SessionStore
+    + ChallengeStore
+    + LowFeeTicketStore
+    + MailOutbox
+    + StoreMaintenance
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + TokenStore
+        + SessionStore
+        + ChallengeStore
+        + LowFeeTicketStore
+        + MailOutbox
+        + StoreMaintenance
+        + ?Sized
+{
+}
+
+#[cfg(any(test, feature = "test-utils"))]
+mockall::mock! {
+    /// A mock of the whole [`Store`] (every role's methods), for code that takes a `Store`.
+    /// The roles have mocks of their own (`MockUserStore`, …).
+    pub Store {}
+
+    #[async_trait]
+    impl UserStore for Store {
+        async fn create_user(&self, user: &NewUser) -> Result<UserId>;
+        async fn user(&self, id: UserId) -> Result<Option<User>>;
+        async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+        async fn user_by_api_token(&self, token: &str) -> Result<Option<User>>;
+        async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool>;
+        async fn upgrade_password_hash(&self, id: UserId, hash: &Secret<String>) -> Result<bool>;
+        async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
+        async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>>;
+        async fn set_missing_api_tokens(&self, tokens: &[(UserId, Secret<String>)]) -> Result<u64>;
+        async fn register_address(&self, id: UserId, registration: &Registration) -> Result<bool>;
+        async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<bool>;
+        async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64>;
+        async fn voting_configs(&self) -> Result<Vec<UserVotingConfig>>;
+        async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>>;
+        async fn user_counts(&self) -> Result<UserCounts>;
+    }
+
+    #[async_trait]
+    impl TokenStore for Store {
+        async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>>;
+        async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool>;
+        async fn create_email_change(&self, change: &EmailChange) -> Result<()>;
+        async fn email_change(&self, token: &str) -> Result<Option<EmailChange>>;
+        async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>>;
+        async fn create_password_reset(&self, reset: &PasswordReset) -> Result<()>;
+        async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>>;
+        async fn reset_password(
+            &self,
+            token: &str,
+            now: i64,
+            hash: &Secret<String>,
+        ) -> Result<Option<UserId>>;
+    }
+
+    #[async_trait]
+    impl SessionStore for Store {
+        async fn create_session(&self, session: &Session) -> Result<()>;
+        async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>>;
+        async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool>;
+        async fn delete_session(&self, id_hash: &str) -> Result<bool>;
+        async fn delete_user_sessions(&self, id: UserId) -> Result<u64>;
+    }
+
+    #[async_trait]
+    impl ChallengeStore for Store {
+        async fn create_challenge(&self, challenge: &Challenge) -> Result<()>;
+        async fn take_challenge(&self, id_hash: &str, now: i64) -> Result<Option<Secret<String>>>;
+    }
+
+    #[async_trait]
+    impl LowFeeTicketStore for Store {
+        async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64>;
+        async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64>;
+        async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool>;
+        async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>>;
+        async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>>;
+    }
+
+    #[async_trait]
+    impl MailOutbox for Store {
+        async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64>;
+        async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>>;
+        async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool>;
+        async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool>;
+    }
+
+    #[async_trait]
+    impl StoreMaintenance for Store {
+        async fn purge_expired(&self, now: i64) -> Result<u64>;
+        async fn store_status(&self) -> Result<StoreStatus>;
     }
 }

@@ -194,18 +194,28 @@ pub enum ChainNotification {
     },
 }
 
-/// One voting wallet (hcwallet) as the pool uses it.
+/// What every user of a wallet asks: its label, state and tip. The base of the other roles.
 ///
 /// Implementations report failures as [`crate::Error::Wallet`]; `Unavailable` when the wallet
 /// cannot be reached, `Rejected` when it answered with an RPC error, `Inconsistent` when the
-/// reply cannot be right (bad hex, wrong shape).
+/// reply cannot be right (bad hex, wrong shape). The same holds for every wallet role.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
-pub trait WalletBackend: Send + Sync {
+pub trait WalletState: Send + Sync {
     /// A label for logs and errors (host:port).
     fn label(&self) -> String;
     /// `walletinfo`.
     async fn wallet_info(&self) -> Result<WalletInfo>;
+    /// `getbestblock`.
+    async fn best_block(&self) -> Result<BestBlock>;
+}
+
+/// The pool's side of a wallet: checking users' addresses, making and importing their
+/// 1-of-2 multisig scripts, keeping the fee-address index in step (what `PoolService` and
+/// the wallet manager's start-up sync use).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait PoolWallet: Send + Sync {
     /// `validateaddress`.
     async fn validate_address(&self, address: &Address) -> Result<ValidatedAddress>;
     /// `createmultisig 1 [pool, user]` (both pubkey-addresses, pool first).
@@ -221,8 +231,13 @@ pub trait WalletBackend: Send + Sync {
         branch: u32,
         index: u32,
     ) -> Result<()>;
-    /// `getbestblock`.
-    async fn best_block(&self) -> Result<BestBlock>;
+}
+
+/// What the wallet knows about tickets: stake statistics for the pages and the API, a
+/// user's tickets, and the raw transactions stakepoold and the sync read.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait StakeReporting: Send + Sync {
     /// `getstakeinfo`.
     async fn stake_info(&self) -> Result<StakeInfo>;
     /// `stakepooluserinfo <multisig address>`.
@@ -231,10 +246,17 @@ pub trait WalletBackend: Send + Sync {
     async fn tickets(&self, include_immature: bool) -> Result<Vec<TicketHash>>;
     /// `getrawtransaction <hash> 0`, the serialized transaction.
     async fn raw_transaction(&self, hash: &TxHash) -> Result<Vec<u8>>;
-    /// `addticket <hex>`.
-    async fn add_ticket(&self, tx: &[u8]) -> Result<()>;
     /// `gettransaction <hash>`.
     async fn transaction(&self, hash: &TxHash) -> Result<WalletTransaction>;
+}
+
+/// The voting side of a wallet, as stakepoold drives it: adding tickets, signing votes,
+/// revoking missed tickets.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait VotingWallet: Send + Sync {
+    /// `addticket <hex>`.
+    async fn add_ticket(&self, tx: &[u8]) -> Result<()>;
     /// `generatevote`: a signed vote (not broadcast) for `ticket` on block `block_hash`.
     async fn generate_vote(
         &self,
@@ -250,6 +272,67 @@ pub trait WalletBackend: Send + Sync {
     /// while that revocation is unmined. One ticket the wallet cannot revoke fails the
     /// whole call.
     async fn revoke_tickets(&self) -> Result<()>;
+}
+
+/// One voting wallet (hcwallet) as the pool uses it: every wallet role at once. Implemented
+/// for every type that implements the roles, so an implementation writes only the role
+/// traits; callers that need one role can take that role.
+pub trait WalletBackend: WalletState + PoolWallet + StakeReporting + VotingWallet {}
+
+impl<T> WalletBackend for T where
+    T: WalletState + PoolWallet + StakeReporting + VotingWallet + ?Sized
+{
+}
+
+#[cfg(any(test, feature = "test-utils"))]
+mockall::mock! {
+    /// A mock of the whole [`WalletBackend`] (every role's methods). The roles have mocks of
+    /// their own (`MockWalletState`, `MockPoolWallet`, …).
+    pub WalletBackend {}
+
+    #[async_trait]
+    impl WalletState for WalletBackend {
+        fn label(&self) -> String;
+        async fn wallet_info(&self) -> Result<WalletInfo>;
+        async fn best_block(&self) -> Result<BestBlock>;
+    }
+
+    #[async_trait]
+    impl PoolWallet for WalletBackend {
+        async fn validate_address(&self, address: &Address) -> Result<ValidatedAddress>;
+        async fn create_multisig(&self, pool: &Address, user: &Address) -> Result<MultisigInfo>;
+        async fn import_script(&self, script: &RedeemScript, rescan_from: u32) -> Result<()>;
+        async fn list_scripts(&self) -> Result<Vec<RedeemScript>>;
+        async fn account_sync_address_index(
+            &self,
+            account: &str,
+            branch: u32,
+            index: u32,
+        ) -> Result<()>;
+    }
+
+    #[async_trait]
+    impl StakeReporting for WalletBackend {
+        async fn stake_info(&self) -> Result<StakeInfo>;
+        async fn stake_pool_user_info(&self, multisig: &Address) -> Result<StakePoolUserInfo>;
+        async fn tickets(&self, include_immature: bool) -> Result<Vec<TicketHash>>;
+        async fn raw_transaction(&self, hash: &TxHash) -> Result<Vec<u8>>;
+        async fn transaction(&self, hash: &TxHash) -> Result<WalletTransaction>;
+    }
+
+    #[async_trait]
+    impl VotingWallet for WalletBackend {
+        async fn add_ticket(&self, tx: &[u8]) -> Result<()>;
+        async fn generate_vote(
+            &self,
+            block_hash: &BlockHash,
+            height: u32,
+            ticket: &TicketHash,
+            vote_bits: VoteBits,
+            vote_bits_extended: &[u8],
+        ) -> Result<Vec<u8>>;
+        async fn revoke_tickets(&self) -> Result<()>;
+    }
 }
 
 /// A chain node (hcd) as stakepoold uses it. Notifications are delivered by the adapter's
@@ -277,4 +360,24 @@ pub trait ChainNode: Send + Sync {
             source: "existsmissedtickets is not supported by this node".into(),
         })
     }
+}
+
+/// Block heights by hash (hcd `getblockheader <hash> false`): the purchase height of a ticket,
+/// for stakepoold's fee check at start-up.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait BlockHeights: Send + Sync {
+    /// The height of block `hash`.
+    async fn block_height(&self, hash: &BlockHash) -> Result<u32>;
+}
+
+/// A connection to hcd or hcwallet that can drop and come back (stakepoold's health answer,
+/// and its rescan after a reconnect).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+pub trait Link: Send + Sync {
+    /// The link is up now.
+    fn is_connected(&self) -> bool;
+    /// Changes each time the link is back up (notifications re-registered); `None` when the
+    /// link never reconnects.
+    fn reconnects(&self) -> Option<tokio::sync::watch::Receiver<u64>>;
 }

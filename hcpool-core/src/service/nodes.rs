@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::future::join_all;
 
-use crate::backend::{Store, TicketEntry, UserVotingConfig, VotingNode};
+use crate::backend::{
+    LowFeeTicketStore, Store, TicketEntry, UserStore, UserVotingConfig, VotingNode,
+};
 use crate::error::Result;
 
 /// What to push to the nodes.
@@ -292,7 +294,7 @@ async fn send(
 }
 
 async fn load(
-    store: &dyn Store,
+    store: &(impl UserStore + LowFeeTicketStore + ?Sized),
     what: NodeUpdate,
     now: i64,
 ) -> Result<(Option<Vec<UserVotingConfig>>, Option<Vec<TicketEntry>>)> {
@@ -310,13 +312,16 @@ async fn load(
 }
 
 /// The added low-fee tickets a voting node votes: those still votable at `now` (unix
-/// seconds; not voted, not expired: [`Store::votable_low_fee_tickets`]), in id order. What
-/// the web app pushes (`SetAddedLowFeeTickets`) and what stakepoold loads at start, so a
+/// seconds; not voted, not expired: [`LowFeeTicketStore::votable_low_fee_tickets`]), in id
+/// order. What the web app pushes (`SetAddedLowFeeTickets`) and what stakepoold loads at start, so a
 /// restart of either gives the nodes the same set.
 ///
 /// # Errors
 /// `Store { .. }`.
-pub async fn votable_low_fee_entries(store: &dyn Store, now: i64) -> Result<Vec<TicketEntry>> {
+pub async fn votable_low_fee_entries(
+    store: &(impl LowFeeTicketStore + ?Sized),
+    now: i64,
+) -> Result<Vec<TicketEntry>> {
     Ok(store
         .votable_low_fee_tickets(now)
         .await?

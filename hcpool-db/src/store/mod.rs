@@ -15,9 +15,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, Store, StoreStatus, TicketEntry, User, UserCounts,
-    UserVotingConfig,
+    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
+    NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
+    SessionStore, StoreMaintenance, StoreStatus, TicketEntry, TokenStore, User, UserCounts,
+    UserStore, UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
@@ -525,7 +526,7 @@ fn blank(token: &str) -> bool {
 type CoreResult<T> = hcpool_core::Result<T>;
 
 #[async_trait]
-impl Store for SqlStore {
+impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser) -> CoreResult<UserId> {
         Ok(SqlStore::create_user(self, user).await?)
     }
@@ -537,9 +538,6 @@ impl Store for SqlStore {
     }
     async fn user_by_api_token(&self, token: &str) -> CoreResult<Option<User>> {
         Ok(SqlStore::user_by_api_token(self, token).await?)
-    }
-    async fn verify_email(&self, email_token: &str) -> CoreResult<Option<UserId>> {
-        Ok(SqlStore::verify_email(self, email_token).await?)
     }
     async fn change_password(&self, id: UserId, hash: &Secret<String>) -> CoreResult<bool> {
         Ok(SqlStore::change_password(self, id, hash).await?)
@@ -574,6 +572,13 @@ impl Store for SqlStore {
     async fn user_counts(&self) -> CoreResult<UserCounts> {
         Ok(SqlStore::user_counts(self).await?)
     }
+}
+
+#[async_trait]
+impl TokenStore for SqlStore {
+    async fn verify_email(&self, email_token: &str) -> CoreResult<Option<UserId>> {
+        Ok(SqlStore::verify_email(self, email_token).await?)
+    }
     async fn create_email_change(&self, change: &EmailChange) -> CoreResult<()> {
         Ok(SqlStore::create_email_change(self, change).await?)
     }
@@ -597,21 +602,13 @@ impl Store for SqlStore {
     ) -> CoreResult<Option<UserId>> {
         Ok(SqlStore::reset_password(self, token, now, hash).await?)
     }
-    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> CoreResult<u64> {
-        Ok(SqlStore::add_low_fee_tickets(self, tickets).await?)
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> CoreResult<bool> {
+        Ok(SqlStore::set_email_token(self, id, token).await?)
     }
-    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> CoreResult<u64> {
-        Ok(SqlStore::remove_low_fee_tickets(self, hashes).await?)
-    }
-    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> CoreResult<bool> {
-        Ok(SqlStore::mark_low_fee_ticket_voted(self, hash).await?)
-    }
-    async fn votable_low_fee_tickets(&self, now: i64) -> CoreResult<Vec<LowFeeTicket>> {
-        Ok(SqlStore::votable_low_fee_tickets(self, now).await?)
-    }
-    async fn low_fee_ticket_entries(&self) -> CoreResult<Vec<TicketEntry>> {
-        Ok(SqlStore::low_fee_ticket_entries(self).await?)
-    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
     async fn create_session(&self, session: &Session) -> CoreResult<()> {
         Ok(SqlStore::create_session(self, session).await?)
     }
@@ -627,9 +624,39 @@ impl Store for SqlStore {
     async fn delete_user_sessions(&self, id: UserId) -> CoreResult<u64> {
         Ok(SqlStore::delete_user_sessions(self, id).await?)
     }
-    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> CoreResult<bool> {
-        Ok(SqlStore::set_email_token(self, id, token).await?)
+}
+
+#[async_trait]
+impl ChallengeStore for SqlStore {
+    async fn create_challenge(&self, challenge: &Challenge) -> CoreResult<()> {
+        Ok(SqlStore::create_challenge(self, challenge).await?)
     }
+    async fn take_challenge(&self, id_hash: &str, now: i64) -> CoreResult<Option<Secret<String>>> {
+        Ok(SqlStore::take_challenge(self, id_hash, now).await?)
+    }
+}
+
+#[async_trait]
+impl LowFeeTicketStore for SqlStore {
+    async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> CoreResult<u64> {
+        Ok(SqlStore::add_low_fee_tickets(self, tickets).await?)
+    }
+    async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> CoreResult<u64> {
+        Ok(SqlStore::remove_low_fee_tickets(self, hashes).await?)
+    }
+    async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> CoreResult<bool> {
+        Ok(SqlStore::mark_low_fee_ticket_voted(self, hash).await?)
+    }
+    async fn votable_low_fee_tickets(&self, now: i64) -> CoreResult<Vec<LowFeeTicket>> {
+        Ok(SqlStore::votable_low_fee_tickets(self, now).await?)
+    }
+    async fn low_fee_ticket_entries(&self) -> CoreResult<Vec<TicketEntry>> {
+        Ok(SqlStore::low_fee_ticket_entries(self).await?)
+    }
+}
+
+#[async_trait]
+impl MailOutbox for SqlStore {
     async fn enqueue_mail(&self, mail: &OutboxMail) -> CoreResult<i64> {
         Ok(SqlStore::enqueue_mail(self, mail).await?)
     }
@@ -647,6 +674,10 @@ impl Store for SqlStore {
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> CoreResult<bool> {
         Ok(SqlStore::retry_mail(self, id, attempts, next_attempt).await?)
     }
+}
+
+#[async_trait]
+impl StoreMaintenance for SqlStore {
     async fn purge_expired(&self, now: i64) -> CoreResult<u64> {
         Ok(SqlStore::purge_expired(self, now).await?)
     }

@@ -1,11 +1,23 @@
-//! `hcpool_sessions`: server-side web sessions, revocable.
+//! `hcpool_sessions`: server-side web sessions, revocable, and the sign-up captcha
+//! challenges.
+//!
+//! Challenges live in the same table as rows of user id 0 (no account has it), as they did
+//! when hcpool-web stored them as sessions: no migration, instances of the previous version
+//! and of this one answer each other's challenges during a rolling upgrade, and the purge of
+//! expired sessions already covers them. The id hashes cannot collide with a session's
+//! (hcpool-web hashes `captcha:<id>` for challenges and the cookie value for sessions).
 
-use hcpool_core::backend::Session;
-use hcpool_core::UserId;
+use hcpool_core::backend::{Challenge, Session};
+use hcpool_core::{Secret, UserId};
+
+use sqlx::Row;
 
 use super::{in_tx, on_conn, Redo, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id, SESSION_COLUMNS};
+
+/// The `user_id` of challenge rows.
+const CHALLENGE_OWNER: i64 = 0;
 
 impl SqlStore {
     pub(crate) async fn create_session(&self, s: &Session) -> Result<()> {
@@ -87,6 +99,63 @@ impl SqlStore {
                 .map_err(Error::query("delete_user_sessions"))
         })?;
         Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn create_challenge(&self, c: &Challenge) -> Result<()> {
+        on_conn!(self, "create_challenge", Redo::Once, |conn| {
+            sqlx::query(
+                "INSERT INTO hcpool_sessions (id_hash, user_id, csrf_token, created, expires, \
+             last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&c.id_hash)
+            .bind(CHALLENGE_OWNER)
+            .bind(c.answer_hash.expose())
+            .bind(c.created)
+            .bind(c.expires)
+            .bind(c.created)
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::query("create_challenge"))
+        })?;
+        Ok(())
+    }
+
+    pub(crate) async fn take_challenge(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<Secret<String>>> {
+        const OP: &str = "take_challenge";
+        in_tx!(self, OP, Redo::Once, |tx| {
+            let sql = format!(
+                "SELECT csrf_token FROM hcpool_sessions \
+             WHERE id_hash = ? AND user_id = ? AND expires > ?{}",
+                self.for_update()
+            );
+            let Some(row) = sqlx::query(&sql)
+                .bind(id_hash)
+                .bind(CHALLENGE_OWNER)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?
+            else {
+                return Ok(None);
+            };
+            let answer: String = row.try_get("csrf_token").map_err(|e| Error::CorruptRow {
+                table: "hcpool_sessions",
+                id: 0,
+                column: "csrf_token",
+                reason: e.to_string(),
+            })?;
+            let done = sqlx::query("DELETE FROM hcpool_sessions WHERE id_hash = ? AND user_id = ?")
+                .bind(id_hash)
+                .bind(CHALLENGE_OWNER)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
+            Ok((done.rows_affected() > 0).then(|| Secret::new(answer)))
+        })
     }
 
     pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64> {

@@ -2,12 +2,94 @@
 
 use hcpool_core::backend::{EmailChange, PasswordReset};
 use hcpool_core::{Secret, UserId};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 use super::{blank, in_tx, on_conn, Redo, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id};
 
+/// The two tables of single-use tokens; looking a token up and consuming it is the same
+/// for both.
+#[derive(Debug, Clone, Copy)]
+enum TokenTable {
+    EmailChange,
+    PasswordReset,
+}
+
+impl TokenTable {
+    /// `SELECT <the columns rows:: reads> FROM <table>`.
+    fn select(self) -> &'static str {
+        match self {
+            TokenTable::EmailChange => {
+                "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange"
+            }
+            TokenTable::PasswordReset => {
+                "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset"
+            }
+        }
+    }
+
+    /// The id column: with duplicate tokens, the oldest row answers.
+    fn id_column(self) -> &'static str {
+        match self {
+            TokenTable::EmailChange => "EmailChangeID",
+            TokenTable::PasswordReset => "PasswordResetID",
+        }
+    }
+}
+
 impl SqlStore {
+    /// The row holding `token`, expired or not, without consuming it; never for a blank
+    /// token.
+    async fn token_row(
+        &self,
+        table: TokenTable,
+        op: &'static str,
+        token: &str,
+    ) -> Result<Option<AnyRow>> {
+        if blank(token) {
+            return Ok(None);
+        }
+        let sql = format!(
+            "{} WHERE Token = ? ORDER BY {} LIMIT 1",
+            table.select(),
+            table.id_column()
+        );
+        on_conn!(self, op, Redo::Idempotent, |c| {
+            sqlx::query(&sql)
+                .bind(token)
+                .fetch_optional(&mut *c)
+                .await
+                .map_err(Error::query(op))
+        })
+    }
+
+    /// In `tx`: the row holding `token` if it has not expired at `now`, locked until the
+    /// transaction ends (the caller consumes it: applies it and revokes the user's tokens).
+    /// The caller has refused a blank token.
+    async fn live_token_row(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        table: TokenTable,
+        op: &'static str,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<AnyRow>> {
+        let sql = format!(
+            "{} WHERE Token = ? AND Expires > ? ORDER BY {} LIMIT 1{}",
+            table.select(),
+            table.id_column(),
+            self.for_update()
+        );
+        sqlx::query(&sql)
+            .bind(token)
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(Error::query(op))
+    }
+
     pub(crate) async fn create_email_change(&self, c: &EmailChange) -> Result<()> {
         const OP: &str = "create_email_change";
         in_tx!(self, OP, Redo::Once, |tx| {
@@ -31,19 +113,9 @@ impl SqlStore {
     }
 
     pub(crate) async fn email_change(&self, token: &str) -> Result<Option<EmailChange>> {
-        if blank(token) {
-            return Ok(None);
-        }
-        let row = on_conn!(self, "email_change", Redo::Idempotent, |c| {
-            sqlx::query(
-                "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
-             WHERE Token = ? ORDER BY EmailChangeID LIMIT 1",
-            )
-            .bind(token)
-            .fetch_optional(&mut *c)
-            .await
-            .map_err(Error::query("email_change"))
-        })?;
+        let row = self
+            .token_row(TokenTable::EmailChange, "email_change", token)
+            .await?;
         row.as_ref().map(rows::email_change).transpose()
     }
 
@@ -53,17 +125,9 @@ impl SqlStore {
             return Ok(None);
         }
         in_tx!(self, OP, Redo::Once, |tx| {
-            let sql = format!(
-                "SELECT EmailChangeID, UserId, NewEmail, Token, Created, Expires FROM EmailChange \
-             WHERE Token = ? AND Expires > ? ORDER BY EmailChangeID LIMIT 1{}",
-                self.for_update()
-            );
-            let Some(row) = sqlx::query(&sql)
-                .bind(token)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
+            let Some(row) = self
+                .live_token_row(&mut tx, TokenTable::EmailChange, OP, token, now)
+                .await?
             else {
                 return Ok(None);
             };
@@ -116,19 +180,9 @@ impl SqlStore {
     }
 
     pub(crate) async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>> {
-        if blank(token) {
-            return Ok(None);
-        }
-        let row = on_conn!(self, "password_reset", Redo::Idempotent, |c| {
-            sqlx::query(
-                "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
-             WHERE Token = ? ORDER BY PasswordResetID LIMIT 1",
-            )
-            .bind(token)
-            .fetch_optional(&mut *c)
-            .await
-            .map_err(Error::query("password_reset"))
-        })?;
+        let row = self
+            .token_row(TokenTable::PasswordReset, "password_reset", token)
+            .await?;
         row.as_ref().map(rows::password_reset).transpose()
     }
 
@@ -143,17 +197,9 @@ impl SqlStore {
             return Ok(None);
         }
         in_tx!(self, OP, Redo::Once, |tx| {
-            let sql = format!(
-                "SELECT PasswordResetID, UserId, Token, Created, Expires FROM PasswordReset \
-             WHERE Token = ? AND Expires > ? ORDER BY PasswordResetID LIMIT 1{}",
-                self.for_update()
-            );
-            let Some(row) = sqlx::query(&sql)
-                .bind(token)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
+            let Some(row) = self
+                .live_token_row(&mut tx, TokenTable::PasswordReset, OP, token, now)
+                .await?
             else {
                 return Ok(None);
             };

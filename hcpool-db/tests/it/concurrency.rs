@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use hcpool_core::backend::{NewLowFeeTicket, NewUser, Store};
+use hcpool_core::backend::{LowFeeTicketStore, NewLowFeeTicket, NewUser, TokenStore, UserStore};
 use hcpool_core::{BackendKind, Secret, TicketHash, UserId, VoteBits};
 use hcpool_db::SqlStore;
 use sqlx::{Executor, Row};
@@ -104,7 +104,8 @@ async fn mysql_email_stays_unique_under_read_committed() {
                     email.to_uppercase()
                 };
                 tokio::spawn(async move {
-                    Store::create_user(&store, &new_user(&email, &format!("t{round}-{i}"))).await
+                    UserStore::create_user(&store, &new_user(&email, &format!("t{round}-{i}")))
+                        .await
                 })
             })
             .collect();
@@ -120,14 +121,14 @@ async fn mysql_email_stays_unique_under_read_committed() {
         assert_eq!(count(&raw, &sql).await, 1);
     }
     // Email changes race a sign-up for one new address: one owner in the end.
-    let a = Store::create_user(&store, &new_user("a@example.com", "ta"))
+    let a = UserStore::create_user(&store, &new_user("a@example.com", "ta"))
         .await
         .unwrap();
-    let b = Store::create_user(&store, &new_user("b@example.com", "tb"))
+    let b = UserStore::create_user(&store, &new_user("b@example.com", "tb"))
         .await
         .unwrap();
     for (id, tok) in [(a, "ca"), (b, "cb")] {
-        Store::create_email_change(
+        TokenStore::create_email_change(
             &store,
             &hcpool_core::backend::EmailChange {
                 user_id: id,
@@ -142,10 +143,10 @@ async fn mysql_email_stays_unique_under_read_committed() {
     }
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
     let r = tokio::join!(
-        async move { Store::apply_email_change(&s1, "ca", 5).await },
-        async move { Store::apply_email_change(&s2, "cb", 5).await },
+        async move { TokenStore::apply_email_change(&s1, "ca", 5).await },
+        async move { TokenStore::apply_email_change(&s2, "cb", 5).await },
         async move {
-            Store::create_user(&s3, &new_user("TARGET@example.com", "tc"))
+            UserStore::create_user(&s3, &new_user("TARGET@example.com", "tc"))
                 .await
                 .map(Some)
         },
@@ -205,7 +206,7 @@ async fn mysql_deadlocked_steps_are_retried_all_or_nothing() {
         expires: 10_000,
     };
     // Two forced deadlocks, then it goes through: both tickets, once each.
-    let added = Store::add_low_fee_tickets(&store, &[t(1, "first"), t(2, "second")])
+    let added = LowFeeTicketStore::add_low_fee_tickets(&store, &[t(1, "first"), t(2, "second")])
         .await
         .unwrap();
     assert_eq!(added, 2);
@@ -216,7 +217,7 @@ async fn mysql_deadlocked_steps_are_retried_all_or_nothing() {
         .execute(&raw)
         .await
         .unwrap();
-    let err = Store::add_low_fee_tickets(&store, &[t(3, "first"), t(4, "second")])
+    let err = LowFeeTicketStore::add_low_fee_tickets(&store, &[t(3, "first"), t(4, "second")])
         .await
         .unwrap_err();
     assert_eq!(err.backend_kind(), Some(BackendKind::Conflict));
@@ -235,7 +236,7 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     };
     let db = MySqlDb::create(&server).await;
     let store = SqlStore::connect(&db.url).await.unwrap();
-    Store::create_user(&store, &new_user("kept@example.com", "t"))
+    UserStore::create_user(&store, &new_user("kept@example.com", "t"))
         .await
         .unwrap();
     store.close().await;
@@ -263,7 +264,7 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
         5
     );
     assert_eq!(count(&raw, "SELECT COUNT(*) FROM hcpool_emails").await, 1);
-    let again = Store::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
+    let again = UserStore::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
     assert_eq!(
         again.unwrap_err().backend_kind(),
         Some(BackendKind::Conflict)
@@ -289,12 +290,14 @@ async fn mysql_concurrent_starts_and_the_lock_row() {
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
         5
     );
-    Store::create_user(&a, &new_user("one@example.com", "t"))
+    UserStore::create_user(&a, &new_user("one@example.com", "t"))
         .await
         .unwrap();
-    assert!(Store::create_user(&b, &new_user("one@example.com", "t2"))
-        .await
-        .is_err());
+    assert!(
+        UserStore::create_user(&b, &new_user("one@example.com", "t2"))
+            .await
+            .is_err()
+    );
     // Another instance holds the lock: a start waits (and is not done within 1.5 s) …
     sqlx::query(
         "INSERT INTO hcpool_migration_lock (id, owner, expires) \

@@ -2,7 +2,7 @@
 //! shape without the later-added columns, opens under hcpool with every row intact, the
 //! backfills hcstakepool would do, and a second open changes nothing.
 
-use hcpool_core::backend::Store;
+use hcpool_core::backend::{Store, UserStore};
 use hcpool_core::{Secret, UserId, VoteBits};
 use hcpool_db::SqlStore;
 use sqlx::{MySqlPool, Row};
@@ -260,7 +260,7 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
     );
 
     // New users continue after the legacy ids.
-    let id = Store::create_user(
+    let id = UserStore::create_user(
         &again,
         &hcpool_core::backend::NewUser {
             email: "fresh@example.com".into(),
@@ -273,7 +273,7 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
     .await
     .unwrap();
     assert_eq!(id, UserId(8));
-    let taken = Store::create_user(
+    let taken = UserStore::create_user(
         &again,
         &hcpool_core::backend::NewUser {
             email: "OLD@example.com".into(),

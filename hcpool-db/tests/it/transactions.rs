@@ -1,7 +1,9 @@
 //! Multi-step changes are all-or-nothing: a statement forced to fail half-way (by a trigger)
 //! leaves the previous state intact.
 
-use hcpool_core::backend::{EmailChange, NewLowFeeTicket, NewUser, PasswordReset, Session, Store};
+use hcpool_core::backend::{
+    EmailChange, NewLowFeeTicket, NewUser, PasswordReset, Session, Store, UserStore,
+};
 use hcpool_core::{BackendKind, Secret, TicketHash, UserId, VoteBits};
 use hcpool_db::SqlStore;
 
@@ -145,7 +147,7 @@ async fn duplicate_email_is_a_conflict_not_a_panic() {
         vote_bits: VoteBits(1),
         vote_bits_version: 7,
     };
-    Store::create_user(&store, &nu).await.unwrap();
-    let err = Store::create_user(&store, &nu).await.unwrap_err();
+    UserStore::create_user(&store, &nu).await.unwrap();
+    let err = UserStore::create_user(&store, &nu).await.unwrap_err();
     assert_eq!(err.backend_kind(), Some(BackendKind::Conflict));
 }

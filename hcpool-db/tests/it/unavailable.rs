@@ -1,7 +1,7 @@
 //! A database that is not there is `Unavailable` (the web layer's 503), and the pool
 //! recovers when it comes back.
 
-use hcpool_core::backend::Store;
+use hcpool_core::backend::{StoreMaintenance, UserStore};
 use hcpool_core::BackendKind;
 use hcpool_db::SqlStore;
 use sqlx::Row;
@@ -13,7 +13,7 @@ async fn closed_pool_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite_store(&dir).await;
     store.close().await;
-    let err = Store::user_counts(&store).await.unwrap_err();
+    let err = UserStore::user_counts(&store).await.unwrap_err();
     assert_eq!(err.backend_kind(), Some(BackendKind::Unavailable));
 }
 
@@ -37,7 +37,7 @@ async fn mysql_pool_recovers_after_connections_are_killed() {
     };
     let db = MySqlDb::create(&server).await;
     let store = SqlStore::connect(&db.url).await.unwrap();
-    assert_eq!(Store::user_counts(&store).await.unwrap().all, 0);
+    assert_eq!(UserStore::user_counts(&store).await.unwrap().all, 0);
     // Kill every server-side connection of the store: what a server restart does to it.
     let raw = db.raw().await;
     let ids = sqlx::query(
@@ -54,7 +54,7 @@ async fn mysql_pool_recovers_after_connections_are_killed() {
     }
     // The pool notices the dead connections (it pings before lending one) and opens new
     // ones: the very next request succeeds.
-    let counts = Store::user_counts(&store)
+    let counts = UserStore::user_counts(&store)
         .await
         .map_err(|e| e.backend_kind());
     assert_eq!(counts.map(|c| c.all), Ok(0));
@@ -78,8 +78,8 @@ async fn mysql_host_list_skips_a_dead_node() {
     let list = db.url.replacen('@', "@127.0.0.1:1,", 1);
     let store = SqlStore::connect(&list).await.unwrap();
     assert_eq!(store.node(), live_host);
-    assert_eq!(Store::user_counts(&store).await.unwrap().all, 0);
-    let status = Store::store_status(&store).await.unwrap();
+    assert_eq!(UserStore::user_counts(&store).await.unwrap().all, 0);
+    let status = StoreMaintenance::store_status(&store).await.unwrap();
     assert_eq!(status.node.as_deref(), Some(live_host.as_str()));
     assert_eq!(status.nodes, 2);
     assert_eq!(status.cluster_size, None, "not a Galera node");

@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
-    WalletInfo, WalletTransaction,
+    BestBlock, MultisigInfo, PoolWallet, StakeInfo, StakePoolUserInfo, StakeReporting,
+    ValidatedAddress, VotingWallet, WalletBackend, WalletInfo, WalletState, WalletTransaction,
 };
 use hcpool_core::{Address, BlockHash, RedeemScript, TicketHash, TxHash, VoteBits};
 
@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 impl WalletManager {
     fn core<T>(&self, r: Result<T>) -> hcpool_core::Result<T> {
-        r.map_err(|e| e.into_core(WalletBackend::label(self)))
+        r.map_err(|e| e.into_core(WalletState::label(self)))
     }
 
     /// Runs `f` on the wallets in order until one succeeds.
@@ -54,11 +54,10 @@ impl WalletManager {
 }
 
 #[async_trait]
-impl WalletBackend for WalletManager {
+impl WalletState for WalletManager {
     fn label(&self) -> String {
         format!("wallets [{}]", self.labels().join(", "))
     }
-
     /// The first ready wallet's `walletinfo` (at least `minservers` must be ready).
     async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
         let r = async {
@@ -75,11 +74,16 @@ impl WalletBackend for WalletManager {
         .await;
         self.core(r)
     }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.core(WalletManager::best_block(self).await)
+    }
+}
 
+#[async_trait]
+impl PoolWallet for WalletManager {
     async fn validate_address(&self, address: &Address) -> hcpool_core::Result<ValidatedAddress> {
         self.core(WalletManager::validate_address(self, address).await)
     }
-
     async fn create_multisig(
         &self,
         pool: &Address,
@@ -87,7 +91,6 @@ impl WalletBackend for WalletManager {
     ) -> hcpool_core::Result<MultisigInfo> {
         self.core(WalletManager::create_multisig(self, pool, user).await)
     }
-
     async fn import_script(
         &self,
         script: &RedeemScript,
@@ -95,14 +98,12 @@ impl WalletBackend for WalletManager {
     ) -> hcpool_core::Result<()> {
         self.core(WalletManager::import_script(self, script, rescan_from).await)
     }
-
     async fn list_scripts(&self) -> hcpool_core::Result<Vec<RedeemScript>> {
         let r = self
             .take_first("listscripts", |w| async move { w.list_scripts().await })
             .await;
         self.core(r)
     }
-
     async fn account_sync_address_index(
         &self,
         account: &str,
@@ -117,22 +118,19 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
+}
 
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        self.core(WalletManager::best_block(self).await)
-    }
-
+#[async_trait]
+impl StakeReporting for WalletManager {
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         self.core(WalletManager::stake_info(self).await)
     }
-
     async fn stake_pool_user_info(
         &self,
         multisig: &Address,
     ) -> hcpool_core::Result<StakePoolUserInfo> {
         self.core(WalletManager::stake_pool_user_info(self, multisig).await)
     }
-
     async fn tickets(&self, include_immature: bool) -> hcpool_core::Result<Vec<TicketHash>> {
         let r = self
             .take_first("gettickets", |w| async move {
@@ -141,7 +139,6 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
-
     async fn raw_transaction(&self, hash: &TxHash) -> hcpool_core::Result<Vec<u8>> {
         let r = self
             .take_first("getrawtransaction", |w| async move {
@@ -150,14 +147,6 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
-
-    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
-        let r = self
-            .on_all_ready("addticket", |w| async move { w.add_ticket(tx).await })
-            .await;
-        self.core(r)
-    }
-
     async fn transaction(&self, hash: &TxHash) -> hcpool_core::Result<WalletTransaction> {
         let r = self
             .take_first(
@@ -167,7 +156,16 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
+}
 
+#[async_trait]
+impl VotingWallet for WalletManager {
+    async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
+        let r = self
+            .on_all_ready("addticket", |w| async move { w.add_ticket(tx).await })
+            .await;
+        self.core(r)
+    }
     async fn generate_vote(
         &self,
         block_hash: &BlockHash,
@@ -184,7 +182,6 @@ impl WalletBackend for WalletManager {
             .await;
         self.core(r)
     }
-
     async fn revoke_tickets(&self) -> hcpool_core::Result<()> {
         // Each wallet revokes the missed tickets it holds, as `addticket` reaches them all.
         let r = self

@@ -14,10 +14,10 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::error::StakepooldError;
 use super::proto;
 use super::proto::stakepoold_service_client::StakepooldServiceClient;
 use super::proto::version_service_client::VersionServiceClient;
+use crate::error::Error;
 use crate::pinned_tls;
 
 /// The stakepoold API version hcstakepool requires (major equal, minor.patch at least).
@@ -85,7 +85,7 @@ pub struct GrpcVotingNode {
 
 impl GrpcVotingNode {
     /// Prepares the connection without dialing; the first call connects.
-    pub fn connect_lazy(cfg: &GrpcVotingNodeConfig) -> Result<Self, StakepooldError> {
+    pub fn connect_lazy(cfg: &GrpcVotingNodeConfig) -> Result<Self, Error> {
         let certs = pinned_tls::load_certs(&cfg.cert_path)?;
         let identity = match &cfg.client_identity {
             Some(id) => Some(pinned_tls::load_identity(&id.cert_path, &id.key_path)?),
@@ -97,10 +97,10 @@ impl GrpcVotingNode {
             identity,
         )?);
         let server_name = ServerName::try_from(cfg.server_name.clone())
-            .map_err(|_| StakepooldError::Endpoint(cfg.server_name.clone()))?;
+            .map_err(|_| Error::VotingNodeEndpoint(cfg.server_name.clone()))?;
         // The scheme is http because TLS is done by the connector below, not by tonic.
         let endpoint = Endpoint::from_shared(format!("http://{}", cfg.host))
-            .map_err(|_| StakepooldError::Endpoint(cfg.host.clone()))?
+            .map_err(|_| Error::VotingNodeEndpoint(cfg.host.clone()))?
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout);
         let dial = cfg.host.clone();
@@ -126,18 +126,18 @@ impl GrpcVotingNode {
 
     /// Connects and performs hcstakepool's handshake: `VersionService.Version` must be
     /// compatible with [`REQUIRED_API_VERSION`].
-    pub async fn connect(cfg: &GrpcVotingNodeConfig) -> Result<Self, StakepooldError> {
+    pub async fn connect(cfg: &GrpcVotingNodeConfig) -> Result<Self, Error> {
         let node = Self::connect_lazy(cfg)?;
         node.check_version().await?;
         Ok(node)
     }
 
     /// Asks the node's version and checks it against [`REQUIRED_API_VERSION`].
-    pub async fn check_version(&self) -> Result<VotingNodeVersion, StakepooldError> {
+    pub async fn check_version(&self) -> Result<VotingNodeVersion, Error> {
         let v = self.fetch_version().await?;
         let (maj, min, pat) = REQUIRED_API_VERSION;
         if !semver_compatible((maj, min, pat), (v.major, v.minor, v.patch)) {
-            return Err(StakepooldError::IncompatibleVersion {
+            return Err(Error::IncompatibleVersion {
                 got: format!("{}.{}.{}", v.major, v.minor, v.patch),
                 required: format!("{maj}.{min}.{pat}"),
             });
@@ -145,7 +145,7 @@ impl GrpcVotingNode {
         Ok(v)
     }
 
-    async fn fetch_version(&self) -> Result<VotingNodeVersion, StakepooldError> {
+    async fn fetch_version(&self) -> Result<VotingNodeVersion, Error> {
         let mut c = VersionServiceClient::new(self.channel.clone());
         let r = self
             .bounded(c.version(proto::VersionRequest {}))
@@ -168,23 +168,23 @@ impl GrpcVotingNode {
     async fn bounded<T>(
         &self,
         call: impl std::future::Future<Output = Result<T, tonic::Status>>,
-    ) -> Result<T, StakepooldError> {
+    ) -> Result<T, Error> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r.map_err(status_error),
-            Err(_) => Err(StakepooldError::Timeout(self.timeout)),
+            Err(_) => Err(Error::VotingNodeTimeout(self.timeout)),
         }
     }
 
-    fn err(&self, e: StakepooldError) -> hcpool_core::Error {
-        e.into_core(&self.label)
+    fn err(&self, e: Error) -> hcpool_core::Error {
+        e.into_voting_node(&self.label)
     }
 }
 
 /// A transport failure shows as an `Unavailable` status whose source is the connect error;
 /// keep it apart from an answer the node gave.
-fn status_error(s: tonic::Status) -> StakepooldError {
+fn status_error(s: tonic::Status) -> Error {
     if s.code() == tonic::Code::Unavailable && std::error::Error::source(&s).is_some() {
-        StakepooldError::Connect(s.message().to_owned())
+        Error::VotingNodeConnect(s.message().to_owned())
     } else {
         s.into()
     }
@@ -204,10 +204,9 @@ pub fn ticket_to_wire(t: &TicketEntry) -> proto::TicketEntry {
 }
 
 /// A wire ticket entry; a hash that is not 32 bytes is an error.
-pub fn ticket_from_wire(t: proto::TicketEntry) -> Result<TicketEntry, StakepooldError> {
+pub fn ticket_from_wire(t: proto::TicketEntry) -> Result<TicketEntry, Error> {
     let len = t.ticket_hash.len();
-    let hash =
-        Hash32::from_slice(&t.ticket_hash).map_err(|_| StakepooldError::BadTicketHash(len))?;
+    let hash = Hash32::from_slice(&t.ticket_hash).map_err(|_| Error::BadTicketHash(len))?;
     Ok(TicketEntry {
         ticket_address: t.ticket_address,
         ticket_hash: hash,
@@ -215,9 +214,9 @@ pub fn ticket_from_wire(t: proto::TicketEntry) -> Result<TicketEntry, Stakepoold
 }
 
 /// A core user voting configuration on the wire.
-pub fn user_to_wire(u: &UserVotingConfig) -> Result<proto::UserVotingConfigEntry, StakepooldError> {
+pub fn user_to_wire(u: &UserVotingConfig) -> Result<proto::UserVotingConfigEntry, Error> {
     let user_id = i64::try_from(u.user_id.0)
-        .map_err(|_| StakepooldError::OutOfRange(format!("user id {}", u.user_id)))?;
+        .map_err(|_| Error::OutOfRange(format!("user id {}", u.user_id)))?;
     Ok(proto::UserVotingConfigEntry {
         user_id,
         multi_sig_address: u.multisig_address.clone(),
@@ -228,11 +227,9 @@ pub fn user_to_wire(u: &UserVotingConfig) -> Result<proto::UserVotingConfigEntry
 
 /// A wire user voting configuration, truncated as stakepoold does (votebits to u16, the
 /// version to u32); a negative user id is an error.
-pub fn user_from_wire(
-    e: proto::UserVotingConfigEntry,
-) -> Result<UserVotingConfig, StakepooldError> {
+pub fn user_from_wire(e: proto::UserVotingConfigEntry) -> Result<UserVotingConfig, Error> {
     let uid = u64::try_from(e.user_id)
-        .map_err(|_| StakepooldError::OutOfRange(format!("user id {}", e.user_id)))?;
+        .map_err(|_| Error::OutOfRange(format!("user id {}", e.user_id)))?;
     // Truncation is the documented wire behaviour of stakepoold.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (bits, version) = (e.vote_bits as u16, e.vote_bits_version as u32);
@@ -244,7 +241,7 @@ pub fn user_from_wire(
     })
 }
 
-fn tickets_from_wire(v: Vec<proto::TicketEntry>) -> Result<Vec<TicketEntry>, StakepooldError> {
+fn tickets_from_wire(v: Vec<proto::TicketEntry>) -> Result<Vec<TicketEntry>, Error> {
     v.into_iter().map(ticket_from_wire).collect()
 }
 

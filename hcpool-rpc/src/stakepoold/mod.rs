@@ -30,7 +30,6 @@
 //! ```
 
 pub mod client;
-pub mod error;
 pub mod server;
 
 /// Code generated from `proto/stakepoold.proto`.
@@ -43,7 +42,6 @@ pub use client::{
     semver_compatible, ticket_from_wire, ticket_to_wire, user_from_wire, user_to_wire,
     ClientIdentity, GrpcVotingNode, GrpcVotingNodeConfig, REQUIRED_API_VERSION,
 };
-pub use error::StakepooldError;
 pub use proto::stakepoold_service_server::{StakepooldService, StakepooldServiceServer};
 pub use proto::version_service_server::{VersionService, VersionServiceServer};
 pub use server::{serve, ServerTls};

@@ -15,9 +15,9 @@ use futures::Stream;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 
-use super::error::StakepooldError;
 use super::{StakepooldService, StakepooldServiceServer, VersionService, VersionServiceServer};
 use crate::accept::{accept_with_backoff, Accept, AcceptBackoff};
+use crate::error::Error;
 use crate::pinned_tls;
 
 /// A client that has not finished its TLS handshake by then is dropped.
@@ -57,8 +57,8 @@ impl ServerTls {
     /// authentication (as the original).
     ///
     /// # Errors
-    /// [`StakepooldError::Tls`] when the files cannot be read, written or used.
-    pub fn load_or_generate(cert: &Path, key: &Path) -> Result<Self, StakepooldError> {
+    /// [`Error::Tls`] when the files cannot be read, written or used.
+    pub fn load_or_generate(cert: &Path, key: &Path) -> Result<Self, Error> {
         let (certs, key) = pinned_tls::load_or_generate(cert, key, CERT_ORGANIZATION)?;
         Self::build(certs, key, None)
     }
@@ -66,8 +66,8 @@ impl ServerTls {
     /// From PEM text (a certificate chain and its private key). No client authentication.
     ///
     /// # Errors
-    /// [`StakepooldError::Tls`] when the PEM holds no certificate or no usable key.
-    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, StakepooldError> {
+    /// [`Error::Tls`] when the PEM holds no certificate or no usable key.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
         let certs = pinned_tls::parse_certs(cert_pem)?;
         let key = pinned_tls::parse_key(key_pem)?;
         Self::build(certs, key, None)
@@ -77,7 +77,7 @@ impl ServerTls {
         certs: Vec<rustls::pki_types::CertificateDer<'static>>,
         key: rustls::pki_types::PrivateKeyDer<'static>,
         clients: Option<Arc<pinned_tls::ClientCertPinner>>,
-    ) -> Result<Self, StakepooldError> {
+    ) -> Result<Self, Error> {
         let client_auth = clients.is_some();
         let config = Arc::new(pinned_tls::server_config_with_client_auth(
             certs.clone(),
@@ -97,11 +97,11 @@ impl ServerTls {
     /// `trusted` pins or signs (see [`pinned_tls::ClientCertPinner`]): mutual TLS.
     ///
     /// # Errors
-    /// [`StakepooldError::Tls`] when `trusted` is empty or rustls refuses the configuration.
+    /// [`Error::Tls`] when `trusted` is empty or rustls refuses the configuration.
     pub fn require_client_certs(
         self,
         trusted: Vec<rustls::pki_types::CertificateDer<'static>>,
-    ) -> Result<Self, StakepooldError> {
+    ) -> Result<Self, Error> {
         let pinner = Arc::new(pinned_tls::ClientCertPinner::new(trusted)?);
         Self::build(self.certs, self.key.clone_key(), Some(pinner))
     }
@@ -169,13 +169,13 @@ pub fn client_error_layer() -> ClientErrorLayer {
 /// handshake neither blocks the others nor ends the server.
 ///
 /// # Errors
-/// [`StakepooldError::Serve`] when the tonic server fails.
+/// [`Error::VotingNodeServe`] when the tonic server fails.
 pub async fn serve<S>(
     service: S,
     listener: TcpListener,
     tls: &ServerTls,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), StakepooldError>
+) -> Result<(), Error>
 where
     S: StakepooldService + VersionService + Clone,
 {
@@ -185,7 +185,7 @@ where
         .add_service(VersionServiceServer::new(service))
         .serve_with_incoming_shutdown(tls_incoming(listener, tls.rustls_config()), shutdown)
         .await
-        .map_err(|e| StakepooldError::Serve(e.to_string()))
+        .map_err(|e| Error::VotingNodeServe(e.to_string()))
 }
 
 /// Accepted connections of `listener` after a TLS handshake with `tls`, for

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
-    WalletInfo, WalletTransaction,
+    BestBlock, MultisigInfo, PoolWallet, StakeInfo, StakePoolUserInfo, StakeReporting,
+    ValidatedAddress, VotingWallet, WalletInfo, WalletState, WalletTransaction,
 };
 use hcpool_core::{
     Address, BackendKind, BlockHash, Network, RedeemScript, TicketHash, TxHash, VoteBits,
@@ -110,13 +110,27 @@ pub fn addr(b: u8) -> Address {
 }
 
 #[async_trait]
-impl WalletBackend for FakeWallet {
+impl WalletState for FakeWallet {
     fn label(&self) -> String {
         self.label.clone()
     }
     async fn wallet_info(&self) -> hcpool_core::Result<WalletInfo> {
         Ok(self.enter("walletinfo").await?.info)
     }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        let s = self.enter("getbestblock").await?;
+        if let Some(kind) = s.best_error {
+            return Err(hcpool_core::Error::wallet(&self.label, kind, "boom"));
+        }
+        Ok(BestBlock {
+            hash: BlockHash::from_bytes([s.live as u8; 32]),
+            height: 100 + s.live,
+        })
+    }
+}
+
+#[async_trait]
+impl PoolWallet for FakeWallet {
     async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
         let s = self.enter("validateaddress").await?;
         Ok(ValidatedAddress {
@@ -163,16 +177,10 @@ impl WalletBackend for FakeWallet {
         assert_eq!((a, b, i), ("default", 0, 10000));
         Ok(())
     }
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        let s = self.enter("getbestblock").await?;
-        if let Some(kind) = s.best_error {
-            return Err(hcpool_core::Error::wallet(&self.label, kind, "boom"));
-        }
-        Ok(BestBlock {
-            hash: BlockHash::from_bytes([s.live as u8; 32]),
-            height: 100 + s.live,
-        })
-    }
+}
+
+#[async_trait]
+impl StakeReporting for FakeWallet {
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         let s = self.enter("getstakeinfo").await?;
         Ok(StakeInfo {
@@ -196,6 +204,13 @@ impl WalletBackend for FakeWallet {
         self.enter("getrawtransaction").await?;
         Ok(hash.as_bytes().to_vec())
     }
+    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
+        unimplemented!("not used by the manager")
+    }
+}
+
+#[async_trait]
+impl VotingWallet for FakeWallet {
     async fn add_ticket(&self, tx: &[u8]) -> hcpool_core::Result<()> {
         self.enter("addticket").await?;
         let t = TicketHash::from_slice(tx).unwrap();
@@ -204,9 +219,6 @@ impl WalletBackend for FakeWallet {
             st.tickets.push(t);
         });
         Ok(())
-    }
-    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
-        unimplemented!("not used by the manager")
     }
     async fn generate_vote(
         &self,

@@ -5,7 +5,7 @@ use super::common;
 use std::sync::atomic::Ordering;
 
 use common::*;
-use hcpool_core::backend::Store;
+use hcpool_core::backend::UserStore;
 use hcpool_core::Secret;
 use rocket::http::Status;
 

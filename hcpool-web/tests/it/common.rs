@@ -4,10 +4,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use hcpool_core::backend::MemoryStore;
 use hcpool_core::backend::*;
 use hcpool_core::ids::Hash32;
 use hcpool_core::service::{PoolParts, PoolService, VotingNodes};
-use hcpool_core::testing::InMemoryStore;
 use hcpool_core::{
     Address, BackendKind, BlockHash, Error, Network, PoolKeys, RedeemScript, Secret, TicketHash,
     TxHash, UserId, VoteBits,
@@ -87,7 +87,7 @@ pub fn stake_info() -> StakeInfo {
 }
 
 #[async_trait]
-impl WalletBackend for FakeWallet {
+impl WalletState for FakeWallet {
     fn label(&self) -> String {
         "fake".into()
     }
@@ -105,6 +105,21 @@ impl WalletBackend for FakeWallet {
             voting: true,
         })
     }
+    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
+        self.up().await?;
+        let height = 1234 - self.behind.load(Ordering::SeqCst);
+        let mut hash = [0u8; 32];
+        hash[..4].copy_from_slice(&height.to_le_bytes());
+        hash[4..8].copy_from_slice(&self.blocks.load(Ordering::SeqCst).to_le_bytes());
+        Ok(BestBlock {
+            hash: Hash32::from_bytes(hash),
+            height,
+        })
+    }
+}
+
+#[async_trait]
+impl PoolWallet for FakeWallet {
     async fn validate_address(&self, _a: &Address) -> hcpool_core::Result<ValidatedAddress> {
         self.up().await?;
         Ok(ValidatedAddress {
@@ -135,17 +150,10 @@ impl WalletBackend for FakeWallet {
     ) -> hcpool_core::Result<()> {
         unsupported()
     }
-    async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
-        self.up().await?;
-        let height = 1234 - self.behind.load(Ordering::SeqCst);
-        let mut hash = [0u8; 32];
-        hash[..4].copy_from_slice(&height.to_le_bytes());
-        hash[4..8].copy_from_slice(&self.blocks.load(Ordering::SeqCst).to_le_bytes());
-        Ok(BestBlock {
-            hash: Hash32::from_bytes(hash),
-            height,
-        })
-    }
+}
+
+#[async_trait]
+impl StakeReporting for FakeWallet {
     async fn stake_info(&self) -> hcpool_core::Result<StakeInfo> {
         self.up().await?;
         Ok(stake_info())
@@ -201,10 +209,14 @@ impl WalletBackend for FakeWallet {
     async fn raw_transaction(&self, _h: &TxHash) -> hcpool_core::Result<Vec<u8>> {
         unsupported()
     }
-    async fn add_ticket(&self, _t: &[u8]) -> hcpool_core::Result<()> {
+    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
         unsupported()
     }
-    async fn transaction(&self, _h: &TxHash) -> hcpool_core::Result<WalletTransaction> {
+}
+
+#[async_trait]
+impl VotingWallet for FakeWallet {
+    async fn add_ticket(&self, _t: &[u8]) -> hcpool_core::Result<()> {
         unsupported()
     }
     async fn generate_vote(
@@ -266,7 +278,7 @@ pub fn settings() -> WebSettings {
 pub struct TestApp {
     pub client: Client,
     pub pool: PoolService,
-    pub store: Arc<InMemoryStore>,
+    pub store: Arc<MemoryStore>,
     pub wallet: Arc<FakeWallet>,
     pub mailer: Arc<RecordingMailer>,
 }
@@ -396,7 +408,7 @@ pub async fn app_full(
     demo: Option<Arc<dyn hcpool_web::demo::DemoChain>>,
     tune: impl FnOnce(AppState) -> AppState,
 ) -> TestApp {
-    let store = Arc::new(InMemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let wallet = Arc::new(FakeWallet::default());
     let mailer = Arc::new(RecordingMailer::default());
     let pool = PoolService::new(PoolParts {

@@ -153,7 +153,7 @@ async fn background_tasks_end_when_the_server_shuts_down() {
         network: Network::Testnet,
         keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
         pool_fees: 7.5,
-        store: Arc::new(hcpool_core::testing::InMemoryStore::new()),
+        store: Arc::new(hcpool_core::backend::MemoryStore::new()),
         wallets: Arc::new(FakeWallet::default()),
         nodes: Arc::new(VotingNodes::new(vec![node.clone() as Arc<dyn VotingNode>])),
         clock: Arc::new(SystemClock),

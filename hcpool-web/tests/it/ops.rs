@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::common::*;
-use hcpool_core::backend::{Store, WalletBackend};
+use hcpool_core::backend::{Store, StoreMaintenance, UserStore, WalletBackend};
 use hcpool_rpc::{ManagerConfig, WalletManager};
 use rocket::http::{Header, Status};
 
@@ -463,11 +463,8 @@ async fn captcha_issuance_is_rate_limited_per_ip() {
             .await
             .unwrap_or_default()
             .contains("name=\"captcha_id\""));
-        let rows = app
-            .store
-            .delete_user_sessions(hcpool_web::captcha::CAPTCHA_OWNER)
-            .await
-            .unwrap();
+        // Signing in is the only way to a session: every row left is a challenge.
+        let rows = app.store.purge_expired(i64::MAX).await.unwrap();
         assert_eq!(rows, limit + 1, "challenge rows stored");
     })
     .await;
@@ -490,14 +487,23 @@ async fn purge_task_deletes_expired_rows_and_keeps_live_ones() {
             expires,
             last_seen: now - 1000,
         };
-        let captcha = hcpool_web::captcha::CAPTCHA_OWNER;
+        let challenge = |id: &str, expires| hcpool_core::backend::Challenge {
+            id_hash: id.into(),
+            answer_hash: hcpool_core::Secret::new("a".into()),
+            created: now - 1000,
+            expires,
+        };
         for s in [
-            session("old-captcha", captcha, now - 1),
             session("old-session", user, now - 1),
-            session("live-captcha", captcha, now + 600),
             session("live-session", user, now + 600),
         ] {
             store.create_session(&s).await.unwrap();
+        }
+        for c in [
+            challenge("old-captcha", now - 1),
+            challenge("live-captcha", now + 600),
+        ] {
+            store.create_challenge(&c).await.unwrap();
         }
         store
             .create_password_reset(&hcpool_core::backend::PasswordReset {
@@ -516,18 +522,34 @@ async fn purge_task_deletes_expired_rows_and_keeps_live_ones() {
         }
         drop(task);
         // Deleted: ask with a `now` before they expired, so only deletion hides them.
-        for id in ["old-captcha", "old-session"] {
-            assert!(
-                store.session(id, now - 10).await.unwrap().is_none(),
-                "{id} purged"
-            );
-        }
+        assert!(
+            store
+                .session("old-session", now - 10)
+                .await
+                .unwrap()
+                .is_none(),
+            "old session purged"
+        );
         assert!(store.password_reset("old-reset").await.unwrap().is_none());
-        for id in ["live-captcha", "live-session"] {
-            assert!(store.session(id, now).await.unwrap().is_some(), "{id} kept");
-        }
-        // Nothing left to purge.
+        assert!(store.session("live-session", now).await.unwrap().is_some());
+        // Nothing left to purge (checked before taking the live challenge, which consumes it).
         assert_eq!(hcpool_web::purge::purge_once(&app.pool).await.unwrap(), 0);
+        assert!(
+            store
+                .take_challenge("old-captcha", now - 10)
+                .await
+                .unwrap()
+                .is_none(),
+            "old challenge purged"
+        );
+        assert!(
+            store
+                .take_challenge("live-captcha", now)
+                .await
+                .unwrap()
+                .is_some(),
+            "live challenge kept"
+        );
     })
     .await;
 }

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hcpool_core::backend::{Email, Mailer, NewUser, PasswordReset, Session, Store};
+use hcpool_core::backend::{
+    Email, MailOutbox, Mailer, NewUser, PasswordReset, Session, SessionStore, TokenStore, UserStore,
+};
 use hcpool_core::{BackendKind, Error, Secret, VoteBits};
 use hcpool_web::auth::{sha256_hex, stored_token};
 use hcpool_web::mail::SmtpMailer;

@@ -5,7 +5,7 @@ use super::common;
 use std::sync::atomic::Ordering;
 
 use common::*;
-use hcpool_core::backend::Store;
+use hcpool_core::backend::{SessionStore, UserStore};
 use hcpool_web::session::SESSION_COOKIE;
 use rocket::http::{Cookie, Status};
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use super::common::*;
-use hcpool_core::backend::Store;
+use hcpool_core::backend::UserStore;
 use hcpool_web::state::AUTH_ATTEMPTS_PER_MINUTE;
 use rocket::http::{ContentType, Header, Status};
 

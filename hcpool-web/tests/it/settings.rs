@@ -1,7 +1,7 @@
 //! Settings: API token display and regeneration, password change.
 
 use super::common::*;
-use hcpool_core::backend::Store;
+use hcpool_core::backend::UserStore;
 use hcpool_core::Secret;
 use hcpool_web::session::SESSION_COOKIE;
 use rocket::http::{Cookie, Status};

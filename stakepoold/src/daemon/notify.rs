@@ -115,7 +115,7 @@ impl Daemon {
     }
 
     /// With a store: an added low-fee ticket whose vote hcd accepted (or already had), or
-    /// that hcd reports spent, is marked voted (`Store::mark_low_fee_ticket_voted`), so the
+    /// that hcd reports spent, is marked voted (`LowFeeTicketStore::mark_low_fee_ticket_voted`), so the
     /// web app stops pushing it and a restart does not load it again. Drawn once, a ticket
     /// is never votable again; the update is idempotent (both voting nodes make it).
     async fn mark_added_voted(&self, tickets: impl IntoIterator<Item = TicketHash>) {

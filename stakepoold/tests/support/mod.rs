@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use hcpool_core::backend::BlockHeights;
 use hcpool_core::backend::{
-    BestBlock, ChainNode, MultisigInfo, StakeInfo, StakePoolUserInfo, UserVotingConfig,
-    ValidatedAddress, WalletBackend, WalletInfo, WalletTransaction,
+    BestBlock, ChainNode, MultisigInfo, PoolWallet, StakeInfo, StakePoolUserInfo, StakeReporting,
+    UserVotingConfig, ValidatedAddress, VotingWallet, WalletInfo, WalletState, WalletTransaction,
 };
 use hcpool_core::stake::{build_pool_ticket, PoolTicketSpec, StakeAddress};
 use hcpool_core::tx::OutPoint;
@@ -19,7 +20,6 @@ use hcpool_core::{
     RedeemScript, Result, Ticket, TicketHash, TxHash, UserId, VoteBits,
 };
 use stakepoold::daemon::{DaemonDeps, DaemonOptions};
-use stakepoold::node::BlockHeights;
 
 pub const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
 pub const NET: Network = Network::Testnet;
@@ -70,7 +70,7 @@ impl FakeWallet {
 }
 
 #[async_trait]
-impl WalletBackend for FakeWallet {
+impl WalletState for FakeWallet {
     fn label(&self) -> String {
         "fakewallet".into()
     }
@@ -87,6 +87,13 @@ impl WalletBackend for FakeWallet {
             voting: true,
         })
     }
+    async fn best_block(&self) -> Result<BestBlock> {
+        Ok(best())
+    }
+}
+
+#[async_trait]
+impl PoolWallet for FakeWallet {
     async fn validate_address(&self, _: &Address) -> Result<ValidatedAddress> {
         Err(err(BackendKind::Other, "not faked"))
     }
@@ -102,9 +109,10 @@ impl WalletBackend for FakeWallet {
     async fn account_sync_address_index(&self, _: &str, _: u32, _: u32) -> Result<()> {
         Err(err(BackendKind::Other, "not faked"))
     }
-    async fn best_block(&self) -> Result<BestBlock> {
-        Ok(best())
-    }
+}
+
+#[async_trait]
+impl StakeReporting for FakeWallet {
     async fn stake_info(&self) -> Result<StakeInfo> {
         Err(err(BackendKind::Other, "not faked"))
     }
@@ -117,9 +125,6 @@ impl WalletBackend for FakeWallet {
     async fn raw_transaction(&self, _: &TxHash) -> Result<Vec<u8>> {
         Err(err(BackendKind::Other, "not faked"))
     }
-    async fn add_ticket(&self, _: &[u8]) -> Result<()> {
-        Err(err(BackendKind::Other, "not faked"))
-    }
     async fn transaction(&self, hash: &TxHash) -> Result<WalletTransaction> {
         self.txs
             .lock()
@@ -127,6 +132,13 @@ impl WalletBackend for FakeWallet {
             .get(hash)
             .cloned()
             .ok_or_else(|| err(BackendKind::NotFound, "-5: No information for transaction"))
+    }
+}
+
+#[async_trait]
+impl VotingWallet for FakeWallet {
+    async fn add_ticket(&self, _: &[u8]) -> Result<()> {
+        Err(err(BackendKind::Other, "not faked"))
     }
     async fn generate_vote(
         &self,

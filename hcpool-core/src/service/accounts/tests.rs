@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::backend::accounts::MockPasswordHasher;
-use crate::testing::InMemoryStore;
+use crate::backend::{MailOutbox, MemoryStore, SessionStore, UserStore};
 
 struct FakeHasher;
 
@@ -61,7 +61,7 @@ impl Clock for Now {
 
 struct Fixture {
     svc: AccountService,
-    store: Arc<InMemoryStore>,
+    store: Arc<MemoryStore>,
     clock: Arc<Now>,
 }
 
@@ -74,7 +74,7 @@ fn fixture_hasher(
     legacy: bool,
     hasher: Arc<dyn PasswordHasher>,
 ) -> Fixture {
-    let store = Arc::new(InMemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(Now(AtomicI64::new(1_000_000)));
     let svc = AccountService::new(AccountParts {
         store: store.clone(),

@@ -2,8 +2,8 @@ use super::*;
 use crate::backend::{
     BestBlock, MockWalletBackend, MultisigInfo, NewUser, SystemClock, ValidatedAddress,
 };
+use crate::backend::{LowFeeTicketStore, MemoryStore, UserStore};
 use crate::ids::{Hash32, Secret};
-use crate::testing::InMemoryStore;
 
 const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
 const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
@@ -50,8 +50,8 @@ fn honest_wallet(fail_import: bool) -> MockWalletBackend {
     w
 }
 
-async fn service(wallet: MockWalletBackend) -> (PoolService, Arc<InMemoryStore>, UserId) {
-    let store = Arc::new(InMemoryStore::new());
+async fn service(wallet: MockWalletBackend) -> (PoolService, Arc<MemoryStore>, UserId) {
+    let store = Arc::new(MemoryStore::new());
     let id = store
         .create_user(&NewUser {
             email: "a@example.com".into(),
@@ -201,7 +201,7 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
         p2.lock().unwrap().push(t);
         Ok(())
     });
-    let store = Arc::new(InMemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let svc = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: keys(),

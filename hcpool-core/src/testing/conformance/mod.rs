@@ -11,6 +11,7 @@ use crate::params::Network;
 use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
 
+mod challenges;
 mod lowfee;
 mod outbox;
 mod sessions;
@@ -113,9 +114,10 @@ async fn add_user(store: &dyn Store, email: &str) -> Result<UserId, String> {
 /// ```
 /// # use std::sync::Arc;
 /// # use hcpool_core::backend::Store;
-/// # use hcpool_core::testing::{store_conformance, InMemoryStore};
+/// # use hcpool_core::testing::store_conformance;
+/// # use hcpool_core::backend::MemoryStore;
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-/// rt.block_on(store_conformance(|| async { Arc::new(InMemoryStore::new()) as Arc<dyn Store> }));
+/// rt.block_on(store_conformance(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> }));
 /// ```
 pub async fn store_conformance<F, Fut>(fresh: F)
 where
@@ -152,6 +154,8 @@ where
         lowfee::remove_and_mark,
         sessions::lifecycle,
         sessions::purge_expired,
+        challenges::single_use,
+        challenges::purged_when_expired,
         outbox::claim_lease_and_retry,
         outbox::email_token_rotates_while_unverified,
     );

@@ -100,7 +100,7 @@ pub(super) async fn purge_expired(store: &dyn Store) -> CaseResult {
             .await
             .ctx("create")?;
     }
-    // Rows owned by no user (hcpool-web's captcha challenges, user id 0) go the same way.
+    // Rows owned by no user (user id 0: hcpool-db keeps captcha challenges so) go the same way.
     for (h, exp) in [("ownerless-old", 120), ("ownerless-live", 900)] {
         store
             .create_session(&session(h, UserId(0), exp))

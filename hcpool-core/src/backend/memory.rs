@@ -1,4 +1,6 @@
-//! A behaving in-memory [`Store`], for service tests.
+//! [`MemoryStore`]: every store role kept in memory, with the SQL stores' contract. For
+//! tests, examples and embedders who want to keep some roles in memory while writing
+//! others themselves (wrap it and forward the roles you keep).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -6,8 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    EmailChange, LowFeeTicket, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, Store, User, UserCounts,
+    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
+    NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
+    SessionStore, StoreMaintenance, TokenStore, User, UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -23,6 +26,7 @@ struct State {
     tickets: Vec<LowFeeTicket>,
     next_ticket: i64,
     sessions: HashMap<String, Session>,
+    challenges: HashMap<String, Challenge>,
     outbox: BTreeMap<i64, OutboxMail>,
     next_mail: i64,
 }
@@ -44,15 +48,15 @@ impl State {
     }
 }
 
-/// A [`Store`] kept in memory, with the same contract as the SQL stores (it passes
-/// [`store_conformance`](super::store_conformance)). Email comparison is ASCII
-/// case-insensitive, as on SQLite.
+/// A [`Store`](crate::backend::Store) kept in memory, with the same contract as the SQL
+/// stores (it passes `testing::store_conformance`). Email comparison is ASCII
+/// case-insensitive, as on SQLite. Nothing is persisted: a restart starts empty.
 #[derive(Debug, Default)]
-pub struct InMemoryStore {
+pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-impl InMemoryStore {
+impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -106,7 +110,7 @@ fn conflict(msg: &str) -> Error {
 }
 
 #[async_trait]
-impl Store for InMemoryStore {
+impl UserStore for MemoryStore {
     async fn create_user(&self, user: &NewUser) -> Result<UserId> {
         let mut st = self.state();
         if st.email_taken(&user.email, None) {
@@ -131,11 +135,9 @@ impl Store for InMemoryStore {
         );
         Ok(id)
     }
-
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         Ok(self.state().users.get(&id.0).cloned())
     }
-
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let st = self.state();
         Ok(st
@@ -144,7 +146,6 @@ impl Store for InMemoryStore {
             .find(|u| u.email.eq_ignore_ascii_case(email))
             .cloned())
     }
-
     async fn user_by_api_token(&self, token: &str) -> Result<Option<User>> {
         if blank(token) {
             return Ok(None);
@@ -156,24 +157,6 @@ impl Store for InMemoryStore {
             .find(|u| u.api_token.expose() == token)
             .cloned())
     }
-
-    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>> {
-        if blank(email_token) {
-            return Ok(None);
-        }
-        let mut st = self.state();
-        let Some(user) = st
-            .users
-            .values_mut()
-            .find(|u| u.email_token.expose() == email_token)
-        else {
-            return Ok(None);
-        };
-        user.email_verified = 1;
-        user.email_token = Secret::default();
-        Ok(Some(user.id))
-    }
-
     async fn change_password(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
         let mut st = self.state();
         let Some(user) = st.users.get_mut(&id.0) else {
@@ -183,7 +166,6 @@ impl Store for InMemoryStore {
         st.revoke(id);
         Ok(true)
     }
-
     async fn upgrade_password_hash(&self, id: UserId, hash: &Secret<String>) -> Result<bool> {
         let mut st = self.state();
         let Some(user) = st.users.get_mut(&id.0) else {
@@ -192,7 +174,6 @@ impl Store for InMemoryStore {
         user.password_hash = hash.clone();
         Ok(true)
     }
-
     async fn set_api_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let mut st = self.state();
         let Some(user) = st.users.get_mut(&id.0) else {
@@ -201,7 +182,6 @@ impl Store for InMemoryStore {
         user.api_token = token.clone();
         Ok(true)
     }
-
     async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
         let st = self.state();
         Ok(st
@@ -211,7 +191,6 @@ impl Store for InMemoryStore {
             .map(|u| u.id)
             .collect())
     }
-
     async fn set_missing_api_tokens(&self, tokens: &[(UserId, Secret<String>)]) -> Result<u64> {
         let mut st = self.state();
         let mut n = 0;
@@ -225,7 +204,6 @@ impl Store for InMemoryStore {
         }
         Ok(n)
     }
-
     async fn register_address(&self, id: UserId, registration: &Registration) -> Result<bool> {
         let mut st = self.state();
         let Some(user) = st.users.get_mut(&id.0) else {
@@ -237,7 +215,6 @@ impl Store for InMemoryStore {
         user.registration = Some(registration.clone());
         Ok(true)
     }
-
     async fn set_vote_bits(&self, id: UserId, bits: VoteBits, version: u32) -> Result<bool> {
         let mut st = self.state();
         let Some(user) = st.users.get_mut(&id.0) else {
@@ -247,7 +224,6 @@ impl Store for InMemoryStore {
         user.vote_bits_version = version;
         Ok(true)
     }
-
     async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64> {
         let mut st = self.state();
         let mut n = 0;
@@ -261,7 +237,6 @@ impl Store for InMemoryStore {
         }
         Ok(n)
     }
-
     async fn voting_configs(&self) -> Result<Vec<UserVotingConfig>> {
         let st = self.state();
         Ok(st
@@ -278,7 +253,6 @@ impl Store for InMemoryStore {
             })
             .collect())
     }
-
     async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>> {
         let st = self.state();
         Ok(st
@@ -294,7 +268,6 @@ impl Store for InMemoryStore {
             })
             .collect())
     }
-
     async fn user_counts(&self) -> Result<UserCounts> {
         let st = self.state();
         Ok(UserCounts {
@@ -306,7 +279,26 @@ impl Store for InMemoryStore {
                 .count() as u64,
         })
     }
+}
 
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn verify_email(&self, email_token: &str) -> Result<Option<UserId>> {
+        if blank(email_token) {
+            return Ok(None);
+        }
+        let mut st = self.state();
+        let Some(user) = st
+            .users
+            .values_mut()
+            .find(|u| u.email_token.expose() == email_token)
+        else {
+            return Ok(None);
+        };
+        user.email_verified = 1;
+        user.email_token = Secret::default();
+        Ok(Some(user.id))
+    }
     async fn create_email_change(&self, change: &EmailChange) -> Result<()> {
         let mut st = self.state();
         if st.email_taken(&change.new_email, None) {
@@ -315,12 +307,10 @@ impl Store for InMemoryStore {
         st.email_changes.push(change.clone());
         Ok(())
     }
-
     async fn email_change(&self, token: &str) -> Result<Option<EmailChange>> {
         let st = self.state();
         Ok(find_token(&st.email_changes, token, None).map(|i| st.email_changes[i].clone()))
     }
-
     async fn apply_email_change(&self, token: &str, now: i64) -> Result<Option<UserId>> {
         let mut st = self.state();
         let Some(pos) = find_token(&st.email_changes, token, Some(now)) else {
@@ -338,17 +328,14 @@ impl Store for InMemoryStore {
         st.revoke(change.user_id);
         Ok(Some(change.user_id))
     }
-
     async fn create_password_reset(&self, reset: &PasswordReset) -> Result<()> {
         self.state().resets.push(reset.clone());
         Ok(())
     }
-
     async fn password_reset(&self, token: &str) -> Result<Option<PasswordReset>> {
         let st = self.state();
         Ok(find_token(&st.resets, token, None).map(|i| st.resets[i].clone()))
     }
-
     async fn reset_password(
         &self,
         token: &str,
@@ -367,7 +354,80 @@ impl Store for InMemoryStore {
         st.revoke(id);
         Ok(Some(id))
     }
+    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
+        let mut st = self.state();
+        match st.users.get_mut(&id.0) {
+            Some(u) if u.email_verified == 0 => {
+                u.email_token = token.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
 
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        let mut st = self.state();
+        if st.sessions.contains_key(&session.id_hash) {
+            return Err(conflict("session id already in use"));
+        }
+        st.sessions.insert(session.id_hash.clone(), session.clone());
+        Ok(())
+    }
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
+        let st = self.state();
+        Ok(st
+            .sessions
+            .get(id_hash)
+            .filter(|s| s.expires > now)
+            .cloned())
+    }
+    async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool> {
+        let mut st = self.state();
+        match st.sessions.get_mut(id_hash) {
+            Some(s) if s.expires > now => {
+                s.last_seen = now;
+                s.expires = expires;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        Ok(self.state().sessions.remove(id_hash).is_some())
+    }
+    async fn delete_user_sessions(&self, id: UserId) -> Result<u64> {
+        let mut st = self.state();
+        let before = st.sessions.len();
+        st.sessions.retain(|_, s| s.user_id != id);
+        Ok((before - st.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ChallengeStore for MemoryStore {
+    async fn create_challenge(&self, challenge: &Challenge) -> Result<()> {
+        let mut st = self.state();
+        if st.challenges.contains_key(&challenge.id_hash) {
+            return Err(conflict("challenge id already in use"));
+        }
+        st.challenges
+            .insert(challenge.id_hash.clone(), challenge.clone());
+        Ok(())
+    }
+    async fn take_challenge(&self, id_hash: &str, now: i64) -> Result<Option<Secret<String>>> {
+        let mut st = self.state();
+        if st.challenges.get(id_hash).is_none_or(|c| c.expires <= now) {
+            return Ok(None);
+        }
+        Ok(st.challenges.remove(id_hash).map(|c| c.answer_hash))
+    }
+}
+
+#[async_trait]
+impl LowFeeTicketStore for MemoryStore {
     async fn add_low_fee_tickets(&self, tickets: &[NewLowFeeTicket]) -> Result<u64> {
         let mut st = self.state();
         let mut n = 0;
@@ -390,14 +450,12 @@ impl Store for InMemoryStore {
         }
         Ok(n)
     }
-
     async fn remove_low_fee_tickets(&self, hashes: &[TicketHash]) -> Result<u64> {
         let mut st = self.state();
         let before = st.tickets.len();
         st.tickets.retain(|t| !hashes.contains(&t.ticket_hash));
         Ok((before - st.tickets.len()) as u64)
     }
-
     async fn mark_low_fee_ticket_voted(&self, hash: &TicketHash) -> Result<bool> {
         let mut st = self.state();
         let mut found = false;
@@ -407,7 +465,6 @@ impl Store for InMemoryStore {
         }
         Ok(found)
     }
-
     async fn votable_low_fee_tickets(&self, now: i64) -> Result<Vec<LowFeeTicket>> {
         let st = self.state();
         Ok(st
@@ -417,7 +474,6 @@ impl Store for InMemoryStore {
             .cloned()
             .collect())
     }
-
     async fn low_fee_ticket_entries(&self) -> Result<Vec<TicketEntry>> {
         let st = self.state();
         Ok(st
@@ -429,59 +485,10 @@ impl Store for InMemoryStore {
             })
             .collect())
     }
+}
 
-    async fn create_session(&self, session: &Session) -> Result<()> {
-        let mut st = self.state();
-        if st.sessions.contains_key(&session.id_hash) {
-            return Err(conflict("session id already in use"));
-        }
-        st.sessions.insert(session.id_hash.clone(), session.clone());
-        Ok(())
-    }
-
-    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<Session>> {
-        let st = self.state();
-        Ok(st
-            .sessions
-            .get(id_hash)
-            .filter(|s| s.expires > now)
-            .cloned())
-    }
-
-    async fn touch_session(&self, id_hash: &str, now: i64, expires: i64) -> Result<bool> {
-        let mut st = self.state();
-        match st.sessions.get_mut(id_hash) {
-            Some(s) if s.expires > now => {
-                s.last_seen = now;
-                s.expires = expires;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
-        Ok(self.state().sessions.remove(id_hash).is_some())
-    }
-
-    async fn delete_user_sessions(&self, id: UserId) -> Result<u64> {
-        let mut st = self.state();
-        let before = st.sessions.len();
-        st.sessions.retain(|_, s| s.user_id != id);
-        Ok((before - st.sessions.len()) as u64)
-    }
-
-    async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
-        let mut st = self.state();
-        match st.users.get_mut(&id.0) {
-            Some(u) if u.email_verified == 0 => {
-                u.email_token = token.clone();
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
+#[async_trait]
+impl MailOutbox for MemoryStore {
     async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64> {
         let mut st = self.state();
         st.next_mail += 1;
@@ -496,7 +503,6 @@ impl Store for InMemoryStore {
         );
         Ok(id)
     }
-
     async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>> {
         let mut st = self.state();
         let mut claimed = Vec::new();
@@ -512,7 +518,6 @@ impl Store for InMemoryStore {
         }
         Ok(claimed)
     }
-
     async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool> {
         let mut st = self.state();
         if st.outbox.get(&id).is_some_and(|m| m.attempts == attempts) {
@@ -521,7 +526,6 @@ impl Store for InMemoryStore {
         }
         Ok(false)
     }
-
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool> {
         let mut st = self.state();
         match st.outbox.get_mut(&id) {
@@ -532,14 +536,21 @@ impl Store for InMemoryStore {
             _ => Ok(false),
         }
     }
+}
 
+#[async_trait]
+impl StoreMaintenance for MemoryStore {
     async fn purge_expired(&self, now: i64) -> Result<u64> {
         let mut st = self.state();
-        let before = st.sessions.len() + st.email_changes.len() + st.resets.len();
+        let rows = |st: &State| {
+            st.sessions.len() + st.challenges.len() + st.email_changes.len() + st.resets.len()
+        };
+        let before = rows(&st);
         st.sessions.retain(|_, s| s.expires > now);
+        st.challenges.retain(|_, c| c.expires > now);
         st.email_changes.retain(|c| c.expires > now);
         st.resets.retain(|r| r.expires > now);
-        let after = st.sessions.len() + st.email_changes.len() + st.resets.len();
+        let after = rows(&st);
         Ok((before - after) as u64)
     }
 }
