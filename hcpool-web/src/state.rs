@@ -290,7 +290,7 @@ impl AppState {
         self
     }
 
-    /// Renders page `name` with `ctx`, inside the layout.
+    /// Renders page `name` with its view model `ctx`, inside the layout.
     ///
     /// # Errors
     /// [`WebError::Template`] when the context misses a field the template uses.
@@ -302,12 +302,8 @@ impl AppState {
         ctx: &T,
     ) -> Result<String, WebError> {
         let body = self.templates.render(name, ctx)?;
-        let layout = serde_json::json!({
-            "title": title,
-            "nav": nav,
-            "body": body,
-        });
-        self.templates.render("layout", &layout)
+        self.templates
+            .render("layout", &LayoutView { title, nav, body })
     }
 
     /// The wallets' stake info, read again after each new block (seen within
@@ -477,4 +473,12 @@ struct Counts {
     reading: Option<(Instant, hcpool_core::backend::UserCounts)>,
     /// When [`AppState::forget_user_counts`] last ran.
     dropped: Option<Instant>,
+}
+
+/// The layout around every page: its title, the navigation and the rendered page body.
+#[derive(Serialize)]
+struct LayoutView<'a> {
+    title: &'a str,
+    nav: &'a crate::pages::Nav,
+    body: String,
 }

@@ -68,6 +68,56 @@ impl<'r> rocket::request::FromRequest<'r> for Admin {
     }
 }
 
+/// The admin status page.
+#[derive(Debug, serde::Serialize)]
+struct StatusView<'a> {
+    sync: &'a crate::health::SyncReport,
+    sync_problems: Vec<&'static str>,
+    wallet_label: String,
+    /// The wallet side as the manager answers it.
+    wallet: WalletView,
+    /// One row per wallet of the manager.
+    wallets: Vec<WalletRow>,
+    node_count: usize,
+    stale_nodes: Vec<String>,
+    nodes: Vec<crate::nodes::NodeHealth>,
+    demo: bool,
+    csrf: &'a str,
+    flash: Flashed,
+}
+
+/// `walletinfo` and the best block of the wallets (all false and zero, with the error,
+/// when either call failed).
+#[derive(Debug, Default, serde::Serialize)]
+struct WalletView {
+    ok: bool,
+    error: String,
+    daemon_connected: bool,
+    unlocked: bool,
+    voting: bool,
+    vote_version: u32,
+    height: u32,
+}
+
+/// One wallet of the manager on the status page.
+#[derive(Debug, serde::Serialize)]
+struct WalletRow {
+    label: String,
+    ready: bool,
+    /// "ready", or why not.
+    state: String,
+    network: String,
+    hcd_api: String,
+    wallet_api: String,
+    voting: bool,
+    voting_text: &'static str,
+    vote_version: String,
+    warnings: Vec<String>,
+    behind: bool,
+    /// Which registered scripts it holds: "all", "behind: N scripts missing", "unknown".
+    scripts: String,
+}
+
 #[rocket::get("/status")]
 async fn get_status(
     admin: Option<Admin>,
@@ -84,39 +134,37 @@ async fn get_status(
         state.wallet_call(wallets.best_block()).await,
     );
     let wallet = match (&info, &best) {
-        (Ok(i), Ok(b)) => serde_json::json!({
-            "ok": true,
-            "error": "",
-            "daemon_connected": i.daemon_connected,
-            "unlocked": i.unlocked,
-            "voting": i.voting,
-            "vote_version": i.vote_version,
-            "height": b.height,
-        }),
-        (Err(e), _) | (_, Err(e)) => serde_json::json!({
-            "ok": false,
-            "error": e.to_string(),
-            "daemon_connected": false, "unlocked": false, "voting": false,
-            "vote_version": 0, "height": 0,
-        }),
+        (Ok(i), Ok(b)) => WalletView {
+            ok: true,
+            error: String::new(),
+            daemon_connected: i.daemon_connected,
+            unlocked: i.unlocked,
+            voting: i.voting,
+            vote_version: i.vote_version,
+            height: b.height,
+        },
+        (Err(e), _) | (_, Err(e)) => WalletView {
+            error: e.to_string(),
+            ..WalletView::default()
+        },
     };
     let wallet_rows = wallet_rows(state).await;
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
     let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
-    let ctx = serde_json::json!({
-        "sync": &sync,
-        "sync_problems": sync.problems.iter().map(|p| p.describe()).collect::<Vec<_>>(),
-        "wallet_label": wallets.label(),
-        "wallet": wallet,
-        "wallets": wallet_rows,
-        "node_count": nodes.len(),
-        "stale_nodes": nodes.stale(),
-        "nodes": health,
-        "demo": state.demo_chain.is_some(),
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-    });
+    let view = StatusView {
+        sync_problems: sync.problems.iter().map(|p| p.describe()).collect(),
+        sync: &sync,
+        wallet_label: wallets.label(),
+        wallet,
+        wallets: wallet_rows,
+        node_count: nodes.len(),
+        stale_nodes: nodes.stale(),
+        nodes: health,
+        demo: state.demo_chain.is_some(),
+        csrf: &v.csrf,
+        flash: Flashed::take(flash),
+    };
     let status = if sync
         .problems
         .contains(&crate::health::Problem::WalletsStopped)
@@ -128,7 +176,7 @@ async fn get_status(
     } else {
         Status::ServiceUnavailable
     };
-    let html = state.render("status", &title("Status (Admin)"), &Nav::of(&v), &ctx)?;
+    let html = state.render("status", &title("Status (Admin)"), &Nav::of(&v), &view)?;
     Ok(Page::Html((status, RawHtml(html))))
 }
 
@@ -136,7 +184,7 @@ async fn get_status(
 /// `walletinfo`, the network, API versions and warnings of its connect check, and the
 /// registered scripts it lacks (a wallet that missed an `importscript` is behind until the
 /// manager's catch-up imports them).
-async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
+async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
     let Some(m) = state.manager() else {
         return Vec::new();
     };
@@ -147,34 +195,32 @@ async fn wallet_rows(state: &AppState) -> Vec<serde_json::Value> {
     status
         .wallets
         .iter()
-        .map(|w| {
-            serde_json::json!({
-                "label": w.label,
-                "ready": w.is_ready(),
-                "state": if w.is_ready() {
-                    "ready".to_owned()
-                } else {
-                    w.last_error.clone().unwrap_or_else(|| "not ready".into())
-                },
-                "network": text(&w.network),
-                "hcd_api": text(&w.hcd_api),
-                "wallet_api": text(&w.wallet_api),
-                "voting": w.voting == Some(true),
-                "voting_text": match w.voting {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "unknown",
-                },
-                "vote_version": w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
-                "warnings": w.warnings,
-                "behind": w.is_behind(),
-                "scripts": match w.scripts_missing {
-                    None => "unknown".to_owned(),
-                    Some(0) => "all".to_owned(),
-                    Some(1) => "behind: 1 script missing".to_owned(),
-                    Some(n) => format!("behind: {n} scripts missing"),
-                },
-            })
+        .map(|w| WalletRow {
+            label: w.label.clone(),
+            ready: w.is_ready(),
+            state: if w.is_ready() {
+                "ready".to_owned()
+            } else {
+                w.last_error.clone().unwrap_or_else(|| "not ready".into())
+            },
+            network: text(&w.network),
+            hcd_api: text(&w.hcd_api),
+            wallet_api: text(&w.wallet_api),
+            voting: w.voting == Some(true),
+            voting_text: match w.voting {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "unknown",
+            },
+            vote_version: w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
+            warnings: w.warnings.clone(),
+            behind: w.is_behind(),
+            scripts: match w.scripts_missing {
+                None => "unknown".to_owned(),
+                Some(0) => "all".to_owned(),
+                Some(1) => "behind: 1 script missing".to_owned(),
+                Some(n) => format!("behind: {n} scripts missing"),
+            },
         })
         .collect()
 }

@@ -31,6 +31,28 @@ async fn ignored(state: &AppState) -> Result<Vec<TicketEntry>, String> {
     Err(last)
 }
 
+/// The admin's low-fee tickets page.
+#[derive(Debug, serde::Serialize)]
+struct AdminTicketsView<'a> {
+    csrf: &'a str,
+    flash: Flashed,
+    /// The ignored list of the first voting node that answers.
+    ignored: Vec<LowFeeRow>,
+    /// Why there is no ignored list ("" when there is one).
+    ignored_error: String,
+    ignored_count: usize,
+    added_count: usize,
+    /// Tickets added for voting anyway.
+    added: Vec<LowFeeRow>,
+}
+
+/// One low-fee ticket and its ticket address.
+#[derive(Debug, serde::Serialize)]
+struct LowFeeRow {
+    ticket: String,
+    address: String,
+}
+
 #[rocket::get("/admintickets")]
 async fn get_admintickets(
     admin: Admin,
@@ -46,21 +68,30 @@ async fn get_admintickets(
         }
         Err(e) => (Vec::new(), format!("GetIgnoredLowFeeTickets error: {e}")),
     };
-    let row = |hash: &TicketHash, msa: &str| serde_json::json!({"ticket": hash.to_string(), "address": msa});
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-        "ignored": ignored.iter().map(|t| row(&t.ticket_hash, t.ticket_address.as_str())).collect::<Vec<_>>(),
-        "ignored_error": ignored_error,
-        "ignored_count": ignored.len(),
-        "added_count": added.len(),
-        "added": added.iter().map(|t| row(&t.ticket_hash, t.ticket_address.as_str())).collect::<Vec<_>>(),
-    });
+    let row = |hash: &TicketHash, address: &str| LowFeeRow {
+        ticket: hash.to_string(),
+        address: address.to_owned(),
+    };
+    let view = AdminTicketsView {
+        csrf: &v.csrf,
+        flash: Flashed::take(flash),
+        ignored: ignored
+            .iter()
+            .map(|t| row(&t.ticket_hash, &t.ticket_address))
+            .collect(),
+        ignored_error,
+        ignored_count: ignored.len(),
+        added_count: added.len(),
+        added: added
+            .iter()
+            .map(|t| row(&t.ticket_hash, &t.ticket_address))
+            .collect(),
+    };
     let html = state.render(
         "admintickets",
         &title("Low Fee Tickets (Admin)"),
         &Nav::of(&v),
-        &ctx,
+        &view,
     )?;
     Ok(Page::Html((Status::Ok, RawHtml(html))))
 }

@@ -236,24 +236,52 @@ fn fallback_page(status: Status) -> String {
     )
 }
 
+/// The home page.
+#[derive(Debug, Serialize)]
+struct HomeView<'a> {
+    network: &'static str,
+    /// `poolfees`, percent.
+    pool_fees: f64,
+    pool_email: &'a str,
+    pool_link: &'a str,
+    signed_in: bool,
+    /// `closepool` and its message.
+    closed: bool,
+    close_msg: &'a str,
+}
+
 #[rocket::get("/")]
 fn home(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
     let s = &state.settings;
-    let ctx = serde_json::json!({
-        "network": s.network.params().name,
-        "pool_fees": s.pool_fees,
-        "pool_email": s.pool_email,
-        "pool_link": s.pool_link,
-        "signed_in": v.user().is_some(),
-        "closed": s.close_pool,
-        "close_msg": s.close_pool_msg,
-    });
+    let view = HomeView {
+        network: s.network.params().name,
+        pool_fees: s.pool_fees,
+        pool_email: &s.pool_email,
+        pool_link: &s.pool_link,
+        signed_in: v.user().is_some(),
+        closed: s.close_pool,
+        close_msg: &s.close_pool_msg,
+    };
     Ok(Page::ok(state.render(
         "home",
         &title("Welcome"),
         &Nav::of(&v),
-        &ctx,
+        &view,
     )?))
+}
+
+/// The stats page: the pool's figures and the wallets' stake info.
+#[derive(Debug, Serialize)]
+struct StatsView<'a> {
+    user_count: u64,
+    user_count_active: u64,
+    network: &'static str,
+    /// `poolfees`, percent.
+    pool_fees: f64,
+    /// "Open" or "Closed" (`closepool`).
+    pool_status: &'static str,
+    pool_email: &'a str,
+    info: &'a hcpool_core::backend::StakeInfo,
 }
 
 #[rocket::get("/stats")]
@@ -268,30 +296,24 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
     };
     let counts = state.user_counts().await?;
     let s = &state.settings;
-    let ctx = serde_json::json!({
-        "user_count": counts.all,
-        "user_count_active": counts.active,
-        "network": s.network.params().name,
-        "pool_fees": s.pool_fees,
-        "pool_status": if s.close_pool { "Closed" } else { "Open" },
-        "pool_email": s.pool_email,
-        "info": {
-            "immature": info.immature, "live": info.live, "voted": info.voted,
-            "missed": info.missed, "expired": info.expired, "revoked": info.revoked,
-            "proportion_missed": info.proportion_missed, "pool_size": info.pool_size,
-            "all_mempool_tix": info.all_mempool_tix, "proportion_live": info.proportion_live,
-            "difficulty": info.difficulty, "total_subsidy": info.total_subsidy,
-            "block_height": info.block_height,
-        },
-    });
+    let view = StatsView {
+        user_count: counts.all,
+        user_count_active: counts.active,
+        network: s.network.params().name,
+        pool_fees: s.pool_fees,
+        pool_status: if s.close_pool { "Closed" } else { "Open" },
+        pool_email: &s.pool_email,
+        info: &info,
+    };
     Ok(Page::ok(state.render(
         "stats",
         &title("Stats"),
         &nav,
-        &ctx,
+        &view,
     )?))
 }
 
+/// The error page (no details) with `status`.
 fn error_page(state: &AppState, nav: &Nav, status: Status) -> Result<Page, WebError> {
     let html = state.render("error", &title("Error"), nav, &serde_json::json!({}))?;
     Ok(Page::Html((status, RawHtml(html))))

@@ -23,6 +23,53 @@ struct AddressForm {
 }
 csrf_field!(AddressForm);
 
+/// The address page: the form, or the registration's addresses and script once there is one.
+#[derive(Debug, serde::Serialize)]
+struct AddressView<'a> {
+    csrf: &'a str,
+    flash: Flashed,
+    registration: Option<RegistrationView>,
+    /// `poolfees`, percent.
+    pool_fees: f64,
+    /// The network flag the page's hcwallet command line needs (`" --testnet"`, or empty).
+    testnet_flag: &'static str,
+}
+
+/// A user's registration as the address and tickets pages show it.
+#[derive(Debug, serde::Serialize)]
+struct RegistrationView {
+    user_pubkey_addr: String,
+    ticket_address: String,
+    script: String,
+    fee_address: String,
+}
+
+/// The voting page: one block of choices per agenda of the wallet's vote version.
+#[derive(Debug, serde::Serialize)]
+struct VotingView<'a> {
+    csrf: &'a str,
+    flash: Flashed,
+    vote_version: u32,
+    agendas: Vec<AgendaView>,
+}
+
+/// One agenda; `name` is the form field (`agenda0`, ...).
+#[derive(Debug, serde::Serialize)]
+struct AgendaView {
+    name: String,
+    id: &'static str,
+    description: &'static str,
+    choices: Vec<ChoiceView>,
+}
+
+/// One choice of an agenda, `selected` when the user's votebits hold it.
+#[derive(Debug, serde::Serialize)]
+struct ChoiceView {
+    bits: u16,
+    description: &'static str,
+    selected: bool,
+}
+
 #[rocket::get("/address")]
 fn address_get(
     me: SignedIn,
@@ -42,26 +89,23 @@ fn address_page(
         return Ok(Page::sign_in_first());
     };
     let s = &state.settings;
-    let reg = user.registration.as_ref().map(|r| {
-        serde_json::json!({
-            "user_pubkey_addr": r.user_pubkey_addr.to_string(),
-            "ticket_address": r.multisig_address.to_string(),
-            "script": r.multisig_script.to_hex(),
-            "fee_address": r.user_fee_addr.to_string(),
-        })
-    });
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": flash,
-        "registration": reg,
-        "pool_fees": s.pool_fees,
-        "testnet_flag": match s.network {
+    let view = AddressView {
+        csrf: &v.csrf,
+        flash,
+        registration: user.registration.as_ref().map(|r| RegistrationView {
+            user_pubkey_addr: r.user_pubkey_addr.to_string(),
+            ticket_address: r.multisig_address.to_string(),
+            script: r.multisig_script.to_hex(),
+            fee_address: r.user_fee_addr.to_string(),
+        }),
+        pool_fees: s.pool_fees,
+        testnet_flag: match s.network {
             hcpool_core::Network::Testnet => " --testnet",
             hcpool_core::Network::Simnet => " --simnet",
             _ => "",
         },
-    });
-    let html = state.render("address", &title("Address"), &Nav::of(v), &ctx)?;
+    };
+    let html = state.render("address", &title("Address"), &Nav::of(v), &view)?;
     Ok(Page::Html((status, RawHtml(html))))
 }
 
@@ -117,8 +161,7 @@ async fn voting_get(
         Ok(i) => i.vote_version,
         Err(e) => {
             tracing::warn!(error = %e, "vote version unavailable");
-            let html = state.render("error", &title("Error"), &nav, &serde_json::json!({}))?;
-            return Ok(Page::Html((Status::ServiceUnavailable, RawHtml(html))));
+            return super::error_page(state, &nav, Status::ServiceUnavailable);
         }
     };
     let agendas: Vec<_> = state
@@ -128,36 +171,33 @@ async fn voting_get(
         .enumerate()
         .map(|(i, a)| {
             let current = user.vote_bits.0 & a.mask;
-            let choices: Vec<_> = a
-                .choices
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "bits": c.bits,
-                        "description": c.description,
-                        "selected": c.bits == current,
+            AgendaView {
+                name: format!("agenda{i}"),
+                id: a.id,
+                description: a.description,
+                choices: a
+                    .choices
+                    .iter()
+                    .map(|c| ChoiceView {
+                        bits: c.bits,
+                        description: c.description,
+                        selected: c.bits == current,
                     })
-                })
-                .collect();
-            serde_json::json!({
-                "name": format!("agenda{i}"),
-                "id": a.id,
-                "description": a.description,
-                "choices": choices,
-            })
+                    .collect(),
+            }
         })
         .collect();
-    let ctx = serde_json::json!({
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-        "vote_version": version,
-        "agendas": agendas,
-    });
+    let view = VotingView {
+        csrf: &v.csrf,
+        flash: Flashed::take(flash),
+        vote_version: version,
+        agendas,
+    };
     Ok(Page::ok(state.render(
         "voting",
         &title("Voting"),
         &nav,
-        &ctx,
+        &view,
     )?))
 }
 

@@ -9,14 +9,13 @@ use hcpool_core::Network;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
-use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 use serde::Serialize;
 
 use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
-use crate::session::{Checked, Visitor};
+use crate::session::{Checked, SignedIn, Visitor};
 use crate::state::AppState;
 
 /// Rows per page of each list.
@@ -176,26 +175,49 @@ fn explorer(network: Network) -> &'static str {
     }
 }
 
+/// The tickets page: the registration's addresses and one paginated list per status.
+#[derive(Debug, Serialize)]
+struct TicketsView<'a> {
+    /// Where a ticket hash links to.
+    explorer: &'static str,
+    ticket_address: String,
+    script: String,
+    fee_address: String,
+    /// `poolfees`, percent.
+    pool_fees: f64,
+    live: List<Row>,
+    /// Voted within `maxvotedage` blocks.
+    voted: List<Row>,
+    /// All voted tickets, and those older than `maxvotedage` (not listed).
+    voted_total: usize,
+    voted_archived: usize,
+    missed: List<Row>,
+    expired: List<Row>,
+    /// Tickets to the user's address that are not the pool's (hashes only).
+    invalid: List<String>,
+    /// The demo's "buy a ticket" control is shown.
+    demo: bool,
+    csrf: &'a str,
+    flash: Flashed,
+}
+
 #[rocket::get("/tickets?<pages..>")]
 async fn get_tickets(
-    v: Visitor,
+    me: SignedIn,
     pages: Pages,
     flash: Option<FlashMessage<'_>>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let Some(user) = v.user() else {
-        return Ok(Page::sign_in_first());
-    };
+    let (user, v) = (&me.user, &me.visitor);
     let Some(reg) = &user.registration else {
         return Ok(Page::Redirect(Redirect::to("/address")));
     };
-    let nav = Nav::of(&v);
+    let nav = Nav::of(v);
     let (best, info) = match state.user_tickets(&reg.multisig_address).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(user = user.id.0, error = %e, "tickets unavailable");
-            let html = state.render("error", &title("Error"), &nav, &serde_json::json!({}))?;
-            return Ok(Page::Html((Status::ServiceUnavailable, RawHtml(html))));
+            return super::error_page(state, &nav, Status::ServiceUnavailable);
         }
     };
     let min_voted = i64::from(best.height) - state.settings.max_voted_age;
@@ -217,28 +239,29 @@ async fn get_tickets(
         &pages,
         ToString::to_string,
     );
-    let ctx = serde_json::json!({
-        "explorer": explorer(state.settings.network),
-        "ticket_address": reg.multisig_address.to_string(),
-        "script": reg.multisig_script.to_hex(),
-        "fee_address": reg.user_fee_addr.to_string(),
-        "pool_fees": state.settings.pool_fees,
-        "live": list(with(TicketStatus::Live), false, "live", &pages),
-        "voted": voted,
-        "voted_total": voted_all,
-        "voted_archived": voted_all.saturating_sub(voted.count),
-        "missed": list(with(TicketStatus::Missed), true, "missed", &pages),
-        "expired": list(with(TicketStatus::Expired), false, "expired", &pages),
-        "invalid": invalid,
-        "demo": state.demo_chain.is_some(),
-        "csrf": v.csrf,
-        "flash": Flashed::take(flash),
-    });
+    let voted_archived = voted_all.saturating_sub(voted.count);
+    let view = TicketsView {
+        explorer: explorer(state.settings.network),
+        ticket_address: reg.multisig_address.to_string(),
+        script: reg.multisig_script.to_hex(),
+        fee_address: reg.user_fee_addr.to_string(),
+        pool_fees: state.settings.pool_fees,
+        live: list(with(TicketStatus::Live), false, "live", &pages),
+        voted,
+        voted_total: voted_all,
+        voted_archived,
+        missed: list(with(TicketStatus::Missed), true, "missed", &pages),
+        expired: list(with(TicketStatus::Expired), false, "expired", &pages),
+        invalid,
+        demo: state.demo_chain.is_some(),
+        csrf: &v.csrf,
+        flash: Flashed::take(flash),
+    };
     Ok(Page::ok(state.render(
         "tickets",
         &title("Tickets"),
         &nav,
-        &ctx,
+        &view,
     )?))
 }
 
