@@ -82,7 +82,7 @@ async fn run_async() -> Result<()> {
     let pool = PoolService::new(PoolParts {
         network: NET,
         keys: keys.clone(),
-        pool_fees: sim_cfg.pool_fees,
+        pool_fees: hcpool_core::PoolFeeRate::from_percent(sim_cfg.pool_fees)?,
         store: store.clone(),
         wallets: manager.clone(),
         nodes: Arc::new(VotingNodes::new(vec![])),
@@ -134,7 +134,7 @@ async fn run_async() -> Result<()> {
     let info = pool.purchase_info(user).await?;
     println!("purchase info for user {user}:");
     println!("  pool fee address  {}", info.pool_address);
-    println!("  pool fees         {}%", info.pool_fees);
+    println!("  pool fees         {}%", info.pool_fees.percent());
     println!("  ticket address    {}", info.ticket_address);
     println!("  redeem script     {}", info.script);
     println!(

@@ -46,7 +46,7 @@ async fn run_async() -> Result<()> {
 
     // 1. importscript fails: the wallet is down after it computed the multisig.
     let log = CallLog::default();
-    let pool = service(&keys, &store, wallet(&keys, &log, true));
+    let pool = service(&keys, &store, wallet(&keys, &log, true))?;
     let err = match pool.register_address(user, USER_PUBKEY_ADDRESS).await {
         Ok(r) => anyhow::bail!("registration must fail, got {}", r.multisig_address),
         Err(e) => e,
@@ -74,7 +74,7 @@ async fn run_async() -> Result<()> {
 
     // 2. A healthy wallet: the same request now registers the user.
     let log = CallLog::default();
-    let pool = service(&keys, &store, wallet(&keys, &log, false));
+    let pool = service(&keys, &store, wallet(&keys, &log, false))?;
     let registration = pool.register_address(user, USER_PUBKEY_ADDRESS).await?;
     println!("wallet calls: {}", calls(&log));
     println!(
@@ -111,16 +111,16 @@ fn service(
     keys: &Arc<PoolKeys>,
     store: &Arc<MemoryStore>,
     wallet: MockWalletBackend,
-) -> PoolService {
-    PoolService::new(PoolParts {
+) -> Result<PoolService> {
+    Ok(PoolService::new(PoolParts {
         network: NET,
         keys: keys.clone(),
-        pool_fees: 7.5,
+        pool_fees: hcpool_core::PoolFeeRate::from_percent(7.5)?,
         store: store.clone(),
         wallets: Arc::new(wallet),
         nodes: Arc::new(VotingNodes::new(vec![])),
         clock: Arc::new(SystemClock),
-    })
+    }))
 }
 
 /// A mock hcwallet that owns the pool's keys and computes multisigs as hcwallet does;

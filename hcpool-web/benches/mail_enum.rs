@@ -98,7 +98,7 @@ async fn main() {
     let pool = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).expect("keys")),
-        pool_fees: 7.5,
+        pool_fees: hcpool_core::PoolFeeRate::from_percent(7.5).unwrap(),
         store: store.clone(),
         wallets: Arc::new(wallet) as Arc<dyn WalletBackend>,
         nodes: Arc::new(VotingNodes::new(vec![])),

@@ -126,7 +126,7 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let pool = PoolService::new(PoolParts {
         network: cfg.network,
         keys,
-        pool_fees: cfg.pool_fees.percent(),
+        pool_fees: cfg.pool_fees,
         store: store.clone(),
         wallets: manager.clone(),
         nodes: Arc::new(VotingNodes::new(nodes)),

@@ -9,6 +9,7 @@ use crate::backend::{
 };
 use crate::derive::PoolKeys;
 use crate::error::{BackendKind, Error, Result};
+use crate::fee::PoolFeeRate;
 use crate::ids::{TicketHash, UserId};
 use crate::multisig::RedeemScript;
 use crate::params::{Agenda, Network};
@@ -22,8 +23,8 @@ use super::nodes::{NodeUpdate, VotingNodes};
 pub struct PurchaseInfo {
     /// The user's pool fee address.
     pub pool_address: Address,
-    /// Pool fee, percent.
-    pub pool_fees: f64,
+    /// The pool fee rate (the API shows its configured percent).
+    pub pool_fees: PoolFeeRate,
     /// The 1-of-2 redeem script.
     pub script: RedeemScript,
     /// The P2SH ticket (voting) address.
@@ -39,7 +40,7 @@ pub struct PurchaseInfo {
 pub struct PoolService {
     network: Network,
     keys: Arc<PoolKeys>,
-    pool_fees: f64,
+    pool_fees: PoolFeeRate,
     store: Arc<dyn Store>,
     wallets: Arc<dyn WalletBackend>,
     nodes: Arc<VotingNodes>,
@@ -53,8 +54,8 @@ pub struct PoolParts {
     pub network: Network,
     /// Voting and cold-wallet keys.
     pub keys: Arc<PoolKeys>,
-    /// Pool fee, percent.
-    pub pool_fees: f64,
+    /// The pool fee rate (`poolfees`).
+    pub pool_fees: PoolFeeRate,
     /// The store.
     pub store: Arc<dyn Store>,
     /// The voting wallets (one wallet, or a manager that fans out and checks agreement).
@@ -123,8 +124,8 @@ impl PoolService {
         &self.keys
     }
 
-    /// The configured pool fee, percent.
-    pub fn pool_fees(&self) -> f64 {
+    /// The configured pool fee rate.
+    pub fn pool_fees(&self) -> PoolFeeRate {
         self.pool_fees
     }
 

@@ -39,7 +39,7 @@ impl From<&PurchaseInfo> for PurchaseInfoData {
     fn from(p: &PurchaseInfo) -> Self {
         PurchaseInfoData {
             pool_address: p.pool_address.to_string(),
-            pool_fees: GoFloat(p.pool_fees),
+            pool_fees: GoFloat(p.pool_fees.percent()),
             script: p.script.to_hex(),
             ticket_address: p.ticket_address.to_string(),
             vote_bits: p.vote_bits.0,

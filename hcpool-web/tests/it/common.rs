@@ -414,7 +414,7 @@ pub async fn app_full(
     let pool = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
-        pool_fees: 7.5,
+        pool_fees: hcpool_core::PoolFeeRate::from_percent(7.5).unwrap(),
         store: store.clone(),
         wallets: wallets.unwrap_or_else(|| wallet.clone() as Arc<dyn WalletBackend>),
         nodes: Arc::new(VotingNodes::new(nodes)),

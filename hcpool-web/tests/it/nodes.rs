@@ -152,7 +152,7 @@ async fn background_tasks_end_when_the_server_shuts_down() {
     let pool = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: Arc::new(PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()),
-        pool_fees: 7.5,
+        pool_fees: hcpool_core::PoolFeeRate::from_percent(7.5).unwrap(),
         store: Arc::new(hcpool_core::backend::MemoryStore::new()),
         wallets: Arc::new(FakeWallet::default()),
         nodes: Arc::new(VotingNodes::new(vec![node.clone() as Arc<dyn VotingNode>])),

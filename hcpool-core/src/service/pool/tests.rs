@@ -66,7 +66,7 @@ async fn service(wallet: MockWalletBackend) -> (PoolService, Arc<MemoryStore>, U
     let svc = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: keys(),
-        pool_fees: 7.5,
+        pool_fees: crate::PoolFeeRate::from_percent(7.5).unwrap(),
         store: store.clone(),
         wallets: Arc::new(wallet),
         nodes: Arc::new(VotingNodes::new(vec![])),
@@ -205,7 +205,7 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
     let svc = PoolService::new(PoolParts {
         network: Network::Testnet,
         keys: keys(),
-        pool_fees: 7.5,
+        pool_fees: crate::PoolFeeRate::from_percent(7.5).unwrap(),
         store: store.clone(),
         wallets: Arc::new(MockWalletBackend::new()),
         nodes: Arc::new(VotingNodes::new(vec![Arc::new(node)])),
@@ -332,7 +332,7 @@ mod node_updates {
         let svc = PoolService::new(PoolParts {
             network: Network::Testnet,
             keys: keys(),
-            pool_fees: 7.5,
+            pool_fees: crate::PoolFeeRate::from_percent(7.5).unwrap(),
             store: store.clone(),
             wallets: svc.wallets().clone(),
             nodes: Arc::new(VotingNodes::new(vec![node.clone() as Arc<dyn VotingNode>])),
