@@ -1,7 +1,7 @@
 //! A minimal custom pool: the pool service built from an embedder's own parts.
 //!
 //! An embedder implements (or picks an implementation of) each backend trait:
-//! - [`Store`] — here [`store::MapStore`]: the example's own users role, the core's
+//! - [`Store`](hcpool_core::backend::Store) — here [`store::MapStore`]: the example's own users role, the core's
 //!   [`MemoryStore`](hcpool_core::backend::MemoryStore) for the other roles;
 //! - [`WalletBackend`] — here hcpool-rpc's [`WalletManager`] over one [`JsonRpcWallet`] per
 //!   voting wallet, talking JSON-RPC over TLS to simulated hcwallets ([`hcpool_simnet`]);

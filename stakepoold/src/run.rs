@@ -68,7 +68,7 @@ pub struct Links {
 /// Connects to the wallet and the node (JSON-RPC over pinned TLS, redialled by the clients
 /// when a link drops), checks both ([`hcpool_rpc::check`]: the network, the API versions,
 /// the wallet's `walletinfo.voting`), registers hcd's notifications and derives the pool's
-/// fee addresses: everything [`Daemon::start`] and [`Daemon::run`] take. The binary and
+/// fee addresses: everything [`Daemon::start`](crate::daemon::Daemon::start) and [`Daemon::run`](crate::daemon::Daemon::run) take. The binary and
 /// embedders (the web demo's in-process daemons) share it.
 ///
 /// # Errors

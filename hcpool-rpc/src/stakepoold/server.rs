@@ -57,7 +57,7 @@ impl ServerTls {
     /// authentication (as the original).
     ///
     /// # Errors
-    /// [`Error::Tls`] when the files cannot be read, written or used.
+    /// [`Error::TlsLoad`] when the files cannot be read or written, [`Error::TlsConfig`] when rustls refuses them.
     pub fn load_or_generate(cert: &Path, key: &Path) -> Result<Self, Error> {
         let (certs, key) = pinned_tls::load_or_generate(cert, key, CERT_ORGANIZATION)?;
         Self::build(certs, key, None)
@@ -66,7 +66,7 @@ impl ServerTls {
     /// From PEM text (a certificate chain and its private key). No client authentication.
     ///
     /// # Errors
-    /// [`Error::Tls`] when the PEM holds no certificate or no usable key.
+    /// [`Error::NoCertificate`] or [`Error::TlsLoad`] when the PEM holds no certificate or no usable key.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
         let certs = pinned_tls::parse_certs(cert_pem)?;
         let key = pinned_tls::parse_key(key_pem)?;
@@ -97,7 +97,7 @@ impl ServerTls {
     /// `trusted` pins or signs (see [`pinned_tls::ClientCertPinner`]): mutual TLS.
     ///
     /// # Errors
-    /// [`Error::Tls`] when `trusted` is empty or rustls refuses the configuration.
+    /// [`Error::NoCertificate`] when `trusted` is empty, [`Error::TlsConfig`] when rustls refuses the configuration.
     pub fn require_client_certs(
         self,
         trusted: Vec<rustls::pki_types::CertificateDer<'static>>,
