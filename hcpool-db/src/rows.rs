@@ -9,8 +9,8 @@
 //! columns; a NULL left in a numeric column is corrupt.
 
 use hcpool_core::backend::{
-    EmailChange, LowFeeTicket, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
-    User,
+    EmailChange, EmailVerification, LowFeeTicket, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, User,
 };
 use hcpool_core::backend::{TicketEntry, UserVotingConfig};
 use hcpool_core::{Address, RedeemScript, Secret, TicketHash, UserId, VoteBits};
@@ -92,6 +92,13 @@ impl<'r> Cols<'r> {
         self.ranged::<u64>(column).map(UserId)
     }
 
+    /// hcstakepool's 0 / 1 / 2; any other value is corrupt (see [`EmailVerification`]).
+    fn email_verification(&self, column: &'static str) -> Result<EmailVerification> {
+        let v = self.int(column)?;
+        EmailVerification::try_from(v)
+            .map_err(|_| self.corrupt(column, format!("{v} is none of 0, 1, 2")))
+    }
+
     fn address(&self, column: &'static str) -> Result<Address> {
         let s = self.text(column)?;
         parse_address(&s).ok_or_else(|| self.corrupt(column, format!("bad address {s:?}")))
@@ -121,7 +128,7 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
         email: c.text("Email")?,
         username: c.text("Username")?,
         password_hash: Secret::new(c.blob_text("Password")?),
-        email_verified: c.int("EmailVerified")?,
+        email_verified: c.email_verification("EmailVerified")?,
         email_token: Secret::new(c.text("EmailToken")?),
         api_token: Secret::new(c.text("APIToken")?),
         vote_bits: VoteBits(c.ranged("VoteBits")?),

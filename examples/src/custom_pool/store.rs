@@ -19,8 +19,8 @@ use async_trait::async_trait;
 #[cfg(doc)]
 use hcpool_core::backend::Store;
 use hcpool_core::backend::{
-    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
-    MemoryStore, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
+    Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket, LowFeeTicketStore,
+    MailOutbox, MemoryStore, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
     Registration, Session, SessionStore, StoreMaintenance, TicketEntry, TokenStore, User,
     UserCounts, UserStore, UserVotingConfig,
 };
@@ -99,7 +99,7 @@ impl UserStore for MapStore {
                 email: user.email.clone(),
                 username: user.email.clone(),
                 password_hash: user.password_hash.clone(),
-                email_verified: 0,
+                email_verified: EmailVerification::Pending,
                 email_token: user.email_token.clone(),
                 api_token: Secret::new(String::new()),
                 vote_bits: user.vote_bits,
@@ -151,7 +151,7 @@ impl UserStore for MapStore {
         let users = self.lock()?;
         Ok(Self::sorted(&users)
             .into_iter()
-            .filter(|u| u.email_verified > 0 && u.api_token.expose().is_empty())
+            .filter(|u| u.is_verified() && u.api_token.expose().is_empty())
             .map(|u| u.id)
             .collect())
     }
@@ -260,14 +260,14 @@ impl TokenStore for MapStore {
         else {
             return Ok(None);
         };
-        user.email_verified = 1;
+        user.email_verified = EmailVerification::Verified;
         user.email_token = Secret::new(String::new());
         Ok(Some(user.id))
     }
     async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let mut users = self.lock()?;
         Ok(match users.rows.get_mut(&id) {
-            Some(u) if u.email_verified == 0 => {
+            Some(u) if u.email_verified == EmailVerification::Pending => {
                 u.email_token = token.clone();
                 true
             }

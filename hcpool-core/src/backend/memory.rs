@@ -8,9 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
-    NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
-    SessionStore, StoreMaintenance, TokenStore, User, UserCounts, UserStore,
+    Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket, LowFeeTicketStore,
+    MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, SessionStore, StoreMaintenance, TokenStore, User, UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -125,7 +125,7 @@ impl UserStore for MemoryStore {
                 email: user.email.clone(),
                 username: user.email.clone(),
                 password_hash: user.password_hash.clone(),
-                email_verified: 0,
+                email_verified: EmailVerification::Pending,
                 email_token: user.email_token.clone(),
                 api_token: Secret::default(),
                 vote_bits: user.vote_bits,
@@ -187,7 +187,7 @@ impl UserStore for MemoryStore {
         Ok(st
             .users
             .values()
-            .filter(|u| u.email_verified > 0 && u.api_token.expose().is_empty())
+            .filter(|u| u.is_verified() && u.api_token.expose().is_empty())
             .map(|u| u.id)
             .collect())
     }
@@ -295,7 +295,7 @@ impl TokenStore for MemoryStore {
         else {
             return Ok(None);
         };
-        user.email_verified = 1;
+        user.email_verified = EmailVerification::Verified;
         user.email_token = Secret::default();
         Ok(Some(user.id))
     }
@@ -357,7 +357,7 @@ impl TokenStore for MemoryStore {
     async fn set_email_token(&self, id: UserId, token: &Secret<String>) -> Result<bool> {
         let mut st = self.state();
         match st.users.get_mut(&id.0) {
-            Some(u) if u.email_verified == 0 => {
+            Some(u) if u.email_verified == EmailVerification::Pending => {
                 u.email_token = token.clone();
                 Ok(true)
             }

@@ -59,8 +59,8 @@ pub struct User {
     pub username: String,
     /// `Password`: a bcrypt (legacy) or argon2id PHC hash.
     pub password_hash: Secret<String>,
-    /// `EmailVerified`: 0 unverified, 1 verified, 2 grandfathered.
-    pub email_verified: i64,
+    /// `EmailVerified`.
+    pub email_verified: EmailVerification,
     /// `EmailToken` ('' once verified).
     pub email_token: Secret<String>,
     /// `APIToken` ('' when none).
@@ -76,7 +76,63 @@ pub struct User {
 impl User {
     /// Whether the user may sign in (verified or grandfathered).
     pub fn is_verified(&self) -> bool {
-        self.email_verified > 0
+        self.email_verified.is_verified()
+    }
+}
+
+/// Whether a user proved they own their email address (`Users.EmailVerified`).
+///
+/// The column is a bigint and hcstakepool writes exactly three values, which this type keeps
+/// as they are so both programs can share a database: `0` at sign-up, `1` once the link is
+/// followed, `2` for accounts its upgrade found (they predate verification). It refuses only
+/// `0` at sign-in, so `1` and `2` both count as verified. Stores convert with
+/// `i64::from` / `TryFrom<i64>`; any other value is an error, never guessed (the SQL store
+/// reports it as a corrupt row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailVerification {
+    /// `0`: signed up, verification link not followed yet; may not sign in.
+    Pending,
+    /// `1`: the verification link was followed.
+    Verified,
+    /// `2`: the account existed before hcstakepool verified emails; treated as verified.
+    Grandfathered,
+}
+
+impl EmailVerification {
+    /// The `EmailVerified` value hcstakepool writes for this state.
+    pub const fn code(self) -> i64 {
+        match self {
+            EmailVerification::Pending => 0,
+            EmailVerification::Verified => 1,
+            EmailVerification::Grandfathered => 2,
+        }
+    }
+
+    /// Whether the user may sign in and gets an API token (`Verified` or `Grandfathered`).
+    pub const fn is_verified(self) -> bool {
+        !matches!(self, EmailVerification::Pending)
+    }
+}
+
+impl From<EmailVerification> for i64 {
+    fn from(v: EmailVerification) -> i64 {
+        v.code()
+    }
+}
+
+impl TryFrom<i64> for EmailVerification {
+    type Error = crate::Error;
+
+    /// `0`, `1` or `2`; anything else is [`Error::InvalidInput`](crate::Error::InvalidInput).
+    fn try_from(code: i64) -> Result<Self> {
+        match code {
+            0 => Ok(EmailVerification::Pending),
+            1 => Ok(EmailVerification::Verified),
+            2 => Ok(EmailVerification::Grandfathered),
+            other => Err(crate::Error::InvalidInput(format!(
+                "EmailVerified {other} is none of 0 (pending), 1 (verified), 2 (grandfathered)"
+            ))),
+        }
     }
 }
 
@@ -584,5 +640,33 @@ mockall::mock! {
     impl StoreMaintenance for Store {
         async fn purge_expired(&self, now: i64) -> Result<u64>;
         async fn store_status(&self) -> Result<StoreStatus>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EmailVerification;
+
+    #[test]
+    fn email_verification_keeps_hcstakepool_codes() {
+        for (code, state, verified) in [
+            (0, EmailVerification::Pending, false),
+            (1, EmailVerification::Verified, true),
+            (2, EmailVerification::Grandfathered, true),
+        ] {
+            assert_eq!(EmailVerification::try_from(code).ok(), Some(state));
+            assert_eq!(i64::from(state), code);
+            assert_eq!(state.is_verified(), verified);
+        }
+        for code in [-1, 3, i64::MAX] {
+            let err = EmailVerification::try_from(code)
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains(&code.to_string())),
+                "{code}: {err:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `Users`: create, lookups, verification, passwords, API tokens, registration, votebits.
 
 use hcpool_core::backend::{
-    NewUser, RegisteredScript, Registration, User, UserCounts, UserVotingConfig,
+    EmailVerification, NewUser, RegisteredScript, Registration, User, UserCounts, UserVotingConfig,
 };
 use hcpool_core::{Secret, UserId, VoteBits};
 use sqlx::Row;
@@ -31,11 +31,12 @@ impl SqlStore {
                 "INSERT INTO Users (Email, Username, Password, MultiSigAddress, MultiSigScript, \
                  PoolPubKeyAddr, UserPubKeyAddr, UserFeeAddr, HeightRegistered, EmailVerified, \
                  EmailToken, APIToken, VoteBits, VoteBitsVersion) \
-                 VALUES (?, ?, ?, '', '', '', '', '', 0, 0, ?, '', ?, ?)",
+                 VALUES (?, ?, ?, '', '', '', '', '', 0, ?, ?, '', ?, ?)",
             )
             .bind(&u.email)
             .bind(&u.email)
             .bind(u.password_hash.expose().as_bytes().to_vec())
+            .bind(EmailVerification::Pending.code())
             .bind(u.email_token.expose())
             .bind(i64::from(u.vote_bits.0))
             .bind(i64::from(u.vote_bits_version))
@@ -120,7 +121,8 @@ impl SqlStore {
                 return Ok(None);
             };
             let id: i64 = row.try_get(0).map_err(Error::query(OP))?;
-            sqlx::query("UPDATE Users SET EmailVerified = 1, EmailToken = '' WHERE UserId = ?")
+            sqlx::query("UPDATE Users SET EmailVerified = ?, EmailToken = '' WHERE UserId = ?")
+                .bind(EmailVerification::Verified.code())
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -188,9 +190,10 @@ impl SqlStore {
             return Ok(false);
         };
         let done = on_conn!(self, "set_email_token", Redo::Idempotent, |c| {
-            sqlx::query("UPDATE Users SET EmailToken = ? WHERE UserId = ? AND EmailVerified = 0")
+            sqlx::query("UPDATE Users SET EmailToken = ? WHERE UserId = ? AND EmailVerified = ?")
                 .bind(token.expose())
                 .bind(id)
+                .bind(EmailVerification::Pending.code())
                 .execute(&mut *c)
                 .await
                 .map_err(Error::query("set_email_token"))
@@ -200,6 +203,7 @@ impl SqlStore {
 
     pub(crate) async fn verified_users_without_api_token(&self) -> Result<Vec<UserId>> {
         const OP: &str = "verified_users_without_api_token";
+        // `> 0`: verified or grandfathered, hcstakepool's own start-up query.
         let rows = on_conn!(self, OP, Redo::Idempotent, |c| {
             sqlx::query(
             "SELECT UserId FROM Users WHERE APIToken = '' AND EmailVerified > 0 ORDER BY UserId",

@@ -2,7 +2,7 @@
 //! shape without the later-added columns, opens under hcpool with every row intact, the
 //! backfills hcstakepool would do, and a second open changes nothing.
 
-use hcpool_core::backend::{Store, UserStore};
+use hcpool_core::backend::{EmailVerification, Store, UserStore};
 use hcpool_core::{Secret, UserId, VoteBits};
 use hcpool_db::SqlStore;
 use sqlx::{MySqlPool, Row};
@@ -176,7 +176,10 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((u2.id, u2.email_verified), (UserId(2), 0));
+    assert_eq!(
+        (u2.id, u2.email_verified),
+        (UserId(2), EmailVerification::Pending)
+    );
     assert_eq!(u2.password_hash.expose(), BCRYPT);
     assert_eq!(u2.email_token.expose(), "abcdef0123456789abcdef0123456789");
     assert_eq!((u2.vote_bits, u2.vote_bits_version), (VoteBits(1), 4));
@@ -190,7 +193,7 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
     assert_eq!(reg1.height_registered, 41000);
     assert_eq!(
         (u1.email_verified, u1.api_token.expose().as_str()),
-        (1, "jwt-one")
+        (EmailVerification::Verified, "jwt-one")
     );
     let configs = s.voting_configs().await.unwrap();
     assert_eq!(configs.len(), 1);
@@ -340,7 +343,7 @@ async fn pre_1_0_database_gets_hcstakepool_backfills() {
     let u = s.user_by_email("plain@example.com").await.unwrap().unwrap();
     assert_eq!(
         (u.email_verified, u.vote_bits, u.vote_bits_version),
-        (2, VoteBits(1), 3)
+        (EmailVerification::Grandfathered, VoteBits(1), 3)
     );
     assert!(u.is_verified(), "grandfathered users keep signing in");
     let nulls = s.user(UserId(4)).await.unwrap().unwrap();

@@ -2,10 +2,12 @@
 //! leaves the previous state intact.
 
 use hcpool_core::backend::{
-    EmailChange, NewLowFeeTicket, NewUser, PasswordReset, Session, Store, UserStore,
+    EmailChange, EmailVerification, NewLowFeeTicket, NewUser, PasswordReset, Session, Store,
+    TokenStore, UserStore,
 };
 use hcpool_core::{BackendKind, Secret, TicketHash, UserId, VoteBits};
 use hcpool_db::SqlStore;
+use sqlx::Row;
 
 use crate::support::{mysql_server, sqlite_store, MySqlDb};
 
@@ -150,4 +152,57 @@ async fn duplicate_email_is_a_conflict_not_a_panic() {
     UserStore::create_user(&store, &nu).await.unwrap();
     let err = UserStore::create_user(&store, &nu).await.unwrap_err();
     assert_eq!(err.backend_kind(), Some(BackendKind::Conflict));
+}
+
+#[tokio::test]
+async fn email_verified_keeps_hcstakepool_codes_and_refuses_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    let id = UserStore::create_user(
+        &store,
+        &NewUser {
+            email: "v@example.com".into(),
+            password_hash: Secret::new("h".into()),
+            email_token: Secret::new("vt".into()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: 7,
+        },
+    )
+    .await
+    .unwrap();
+    let raw = |code: i64| {
+        sqlx::query("UPDATE Users SET EmailVerified = ?")
+            .bind(code)
+            .execute(store.pool())
+    };
+    let stored = || async {
+        let row = sqlx::query("SELECT EmailVerified FROM Users")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        row.try_get::<i64, _>(0).unwrap()
+    };
+    assert_eq!(stored().await, 0, "sign-up writes 0");
+    TokenStore::verify_email(&store, "vt").await.unwrap();
+    assert_eq!(stored().await, 1, "verification writes 1");
+    for (code, state) in [
+        (0, EmailVerification::Pending),
+        (1, EmailVerification::Verified),
+        (2, EmailVerification::Grandfathered),
+    ] {
+        raw(code).await.unwrap();
+        let u = UserStore::user(&store, id).await.unwrap().unwrap();
+        assert_eq!(u.email_verified, state);
+        assert_eq!(u.is_verified(), code > 0);
+    }
+    for code in [-1, 3] {
+        raw(code).await.unwrap();
+        let err = UserStore::user(&store, id).await.unwrap_err();
+        assert_eq!(
+            err.backend_kind(),
+            Some(BackendKind::Inconsistent),
+            "{code}"
+        );
+        assert!(err.to_string().contains("EmailVerified"), "{err}");
+    }
 }

@@ -1,7 +1,7 @@
 //! Users: create, lookups, verification, passwords, API tokens, registration, counts.
 
 use super::{add_user, check, check_eq, expect_kind, new_user, registration, CaseResult, Ctx};
-use crate::backend::store::{PasswordReset, Session, Store};
+use crate::backend::store::{EmailVerification, PasswordReset, Session, Store};
 use crate::error::BackendKind;
 use crate::ids::{Secret, UserId};
 use crate::votebits::VoteBits;
@@ -17,7 +17,7 @@ pub(super) async fn create_and_get(store: &dyn Store) -> CaseResult {
     check_eq!(u.email, "Alice@Example.com");
     check_eq!(u.username, "Alice@Example.com");
     check_eq!(u.password_hash.expose(), nu.password_hash.expose());
-    check_eq!(u.email_verified, 0);
+    check_eq!(u.email_verified, EmailVerification::Pending);
     check!(!u.is_verified(), "a new user must be unverified");
     check_eq!(u.email_token.expose(), nu.email_token.expose());
     check_eq!(u.api_token.expose(), "");
@@ -79,7 +79,7 @@ pub(super) async fn verify_email(store: &dyn Store) -> CaseResult {
         Some(a)
     );
     let u = store.user(a).await.ctx("user")?.ok_or("user a vanished")?;
-    check_eq!(u.email_verified, 1);
+    check_eq!(u.email_verified, EmailVerification::Verified);
     check_eq!(u.email_token.expose(), "");
     // Single use; and a consumed ('') token must never match a verified user.
     check_eq!(
@@ -92,7 +92,7 @@ pub(super) async fn verify_email(store: &dyn Store) -> CaseResult {
         None
     );
     let ub = store.user(b).await.ctx("user")?.ok_or("user b vanished")?;
-    check_eq!(ub.email_verified, 0);
+    check_eq!(ub.email_verified, EmailVerification::Pending);
     Ok(())
 }
 
