@@ -3,6 +3,13 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+/// Constant-time equality of two tokens; empty tokens never match (legacy rows hold `''`
+/// once a token is consumed).
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 /// How much of an untrusted input the core echoes in its error messages (characters).
 pub const ECHO_MAX: usize = 80;
 

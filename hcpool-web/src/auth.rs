@@ -12,7 +12,6 @@ use hcpool_core::Secret;
 use rand::RngCore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use subtle::ConstantTimeEq;
 
 use crate::error::WebError;
 
@@ -29,10 +28,7 @@ pub fn random_hex(n: usize) -> String {
     hex::encode(b)
 }
 
-/// Constant-time equality of two tokens; empty tokens never match.
-pub fn tokens_equal(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
+pub use hcpool_core::util::tokens_equal;
 
 /// The one gate every password hash and check passes: at most [`hash_slots`] run at once
 /// (argon2id's defaults take ~19 MiB each), the rest wait their turn instead of filling the

@@ -125,6 +125,10 @@ impl hcpool_core::backend::ApiTokenIssuer for JwtIssuer {
             issued_at,
         ))
     }
+
+    fn verify(&self, token: &str, now: i64) -> Option<UserId> {
+        verify(self.secret.expose().as_bytes(), token, now)
+    }
 }
 
 #[cfg(test)]

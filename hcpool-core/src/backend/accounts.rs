@@ -64,4 +64,9 @@ pub trait ApiTokenIssuer: Send + Sync {
     /// A token for `user` issued at `issued_at` (unix seconds). The same arguments may give
     /// the same token.
     fn issue(&self, user: UserId, issued_at: i64) -> Secret<String>;
+
+    /// The user `token` was issued for, when it is one of this issuer's tokens and valid
+    /// at `now` (unix seconds); `None` for anything else. Whether it is still the user's
+    /// current token is the caller's check.
+    fn verify(&self, token: &str, now: i64) -> Option<UserId>;
 }

@@ -30,6 +30,7 @@ use crate::backend::{
 use crate::email::EmailAddress;
 use crate::error::{BackendKind, Error, Result};
 use crate::ids::{Secret, UserId};
+use crate::util::tokens_equal;
 use crate::votebits::VoteBits;
 
 use super::gate::RegistrationGate;
@@ -666,6 +667,29 @@ impl AccountService {
         let token = self.api_tokens.issue(user.id, self.now());
         self.store.set_api_token(user.id, &token).await?;
         Ok(token)
+    }
+
+    /// The user an API token (the `Authorization: Bearer` value) belongs to: the token must
+    /// verify ([`ApiTokenIssuer::verify`]) AND equal the token stored for that user (compared
+    /// in constant time), so issuing a new token revokes the old one. `Ok(None)` for any
+    /// token that fails either check. One read of the user row per call and nothing cached:
+    /// a token rotated or cleared through any instance, or by the original on the same
+    /// database, stops working at once.
+    ///
+    /// # Errors
+    /// The store's error (the token could not be checked: that is not an invalid token).
+    pub async fn api_user(&self, token: &str) -> Result<Option<User>> {
+        let Some(uid) = self.api_tokens.verify(token, self.now()) else {
+            tracing::debug!("API request with an invalid token");
+            return Ok(None);
+        };
+        match self.store.user(uid).await? {
+            Some(u) if tokens_equal(u.api_token.expose(), token) => Ok(Some(u)),
+            _ => {
+                tracing::debug!(user = uid.0, "API token is not the user's current token");
+                Ok(None)
+            }
+        }
     }
 
     /// Issues a new API token for `user`; the previous one stops working.

@@ -14,7 +14,6 @@ use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Catcher, Request, Route, State};
 
-use crate::auth::tokens_equal;
 use crate::error::{classify, code, Op};
 use crate::limit::ApiQuota;
 use crate::state::AppState;
@@ -22,10 +21,9 @@ use crate::state::AppState;
 /// The user a valid API token belongs to, if any; and the store's error when the token
 /// could not be checked (the database is away: that is not an invalid token).
 ///
-/// The token must verify (HMAC with `apisecret`, as hcstakepool issued them) AND equal the
-/// token stored for that user, so issuing a new token revokes the old one. The row is read
-/// for every request that needs the user (nothing is cached): a token rotated or cleared
-/// through any instance, or by the original on the same database, stops working at once.
+/// The check is [`AccountService::api_user`](hcpool_core::AccountService::api_user): the
+/// token must verify (HMAC with `apisecret`, as hcstakepool issued them) AND equal the token
+/// stored for that user; the row is read for every request that needs the user.
 #[derive(Debug)]
 pub struct ApiUser(pub Option<User>, pub Option<hcpool_core::Error>);
 
@@ -35,17 +33,8 @@ impl ApiUser {
         let Some(token) = token else {
             return ApiUser(None, None);
         };
-        let secret = state.settings.api_secret.expose().as_bytes();
-        let Some(uid) = crate::jwt::verify(secret, token, state.now()) else {
-            tracing::debug!("API request with an invalid token");
-            return ApiUser(None, None);
-        };
-        match state.pool.store().user(uid).await {
-            Ok(Some(u)) if tokens_equal(u.api_token.expose(), token) => ApiUser(Some(u), None),
-            Ok(_) => {
-                tracing::debug!(user = uid.0, "API token is not the user's current token");
-                ApiUser(None, None)
-            }
+        match state.accounts.api_user(token).await {
+            Ok(u) => ApiUser(u, None),
             Err(e) => {
                 tracing::warn!(error = %e, "API token lookup failed");
                 ApiUser(None, Some(e))

@@ -49,6 +49,11 @@ impl ApiTokenIssuer for Jwt {
     fn issue(&self, user: UserId, issued_at: i64) -> Secret<String> {
         Secret::new(format!("api-{}-{issued_at}", user.0))
     }
+
+    fn verify(&self, token: &str, _now: i64) -> Option<UserId> {
+        let (uid, _) = token.strip_prefix("api-")?.split_once('-')?;
+        uid.parse().ok().map(UserId)
+    }
 }
 
 struct Now(AtomicI64);
@@ -414,6 +419,30 @@ async fn api_tokens_are_issued_once_and_rotated() {
     let none = f.store.user(u.id).await.unwrap().unwrap();
     let t = f.svc.api_token(&none).await.unwrap();
     assert_eq!(f.store.user(u.id).await.unwrap().unwrap().api_token, t);
+}
+
+#[tokio::test]
+async fn api_user_needs_a_valid_token_that_is_still_the_users() {
+    let f = fixture();
+    let u = f.verified().await;
+    let token = f.svc.api_token(&u).await.unwrap();
+    let found = f.svc.api_user(token.expose()).await.unwrap();
+    assert_eq!(found.map(|x| x.id), Some(u.id));
+    for bad in ["", "garbage", "api-99-1000000", "api-1-1"] {
+        assert_eq!(f.svc.api_user(bad).await.unwrap(), None, "{bad:?}");
+    }
+    // A rotated token revokes the old one at once.
+    f.clock.0.fetch_add(5, Ordering::SeqCst);
+    f.svc.rotate_api_token(u.id).await.unwrap();
+    assert_eq!(f.svc.api_user(token.expose()).await.unwrap(), None);
+    let new = f.store.user(u.id).await.unwrap().unwrap().api_token;
+    assert!(f.svc.api_user(new.expose()).await.unwrap().is_some());
+    // A cleared token matches nothing, not even an empty bearer.
+    f.store
+        .set_api_token(u.id, &Secret::default())
+        .await
+        .unwrap();
+    assert_eq!(f.svc.api_user(new.expose()).await.unwrap(), None);
 }
 
 #[tokio::test]
