@@ -92,11 +92,20 @@ impl<'r> Cols<'r> {
         self.ranged::<u64>(column).map(UserId)
     }
 
-    /// hcstakepool's 0 / 1 / 2; any other value is corrupt (see [`EmailVerification`]).
+    /// hcstakepool's 0 / 1 / 2 (see [`EmailVerification`]). hcstakepool refuses sign-in only
+    /// for 0, so any other value (a hand-edited row) reads as `Grandfathered`, with a warning:
+    /// the user keeps the access the original gives them, and the row is not written back.
     fn email_verification(&self, column: &'static str) -> Result<EmailVerification> {
         let v = self.int(column)?;
-        EmailVerification::try_from(v)
-            .map_err(|_| self.corrupt(column, format!("{v} is none of 0, 1, 2")))
+        Ok(EmailVerification::try_from(v).unwrap_or_else(|_| {
+            tracing::warn!(
+                column,
+                value = v,
+                "EmailVerified is none of 0, 1, 2: read as 2 (grandfathered), as hcstakepool \
+                 lets every non-zero value sign in"
+            );
+            EmailVerification::Grandfathered
+        }))
     }
 
     fn address(&self, column: &'static str) -> Result<Address> {

@@ -86,8 +86,9 @@ impl User {
 /// as they are so both programs can share a database: `0` at sign-up, `1` once the link is
 /// followed, `2` for accounts its upgrade found (they predate verification). It refuses only
 /// `0` at sign-in, so `1` and `2` both count as verified. Stores convert with
-/// `i64::from` / `TryFrom<i64>`; any other value is an error, never guessed (the SQL store
-/// reports it as a corrupt row).
+/// `i64::from` / `TryFrom<i64>`; `TryFrom` refuses any other value. The SQL store reads such
+/// a (hand-edited) value as `Grandfathered`, with a warning, since hcstakepool lets every
+/// non-zero value sign in; it never writes one back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EmailVerification {
     /// `0`: signed up, verification link not followed yet; may not sign in.

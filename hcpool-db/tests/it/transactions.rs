@@ -155,7 +155,7 @@ async fn duplicate_email_is_a_conflict_not_a_panic() {
 }
 
 #[tokio::test]
-async fn email_verified_keeps_hcstakepool_codes_and_refuses_others() {
+async fn email_verified_keeps_hcstakepool_codes_and_reads_others_as_grandfathered() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite_store(&dir).await;
     let id = UserStore::create_user(
@@ -195,14 +195,12 @@ async fn email_verified_keeps_hcstakepool_codes_and_refuses_others() {
         assert_eq!(u.email_verified, state);
         assert_eq!(u.is_verified(), code > 0);
     }
+    // hcstakepool refuses only 0: a hand-edited value reads as grandfathered (may sign in).
     for code in [-1, 3] {
         raw(code).await.unwrap();
-        let err = UserStore::user(&store, id).await.unwrap_err();
-        assert_eq!(
-            err.backend_kind(),
-            Some(BackendKind::Inconsistent),
-            "{code}"
-        );
-        assert!(err.to_string().contains("EmailVerified"), "{err}");
+        let u = UserStore::user(&store, id).await.unwrap().unwrap();
+        assert_eq!(u.email_verified, EmailVerification::Grandfathered, "{code}");
+        assert!(u.is_verified(), "{code}");
+        assert_eq!(stored().await, code, "the row is left as it was");
     }
 }
