@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use hcpool_core::backend::{Email, Mailer};
 use hcpool_core::service::PoolService;
 use hcpool_simnet::{Role, SimCluster};
@@ -188,6 +188,44 @@ pub async fn create_database(g: &Galera, i: usize, db: &str) -> Result<()> {
     ))
     .execute(&admin)
     .await?;
+    admin.close().await;
+    // The other nodes apply the DDL in the same order, but not necessarily before a client
+    // connects to them naming the database (seen once under load: "Unknown database" on
+    // node 2): wait until every reachable node has it.
+    for j in (1..=g.nodes()).filter(|&j| j != i) {
+        wait_for_database(g, j, db).await?;
+    }
+    Ok(())
+}
+
+/// Waits (up to 30 s) until node `i` has database `db`; a node that cannot be reached at all
+/// is skipped (a suite may have stopped it).
+async fn wait_for_database(g: &Galera, i: usize, db: &str) -> Result<()> {
+    let Ok(admin) = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&format!("mysql://root@{}/", g.host(i)))
+        .await
+    else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        )
+        .bind(db)
+        .fetch_optional(&admin)
+        .await?;
+        if found.is_some() {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "database {db} did not reach node {i} within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     admin.close().await;
     Ok(())
 }
