@@ -19,10 +19,10 @@ use async_trait::async_trait;
 #[cfg(doc)]
 use hcpool_core::backend::Store;
 use hcpool_core::backend::{
-    Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket, LowFeeTicketStore,
-    MailOutbox, MemoryStore, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, SessionStore, StoreMaintenance, TicketEntry, TokenStore, User,
-    UserCounts, UserStore, UserVotingConfig,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, MemoryStore, NewLowFeeTicket, NewUser, OutboxMail,
+    PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance,
+    TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::ids::{Secret, TicketHash};
 use hcpool_core::{BackendKind, Error, Result, UserId, VoteBits};
@@ -197,10 +197,10 @@ impl UserStore for MapStore {
         let mut users = self.lock()?;
         let mut changed = 0;
         for u in users.rows.values_mut() {
-            let ok_bits = u.vote_bits == VoteBits(1) || valid.contains(&u.vote_bits);
-            if u.vote_bits_version != version || !ok_bits {
-                u.vote_bits = VoteBits(1);
-                u.vote_bits_version = version;
+            if let Some((bits, v)) =
+                user_vote_bits_reset(u.vote_bits, u.vote_bits_version, version, valid)
+            {
+                (u.vote_bits, u.vote_bits_version) = (bits, v);
                 changed += 1;
             }
         }

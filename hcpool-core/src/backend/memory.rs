@@ -8,9 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket, LowFeeTicketStore,
-    MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, SessionStore, StoreMaintenance, TokenStore, User, UserCounts, UserStore,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, TokenStore, User,
+    UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -228,10 +229,10 @@ impl UserStore for MemoryStore {
         let mut st = self.state();
         let mut n = 0;
         for user in st.users.values_mut() {
-            let bits_ok = user.vote_bits == VoteBits(1) || valid.contains(&user.vote_bits);
-            if user.vote_bits_version != version || !bits_ok {
-                user.vote_bits = VoteBits(1);
-                user.vote_bits_version = version;
+            if let Some((bits, v)) =
+                user_vote_bits_reset(user.vote_bits, user.vote_bits_version, version, valid)
+            {
+                (user.vote_bits, user.vote_bits_version) = (bits, v);
                 n += 1;
             }
         }

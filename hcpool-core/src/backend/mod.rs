@@ -21,10 +21,10 @@ pub use health::{Problem, SyncReport, WalletHealth, WalletTip};
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{
-    Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket, LowFeeTicketStore,
-    MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus, TokenStore, User,
-    UserCounts, UserStore,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus,
+    TokenStore, User, UserCounts, UserStore,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{

@@ -310,6 +310,19 @@ pub struct Challenge {
     pub expires: i64,
 }
 
+/// The rule of [`UserStore::reset_vote_bits`] for one user: `Some((bits 1, version))` when
+/// the user's `bits` (for `bits_version`) must be reset for the wallet's `version`, `None`
+/// when they stand (the version matches and the bits are 1 or among `valid`).
+pub fn user_vote_bits_reset(
+    bits: VoteBits,
+    bits_version: u32,
+    version: u32,
+    valid: &[VoteBits],
+) -> Option<(VoteBits, u32)> {
+    let bits_ok = bits == VoteBits::DEFAULT || valid.contains(&bits);
+    (bits_version != version || !bits_ok).then_some((VoteBits::DEFAULT, version))
+}
+
 /// Users: accounts, password hashes, API tokens, address registrations and votebits
 /// (`Users`). See the module docs for the contract every method keeps.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
@@ -372,6 +385,7 @@ pub trait UserStore: Send + Sync {
     /// hcstakepool's `CheckAndResetUserVoteBits` in one statement: every user whose
     /// `VoteBitsVersion` differs from `version`, or whose bits are neither 1 nor in `valid`,
     /// gets bits 1 and `VoteBitsVersion = version`. Returns the number of users changed.
+    /// Stores that keep users in memory apply [`user_vote_bits_reset`] to each one.
     async fn reset_vote_bits(&self, version: u32, valid: &[VoteBits]) -> Result<u64>;
 
     /// All registered users' voting configuration, in one query, in id order.
