@@ -182,7 +182,7 @@ pub(crate) fn low_fee_ticket(row: &AnyRow) -> Result<LowFeeTicket> {
     Ok(LowFeeTicket {
         id: c.id,
         added_by: c.user_id("AddedByUid")?,
-        ticket_address: c.text("TicketAddress")?,
+        ticket_address: c.address("TicketAddress")?,
         ticket_hash: ticket_hash(&c, "TicketHash")?,
         voted: c.int("Voted")? != 0,
         created: c.int("Created")?,

@@ -878,7 +878,7 @@ async fn taken_port(s: &Suite) -> Result<()> {
     s.store
         .add_low_fee_tickets(&[NewLowFeeTicket {
             added_by: hcpool_core::UserId(ADMIN),
-            ticket_address: "ScuQxvveKGfpG1ypt6u27F99Anf7EW3cqhq".into(),
+            ticket_address: "ScuQxvveKGfpG1ypt6u27F99Anf7EW3cqhq".parse()?,
             ticket_hash: stray,
             created: now,
             expires: now + 3600,

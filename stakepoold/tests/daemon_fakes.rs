@@ -6,6 +6,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// User 1's multisig address (a simnet P2SH address: low-fee rows must hold real ones).
+const TSA: &str = "ScuQxvveKGfpG1ypt6u27F99Anf7EW3cqhq";
+
 use futures::StreamExt;
 use hcpool_core::backend::{ChainNotification, LowFeeTicket, MockStore, TicketEntry};
 use hcpool_core::service::voter::BitsSource;
@@ -36,15 +39,15 @@ struct Pool {
 async fn pool() -> Pool {
     let wallet = Arc::new(FakeWallet::default());
     let node = Arc::new(FakeNode::default());
-    let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
-    let low = wallet.add(ticket_tx("TsA", LOW, 2), true);
-    let added_low = wallet.add(ticket_tx("TsA", LOW, 3), true);
+    let paid = wallet.add(ticket_tx(TSA, PAID, 1), true);
+    let low = wallet.add(ticket_tx(TSA, LOW, 2), true);
+    let added_low = wallet.add(ticket_tx(TSA, LOW, 3), true);
     let other_user = wallet.add(ticket_tx("TsB", PAID, 4), true);
     wallet.add(ticket_tx("TsNobody", PAID, 5), true);
     let mut store = MockStore::new();
     store.expect_voting_configs().returning(|| {
         Ok(vec![
-            user(1, "TsA", 5, VOTE_VERSION),
+            user(1, TSA, 5, VOTE_VERSION),
             user(2, "TsB", 3, VOTE_VERSION - 1),
         ])
     });
@@ -67,12 +70,12 @@ async fn pool() -> Pool {
     }
 }
 
-/// A low-fee row for user 1's `TsA`.
+/// A low-fee row for user 1's `TSA`.
 fn low_fee_row(ticket: Hash32, voted: bool, expires: i64) -> LowFeeTicket {
     LowFeeTicket {
         id: i64::from(ticket.as_bytes()[0]),
         added_by: hcpool_core::UserId(9),
-        ticket_address: "TsA".into(),
+        ticket_address: TSA.parse().unwrap(),
         ticket_hash: ticket,
         voted,
         created: 0,
@@ -89,7 +92,7 @@ fn low_fee_rows(store: &mut MockStore, rows: Arc<Mutex<Vec<LowFeeTicket>>>) {
             .unwrap()
             .iter()
             .map(|r| TicketEntry {
-                ticket_address: r.ticket_address.clone(),
+                ticket_address: r.ticket_address.to_string(),
                 ticket_hash: r.ticket_hash,
             })
             .collect())
@@ -189,7 +192,7 @@ async fn unknown_owner_votes_with_default_bits() {
 async fn adding_and_removing_low_fee_tickets_changes_votes() {
     let p = pool().await;
     p.daemon.set_added_low_fee_tickets(vec![TicketEntry {
-        ticket_address: "TsA".into(),
+        ticket_address: TSA.into(),
         ticket_hash: p.low,
     }]);
     p.daemon
@@ -232,7 +235,7 @@ async fn vote_gives_up_after_the_attempts() {
 #[tokio::test]
 async fn new_tickets_are_fee_checked_and_strangers_skipped() {
     let p = pool().await;
-    let new_paid = p.wallet.add(ticket_tx("TsA", PAID, 7), false);
+    let new_paid = p.wallet.add(ticket_tx(TSA, PAID, 7), false);
     let new_low = p.wallet.add(ticket_tx("TsB", LOW, 8), false);
     let not_ours = Hash32::from_bytes([0x77; 32]);
     p.daemon
@@ -610,7 +613,7 @@ async fn daemon_with_rows(
     let mut store = MockStore::new();
     store
         .expect_voting_configs()
-        .returning(|| Ok(vec![user(1, "TsA", 5, VOTE_VERSION)]));
+        .returning(|| Ok(vec![user(1, TSA, 5, VOTE_VERSION)]));
     low_fee_rows(&mut store, rows.clone());
     Daemon::start(
         deps(
@@ -627,9 +630,9 @@ async fn daemon_with_rows(
 #[tokio::test]
 async fn a_voted_added_ticket_is_marked_and_not_ignored_after_a_restart() {
     let wallet = Arc::new(FakeWallet::default());
-    let voted = wallet.add(ticket_tx("TsA", LOW, 1), true);
-    let votable = wallet.add(ticket_tx("TsA", LOW, 2), true);
-    let expired = wallet.add(ticket_tx("TsA", LOW, 3), false);
+    let voted = wallet.add(ticket_tx(TSA, LOW, 1), true);
+    let votable = wallet.add(ticket_tx(TSA, LOW, 2), true);
+    let expired = wallet.add(ticket_tx(TSA, LOW, 3), false);
     let rows = Arc::new(Mutex::new(vec![
         low_fee_row(voted, false, i64::MAX),
         low_fee_row(votable, false, i64::MAX),
@@ -677,7 +680,7 @@ async fn a_voted_added_ticket_is_marked_and_not_ignored_after_a_restart() {
 async fn an_added_ticket_reported_spent_is_marked_voted() {
     // Voted by another voting wallet (our vote failed): hcd's report marks it.
     let wallet = Arc::new(FakeWallet::default());
-    let added = wallet.add(ticket_tx("TsA", LOW, 4), true);
+    let added = wallet.add(ticket_tx(TSA, LOW, 4), true);
     let rows = Arc::new(Mutex::new(vec![low_fee_row(added, false, i64::MAX)]));
     let d = daemon_with_rows(&wallet, &rows).await;
     wallet.fail_votes.store(10, Ordering::SeqCst);

@@ -631,7 +631,7 @@ async fn voting_configs_and_added_low_fee_tickets_load_from_a_sqlite_file() {
         store
             .add_low_fee_tickets(&[NewLowFeeTicket {
                 added_by: uid,
-                ticket_address: msa.to_string(),
+                ticket_address: msa.clone(),
                 ticket_hash: low,
                 created: 0,
                 expires: i64::MAX / 2,

@@ -481,7 +481,7 @@ impl LowFeeTicketStore for MemoryStore {
             .tickets
             .iter()
             .map(|t| TicketEntry {
-                ticket_address: t.ticket_address.clone(),
+                ticket_address: t.ticket_address.to_string(),
                 ticket_hash: t.ticket_hash,
             })
             .collect())

@@ -187,8 +187,9 @@ pub struct LowFeeTicket {
     pub id: i64,
     /// `AddedByUid`.
     pub added_by: UserId,
-    /// `TicketAddress` (the ticket's multisig address).
-    pub ticket_address: String,
+    /// `TicketAddress` (the ticket's multisig address). A row whose address does not parse
+    /// is reported as corrupt by the store, as a bad `MultiSigAddress` is.
+    pub ticket_address: Address,
     /// `TicketHash`.
     pub ticket_hash: TicketHash,
     /// `Voted`.
@@ -205,7 +206,7 @@ pub struct NewLowFeeTicket {
     /// The admin adding it.
     pub added_by: UserId,
     /// Ticket address.
-    pub ticket_address: String,
+    pub ticket_address: Address,
     /// Ticket hash.
     pub ticket_hash: TicketHash,
     /// Created, unix seconds.

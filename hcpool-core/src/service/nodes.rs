@@ -327,7 +327,7 @@ pub async fn votable_low_fee_entries(
         .await?
         .into_iter()
         .map(|t| TicketEntry {
-            ticket_address: t.ticket_address,
+            ticket_address: t.ticket_address.to_string(),
             ticket_hash: t.ticket_hash,
         })
         .collect())

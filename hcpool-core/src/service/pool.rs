@@ -326,21 +326,39 @@ impl PoolService {
     /// An admin adds low-fee tickets for voting (all or none; tickets already added are
     /// skipped), then the voting nodes get the new list. Returns how many were added.
     ///
+    /// The entries come from a voting node's ignored list, whose addresses are the wallet's
+    /// strings; each must parse as an address of the pool's network before anything is
+    /// stored, so the store only ever holds addresses it can read back.
+    ///
     /// # Errors
-    /// `Store { .. }`.
+    /// `InvalidInput` naming the first ticket whose address does not parse or belongs to
+    /// another network (nothing is added); `Store { .. }`.
     pub async fn add_low_fee_tickets(&self, admin: UserId, tickets: &[TicketEntry]) -> Result<u64> {
         let now = self.clock.now_unix();
         let expires = now.saturating_add(self.low_fee_ticket_lifetime());
-        let rows: Vec<NewLowFeeTicket> = tickets
+        let rows = tickets
             .iter()
-            .map(|t| NewLowFeeTicket {
-                added_by: admin,
-                ticket_address: t.ticket_address.clone(),
-                ticket_hash: t.ticket_hash,
-                created: now,
-                expires,
+            .map(|t| {
+                let ticket_address = t
+                    .ticket_address
+                    .parse::<Address>()
+                    .and_then(|a| a.require_network(self.network))
+                    .map_err(|e| {
+                        Error::InvalidInput(format!(
+                            "ticket {}: address {:?}: {e}",
+                            t.ticket_hash,
+                            crate::util::truncate(&t.ticket_address, 64)
+                        ))
+                    })?;
+                Ok(NewLowFeeTicket {
+                    added_by: admin,
+                    ticket_address,
+                    ticket_hash: t.ticket_hash,
+                    created: now,
+                    expires,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let guard = self.nodes.guard_change(NodeUpdate::LowFeeTickets);
         let n = self.store.add_low_fee_tickets(&rows).await?;
         guard.disarm();

@@ -44,7 +44,7 @@ impl SqlStore {
                  Voted, Created, Expires) VALUES (?, ?, ?, 0, 0, ?, ?)",
             )
             .bind(db_id(t.added_by).unwrap_or(-1))
-            .bind(&t.ticket_address)
+            .bind(crate::rows::format_address(&t.ticket_address))
             .bind(&hash)
             .bind(t.created)
             .bind(t.expires)

@@ -5,14 +5,14 @@ use hcpool_core::backend::{
     EmailChange, EmailVerification, NewLowFeeTicket, NewUser, PasswordReset, Session, Store,
     TokenStore, UserStore,
 };
-use hcpool_core::{BackendKind, Secret, TicketHash, UserId, VoteBits};
+use hcpool_core::{Address, BackendKind, Network, Secret, TicketHash, UserId, VoteBits};
 use hcpool_db::SqlStore;
 use sqlx::Row;
 
 use crate::support::{mysql_server, sqlite_store, MySqlDb};
 
 const SQLITE_TRIGGERS: &str = "
-CREATE TRIGGER fail_ticket BEFORE INSERT ON LowFeeTicket WHEN NEW.TicketAddress = 'fail'
+CREATE TRIGGER fail_ticket BEFORE INSERT ON LowFeeTicket WHEN NEW.TicketHash = '0303030303030303030303030303030303030303030303030303030303030303'
 BEGIN SELECT RAISE(ABORT, 'forced failure'); END;
 CREATE TRIGGER fail_revoke BEFORE DELETE ON hcpool_sessions WHEN OLD.id_hash = 'locked'
 BEGIN SELECT RAISE(ABORT, 'forced failure'); END;
@@ -20,17 +20,18 @@ BEGIN SELECT RAISE(ABORT, 'forced failure'); END;
 
 const MYSQL_TRIGGERS: [&str; 2] = [
     "CREATE TRIGGER fail_ticket BEFORE INSERT ON LowFeeTicket FOR EACH ROW BEGIN \
-     IF NEW.TicketAddress = 'fail' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced'; \
+     IF NEW.TicketHash = '0303030303030303030303030303030303030303030303030303030303030303' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced'; \
      END IF; END",
     "CREATE TRIGGER fail_revoke BEFORE DELETE ON hcpool_sessions FOR EACH ROW BEGIN \
      IF OLD.id_hash = 'locked' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced'; \
      END IF; END",
 ];
 
-fn ticket(n: u8, addr: &str) -> NewLowFeeTicket {
+/// Ticket `n`; the triggers above refuse ticket 3 (hash `03…03`).
+fn ticket(n: u8) -> NewLowFeeTicket {
     NewLowFeeTicket {
         added_by: UserId(1),
-        ticket_address: addr.into(),
+        ticket_address: Address::p2sh(Network::Mainnet, [n; 20]),
         ticket_hash: TicketHash::from_bytes([n; 32]),
         created: 1,
         expires: 10_000,
@@ -41,7 +42,7 @@ async fn check_rollbacks(store: &SqlStore) {
     let store: &dyn Store = store;
     // Low-fee tickets: the third insert fails, the first two are rolled back.
     let r = store
-        .add_low_fee_tickets(&[ticket(1, "ok"), ticket(2, "ok"), ticket(3, "fail")])
+        .add_low_fee_tickets(&[ticket(1), ticket(2), ticket(3)])
         .await;
     assert!(r.is_err(), "the forced failure is reported");
     assert!(
@@ -203,4 +204,35 @@ async fn email_verified_keeps_hcstakepool_codes_and_reads_others_as_grandfathere
         assert!(u.is_verified(), "{code}");
         assert_eq!(stored().await, code, "the row is left as it was");
     }
+}
+
+#[tokio::test]
+async fn low_fee_address_round_trips_and_an_unreadable_one_is_a_corrupt_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    let s: &dyn Store = &store;
+    assert_eq!(
+        s.add_low_fee_tickets(&[ticket(1), ticket(2)])
+            .await
+            .unwrap(),
+        2
+    );
+    let rows = s.votable_low_fee_tickets(5).await.unwrap();
+    assert_eq!(rows[0].ticket_address, ticket(1).ticket_address);
+    // A hand-edited address: reported with the row's id, not guessed or skipped.
+    sqlx::query("UPDATE LowFeeTicket SET TicketAddress = 'junk' WHERE TicketHash = ?")
+        .bind(TicketHash::from_bytes([2; 32]).to_string())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = s.votable_low_fee_tickets(5).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Inconsistent));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("TicketAddress") && msg.contains("junk"),
+        "{msg}"
+    );
+    // stakepoold's entries carry the stored string as it is.
+    let entries = s.low_fee_ticket_entries().await.unwrap();
+    assert_eq!(entries[1].ticket_address, "junk");
 }

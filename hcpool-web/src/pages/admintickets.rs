@@ -84,7 +84,7 @@ async fn get_admintickets(
         added_count: added.len(),
         added: added
             .iter()
-            .map(|t| row(&t.ticket_hash, &t.ticket_address))
+            .map(|t| row(&t.ticket_hash, &t.ticket_address.to_string()))
             .collect(),
     };
     let html = state.render(
@@ -130,6 +130,8 @@ async fn add(state: &AppState, admin: UserId, submitted: &[String]) -> Result<St
     }
     match state.pool.add_low_fee_tickets(admin, &entries).await {
         Ok(n) => Ok(format!("successfully added {n} ticket(s)")),
+        // A node listed a ticket whose address is not one of the pool's network.
+        Err(hcpool_core::Error::InvalidInput(msg)) => Err(msg),
         Err(e) => {
             tracing::warn!(error = %e, "adding low-fee tickets failed");
             Err("Database error occurred while adding tickets".into())

@@ -10,10 +10,24 @@ use rocket::http::{ContentType, Header, Status};
 
 const ADMIN_IP: &str = "10.0.0.1";
 
+/// Ticket `n` of a (testnet) multisig address.
 fn entry(n: u8) -> TicketEntry {
     TicketEntry {
-        ticket_address: format!("TcMsa{n}"),
+        ticket_address: msa(n),
         ticket_hash: Hash32::from_bytes([n; 32]),
+    }
+}
+
+fn msa(n: u8) -> String {
+    hcpool_core::Address::p2sh(hcpool_core::Network::Testnet, [n; 20]).to_string()
+}
+
+/// A ticket a node lists with an address that is not the pool's (a mainnet one).
+fn foreign_entry() -> TicketEntry {
+    TicketEntry {
+        ticket_address: hcpool_core::Address::p2sh(hcpool_core::Network::Mainnet, [8; 20])
+            .to_string(),
+        ticket_hash: Hash32::from_bytes([8; 32]),
     }
 }
 
@@ -49,7 +63,10 @@ async fn setup() -> (TestApp, Arc<FakeNode>, Arc<FakeNode>) {
     s.admin_ips = vec![ADMIN_IP.parse().unwrap()];
     s.admin_user_ids = vec![hcpool_core::UserId(1)];
     let (a, b) = (FakeNode::new("a:1"), FakeNode::new("b:1"));
-    a.ignored.lock().unwrap().extend([entry(1), entry(2)]);
+    a.ignored
+        .lock()
+        .unwrap()
+        .extend([entry(1), entry(2), foreign_entry()]);
     b.ignored.lock().unwrap().extend([entry(1), entry(2)]);
     let nodes: Vec<Arc<dyn VotingNode>> = vec![a.clone(), b.clone()];
     let app = app_with_nodes(s, nodes).await;
@@ -92,9 +109,9 @@ async fn admin_adds_and_removes_low_fee_tickets_and_nodes_follow() {
         entry(1).ticket_hash.to_string(),
         entry(2).ticket_hash.to_string(),
     );
-    assert!(page.contains("Ignored by the voting nodes (2)"), "{page}");
+    assert!(page.contains("Ignored by the voting nodes (3)"), "{page}");
     assert!(page.contains(&format!("value=\"{h1}\"")));
-    assert!(page.contains("(TcMsa2)"));
+    assert!(page.contains(&format!("({})", msa(2))));
     assert!(page.contains("Added for voting (0)"));
     let csrf = csrf_in(&page).unwrap();
 
@@ -118,6 +135,13 @@ async fn admin_adds_and_removes_low_fee_tickets_and_nodes_follow() {
                 Hash32::from_bytes([9; 32])
             ),
             "is no longer present",
+        ),
+        (
+            format!(
+                "csrf_token={csrf}&action=Add&tickets={h1}&tickets={}",
+                foreign_entry().ticket_hash
+            ),
+            "address &quot;",
         ),
     ];
     for (body, msg) in cases {
@@ -149,7 +173,7 @@ async fn admin_adds_and_removes_low_fee_tickets_and_nodes_follow() {
     assert!(page.contains("Added for voting (2)"));
     let added = app.pool.added_low_fee_tickets().await.unwrap();
     assert_eq!(added.len(), 2);
-    assert_eq!(added[0].ticket_address, "TcMsa1");
+    assert_eq!(added[0].ticket_address.to_string(), msa(1));
     assert_eq!(added[0].added_by.0, 1);
     for n in [&a, &b] {
         let got = n.added.lock().unwrap().clone().unwrap();

@@ -188,7 +188,7 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
     use std::sync::Mutex;
 
     let entry = TicketEntry {
-        ticket_address: "TcX".into(),
+        ticket_address: Address::p2sh(Network::Testnet, [7; 20]).to_string(),
         ticket_hash: Hash32::from_bytes([7; 32]),
     };
     let pushed: Arc<Mutex<Vec<Vec<TicketEntry>>>> = Arc::default();
@@ -229,7 +229,7 @@ async fn low_fee_tickets_are_stored_with_their_lifetime_and_pushed_to_nodes() {
 
     // A second one gets voted: from then on the nodes are not sent it (only votable rows).
     let voted = TicketEntry {
-        ticket_address: "TcY".into(),
+        ticket_address: Address::p2sh(Network::Testnet, [8; 20]).to_string(),
         ticket_hash: Hash32::from_bytes([8; 32]),
     };
     svc.add_low_fee_tickets(UserId(1), std::slice::from_ref(&voted))
@@ -402,4 +402,48 @@ mod node_updates {
         assert_eq!(node.bits(), Some(VoteBits(1)), "an older state won");
         assert!(svc.nodes().stale().is_empty());
     }
+}
+
+#[tokio::test]
+async fn low_fee_tickets_with_unreadable_or_foreign_addresses_are_refused_whole() {
+    use crate::backend::TicketEntry;
+
+    let store = Arc::new(MemoryStore::new());
+    // No expectations: a push to the node would fail the test.
+    let node = crate::backend::MockVotingNode::new();
+    let svc = PoolService::new(PoolParts {
+        network: Network::Testnet,
+        keys: keys(),
+        pool_fees: crate::PoolFeeRate::from_percent(7.5).unwrap(),
+        store: store.clone(),
+        wallets: Arc::new(MockWalletBackend::new()),
+        nodes: Arc::new(VotingNodes::new(vec![Arc::new(node)])),
+        clock: Arc::new(SystemClock),
+    });
+    let good = TicketEntry {
+        ticket_address: Address::p2sh(Network::Testnet, [1; 20]).to_string(),
+        ticket_hash: Hash32::from_bytes([1; 32]),
+    };
+    let mainnet = TicketEntry {
+        ticket_address: Address::p2sh(Network::Mainnet, [2; 20]).to_string(),
+        ticket_hash: Hash32::from_bytes([2; 32]),
+    };
+    let garbage = TicketEntry {
+        ticket_address: "TcX".into(),
+        ticket_hash: Hash32::from_bytes([3; 32]),
+    };
+    for bad in [mainnet, garbage] {
+        let err = svc
+            .add_low_fee_tickets(UserId(1), &[good.clone(), bad.clone()])
+            .await
+            .unwrap_err();
+        match err {
+            Error::InvalidInput(msg) => {
+                assert!(msg.contains(&bad.ticket_hash.to_string()), "{msg}");
+                assert!(msg.contains(&bad.ticket_address), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(store.low_fee_ticket_entries().await.unwrap().is_empty());
 }

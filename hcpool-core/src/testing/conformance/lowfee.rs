@@ -1,18 +1,25 @@
 //! Low-fee tickets: add (all or none, no duplicates), list votable, mark voted, remove.
 
 use super::{add_user, check, check_eq, CaseResult, Ctx};
+use crate::address::Address;
 use crate::backend::store::{NewLowFeeTicket, Store};
 use crate::backend::voting::TicketEntry;
 use crate::ids::{TicketHash, UserId};
+use crate::params::Network;
 
 fn hash(n: u8) -> TicketHash {
     TicketHash::from_bytes([n; 32])
 }
 
+/// A distinct mainnet P2SH address per `n`.
+fn address(n: u8) -> Address {
+    Address::p2sh(Network::Mainnet, [n; 20])
+}
+
 fn ticket(admin: UserId, n: u8, expires: i64) -> NewLowFeeTicket {
     NewLowFeeTicket {
         added_by: admin,
-        ticket_address: format!("TcMultisig{n}"),
+        ticket_address: address(n),
         ticket_hash: hash(n),
         created: 100,
         expires,
@@ -43,14 +50,14 @@ pub(super) async fn add_and_list(store: &dyn Store) -> CaseResult {
     check_eq!(got, vec![(hash(1), 5000), (hash(3), 5000)]);
     let first = votable.first().ok_or("no votable ticket")?;
     check_eq!(first.added_by, admin);
-    check_eq!(first.ticket_address, "TcMultisig1");
+    check_eq!(first.ticket_address, address(1));
     check_eq!((first.voted, first.created), (false, 100));
     check!(votable.windows(2).all(|w| w[0].id < w[1].id), "id order");
     let entries = store.low_fee_ticket_entries().await.ctx("entries")?;
     let want: Vec<_> = [1, 2, 3]
         .into_iter()
         .map(|n| TicketEntry {
-            ticket_address: format!("TcMultisig{n}"),
+            ticket_address: address(n).to_string(),
             ticket_hash: hash(n),
         })
         .collect();
