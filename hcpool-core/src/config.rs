@@ -116,6 +116,7 @@ pub const WEB_KEYS: &[&str] = &[
     "smtpusername",
     "smtppassword",
     "smtpcert",
+    "smtptls",
     "adminips",
     "adminuserids",
     // hcpool additions.

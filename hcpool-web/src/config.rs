@@ -53,6 +53,9 @@ pub struct WebConfig {
     /// authority the SMTP server's certificate must chain to, in place of the public roots
     /// (a private mail relay). Empty: the public web roots.
     pub smtp_cert: String,
+    /// `smtptls` (hcpool): `implicit` or `starttls`; empty: by the port
+    /// ([`crate::mail::SmtpTls`]).
+    pub smtp_tls: String,
     /// `adminips`.
     pub admin_ips: Vec<IpAddr>,
     /// `adminuserids`: the option may be repeated and each value may be a comma list.
@@ -133,6 +136,7 @@ impl WebConfig {
             smtp_username: src.string("smtpusername", ""),
             smtp_password: Secret::new(src.string("smtppassword", "")),
             smtp_cert: src.string("smtpcert", ""),
+            smtp_tls: src.string("smtptls", ""),
             admin_ips,
             admin_user_ids: src
                 .all("adminuserids")

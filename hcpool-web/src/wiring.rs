@@ -206,6 +206,7 @@ pub fn mailer(cfg: &WebConfig, cert_base: &Path) -> Result<Arc<dyn Mailer>, WebE
                 cert_base.join(p)
             }
         }),
+        tls: cfg.smtp_tls.parse()?,
     })?))
 }
 

@@ -1,13 +1,14 @@
-//! The SMTP mailer against a real (minimal) SMTP server on loopback: STARTTLS with a
-//! certificate from a private authority (`smtpcert`), AUTH PLAIN, and the message as the
-//! server receives it; and the refusal of a server whose certificate is not trusted.
+//! The SMTP mailer against a real (minimal) SMTP server on loopback: STARTTLS and implicit
+//! TLS (chosen by `smtptls`, else by the port) with a certificate from a private authority
+//! (`smtpcert`), AUTH PLAIN, the envelope sender, and the message as the server receives it
+//! (a text and an HTML part); and the refusal of a server whose certificate is not trusted.
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use hcpool_core::backend::{Email, Mailer};
 use hcpool_core::{BackendKind, Secret};
-use hcpool_web::mail::{SmtpMailer, SmtpSettings};
+use hcpool_web::mail::{SmtpMailer, SmtpSettings, SmtpTls};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -22,6 +23,8 @@ pub(crate) struct Session {
     pub(crate) rcpt_to: Vec<String>,
     pub(crate) data: String,
     pub(crate) tls: bool,
+    /// TLS from the first byte (no STARTTLS).
+    pub(crate) implicit: bool,
 }
 
 /// An authority and a `localhost` certificate it signed.
@@ -121,23 +124,37 @@ pub(crate) async fn dialog<S: AsyncRead + AsyncWrite + Unpin>(
     false
 }
 
-/// One SMTP session on an ephemeral loopback port; the session it saw comes back on the
-/// receiver once the client quits or drops.
-async fn smtp_server(tls: Arc<rustls::ServerConfig>) -> (u16, oneshot::Receiver<Session>) {
+/// One SMTP session on an ephemeral loopback port, STARTTLS (`implicit` false) or TLS from
+/// the first byte; the session it saw comes back on the receiver once the client quits or
+/// drops.
+async fn smtp_server(
+    tls: Arc<rustls::ServerConfig>,
+    implicit: bool,
+) -> (u16, oneshot::Receiver<Session>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = oneshot::channel();
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let mut seen = Session::default();
-        let mut plain = BufReader::new(tcp);
-        say(plain.get_mut(), "220 localhost ESMTP hcpool-test\r\n").await;
-        if dialog(&mut plain, false, &mut seen).await {
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-            if let Ok(s) = acceptor.accept(plain.into_inner()).await {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        if implicit {
+            if let Ok(s) = acceptor.accept(tcp).await {
                 seen.tls = true;
+                seen.implicit = true;
                 let mut secure = BufReader::new(s);
+                say(secure.get_mut(), "220 localhost ESMTP hcpool-test\r\n").await;
                 dialog(&mut secure, true, &mut seen).await;
+            }
+        } else {
+            let mut plain = BufReader::new(tcp);
+            say(plain.get_mut(), "220 localhost ESMTP hcpool-test\r\n").await;
+            if dialog(&mut plain, false, &mut seen).await {
+                if let Ok(s) = acceptor.accept(plain.into_inner()).await {
+                    seen.tls = true;
+                    let mut secure = BufReader::new(s);
+                    dialog(&mut secure, true, &mut seen).await;
+                }
             }
         }
         let _ = tx.send(seen);
@@ -160,21 +177,73 @@ pub(crate) fn settings(port: u16, ca_file: Option<std::path::PathBuf>) -> SmtpSe
         password: Secret::new("smtp-secret".to_owned()),
         from: "Stake Pool <pool@example.com>".into(),
         ca_file,
+        // An ephemeral port would get implicit TLS by the port rule.
+        tls: SmtpTls::StartTls,
     }
+}
+
+/// The CA file of `pki` in `dir`.
+fn ca_file(dir: &tempfile::TempDir, pki: &Pki) -> std::path::PathBuf {
+    let ca = dir.path().join("relay-ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    ca
+}
+
+/// `body` decoded from quoted-printable (soft line breaks and `=XX`).
+fn unquote(body: &str) -> String {
+    let joined = body.replace("=\n", "");
+    let b = joined.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            if let Ok(v) = u8::from_str_radix(hex, 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The MIME parts of `data` (a received message): each part's headers and body (decoded
+/// when quoted-printable), split at the boundary its `Content-Type` names.
+fn parts(data: &str) -> Vec<(String, String)> {
+    let at = data.find("boundary=\"").expect("a multipart message") + 10;
+    let boundary = &data[at..at + data[at..].find('"').unwrap()];
+    data.split(&format!("--{boundary}"))
+        .skip(1)
+        .filter(|p| !p.starts_with("--"))
+        .map(|p| {
+            let (head, body) = p.trim_start_matches('\n').split_once("\n\n").unwrap();
+            let body = if head.contains("quoted-printable") {
+                unquote(body)
+            } else {
+                body.to_owned()
+            };
+            (head.to_owned(), body)
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn mail_goes_out_over_starttls_with_auth_to_a_server_of_the_smtpcert_authority() {
     let pki = pki();
     let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("relay-ca.pem");
-    std::fs::write(&ca, &pki.ca_pem).unwrap();
-    let (port, seen) = smtp_server(pki.server).await;
+    let ca = ca_file(&dir, &pki);
+    let (port, seen) = smtp_server(pki.server.clone(), false).await;
     let mailer = SmtpMailer::new(&settings(port, Some(ca))).unwrap();
     mailer.send(&email()).await.unwrap();
     drop(mailer);
     let seen = seen.await.unwrap();
-    assert!(seen.tls, "the dialog went on over TLS");
+    assert!(
+        seen.tls && !seen.implicit,
+        "the dialog went on over STARTTLS"
+    );
     let auth = base64::engine::general_purpose::STANDARD
         .decode(seen.auth_plain.expect("AUTH PLAIN was sent"))
         .unwrap();
@@ -194,24 +263,122 @@ async fn mail_goes_out_over_starttls_with_auth_to_a_server_of_the_smtpcert_autho
         "{}",
         seen.data
     );
+    // multipart/alternative: the text, then the same as HTML (hcstakepool sent HTML).
     assert!(
-        seen.data.contains("Content-Type: text/plain"),
+        seen.data.contains("Content-Type: multipart/alternative"),
         "{}",
         seen.data
     );
+    let parts = parts(&seen.data);
+    assert_eq!(parts.len(), 2, "{}", seen.data);
+    assert!(parts[0].0.contains("Content-Type: text/plain"), "{parts:?}");
     assert!(
-        seen.data
+        parts[0]
+            .1
             .contains("Open http://127.0.0.1:8000/emailverify?t=abc to verify."),
+        "{parts:?}"
+    );
+    assert!(parts[1].0.contains("Content-Type: text/html"), "{parts:?}");
+    assert!(
+        parts[1]
+            .1
+            .contains("<p>Open http://127.0.0.1:8000/emailverify?t=abc to verify.</p>"),
+        "{parts:?}"
+    );
+}
+
+/// hcstakepool's envelope: `MAIL FROM` is `smtpusername`, the header `From` is `smtpfrom`;
+/// a relay that insists the sender be the authenticated user accepts it.
+#[tokio::test]
+async fn the_envelope_sender_is_smtpusername_and_the_html_part_escapes_user_values() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let (port, seen) = smtp_server(pki.server.clone(), false).await;
+    let mailer = SmtpMailer::new(&SmtpSettings {
+        username: "relay-login@mail.example.net".into(),
+        ..settings(port, Some(ca_file(&dir, &pki)))
+    })
+    .unwrap();
+    let mail = Email {
+        to: "bob@example.com".into(),
+        subject: "Stake pool email change".into(),
+        body: "A request was made to change the email of your account from bob@example.com \
+               to \"<img src=x onerror=alert(1)>\"@evil.example https://evil.example/.\n\n\
+               To confirm, open:\n\nhttp://127.0.0.1:8000/emailupdate?t=abc\n"
+            .into(),
+    };
+    mailer.send(&mail).await.unwrap();
+    drop(mailer);
+    let seen = seen.await.unwrap();
+    assert_eq!(seen.mail_from, "<relay-login@mail.example.net>");
+    assert_eq!(seen.rcpt_to, ["<bob@example.com>"]);
+    assert!(
+        seen.data
+            .contains("From: \"Stake Pool\" <pool@example.com>")
+            || seen.data.contains("From: Stake Pool <pool@example.com>"),
         "{}",
         seen.data
     );
+    let html = &parts(&seen.data)[1].1;
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"https://evil"), "{html}");
+    assert!(
+        html.contains("<a href=\"http://127.0.0.1:8000/emailupdate?t=abc\">"),
+        "{html}"
+    );
+}
+
+/// `smtptls` unset: a port other than 25 and 587 gets TLS from the first byte, as
+/// hcstakepool (which always dialled TLS); `smtpfrom` empty falls back to `smtpusername`.
+#[tokio::test]
+async fn implicit_tls_by_the_port_and_smtpfrom_falls_back_to_smtpusername() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let (port, seen) = smtp_server(pki.server.clone(), true).await;
+    let mailer = SmtpMailer::new(&SmtpSettings {
+        from: String::new(),
+        tls: SmtpTls::ByPort,
+        ..settings(port, Some(ca_file(&dir, &pki)))
+    })
+    .unwrap();
+    mailer.send(&email()).await.unwrap();
+    drop(mailer);
+    let seen = seen.await.unwrap();
+    assert!(seen.implicit, "TLS from the first byte");
+    assert!(seen.auth_plain.is_some());
+    assert_eq!(seen.mail_from, "<pool@example.com>");
+    assert!(
+        seen.data.contains("From: pool@example.com"),
+        "{}",
+        seen.data
+    );
+
+    // smtptls=implicit against a server that greets in plain text first: no mail, and the
+    // password never went out.
+    let (port, seen) = smtp_server(pki.server.clone(), false).await;
+    let mailer = SmtpMailer::new(&SmtpSettings {
+        tls: SmtpTls::Implicit,
+        ..settings(port, Some(ca_file(&dir, &pki)))
+    })
+    .unwrap();
+    let sent = tokio::time::timeout(std::time::Duration::from_secs(20), mailer.send(&email()))
+        .await
+        .expect("a mismatched mode fails, it does not hang");
+    assert!(sent.is_err());
+    drop(mailer);
+    let seen = seen.await.unwrap();
+    assert!(!seen.tls && seen.auth_plain.is_none() && seen.data.is_empty());
 }
 
 #[tokio::test]
 async fn a_server_whose_certificate_is_not_trusted_is_refused() {
     // No smtpcert: the public web roots, which do not know the test authority.
     let pki = pki();
-    let (port, seen) = smtp_server(pki.server).await;
+    let (port, seen) = smtp_server(pki.server, false).await;
     let mailer = SmtpMailer::new(&settings(port, None)).unwrap();
     let e = mailer.send(&email()).await.unwrap_err();
     assert!(
@@ -229,4 +396,27 @@ async fn a_server_whose_certificate_is_not_trusted_is_refused() {
     assert!(!seen.tls, "no TLS session was established");
     assert!(seen.auth_plain.is_none(), "the password never went out");
     assert!(seen.data.is_empty());
+}
+
+/// The keys reach the mailer: a bad `smtptls` and an `smtpfrom` that cannot fall back are
+/// refused at start, naming the key.
+#[test]
+fn smtptls_and_smtpfrom_are_checked_when_the_mailer_is_built() {
+    let base = "testnet=1\napisecret=a\ncookiesecret=b\ndbpassword=c\n\
+                coldwalletextpub=tpubCold\nvotingwalletextpub=tpubVoting\n\
+                wallethosts=127.0.0.1:1\nwalletusers=u\nwalletpasswords=p\n\
+                walletcerts=/nonexistent/a.cert\nminservers=1\n\
+                smtphost=mail.example.com:2525\n";
+    let dir = std::path::Path::new("/nonexistent");
+    let mailer = |extra: &str| {
+        let cfg = hcpool_web::config::Config::from_ini(&format!("{base}{extra}")).unwrap();
+        hcpool_web::wiring::mailer(&cfg.web, dir).map(|_| ())
+    };
+    let e = mailer("smtpfrom=pool@example.com\nsmtptls=ssl\n").unwrap_err();
+    assert!(e.to_string().contains("smtptls"), "{e}");
+    assert!(mailer("smtpfrom=pool@example.com\nsmtptls=starttls\n").is_ok());
+    assert!(mailer("smtpfrom=pool@example.com\nsmtptls=implicit\n").is_ok());
+    let e = mailer("smtpusername=apikey\n").unwrap_err();
+    assert!(e.to_string().contains("smtpfrom is not set"), "{e}");
+    assert!(mailer("smtpusername=pool@example.com\n").is_ok());
 }
