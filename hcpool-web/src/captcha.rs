@@ -13,6 +13,10 @@
 //! stores nothing, so one client holds at most about limit × (TTL + purge interval) rows.
 //!
 //! The `recaptchasitekey`/`recaptchasecret` keys are legacy: accepted, unused.
+//!
+//! hcstakepool's names are kept for old pages and scripts: the API command
+//! `generatecaptcha` ([`api_generate`]: `CaptchaId` and `ImageBlob`, its page's fields
+//! `verifyKey` and `verifyValue`) gives a challenge that sign-up accepts under either name.
 
 use base64::Engine as _;
 use hcpool_core::backend::{Challenge as StoredChallenge, ChallengeStore};
@@ -109,6 +113,57 @@ pub async fn check(state: &AppState, id: &str, answer: &str) -> Result<bool, Web
         .take_challenge(&row_key(id), state.now())
         .await?;
     Ok(taken.is_some_and(|expected| tokens_equal(expected.expose(), &answer_hash(answer))))
+}
+
+/// `data` of `generatecaptcha`, hcstakepool's fields (a Go map: keys in sorted order).
+#[derive(Debug, serde::Serialize)]
+struct GeneratedCaptcha {
+    #[serde(rename = "CaptchaId")]
+    captcha_id: String,
+    #[serde(rename = "ImageBlob")]
+    image_blob: String,
+}
+
+/// The API command `generatecaptcha` (hcstakepool's sign-up page called it for its image):
+/// a new challenge as `{"CaptchaId":…,"ImageBlob":"data:image/png;base64,…"}`, the message
+/// `generate captcha successful`. Issuance counts against the same per-IP limit as the
+/// sign-up page (over it: HTTP 429, code 8). With `captcha` off there is nothing to answer:
+/// code 9 (FailedPrecondition) `generatecaptcha error - captcha is not enabled`.
+pub async fn api_generate(state: &AppState, ip: &str) -> crate::api::ApiReply {
+    use crate::api::{ApiData, ApiReply};
+    use crate::error::code;
+    let fail = |c: u32, text: &str| {
+        ApiReply::error(
+            c,
+            format!("generatecaptcha error - {text}"),
+            ApiData::<()>::Null,
+        )
+    };
+    if !state.settings.captcha {
+        return fail(code::FAILED_PRECONDITION, "captcha is not enabled");
+    }
+    if !state.captcha_limiter.allow(ip) {
+        tracing::info!(ip, "captcha issuance rate limited");
+        let mut r = fail(
+            code::RESOURCE_EXHAUSTED,
+            "too many requests, please wait a minute",
+        );
+        r.status = rocket::http::Status::TooManyRequests;
+        return r;
+    }
+    match issue(state).await {
+        Ok(c) => ApiReply::ok(
+            "generate captcha successful",
+            ApiData::Some(GeneratedCaptcha {
+                captcha_id: c.id,
+                image_blob: c.image,
+            }),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "captcha issuance failed");
+            fail(code::UNAVAILABLE, "unable to make a captcha")
+        }
+    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/resendverification.hbs"),
     ),
     ("emailverify", include_str!("../templates/emailverify.hbs")),
+    ("logout", include_str!("../templates/logout.hbs")),
     ("address", include_str!("../templates/address.hbs")),
     ("voting", include_str!("../templates/voting.hbs")),
     ("stats", include_str!("../templates/stats.hbs")),

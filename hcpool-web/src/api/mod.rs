@@ -122,6 +122,7 @@ async fn api_get(
     ver: &str,
     cmd: &str,
     token: Bearer<'_>,
+    ip: crate::limit::ClientIp,
     state: &State<AppState>,
 ) -> ApiAnswer {
     if !known_version(ver) {
@@ -132,6 +133,7 @@ async fn api_get(
             .await
             .into(),
         "stats" => stats(state).await,
+        "generatecaptcha" => crate::captcha::api_generate(state, &ip.0).await.into(),
         _ => ApiReply::invalid().into(),
     }
 }

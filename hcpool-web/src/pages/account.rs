@@ -25,6 +25,12 @@ struct SignUpForm {
     captcha_id: Option<String>,
     /// The visitor's reading of the image.
     captcha_answer: Option<String>,
+    /// hcstakepool's name of the challenge id (its page filled it from `generatecaptcha`).
+    #[field(name = "verifyKey")]
+    verify_key: Option<String>,
+    /// hcstakepool's name of the answer.
+    #[field(name = "verifyValue")]
+    verify_value: Option<String>,
 }
 
 #[derive(Debug, FromForm)]
@@ -122,8 +128,17 @@ async fn signup_post(
         return Ok(back_to("/signup", "error", msg));
     }
     if state.settings.captcha {
-        let id = form.captcha_id.as_deref().unwrap_or("");
-        let answer = form.captcha_answer.as_deref().unwrap_or("");
+        // hcpool's field names, else hcstakepool's (`verifyKey`, `verifyValue`).
+        let id = form
+            .captcha_id
+            .as_deref()
+            .or(form.verify_key.as_deref())
+            .unwrap_or("");
+        let answer = form
+            .captcha_answer
+            .as_deref()
+            .or(form.verify_value.as_deref())
+            .unwrap_or("");
         if !crate::captcha::check(state, id, answer).await? {
             return Ok(back_to("/signup", "error", crate::captcha::WRONG_ANSWER));
         }
@@ -208,6 +223,8 @@ async fn signin_post(
         Err(e) => return Ok(back_to("/signin", "error", super::refusal_text(e)?)),
     };
     session::start(state, jar, &v, user.id).await?;
+    // A user without an address goes to the address page, the next step (hcstakepool:
+    // the settings page; the address page links there for hcGUI's API token).
     let next = if user.registration.is_some() {
         "/tickets"
     } else {
@@ -267,6 +284,88 @@ async fn resend_post(
     ))
 }
 
+/// Where a `GET` came from, as far as the browser says: our own pages or the visitor
+/// (address bar, bookmark), or somewhere else (another site's link, image or script, or a
+/// client that says nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OwnNavigation(pub(crate) bool);
+
+/// The `scheme://host[:port]` authority of `url` (`host[:port]`, lowercased), if it is an
+/// absolute http(s) URL.
+fn authority(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let a = &rest[..end];
+    (!a.is_empty() && !a.contains('@')).then(|| a.to_ascii_lowercase())
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for OwnNavigation {
+    type Error = ();
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        let h = req.headers();
+        // Fetch metadata (every current browser): "same-origin" is our page, "none" the
+        // visitor's own navigation; "same-site" and "cross-site" are not ours.
+        if let Some(site) = h.get_one("Sec-Fetch-Site") {
+            let ours =
+                site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
+            return rocket::request::Outcome::Success(OwnNavigation(ours));
+        }
+        // Otherwise the Origin or Referer must name this host (the Host header the browser
+        // sent, or `baseurl`'s).
+        let from = h
+            .get_one("Origin")
+            .filter(|o| *o != "null")
+            .or_else(|| h.get_one("Referer"))
+            .and_then(authority);
+        let base = req
+            .rocket()
+            .state::<AppState>()
+            .and_then(|s| authority(&s.settings.base_url));
+        let host = h.get_one("Host").map(str::to_ascii_lowercase);
+        let ours = from.is_some_and(|f| Some(&f) == host.as_ref() || Some(&f) == base.as_ref());
+        rocket::request::Outcome::Success(OwnNavigation(ours))
+    }
+}
+
+/// The sign-out confirmation page's view model.
+#[derive(Debug, serde::Serialize)]
+struct LogoutView<'a> {
+    csrf: &'a str,
+}
+
+/// hcstakepool's sign-out link (`GET /logout`), kept for bookmarks and old pages. Signing
+/// out by `GET` is only done for the visitor's own navigation or a link of our own pages
+/// ([`OwnNavigation`]): anything else (another site's link or image) gets a page with a
+/// sign-out button (a `POST` with the CSRF token), so no other site can sign a user out.
+#[rocket::get("/logout")]
+async fn logout_get(
+    v: Visitor,
+    own: OwnNavigation,
+    jar: &CookieJar<'_>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    if v.user().is_none() {
+        return Ok(Page::Redirect(Redirect::to("/")));
+    }
+    if own.0 {
+        session::end(state, jar, &v).await?;
+        return Ok(Page::Redirect(Redirect::to("/")));
+    }
+    let ctx = LogoutView { csrf: &v.csrf };
+    Ok(Page::ok(state.render(
+        "logout",
+        &title("Logout"),
+        &Nav::of(&v),
+        &ctx,
+    )?))
+}
+
 #[rocket::post("/logout", data = "<_csrf>")]
 async fn logout(
     v: Visitor,
@@ -287,8 +386,8 @@ pub(super) fn fuzz_form(body: &str) {
             let _ = f.password == f.passwordrepeat;
         }
         let _ = (
-            f.captcha_id.as_deref(),
-            f.captcha_answer.as_deref(),
+            f.captcha_id.as_deref().or(f.verify_key.as_deref()),
+            f.captcha_answer.as_deref().or(f.verify_value.as_deref()),
             f.csrf_token.len(),
         );
     }
@@ -313,6 +412,7 @@ pub(super) fn routes() -> Vec<Route> {
         signin_post,
         resend_get,
         resend_post,
-        logout
+        logout,
+        logout_get
     ]
 }

@@ -100,8 +100,42 @@ async fn get_admintickets(
 struct TicketsForm {
     csrf_token: String,
     action: String,
+    /// `tickets[]` (hcstakepool's name, this page's) or `tickets`, repeated.
     #[field(name = "tickets")]
-    tickets: Vec<String>,
+    tickets: Repeated,
+}
+
+/// Every value of a repeated field, whatever follows its name: `tickets[]=a&tickets[]=b`
+/// (hcstakepool's checkboxes), `tickets=a&tickets=b`, and the brackets percent-encoded as
+/// browsers send them (`tickets%5B%5D=a&tickets%5B%5D=b`) all give `[a, b]`. (Rocket's own
+/// `Vec<String>` read that last, browser form as an empty list.)
+#[derive(Debug, Default)]
+struct Repeated(Vec<String>);
+
+impl std::ops::Deref for Repeated {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'v> FromForm<'v> for Repeated {
+    type Context = Vec<String>;
+
+    fn init(_: rocket::form::Options) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn push_value(ctxt: &mut Vec<String>, field: rocket::form::ValueField<'v>) {
+        ctxt.push(field.value.to_owned());
+    }
+
+    async fn push_data(_: &mut Vec<String>, _: rocket::form::DataField<'v, '_>) {}
+
+    fn finalize(ctxt: Vec<String>) -> rocket::form::Result<'v, Self> {
+        Ok(Repeated(ctxt))
+    }
 }
 csrf_field!(TicketsForm);
 

@@ -1,5 +1,8 @@
-//! Settings: the API token (shown, regenerated) and password change (inventory §3.7).
+//! Settings: the API token (shown, regenerated), password and email change (inventory
+//! §3.7); hcstakepool's combined form (`POST /settings` with `updateEmail` or
+//! `updatePassword`) does what the two forms of hcpool's own page do.
 
+use hcpool_core::backend::User;
 use hcpool_core::EmailAddress;
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
@@ -28,7 +31,21 @@ struct EmailForm {
     password: String,
     csrf_token: String,
 }
-csrf_field!(PasswordForm, EmailForm);
+/// hcstakepool's settings form: both of its forms post here, told apart by the button
+/// (`updateEmail=true` or `updatePassword=true`); `password` is the current password.
+#[derive(Debug, FromForm)]
+struct CombinedForm {
+    password: String,
+    #[field(name = "updateEmail")]
+    update_email: Option<String>,
+    #[field(name = "updatePassword")]
+    update_password: Option<String>,
+    email: Option<String>,
+    newpassword: Option<String>,
+    newpasswordrepeat: Option<String>,
+    csrf_token: String,
+}
+csrf_field!(PasswordForm, EmailForm, CombinedForm);
 
 /// The settings page's view model.
 #[derive(Debug, serde::Serialize)]
@@ -83,8 +100,26 @@ async fn post_password(
     jar: &CookieJar<'_>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let (form, user) = (&form.form, &form.me.user);
-    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+    let f = &form.form;
+    change_password(
+        state,
+        &ip,
+        jar,
+        &form.me.user,
+        [&f.password, &f.newpassword, &f.newpasswordrepeat],
+    )
+    .await
+}
+
+/// The password change: `[current, new, repeat]`.
+async fn change_password(
+    state: &AppState,
+    ip: &ClientIp,
+    jar: &CookieJar<'_>,
+    user: &User,
+    [password, new, repeat]: [&str; 3],
+) -> Result<Page, WebError> {
+    if !allow_password_attempt(&state.auth_limiter, ip, &user.email) {
         return Ok(Page::rate_limited());
     }
     let to = || Redirect::to("/settings");
@@ -92,12 +127,7 @@ async fn post_password(
     // email changes and the API token; a new token and a notice mail follow.
     if let Err(e) = state
         .accounts
-        .change_password(
-            user,
-            &form.password,
-            &form.newpassword,
-            &form.newpasswordrepeat,
-        )
+        .change_password(user, password, new, repeat)
         .await
     {
         return Ok(Page::Flash(Flash::error(to(), super::refusal_text(e)?)));
@@ -119,14 +149,25 @@ async fn post_email(
     form: SignedInForm<EmailForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
-    let (form, user) = (&form.form, &form.me.user);
-    if !allow_password_attempt(&state.auth_limiter, &ip, &user.email) {
+    let f = &form.form;
+    change_email(state, &ip, &form.me.user, &f.email, &f.password).await
+}
+
+/// The email change request: `email` is the new address, `password` the current one.
+async fn change_email(
+    state: &AppState,
+    ip: &ClientIp,
+    user: &User,
+    email: &str,
+    password: &str,
+) -> Result<Page, WebError> {
+    if !allow_password_attempt(&state.auth_limiter, ip, &user.email) {
         return Ok(Page::rate_limited());
     }
     let to = || Redirect::to("/settings");
     let new_email = match state
         .accounts
-        .check_email_change(user, &form.email, &form.password)
+        .check_email_change(user, email, password)
         .await
     {
         Ok(e) => e,
@@ -137,7 +178,7 @@ async fn post_email(
     if !allow_mail_request(
         &state.mail_limiter,
         "emailchange",
-        &ip,
+        ip,
         &user.id.0.to_string(),
     ) {
         return Ok(Page::rate_limited());
@@ -151,6 +192,32 @@ async fn post_email(
         to(),
         "Verification token sent to new email address",
     )))
+}
+
+/// hcstakepool's combined settings form. `updateEmail=true` is the email change (its
+/// captcha fields, `verifyKey`/`verifyValue`, are not needed: the change is rate-limited
+/// and asks for the password), `updatePassword=true` the password change; each answers
+/// as hcpool's own form does (a redirect to `/settings` with the flash). A post with
+/// neither changes nothing.
+#[rocket::post("/settings", data = "<form>")]
+async fn post_combined(
+    ip: ClientIp,
+    form: SignedInForm<CombinedForm>,
+    jar: &CookieJar<'_>,
+    state: &State<AppState>,
+) -> Result<Page, WebError> {
+    let (f, user) = (&form.form, &form.me.user);
+    let on = |v: &Option<String>| v.as_deref() == Some("true");
+    if on(&f.update_email) {
+        let email = f.email.as_deref().unwrap_or("");
+        change_email(state, &ip, user, email, &f.password).await
+    } else if on(&f.update_password) {
+        let new = f.newpassword.as_deref().unwrap_or("");
+        let repeat = f.newpasswordrepeat.as_deref().unwrap_or("");
+        change_password(state, &ip, jar, user, [&f.password, new, repeat]).await
+    } else {
+        Ok(Page::Redirect(Redirect::to("/settings")))
+    }
 }
 
 #[rocket::get("/emailupdate?<t>")]
@@ -190,6 +257,16 @@ pub(super) fn fuzz_form(body: &str) {
         }
         let _ = (f.password.len(), f.csrf_token.len());
     }
+    if let Ok(f) = rocket::form::Form::<CombinedForm>::parse(body) {
+        let _ = (
+            f.update_email.as_deref() == Some("true"),
+            f.update_password.as_deref() == Some("true"),
+            f.email.as_deref().map(EmailAddress::parse),
+            f.newpassword == f.newpasswordrepeat,
+            f.password.len(),
+            f.csrf_token.len(),
+        );
+    }
     if let Ok(f) = rocket::form::Form::<EmailForm>::parse(body) {
         let _ = (
             EmailAddress::parse(&f.email),
@@ -205,6 +282,7 @@ pub(super) fn routes() -> Vec<Route> {
         post_api_token,
         post_password,
         post_email,
+        post_combined,
         get_email_update
     ]
 }

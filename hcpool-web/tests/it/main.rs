@@ -9,6 +9,7 @@ mod api;
 mod common;
 mod corpus;
 mod faults;
+mod legacy;
 mod live;
 mod nodes;
 mod ops;
