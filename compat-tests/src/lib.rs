@@ -669,8 +669,26 @@ impl Client {
         token: Option<&str>,
         form: Option<&[(&str, &str)]>,
     ) -> Result<Resp> {
+        self.send_with(method, path, token, form, &[]).await
+    }
+
+    /// [`Client::send`] with extra request `headers` (a `Referer`, say).
+    ///
+    /// # Errors
+    /// The request failing.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        form: Option<&[(&str, &str)]>,
+        headers: &[(&str, &str)],
+    ) -> Result<Resp> {
         let m = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(m, format!("{}{path}", self.origin));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }

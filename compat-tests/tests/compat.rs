@@ -132,9 +132,29 @@ const ALLOWED: &[Allow] = &[
         "scripts extra",
         "Pages are hcpool's own",
     ),
-    // Logout is a POST with the CSRF token; GET /logout is not a route.
-    allow("page GET /logout", "status", "Sign-out is a POST"),
-    allow("page GET /logout", "location", "Sign-out is a POST"),
+    // GET /logout without a sign of coming from our own pages (no Referer, Origin or fetch
+    // metadata) asks with a POST form instead of signing out.
+    allow(
+        "page GET /logout",
+        "status",
+        "`GET /logout` signs out only from our own pages",
+    ),
+    allow(
+        "page GET /logout",
+        "location",
+        "`GET /logout` signs out only from our own pages",
+    ),
+    // The original's combined settings form re-renders with 200; hcpool redirects.
+    allow(
+        "page POST /settings (combined*",
+        "status",
+        "Forms redirect after a post",
+    ),
+    allow(
+        "page POST /settings (combined*",
+        "location",
+        "Forms redirect after a post",
+    ),
     // hcstakepool accepted any token its secret signed; hcpool only the user's stored one.
     allow(
         "api GET /api/v1/getpurchaseinfo (signed, not stored)",
@@ -1059,7 +1079,106 @@ async fn differential_requests(
         Vec::<String>::new(),
         stake_fields,
     );
+    legacy_forms(d, &user, o, h).await?;
     page_req(d, &user, "", "GET", "/logout", None).await?;
+    generatecaptcha(d, &anon).await?;
+    Ok(())
+}
+
+/// The original's combined `POST /settings` form and `GET /logout` link (alice, signed in
+/// and registered); see docs/compat.md "hcstakepool's form and field names are accepted".
+async fn legacy_forms(d: &mut Diff, user: &Pair, o: &str, h: &str) -> Result<()> {
+    let new = "password-two-22";
+    let cases: [(&str, [(&str, &str); 4]); 3] = [
+        (
+            "combined, wrong password",
+            [
+                ("password", "not-the-password"),
+                ("newpassword", new),
+                ("newpasswordrepeat", new),
+                ("updatePassword", "true"),
+            ],
+        ),
+        (
+            "combined, passwords differ",
+            [
+                ("password", PASSWORD),
+                ("newpassword", new),
+                ("newpasswordrepeat", "something-else-1"),
+                ("updatePassword", "true"),
+            ],
+        ),
+        (
+            "combined",
+            [
+                ("password", PASSWORD),
+                ("newpassword", new),
+                ("newpasswordrepeat", new),
+                ("updatePassword", "true"),
+            ],
+        ),
+    ];
+    for (label, fields) in &cases {
+        form_post(d, user, label, "/settings", "/settings", fields).await?;
+    }
+    // The sign-out link, followed from one of the app's own pages: both sign out.
+    let name = "page GET /logout (from our page)";
+    let ro = format!("{o}/settings");
+    let rh = format!("{h}/settings");
+    let ao = user
+        .o
+        .send_with("GET", "/logout", None, None, &[("Referer", &ro)])
+        .await?;
+    let ah = user
+        .h
+        .send_with("GET", "/logout", None, None, &[("Referer", &rh)])
+        .await?;
+    d.check(name, "status", ao.status, ah.status);
+    d.check(
+        name,
+        "location",
+        ao.header("location").map(str::to_owned),
+        ah.header("location").map(str::to_owned),
+    );
+    for (app, c) in [("original", &user.o), ("hcpool", &user.h)] {
+        let r = c.get("/settings").await?;
+        ensure!(
+            r.status == 303,
+            "{app}: still signed in after GET /logout from its own page ({})",
+            r.status
+        );
+    }
+    // Signed in again (with the password changed above) for the bare link.
+    let creds = [("email", "alice@compat.test"), ("password", new)];
+    form_post(d, user, "again", "/signin", "/signin", &creds).await?;
+    Ok(())
+}
+
+/// `generatecaptcha` (hcpool runs with `captcha=1`): the same envelope and fields; the
+/// challenge itself differs by construction.
+async fn generatecaptcha(d: &mut Diff, p: &Pair) -> Result<()> {
+    for v in ["v1", "v2"] {
+        let name = format!("api GET /api/{v}/generatecaptcha");
+        let path = format!("/api/{v}/generatecaptcha");
+        let (ro, rh) = (p.o.get(&path).await?, p.h.get(&path).await?);
+        d.check(&name, "status", ro.status, rh.status);
+        d.check(&name, "content-type", content_type(&ro), content_type(&rh));
+        let shape = |r: &Resp| -> Result<Vec<String>> {
+            let v: Value = serde_json::from_slice(&r.body)?;
+            let mut out = vec![
+                v["status"].to_string(),
+                v["code"].to_string(),
+                v["message"].to_string(),
+            ];
+            if let Some(data) = v["data"].as_object() {
+                out.extend(data.keys().cloned());
+            }
+            let blob = v["data"]["ImageBlob"].as_str().unwrap_or("");
+            out.push(blob.starts_with("data:image/png;base64,").to_string());
+            Ok(out)
+        };
+        d.check(&name, "body", shape(&ro)?, shape(&rh)?);
+    }
     Ok(())
 }
 
