@@ -290,8 +290,8 @@ async fn resend_post(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OwnNavigation(pub(crate) bool);
 
-/// The `scheme://host[:port]` authority of `url` (`host[:port]`, lowercased), if it is an
-/// absolute http(s) URL.
+/// The `host[:port]` of `url` (lowercased), if it is an absolute http(s) URL without
+/// userinfo.
 fn authority(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("https://")
