@@ -189,9 +189,11 @@ async fn the_combined_settings_form_changes_the_password_or_the_email() {
 
 const ADMIN_IP: &str = "10.0.0.1";
 
+/// Ticket `n` of a (testnet) multisig address.
 fn entry(n: u8) -> TicketEntry {
     TicketEntry {
-        ticket_address: format!("TcMsa{n}"),
+        ticket_address: hcpool_core::Address::p2sh(hcpool_core::Network::Testnet, [n; 20])
+            .to_string(),
         ticket_hash: Hash32::from_bytes([n; 32]),
     }
 }
