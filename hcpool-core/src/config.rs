@@ -15,6 +15,7 @@
 //! reads the file ([`sources`], `hcpoolctl check-config`, the web app) refuses the same
 //! unknown keys.
 
+pub mod debuglevel;
 pub mod ini;
 
 pub use ini::{parse as parse_ini, Setting};
@@ -94,6 +95,8 @@ pub const POOL_KEYS: &[&str] = &[
     "dbminclustersize",
     "stakepooldclientcert",
     "stakepooldclientkey",
+    "maxlogsize",
+    "logstokeep",
 ];
 
 /// The hcstakepool.conf keys the web app owns and parses (`hcpool_web::config::WebConfig`);
@@ -237,6 +240,11 @@ pub struct PoolConfig {
     pub data_dir: Option<String>,
     /// `logdir`.
     pub log_dir: Option<String>,
+    /// `maxlogsize` (hcpool, vspd's name; default 10): the log file is rotated past this
+    /// many MiB.
+    pub max_log_size_mib: u64,
+    /// `logstokeep` (hcpool, vspd's name; default 3): rotated log files kept.
+    pub logs_to_keep: u32,
 }
 
 /// The default `maxusers` (hcstakepool's `MaxUsers`).
@@ -347,6 +355,8 @@ impl PoolConfig {
             });
         }
 
+        let (max_log_size_mib, logs_to_keep) = log_rotation(src)?;
+
         let db_url = src
             .get("dburl")
             .filter(|s| !s.is_empty())
@@ -388,6 +398,8 @@ impl PoolConfig {
             debug_level: src.string("debuglevel", "info"),
             data_dir: src.get("datadir").map(str::to_owned),
             log_dir: src.get("logdir").map(str::to_owned),
+            max_log_size_mib,
+            logs_to_keep,
         })
     }
 
@@ -406,6 +418,29 @@ impl PoolConfig {
     pub fn wallet_hosts(&self) -> impl Iterator<Item = &str> {
         self.wallets.iter().map(|w| w.host.as_str())
     }
+}
+
+/// `maxlogsize` (MiB, default 10) and `logstokeep` (default 3), hcstakepool's fixed
+/// rotation as defaults; hcstakepool.conf and stakepoold.conf share the keys (vspd's names).
+///
+/// # Errors
+/// [`ConfigError::Invalid`] for a size outside 1–1024 MiB or more than 1000 kept files.
+pub fn log_rotation(src: &ini::Layers) -> Result<(u64, u32), ConfigError> {
+    let size: u64 = src.num("maxlogsize", "10")?;
+    if !(1..=1024).contains(&size) {
+        return Err(ConfigError::Invalid {
+            key: "maxlogsize".into(),
+            message: "maxlogsize must be between 1 and 1024 (MiB)".into(),
+        });
+    }
+    let keep: u32 = src.num("logstokeep", "3")?;
+    if keep > 1000 {
+        return Err(ConfigError::Invalid {
+            key: "logstokeep".into(),
+            message: "logstokeep must be between 0 and 1000".into(),
+        });
+    }
+    Ok((size, keep))
 }
 
 /// The four parallel wallet lists as one endpoint per wallet; their lengths must agree.

@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use hcpool_core::config::debuglevel::{DebugLevel, Subsystem};
 use hcpool_core::config::{known_keys, parse_ini, ConfigError, ConfigSources, PoolConfig, Setting};
 use hcpool_core::{Network, Secret, UserId};
 
@@ -176,8 +177,10 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] naming the first bad key.
     pub fn from_sources(src: &ConfigSources) -> Result<Config, ConfigError> {
+        let pool = PoolConfig::from_sources(src)?;
+        debug_level(&pool.debug_level)?;
         Ok(Config {
-            pool: PoolConfig::from_sources(src)?,
+            pool,
             web: WebConfig::from_sources(src)?,
         })
     }
@@ -220,7 +223,7 @@ pub struct Invocation {
 pub fn command() -> Command {
     let mut cmd = Command::new("hcpool-web")
         .about("HC stake pool web app and API (a drop-in for hcstakepool)")
-        .version(env!("CARGO_PKG_VERSION"))
+        .version(hcpool_process::build::VERSION)
         .arg(
             Arg::new("demo")
                 .long("demo")
@@ -401,9 +404,80 @@ impl WebSettings {
     }
 }
 
+/// hcstakepool's log subsystems and the `tracing` targets each stands for in hcpool-web.
+pub const SUBSYSTEMS: &[Subsystem] = &[
+    // The server: start-up, wiring, serving.
+    Subsystem {
+        name: "HCS",
+        targets: &["hcpool_web"],
+    },
+    // The controllers: pages, API, the pool's services and their wallets.
+    Subsystem {
+        name: "CNTL",
+        targets: &[
+            "hcpool_web::pages",
+            "hcpool_web::api",
+            "hcpool_web::outbox",
+            "hcpool_core",
+            "hcpool_rpc",
+        ],
+    },
+    // The stakepoold clients.
+    Subsystem {
+        name: "GRPC",
+        targets: &["hcpool_web::nodes", "hcpool_rpc::stakepoold"],
+    },
+    // The models: the database.
+    Subsystem {
+        name: "MODL",
+        targets: &["hcpool_db", "sqlx"],
+    },
+    // The system: sessions, templates, request handling.
+    Subsystem {
+        name: "SYTM",
+        targets: &[
+            "hcpool_web::session",
+            "hcpool_web::templates",
+            "hcpool_web::reqlog",
+            "hcpool_web::limit",
+            "hcpool_web::maintenance",
+            "rocket",
+        ],
+    },
+];
+
+/// `debuglevel` read against [`SUBSYSTEMS`] (hcstakepool's syntax; see
+/// [`hcpool_core::config::debuglevel`]).
+///
+/// # Errors
+/// [`ConfigError::Invalid`] naming `debuglevel`: an unknown level or subsystem.
+pub fn debug_level(value: &str) -> Result<DebugLevel, ConfigError> {
+    hcpool_core::config::debuglevel::parse(value, SUBSYSTEMS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debuglevel_is_checked_with_the_config() {
+        let base = "coldwalletextpub=x\nvotingwalletextpub=y\ndbpassword=p\n\
+                    wallethosts=a,b\nwalletusers=u,u\nwalletpasswords=p,p\nwalletcerts=c,c\n\
+                    apisecret=a\ncookiesecret=c\n";
+        let e = Config::from_ini(&format!("{base}debuglevel=NOPE=debug\n")).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "subsystem [NOPE] is invalid -- supported subsystems [CNTL GRPC HCS MODL SYTM]"
+            ),
+            "{e}"
+        );
+        let c = Config::from_ini(&format!("{base}debuglevel=MODL=trace\n")).unwrap();
+        assert_eq!(
+            debug_level(&c.pool.debug_level).unwrap(),
+            DebugLevel::Directives("info,hcpool_db=trace,sqlx=trace".into())
+        );
+        assert_eq!(debug_level("show").unwrap(), DebugLevel::Show);
+    }
 
     #[test]
     fn flags_beat_env_beat_file() {

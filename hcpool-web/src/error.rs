@@ -14,6 +14,14 @@ pub enum WebError {
     /// The configuration is unusable (the message names the source and key).
     #[error("config: {0}")]
     Config(String),
+    /// A start-up step failed ([`WebError::exit_code`] is its stage's exit code).
+    #[error("{message}")]
+    Startup {
+        /// The step.
+        stage: crate::exit::Stage,
+        /// What failed and why.
+        message: String,
+    },
     /// A core service failed.
     #[error(transparent)]
     Core(#[from] Error),

@@ -56,12 +56,15 @@ pub mod auth;
 pub mod cache;
 pub mod captcha;
 pub mod config;
+pub mod custom;
 pub mod demo;
 pub mod error;
+pub mod exit;
 pub mod headers;
 pub mod health;
 pub mod jwt;
 pub mod limit;
+pub mod listen;
 pub mod mail;
 pub mod maintenance;
 pub mod nodes;
@@ -71,6 +74,7 @@ pub mod purge;
 pub mod reqlog;
 pub mod session;
 pub mod spawned;
+pub mod startup;
 pub mod state;
 pub mod tasks;
 pub mod templates;
@@ -126,7 +130,8 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 /// Parses hcstakepool's `listen` value (`:8000`, `127.0.0.1:8000`, `[::1]:8000`) into an
-/// address and port; an empty host means all interfaces. Unix sockets are not supported.
+/// address and port; an empty host means all interfaces. Unix socket paths are
+/// [`listen::Listen`]'s.
 ///
 /// # Errors
 /// [`WebError::Config`] naming `listen`.
@@ -154,9 +159,33 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// ([`tasks`]).
 ///
 /// # Errors
-/// A bad `listen` value, or Rocket's launch error (as [`WebError::Config`]).
+/// A bad `listen` value, or Rocket's launch error (as [`WebError::Startup`]: binding is exit
+/// code 5, a later failure 6).
 pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
-    let (ip, port) = parse_listen(listen)?;
+    serve_with(state, listen, custom::PublicDir::default()).await
+}
+
+/// [`serve`] with the operator's static files ([`custom::mount`]); `listen` may be a Unix
+/// socket path ([`listen::Listen`]).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    state: AppState,
+    listen: &str,
+    public: custom::PublicDir,
+) -> Result<(), WebError> {
+    use exit::Stage;
+    let target = listen::Listen::parse(listen)?;
+    // A socket path is bound before anything starts; Rocket then listens on loopback.
+    let (ip, port, bridge) = match &target {
+        listen::Listen::Tcp(ip, port) => (*ip, *port, None),
+        listen::Listen::Unix(path) => {
+            let l = listen::bind_unix(path)?;
+            let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+            (loopback, 0, Some(listen::UnixBridge::new(l, path.clone())))
+        }
+    };
     tracing::info!(%ip, port, "hcpool-web starting");
     #[cfg(unix)]
     state.background.adopt(
@@ -165,13 +194,19 @@ pub async fn serve(state: AppState, listen: &str) -> Result<(), WebError> {
     );
     let push = nodes::push_on_liftoff(state.pool.clone());
     let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
-    rocket(state, figment(ip, port))
+    let mut app = custom::mount(rocket(state, figment(ip, port)), &public)
         .attach(push)
-        .attach(outbox::on_liftoff())
-        .launch()
-        .await
-        .map(|_| ())
-        .map_err(|e| WebError::Config(format!("launch: {e}")))
+        .attach(outbox::on_liftoff());
+    if let Some(bridge) = bridge {
+        app = app.attach(bridge);
+    }
+    app.launch().await.map(|_| ()).map_err(|e| {
+        let stage = match e.kind() {
+            rocket::error::ErrorKind::Bind(_) => Stage::Bind,
+            _ => Stage::Serve,
+        };
+        WebError::startup(stage, "launch", e)
+    })
 }
 
 #[cfg(test)]

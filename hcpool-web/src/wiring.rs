@@ -24,6 +24,7 @@ use crate::config::{Config, WebConfig, WebSettings};
 #[cfg(feature = "demo")]
 use crate::demo::LocalStakepoold;
 use crate::error::WebError;
+use crate::exit::Stage;
 use crate::mail::{LogMailer, SmtpMailer, SmtpSettings};
 use crate::state::AppState;
 
@@ -38,8 +39,18 @@ pub struct Wired {
     pub local_nodes: Vec<LocalStakepoold>,
 }
 
+#[cfg(feature = "demo")]
 fn startup(what: &str, e: impl std::fmt::Display) -> WebError {
     WebError::Config(format!("{what}: {e}"))
+}
+
+/// A failure of start-up step `stage` (it picks the exit code, [`crate::exit`]).
+fn failed(stage: Stage, what: &str) -> impl FnOnce(WebError) -> WebError + '_ {
+    move |e| match e {
+        WebError::Startup { .. } => e,
+        WebError::Config(m) => WebError::startup(stage, what, m),
+        other => WebError::startup(stage, what, other),
+    }
 }
 
 /// The store URL of a configuration: `dburl`, else hcstakepool's MySQL keys.
@@ -71,14 +82,14 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let mailer = mailer(&config.web, cert_base)?;
     let store = hcpool_db::connect(db_url(cfg).expose())
         .await
-        .map_err(|e| startup("database", e))?;
+        .map_err(|e| WebError::startup(Stage::Database, "database", e))?;
     let keys = Arc::new(
         PoolKeys::from_strings(
             &cfg.voting_wallet_ext_pub,
             &cfg.cold_wallet_ext_pub,
             cfg.network,
         )
-        .map_err(|e| startup("votingwalletextpub/coldwalletextpub", e))?
+        .map_err(|e| WebError::startup(Stage::Wallets, "votingwalletextpub/coldwalletextpub", e))?
         .with_max_users(cfg.max_users),
     );
     let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
@@ -100,11 +111,11 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         client.reconnect = Reconnect::FAIL_FAST;
         let wallet = JsonRpcWallet::connect(client)
             .await
-            .map_err(|e| startup(&format!("wallethost {host}"), e))?;
+            .map_err(|e| WebError::startup(Stage::Wallets, &format!("wallethost {host}"), e))?;
         // A wallet on another network is refused; untested API versions are logged.
         let checked = hcpool_rpc::check::check_wallet(&wallet, cfg.network)
             .await
-            .map_err(|e| startup(&format!("wallethost {host}"), e))?;
+            .map_err(|e| WebError::startup(Stage::Wallets, &format!("wallethost {host}"), e))?;
         checks.push(checked);
         wallets.push(Arc::new(wallet));
     }
@@ -121,8 +132,10 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let vote_version = manager
         .check_vote_version()
         .await
-        .map_err(|e| startup("wallet vote version", e))?;
-    let nodes = crate::nodes::connect(cfg, cert_base).await?;
+        .map_err(|e| WebError::startup(Stage::Wallets, "wallet vote version", e))?;
+    let nodes = crate::nodes::connect(cfg, cert_base)
+        .await
+        .map_err(failed(Stage::Stakepoold, "stakepoold"))?;
     let pool = PoolService::new(PoolParts {
         network: cfg.network,
         keys,
@@ -137,7 +150,7 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let reset = pool
         .reset_vote_bits(vote_version)
         .await
-        .map_err(|e| startup("votebits reset", e))?;
+        .map_err(|e| WebError::startup(Stage::Database, "votebits reset", e))?;
     for h in crate::nodes::health(pool.nodes(), crate::nodes::HEALTH_TIMEOUT).await {
         tracing::info!(
             node = %h.label, ok = h.ok, current = h.current, live = h.live,
@@ -147,11 +160,11 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let scripts = store
         .multisig_scripts()
         .await
-        .map_err(|e| startup("database", e))?;
+        .map_err(|e| WebError::startup(Stage::Database, "database", e))?;
     let report = manager
         .sync(&scripts)
         .await
-        .map_err(|e| startup("wallet sync", e))?;
+        .map_err(|e| WebError::startup(Stage::WalletSync, "wallet sync", e))?;
     tracing::info!(
         vote_version,
         votebits_reset = reset,
@@ -160,7 +173,11 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     );
     let recheck = manager.spawn_recheck(Duration::from_secs(30));
 
-    let state = AppState::build(pool, WebSettings::from_config(config), mailer)?
+    let state = AppState::build(pool, WebSettings::from_config(config), mailer)
+        .map_err(|e| match e {
+            e @ WebError::Template { .. } => e,
+            other => failed(Stage::Config, "web app")(other),
+        })?
         .with_manager(manager.clone());
     state.background.adopt("wallet re-check", recheck);
     Ok(Wired {
@@ -313,5 +330,6 @@ pub async fn run_demo(
 /// Start-up failures, or the server's.
 pub async fn run(cfg: &Config, cert_base: &Path) -> Result<(), WebError> {
     let wired = build(cfg, cert_base).await?;
-    crate::serve(wired.state, &cfg.web.listen).await
+    let public = crate::custom::PublicDir::from_config(&cfg.web);
+    crate::serve_with(wired.state, &cfg.web.listen, public).await
 }
