@@ -22,6 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use hcpool_core::config::debuglevel::{self, DebugLevel, Subsystem};
 use hcpool_core::config::ini::{self, Layers};
 use hcpool_core::config::{with_default_port, ConfigError};
 use hcpool_core::{Network, PoolFeeRate, Secret};
@@ -30,7 +31,11 @@ use crate::error::{Error, Result};
 
 /// Command-line flags. Every option may also be set in `stakepoold.conf`.
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "stakepoold", version, about = "HC stake-pool voting daemon")]
+#[command(
+    name = "stakepoold",
+    version = hcpool_process::build::VERSION,
+    about = "HC stake-pool voting daemon"
+)]
 pub struct Args {
     /// Application home (default ~/.stakepoold).
     #[arg(short = 'A', long = "appdata")]
@@ -41,16 +46,24 @@ pub struct Args {
     /// Data directory (default `<appdata>`/data; the network name is appended).
     #[arg(short = 'b', long = "datadir")]
     pub datadir: Option<PathBuf>,
-    /// Log directory (accepted; logs go to stderr).
+    /// Log directory: `<logdir>/<network>/stakepoold.log` besides stderr (default
+    /// `<appdata>`/logs; the demo writes no file unless given).
     #[arg(long = "logdir")]
     pub logdir: Option<PathBuf>,
+    /// Rotate the log file past this many MiB (default 10).
+    #[arg(long = "maxlogsize")]
+    pub maxlogsize: Option<String>,
+    /// Rotated log files kept (default 3).
+    #[arg(long = "logstokeep")]
+    pub logstokeep: Option<String>,
     /// Use testnet2.
     #[arg(long = "testnet")]
     pub testnet: bool,
     /// Use simnet.
     #[arg(long = "simnet")]
     pub simnet: bool,
-    /// Log level (trace, debug, info, warn, error).
+    /// Log level (trace, debug, info, warn, error, critical, off), or SUBSYS=level,… with
+    /// STPK, RPCC, DB, GRPC; `show` lists them.
     #[arg(short = 'd', long = "debuglevel")]
     pub debuglevel: Option<String>,
     /// Cold wallet account xpub: the pool fee addresses.
@@ -148,6 +161,8 @@ const KNOWN_KEYS: &[&str] = &[
     "configfile",
     "datadir",
     "logdir",
+    "maxlogsize",
+    "logstokeep",
     "testnet",
     "simnet",
     "profile",
@@ -329,8 +344,15 @@ pub struct Config {
     pub appdata: PathBuf,
     /// Data directory, network name appended.
     pub datadir: PathBuf,
-    /// Log level / filter.
+    /// Log level / filter (`debuglevel`, checked against [`SUBSYSTEMS`]).
     pub debug_level: String,
+    /// `logdir` (`<appdata>`/logs by default; `None` in the demo unless given): the log file
+    /// is `<logdir>/<network>/stakepoold.log`.
+    pub log_dir: Option<PathBuf>,
+    /// `maxlogsize`: rotate past this many MiB.
+    pub max_log_size_mib: u64,
+    /// `logstokeep`: rotated files kept.
+    pub logs_to_keep: u32,
     /// `poolfees` (required outside the demo).
     pub pool_fees: PoolFeeRate,
     /// `allowwalletvoting`: start even when the wallet votes by itself.
@@ -376,6 +398,8 @@ fn layer_args(settings: &mut Settings, a: &Args) {
     let flag = |b: bool| b.then(|| "1".to_owned());
     set("datadir", path(&a.datadir));
     set("logdir", path(&a.logdir));
+    set("maxlogsize", a.maxlogsize.clone());
+    set("logstokeep", a.logstokeep.clone());
     set("testnet", flag(a.testnet));
     set("simnet", flag(a.simnet));
     set("debuglevel", a.debuglevel.clone());
@@ -587,9 +611,24 @@ impl Config {
                 "clientcafile and noclientauth contradict each other: choose one".into(),
             ));
         }
+        let debug_level = get("debuglevel").unwrap_or("info").to_owned();
+        debug_directives(&debug_level)?;
+        let (max_log_size_mib, logs_to_keep) =
+            hcpool_core::config::log_rotation(&s).map_err(|e| Error::Config(e.to_string()))?;
+        let log_dir = match get("logdir").filter(|d| !d.trim().is_empty()) {
+            Some(d) => {
+                let p = hcpool_process::log::expand_home(d.trim());
+                Some(if p.is_absolute() { p } else { appdata.join(p) })
+            }
+            None if demo => None,
+            None => Some(appdata.join("logs")),
+        };
         let config = Config {
             network,
-            debug_level: get("debuglevel").unwrap_or("info").to_owned(),
+            debug_level,
+            log_dir,
+            max_log_size_mib,
+            logs_to_keep,
             datadir,
             pool_fees,
             allow_wallet_voting: flag("allowwalletvoting"),
@@ -631,6 +670,39 @@ impl Config {
             .cloned()
             .collect()
     }
+}
+
+/// The original stakepoold's log subsystems and the `tracing` targets each stands for.
+pub const SUBSYSTEMS: &[Subsystem] = &[
+    // The daemon.
+    Subsystem {
+        name: "STPK",
+        targets: &["stakepoold", "hcpool_core"],
+    },
+    // The hcd and hcwallet JSON-RPC clients.
+    Subsystem {
+        name: "RPCC",
+        targets: &["hcpool_rpc"],
+    },
+    // The database.
+    Subsystem {
+        name: "DB",
+        targets: &["hcpool_db", "sqlx"],
+    },
+    // The gRPC server.
+    Subsystem {
+        name: "GRPC",
+        targets: &["stakepoold::grpc", "stakepoold::in_process", "tonic"],
+    },
+];
+
+/// `debuglevel` read against [`SUBSYSTEMS`] (the original's syntax; see
+/// [`hcpool_core::config::debuglevel`]).
+///
+/// # Errors
+/// [`Error::Config`]: an unknown level or subsystem (the message lists the subsystems).
+pub fn debug_directives(value: &str) -> Result<DebugLevel> {
+    debuglevel::parse(value, SUBSYSTEMS).map_err(|e| Error::Config(e.to_string()))
 }
 
 /// Whether the listen address `host:port` binds only loopback (`localhost`, 127.0.0.0/8,

@@ -49,11 +49,58 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code of a daemon that stops with this error: 1 configuration (options,
+    /// keys, TLS certificate files), 3 hcwallet or hcd (connecting, network, versions,
+    /// a wallet that votes, `poolfees` against the wallet's verdicts), 5 a listener that
+    /// cannot be bound, 6 a failure while running, 7 the database (a store that fails at
+    /// start; one that cannot be reached is not fatal: the daemon waits for the web app's
+    /// gRPC calls). The original exits 1 for every start-up error.
+    pub fn exit_code(&self) -> u8 {
+        use hcpool_core::Error as Core;
+        match self {
+            Error::Config(_) | Error::Tls(_) => 1,
+            Error::Rpc(_) | Error::WalletVotes { .. } | Error::PoolFeesDisagree(_) => 3,
+            Error::Core(Core::Store { .. }) => 7,
+            Error::Core(Core::Wallet { .. } | Core::VotingNode { .. }) => 3,
+            Error::Core(_) => 1,
+            Error::Io { .. } => 5,
+            _ => 6,
+        }
+    }
+
     /// An [`Error::Io`] saying what failed.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             what: what.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use hcpool_core::BackendKind;
+
+    #[test]
+    fn exit_codes_per_failure() {
+        assert_eq!(Error::Config("x".into()).exit_code(), 1);
+        assert_eq!(
+            Error::Core(hcpool_core::Error::store(BackendKind::Unavailable, "down")).exit_code(),
+            7
+        );
+        assert_eq!(
+            Error::Core(hcpool_core::Error::wallet(
+                "w",
+                BackendKind::Unavailable,
+                "down"
+            ))
+            .exit_code(),
+            3
+        );
+        assert_eq!(Error::WalletVotes { wallet: "w".into() }.exit_code(), 3);
+        let bind = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        assert_eq!(Error::io("gRPC listen", bind).exit_code(), 5);
+        assert_eq!(Error::Task("x".into()).exit_code(), 6);
     }
 }

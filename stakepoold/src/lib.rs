@@ -119,6 +119,7 @@ pub mod grpc;
 pub mod in_process;
 pub mod metrics;
 pub mod run;
+pub mod startup;
 
 pub use config::{Args, Config, Upstream};
 pub use daemon::{
