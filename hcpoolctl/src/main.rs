@@ -20,7 +20,7 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(
     name = "hcpoolctl",
-    version,
+    version = hcpool_process::build::VERSION,
     about = "Offline HC stake-pool operator tool"
 )]
 struct Cli {

@@ -221,3 +221,13 @@ fn check_config_reports_problems() {
     assert!(err.contains("reading"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn version_names_the_commit() {
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(&format!("hcpoolctl {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+}

@@ -23,7 +23,13 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 /// The workspace's libraries: what an embedder builds on.
-pub const LIBRARIES: &[&str] = &["hcpool-core", "hcpool-rpc", "hcpool-db", "hcpool-simnet"];
+pub const LIBRARIES: &[&str] = &[
+    "hcpool-core",
+    "hcpool-rpc",
+    "hcpool-db",
+    "hcpool-simnet",
+    "hcpool-process",
+];
 
 /// Packages that exist for their binary: the web app, the voting daemon, the operator tool.
 pub const BINARY_PACKAGES: &[&str] = &["hcpool-web", "stakepoold", "hcpoolctl"];
