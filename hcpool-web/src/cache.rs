@@ -45,10 +45,13 @@ pub struct ChainCache {
     stake_info: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
     user_tickets: Mutex<HashMap<String, UserTickets>>,
     stats_body: Mutex<Option<StatsBody>>,
-    health_body: Mutex<Option<(i64, Instant, Arc<[u8]>)>>,
+    health_body: Mutex<Option<HealthBody>>,
     /// Hits and misses, for the metrics.
     pub counters: CacheCounters,
 }
+
+/// The public health body: the block height it was made at, when, and its bytes.
+type HealthBody = (i64, Instant, Arc<[u8]>);
 
 /// The stats answer and the readings it was made from.
 #[derive(Debug)]
