@@ -130,6 +130,9 @@ pub const WEB_KEYS: &[&str] = &[
     "nosmtp",
     "sessionmaxhours",
     "legacypasswords",
+    "maxtiplag",
+    "maxtipage",
+    "metricsallowips",
 ];
 
 /// Every key hcstakepool.conf accepts: the pool's, then the web app's.

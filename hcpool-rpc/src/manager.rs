@@ -65,6 +65,14 @@ impl Default for ManagerConfig {
 
 use stopped::{Probe, Stopped};
 
+/// A lag-check input (`getinfo`, the tip's header): a wallet that cannot tell is not held to it.
+fn quiet<T>(r: hcpool_core::Result<Option<T>>) -> Option<T> {
+    r.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "lag check input unavailable");
+        None
+    })
+}
+
 fn is_absent(e: &hcpool_core::Error) -> bool {
     e.backend_kind() == Some(BackendKind::Unavailable)
 }
@@ -285,22 +293,28 @@ impl WalletManager {
         let infos = self.wallet_infos().await;
         let ids = self.all_ids();
         let tips = self
-            .fan_out(
-                "getbestblock",
-                &ids,
-                |_, w| async move { w.best_block().await },
-            )
+            .fan_out("getbestblock", &ids, |_, w| async move {
+                let best = w.best_block().await?;
+                // The lag check's inputs; a wallet that cannot tell is not held to them.
+                let (node, time) = futures::join!(w.node_height(), w.block_time(&best.hash));
+                Ok((best, quiet(node), quiet(time)))
+            })
             .await;
         infos
             .into_iter()
             .zip(tips)
-            .map(|((i, info), (_, tip))| ChainTip {
-                label: self.label(i),
-                not_ready: match &info {
-                    Ok(info) => status::not_ready_reason(info).map(str::to_owned),
-                    Err(e) => Some(e.to_string()),
-                },
-                height: tip.ok().map(|b| b.height),
+            .map(|((i, info), (_, tip))| {
+                let tip = tip.ok();
+                ChainTip {
+                    label: self.label(i),
+                    not_ready: match &info {
+                        Ok(info) => status::not_ready_reason(info).map(str::to_owned),
+                        Err(e) => Some(e.to_string()),
+                    },
+                    height: tip.map(|(b, _, _)| b.height),
+                    node_height: tip.and_then(|(_, n, _)| n),
+                    tip_time: tip.and_then(|(_, _, t)| t),
+                }
             })
             .collect()
     }

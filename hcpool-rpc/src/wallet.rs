@@ -104,6 +104,39 @@ impl WalletState for JsonRpcWallet {
             .await,
         )
     }
+    async fn node_height(&self) -> hcpool_core::Result<Option<u32>> {
+        // hcwallet's `getinfo` is hcd's `getinfo` with wallet fields added: `blocks` is the
+        // node's tip, not the wallet's (`getbestblock`/`getblockcount` are the wallet's).
+        self.wrap(
+            async {
+                let r: GetInfoReply = self.call("getinfo", vec![]).await?;
+                Ok(Some(r.blocks))
+            }
+            .await,
+        )
+    }
+    async fn block_time(&self, hash: &BlockHash) -> hcpool_core::Result<Option<u64>> {
+        // Not a wallet method: hcwallet passes it through to its hcd.
+        self.wrap(
+            async {
+                let hex: String = self
+                    .call(
+                        "getblockheader",
+                        vec![json!(hash.to_string()), json!(false)],
+                    )
+                    .await?;
+                let header = convert::blob("getblockheader", &hex)?;
+                Ok(Some(u64::from(convert::header_time(&header)?)))
+            }
+            .await,
+        )
+    }
+}
+
+/// The part of `getinfo` the pool reads.
+#[derive(Debug, serde::Deserialize)]
+struct GetInfoReply {
+    blocks: u32,
 }
 
 #[async_trait]

@@ -48,6 +48,20 @@ pub fn call(cx: &mut WalletCtx<'_>, req: &Request) -> Result<Option<Value>, RpcE
             let (hash, height) = cx.wallet.tip;
             json!({"hash": hash.to_string(), "height": height})
         }
+        // hcwallet answers `getinfo` from its hcd's `getinfo` with wallet fields added:
+        // `blocks` is the node's tip (a lagging wallet's own tip is `getbestblock`).
+        "getinfo" => {
+            Params::new(ps, 0)?;
+            if !cx.wallet.daemon_connected {
+                return Err(RpcError::new(-1, "Chain RPC is inactive"));
+            }
+            let (_, height) = cx.chain.tip();
+            json!({"version": 2000300, "protocolversion": 6, "walletversion": 7,
+                   "balance": 0.0, "blocks": height, "timeoffset": 0, "connections": 1,
+                   "proxy": "", "difficulty": 1.0, "testnet": false, "keypoololdest": 0,
+                   "keypoolsize": 0, "unlocked_until": 0, "paytxfee": 0.001,
+                   "relayfee": 0.001, "errors": ""})
+        }
         "getmasterpubkey" => {
             let p = Params::new(ps, 1)?;
             check_account(p.opt_str(0)?.unwrap_or("default"))?;

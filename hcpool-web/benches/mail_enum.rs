@@ -47,6 +47,8 @@ fn settings() -> WebSettings {
         template_path: None,
         legacy_passwords: false,
         db_min_cluster_size: 0,
+        lag_limits: hcpool_core::backend::LagLimits::default(),
+        metrics_allow_ips: vec![],
     }
 }
 

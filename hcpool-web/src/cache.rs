@@ -18,6 +18,8 @@ use hcpool_core::backend::{BestBlock, StakeInfo, StakePoolUserInfo, UserCounts};
 use hcpool_core::util::lock;
 use hcpool_core::BlockHash;
 
+use crate::metrics::{CacheCounters, CacheName};
+
 /// How long the tip read for the public stats is reused: stats follow a new block within
 /// this delay, and a burst of stats requests costs one `getbestblock` per period.
 pub const TIP_TTL: Duration = Duration::from_secs(1);
@@ -43,7 +45,13 @@ pub struct ChainCache {
     stake_info: Mutex<Option<(Instant, BlockHash, StakeInfo)>>,
     user_tickets: Mutex<HashMap<String, UserTickets>>,
     stats_body: Mutex<Option<StatsBody>>,
+    health_body: Mutex<Option<HealthBody>>,
+    /// Hits and misses, for the metrics.
+    pub counters: CacheCounters,
 }
+
+/// The public health body: the block height it was made at, when, and its bytes.
+type HealthBody = (i64, Instant, Arc<[u8]>);
 
 /// The stats answer and the readings it was made from.
 #[derive(Debug)]
@@ -63,10 +71,12 @@ struct UserTickets {
 impl ChainCache {
     /// The tip read less than [`TIP_TTL`] ago, if any.
     pub fn recent_tip(&self) -> Option<BestBlock> {
-        lock(&self.tip)
+        let tip = lock(&self.tip)
             .as_ref()
             .filter(|(at, _)| at.elapsed() < TIP_TTL)
-            .map(|(_, b)| *b)
+            .map(|(_, b)| *b);
+        self.counters.record(CacheName::Tip, tip.is_some());
+        tip
     }
 
     /// The tip if it was read at or after `since` (however old that is).
@@ -84,10 +94,12 @@ impl ChainCache {
 
     /// Stake info read at `tip` less than [`STATS_TTL`] ago.
     pub fn stake_info(&self, tip: &BlockHash) -> Option<StakeInfo> {
-        lock(&self.stake_info)
+        let info = lock(&self.stake_info)
             .as_ref()
             .filter(|(at, h, _)| h == tip && at.elapsed() < STATS_TTL)
-            .map(|(_, _, i)| i.clone())
+            .map(|(_, _, i)| i.clone());
+        self.counters.record(CacheName::StakeInfo, info.is_some());
+        info
     }
 
     /// The last stake info read less than [`STATS_TTL`] ago, whatever tip it was read at:
@@ -107,7 +119,9 @@ impl ChainCache {
     /// A user's tickets read at `tip`.
     pub fn user_tickets(&self, multisig: &str, tip: &BlockHash) -> Option<Arc<StakePoolUserInfo>> {
         let mut map = lock(&self.user_tickets);
-        let e = map.get_mut(multisig).filter(|e| e.tip == *tip)?;
+        let e = map.get_mut(multisig).filter(|e| e.tip == *tip);
+        self.counters.record(CacheName::UserTickets, e.is_some());
+        let e = e?;
         e.used = Instant::now();
         Some(Arc::clone(&e.info))
     }
@@ -156,9 +170,11 @@ impl ChainCache {
     ) -> Arc<[u8]> {
         if let Some(p) = lock(&self.stats_body).as_ref() {
             if p.counts == counts && p.info == *info {
+                self.counters.record(CacheName::StatsBody, true);
                 return Arc::clone(&p.body);
             }
         }
+        self.counters.record(CacheName::StatsBody, false);
         let body: Arc<[u8]> = make().into();
         *lock(&self.stats_body) = Some(StatsBody {
             info: info.clone(),
@@ -168,8 +184,30 @@ impl ChainCache {
         body
     }
 
+    /// The public health body prepared at block `height` less than `ttl` ago, or
+    /// `make`'s, kept for the next request (per block: a new block makes it stale; the TTL
+    /// bounds how long the wallets' figures in it may lag within one block).
+    pub fn health_body(
+        &self,
+        height: i64,
+        ttl: Duration,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Arc<[u8]> {
+        if let Some((h, at, body)) = lock(&self.health_body).as_ref() {
+            if *h == height && at.elapsed() < ttl {
+                self.counters.record(CacheName::Health, true);
+                return Arc::clone(body);
+            }
+        }
+        self.counters.record(CacheName::Health, false);
+        let body: Arc<[u8]> = make().into();
+        *lock(&self.health_body) = Some((height, Instant::now(), Arc::clone(&body)));
+        body
+    }
+
     /// Forgets everything (the demo mined a block: show it at once).
     pub fn clear(&self) {
+        *lock(&self.health_body) = None;
         *lock(&self.tip) = None;
         *lock(&self.stake_info) = None;
         lock(&self.user_tickets).clear();

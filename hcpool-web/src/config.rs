@@ -89,6 +89,14 @@ pub struct WebConfig {
     /// passwords are stored as hcstakepool's bcrypt (`$2a$`, cost 10) and legacy hashes are
     /// never upgraded to argon2id (hcstakepool could not check those).
     pub legacy_passwords: bool,
+    /// `maxtiplag` (hcpool; default 6): a wallet whose tip trails its hcd's by more blocks
+    /// is lagging (`/status`, the metrics); registration is refused while every wallet lags.
+    pub max_tip_lag: u32,
+    /// `maxtipage` (hcpool; minutes; default 30, on simnet 0): a wallet whose tip block is
+    /// older is lagging; 0 turns the age check off.
+    pub max_tip_age_mins: u32,
+    /// `metricsallowips` (hcpool): client IPs allowed to read `/metrics` besides `adminips`.
+    pub metrics_allow_ips: Vec<IpAddr>,
 }
 
 impl WebConfig {
@@ -104,19 +112,22 @@ impl WebConfig {
                 message: "sessionmaxhours must be between 1 and 8784 (a year)".into(),
             });
         }
-        let admin_ips = src
-            .list("adminips")
-            .iter()
-            .map(|a| {
-                crate::limit::parse_ip(a).ok_or_else(|| ConfigError::Invalid {
-                    key: "adminips".into(),
-                    message: format!(
-                        "{:?} is not an IP address",
-                        hcpool_core::util::truncate(a, hcpool_core::util::ECHO_MAX)
-                    ),
+        let ips = |key: &'static str| {
+            src.list(key)
+                .iter()
+                .map(|a| {
+                    crate::limit::parse_ip(a).ok_or_else(|| ConfigError::Invalid {
+                        key: key.into(),
+                        message: format!(
+                            "{:?} is not an IP address",
+                            hcpool_core::util::truncate(a, hcpool_core::util::ECHO_MAX)
+                        ),
+                    })
                 })
-            })
-            .collect::<Result<_, _>>()?;
+                .collect::<Result<Vec<IpAddr>, _>>()
+        };
+        let admin_ips = ips("adminips")?;
+        let default_age = if src.flag("simnet")? { "0" } else { "30" };
         Ok(WebConfig {
             listen: src.string("listen", ":8000"),
             api_secret: src
@@ -158,6 +169,9 @@ impl WebConfig {
             no_smtp: src.flag("nosmtp")?,
             session_max_hours,
             legacy_passwords: src.flag("legacypasswords")?,
+            max_tip_lag: src.num("maxtiplag", "6")?,
+            max_tip_age_mins: src.num("maxtipage", default_age)?,
+            metrics_allow_ips: ips("metricsallowips")?,
         })
     }
 }
@@ -370,6 +384,10 @@ pub struct WebSettings {
     /// `dbminclustersize`: `/status` says the database is degraded while a Galera cluster
     /// has fewer nodes (0: never).
     pub db_min_cluster_size: u32,
+    /// `maxtiplag` and `maxtipage`: when a wallet counts as lagging.
+    pub lag_limits: hcpool_core::backend::LagLimits,
+    /// `metricsallowips`: who may read `/metrics` besides `adminips`.
+    pub metrics_allow_ips: Vec<IpAddr>,
 }
 
 impl WebSettings {
@@ -400,6 +418,11 @@ impl WebSettings {
             template_path: Some(std::path::PathBuf::from(&web.template_path))
                 .filter(|p| !p.as_os_str().is_empty()),
             db_min_cluster_size: pool.db.min_cluster_size,
+            lag_limits: hcpool_core::backend::LagLimits {
+                max_blocks: web.max_tip_lag,
+                max_age_secs: Some(u64::from(web.max_tip_age_mins) * 60).filter(|s| *s > 0),
+            },
+            metrics_allow_ips: web.metrics_allow_ips.clone(),
         }
     }
 }

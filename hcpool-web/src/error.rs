@@ -160,7 +160,9 @@ pub fn classify(op: Op, e: &Error) -> Failure {
         // hcstakepool's API text for that condition; wallets behind the chain (a check
         // hcstakepool lacked) get their own.
         Error::WalletsNotSynced(problems) => {
-            let api = if problems.as_slice() == [crate::health::Problem::WalletsBehind] {
+            use crate::health::Problem;
+            let behind = [Problem::WalletsBehind, Problem::WalletsLagging];
+            let api = if !problems.is_empty() && problems.iter().all(|p| behind.contains(p)) {
                 format!("{ctx} - {}", crate::health::NOT_SYNCED_API)
             } else {
                 "system error - unable to process wallet commands".to_owned()
@@ -289,6 +291,13 @@ mod tests {
             &Error::WalletsNotSynced(vec![Problem::WalletsBehind]),
         );
         assert_eq!((f.api_code, f.status), (14, Status::ServiceUnavailable));
+        assert!(f
+            .api_message
+            .starts_with("address error - pool wallets are not in sync"));
+        let f = classify(
+            Op::Address,
+            &Error::WalletsNotSynced(vec![Problem::WalletsLagging]),
+        );
         assert!(f
             .api_message
             .starts_with("address error - pool wallets are not in sync"));

@@ -9,7 +9,12 @@
 //!   is not stopped, at least `minservers` wallets are ready (reachable, connected to their
 //!   hcd, unlocked), and at least `minservers` of those are at the chain tip (within
 //!   [`MAX_TIP_LAG`] blocks of the highest wallet). A wallet whose hcd is behind shows up as
-//!   a wallet behind the others. When it fails, address registration (page and API) is
+//!   a wallet behind the others. A wallet whose tip trails its own hcd's by more than
+//!   `maxtiplag` blocks, or whose tip block is older than `maxtipage` minutes, is lagging
+//!   (the rule: `hcpool_core::backend::health::tip_lag`): it does not count as at the tip,
+//!   and while every ready wallet lags registration is refused (a stalled wallet answers
+//!   and looks ready; comparing the wallets with each other misses it when they all stall).
+//!   When it fails, address registration (page and API) is
 //!   refused with a clear message, the admin status page lists the reasons, and everything
 //!   else keeps running.
 //! - `/status` for anyone who is not an admin answers a small JSON health body: HTTP 200 when
@@ -31,7 +36,9 @@ use serde::Serialize;
 
 use crate::state::AppState;
 
-pub use hcpool_core::backend::health::{Problem, SyncReport, WalletTip, MAX_TIP_LAG};
+pub use hcpool_core::backend::health::{
+    LagLimits, Problem, SyncReport, WalletLag, WalletTip, MAX_TIP_LAG,
+};
 
 /// How long a sync check is reused (monitors and registrations share it).
 pub const CHECK_TTL: Duration = Duration::from_secs(5);
@@ -49,6 +56,8 @@ pub fn wallet_tip(t: hcpool_rpc::manager::ChainTip) -> WalletTip {
         label: t.label,
         not_ready: t.not_ready,
         height: t.height,
+        node_height: t.node_height,
+        tip_time: t.tip_time,
     }
 }
 
@@ -60,6 +69,8 @@ pub struct WalletSync {
     manager: Mutex<Option<Arc<WalletManager>>>,
     deadline: Mutex<Duration>,
     ttl: Mutex<Duration>,
+    limits: Mutex<LagLimits>,
+    clock: Mutex<Arc<dyn hcpool_core::backend::Clock>>,
     last: Mutex<Option<(Instant, SyncReport)>>,
 }
 
@@ -77,8 +88,17 @@ impl WalletSync {
             manager: Mutex::new(None),
             deadline: Mutex::new(deadline),
             ttl: Mutex::new(ttl),
+            limits: Mutex::new(LagLimits::default()),
+            clock: Mutex::new(Arc::new(hcpool_core::backend::SystemClock)),
             last: Mutex::new(None),
         }
+    }
+
+    /// Sets when a wallet counts as lagging (`maxtiplag`, `maxtipage`) and the clock tip
+    /// ages are measured with.
+    pub fn set_lag_limits(&self, limits: LagLimits, clock: Arc<dyn hcpool_core::backend::Clock>) {
+        *lock(&self.limits) = limits;
+        *lock(&self.clock) = clock;
     }
 
     /// Sees every wallet of `manager` (the one behind the wallets given to [`WalletSync::new`]).
@@ -131,9 +151,11 @@ impl WalletSync {
         let unanswered = |label: String| WalletTip {
             label,
             not_ready: Some(format!("no reply within {deadline:?}")),
-            height: None,
+            ..WalletTip::default()
         };
         let manager = lock(&self.manager).clone();
+        let limits = *lock(&self.limits);
+        let now = u64::try_from(lock(&self.clock).now_unix()).ok();
         match manager {
             Some(m) => {
                 let tips = tokio::time::timeout(deadline, m.chain_tips())
@@ -141,7 +163,13 @@ impl WalletSync {
                     .map(|t| t.into_iter().map(wallet_tip).collect::<Vec<_>>())
                     .unwrap_or_else(|_| m.labels().into_iter().map(unanswered).collect());
                 let stopped = m.stopped_reason();
-                SyncReport::evaluate(m.config().min_servers, stopped.as_deref(), &tips)
+                SyncReport::evaluate_with(
+                    m.config().min_servers,
+                    stopped.as_deref(),
+                    &tips,
+                    limits,
+                    now,
+                )
             }
             None => {
                 let w = &self.wallets;
@@ -153,12 +181,22 @@ impl WalletSync {
                     Ok(_) => None,
                     Err(e) => Some(e.to_string()),
                 };
+                let best = best.ok();
+                let (node_height, tip_time) = match &best {
+                    Some(b) => (
+                        self.timed(w.node_height()).await.ok().flatten(),
+                        self.timed(w.block_time(&b.hash)).await.ok().flatten(),
+                    ),
+                    None => (None, None),
+                };
                 let tip = WalletTip {
                     label: w.label(),
                     not_ready,
-                    height: best.ok().map(|b| b.height),
+                    height: best.map(|b| b.height),
+                    node_height,
+                    tip_time,
                 };
-                SyncReport::evaluate(1, None, &[tip])
+                SyncReport::evaluate_with(1, None, &[tip], limits, now)
             }
         }
     }
@@ -208,6 +246,14 @@ pub struct HealthBody {
     pub wallets_in_sync: usize,
     /// `minservers`.
     pub min_servers: usize,
+    /// The highest hcd tip the wallets' nodes reported.
+    pub node_height: Option<u32>,
+    /// Ready wallets whose tip lags their hcd's (`maxtiplag`) or the clock (`maxtipage`).
+    pub wallets_lagging: usize,
+    /// The most blocks a ready wallet trails its hcd by.
+    pub max_blocks_behind: Option<u32>,
+    /// The oldest ready wallet tip, seconds.
+    pub max_tip_age_seconds: Option<u64>,
 }
 
 /// `/status` for monitors: 200 and `{"status":"ok",...}` when healthy, 500 otherwise.
@@ -238,6 +284,10 @@ pub async fn health(state: &AppState) -> (Status, (ContentType, String)) {
         wallets_ready: report.wallets_ready,
         wallets_in_sync: report.wallets_in_sync,
         min_servers: report.min_servers,
+        node_height: report.node_height,
+        wallets_lagging: report.wallets_lagging,
+        max_blocks_behind: report.lag.iter().filter_map(|l| l.lag.blocks_behind).max(),
+        max_tip_age_seconds: report.lag.iter().filter_map(|l| l.lag.tip_age_secs).max(),
     };
     let status = if ok {
         Status::Ok

@@ -67,6 +67,7 @@ pub mod limit;
 pub mod listen;
 pub mod mail;
 pub mod maintenance;
+pub mod metrics;
 pub mod nodes;
 pub mod outbox;
 pub mod pages;
@@ -112,6 +113,7 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(state)
         .attach(reqlog::RequestLog)
+        .attach(metrics::RequestMetrics)
         .attach(headers::SecurityHeaders)
         .attach(maintenance::Maintenance)
         .attach(tasks::Background::on_shutdown())
@@ -125,7 +127,9 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = maintenance::routes();
     r.extend(api::routes());
+    r.extend(api::health::routes());
     r.extend(pages::routes());
+    r.extend(metrics::routes());
     r
 }
 

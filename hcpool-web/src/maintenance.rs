@@ -23,14 +23,14 @@ const API_PATH: &str = "/__maintenance/api";
 /// The API message while in maintenance.
 pub const API_MESSAGE: &str = "system error - stake pool is down for maintenance";
 
-/// Routes every request but `/status` and `/assets/` to the maintenance answers while
+/// Routes every request but `/status`, `/api/health` and `/assets/` to the maintenance answers while
 /// `maintenance` is on.
 #[derive(Debug, Clone, Copy)]
 pub struct Maintenance;
 
 /// Whether `path` still answers normally during maintenance.
 pub fn exempt(path: &str) -> bool {
-    path == "/status" || path.starts_with("/assets/")
+    path == "/status" || path == "/api/health" || path.starts_with("/assets/")
 }
 
 #[rocket::async_trait]

@@ -100,6 +100,10 @@ pub struct AppState {
     pub demo_chain: Option<Arc<dyn crate::demo::DemoChain>>,
     /// The app's background tasks: stopped when Rocket shuts down or the state drops.
     pub background: crate::tasks::Background,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::WebMetrics>,
+    /// The last vote this instance saw (the public health's `last_vote`).
+    pub vote_watch: crate::api::health::VoteWatch,
     templates: crate::templates::Templates,
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
@@ -134,6 +138,7 @@ impl AppState {
             WALLET_DEADLINE,
             CHECK_TTL,
         ));
+        sync.set_lag_limits(settings.lag_limits, pool.clock().clone());
         let gate = RegistrationGate::new(
             settings.close_pool,
             settings.close_pool_msg.clone(),
@@ -179,6 +184,8 @@ impl AppState {
             ),
             demo_chain: None,
             background: crate::tasks::Background::new(),
+            metrics: Arc::default(),
+            vote_watch: crate::api::health::VoteWatch::default(),
             templates,
             cache: crate::cache::ChainCache::default(),
             manager: None,
@@ -188,6 +195,28 @@ impl AppState {
             counts: Mutex::new(Counts::default()),
             counts_running: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Counts into `metrics` (shared with the [`crate::metrics::MeteredWallet`]s the
+    /// wallets were wrapped in).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::WebMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The public health body of block `height` (see [`crate::cache::ChainCache::health_body`]).
+    pub fn health_body(
+        &self,
+        height: i64,
+        ttl: Duration,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Arc<[u8]> {
+        self.cache.health_body(height, ttl, make)
+    }
+
+    /// The caches' hit and miss counters.
+    pub fn cache_counters(&self) -> &crate::metrics::CacheCounters {
+        &self.cache.counters
     }
 
     /// Gives the state the wallet manager behind `pool.wallets()`, so the sync gate and

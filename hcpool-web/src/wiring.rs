@@ -94,6 +94,7 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     );
     let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
     let mut checks = Vec::new();
+    let metrics = Arc::new(crate::metrics::WebMetrics::default());
     for endpoint in &cfg.wallets {
         let host = &endpoint.host;
         let cert = Path::new(&endpoint.cert);
@@ -117,7 +118,10 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
             .await
             .map_err(|e| WebError::startup(Stage::Wallets, &format!("wallethost {host}"), e))?;
         checks.push(checked);
-        wallets.push(Arc::new(wallet));
+        wallets.push(Arc::new(crate::metrics::MeteredWallet::new(
+            Arc::new(wallet),
+            metrics.clone(),
+        )));
     }
     let manager = Arc::new(WalletManager::new(
         wallets,
@@ -178,7 +182,8 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
             e @ WebError::Template { .. } => e,
             other => failed(Stage::Config, "web app")(other),
         })?
-        .with_manager(manager.clone());
+        .with_manager(manager.clone())
+        .with_metrics(metrics);
     state.background.adopt("wallet re-check", recheck);
     Ok(Wired {
         state,

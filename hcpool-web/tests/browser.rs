@@ -374,6 +374,56 @@ async fn flow(
     Ok(())
 }
 
+/// Issue 16 rows 1-2 in the browser: the signed-in user (id 1, an admin from loopback in the
+/// demo) sees a wallet whose tip froze while hcd mined on as lagging on the status page,
+/// and the public health JSON counts it.
+async fn lag_and_health(c: &Client, base: &str, cluster: &hcpool_simnet::SimCluster) -> Result<()> {
+    cluster
+        .with_wallet(0, |w| w.lag = true)
+        .context("wallet 0")?;
+    cluster.mine(7)?;
+    // The sync check is reused for a few seconds: reload until it shows.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        c.goto(&format!("{base}/status")).await?;
+        let rows = c.find_all(Locator::Css("table.lag tr.lag")).await?;
+        let mut texts = Vec::new();
+        for r in &rows {
+            texts.push(r.text().await?);
+        }
+        if texts.iter().any(|t| t.contains("lagging: blocks_behind")) {
+            ensure!(texts.len() == 2, "one lag row per wallet: {texts:?}");
+            ensure!(
+                texts
+                    .iter()
+                    .filter(|t| t.trim_end().ends_with("ok"))
+                    .count()
+                    == 1,
+                "the other wallet is fine: {texts:?}"
+            );
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no lagging wallet on /status: {texts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    screenshot(c, "status-lag.png").await?;
+    println!("step: the frozen wallet shows as lagging on /status");
+    c.goto(&format!("{base}/api/health")).await?;
+    let body = text_of(c, "body").await?;
+    let h: serde_json::Value = serde_json::from_str(&body).context("health JSON")?;
+    ensure!(
+        h["voting_wallets"]["lagging"] == 1 && h["voting_wallets"]["total"] == 2,
+        "public health: {h}"
+    );
+    screenshot(c, "api-health.png").await?;
+    println!("step: /api/health counts the lagging wallet");
+    cluster.with_wallet(0, |w| w.lag = false);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_to_voting_by_clicking() -> Result<()> {
     let Some((chromium, chromedriver)) = programs() else {
@@ -400,7 +450,10 @@ async fn run(chromium: &Path, chromedriver: &Path) -> Result<()> {
     let (mut driver, port) = start_chromedriver(chromedriver).await?;
     let client = open_browser(chromium, port, &dir.path().join("profile")).await?;
 
-    let result = flow(&client, &server.url(), &mailer, &store).await;
+    let mut result = flow(&client, &server.url(), &mailer, &store).await;
+    if result.is_ok() {
+        result = lag_and_health(&client, &server.url(), &cluster).await;
+    }
     // The screenshot of wherever the flow got to: the voting page when it passed.
     let shot = screenshot(&client, "flow.png").await;
     let _ = tokio::time::timeout(STEP, client.close()).await;

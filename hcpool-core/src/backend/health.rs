@@ -1,9 +1,18 @@
 //! The wallets' health as the registration gate ([`crate::service::RegistrationGate`])
 //! sees it: whether they can take new registrations ([`SyncReport`], the rule in
-//! [`SyncReport::evaluate`]) and the vote version a new account starts at. hcpool-web
+//! [`SyncReport::evaluate_with`]) and the vote version a new account starts at. hcpool-web
 //! implements [`WalletHealth`] over its wallet manager (with a deadline and a short cache).
+//!
+//! A wallet that answers and is unlocked can still be stalled: its own tip stops while its
+//! hcd follows the network (a wedged sync, a full disk), and every wallet asked alike looks
+//! "in sync" with the others. [`tip_lag`] compares each wallet's tip with its hcd's tip
+//! (`maxtiplag` blocks) and with the clock (`maxtipage`): a wallet past either limit is
+//! lagging, and while every ready wallet lags registration is refused
+//! ([`Problem::WalletsLagging`]).
 
 use async_trait::async_trait;
+
+use crate::params::Network;
 
 /// What the services need to know about the wallets' state.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
@@ -20,8 +29,106 @@ pub trait WalletHealth: Send + Sync {
 /// A wallet more than this many blocks below the highest wallet is behind.
 pub const MAX_TIP_LAG: u32 = 1;
 
+/// The default `maxtiplag`: blocks a wallet's tip may trail its hcd's tip.
+pub const DEFAULT_MAX_LAG_BLOCKS: u32 = 6;
+
+/// The default `maxtipage` on mainnet and testnet2, seconds: 30 minutes is 12 mainnet
+/// blocks (150 s target) and 30 testnet2 blocks (60 s); no block for that long on mainnet
+/// happens about once in 160,000 block intervals (e^-12), so an older tip means the
+/// wallet (or its hcd) stopped following the network.
+pub const DEFAULT_MAX_TIP_AGE_SECS: u64 = 30 * 60;
+
+/// How far a wallet's tip may fall behind before the wallet counts as lagging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LagLimits {
+    /// `maxtiplag`: blocks the wallet's tip may trail its hcd's tip.
+    pub max_blocks: u32,
+    /// `maxtipage`: seconds the wallet's tip block may be old; `None`: not checked.
+    pub max_age_secs: Option<u64>,
+}
+
+impl LagLimits {
+    /// The defaults of `network`: [`DEFAULT_MAX_LAG_BLOCKS`], and
+    /// [`DEFAULT_MAX_TIP_AGE_SECS`] except on simnet, where blocks are mined on demand
+    /// (an idle simnet is not a stalled one) and the age is not checked.
+    pub fn for_network(network: Network) -> Self {
+        LagLimits {
+            max_blocks: DEFAULT_MAX_LAG_BLOCKS,
+            max_age_secs: match network {
+                Network::Simnet => None,
+                _ => Some(DEFAULT_MAX_TIP_AGE_SECS),
+            },
+        }
+    }
+}
+
+impl Default for LagLimits {
+    /// Mainnet's: [`LagLimits::for_network`].
+    fn default() -> Self {
+        LagLimits::for_network(Network::Mainnet)
+    }
+}
+
+/// Why a wallet counts as lagging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum LagReason {
+    /// Its tip trails its hcd's by more than `maxtiplag` blocks.
+    BlocksBehind,
+    /// Its tip block is older than `maxtipage`.
+    TipTooOld,
+}
+
+/// One wallet's lag, from [`tip_lag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Lag {
+    /// Blocks its hcd's tip is ahead of the wallet's (0 when not ahead); `None` when the
+    /// hcd's tip is unknown.
+    pub blocks_behind: Option<u32>,
+    /// Seconds since its tip block's timestamp (0 for a timestamp ahead of the clock);
+    /// `None` when the timestamp or the clock is unknown.
+    pub tip_age_secs: Option<u64>,
+    /// Past a limit: the first limit exceeded.
+    pub lagging: Option<LagReason>,
+}
+
+/// The lag rule: how far `wallet_height` trails `node_height` (the wallet's hcd) and how
+/// old the tip block is (`tip_time` against `now`, Unix seconds), judged by `limits`.
+/// What is unknown is not held against the wallet.
+pub fn tip_lag(
+    wallet_height: u32,
+    node_height: Option<u32>,
+    tip_time: Option<u64>,
+    now: Option<u64>,
+    limits: LagLimits,
+) -> Lag {
+    let blocks_behind = node_height.map(|n| n.saturating_sub(wallet_height));
+    let tip_age_secs = match (tip_time, now) {
+        (Some(t), Some(now)) => Some(now.saturating_sub(t)),
+        _ => None,
+    };
+    let lagging = if blocks_behind.is_some_and(|b| b > limits.max_blocks) {
+        Some(LagReason::BlocksBehind)
+    } else if matches!((tip_age_secs, limits.max_age_secs), (Some(a), Some(max)) if a > max) {
+        Some(LagReason::TipTooOld)
+    } else {
+        None
+    };
+    Lag {
+        blocks_behind,
+        tip_age_secs,
+        lagging,
+    }
+}
+
 /// One wallet as the gate sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WalletTip {
     /// The wallet's label (host:port); shown to admins only.
     pub label: String,
@@ -29,6 +136,24 @@ pub struct WalletTip {
     pub not_ready: Option<String>,
     /// Its chain tip height, if it answered.
     pub height: Option<u32>,
+    /// Its hcd's tip height (asked through the wallet), if known.
+    pub node_height: Option<u32>,
+    /// Unix seconds of its tip block's header timestamp, if known.
+    pub tip_time: Option<u64>,
+}
+
+/// One ready wallet's lag, for the admin page and the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct WalletLag {
+    /// The wallet's label (host:port); shown to admins only.
+    pub label: String,
+    /// Its tip height.
+    pub height: u32,
+    /// Its hcd's tip height, if known.
+    pub node_height: Option<u32>,
+    /// The verdict.
+    pub lag: Lag,
 }
 
 /// What keeps registration closed.
@@ -46,6 +171,8 @@ pub enum Problem {
     WalletsUnavailable,
     /// Fewer than `minservers` ready wallets are at the chain tip.
     WalletsBehind,
+    /// Every ready wallet lags its hcd (`maxtiplag`) or the clock (`maxtipage`).
+    WalletsLagging,
 }
 
 impl Problem {
@@ -55,12 +182,13 @@ impl Problem {
             Problem::WalletsStopped => "the wallet manager is stopped after an inconsistency",
             Problem::WalletsUnavailable => "fewer than minservers wallets are ready",
             Problem::WalletsBehind => "fewer than minservers wallets are at the chain tip",
+            Problem::WalletsLagging => "every ready wallet's tip lags its hcd's tip or is too old",
         }
     }
 }
 
 /// The outcome of one sync check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SyncReport {
     /// Empty when registration is open.
@@ -73,10 +201,16 @@ pub struct SyncReport {
     pub wallets: usize,
     /// Wallets ready (reachable, hcd connected, unlocked).
     pub wallets_ready: usize,
-    /// Ready wallets at the tip.
+    /// Ready wallets at the tip (and not lagging).
     pub wallets_in_sync: usize,
     /// `minservers`.
     pub min_servers: usize,
+    /// The highest hcd tip the wallets' nodes reported.
+    pub node_height: Option<u32>,
+    /// Ready wallets that lag ([`tip_lag`]).
+    pub wallets_lagging: usize,
+    /// Each ready wallet's lag, in configuration order.
+    pub lag: Vec<WalletLag>,
 }
 
 impl SyncReport {
@@ -85,8 +219,23 @@ impl SyncReport {
         self.problems.is_empty()
     }
 
-    /// The gate's rule over the wallets' states.
+    /// The gate's rule over the wallets' states with the default [`LagLimits`] and no
+    /// clock (tip ages unchecked): [`SyncReport::evaluate_with`].
     pub fn evaluate(min_servers: usize, stopped: Option<&str>, tips: &[WalletTip]) -> Self {
+        Self::evaluate_with(min_servers, stopped, tips, LagLimits::default(), None)
+    }
+
+    /// The gate's rule over the wallets' states: registration needs the manager running,
+    /// `minservers` wallets ready, not every ready wallet lagging ([`tip_lag`] with
+    /// `limits`, ages against `now`, Unix seconds), and `minservers` ready wallets that
+    /// neither lag nor trail the highest wallet by more than [`MAX_TIP_LAG`].
+    pub fn evaluate_with(
+        min_servers: usize,
+        stopped: Option<&str>,
+        tips: &[WalletTip],
+        limits: LagLimits,
+        now: Option<u64>,
+    ) -> Self {
         let mut problems = Vec::new();
         let mut details = Vec::new();
         if let Some(reason) = stopped {
@@ -107,18 +256,48 @@ impl SyncReport {
         }
         let height = ready.iter().map(|(_, h)| *h).max();
         let best = height.unwrap_or(0);
+        let lag: Vec<WalletLag> = ready
+            .iter()
+            .map(|(t, h)| WalletLag {
+                label: t.label.clone(),
+                height: *h,
+                node_height: t.node_height,
+                lag: tip_lag(*h, t.node_height, t.tip_time, now, limits),
+            })
+            .collect();
+        for l in &lag {
+            match l.lag.lagging {
+                Some(LagReason::BlocksBehind) => details.push(format!(
+                    "{}: lagging, at height {} while its hcd is at {}",
+                    l.label,
+                    l.height,
+                    l.node_height.unwrap_or_default()
+                )),
+                Some(LagReason::TipTooOld) => details.push(format!(
+                    "{}: lagging, its tip (height {}) is {} s old",
+                    l.label,
+                    l.height,
+                    l.lag.tip_age_secs.unwrap_or_default()
+                )),
+                None => {}
+            }
+        }
+        let lagging = lag.iter().filter(|l| l.lag.lagging.is_some()).count();
         let in_sync = ready
             .iter()
-            .filter(|(t, h)| {
+            .zip(&lag)
+            .filter(|((t, h), l)| {
                 let ok = h.saturating_add(MAX_TIP_LAG) >= best;
                 if !ok {
                     details.push(format!("{}: at height {h}, the tip is {best}", t.label));
                 }
-                ok
+                ok && l.lag.lagging.is_none()
             })
             .count();
         if ready.len() < min_servers {
             problems.push(Problem::WalletsUnavailable);
+        } else if lagging == ready.len() {
+            problems.push(Problem::WalletsLagging);
         } else if in_sync < min_servers {
             problems.push(Problem::WalletsBehind);
         }
@@ -130,6 +309,9 @@ impl SyncReport {
             wallets_ready: ready.len(),
             wallets_in_sync: in_sync,
             min_servers,
+            node_height: tips.iter().filter_map(|t| t.node_height).max(),
+            wallets_lagging: lagging,
+            lag,
         }
     }
 }
@@ -143,7 +325,121 @@ mod tests {
             label: label.into(),
             not_ready: not_ready.map(str::to_owned),
             height,
+            ..WalletTip::default()
         }
+    }
+
+    fn at(label: &str, height: u32, node: u32, time: u64) -> WalletTip {
+        WalletTip {
+            node_height: Some(node),
+            tip_time: Some(time),
+            ..tip(label, None, Some(height))
+        }
+    }
+
+    const LIMITS: LagLimits = LagLimits {
+        max_blocks: 6,
+        max_age_secs: Some(1800),
+    };
+
+    #[test]
+    fn lag_rule_blocks_and_age() {
+        let now = Some(10_000);
+        // Within both limits: 6 blocks behind is allowed, 7 is not.
+        let l = tip_lag(94, Some(100), Some(9_000), now, LIMITS);
+        assert_eq!(
+            (l.blocks_behind, l.tip_age_secs, l.lagging),
+            (Some(6), Some(1000), None)
+        );
+        assert_eq!(
+            tip_lag(93, Some(100), Some(9_000), now, LIMITS).lagging,
+            Some(LagReason::BlocksBehind)
+        );
+        // A wallet ahead of its hcd is 0 behind.
+        assert_eq!(
+            tip_lag(101, Some(100), None, now, LIMITS).blocks_behind,
+            Some(0)
+        );
+        // 1800 s old is allowed, 1801 is not; a timestamp in the future is 0 s old.
+        assert_eq!(
+            tip_lag(100, Some(100), Some(8_200), now, LIMITS).lagging,
+            None
+        );
+        assert_eq!(
+            tip_lag(100, Some(100), Some(8_199), now, LIMITS).lagging,
+            Some(LagReason::TipTooOld)
+        );
+        assert_eq!(
+            tip_lag(100, None, Some(20_000), now, LIMITS).tip_age_secs,
+            Some(0)
+        );
+        // Blocks are reported first when both limits are exceeded.
+        assert_eq!(
+            tip_lag(1, Some(100), Some(0), now, LIMITS).lagging,
+            Some(LagReason::BlocksBehind)
+        );
+        // Unknown node height, time or clock, or the age unchecked: not held against it.
+        let unknown = tip_lag(1, None, None, now, LIMITS);
+        assert_eq!(unknown, Lag::default());
+        assert_eq!(tip_lag(1, None, Some(0), None, LIMITS).lagging, None);
+        let no_age = LagLimits {
+            max_age_secs: None,
+            ..LIMITS
+        };
+        assert_eq!(tip_lag(100, Some(100), Some(0), now, no_age).lagging, None);
+    }
+
+    #[test]
+    fn network_defaults() {
+        assert_eq!(
+            LagLimits::for_network(Network::Mainnet).max_age_secs,
+            Some(1800)
+        );
+        assert_eq!(
+            LagLimits::for_network(Network::Testnet).max_age_secs,
+            Some(1800)
+        );
+        assert_eq!(LagLimits::for_network(Network::Simnet).max_age_secs, None);
+        assert_eq!(LagLimits::default().max_blocks, DEFAULT_MAX_LAG_BLOCKS);
+    }
+
+    #[test]
+    fn every_wallet_lagging_refuses_registration() {
+        let now = Some(10_000);
+        // Both wallets agree with each other but trail their hcd by 10: the old rule
+        // (compare the wallets with each other) would pass them.
+        let tips = [at("a", 90, 100, 9_900), at("b", 90, 100, 9_900)];
+        let r = SyncReport::evaluate_with(1, None, &tips, LIMITS, now);
+        assert_eq!(r.problems, vec![Problem::WalletsLagging]);
+        assert_eq!(
+            (r.wallets_lagging, r.wallets_in_sync, r.node_height),
+            (2, 0, Some(100))
+        );
+        assert!(r
+            .details
+            .iter()
+            .any(|d| d == "a: lagging, at height 90 while its hcd is at 100"));
+        assert_eq!(r.lag[1].lag.blocks_behind, Some(10));
+        // One wallet caught up: open with minservers 1, refused with 2 (the lagging one
+        // does not count as in sync).
+        let tips = [at("a", 100, 100, 9_900), at("b", 90, 100, 9_900)];
+        assert!(SyncReport::evaluate_with(1, None, &tips, LIMITS, now).in_sync());
+        let r = SyncReport::evaluate_with(2, None, &tips, LIMITS, now);
+        assert_eq!(
+            (r.problems.clone(), r.wallets_lagging),
+            (vec![Problem::WalletsBehind], 1)
+        );
+        // A whole chain that stopped an hour ago: every tip too old.
+        let tips = [at("a", 100, 100, 6_000), at("b", 100, 100, 6_000)];
+        let r = SyncReport::evaluate_with(1, None, &tips, LIMITS, now);
+        assert_eq!(r.problems, vec![Problem::WalletsLagging]);
+        assert!(r
+            .details
+            .iter()
+            .any(|d| d == "b: lagging, its tip (height 100) is 4000 s old"));
+        // Without a clock the age is not checked.
+        assert!(SyncReport::evaluate_with(1, None, &tips, LIMITS, None).in_sync());
+        assert!(SyncReport::evaluate(1, None, &tips).in_sync());
     }
 
     #[test]

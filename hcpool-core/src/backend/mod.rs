@@ -17,7 +17,9 @@ pub mod wallet;
 
 pub use accounts::{ApiTokenIssuer, HashScheme, PasswordCheck, PasswordHasher, TokenSource};
 pub use clock::{Clock, SystemClock};
-pub use health::{Problem, SyncReport, WalletHealth, WalletTip};
+pub use health::{
+    tip_lag, Lag, LagLimits, LagReason, Problem, SyncReport, WalletHealth, WalletLag, WalletTip,
+};
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{

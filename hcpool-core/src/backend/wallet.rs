@@ -208,6 +208,18 @@ pub trait WalletState: Send + Sync {
     async fn wallet_info(&self) -> Result<WalletInfo>;
     /// `getbestblock`.
     async fn best_block(&self) -> Result<BestBlock>;
+    /// The tip height of the wallet's hcd, asked through the wallet (hcwallet answers
+    /// `getinfo` from its hcd: `blocks`), to tell a wallet whose own tip stalled.
+    /// `Ok(None)` (the default): this backend cannot tell.
+    async fn node_height(&self) -> Result<Option<u32>> {
+        Ok(None)
+    }
+    /// The header timestamp (Unix seconds) of block `hash` (`getblockheader`, passed
+    /// through to hcd). `Ok(None)` (the default): this backend cannot tell.
+    async fn block_time(&self, hash: &BlockHash) -> Result<Option<u64>> {
+        let _ = hash;
+        Ok(None)
+    }
 }
 
 /// The pool's side of a wallet: checking users' addresses, making and importing their

@@ -104,6 +104,7 @@ mod tests {
             wallets_ready: 1,
             wallets_in_sync: 1,
             min_servers: 1,
+            ..SyncReport::default()
         }
     }
 

@@ -204,6 +204,21 @@ pub fn header_height(header: &[u8]) -> Result<u32> {
     Ok(u32::from_le_bytes(b))
 }
 
+/// The timestamp (Unix seconds) of a serialized 180-byte header (offset 136).
+pub fn header_time(header: &[u8]) -> Result<u32> {
+    if header.len() < 180 {
+        return Err(Error::bad_reply(
+            "getblockheader",
+            format!("header is {} bytes, expected 180", header.len()),
+        ));
+    }
+    let b: [u8; 4] = header
+        .get(136..140)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| Error::bad_reply("getblockheader", "short header"))?;
+    Ok(u32::from_le_bytes(b))
+}
+
 /// The block hash of a serialized header: BLAKE-256 of its first 180 bytes.
 pub fn header_hash(header: &[u8]) -> Result<Hash32> {
     let h = header
@@ -311,5 +326,8 @@ mod tests {
         h[128..132].copy_from_slice(&1000u32.to_le_bytes());
         assert_eq!(header_height(&h).unwrap(), 1000);
         assert!(header_height(&h[..100]).is_err());
+        h[136..140].copy_from_slice(&1_600_000_123u32.to_le_bytes());
+        assert_eq!(header_time(&h).unwrap(), 1_600_000_123);
+        assert!(header_time(&h[..179]).is_err());
     }
 }

@@ -110,6 +110,10 @@ pub struct ChainTip {
     pub not_ready: Option<String>,
     /// Its best block height, when it answered `getbestblock`.
     pub height: Option<u32>,
+    /// Its hcd's tip height (`getinfo` through the wallet), when known.
+    pub node_height: Option<u32>,
+    /// Unix seconds of its tip block's header timestamp, when known.
+    pub tip_time: Option<u64>,
 }
 
 /// A snapshot of the manager.

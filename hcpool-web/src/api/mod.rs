@@ -2,6 +2,7 @@
 //! (inventory §6): envelope, codes, texts, field names and order.
 
 mod envelope;
+pub mod health;
 mod types;
 
 pub use envelope::{ApiAnswer, ApiData, ApiReply, GoFloat, PreparedJson};
@@ -299,6 +300,7 @@ async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply
     {
         Ok(_) => {
             state.forget_user_counts();
+            state.metrics.registered();
             ApiReply::ok("address successfully imported", ApiData::<()>::Absent)
         }
         Err(e) => {

@@ -153,11 +153,14 @@ async fn signup_post(
         .sign_up(&email, &form.password, &form.passwordrepeat)
         .await
     {
-        Ok(()) => Ok(back_to(
-            "/signup",
-            "success",
-            format!("A verification email has been sent to {email}"),
-        )),
+        Ok(()) => {
+            state.metrics.signed_up();
+            Ok(back_to(
+                "/signup",
+                "success",
+                format!("A verification email has been sent to {email}"),
+            ))
+        }
         // This page has always said it in lower case.
         Err(Error::Account(Refusal::PasswordsDiffer)) => {
             Ok(back_to("/signup", "error", "passwords do not match"))

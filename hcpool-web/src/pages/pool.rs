@@ -126,6 +126,7 @@ async fn address_post(
     {
         Ok(_) => {
             state.forget_user_counts();
+            state.metrics.registered();
             Ok(Page::Flash(Flash::success(
                 to,
                 "Address registered: your ticket address is below",

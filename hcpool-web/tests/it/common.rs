@@ -272,6 +272,8 @@ pub fn settings() -> WebSettings {
         legacy_passwords: false,
         template_path: None,
         db_min_cluster_size: 0,
+        lag_limits: hcpool_core::backend::LagLimits::default(),
+        metrics_allow_ips: vec![],
     }
 }
 

@@ -348,6 +348,10 @@ pub struct Custom {
     pub db_url: Option<String>,
     /// The voting nodes' stale-retry period (production: [`hcpool_web::nodes::RETRY_INTERVAL`]).
     pub retry_every: Duration,
+    /// More `hcstakepool.conf` lines.
+    pub extra_conf: String,
+    /// How long a wallet sync check is reused (the app's default when `None`).
+    pub sync_ttl: Option<Duration>,
 }
 
 impl Default for Custom {
@@ -357,6 +361,8 @@ impl Default for Custom {
             nodes: false,
             db_url: None,
             retry_every: Duration::from_millis(200),
+            extra_conf: String::new(),
+            sync_ttl: None,
         }
     }
 }
@@ -539,7 +545,7 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
     let text = format!(
         "{}{}apisecret=faults-api\ncookiesecret=faults-cookie\ndburl={db}\n\
          baseurl=http://pool.test\nminservers={}\nnosmtp=1\n\
-         stakepooldclientcert={}\nstakepooldclientkey={}\n",
+         stakepooldclientcert={}\nstakepooldclientkey={}\n{}",
         cluster.conf_fragment(),
         if nodes.is_empty() {
             String::new()
@@ -554,9 +560,13 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
         custom.min_servers,
         client_cert.display(),
         client_key.display(),
+        custom.extra_conf,
     );
     let cfg = hcpool_web::config::Config::from_ini(&text).unwrap();
     let mut wired = hcpool_web::wiring::build(&cfg, dir.path()).await.unwrap();
+    if let Some(ttl) = custom.sync_ttl {
+        wired.state = wired.state.with_sync_ttl(ttl);
+    }
     // The tests send many API requests from one IP.
     wired.state.settings.api_rate_limit = 0;
     let pool = wired.state.pool.clone();
