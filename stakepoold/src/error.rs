@@ -43,12 +43,34 @@ pub enum Error {
     /// `poolfees` disagrees with the wallet's own fee verdicts (the start-up cross-check).
     #[error("{0}; set poolfees to the voting wallets' --poolfees")]
     PoolFeesDisagree(String),
+    /// The saved voting state (`<datadir>/state.json`) cannot be used.
+    #[error("saved state: {0}")]
+    State(String),
     /// A background task failed.
     #[error("task: {0}")]
     Task(String),
 }
 
+/// Exit status of the binary when the daemon stopped with an error it has no code of its
+/// own for (a start-up step failing, a listener).
+pub const EXIT_FAILURE: u8 = 2;
+/// Exit status when hcd or hcwallet is on another network than the configured one, or is
+/// not the configured kind of server (`getcurrentnet`, `version` at connect): retrying
+/// cannot help, the configuration must change.
+pub const EXIT_WRONG_NETWORK: u8 = 3;
+
 impl Error {
+    /// The binary's exit status for this error: [`EXIT_WRONG_NETWORK`] for a wallet or hcd
+    /// on another network (or of the wrong kind), [`EXIT_FAILURE`] otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Rpc(
+                hcpool_rpc::Error::WrongNetwork { .. } | hcpool_rpc::Error::WrongServer { .. },
+            ) => EXIT_WRONG_NETWORK,
+            _ => EXIT_FAILURE,
+        }
+    }
+
     /// An [`Error::Io`] saying what failed.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

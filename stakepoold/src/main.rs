@@ -29,7 +29,7 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
-            std::process::ExitCode::from(2)
+            std::process::ExitCode::from(e.exit_code())
         }
     }
 }
