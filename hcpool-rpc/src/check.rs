@@ -32,6 +32,11 @@ pub const WALLET_API: &str = "hcwalletjsonrpcapi";
 pub const TESTED_HCD_API: (u32, u32) = (3, 1);
 /// The hcwallet API major.minor hcpool is tested with.
 pub const TESTED_WALLET_API: (u32, u32) = (4, 1);
+/// The programs hcpool is tested with (`../shared/realhc/SOURCES.md`), named in the
+/// untested-version warning.
+pub const TESTED_PROGRAMS: &str = "hcd 27c7ab1 and hcwallet 51a2c09 (Release2.1.1), \
+    hcd 0499988 and hcwallet 581eee8 (hcstakepool's pins): hcdjsonrpcapi 3.1.0, \
+    hcwalletjsonrpcapi 4.1.0";
 
 /// What the server was configured as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,8 +137,10 @@ pub fn check_versions(label: &str, kind: ServerKind, reply: &VersionReply) -> Re
     let mut tested = |api: &str, v: &crate::jsonrpc::replies::VersionEntry, t: (u32, u32)| {
         if (v.major, v.minor) != t {
             warnings.push(format!(
-                "{api} {} is untested (hcpool is tested with {}.{}.x)",
-                v.versionstring, t.0, t.1
+                "{api} {} is untested: hcpool is tested with {api} {}.{}.x ({TESTED_PROGRAMS})",
+                hcpool_core::util::truncate(&v.versionstring, 40),
+                t.0,
+                t.1
             ));
         }
     };

@@ -50,6 +50,10 @@ pub struct ManagerConfig {
     /// `addticket` can take a real hcwallet far longer than a page's call, above all while it
     /// is still loading after a restart.
     pub sync_timeout: Duration,
+    /// The last address index of the pool's ticket branch every wallet is asked to watch
+    /// at sync (`accountsyncaddressindex default 0 N`): the pool's `maxusers` (default
+    /// 10,000), so that every user's ticket address is `ismine`.
+    pub sync_address_index: u32,
 }
 
 impl Default for ManagerConfig {
@@ -59,6 +63,7 @@ impl Default for ManagerConfig {
             call_timeout: Duration::from_secs(10),
             stake_info_ttl: Duration::from_secs(300),
             sync_timeout: Duration::from_secs(120),
+            sync_address_index: SYNC_ACCOUNT.2,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! TLS against the self-signed certificates of hcd, hcwallet and stakepoold (and of the
 //! simulator, which makes the same kind).
 //!
-//! Those certificates are ECDSA P-521 with `cA=TRUE` and sign themselves. The Go clients
+//! Those certificates are ECDSA P-521 (hcpool's stakepoold: P-256 by default, see
+//! [`CertCurve`]) with `cA=TRUE` and sign themselves. The Go clients
 //! pin them by loading the PEM file as their only root. rustls/webpki refuses a CA
 //! certificate used as the end entity (`CaUsedAsEndEntity`), and the *ring* provider cannot
 //! verify P-521, so pinning here means: the presented leaf must equal one of the pinned
@@ -352,6 +353,61 @@ impl std::fmt::Debug for SelfSignedCert {
     }
 }
 
+/// The curve of a generated server certificate.
+///
+/// hcd, hcwallet and the original stakepoold make P-521 certificates
+/// (`hcutil.NewTLSCertPair`). hcpool's stakepoold generates P-256 by default: grpcio's TLS
+/// stack (BoringSSL, used by Python and many other gRPC clients) does not offer
+/// `ecdsa_secp521r1_sha512`, so its handshake fails against a P-521 certificate. Both are
+/// accepted by this crate's clients (aws-lc-rs verifies either).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CertCurve {
+    /// NIST P-256 with ECDSA-SHA256 (stakepoold's default).
+    #[default]
+    P256,
+    /// NIST P-521 with ECDSA-SHA512 (the original's; `tlscurve=P-521`).
+    P521,
+}
+
+impl CertCurve {
+    /// The name as written in a configuration file (`P-256`, `P-521`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CertCurve::P256 => "P-256",
+            CertCurve::P521 => "P-521",
+        }
+    }
+
+    fn algorithm(self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            CertCurve::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            CertCurve::P521 => &rcgen::PKCS_ECDSA_P521_SHA512,
+        }
+    }
+}
+
+impl std::fmt::Display for CertCurve {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for CertCurve {
+    type Err = String;
+
+    /// `P-256`/`P256`/`prime256v1`/`secp256r1` or `P-521`/`P521`/`secp521r1`, any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "p-256" | "p256" | "prime256v1" | "secp256r1" => Ok(CertCurve::P256),
+            "p-521" | "p521" | "secp521r1" => Ok(CertCurve::P521),
+            other => Err(format!(
+                "unknown TLS curve {:?}: use P-256 or P-521",
+                hcpool_core::util::truncate(other, 40)
+            )),
+        }
+    }
+}
+
 /// Makes a certificate like `hcutil.NewTLSCertPair`'s: ECDSA P-521, self-signed, `cA=TRUE`,
 /// key usage digital signature + key encipherment + cert sign, SANs `localhost`,
 /// `127.0.0.1`, `::1` plus `extra_hosts`, valid until 2049-12-31.
@@ -359,7 +415,16 @@ pub fn generate_self_signed(
     organization: &str,
     extra_hosts: &[String],
 ) -> Result<SelfSignedCert, rcgen::Error> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
+    generate_self_signed_on(CertCurve::P521, organization, extra_hosts)
+}
+
+/// As [`generate_self_signed`], on `curve`.
+pub fn generate_self_signed_on(
+    curve: CertCurve,
+    organization: &str,
+    extra_hosts: &[String],
+) -> Result<SelfSignedCert, rcgen::Error> {
+    let key = rcgen::KeyPair::generate_for(curve.algorithm())?;
     let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -455,11 +520,23 @@ pub fn load_identity(
 }
 
 /// Loads `cert_path`/`key_path`, generating both first when the key file is missing (as
-/// hcd, hcwallet and stakepoold do on first start). New files are written with mode 0600.
+/// hcd, hcwallet and stakepoold do on first start; P-521, as theirs). New files are written
+/// with mode 0600.
 pub fn load_or_generate(
     cert_path: &Path,
     key_path: &Path,
     organization: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+    load_or_generate_on(cert_path, key_path, organization, CertCurve::P521)
+}
+
+/// As [`load_or_generate`], generating on `curve`. Existing files are loaded whatever their
+/// curve.
+pub fn load_or_generate_on(
+    cert_path: &Path,
+    key_path: &Path,
+    organization: &str,
+    curve: CertCurve,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
     let load_err = |what: &'static str, path: &Path, e: &dyn std::fmt::Display| Error::TlsLoad {
         what,
@@ -467,7 +544,7 @@ pub fn load_or_generate(
         reason: e.to_string(),
     };
     if !key_path.exists() {
-        let c = generate_self_signed(organization, &[])
+        let c = generate_self_signed_on(curve, organization, &[])
             .map_err(|e| load_err("certificate", cert_path, &e))?;
         write_private(cert_path, c.cert_pem.as_bytes())
             .map_err(|e| load_err("certificate", cert_path, &e))?;
@@ -521,6 +598,28 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_curve_is_chosen_and_parsed() {
+        let has = |der: &[u8], needle: &[u8]| der.windows(needle.len()).any(|w| w == needle);
+        const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+        const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+        for (curve, oid, other) in [(CertCurve::P256, P256, P521), (CertCurve::P521, P521, P256)] {
+            let c = generate_self_signed_on(curve, "t", &[]).unwrap();
+            let der = parse_certs(c.cert_pem.as_bytes()).unwrap().remove(0);
+            assert!(has(der.as_ref(), oid), "{curve}");
+            assert!(!has(der.as_ref(), other), "{curve}");
+            let key = parse_key(c.key_pem.as_bytes()).unwrap();
+            assert!(server_config(vec![der], key, &[b"h2"]).is_ok());
+        }
+        assert_eq!(CertCurve::default(), CertCurve::P256);
+        assert_eq!("p-521".parse::<CertCurve>(), Ok(CertCurve::P521));
+        assert_eq!(" P256 ".parse::<CertCurve>(), Ok(CertCurve::P256));
+        assert_eq!("secp521r1".parse::<CertCurve>(), Ok(CertCurve::P521));
+        let e = "P-384".parse::<CertCurve>().unwrap_err();
+        assert!(e.contains("use P-256 or P-521"), "{e}");
+        assert_eq!(CertCurve::P521.to_string(), "P-521");
     }
 
     #[test]

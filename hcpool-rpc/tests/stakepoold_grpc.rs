@@ -1,5 +1,6 @@
 //! The stakepoold gRPC client against an in-test tonic server on loopback, over TLS with a
-//! generated P-521 CA:true certificate (the kind stakepoold makes).
+//! generated P-521 CA:true certificate (the original stakepoold's kind; hcpool's stakepoold
+//! generates P-256 unless `tlscurve=P-521`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -132,6 +132,12 @@ pub struct Faults {
     /// Down, as a killed process: new connections are closed as soon as they are accepted
     /// (set it with [`super::SimCluster::set_down`], which also drops the open ones).
     pub down: bool,
+    /// Answer `getcurrentnet` with this network's magic: an hcd (or a wallet's hcd) on
+    /// another network than the cluster's.
+    pub reported_network: Option<Network>,
+    /// Answer `version` with this object instead of the real programs' answer (an
+    /// untested API version, or a wallet without `hcwalletjsonrpcapi`).
+    pub version_reply: Option<Value>,
 }
 
 /// One listener's runtime state.
@@ -251,6 +257,15 @@ impl Shared {
         }
         if let Some(e) = faults.error {
             return Err(e);
+        }
+        match (
+            req.method.as_str(),
+            faults.reported_network,
+            faults.version_reply,
+        ) {
+            ("getcurrentnet", Some(n), _) => return Ok(Value::from(n.params().net_magic)),
+            ("version", _, Some(v)) => return Ok(v),
+            _ => {}
         }
         match ep.role {
             Role::Node(i) => self.node_call(i, transport, req),

@@ -163,6 +163,16 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
                 "inconsistent" => f.inconsistent = true,
                 "badwinnerkeys" => f.bad_winner_keys = true,
                 "stringids" => f.string_ids = true,
+                // `getcurrentnet` answers another network's magic (params[3]: its name).
+                "network" => {
+                    let name = p.str(3)?;
+                    f.reported_network = Some(name.parse().map_err(|_| {
+                        RpcError::invalid_parameter("network must be mainnet, testnet2 or simnet")
+                    })?);
+                }
+                // `version` answers an untested API major.minor.patch (params[3], e.g.
+                // "3.2.0") for hcd's API and, on a wallet, the wallet's.
+                "version" => f.version_reply = Some(untested_version(role, p.str(3)?)?),
                 "error" => {
                     f.error = Some(RpcError::new(
                         p.i64_or(2, -1)?,
@@ -238,4 +248,20 @@ pub fn call(shared: &Shared, req: &Request) -> Result<Value, RpcError> {
         }
         _ => Err(RpcError::method_not_found()),
     }
+}
+
+/// A `version` answer as the real programs give it, with every API at `version`.
+fn untested_version(role: Role, version: &str) -> Result<Value, RpcError> {
+    let parts: Option<Vec<u32>> = version.split('.').map(|n| n.parse().ok()).collect();
+    let Some([major, minor, patch]) = parts.and_then(|v| <[u32; 3]>::try_from(v).ok()) else {
+        return Err(RpcError::invalid_parameter(
+            "version must be MAJOR.MINOR.PATCH",
+        ));
+    };
+    let entry = json!({"versionstring": version, "major": major, "minor": minor,
+        "patch": patch, "prerelease": "", "buildmetadata": ""});
+    Ok(match role {
+        Role::Node(_) => json!({"hcdjsonrpcapi": entry}),
+        Role::Wallet(_) => json!({"hcdjsonrpcapi": entry.clone(), "hcwalletjsonrpcapi": entry}),
+    })
 }

@@ -65,7 +65,11 @@ impl SimKeys {
         cold_xpub: &str,
         fee_addresses: u32,
     ) -> Result<Self, super::SimError> {
-        let pool = PoolKeys::from_strings(voting_xpub, cold_xpub, network)?;
+        // Which ticket addresses are the wallet's is bounded by what it was told to watch
+        // (`accountsyncaddressindex`, the pool's `maxusers`), as a real hcwallet's, not by a
+        // derivation cap of its own.
+        let pool =
+            PoolKeys::from_strings(voting_xpub, cold_xpub, network)?.with_max_users(u64::MAX);
         let fee_set = Arc::new(pool.fee_address_set(fee_addresses));
         Ok(SimKeys {
             network,

@@ -4,7 +4,9 @@
 //!
 //! Drive it from outside with the `simnet_*` JSON-RPC methods on any endpoint
 //! (`simnet_mine [n]`, `simnet_buyticket [msa, poolfeeatoms, feeindex]`,
-//! `simnet_setfault [endpoint, kind, …]`, `simnet_setwallet [walletN, flag, on]` with flag
+//! `simnet_setfault [endpoint, kind, …]` (kind `network` or `version` with a network name
+//! or `MAJOR.MINOR.PATCH` as the 4th parameter: a wrong network, an untested API),
+//! `simnet_setwallet [walletN, flag, on]` with flag
 //! `unlocked`, `daemonconnected`, `voting`, `lag` or `autorevoke`, `simnet_info`).
 #![allow(clippy::print_stdout)]
 

@@ -347,3 +347,43 @@ async fn a_wallet_that_missed_an_import_gets_the_script_when_it_answers_again() 
     let st = manager.status();
     assert_eq!(st.wallets[2].scripts_missing, Some(0), "{st:?}");
 }
+
+/// Issue 15: `maxusers` above 10,000. The start-up sync asks every wallet to watch the
+/// configured range (`accountsyncaddressindex default 0 <maxusers>`): user 15,000's ticket
+/// address is then the pool's in every wallet. With the original's fixed 10,000 it is not,
+/// and its registration would fail.
+#[tokio::test]
+async fn the_sync_follows_maxusers_beyond_10000() {
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, Network::Simnet)
+        .unwrap()
+        .with_max_users(20_000);
+    let user = keys.ticket_address(UserId(15_000)).unwrap();
+    let last = keys.ticket_address(UserId(19_999)).unwrap();
+    let c = &c;
+    let manager = |index: u32| async move {
+        let mut wallets: Vec<Arc<dyn WalletBackend>> = Vec::new();
+        for ep in c.wallets() {
+            wallets.push(Arc::new(
+                JsonRpcWallet::connect(client_cfg(ep)).await.unwrap(),
+            ));
+        }
+        WalletManager::new(
+            wallets,
+            ManagerConfig {
+                sync_address_index: index,
+                ..ManagerConfig::default()
+            },
+        )
+    };
+    let m = manager(ManagerConfig::default().sync_address_index).await;
+    m.sync(&[]).await.unwrap();
+    assert!(!m.validate_address(&user).await.unwrap().is_mine);
+    let m = manager(20_000).await;
+    m.sync(&[]).await.unwrap();
+    for i in 0..c.config().wallets {
+        assert_eq!(c.with_wallet(i, |w| w.watched_index), Some(20_000));
+    }
+    assert!(m.validate_address(&user).await.unwrap().is_mine);
+    assert!(m.validate_address(&last).await.unwrap().is_mine);
+}

@@ -127,6 +127,8 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         wallets,
         ManagerConfig {
             min_servers: cfg.min_servers,
+            // Every user's ticket address (uid < maxusers) must be `ismine` everywhere.
+            sync_address_index: u32::try_from(cfg.max_users).unwrap_or(u32::MAX),
             ..ManagerConfig::default()
         },
     ));

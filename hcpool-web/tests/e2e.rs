@@ -517,3 +517,33 @@ async fn an_instance_whose_port_is_taken_pushes_nothing() {
         "the node got nothing from an instance that never listened"
     );
 }
+
+/// Issue 15: `maxusers` above 10,000 reaches the wallets' start-up sync: every wallet is
+/// asked to watch the pool's ticket addresses up to `maxusers`, not the original's 10,000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maxusers_sets_the_wallets_address_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cluster = SimCluster::start(SimConfig {
+        cert_dir: Some(tmp.path().join("simnet")),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tmp.path().join("stakepoold0");
+    let daemon = LocalStakepoold::on_cluster(&cluster, 0, &dir)
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}apisecret=e2e-api\ncookiesecret=e2e-cookie\ndburl={}\nbaseurl=http://pool.test\n\
+         nosmtp=1\nmaxusers=20000\n",
+        cluster.conf_fragment(),
+        hcpool_web::demo::conf_fragment(std::slice::from_ref(&daemon)),
+        hcpool_db::sqlite_url_for_path(&tmp.path().join("pool.db")),
+    );
+    let cfg = Config::from_ini(&text).unwrap();
+    let wired = hcpool_web::wiring::build(&cfg, tmp.path()).await.unwrap();
+    assert_eq!(wired.manager.config().sync_address_index, 20_000);
+    for i in 0..cluster.config().wallets {
+        assert_eq!(cluster.with_wallet(i, |w| w.watched_index), Some(20_000));
+    }
+}

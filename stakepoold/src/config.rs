@@ -7,6 +7,9 @@
 //!   14010/12010/13010); the original used stale Decred ports (9109/19109/19556, …).
 //! - `dburl` (a `sqlite://` or `mysql://` URL) may replace `dbhost`/`dbuser`/….
 //! - `metricslisten` serves Prometheus metrics (off by default).
+//! - `tlscurve` (P-256 by default, `P-521` as the original): a generated gRPC certificate's
+//!   curve; grpcio clients cannot verify P-521. `maxusers` (default 10000, as the web app's)
+//!   is how many fee addresses are derived from `coldwalletextpub`.
 //! - `demo` runs against an in-process simulated wallet and node; nothing else is required.
 //! - `poolfees` is required (the original defaulted to 5, which need not be the wallets'
 //!   `--poolfees`, and the wallet's value cannot be read over RPC); at start it is also
@@ -26,6 +29,7 @@ use hcpool_core::config::debuglevel::{self, DebugLevel, Subsystem};
 use hcpool_core::config::ini::{self, Layers};
 use hcpool_core::config::{with_default_port, ConfigError};
 use hcpool_core::{Network, PoolFeeRate, Secret};
+use hcpool_rpc::pinned_tls::CertCurve;
 
 use crate::error::{Error, Result};
 
@@ -153,6 +157,12 @@ pub struct Args {
     /// Run against an in-process simulated wallet and node.
     #[arg(long = "demo")]
     pub demo: bool,
+    /// Curve of a generated gRPC certificate: P-256 (default; grpcio clients) or P-521.
+    #[arg(long = "tlscurve")]
+    pub tlscurve: Option<String>,
+    /// Fee addresses derived from coldwalletextpub: the web app's `maxusers` (default 10000).
+    #[arg(long = "maxusers")]
+    pub maxusers: Option<String>,
 }
 
 /// The config-file keys stakepoold knows (go-flags long names).
@@ -194,6 +204,8 @@ const KNOWN_KEYS: &[&str] = &[
     "noclientauth",
     "metricslisten",
     "demo",
+    "tlscurve",
+    "maxusers",
 ];
 
 /// Default ports of one network.
@@ -374,6 +386,10 @@ pub struct Config {
     pub no_client_auth: bool,
     /// Prometheus endpoint.
     pub metrics_listen: Option<String>,
+    /// `tlscurve`: the curve of a generated gRPC certificate (P-256 unless `P-521`).
+    pub tls_curve: CertCurve,
+    /// `maxusers`: how many fee addresses count as the pool's (the web app's `maxusers`).
+    pub max_users: u32,
 }
 
 type Settings = Layers;
@@ -427,6 +443,8 @@ fn layer_args(settings: &mut Settings, a: &Args) {
     set("noclientauth", flag(a.noclientauth));
     set("metricslisten", a.metricslisten.clone());
     set("demo", flag(a.demo));
+    set("tlscurve", a.tlscurve.clone());
+    set("maxusers", a.maxusers.clone());
     if !a.rpclisten.is_empty() {
         settings.replace("rpclisten", a.rpclisten.clone());
     }
@@ -623,7 +641,27 @@ impl Config {
             None if demo => None,
             None => Some(appdata.join("logs")),
         };
+        let tls_curve = match get("tlscurve").filter(|v| !v.trim().is_empty()) {
+            Some(v) => v
+                .parse()
+                .map_err(|e| Error::Config(format!("tlscurve: {e}")))?,
+            None => CertCurve::default(),
+        };
+        let max_users_text = get("maxusers").unwrap_or("10000");
+        let max_users = max_users_text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1 << 31).contains(n))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "invalid maxusers {:?}: 1 to 2147483648",
+                    hcpool_core::util::truncate(max_users_text, 40)
+                ))
+            })?;
         let config = Config {
+            tls_curve,
+            max_users,
             network,
             debug_level,
             log_dir,

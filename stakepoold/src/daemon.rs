@@ -9,6 +9,7 @@ mod notify;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -56,6 +57,33 @@ pub struct DaemonOptions {
     /// the daemon was down are in no notification it will see, and the wallet revokes every
     /// missed ticket it holds.
     pub revoke_at_start: bool,
+    /// Where the voting state (users' configs, added low-fee tickets) is saved after each
+    /// update and at shutdown, and read at start when the store cannot be
+    /// ([`crate::state`]; the binary: `<datadir>/state.json` when a database is configured).
+    pub state_file: Option<PathBuf>,
+    /// Reload the users and added low-fee tickets from the store this often (the binary
+    /// with `norpclisten`: [`STORE_RELOAD`], as the original; without gRPC nobody pushes).
+    pub store_reload: Option<Duration>,
+}
+
+/// How often a daemon without gRPC (`norpclisten`) reloads users from the store (the
+/// original's 240 s).
+pub const STORE_RELOAD: Duration = Duration::from_secs(240);
+
+/// Where the daemon's users and added low-fee tickets came from at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSource {
+    /// The store.
+    Store,
+    /// The saved state (the store was unavailable or failed).
+    SavedState {
+        /// The state file.
+        path: PathBuf,
+        /// When it was written (Unix seconds).
+        saved_at: i64,
+    },
+    /// Nothing: no store and no saved state; it waits for the web app's gRPC calls.
+    Empty,
 }
 
 impl Default for DaemonOptions {
@@ -67,6 +95,8 @@ impl Default for DaemonOptions {
             max_scans: 5,
             shutdown_grace: Duration::from_secs(10),
             revoke_at_start: true,
+            state_file: None,
+            store_reload: None,
         }
     }
 }
@@ -207,6 +237,12 @@ pub struct Daemon {
     /// Highest `winningtickets` height seen: a vote on an older block is too late.
     latest_height: AtomicU32,
     metrics: Arc<Metrics>,
+    /// Where the users and added tickets came from at start.
+    source: StateSource,
+    /// Serialises state saves; holds the generation last written.
+    saver: Arc<tokio::sync::Mutex<u64>>,
+    /// Bumped by every change of the saved parts (users, added tickets).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -238,16 +274,58 @@ impl Daemon {
             "wallet vote defaults"
         );
         let mut state = VoterState::new(defaults);
-        if let Some(store) = &deps.store {
-            match store.voting_configs().await {
-                Ok(users) => state.set_user_voting_prefs(users),
-                Err(e) => warn!(error = %e, "could not load user voting configs"),
+        let (users, added) = match &deps.store {
+            Some(store) => load_from_store(store.as_ref()).await,
+            None => (None, None),
+        };
+        let from_store = users.is_some() && added.is_some();
+        let mut source = StateSource::Store;
+        if !from_store {
+            source = StateSource::Empty;
+            let saved = match &opts.state_file {
+                Some(path) => match crate::state::load(path, deps.network) {
+                    Ok(saved) => saved.map(|s| (path.clone(), s)),
+                    Err(e) => {
+                        warn!(error = %e, "the saved state cannot be used");
+                        None
+                    }
+                },
+                None => None,
+            };
+            match saved {
+                Some((path, saved)) => {
+                    warn!(
+                        state = %path.display(),
+                        saved_at = saved.saved_at,
+                        users = saved.users.len(),
+                        added_low_fee_tickets = saved.added_low_fee_tickets.len(),
+                        "the database is unavailable: voting with the state saved before \
+                         (users' preferences as of then); the web app's gRPC calls or the \
+                         database replace it"
+                    );
+                    if users.is_none() {
+                        state.set_user_voting_prefs(saved.users);
+                    }
+                    if added.is_none() {
+                        state.set_added_low_fee_tickets(saved.added_low_fee_tickets);
+                    }
+                    source = StateSource::SavedState {
+                        path,
+                        saved_at: saved.saved_at,
+                    };
+                }
+                None if deps.store.is_some() || opts.state_file.is_some() => warn!(
+                    "the database is unavailable and there is no saved state: waiting for \
+                     the web app's gRPC calls"
+                ),
+                None => {}
             }
-            // The same set the web app pushes: a voted or expired one is not added again.
-            match votable_low_fee_entries(store.as_ref(), SystemClock.now_unix()).await {
-                Ok(t) => state.set_added_low_fee_tickets(t),
-                Err(e) => warn!(error = %e, "could not load added low-fee tickets"),
-            }
+        }
+        if let Some(u) = users {
+            state.set_user_voting_prefs(u);
+        }
+        if let Some(t) = added {
+            state.set_added_low_fee_tickets(t);
         }
         let daemon = Arc::new(Daemon {
             deps,
@@ -259,7 +337,15 @@ impl Daemon {
             rescan_flight: std::sync::atomic::AtomicU8::new(0),
             latest_height: AtomicU32::new(0),
             metrics: Arc::new(Metrics::default()),
+            source,
+            saver: Arc::new(tokio::sync::Mutex::new(0)),
+            generation: std::sync::atomic::AtomicU64::new(1),
         });
+        if from_store {
+            // What the store said is the newest state: saved at once, not only at the
+            // first change.
+            daemon.save_state_soon();
+        }
         daemon.scan().await?;
         if daemon.opts.revoke_at_start {
             daemon.revoke_missed_while_down().await;
@@ -367,10 +453,97 @@ impl Daemon {
     /// daemon knew no user before and does now: its ticket scans could map no ticket to a
     /// user, so a [`Daemon::rescan`] is due (the gRPC server starts one).
     pub fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> bool {
-        let mut s = self.write();
-        let had_none = s.user_count() == 0;
-        s.set_user_voting_prefs(users);
-        had_none && s.user_count() > 0
+        let first = {
+            let mut s = self.write();
+            let had_none = s.user_count() == 0;
+            s.set_user_voting_prefs(users);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            had_none && s.user_count() > 0
+        };
+        self.save_state_soon();
+        first
+    }
+
+    /// Where the users and added low-fee tickets came from at start (the store, the saved
+    /// state, or nothing).
+    pub fn state_source(&self) -> &StateSource {
+        &self.source
+    }
+
+    /// Writes the voting state to [`DaemonOptions::state_file`] now (nothing without one).
+    /// Saves are serialised; one whose state is already on disk writes nothing.
+    ///
+    /// # Errors
+    /// The file cannot be written ([`crate::Error::Io`]).
+    pub async fn save_state(&self) -> Result<()> {
+        match self.snapshot() {
+            Some(job) => job.write().await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`Daemon::save_state`] in the background (a failure is logged).
+    fn save_state_soon(&self) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if let Some(job) = self.snapshot() {
+            rt.spawn(async move {
+                if let Err(e) = job.write().await {
+                    warn!(error = %e, "could not save the voting state");
+                }
+            });
+        }
+    }
+
+    /// The state to save now (`None` without a state file).
+    fn snapshot(&self) -> Option<SaveJob> {
+        let path = self.opts.state_file.clone()?;
+        let s = self.read();
+        Some(SaveJob {
+            saver: Arc::clone(&self.saver),
+            path,
+            network: self.deps.network,
+            generation: self.generation.load(Ordering::Acquire),
+            state: crate::state::SavedState {
+                saved_at: SystemClock.now_unix(),
+                users: s.users(),
+                added_low_fee_tickets: s.added(),
+            },
+        })
+    }
+
+    /// Reloads the users and added low-fee tickets from the store (`norpclisten`: nobody
+    /// pushes them). A failure keeps what the daemon has. New users' tickets may have been
+    /// seen before their owner was known: a rescan follows when users were added.
+    pub async fn reload_from_store(self: &Arc<Self>) {
+        let Some(store) = self.deps.store.clone() else {
+            return;
+        };
+        let (users, added) = load_from_store(store.as_ref()).await;
+        if let Some(users) = users {
+            let new = {
+                let s = self.read();
+                users
+                    .iter()
+                    .filter(|u| !s.is_user_multisig(&u.multisig_address))
+                    .count()
+            };
+            let count = users.len();
+            self.set_user_voting_prefs(users);
+            if new > 0 {
+                info!(
+                    users = count,
+                    new, "users reloaded from the database; rescanning"
+                );
+                self.request_rescan();
+            } else {
+                debug!(users = count, "users reloaded from the database");
+            }
+        }
+        if let Some(added) = added {
+            self.set_added_low_fee_tickets(added);
+        }
     }
 
     /// The users' voting configurations the daemon votes with, by user id.
@@ -391,8 +564,13 @@ impl Daemon {
 
     /// `SetAddedLowFeeTickets`: replaces the added set at once.
     pub fn set_added_low_fee_tickets(&self, tickets: Vec<TicketEntry>) {
-        self.write().set_added_low_fee_tickets(tickets);
+        {
+            let mut s = self.write();
+            s.set_added_low_fee_tickets(tickets);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         self.update_gauges();
+        self.save_state_soon();
     }
 
     fn read(&self) -> RwLockReadGuard<'_, VoterState> {
@@ -565,10 +743,24 @@ impl Daemon {
         let mut notifications = notifications;
         let mut tasks = tokio::task::JoinSet::new();
         let mut reconnects = self.deps.node_link.as_ref().and_then(|l| l.reconnects());
+        let reload = self
+            .opts
+            .store_reload
+            .filter(|_| self.deps.store.is_some())
+            .map(|every| {
+                let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            });
+        let mut reload = reload;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
+                Some(_) = tick(&mut reload) => {
+                    let d = Arc::clone(self);
+                    tasks.spawn(async move { d.reload_from_store().await; });
+                }
                 Some(()) = changed(&mut reconnects) => {
                     let d = Arc::clone(self);
                     tasks.spawn(async move { d.rescan_after_reconnect().await; });
@@ -597,6 +789,9 @@ impl Daemon {
             .is_err()
         {
             warn!("handlers still running at shutdown were cancelled");
+        }
+        if let Err(e) = self.save_state().await {
+            warn!(error = %e, "could not save the voting state at shutdown");
         }
     }
 
@@ -715,6 +910,71 @@ impl Daemon {
 
     fn too_late(&self, height: u32) -> bool {
         self.latest_height.load(Ordering::Relaxed) > height
+    }
+}
+
+/// One save of the voting state, taken under the state lock and written later.
+struct SaveJob {
+    saver: Arc<tokio::sync::Mutex<u64>>,
+    path: PathBuf,
+    network: Network,
+    generation: u64,
+    state: crate::state::SavedState,
+}
+
+impl SaveJob {
+    /// Writes the state unless a newer one was written already (saves are serialised by
+    /// the saver lock, which holds the generation on disk).
+    async fn write(self) -> Result<()> {
+        let mut written = self.saver.lock().await;
+        if self.generation <= *written {
+            return Ok(());
+        }
+        let bytes = crate::state::encode(&self.state, self.network)?;
+        let path = self.path;
+        tokio::task::spawn_blocking(move || crate::state::write_atomic(&path, &bytes))
+            .await
+            .map_err(|e| crate::Error::Task(e.to_string()))??;
+        *written = self.generation;
+        debug!(
+            users = self.state.users.len(),
+            added = self.state.added_low_fee_tickets.len(),
+            "voting state saved"
+        );
+        Ok(())
+    }
+}
+
+/// The users (`None`: failed) and the votable added low-fee tickets (the same set the web
+/// app pushes: a voted or expired one is not added again) of `store`; failures logged.
+async fn load_from_store(
+    store: &dyn Store,
+) -> (Option<Vec<UserVotingConfig>>, Option<Vec<TicketEntry>>) {
+    let users = match store.voting_configs().await {
+        Ok(u) => Some(u),
+        Err(e) => {
+            warn!(error = %e, "could not load user voting configs");
+            None
+        }
+    };
+    let added = match votable_low_fee_entries(store, SystemClock.now_unix()).await {
+        Ok(t) => Some(t),
+        Err(e) => {
+            warn!(error = %e, "could not load added low-fee tickets");
+            None
+        }
+    };
+    (users, added)
+}
+
+/// The next tick of an optional interval; never without one.
+async fn tick(t: &mut Option<tokio::time::Interval>) -> Option<()> {
+    match t {
+        Some(t) => {
+            t.tick().await;
+            Some(())
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -43,10 +43,20 @@ pub enum Error {
     /// `poolfees` disagrees with the wallet's own fee verdicts (the start-up cross-check).
     #[error("{0}; set poolfees to the voting wallets' --poolfees")]
     PoolFeesDisagree(String),
+    /// The saved voting state (`<datadir>/state.json`) cannot be used.
+    #[error("saved state: {0}")]
+    State(String),
     /// A background task failed.
     #[error("task: {0}")]
     Task(String),
 }
+
+/// Exit status for a configuration error (options, keys, TLS certificate files).
+pub const EXIT_CONFIG: u8 = 1;
+/// Exit status when hcd or hcwallet fails the connect checks, among them a server on another
+/// network than the configured one or of the wrong kind (`getcurrentnet`, `version`):
+/// retrying cannot help, the configuration must change.
+pub const EXIT_WRONG_NETWORK: u8 = 3;
 
 impl Error {
     /// The exit code of a daemon that stops with this error: 1 configuration (options,
@@ -58,8 +68,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         use hcpool_core::Error as Core;
         match self {
-            Error::Config(_) | Error::Tls(_) => 1,
-            Error::Rpc(_) | Error::WalletVotes { .. } | Error::PoolFeesDisagree(_) => 3,
+            Error::Config(_) | Error::Tls(_) => EXIT_CONFIG,
+            Error::Rpc(_) | Error::WalletVotes { .. } | Error::PoolFeesDisagree(_) => {
+                EXIT_WRONG_NETWORK
+            }
             Error::Core(Core::Store { .. }) => 7,
             Error::Core(Core::Wallet { .. } | Core::VotingNode { .. }) => 3,
             Error::Core(_) => 1,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::TicketEntry;
+use hcpool_rpc::pinned_tls::CertCurve;
 use hcpool_rpc::stakepoold::server::{tls_incoming, ServerTls};
 use hcpool_rpc::stakepoold::{
     proto, ticket_from_wire, ticket_to_wire, user_from_wire, StakepooldService,
@@ -152,8 +153,9 @@ impl VersionService for GrpcService {
     }
 }
 
-/// The server TLS config from `cert`/`key`, generating both (P-521, 0600) when the key is
-/// missing, as the original.
+/// The server TLS config from `cert`/`key`, generating both (mode 0600) when the key is
+/// missing, as the original; on P-256 ([`CertCurve`]'s default: grpcio clients cannot verify
+/// the original's P-521).
 ///
 /// # Errors
 /// [`Error::Tls`] when the files cannot be read, written or used.
@@ -172,12 +174,26 @@ pub fn tls_config_with(
     key: &Path,
     client_ca: Option<&Path>,
 ) -> Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    tls_config_on(cert, key, client_ca, CertCurve::default())
+}
+
+/// As [`tls_config_with`], a missing certificate generated on `curve` (`tlscurve`).
+///
+/// # Errors
+/// As [`tls_config_with`].
+pub fn tls_config_on(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+    curve: CertCurve,
+) -> Result<Arc<tokio_rustls::rustls::ServerConfig>> {
     for p in [cert, key] {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         }
     }
-    let mut tls = ServerTls::load_or_generate(cert, key).map_err(|e| Error::Tls(e.to_string()))?;
+    let mut tls =
+        ServerTls::load_or_generate_on(cert, key, curve).map_err(|e| Error::Tls(e.to_string()))?;
     if let Some(ca) = client_ca {
         let trusted = hcpool_rpc::pinned_tls::load_certs(ca)
             .map_err(|e| Error::Tls(format!("clientcafile: {e}")))?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::Stream;
 use hcpool_core::backend::ChainNotification;
+use hcpool_rpc::pinned_tls::CertCurve;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -43,6 +44,8 @@ pub struct ServeOptions {
     pub key: PathBuf,
     /// `clientcafile`: clients must present a certificate this PEM file pins or signs.
     pub client_ca: Option<PathBuf>,
+    /// `tlscurve`: the curve of a generated certificate (P-256 unless asked otherwise).
+    pub tls_curve: CertCurve,
     /// Prometheus metrics `host:port`.
     pub metrics: Option<String>,
     /// The daemon's tunables.
@@ -58,6 +61,7 @@ impl ServeOptions {
             cert: dir.join("rpc.cert"),
             key: dir.join("rpc.key"),
             client_ca: None,
+            tls_curve: CertCurve::default(),
             metrics: None,
             daemon: DaemonOptions::default(),
         }
@@ -112,10 +116,11 @@ impl InProcess {
         let mut tasks = Vec::new();
         let mut addrs = Vec::new();
         if !options.grpc.is_empty() {
-            let tls = crate::grpc::tls_config_with(
+            let tls = crate::grpc::tls_config_on(
                 &options.cert,
                 &options.key,
                 options.client_ca.as_deref(),
+                options.tls_curve,
             )?;
             for listen in options.grpc {
                 let l = match listen {

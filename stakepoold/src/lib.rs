@@ -38,6 +38,15 @@
 //!   the first `SetUserVotingPrefs` brings some: its start-up scan could map none. Such
 //!   rescans are single-flight ([`Daemon::request_rescan`]): triggers that arrive while one
 //!   runs coalesce into one more.
+//! - **Saved state, reloads**: the users and added low-fee tickets are saved to
+//!   `<datadir>/state.json` ([`state`]; temporary file + rename) after each change and at
+//!   shutdown, and used, with a warning, when the database cannot be read at start
+//!   ([`StateSource`]). Without gRPC (`norpclisten`) the daemon reloads them from the store
+//!   every [`daemon::STORE_RELOAD`] (as the original), rescanning when users were added.
+//! - **`maxusers`**: that many fee addresses (default 10,000) are derived from
+//!   `coldwalletextpub`; set it to the web app's `maxusers`.
+//! - **Certificate**: generated on P-256 unless `tlscurve=P-521` (the original's curve,
+//!   which grpcio clients cannot verify).
 //! - **Client authentication**: with `clientcafile` the gRPC API requires a client
 //!   certificate listed in (or signed by a CA in) that file: mutual TLS, hcpool-web's
 //!   `stakepooldclientcert`. Without it the daemon serves loopback only, unless the explicit
@@ -120,10 +129,12 @@ pub mod in_process;
 pub mod metrics;
 pub mod run;
 pub mod startup;
+pub mod state;
 
 pub use config::{Args, Config, Upstream};
 pub use daemon::{
-    Daemon, DaemonDeps, DaemonOptions, Health, PendingRevocation, VoteOutcome, VoteResult,
+    Daemon, DaemonDeps, DaemonOptions, Health, PendingRevocation, StateSource, VoteOutcome,
+    VoteResult,
 };
 pub use error::{Error, Result};
 pub use in_process::{InProcess, Listen, ServeOptions};

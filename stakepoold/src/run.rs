@@ -13,12 +13,13 @@ use hcpool_rpc::{check, ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tracing::{error, info, warn};
 
 use crate::config::{Config, DbConfig, RpcPeer, Upstream};
-use crate::daemon::{DaemonDeps, DaemonOptions};
+use crate::daemon::{DaemonDeps, DaemonOptions, STORE_RELOAD};
 use crate::demo::Demo;
 use crate::error::{Error, Result};
 use crate::in_process::{InProcess, Listen, ServeOptions};
 
-/// hcstakepool derives this many fee addresses from `coldwalletextpub`.
+/// hcstakepool derives this many fee addresses from `coldwalletextpub` (hcpool: the
+/// default of `maxusers`, [`Config::max_users`]).
 pub const FEE_ADDRESSES: u32 = 10_000;
 
 /// How often the demo mines a block.
@@ -37,7 +38,8 @@ pub async fn open_store(db: &DbConfig) -> Option<Arc<dyn Store>> {
         }
         Err(e) => {
             error!(db = %shown, error = %e,
-                "cannot open the database; waiting for the web app's gRPC calls");
+                "cannot open the database; voting with the saved state, if any, until the \
+                 web app's gRPC calls");
             None
         }
     }
@@ -147,7 +149,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         wallet,
         node,
         cold_wallet_ext_pub,
-        fee_addresses: FEE_ADDRESSES,
+        fee_addresses: config.max_users,
         pool_fees,
         network: config.network,
         store,
@@ -225,7 +227,17 @@ fn serve_options(config: &Config) -> ServeOptions {
         cert: config.rpc_cert.clone(),
         key: config.rpc_key.clone(),
         client_ca: config.client_ca_file.clone(),
+        tls_curve: config.tls_curve,
         metrics: config.metrics_listen.clone(),
-        daemon: DaemonOptions::default(),
+        daemon: DaemonOptions {
+            // Only with a database: the demo's simulated chain starts anew each time.
+            state_file: config
+                .db
+                .is_some()
+                .then(|| config.datadir.join(crate::state::STATE_FILE)),
+            // Without gRPC nobody pushes users: read them again, as the original.
+            store_reload: config.rpc_listen.is_empty().then_some(STORE_RELOAD),
+            ..DaemonOptions::default()
+        },
     }
 }

@@ -60,6 +60,133 @@ async fn a_node_on_another_network_is_refused_naming_both() {
     );
 }
 
+/// Issue 15: the simulator answers `getcurrentnet` and `version` as the real programs; an
+/// hcd or hcwallet on another network is refused naming it (the binary's distinct exit
+/// status), an untested API version only warns, listing the tested programs.
+#[tokio::test]
+async fn the_simulated_servers_report_a_wrong_network_and_untested_versions() {
+    use hcpool_simnet::Faults;
+    use stakepoold::error::{EXIT_CONFIG, EXIT_WRONG_NETWORK};
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    c.with_wallet(0, |w| w.voting = false);
+    for role in [Role::Node(0), Role::Wallet(0)] {
+        c.set_faults(
+            role,
+            Faults {
+                reported_network: Some(Network::Mainnet),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+        let e = connect(links(&c, Network::Simnet, false))
+            .await
+            .err()
+            .unwrap();
+        let text = e.to_string();
+        let kind = if role == Role::Node(0) {
+            "hcd"
+        } else {
+            "hcwallet"
+        };
+        assert!(text.contains(kind), "{role:?}: {text}");
+        assert!(
+            text.contains("is on mainnet (net 287700251), expected simnet"),
+            "{role:?}: {text}"
+        );
+        assert_eq!(e.exit_code(), EXIT_WRONG_NETWORK, "{role:?}");
+        c.set_faults(role, Faults::default()).unwrap();
+    }
+    // An untested API: accepted, with a warning naming the tested programs.
+    let wallet = hcpool_rpc::JsonRpcWallet::connect(c.client_config(Role::Wallet(0)).unwrap())
+        .await
+        .unwrap();
+    let ok = hcpool_rpc::check::check_wallet(&wallet, Network::Simnet)
+        .await
+        .unwrap();
+    assert!(
+        ok.warnings.is_empty(),
+        "the real versions: {:?}",
+        ok.warnings
+    );
+    c.set_faults(
+        Role::Wallet(0),
+        Faults {
+            version_reply: Some(serde_json::json!({
+                "hcdjsonrpcapi": {"versionstring": "3.1.0", "major": 3, "minor": 1, "patch": 0,
+                    "prerelease": "", "buildmetadata": ""},
+                "hcwalletjsonrpcapi": {"versionstring": "5.0.0", "major": 5, "minor": 0,
+                    "patch": 0, "prerelease": "", "buildmetadata": ""}})),
+            ..Faults::default()
+        },
+    )
+    .unwrap();
+    let info = hcpool_rpc::check::check_wallet(&wallet, Network::Simnet)
+        .await
+        .unwrap();
+    assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+    let w = &info.warnings[0];
+    assert!(w.contains("hcwalletjsonrpcapi 5.0.0 is untested"), "{w}");
+    assert!(w.contains("hcwalletjsonrpcapi 4.1.x"), "{w}");
+    assert!(
+        w.contains("hcwallet 51a2c09") && w.contains("581eee8"),
+        "{w}"
+    );
+    assert!(connect(links(&c, Network::Simnet, false)).await.is_ok());
+    // A configuration error keeps its own status.
+    let e = stakepoold::Error::Config("x".into());
+    assert_eq!(e.exit_code(), EXIT_CONFIG);
+}
+
+/// Issue 15: `maxusers` above 10,000. A ticket of user 15,000 pays fee address 15,000:
+/// with the original's 10,000 fee addresses (or any count that stops below it) stakepoold
+/// takes it for a low-fee ticket and never votes it; with `maxusers=20000` it is live.
+/// Deriving 20,000 fee addresses takes ~10 s in a debug build here (0.2 s in release): the
+/// test derives them once, and the short set only to show the ignored case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fee_addresses_follow_maxusers_beyond_10000() {
+    use hcpool_simnet::TicketPurchase;
+    use stakepoold::daemon::{Daemon, DaemonOptions};
+    let c = SimCluster::start(SimConfig::default()).await.unwrap();
+    c.with_wallet(0, |w| w.voting = false);
+    let (script, msa, cfg) = user(15_000);
+    let mut ticket = None;
+    for (count, live) in [(100, false), (20_000, true)] {
+        let mut l = links(&c, Network::Simnet, false);
+        l.fee_addresses = count;
+        let (deps, _notes) = connect(l).await.unwrap();
+        assert_eq!(deps.fee_addresses.len(), count as usize);
+        let t = match ticket {
+            Some(t) => t,
+            None => {
+                deps.wallet.import_script(&script, 0).await.unwrap();
+                // 10 % of the 2-coin price, to the fee address of user 15,000; mined until
+                // live (not yet drawn).
+                let t = c
+                    .buy_ticket(&TicketPurchase::new(msa.to_string(), 20_000_000, 15_000))
+                    .unwrap();
+                while c.ticket_state(&t) != Some(hcpool_simnet::TicketState::Live) {
+                    c.mine(1).unwrap();
+                }
+                ticket = Some(t);
+                t
+            }
+        };
+        let opts = DaemonOptions {
+            revoke_at_start: false,
+            ..DaemonOptions::default()
+        };
+        let daemon = Daemon::start(deps, opts).await.unwrap();
+        daemon.set_user_voting_prefs(vec![cfg.clone()]);
+        daemon.rescan().await;
+        let has = |v: Vec<hcpool_core::backend::TicketEntry>| v.iter().any(|e| e.ticket_hash == t);
+        assert_eq!(
+            (has(daemon.live_tickets()), has(daemon.ignored_tickets())),
+            (live, !live),
+            "{count} fee addresses"
+        );
+    }
+}
+
 /// A registered user's script and ticket address (the web app's derivation).
 fn user(
     id: u64,
@@ -71,7 +198,9 @@ fn user(
     use hcpool_core::{PoolKeys, RedeemScript, UserId, VoteBits};
     use hcpool_simnet::{DEFAULT_COLD_XPUB, DEFAULT_VOTING_XPUB};
     let net = Network::Simnet;
-    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, net).unwrap();
+    let keys = PoolKeys::from_strings(DEFAULT_VOTING_XPUB, DEFAULT_COLD_XPUB, net)
+        .unwrap()
+        .with_max_users(20_000);
     let pool_pk = keys.ticket_pubkey_address(UserId(id)).unwrap();
     let user_pk = keys
         .fee_branch()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hcpool_core::backend::VotingNode;
 use hcpool_core::Hash32;
+use hcpool_rpc::pinned_tls::CertCurve;
 use hcpool_rpc::stakepoold::proto::stakepoold_service_client::StakepooldServiceClient;
 use hcpool_rpc::stakepoold::{proto, GrpcVotingNode, GrpcVotingNodeConfig};
 use stakepoold::Daemon;
@@ -35,6 +36,11 @@ async fn start_with(users: bool) -> Harness {
 /// As [`start_with`]; with `mtls`, clients must present the certificate of
 /// `<dir>/client.cert` (generated as hcpool-web does, listed in the `clientcafile`).
 async fn start_full(users: bool, mtls: bool) -> Harness {
+    start_on(users, mtls, CertCurve::default()).await
+}
+
+/// As [`start_full`], the certificate generated on `curve`.
+async fn start_on(users: bool, mtls: bool, curve: CertCurve) -> Harness {
     let wallet = Arc::new(FakeWallet::default());
     let node = Arc::new(FakeNode::default());
     let paid = wallet.add(ticket_tx("TsA", PAID, 1), true);
@@ -61,8 +67,9 @@ async fn start_full(users: bool, mtls: bool) -> Harness {
         hcpool_rpc::pinned_tls::load_or_generate_client(&c, &k, "hcpool-web").unwrap();
         std::fs::copy(&c, &client_ca).unwrap();
     }
-    let tls = stakepoold::grpc::tls_config_with(&cert, &key, mtls.then_some(client_ca.as_path()))
-        .unwrap();
+    let tls =
+        stakepoold::grpc::tls_config_on(&cert, &key, mtls.then_some(client_ca.as_path()), curve)
+            .unwrap();
     assert!(
         cert.exists() && key.exists(),
         "certificate generated on first start"
@@ -95,6 +102,36 @@ fn entry(hash: Vec<u8>) -> proto::TicketEntry {
         ticket_address: "TsA".into(),
         ticket_hash: hash,
     }
+}
+
+/// Issue 15: the generated certificate is P-256 by default (grpcio clients cannot verify
+/// P-521), P-521 on request (`tlscurve=P-521`, the original's); the web app's client
+/// accepts either, with and without a client certificate.
+#[tokio::test]
+async fn the_web_app_accepts_a_p256_or_p521_certificate() {
+    const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+    for (curve, oid) in [(CertCurve::P256, P256), (CertCurve::P521, P521)] {
+        for mtls in [false, true] {
+            let h = start_on(true, mtls, curve).await;
+            let der = hcpool_rpc::pinned_tls::load_certs(&h.cfg.cert_path).unwrap();
+            let has = |needle: &[u8]| der[0].as_ref().windows(needle.len()).any(|w| w == needle);
+            assert!(has(oid), "{curve}: its curve's OID");
+            let mut cfg = h.cfg.clone();
+            if mtls {
+                let dir = h._dir.path();
+                cfg = cfg.with_client_identity(dir.join("client.cert"), dir.join("client.key"));
+            }
+            let node = GrpcVotingNode::connect(&cfg).await.unwrap();
+            node.ping().await.unwrap();
+            assert_eq!(
+                node.live_tickets().await.unwrap().len(),
+                1,
+                "{curve} {mtls}"
+            );
+        }
+    }
+    assert_eq!(CertCurve::default(), CertCurve::P256);
 }
 
 #[tokio::test]

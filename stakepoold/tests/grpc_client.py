@@ -17,6 +17,8 @@ certificates (the original's mode, which hcstakepool's web app needs; stakepoold
 on loopback, or anywhere with noclientauth=1), and once against a daemon started with
 `--clientcafile`: a client without a certificate must be refused, and one presenting the
 listed certificate (an openssl P-256 one, so BoringSSL signs with it) passes every check.
+The daemon's own certificate is the one it generates (P-256 by default: grpcio cannot
+verify the original's P-521).
 With --address, give --client-cert and --client-key for a daemon that requires them.
 
 Also checks the standard health service (grpc.health.v1, stubs from grpcio-health-checking).
@@ -67,33 +69,29 @@ def free_port():
         return s.getsockname()[1]
 
 
-def p256_cert(datadir, name="rpc", client=False):
-    """DIR/rpc.cert and DIR/rpc.key on P-256, which stakepoold loads instead of generating
-    (with `client`, a client certificate NAME.cert/NAME.key for mutual TLS).
-
-    stakepoold generates P-521 certificates, as the original; grpcio's TLS (BoringSSL) does
-    not offer ecdsa_secp521r1_sha512, so the handshake fails against one (Go clients, like
-    hcstakepool's, accept both).
-    """
+def client_cert(datadir, name="client"):
+    """DIR/NAME.cert and DIR/NAME.key: an openssl P-256 client certificate (extended key
+    usage clientAuth) for mutual TLS; stakepoold lists it in its clientcafile."""
     cert, key = os.path.join(datadir, name + ".cert"), os.path.join(datadir, name + ".key")
-    ext = "extendedKeyUsage=clientAuth" if client else "subjectAltName=DNS:localhost,IP:127.0.0.1"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
          "-nodes", "-days", "2", "-subj", "/O=stakepoold grpc client test",
-         "-addext", ext, "-keyout", key, "-out", cert],
+         "-addext", "extendedKeyUsage=clientAuth", "-keyout", key, "-out", cert],
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return cert, key
 
 
 def start_daemon(binary, datadir, client_ca=None):
+    """The daemon generates its own certificate (DIR/rpc.cert): P-256 by default, which
+    grpcio's TLS (BoringSSL) verifies; it does not offer ecdsa_secp521r1_sha512, so a
+    `tlscurve=P-521` certificate (the original's) fails its handshake."""
     port = free_port()
-    cert, key = p256_cert(datadir)
+    cert = os.path.join(datadir, "rpc.cert")
     log = open(os.path.join(datadir, "stakepoold.log"), "wb")
     extra = ["--clientcafile", client_ca] if client_ca else []
     proc = subprocess.Popen(
-        [binary, "--demo", "--rpclisten", "127.0.0.1:%d" % port, "--datadir", datadir,
-         "--rpccert", cert, "--rpckey", key] + extra,
+        [binary, "--demo", "--rpclisten", "127.0.0.1:%d" % port, "--datadir", datadir] + extra,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -286,7 +284,7 @@ def main():
                     "with clientcafile (mutual TLS)" if mtls else "without client certificates"))
                 datadir = os.path.join(tmp, "mtls" if mtls else "data")
                 os.makedirs(datadir)
-                client = p256_cert(datadir, "client", client=True) if mtls else None
+                client = client_cert(datadir) if mtls else None
                 proc = None
                 try:
                     proc, address, cert = start_daemon(

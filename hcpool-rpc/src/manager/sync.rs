@@ -11,8 +11,10 @@ use tracing::info;
 use super::{lock, status, WalletManager};
 use crate::error::{Error, Result};
 
-/// The account, branch and last index the sync asks every wallet to watch, so that the
-/// pool's ticket addresses of uids < 10000 are `ismine`.
+/// The account, branch and default last index the sync asks every wallet to watch, so
+/// that the pool's ticket addresses of uids < 10000 are `ismine`; the index is
+/// [`ManagerConfig::sync_address_index`](super::ManagerConfig::sync_address_index) (the
+/// pool's `maxusers`).
 pub const SYNC_ACCOUNT: (&str, u32, u32) = ("default", 0, 10000);
 
 /// What the sync changed.
@@ -39,7 +41,7 @@ impl WalletManager {
     /// Startup sync. Every wallet must answer and be ready; any error aborts.
     ///
     /// 1. `walletinfo`: daemon connected and unlocked.
-    /// 2. `accountsyncaddressindex default 0 10000`.
+    /// 2. `accountsyncaddressindex default 0 <maxusers>` ([`ManagerConfig::sync_address_index`](super::ManagerConfig::sync_address_index)).
     /// 3. Script set = `registered` (the store's `multisig_scripts()`) ∪ every wallet's `listscripts` (wallet-only scripts get
     ///    height 0); each wallet imports what it lacks (`importscript <s> true <height>`).
     /// 4. If anything was imported: `gettickets true` everywhere; each wallet lacking a
@@ -55,7 +57,8 @@ impl WalletManager {
                 });
             }
         }
-        let (account, branch, index) = SYNC_ACCOUNT;
+        let (account, branch, _) = SYNC_ACCOUNT;
+        let index = self.cfg.sync_address_index;
         for (_, r) in self
             .fan_out_within(
                 "accountsyncaddressindex",

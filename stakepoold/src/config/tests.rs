@@ -243,3 +243,31 @@ fn listening_beyond_loopback_needs_client_auth_or_the_explicit_compat_mode() {
         assert_eq!(is_loopback_listen(addr), lo, "{addr}");
     }
 }
+
+#[test]
+fn tlscurve_and_maxusers() {
+    use hcpool_rpc::pinned_tls::CertCurve;
+    let c = Config::from_parts(&args(&[]), Some(FILE), "/a".into()).unwrap();
+    assert_eq!((c.tls_curve, c.max_users), (CertCurve::P256, 10_000));
+    let file = format!("{FILE}tlscurve=P-521\nmaxusers=20000\n");
+    let c = Config::from_parts(&args(&[]), Some(&file), "/a".into()).unwrap();
+    assert_eq!((c.tls_curve, c.max_users), (CertCurve::P521, 20_000));
+    let c = Config::from_parts(
+        &args(&["--tlscurve", "p-256", "--maxusers", "30000"]),
+        Some(&file),
+        "/a".into(),
+    )
+    .unwrap();
+    assert_eq!((c.tls_curve, c.max_users), (CertCurve::P256, 30_000));
+    for (k, v, want) in [
+        ("tlscurve", "P-384", "use P-256 or P-521"),
+        ("maxusers", "0", "invalid maxusers"),
+        ("maxusers", "many", "invalid maxusers"),
+        ("maxusers", "2147483649", "invalid maxusers"),
+    ] {
+        let e = Config::from_parts(&args(&[]), Some(&format!("{FILE}{k}={v}\n")), "/a".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{k}={v}: {e}");
+    }
+}
