@@ -123,9 +123,12 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         wallets,
         ManagerConfig {
             min_servers: cfg.min_servers,
+            resync_interval: Duration::from_secs(cfg.wallet_resync_secs),
             ..ManagerConfig::default()
         },
     ));
+    // The catch-up repairs registrations made through any instance sharing the store.
+    manager.set_script_source(store.clone());
     for (i, checked) in checks.iter().enumerate() {
         manager.record_check(i, checked);
     }
@@ -145,6 +148,8 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         nodes: Arc::new(VotingNodes::new(nodes)),
         clock: Arc::new(SystemClock),
     });
+    // The voting page's fallback while the wallets do not answer.
+    pool.note_vote_version(vote_version);
     // The store only: the voting nodes get everything once the listener is bound
     // ([`crate::serve`]), so an instance that cannot bind its port pushes nothing.
     let reset = pool
@@ -171,7 +176,14 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         scripts_imported = report.scripts_imported.len(),
         "pool ready"
     );
-    let recheck = manager.spawn_recheck(Duration::from_secs(30));
+    // Re-checks (and probes of a wallet that is down) every 30 s, or every
+    // `walletresyncinterval` when that is shorter, so the catch-up runs on time.
+    let resync = Duration::from_secs(cfg.wallet_resync_secs);
+    let every = match Duration::from_secs(30) {
+        d if !resync.is_zero() && resync < d => resync,
+        d => d,
+    };
+    let recheck = manager.spawn_recheck(every);
 
     let state = AppState::build(pool, WebSettings::from_config(config), mailer)
         .map_err(|e| match e {
