@@ -70,7 +70,8 @@ pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
 
 /// Connects everything `cfg` names and runs the start-up steps: every wallet's network and
 /// API versions are checked ([`hcpool_rpc::check::check_wallet`]; kept in the manager's
-/// status), the vote versions must agree, stored votebits are reset, the wallets synced.
+/// status), the vote versions must agree, stored votebits are reset, the wallets synced,
+/// verified users without an API token get one (hcstakepool's migration step 6).
 /// Nothing is pushed to the voting nodes yet: they start stale, and [`crate::serve`] (or
 /// [`crate::nodes::push_on_liftoff`]) pushes once the listener is bound.
 ///
@@ -191,6 +192,19 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
             other => failed(Stage::Config, "web app")(other),
         })?
         .with_manager(manager.clone());
+    // hcstakepool's start-up step 6: verified users without an API token get one. Only
+    // logged when it fails (as the original): such users still get one on the settings page.
+    match state.accounts.backfill_api_tokens().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            tokens = n,
+            "issued API tokens to verified users without one"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "API token backfill failed; users without a token get one on the settings page"
+        ),
+    }
     state.background.adopt("wallet re-check", recheck);
     Ok(Wired {
         state,
