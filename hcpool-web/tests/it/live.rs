@@ -348,6 +348,8 @@ pub struct Custom {
     pub db_url: Option<String>,
     /// The voting nodes' stale-retry period (production: [`hcpool_web::nodes::RETRY_INTERVAL`]).
     pub retry_every: Duration,
+    /// `walletresyncinterval` (seconds); the default (600) when `None`.
+    pub wallet_resync_secs: Option<u64>,
 }
 
 impl Default for Custom {
@@ -357,6 +359,7 @@ impl Default for Custom {
             nodes: false,
             db_url: None,
             retry_every: Duration::from_millis(200),
+            wallet_resync_secs: None,
         }
     }
 }
@@ -539,7 +542,7 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
     let text = format!(
         "{}{}apisecret=faults-api\ncookiesecret=faults-cookie\ndburl={db}\n\
          baseurl=http://pool.test\nminservers={}\nnosmtp=1\n\
-         stakepooldclientcert={}\nstakepooldclientkey={}\n",
+         stakepooldclientcert={}\nstakepooldclientkey={}\n{}",
         cluster.conf_fragment(),
         if nodes.is_empty() {
             String::new()
@@ -554,6 +557,10 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
         custom.min_servers,
         client_cert.display(),
         client_key.display(),
+        custom
+            .wallet_resync_secs
+            .map(|n| format!("walletresyncinterval={n}\n"))
+            .unwrap_or_default(),
     );
     let cfg = hcpool_web::config::Config::from_ini(&text).unwrap();
     let mut wired = hcpool_web::wiring::build(&cfg, dir.path()).await.unwrap();

@@ -19,3 +19,4 @@ mod reset;
 mod security;
 mod settings;
 mod smtp;
+mod wallets;
