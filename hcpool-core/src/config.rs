@@ -97,6 +97,7 @@ pub const POOL_KEYS: &[&str] = &[
     "stakepooldclientkey",
     "maxlogsize",
     "logstokeep",
+    "walletresyncinterval",
 ];
 
 /// The hcstakepool.conf keys the web app owns and parses (`hcpool_web::config::WebConfig`);
@@ -237,6 +238,10 @@ pub struct PoolConfig {
     pub max_voted_age: i64,
     /// `maxusers` (hcpool; default 10000): the derivation range, not a hard cap on sign-ups.
     pub max_users: u64,
+    /// `walletresyncinterval` (hcpool; seconds, default 600, 0 = off): how often the
+    /// wallets are compared with the store and given the scripts and tickets they lack
+    /// (besides whenever a wallet that was down answers again).
+    pub wallet_resync_secs: u64,
     /// `debuglevel`.
     pub debug_level: String,
     /// `datadir`.
@@ -398,6 +403,7 @@ impl PoolConfig {
             min_servers,
             max_voted_age: src.num("maxvotedage", "8640")?,
             max_users,
+            wallet_resync_secs: src.num("walletresyncinterval", "600")?,
             debug_level: src.string("debuglevel", "info"),
             data_dir: src.get("datadir").map(str::to_owned),
             log_dir: src.get("logdir").map(str::to_owned),

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use hcpool_core::backend::{
-    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, ValidatedAddress, WalletBackend,
-    WalletInfo,
+    BestBlock, MultisigInfo, StakeInfo, StakePoolUserInfo, UserStore, ValidatedAddress,
+    WalletBackend, WalletInfo,
 };
 use hcpool_core::util::lock;
 use hcpool_core::{Address, BackendKind, BlockHash, RedeemScript};
@@ -54,6 +54,10 @@ pub struct ManagerConfig {
     /// at sync (`accountsyncaddressindex default 0 N`): the pool's `maxusers` (default
     /// 10,000), so that every user's ticket address is `ismine`.
     pub sync_address_index: u32,
+    /// How often the background task ([`WalletManager::spawn_recheck`]) runs the catch-up
+    /// ([`WalletManager::catch_up`]) whatever happened; it also runs as soon as a wallet
+    /// that was down answers again. `Duration::ZERO`: only then.
+    pub resync_interval: Duration,
 }
 
 impl Default for ManagerConfig {
@@ -64,9 +68,13 @@ impl Default for ManagerConfig {
             stake_info_ttl: Duration::from_secs(300),
             sync_timeout: Duration::from_secs(120),
             sync_address_index: SYNC_ACCOUNT.2,
+            resync_interval: DEFAULT_RESYNC_INTERVAL,
         }
     }
 }
+
+/// The default [`ManagerConfig::resync_interval`] (`walletresyncinterval`): 10 minutes.
+pub const DEFAULT_RESYNC_INTERVAL: Duration = Duration::from_secs(600);
 
 use stopped::{Probe, Stopped};
 
@@ -95,6 +103,11 @@ pub struct WalletManager {
     known_scripts: Mutex<BTreeMap<Vec<u8>, (RedeemScript, u32)>>,
     /// Woken when a wallet that counted as absent answers again.
     came_back: tokio::sync::Notify,
+    /// Where the catch-up reads the registered scripts (the store), so that it also
+    /// pushes registrations made through other instances; `None`: only `known_scripts`.
+    script_source: Mutex<Option<Arc<dyn UserStore>>>,
+    /// Scripts were imported by a catch-up whose ticket step has not succeeded yet.
+    tickets_pending: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for WalletManager {
@@ -122,6 +135,8 @@ impl WalletManager {
             stake_cache: Mutex::new(None),
             known_scripts: Mutex::new(BTreeMap::new()),
             came_back: tokio::sync::Notify::new(),
+            script_source: Mutex::new(None),
+            tickets_pending: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -368,6 +383,50 @@ impl WalletManager {
         let v = answers.first().map(|(_, w)| w.vote_version).unwrap_or(0);
         *lock(&self.vote_version) = Some(v);
         Ok(v)
+    }
+
+    /// The wallets' vote version now, for pages and the API: `walletinfo` on every
+    /// wallet, and the version the ones that answer agree on (no readiness or `minservers`
+    /// needed: one wallet down must not hide the agendas). It is recorded as the last
+    /// known version, which is the answer when no wallet answers, as hcstakepool kept the
+    /// version it read at start-up. Wallets that answer with different versions stop the
+    /// manager (as the start-up check does) and the last known version is kept.
+    ///
+    /// # Errors
+    /// The first wallet's error when no wallet answers and no version was ever known;
+    /// the mismatch when they disagree and none was known.
+    pub async fn vote_version(&self) -> Result<u32> {
+        let mut answers = Vec::new();
+        let mut failure = None;
+        for (i, r) in self.wallet_infos().await {
+            match r {
+                Ok(info) => answers.push((i, info)),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        let last = *lock(&self.vote_version);
+        let Some((_, first)) = answers.first() else {
+            return last.ok_or_else(|| {
+                failure.map_or(
+                    Error::BelowMinServers {
+                        available: 0,
+                        min: 1,
+                    },
+                    Error::Backend,
+                )
+            });
+        };
+        let v = first.vote_version;
+        let agreed = self.agree("vote version", &answers, |w| w.vote_version.to_string());
+        match self.stop_on_mismatch(agreed, || Probe::VoteVersion) {
+            Ok(()) => {
+                *lock(&self.vote_version) = Some(v);
+                Ok(v)
+            }
+            Err(e) => last.ok_or(e),
+        }
     }
 
     /// Vote-version agreement among the wallets that answer (for re-checks).

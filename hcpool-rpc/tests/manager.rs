@@ -410,3 +410,161 @@ async fn catch_up_imports_what_a_wallet_missed_and_its_tickets() {
     assert!(again.scripts_imported.is_empty() && again.tickets_added.is_empty());
     assert_eq!(fakes[0].get().imported.len(), 1);
 }
+
+/// The voting page's vote version (issue 15): the wallets that answer are enough (one of
+/// two down with `minservers=2`), the last known version answers while none does, and a
+/// manager that never reached a wallet says so.
+#[tokio::test]
+async fn vote_version_with_wallets_down() {
+    let (m, fakes) = manager(2, 2);
+    let never = m.vote_version().await;
+    assert_eq!(never.unwrap(), 7, "both up");
+    fakes[1].set(|s| s.down = true);
+    assert!(
+        m.validate_address(&addr(1)).await.is_err(),
+        "below minservers"
+    );
+    assert_eq!(m.vote_version().await.unwrap(), 7, "one down");
+    fakes[0].set(|s| s.down = true);
+    assert_eq!(
+        m.vote_version().await.unwrap(),
+        7,
+        "both down: the last known"
+    );
+    // Through the core trait, as the pool service asks.
+    let wallets: &dyn WalletBackend = &m;
+    assert_eq!(wallets.vote_version().await.unwrap(), 7);
+    // One back, with a newer version: taken.
+    fakes[1].set(|s| {
+        s.down = false;
+        s.info = info(8);
+    });
+    assert_eq!(m.vote_version().await.unwrap(), 8);
+    assert_eq!(m.status().vote_version, Some(8));
+    assert!(!m.is_stopped());
+    // Both answer and disagree: stopped, as the start-up check; the known version stays.
+    fakes[0].set(|s| s.down = false);
+    assert_eq!(m.vote_version().await.unwrap(), 8);
+    assert!(m.is_stopped());
+    assert!(m.stopped_reason().unwrap().contains("vote version"));
+
+    // No wallet ever answered: an error naming the failure.
+    let (m, fakes) = manager(2, 2);
+    for f in &fakes {
+        f.set(|s| s.down = true);
+    }
+    let err = m.vote_version().await.unwrap_err();
+    assert!(err.to_string().contains("disconnected"), "{err}");
+    let err = (&m as &dyn WalletBackend).vote_version().await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(BackendKind::Unavailable), "{err}");
+}
+
+fn source(scripts: Vec<(RedeemScript, u32)>) -> Arc<dyn hcpool_core::backend::UserStore> {
+    let mut store = hcpool_core::backend::MockUserStore::new();
+    store.expect_multisig_scripts().returning(move || {
+        Ok(scripts
+            .iter()
+            .enumerate()
+            .map(|(i, (s, h))| RegisteredScript {
+                user_id: hcpool_core::UserId(i as u64 + 1),
+                script: s.clone(),
+                height_registered: *h,
+            })
+            .collect())
+    });
+    Arc::new(store)
+}
+
+/// A wallet loses a script and its ticket (restored from seed, replaced): the background
+/// task imports it again on its timer, and the ticket follows, without a restart. The
+/// scripts come from the store, so registrations made through another instance count.
+#[tokio::test]
+async fn a_lost_script_is_restored_on_the_resync_timer() {
+    let fakes: Vec<Arc<FakeWallet>> = (0..2).map(|i| FakeWallet::new(&format!("w{i}"))).collect();
+    let cfg = ManagerConfig {
+        min_servers: 2,
+        call_timeout: Duration::from_millis(300),
+        resync_interval: Duration::from_millis(100),
+        ..ManagerConfig::default()
+    };
+    let m = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        cfg,
+    ));
+    let s = RedeemScript::from_bytes(vec![5; 71]);
+    let t = TicketHash::from_bytes([7; 32]);
+    for f in &fakes {
+        f.set(|st| {
+            st.scripts = vec![s.clone()];
+            st.tickets = vec![t];
+        });
+    }
+    // This instance's start-up saw no scripts: the registration came through another one.
+    m.sync(&[]).await.unwrap();
+    m.set_script_source(source(vec![(s.clone(), 60)]));
+    fakes[1].set(|st| {
+        st.scripts.clear();
+        st.tickets.clear();
+    });
+    let task = m.spawn_recheck(Duration::from_millis(20));
+    let mut back = false;
+    for _ in 0..200 {
+        let st = fakes[1].get();
+        if st.scripts == vec![s.clone()] && st.tickets == vec![t] {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert!(back, "{:?}", fakes[1].get().calls);
+    assert_eq!(fakes[1].get().imported, vec![(s.as_bytes().to_vec(), 60)]);
+    assert!(
+        fakes[0].get().imported.is_empty(),
+        "the other one is not touched"
+    );
+    assert_eq!(m.status().wallets[1].scripts_missing, Some(0));
+}
+
+/// With the timer far away, a wallet that was down and answers again is caught up at once:
+/// the background task probes absent wallets and runs the catch-up when one is back.
+#[tokio::test]
+async fn a_wallet_back_from_down_is_caught_up_at_once() {
+    let fakes: Vec<Arc<FakeWallet>> = (0..2).map(|i| FakeWallet::new(&format!("w{i}"))).collect();
+    let cfg = ManagerConfig {
+        min_servers: 1,
+        call_timeout: Duration::from_millis(300),
+        resync_interval: Duration::from_secs(3600),
+        ..ManagerConfig::default()
+    };
+    let m = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        cfg,
+    ));
+    m.sync(&[]).await.unwrap();
+    let task = m.spawn_recheck(Duration::from_millis(20));
+    // Down while a registration imports its script: only wallet 0 has it.
+    fakes[1].set(|st| st.down = true);
+    let s = RedeemScript::from_bytes(vec![6; 71]);
+    m.import_script(&s, 70).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(fakes[1].get().scripts.is_empty());
+    // It comes back (lost nothing else): the probe notices, the catch-up imports.
+    fakes[1].set(|st| st.down = false);
+    let mut back = false;
+    for _ in 0..200 {
+        if fakes[1].get().scripts == vec![s.clone()] {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert!(back, "{:?}", fakes[1].get().calls);
+}

@@ -67,7 +67,7 @@ impl StakepooldService for FakeNode {
             futures::future::pending::<()>().await;
         }
         self.state.lock().unwrap().pings += 1;
-        Ok(Response::new(proto::PingResponse {}))
+        Ok(Response::new(proto::PingResponse::default()))
     }
     async fn set_added_low_fee_tickets(
         &self,
@@ -179,6 +179,10 @@ async fn every_rpc_round_trips_over_tls() {
 
     node.ping().await.unwrap();
     assert_eq!(h.state.lock().unwrap().pings, 1);
+    // This server answers Ping as hcstakepool's stakepoold does (an empty message): no
+    // instance, so the web app falls back to retrying nodes after failed pushes.
+    assert_eq!(node.instance().await.unwrap(), None);
+    assert_eq!(h.state.lock().unwrap().pings, 2);
 
     let users = vec![
         UserVotingConfig {

@@ -209,10 +209,7 @@ impl WalletHealth for WalletSync {
     }
 
     async fn vote_version(&self) -> Option<u32> {
-        self.timed(self.wallets.wallet_info())
-            .await
-            .ok()
-            .map(|i| i.vote_version)
+        self.timed(self.wallets.vote_version()).await.ok()
     }
 }
 

@@ -1,7 +1,8 @@
 //! The pool's stakepoold nodes: built from `enablestakepoold`, `stakepooldhosts` and
 //! `stakepooldcerts` (and the client certificate of `stakepooldclientcert` /
-//! `stakepooldclientkey`, for nodes with mutual TLS), kept current by a background retry, and their health for the admin
-//! status page.
+//! `stakepooldclientkey`, for nodes with mutual TLS), kept current by a background retry
+//! (which also notices a node that restarted: hcpool's stakepoold tells its instance in
+//! `Ping`), and their health for the admin status page.
 //!
 //! Pushing the configuration after each change is [`hcpool_core::service::VotingNodes`]'
 //! job (every node, concurrently, from a task of its own, one push at a time so the latest
@@ -140,8 +141,11 @@ pub async fn retry_stale_once(pool: &PoolService) -> usize {
     nodes.stale().len()
 }
 
-/// Retries stale nodes every `every` until the returned task is aborted (or the runtime
-/// stops). A no-op loop when the pool has no nodes.
+/// Every `every` until the returned task is aborted (or the runtime stops): asks each node
+/// whether it restarted ([`VotingNodes::check_restarts`], a `Ping`; a restarted node is
+/// marked as missing everything, so it gets the complete state without waiting for a
+/// push to it to fail), then pushes to the stale nodes. A node that was unreachable and
+/// answers again is checked the same way. A no-op loop when the pool has no nodes.
 pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if pool.nodes().is_empty() {
@@ -151,6 +155,7 @@ pub fn spawn_retry(pool: PoolService, every: Duration) -> tokio::task::JoinHandl
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            pool.nodes().check_restarts().await;
             retry_stale_once(&pool).await;
         }
     })

@@ -282,6 +282,21 @@ impl AppState {
         })
     }
 
+    /// The wallets' vote version for the voting page and API
+    /// ([`PoolService::vote_version`](hcpool_core::service::PoolService::vote_version)) under
+    /// the request deadline; when the wallets do not answer in time, the last version this
+    /// instance knew (every instance learns it at start-up), so a wallet down does not take
+    /// the voting page with it.
+    ///
+    /// # Errors
+    /// The wallets' error (or the timeout) when no version was ever known.
+    pub async fn vote_version(&self) -> hcpool_core::Result<u32> {
+        match self.wallet_call(self.pool.vote_version()).await {
+            Ok(v) => Ok(v),
+            Err(e) => self.pool.last_vote_version().ok_or(e),
+        }
+    }
+
     /// [`AppState::wallet_call`] for an address registration: the registration gate's sync
     /// check (bounded by the same deadline on its own) runs first inside the call, so the
     /// call gets a deadline for the check and one for the registration's wallet steps.

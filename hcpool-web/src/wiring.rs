@@ -70,7 +70,8 @@ pub fn db_url(cfg: &PoolConfig) -> Secret<String> {
 
 /// Connects everything `cfg` names and runs the start-up steps: every wallet's network and
 /// API versions are checked ([`hcpool_rpc::check::check_wallet`]; kept in the manager's
-/// status), the vote versions must agree, stored votebits are reset, the wallets synced.
+/// status), the vote versions must agree, stored votebits are reset, the wallets synced,
+/// verified users without an API token get one (hcstakepool's migration step 6).
 /// Nothing is pushed to the voting nodes yet: they start stale, and [`crate::serve`] (or
 /// [`crate::nodes::push_on_liftoff`]) pushes once the listener is bound.
 ///
@@ -129,9 +130,12 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
             min_servers: cfg.min_servers,
             // Every user's ticket address (uid < maxusers) must be `ismine` everywhere.
             sync_address_index: u32::try_from(cfg.max_users).unwrap_or(u32::MAX),
+            resync_interval: Duration::from_secs(cfg.wallet_resync_secs),
             ..ManagerConfig::default()
         },
     ));
+    // The catch-up repairs registrations made through any instance sharing the store.
+    manager.set_script_source(store.clone());
     for (i, checked) in checks.iter().enumerate() {
         manager.record_check(i, checked);
     }
@@ -151,6 +155,8 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         nodes: Arc::new(VotingNodes::new(nodes)),
         clock: Arc::new(SystemClock),
     });
+    // The voting page's fallback while the wallets do not answer.
+    pool.note_vote_version(vote_version);
     // The store only: the voting nodes get everything once the listener is bound
     // ([`crate::serve`]), so an instance that cannot bind its port pushes nothing.
     let reset = pool
@@ -177,7 +183,14 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         scripts_imported = report.scripts_imported.len(),
         "pool ready"
     );
-    let recheck = manager.spawn_recheck(Duration::from_secs(30));
+    // Re-checks (and probes of a wallet that is down) every 30 s, or every
+    // `walletresyncinterval` when that is shorter, so the catch-up runs on time.
+    let resync = Duration::from_secs(cfg.wallet_resync_secs);
+    let every = match Duration::from_secs(30) {
+        d if !resync.is_zero() && resync < d => resync,
+        d => d,
+    };
+    let recheck = manager.spawn_recheck(every);
 
     let state = AppState::build(pool, WebSettings::from_config(config), mailer)
         .map_err(|e| match e {
@@ -186,6 +199,19 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         })?
         .with_manager(manager.clone())
         .with_metrics(metrics);
+    // hcstakepool's start-up step 6: verified users without an API token get one. Only
+    // logged when it fails (as the original): such users still get one on the settings page.
+    match state.accounts.backfill_api_tokens().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            tokens = n,
+            "issued API tokens to verified users without one"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "API token backfill failed; users without a token get one on the settings page"
+        ),
+    }
     state.background.adopt("wallet re-check", recheck);
     Ok(Wired {
         state,

@@ -34,13 +34,36 @@ pub use hcpool_rpc::stakepoold::server::CERT_ORGANIZATION;
 #[derive(Debug, Clone)]
 pub struct GrpcService {
     daemon: Arc<Daemon>,
+    /// `PingResponse.instance_id`: chosen at start, so a web app can tell a restart.
+    instance_id: u64,
 }
 
 impl GrpcService {
-    /// Serves `daemon`'s state.
+    /// Serves `daemon`'s state, with a new instance id.
     pub fn new(daemon: Arc<Daemon>) -> Self {
-        GrpcService { daemon }
+        GrpcService {
+            daemon,
+            instance_id: new_instance_id(),
+        }
     }
+
+    /// The instance id `Ping` answers.
+    pub fn instance_id(&self) -> u64 {
+        self.instance_id
+    }
+}
+
+/// A random nonzero u64: the standard library's per-process random hash keys over the
+/// clock and the process id (no cryptographic strength needed, only a new value per start).
+fn new_instance_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(nanos);
+    h.write_u32(std::process::id());
+    h.finish().max(1)
 }
 
 /// The one mapping of errors to gRPC statuses.
@@ -93,7 +116,9 @@ impl StakepooldService for GrpcService {
         r: Request<proto::PingRequest>,
     ) -> Result<Response<proto::PingResponse>, Status> {
         debug!(peer = ?r.remote_addr(), "ping");
-        Ok(Response::new(proto::PingResponse {}))
+        Ok(Response::new(proto::PingResponse {
+            instance_id: self.instance_id,
+        }))
     }
 
     async fn set_added_low_fee_tickets(

@@ -54,6 +54,14 @@ pub trait VotingNode: Send + Sync {
     async fn version(&self) -> Result<VotingNodeVersion>;
     /// `Ping`.
     async fn ping(&self) -> Result<()>;
+    /// The node's instance: a nonzero number its process chose at start (hcpool's
+    /// stakepoold answers it in `Ping`), so that a restart, which loses what the node was
+    /// pushed, shows as a new number ([`VotingNodes::check_restarts`](crate::service::VotingNodes::check_restarts)).
+    /// `None` when the node does not tell (hcstakepool's stakepoold). The default pings
+    /// and tells none.
+    async fn instance(&self) -> Result<Option<u64>> {
+        self.ping().await.map(|()| None)
+    }
     /// `SetUserVotingPrefs`: replaces the node's whole user set.
     async fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> Result<()>;
     /// `SetAddedLowFeeTickets`: replaces the node's whole added set.

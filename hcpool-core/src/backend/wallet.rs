@@ -220,6 +220,12 @@ pub trait WalletState: Send + Sync {
         let _ = hash;
         Ok(None)
     }
+    /// The vote version the wallet votes with (`walletinfo`'s `voteversion`). The default
+    /// reads [`WalletState::wallet_info`]; a set of wallets (hcpool-rpc's manager) answers
+    /// from the wallets that answer, since knowing the version needs no readiness.
+    async fn vote_version(&self) -> Result<u32> {
+        Ok(self.wallet_info().await?.vote_version)
+    }
 }
 
 /// The pool's side of a wallet: checking users' addresses, making and importing their

@@ -669,6 +669,29 @@ impl AccountService {
         Ok(token)
     }
 
+    /// hcstakepool's start-up step 6: every verified (or grandfathered) user without an
+    /// API token gets one, so a database carried over from the original (users verified
+    /// before tokens existed, or while the original's own backfill failed) leaves nobody
+    /// without a token, as the original's did. Tokens of users who have one are never
+    /// touched, so instances starting together on one database cannot overwrite each
+    /// other's. Returns how many tokens were stored. (A user without one would otherwise
+    /// get it lazily on the settings page, [`AccountService::api_token`].)
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn backfill_api_tokens(&self) -> Result<u64> {
+        let users = self.store.verified_users_without_api_token().await?;
+        if users.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let tokens: Vec<(UserId, Secret<String>)> = users
+            .into_iter()
+            .map(|uid| (uid, self.api_tokens.issue(uid, now)))
+            .collect();
+        self.store.set_missing_api_tokens(&tokens).await
+    }
+
     /// The user an API token (the `Authorization: Bearer` value) belongs to: the token must
     /// verify ([`ApiTokenIssuer::verify`]) AND equal the token stored for that user (compared
     /// in constant time), so issuing a new token revokes the old one. `Ok(None)` for any

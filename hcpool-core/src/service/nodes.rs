@@ -47,6 +47,8 @@ struct Node {
     /// The last change generation this node is known to hold; it is stale while this is
     /// below [`Pending::generation`].
     current: AtomicU64,
+    /// The node's instance ([`VotingNode::instance`]) at the last check; 0 = unknown.
+    instance: AtomicU64,
 }
 
 /// Changes announced but not yet taken by a push round.
@@ -114,6 +116,7 @@ impl VotingNodes {
                 .map(|node| Node {
                     node,
                     current: AtomicU64::new(0),
+                    instance: AtomicU64::new(0),
                 })
                 .collect(),
             pending: Mutex::new(Pending {
@@ -217,6 +220,44 @@ impl VotingNodes {
     /// the outcomes.
     pub async fn retry_stale(&self, store: &dyn Store, now: i64) -> Result<Vec<NodeOutcome>> {
         self.round(store, now).await
+    }
+
+    /// Asks every node for its instance ([`VotingNode::instance`], a cheap `Ping`),
+    /// concurrently, and marks each node that restarted since the last check as missing
+    /// everything, so the next round ([`VotingNodes::retry_stale`]) gives it the complete
+    /// state, without waiting for a push to it to fail. A node seen for the first time
+    /// while it counts as current is treated the same (it may have restarted after the
+    /// push that made it current). Nodes that do not answer, or do not tell their instance
+    /// (hcstakepool's stakepoold), are left as they are. Returns the labels of the nodes
+    /// found restarted.
+    pub async fn check_restarts(&self) -> Vec<String> {
+        let answers = join_all(self.nodes.iter().map(|n| async move {
+            match n.node.instance().await {
+                Ok(Some(id)) if id != 0 => Some((n, id)),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::debug!(node = %n.node.label(), error = %e, "voting node check");
+                    None
+                }
+            }
+        }))
+        .await;
+        // Marked under the round lock: a round in flight cannot credit a marked node with
+        // a partial update, and one that ran since the ping is followed by a full push.
+        let _turn = self.rounds.lock().await;
+        let generation = self.pending().generation;
+        let mut restarted = Vec::new();
+        for (n, id) in answers.into_iter().flatten() {
+            let before = n.instance.swap(id, Ordering::SeqCst);
+            let unknown_but_current = before == 0 && n.current.load(Ordering::SeqCst) >= generation;
+            if (before != 0 && before != id) || unknown_but_current {
+                n.current.store(0, Ordering::SeqCst);
+                let label = n.node.label();
+                tracing::info!(node = %label, "voting node restarted; it gets the complete state");
+                restarted.push(label);
+            }
+        }
+        restarted
     }
 
     async fn round(&self, store: &dyn Store, now: i64) -> Result<Vec<NodeOutcome>> {
@@ -493,6 +534,69 @@ mod tests {
         // A write known to have changed nothing leaves them current.
         nodes.guard_change(NodeUpdate::Users).disarm();
         assert!(nodes.stale().is_empty());
+    }
+
+    /// A node whose process restarted (a new instance in `Ping`) lost what it was pushed:
+    /// the check marks it as missing everything and the next round sends it the complete
+    /// state (users and low-fee tickets) although no push to it ever failed. A node that
+    /// does not tell its instance (hcstakepool's stakepoold) is left alone.
+    #[tokio::test]
+    async fn a_restarted_node_gets_everything_without_a_failed_push() {
+        let store: Arc<dyn Store> = Arc::new(store());
+        let instance = Arc::new(AtomicU64::new(11));
+        let pushes: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let mut n = MockVotingNode::new();
+        n.expect_label().return_const("a".to_string());
+        let i = instance.clone();
+        n.expect_instance()
+            .returning(move || Ok(Some(i.load(Ordering::SeqCst))));
+        let p = pushes.clone();
+        n.expect_set_user_voting_prefs().returning(move |_| {
+            p.lock().unwrap().push("users");
+            Ok(())
+        });
+        let p = pushes.clone();
+        n.expect_set_added_low_fee_tickets().returning(move |_| {
+            p.lock().unwrap().push("tickets");
+            Ok(())
+        });
+        let mut old = MockVotingNode::new();
+        old.expect_label().return_const("old".to_string());
+        old.expect_instance().returning(|| Ok(None));
+        old.expect_set_user_voting_prefs().returning(|_| Ok(()));
+        old.expect_set_added_low_fee_tickets().returning(|_| Ok(()));
+        let nodes = Arc::new(VotingNodes::new(vec![Arc::new(n), Arc::new(old)]));
+
+        // Start: stale anyway, the check only records the instance.
+        assert!(nodes.check_restarts().await.is_empty());
+        nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
+        assert!(nodes.stale().is_empty());
+        // A users-only change reaches both.
+        nodes
+            .push(store.clone(), NodeUpdate::Users, NOW)
+            .unwrap()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(*pushes.lock().unwrap(), ["users", "tickets", "users"]);
+        // Same instance: nothing to do.
+        assert!(nodes.check_restarts().await.is_empty());
+        assert!(nodes.stale().is_empty());
+
+        instance.store(12, Ordering::SeqCst);
+        assert_eq!(nodes.check_restarts().await, vec!["a".to_string()]);
+        assert_eq!(
+            nodes.stale(),
+            vec!["a".to_string()],
+            "only the restarted one"
+        );
+        pushes.lock().unwrap().clear();
+        let out = nodes.retry_stale(store.as_ref(), NOW).await.unwrap();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].result.is_ok());
+        assert_eq!(*pushes.lock().unwrap(), ["users", "tickets"], "everything");
+        assert!(nodes.stale().is_empty());
+        assert!(nodes.check_restarts().await.is_empty());
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The pool's user-facing business steps: register an address, purchase info, voting
 //! preferences (hcstakepool-inventory.md §3.3, §3.5, §6.3).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::address::{validate_user_pubkey_address, Address};
 use crate::backend::{
@@ -13,6 +13,7 @@ use crate::fee::PoolFeeRate;
 use crate::ids::{TicketHash, UserId};
 use crate::multisig::RedeemScript;
 use crate::params::{Agenda, Network};
+use crate::util::lock;
 use crate::votebits::VoteBits;
 
 use super::gate::RegistrationGate;
@@ -46,6 +47,8 @@ pub struct PoolService {
     nodes: Arc<VotingNodes>,
     clock: Arc<dyn Clock>,
     gate: RegistrationGate,
+    /// The last vote version the wallets reported (shared by the service's clones).
+    last_vote_version: Arc<Mutex<Option<u32>>>,
 }
 
 /// The parts a [`PoolService`] is built from.
@@ -78,6 +81,7 @@ impl PoolService {
             nodes: parts.nodes,
             clock: parts.clock,
             gate: RegistrationGate::open(),
+            last_vote_version: Arc::default(),
         }
     }
 
@@ -255,6 +259,47 @@ impl PoolService {
             vote_bits: row.vote_bits,
             vote_bits_version: row.vote_bits_version,
         })
+    }
+
+    /// The wallets' vote version, for the voting page and API: asked from the wallets
+    /// ([`WalletState::vote_version`](crate::backend::WalletState::vote_version)), and
+    /// when they do not answer, the last version they reported to this service (or that
+    /// [`PoolService::note_vote_version`] recorded at start-up), as hcstakepool used the
+    /// version read at start-up and never asked again. A wallet down does not stop users
+    /// from seeing and setting their preferences.
+    ///
+    /// # Errors
+    /// The wallets' error when no version was ever known.
+    pub async fn vote_version(&self) -> Result<u32> {
+        match self.wallets.vote_version().await {
+            Ok(v) => {
+                self.note_vote_version(v);
+                Ok(v)
+            }
+            Err(e) => match self.last_vote_version() {
+                Some(v) => {
+                    tracing::warn!(
+                        error = %e,
+                        vote_version = v,
+                        "wallets did not report their vote version; using the last known one"
+                    );
+                    Ok(v)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The last vote version known to this service (no I/O); `None` before the wallets
+    /// ever reported one.
+    pub fn last_vote_version(&self) -> Option<u32> {
+        *lock(&self.last_vote_version)
+    }
+
+    /// Records the wallets' vote version (the start-up check's), the fallback of
+    /// [`PoolService::vote_version`].
+    pub fn note_vote_version(&self, vote_version: u32) {
+        *lock(&self.last_vote_version) = Some(vote_version);
     }
 
     /// The agendas users vote on now: those of the wallets' vote version.

@@ -77,6 +77,10 @@ impl WalletState for WalletManager {
     async fn best_block(&self) -> hcpool_core::Result<BestBlock> {
         self.core(WalletManager::best_block(self).await)
     }
+    /// [`WalletManager::vote_version`]: the answering wallets', else the last known one.
+    async fn vote_version(&self) -> hcpool_core::Result<u32> {
+        self.core(WalletManager::vote_version(self).await)
+    }
 }
 
 #[async_trait]

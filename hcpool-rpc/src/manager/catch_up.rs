@@ -1,11 +1,16 @@
-//! The catch-up (issue 12 item 7): a registration commits when `minservers` wallets import
-//! its script, so a wallet that timed out or was down lacks it. The manager remembers the
-//! scripts every wallet must hold and, on a timer and as soon as an absent wallet answers
-//! again, imports what a wallet lacks and adds the tickets it misses, as the start-up sync
-//! does, without a restart.
+//! The catch-up (issue 12 item 7, issue 15): a registration commits when `minservers`
+//! wallets import its script, so a wallet that timed out or was down lacks it; a wallet
+//! restored from its seed or replaced lacks them all. The manager remembers the scripts
+//! every wallet must hold (and re-reads the store's, when given it, so registrations made
+//! through another instance count too) and, on a timer and as soon as an absent wallet
+//! answers again, imports what a wallet lacks and adds the tickets it misses, as the
+//! start-up sync does, without a restart.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
+use hcpool_core::backend::UserStore;
 use hcpool_core::RedeemScript;
 use tracing::{info, warn};
 
@@ -13,6 +18,37 @@ use super::{is_absent, lock, SyncReport, WalletManager};
 use crate::error::Result;
 
 impl WalletManager {
+    /// Makes the catch-up read the registered scripts from `store`
+    /// (`UserStore::multisig_scripts`) on each run, besides the ones this manager saw:
+    /// several web instances share one database, and each one's catch-up then repairs
+    /// registrations made through the others.
+    pub fn set_script_source(&self, store: Arc<dyn UserStore>) {
+        *lock(&self.script_source) = Some(store);
+    }
+
+    /// Adds the store's registered scripts to the set every wallet must hold. A store
+    /// that does not answer leaves the set as it is (logged).
+    async fn refresh_known_scripts(&self) {
+        let source = lock(&self.script_source).clone();
+        let Some(store) = source else {
+            return;
+        };
+        match store.multisig_scripts().await {
+            Ok(scripts) => {
+                // The store's registration height is where a rescan must start (a script
+                // only seen in a wallet at start-up was given 0).
+                let mut known = lock(&self.known_scripts);
+                for r in scripts {
+                    known.insert(
+                        r.script.as_bytes().to_vec(),
+                        (r.script, r.height_registered),
+                    );
+                }
+            }
+            Err(e) => warn!(error = %e, "catch-up: could not read the registered scripts"),
+        }
+    }
+
     /// Records a completed `importscript`: the script joins the set every wallet must hold,
     /// and each wallet not in `have` (absent or not ready during the call) is one more
     /// script behind.
@@ -33,19 +69,23 @@ impl WalletManager {
 
     /// Brings every answering wallet up to the scripts the pool registered: `listscripts`
     /// on every wallet, `importscript <s> true <height>` of each script it lacks (with the
-    /// sync's timeout), then, if anything was imported, the missing tickets among the
-    /// wallets that answered (`gettickets`/`addticket`, as [`Self::sync`]). Absent wallets
-    /// are skipped (their `scripts_missing` stays as it was) and caught up on a later call.
-    /// Only scripts whose import completed (or that the start-up sync saw) are pushed, so a
-    /// registration still in flight is not imported twice. Does nothing while stopped.
+    /// sync's timeout), then, if anything was imported (now or by an earlier run whose
+    /// ticket step failed), the missing tickets among the wallets that answered
+    /// (`gettickets`/`addticket`, as [`Self::sync`]). Absent wallets are skipped (their
+    /// `scripts_missing` stays as it was) and caught up on a later call. Only scripts whose
+    /// import completed (or that the start-up sync saw), and the store's registered scripts
+    /// when [`Self::set_script_source`] gave one, are pushed, so a registration still in
+    /// flight is not imported twice. Does nothing while stopped.
     ///
     /// # Errors
-    /// A failed ticket sync; a failed import is logged and counted, not returned.
+    /// A failed ticket sync (retried by the next run); a failed import is logged and
+    /// counted, not returned.
     pub async fn catch_up(&self) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         if self.is_stopped() {
             return Ok(report);
         }
+        self.refresh_known_scripts().await;
         let known = lock(&self.known_scripts).clone();
         if known.is_empty() {
             return Ok(report);
@@ -79,9 +119,25 @@ impl WalletManager {
                 Err(e) => warn!(wallet = %self.label(i), error = %e, "catch-up: listscripts"),
             }
         }
-        if missing.is_empty() {
-            return Ok(report);
+        if !missing.is_empty() {
+            self.import_missing(&missing, &mut report).await;
         }
+        if !report.scripts_imported.is_empty() {
+            self.tickets_pending.store(true, Ordering::SeqCst);
+        }
+        if self.tickets_pending.load(Ordering::SeqCst) && answering.len() > 1 {
+            report.tickets_added = self.sync_tickets(&answering).await?;
+            self.tickets_pending.store(false, Ordering::SeqCst);
+        }
+        Ok(report)
+    }
+
+    /// Imports each wallet's missing scripts; counts what was done in `report`.
+    async fn import_missing(
+        &self,
+        missing: &[(usize, Vec<(RedeemScript, u32)>)],
+        report: &mut SyncReport,
+    ) {
         let ids: Vec<usize> = missing.iter().map(|(i, _)| *i).collect();
         let imports = self
             .fan_out_within("importscript", &ids, self.cfg.sync_timeout, |i, w| {
@@ -124,9 +180,5 @@ impl WalletManager {
                 report.scripts_imported.push((self.label(i), done));
             }
         }
-        if !report.scripts_imported.is_empty() {
-            report.tickets_added = self.sync_tickets(&answering).await?;
-        }
-        Ok(report)
     }
 }

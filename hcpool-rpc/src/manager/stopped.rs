@@ -98,26 +98,55 @@ impl WalletManager {
         Ok(())
     }
 
-    /// The manager's background task (abort it to end it): every `every`, and as soon as a
-    /// wallet that counted as absent answers again, re-checks while stopped and otherwise
-    /// catches the wallets up ([`catch_up`](Self::catch_up): scripts and tickets a wallet
-    /// missed).
+    /// The manager's background task (abort it to end it). Every `every`: while stopped,
+    /// the re-check; otherwise, when a wallet counts as absent, a `walletinfo` to it so
+    /// that its return is noticed within `every`. As soon as an absent wallet answers
+    /// again (a reconnect), and every [`ManagerConfig::resync_interval`](super::ManagerConfig::resync_interval),
+    /// the catch-up ([`catch_up`](Self::catch_up): scripts and tickets a wallet missed or
+    /// lost), without a restart.
     pub fn spawn_recheck(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let me = Arc::clone(self);
         tokio::spawn(async move {
+            let mut last_resync = tokio::time::Instant::now();
             loop {
-                tokio::select! {
-                    () = tokio::time::sleep(every) => {}
-                    () = me.came_back.notified() => {}
-                }
+                let came_back = tokio::select! {
+                    () = tokio::time::sleep(every) => false,
+                    () = me.came_back.notified() => true,
+                };
                 if me.is_stopped() {
                     if let Err(e) = me.recheck().await {
                         info!(error = %e, "wallet manager still stopped");
                     }
-                } else if let Err(e) = me.catch_up().await {
-                    warn!(error = %e, "wallet catch-up failed");
+                    continue;
+                }
+                let resync = me.cfg.resync_interval;
+                let due = !resync.is_zero() && last_resync.elapsed() >= resync;
+                if came_back || due {
+                    if came_back {
+                        info!("a wallet is back; catching the wallets up");
+                    }
+                    last_resync = tokio::time::Instant::now();
+                    match me.catch_up().await {
+                        Ok(r) if r.scripts_imported.is_empty() && r.tickets_added.is_empty() => {}
+                        Ok(r) => info!(
+                            scripts = ?r.scripts_imported,
+                            tickets = ?r.tickets_added,
+                            "wallets caught up"
+                        ),
+                        Err(e) => warn!(error = %e, "wallet catch-up failed"),
+                    }
+                } else if me.any_absent() {
+                    // Answers from a wallet that was absent wake this loop (`came_back`).
+                    let _ = me.wallet_infos().await;
                 }
             }
         })
+    }
+
+    /// Some wallet counted as absent at its last call.
+    fn any_absent(&self) -> bool {
+        lock(&self.status)
+            .iter()
+            .any(|s| !s.connected && s.last_error.is_some())
     }
 }

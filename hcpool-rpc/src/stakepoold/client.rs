@@ -263,6 +263,16 @@ impl VotingNode for GrpcVotingNode {
             .map_err(|e| self.err(e))
     }
 
+    /// `Ping`'s `instance_id` (hcpool's stakepoold); 0, as hcstakepool's stakepoold
+    /// answers (an empty message), is `None`.
+    async fn instance(&self) -> hcpool_core::Result<Option<u64>> {
+        let mut c = self.service();
+        self.bounded(c.ping(proto::PingRequest {}))
+            .await
+            .map(|r| Some(r.into_inner().instance_id).filter(|&id| id != 0))
+            .map_err(|e| self.err(e))
+    }
+
     async fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> hcpool_core::Result<()> {
         let user_voting_config = users
             .iter()

@@ -322,10 +322,7 @@ async fn voting(state: &AppState, user: ApiUser, submitted: String) -> ApiReply 
     };
     let result = async {
         let bits = parse_api_votebits(&submitted)?;
-        let version = state
-            .wallet_call(state.pool.wallets().wallet_info())
-            .await?
-            .vote_version;
+        let version = state.vote_version().await?;
         state.pool.set_vote_bits(user.id, bits, version).await
     }
     .await;

@@ -158,8 +158,8 @@ async fn voting_get(
 ) -> Result<Page, WebError> {
     let (user, v) = (&me.user, &me.visitor);
     let nav = Nav::of(v);
-    let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
-        Ok(i) => i.vote_version,
+    let version = match state.vote_version().await {
+        Ok(v) => v,
         Err(e) => {
             tracing::warn!(error = %e, "vote version unavailable");
             return super::error_page(state, &nav, Status::ServiceUnavailable);
@@ -209,8 +209,8 @@ async fn voting_post(
 ) -> Result<Page, WebError> {
     let (form, user) = (&form.form, &form.me.user);
     let to = || Redirect::to("/voting");
-    let version = match state.wallet_call(state.pool.wallets().wallet_info()).await {
-        Ok(i) => i.vote_version,
+    let version = match state.vote_version().await {
+        Ok(v) => v,
         Err(e) => {
             return Ok(Page::Flash(Flash::error(
                 to(),

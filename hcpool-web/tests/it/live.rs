@@ -352,6 +352,8 @@ pub struct Custom {
     pub extra_conf: String,
     /// How long a wallet sync check is reused (the app's default when `None`).
     pub sync_ttl: Option<Duration>,
+    /// `walletresyncinterval` (seconds); the default (600) when `None`.
+    pub wallet_resync_secs: Option<u64>,
 }
 
 impl Default for Custom {
@@ -363,6 +365,7 @@ impl Default for Custom {
             retry_every: Duration::from_millis(200),
             extra_conf: String::new(),
             sync_ttl: None,
+            wallet_resync_secs: None,
         }
     }
 }
@@ -545,7 +548,7 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
     let text = format!(
         "{}{}apisecret=faults-api\ncookiesecret=faults-cookie\ndburl={db}\n\
          baseurl=http://pool.test\nminservers={}\nnosmtp=1\n\
-         stakepooldclientcert={}\nstakepooldclientkey={}\n{}",
+         stakepooldclientcert={}\nstakepooldclientkey={}\n{}{}",
         cluster.conf_fragment(),
         if nodes.is_empty() {
             String::new()
@@ -561,6 +564,10 @@ pub async fn start_custom(custom: Custom) -> CustomPool {
         client_cert.display(),
         client_key.display(),
         custom.extra_conf,
+        custom
+            .wallet_resync_secs
+            .map(|n| format!("walletresyncinterval={n}\n"))
+            .unwrap_or_default(),
     );
     let cfg = hcpool_web::config::Config::from_ini(&text).unwrap();
     let mut wired = hcpool_web::wiring::build(&cfg, dir.path()).await.unwrap();

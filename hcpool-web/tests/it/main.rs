@@ -20,3 +20,4 @@ mod reset;
 mod security;
 mod settings;
 mod smtp;
+mod wallets;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::backend::accounts::MockPasswordHasher;
-use crate::backend::{MailOutbox, MemoryStore, SessionStore, UserStore};
+use crate::backend::{MailOutbox, MemoryStore, SessionStore, TokenStore, UserStore};
 
 struct FakeHasher;
 
@@ -419,6 +419,55 @@ async fn api_tokens_are_issued_once_and_rotated() {
     let none = f.store.user(u.id).await.unwrap().unwrap();
     let t = f.svc.api_token(&none).await.unwrap();
     assert_eq!(f.store.user(u.id).await.unwrap().unwrap().api_token, t);
+}
+
+/// hcstakepool's start-up step 6: verified and grandfathered users without a token get
+/// one (and can use the API with it); unverified users and users with a token are left
+/// alone; a second run finds nothing to do.
+#[tokio::test]
+async fn backfill_issues_tokens_to_verified_users_without_one() {
+    let f = fixture();
+    let verified = f.verified().await;
+    let mut ids = Vec::new();
+    for (n, verify) in [("g@b.c", true), ("p@b.c", false)] {
+        let id = f
+            .store
+            .create_user(&NewUser {
+                email: n.into(),
+                password_hash: Secret::new("x".into()),
+                email_token: Secret::new(format!("tok-{n}")),
+                vote_bits: VoteBits(1),
+                vote_bits_version: 7,
+            })
+            .await
+            .unwrap();
+        if verify {
+            assert_eq!(
+                f.store.verify_email(&format!("tok-{n}")).await.unwrap(),
+                Some(id)
+            );
+        }
+        ids.push(id);
+    }
+    let (without, pending) = (ids[0], ids[1]);
+    f.clock.0.fetch_add(7, Ordering::SeqCst);
+    // The verified user made through the service has one; the other verified one not yet.
+    assert_eq!(f.svc.backfill_api_tokens().await.unwrap(), 1);
+    let token = f.store.user(without).await.unwrap().unwrap().api_token;
+    assert_eq!(token.expose(), &format!("api-{}-1000007", without.0));
+    assert_eq!(
+        f.svc.api_user(token.expose()).await.unwrap().map(|u| u.id),
+        Some(without),
+        "the backfilled token works"
+    );
+    let pending_row = f.store.user(pending).await.unwrap().unwrap();
+    assert_eq!(pending_row.api_token.expose(), "", "unverified: none");
+    assert_eq!(
+        f.store.user(verified.id).await.unwrap().unwrap().api_token,
+        verified.api_token,
+        "an existing token is kept"
+    );
+    assert_eq!(f.svc.backfill_api_tokens().await.unwrap(), 0);
 }
 
 #[tokio::test]

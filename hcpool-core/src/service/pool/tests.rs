@@ -447,3 +447,70 @@ async fn low_fee_tickets_with_unreadable_or_foreign_addresses_are_refused_whole(
     }
     assert!(store.low_fee_ticket_entries().await.unwrap().is_empty());
 }
+
+fn wallet_info(vote_version: u32) -> crate::backend::WalletInfo {
+    crate::backend::WalletInfo {
+        daemon_connected: true,
+        unlocked: true,
+        tx_fee: 0.001,
+        ticket_fee: 0.001,
+        ticket_purchasing: false,
+        vote_bits: VoteBits(1),
+        vote_bits_extended: vote_version.to_le_bytes().to_vec(),
+        vote_version,
+        voting: false,
+    }
+}
+
+/// The voting page's version: the wallets' while they answer, the last known one while
+/// they do not (hcstakepool kept its start-up value), and an error only when none was ever
+/// known.
+#[tokio::test]
+async fn vote_version_falls_back_to_the_last_known_one() {
+    let down = || Error::wallet("w1", BackendKind::Unavailable, "connection refused");
+    let mut w = MockWalletBackend::new();
+    let mut seq = mockall::Sequence::new();
+    w.expect_wallet_info()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move || Err(down()));
+    w.expect_wallet_info()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|| Ok(wallet_info(7)));
+    w.expect_wallet_info()
+        .times(2)
+        .in_sequence(&mut seq)
+        .returning(move || Err(down()));
+    w.expect_wallet_info()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|| Ok(wallet_info(8)));
+    let (svc, _store, _) = service(w).await;
+
+    let never = svc.vote_version().await.unwrap_err();
+    assert_eq!(
+        never.backend_kind(),
+        Some(BackendKind::Unavailable),
+        "{never}"
+    );
+    assert_eq!(svc.last_vote_version(), None);
+    assert_eq!(svc.vote_version().await.unwrap(), 7);
+    // Clones share what is known (the web app clones the service into its tasks).
+    let clone = svc.clone();
+    assert_eq!(clone.vote_version().await.unwrap(), 7, "wallets down");
+    assert_eq!(svc.vote_version().await.unwrap(), 7, "wallets down");
+    assert_eq!(
+        svc.vote_version().await.unwrap(),
+        8,
+        "a new version is taken"
+    );
+    assert_eq!(clone.last_vote_version(), Some(8));
+
+    // Recorded at start-up, before any page asked.
+    let mut w = MockWalletBackend::new();
+    w.expect_wallet_info().returning(move || Err(down()));
+    let (svc, _store, _) = service(w).await;
+    svc.note_vote_version(7);
+    assert_eq!(svc.vote_version().await.unwrap(), 7);
+}
