@@ -1,5 +1,5 @@
 //! The pool's history for the charts: one [`HistorySample`] of the wallets' stake info per
-//! block, kept in the store ([`HistoryStore`](crate::backend::HistoryStore)) and thinned
+//! block, kept in the store ([`crate::backend::HistoryStore`]) and thinned
 //! with age by [`Retention`], and what the charts draw from it (votes and misses per day,
 //! the pool's share of the network), plus a user's own history derived from their tickets.
 //!

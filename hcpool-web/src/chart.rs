@@ -251,11 +251,19 @@ pub fn render(chart: &Chart) -> String {
         (0..5).map(|i| xs[i * (xs.len() - 1) / 4]).collect()
     };
     for t in labels {
+        let x = x_of(t);
+        // Labels at the plot's edges grow inwards, so none is cut off.
+        let anchor = if x - px0 < 30.0 {
+            "start"
+        } else if px1 - x < 30.0 {
+            "end"
+        } else {
+            "middle"
+        };
         let _ = write!(
             o,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" \
+            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" font-size=\"11\" \
              fill=\"#4b5563\">{}</text>",
-            x_of(t),
             py1 + 16.0,
             date(t)
         );
@@ -351,7 +359,7 @@ pub(crate) mod tests {
             text_ok(&rest[..i])?;
             let end = rest[i..].find('>').ok_or("unclosed tag")? + i;
             let tag = &rest[i + 1..end];
-            if tag.matches('"').count() % 2 != 0 || tag.contains('<') {
+            if !tag.matches('"').count().is_multiple_of(2) || tag.contains('<') {
                 return Err(format!("bad attributes in <{tag}>"));
             }
             let lower = tag.to_ascii_lowercase();
