@@ -86,6 +86,7 @@ pub mod email;
 pub mod error;
 pub mod fee;
 pub mod hash;
+pub mod history;
 pub mod ids;
 pub mod multisig;
 pub mod params;

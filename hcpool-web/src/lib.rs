@@ -55,6 +55,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod captcha;
+pub mod chart;
 pub mod config;
 pub mod custom;
 pub mod demo;
@@ -62,6 +63,7 @@ pub mod error;
 pub mod exit;
 pub mod headers;
 pub mod health;
+pub mod history;
 pub mod jwt;
 pub mod limit;
 pub mod listen;
@@ -200,7 +202,8 @@ pub async fn serve_with(
     let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
     let mut app = custom::mount(rocket(state, figment(ip, port)), &public)
         .attach(push)
-        .attach(outbox::on_liftoff());
+        .attach(outbox::on_liftoff())
+        .attach(history::on_liftoff());
     if let Some(bridge) = bridge {
         app = app.attach(bridge);
     }

@@ -104,6 +104,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::WebMetrics>,
     /// The last vote this instance saw (the public health's `last_vote`).
     pub vote_watch: crate::api::health::VoteWatch,
+    /// The history behind the stats page's charts ([`crate::history`]).
+    pub history: crate::history::History,
     templates: crate::templates::Templates,
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
@@ -186,6 +188,7 @@ impl AppState {
             background: crate::tasks::Background::new(),
             metrics: Arc::default(),
             vote_watch: crate::api::health::VoteWatch::default(),
+            history: crate::history::History::default(),
             templates,
             cache: crate::cache::ChainCache::default(),
             manager: None,

@@ -2,9 +2,11 @@
 //! by chromedriver), against the app served in-process on an ephemeral loopback port with
 //! SQLite in a temp dir and the simulated wallet cluster: sign up, open the mailed
 //! verification link, sign in, submit a pubkey address, see the ticket address, script and
-//! fee address, open voting, change a choice, save, see it kept.
+//! fee address, open voting, change a choice, save, see it kept; then the stats page's
+//! history charts (inline SVG) and the user's charts on the tickets page.
 //!
-//! Screenshots go to `target/browser/` (`flow.png` at the end). Without chromium and
+//! Screenshots go to `target/browser/` (`stats-charts.png` for the charts, `flow.png` at
+//! the end). Without chromium and
 //! chromedriver the test prints "skipped: chromium/chromedriver not found", unless
 //! `HCPOOL_REQUIRE_BROWSER=1` (CI sets it once it has installed them), then it fails.
 //! `HCPOOL_CHROMIUM` and `HCPOOL_CHROMEDRIVER` override the programs' paths.
@@ -371,6 +373,54 @@ async fn flow(
         "the flash is shown once"
     );
     println!("step: voting preference saved and kept");
+
+    // The charts: earlier blocks' samples (as other instances would have stored them),
+    // then the stats page draws them as inline SVG under the strict CSP.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    for i in 0..40u32 {
+        store
+            .record_sample(&hcpool_core::history::HistorySample {
+                height: 1 + i,
+                time: now - 10 * 86_400 + i64::from(i) * 6 * 3600,
+                live: 20 + i % 9 + i / 3,
+                voted: 3 * i,
+                missed: i / 7,
+                network_live: 400 + i,
+                ticket_price: 2.0 + f64::from(i % 5) / 4.0,
+            })
+            .await?;
+    }
+    click(c, "header nav a[href='/stats']").await?;
+    path_is(c, "/stats").await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("svg.chart polyline"))
+        .await?;
+    let charts = c
+        .find_all(Locator::Css("figure.chart-box svg.chart"))
+        .await?;
+    ensure!(
+        charts.len() == 4,
+        "{} charts on the stats page",
+        charts.len()
+    );
+    for chart in &charts {
+        let (_, _, w, h) = chart.rectangle().await?;
+        ensure!(w > 200.0 && h > 60.0, "a chart is drawn {w}x{h}");
+    }
+    let bars = c.find_all(Locator::Css("svg.chart g.series rect")).await?;
+    ensure!(!bars.is_empty(), "votes and misses per day drawn as bars");
+    let shot = screenshot(c, "stats-charts.png").await?;
+    println!("step: stats charts drawn: {}", shot.display());
+    click(c, "header nav a[href='/tickets']").await?;
+    path_is(c, "/tickets").await?;
+    let mine = c
+        .find_all(Locator::Css("figure.chart-box svg.chart"))
+        .await?;
+    ensure!(mine.len() == 2, "{} charts on the tickets page", mine.len());
+    println!("step: the user's charts drawn");
     Ok(())
 }
 

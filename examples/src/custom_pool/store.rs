@@ -19,10 +19,10 @@ use async_trait::async_trait;
 #[cfg(doc)]
 use hcpool_core::backend::Store;
 use hcpool_core::backend::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
-    LowFeeTicketStore, MailOutbox, MemoryStore, NewLowFeeTicket, NewUser, OutboxMail,
-    PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance,
-    TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
+    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, MemoryStore, NewLowFeeTicket,
+    NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
+    StoreMaintenance, TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::ids::{Secret, TicketHash};
 use hcpool_core::{BackendKind, Error, Result, UserId, VoteBits};
@@ -362,6 +362,19 @@ impl MailOutbox for MapStore {
     }
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool> {
         self.rest.retry_mail(id, attempts, next_attempt).await
+    }
+}
+
+#[async_trait]
+impl HistoryStore for MapStore {
+    async fn record_sample(&self, sample: &HistorySample) -> Result<bool> {
+        self.rest.record_sample(sample).await
+    }
+    async fn history_samples(&self, since: i64, until: i64) -> Result<Vec<HistorySample>> {
+        self.rest.history_samples(since, until).await
+    }
+    async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64> {
+        self.rest.delete_history_samples(heights).await
     }
 }
 

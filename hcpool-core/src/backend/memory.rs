@@ -8,10 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
-    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, TokenStore, User,
-    UserCounts, UserStore,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
+    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
+    OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
+    StoreMaintenance, TokenStore, User, UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -30,6 +30,7 @@ struct State {
     challenges: HashMap<String, Challenge>,
     outbox: BTreeMap<i64, OutboxMail>,
     next_mail: i64,
+    history: BTreeMap<u32, HistorySample>,
 }
 
 impl State {
@@ -536,6 +537,34 @@ impl MailOutbox for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+}
+
+#[async_trait]
+impl HistoryStore for MemoryStore {
+    async fn record_sample(&self, sample: &HistorySample) -> Result<bool> {
+        let mut st = self.state();
+        if st.history.contains_key(&sample.height) {
+            return Ok(false);
+        }
+        st.history.insert(sample.height, *sample);
+        Ok(true)
+    }
+    async fn history_samples(&self, since: i64, until: i64) -> Result<Vec<HistorySample>> {
+        let st = self.state();
+        Ok(st
+            .history
+            .values()
+            .filter(|s| s.time >= since && s.time < until)
+            .copied()
+            .collect())
+    }
+    async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64> {
+        let mut st = self.state();
+        Ok(heights
+            .iter()
+            .filter(|h| st.history.remove(h).is_some())
+            .count() as u64)
     }
 }
 

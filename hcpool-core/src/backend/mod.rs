@@ -23,10 +23,10 @@ pub use health::{
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
-    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus,
-    TokenStore, User, UserCounts, UserStore,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
+    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
+    OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store,
+    StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -42,8 +42,8 @@ pub use {
     health::MockWalletHealth,
     mailer::MockMailer,
     store::{
-        MockChallengeStore, MockLowFeeTicketStore, MockMailOutbox, MockSessionStore, MockStore,
-        MockStoreMaintenance, MockTokenStore, MockUserStore,
+        MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox,
+        MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore, MockUserStore,
     },
     voting::MockVotingNode,
     wallet::{

@@ -25,6 +25,7 @@ use async_trait::async_trait;
 
 use crate::address::Address;
 use crate::error::Result;
+pub use crate::history::HistorySample;
 use crate::ids::{Secret, TicketHash, UserId};
 use crate::multisig::RedeemScript;
 use crate::votebits::VoteBits;
@@ -536,6 +537,22 @@ pub trait MailOutbox: Send + Sync {
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool>;
 }
 
+/// The pool's history for the charts (`hcpool_history`): one sample of the stake info per
+/// block, keyed by height, thinned with age by [`crate::history::prune`].
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
+    /// Records a sample unless one of the same height is already stored (another instance
+    /// recorded the block): `true` when it was added.
+    async fn record_sample(&self, sample: &HistorySample) -> Result<bool>;
+
+    /// The samples with `since <= time < until`, in height order.
+    async fn history_samples(&self, since: i64, until: i64) -> Result<Vec<HistorySample>>;
+
+    /// Deletes the samples of these heights. Returns how many rows were deleted.
+    async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64>;
+}
+
 /// What keeps a store tidy and observable: the periodic purge and the health answer.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
@@ -562,6 +579,7 @@ pub trait Store:
     + ChallengeStore
     + LowFeeTicketStore
     + MailOutbox
+    + HistoryStore
     + StoreMaintenance
 {
 }
@@ -573,6 +591,7 @@ impl<T> Store for T where
         + ChallengeStore
         + LowFeeTicketStore
         + MailOutbox
+        + HistoryStore
         + StoreMaintenance
         + ?Sized
 {
@@ -650,6 +669,13 @@ mockall::mock! {
         async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>>;
         async fn delete_mail(&self, id: i64, attempts: u32) -> Result<bool>;
         async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> Result<bool>;
+    }
+
+    #[async_trait]
+    impl HistoryStore for Store {
+        async fn record_sample(&self, sample: &HistorySample) -> Result<bool>;
+        async fn history_samples(&self, since: i64, until: i64) -> Result<Vec<HistorySample>>;
+        async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64>;
     }
 
     #[async_trait]

@@ -4,6 +4,7 @@
 //! dialect differences are [`SqlStore::for_update`] and the transaction start in `Attempt::begin`. The
 //! shared conformance suite keeps the two honest.
 
+mod history;
 mod lowfee;
 mod outbox;
 mod sessions;
@@ -15,10 +16,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    Challenge, ChallengeStore, EmailChange, LowFeeTicket, LowFeeTicketStore, MailOutbox,
-    NewLowFeeTicket, NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session,
-    SessionStore, StoreMaintenance, StoreStatus, TicketEntry, TokenStore, User, UserCounts,
-    UserStore, UserVotingConfig,
+    Challenge, ChallengeStore, EmailChange, HistorySample, HistoryStore, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus,
+    TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
@@ -673,6 +674,19 @@ impl MailOutbox for SqlStore {
     }
     async fn retry_mail(&self, id: i64, attempts: u32, next_attempt: i64) -> CoreResult<bool> {
         Ok(SqlStore::retry_mail(self, id, attempts, next_attempt).await?)
+    }
+}
+
+#[async_trait]
+impl HistoryStore for SqlStore {
+    async fn record_sample(&self, sample: &HistorySample) -> CoreResult<bool> {
+        Ok(SqlStore::record_sample(self, sample).await?)
+    }
+    async fn history_samples(&self, since: i64, until: i64) -> CoreResult<Vec<HistorySample>> {
+        Ok(SqlStore::history_samples(self, since, until).await?)
+    }
+    async fn delete_history_samples(&self, heights: &[u32]) -> CoreResult<u64> {
+        Ok(SqlStore::delete_history_samples(self, heights).await?)
     }
 }
 

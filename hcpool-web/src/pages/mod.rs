@@ -282,6 +282,8 @@ struct StatsView<'a> {
     pool_status: &'static str,
     pool_email: &'a str,
     info: &'a hcpool_core::backend::StakeInfo,
+    /// The history charts ([`crate::history`]).
+    charts: &'a [crate::history::ChartView],
 }
 
 #[rocket::get("/stats")]
@@ -295,6 +297,7 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         }
     };
     let counts = state.user_counts().await?;
+    let charts = state.history.stats_charts(state, &info).await;
     let s = &state.settings;
     let view = StatsView {
         user_count: counts.all,
@@ -304,6 +307,7 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         pool_status: if s.close_pool { "Closed" } else { "Open" },
         pool_email: &s.pool_email,
         info: &info,
+        charts: &charts,
     };
     Ok(Page::ok(state.render(
         "stats",

@@ -195,6 +195,8 @@ struct TicketsView<'a> {
     expired: List<Row>,
     /// Tickets to the user's address that are not the pool's (hashes only).
     invalid: List<String>,
+    /// The user's history charts ([`crate::history::user_charts`]).
+    charts: Vec<crate::history::ChartView>,
     /// The demo's "buy a ticket" control is shown.
     demo: bool,
     csrf: &'a str,
@@ -253,6 +255,12 @@ async fn get_tickets(
         missed: list(with(TicketStatus::Missed), true, "missed", &pages),
         expired: list(with(TicketStatus::Expired), false, "expired", &pages),
         invalid,
+        charts: crate::history::user_charts(
+            &info.tickets,
+            best.height,
+            state.now(),
+            state.settings.network.params().target_time_per_block_secs,
+        ),
         demo: state.demo_chain.is_some(),
         csrf: &v.csrf,
         flash: Flashed::take(flash),

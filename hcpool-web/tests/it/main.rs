@@ -7,6 +7,7 @@ mod admin;
 mod admintickets;
 mod api;
 mod beyond;
+mod charts;
 mod common;
 mod corpus;
 mod faults;

@@ -12,6 +12,7 @@ use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
 
 mod challenges;
+mod history;
 mod lowfee;
 mod outbox;
 mod sessions;
@@ -158,6 +159,8 @@ where
         challenges::purged_when_expired,
         outbox::claim_lease_and_retry,
         outbox::email_token_rotates_while_unverified,
+        history::record_once_per_height,
+        history::prune_by_retention,
     );
     assert!(
         failures.is_empty(),
