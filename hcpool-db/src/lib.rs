@@ -82,6 +82,9 @@ use std::sync::{Arc, Once};
 use hcpool_core::backend::Store;
 
 pub use error::{redact_url, DbError, Error, Result};
+pub use store::ops::{backup_file_name, backups_to_delete, BackupFile, Disabled, UserQuery};
+#[cfg(feature = "sqlite")]
+pub use store::ops::{check_backup_file, restore_sqlite};
 pub use store::SqlStore;
 pub use url::{mysql_url_from_legacy, sqlite_url_for_path, Backend};
 

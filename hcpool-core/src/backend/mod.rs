@@ -26,7 +26,7 @@ pub use store::{
     user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, LowFeeTicket,
     LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
     RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus,
-    TokenStore, User, UserCounts, UserStore,
+    TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{

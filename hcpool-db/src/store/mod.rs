@@ -5,6 +5,7 @@
 //! shared conformance suite keeps the two honest.
 
 mod lowfee;
+pub(crate) mod ops;
 mod outbox;
 mod sessions;
 mod tokens;
