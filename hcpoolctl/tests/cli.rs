@@ -245,7 +245,6 @@ mod dbtools {
     pub(super) struct TestDb {
         pub url: String,
         pub _dir: tempfile::TempDir,
-        pub path: std::path::PathBuf,
         mysql: Option<(Vec<String>, String)>,
     }
 
@@ -289,7 +288,6 @@ mod dbtools {
             TestDb {
                 url: hcpool_db::sqlite_url_for_path(&path),
                 _dir: dir,
-                path,
                 mysql: None,
             }
         }
@@ -310,18 +308,11 @@ mod dbtools {
                 &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
             );
             let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("unused");
             Some(TestDb {
                 url: format!("{base}/{name}"),
-                _dir: dir,
-                path,
+                _dir: tempfile::tempdir().unwrap(),
                 mysql: Some((args, name)),
             })
-        }
-
-        pub fn mysql_name(&self) -> Option<(&[String], &str)> {
-            self.mysql.as_ref().map(|(a, n)| (a.as_slice(), n.as_str()))
         }
     }
 
@@ -609,4 +600,93 @@ mod dbtools {
         assert!(store.user(alice).await.unwrap().is_some());
         sql.close().await;
     }
+}
+
+/// `check-wallets` against the simulated wallets: a wallet that lacks a registered user's
+/// multisig script is named with the user, exit 1; once it holds it, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_wallets_names_the_users_a_simulated_wallet_lacks() {
+    use hcpool_core::backend::{PoolWallet, Store};
+    use hcpool_simnet::{Role, SimCluster, SimConfig};
+
+    let cluster = SimCluster::start(SimConfig::default()).await.unwrap();
+    cluster.mine(2).unwrap();
+    let db = dbtools::TestDb::sqlite();
+    let sql = hcpool_db::SqlStore::connect(&db.url).await.unwrap();
+    let store: &dyn Store = &sql;
+    let id = dbtools::new_user(store, "alice@example.com", true).await;
+    let network = cluster.config().network;
+    let keys = PoolKeys::from_strings(
+        &cluster.config().voting_xpub,
+        &cluster.config().cold_xpub,
+        network,
+    )
+    .unwrap();
+    // Any pubkey address of the network stands for the user's.
+    let user_key = keys.ticket_pubkey_address(UserId(500)).unwrap();
+    let pool_key = keys.ticket_pubkey_address(id).unwrap();
+    let script = RedeemScript::one_of_two(&pool_key, &user_key).unwrap();
+    let reg = hcpool_core::backend::Registration {
+        multisig_address: script.p2sh_address(network),
+        multisig_script: script.clone(),
+        pool_pubkey_addr: pool_key,
+        user_pubkey_addr: user_key,
+        user_fee_addr: keys.fee_address(id).unwrap(),
+        height_registered: 1,
+    };
+    assert!(store.register_address(id, &reg).await.unwrap());
+    sql.close().await;
+    // Only the first wallet imports it.
+    let w0 = hcpool_rpc::JsonRpcWallet::connect(cluster.client_config(Role::Wallet(0)).unwrap())
+        .await
+        .unwrap();
+    w0.import_script(&script, 1).await.unwrap();
+
+    let conf = db._dir.path().join("hcstakepool.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{}dburl={}\napisecret=s\ncookiesecret=c\nnosmtp=1\n",
+            cluster.conf_fragment(),
+            db.url
+        ),
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap().to_owned();
+    let run_check = |conf: String| {
+        tokio::task::spawn_blocking(move || run(&["--json", "check-wallets", "--config", &conf]))
+    };
+    let (code, out, err) = run_check(conf.clone()).await.unwrap();
+    assert_eq!(code, 1, "{out} {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["scripts"], 1);
+    assert_eq!(v["wallets"][0]["missing_users"], serde_json::json!([]));
+    assert_eq!(v["wallets"][1]["missing_users"], serde_json::json!([id.0]));
+
+    let w1 = hcpool_rpc::JsonRpcWallet::connect(cluster.client_config(Role::Wallet(1)).unwrap())
+        .await
+        .unwrap();
+    w1.import_script(&script, 1).await.unwrap();
+    let (code, out, err) = run_check(conf.clone()).await.unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+
+    // find-user --ticket: a ticket bought for the user's multisig is found through the
+    // wallets (it is no low-fee ticket).
+    let purchase = hcpool_simnet::TicketPurchase::new(
+        reg.multisig_address.to_string(),
+        100_000_000,
+        u32::try_from(id.0).unwrap(),
+    );
+    let ticket = cluster
+        .buy_ticket(&purchase)
+        .unwrap_or_else(|e| panic!("buy: {e}"));
+    let t = ticket.to_string();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        run(&["--json", "find-user", "--config", &conf, "--ticket", &t])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["id"], id.0);
 }
