@@ -25,6 +25,12 @@
 //! opaque driver error [`DbError`]), and the URL helpers [`sqlite_url_for_path`],
 //! [`mysql_url_from_legacy`] and [`redact_url`].
 //!
+//! Operator tools (`hcpoolctl`), inherent methods of [`SqlStore`]: [`SqlStore::find_users`]
+//! ([`UserQuery`]), [`SqlStore::disable_user`] / [`SqlStore::enable_user`] (no new column:
+//! see [`Disabled`]), [`SqlStore::low_fee_tickets`], and SQLite backups:
+//! [`SqlStore::backup_to`], [`SqlStore::rotate_backup`], `check_backup_file` and
+//! `restore_sqlite` (feature `sqlite`).
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |

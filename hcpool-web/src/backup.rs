@@ -47,14 +47,19 @@ pub fn spawn(store: SqlStore, db: &DbSettings, url: &str) -> Option<JoinHandle<(
     let every = Duration::from_secs(u64::from(db.backup_interval_mins) * 60);
     let keep = db.backups_to_keep as usize;
     tracing::info!(dir = %dir.display(), minutes = db.backup_interval_mins, keep, "SQLite backups on");
-    Some(tokio::spawn(async move {
+    Some(spawn_every(store, dir, every, keep))
+}
+
+/// A backup into `dir` every `every` (the first one interval after start), keeping `keep`.
+pub fn spawn_every(store: SqlStore, dir: PathBuf, every: Duration, keep: usize) -> JoinHandle<()> {
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             backup_once(&store, &dir, keep).await;
         }
-    }))
+    })
 }
 
 /// One backup into `dir`, the oldest beyond `keep` deleted; failures are logged.
@@ -129,5 +134,36 @@ mod tests {
         left.sort();
         assert_eq!(left, made[1..]);
         assert!(backup_once(&store, &dir, 2).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_timer_backs_up_and_rotates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("pool.db");
+        let url = hcpool_db::sqlite_url_for_path(&path);
+        let store = SqlStore::connect(&url).await.unwrap();
+        let mut off = db("");
+        off.backup_interval_mins = 0;
+        assert!(
+            spawn(store.clone(), &off, &url).is_none(),
+            "backupinterval=0"
+        );
+        let on = spawn(store.clone(), &db(""), &url).expect("SQLite with an interval");
+        on.abort();
+        // The same timer at a test's pace: names are per second, so 1.1 s apart.
+        let dir = tmp.path().join("backups");
+        let task = spawn_every(store, dir.clone(), Duration::from_millis(1100), 2);
+        tokio::time::sleep(Duration::from_millis(4000)).await;
+        task.abort();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(
+            files.len(),
+            2,
+            "three backups, the oldest deleted: {files:?}"
+        );
+        for f in files {
+            let f = f.unwrap().path();
+            assert_eq!(hcpool_db::check_backup_file(&f).await.unwrap().users, 0);
+        }
     }
 }

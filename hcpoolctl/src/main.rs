@@ -24,7 +24,7 @@ use clap::Parser;
 #[command(
     name = "hcpoolctl",
     version = hcpool_process::build::VERSION,
-    about = "Offline HC stake-pool operator tool"
+    about = "HC stake-pool operator tool"
 )]
 struct Cli {
     /// Print JSON instead of text.

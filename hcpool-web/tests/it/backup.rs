@@ -71,12 +71,8 @@ async fn a_mariadb_dump_restored_into_a_new_database_serves() {
         &args,
         &format!("CREATE DATABASE `{src}`; CREATE DATABASE `{dst}`"),
     );
-    let drop_both = || {
-        sql(
-            &args,
-            &format!("DROP DATABASE IF EXISTS `{src}`; DROP DATABASE IF EXISTS `{dst}`"),
-        )
-    };
+    // Dropped at the end, also when an assertion fails.
+    let _guard = DropDbs(args.clone(), vec![src.clone(), dst.clone()]);
 
     // A pool database with a verified, registered user.
     let sql_store = hcpool_db::SqlStore::connect(&format!("{base}/{src}"))
@@ -182,12 +178,23 @@ async fn a_mariadb_dump_restored_into_a_new_database_serves() {
     assert_eq!(r.status(), Status::SeeOther);
     assert_eq!(
         r.headers().get_one("Location"),
-        Some("/settings"),
-        "signed in"
+        Some("/address"),
+        "signed in (no address yet); a refusal goes back to /signin"
     );
+    drop(r);
     drop(client);
     sql_store.close().await;
-    drop_both();
+}
+
+/// Drops the test's databases when it ends.
+struct DropDbs(Vec<String>, Vec<String>);
+
+impl Drop for DropDbs {
+    fn drop(&mut self) {
+        for name in &self.1 {
+            sql(&self.0, &format!("DROP DATABASE IF EXISTS `{name}`"));
+        }
+    }
 }
 
 fn rand_suffix() -> u32 {
