@@ -168,7 +168,7 @@ pub async fn check_wallet_scripts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{MemoryStore, NewUser, Registration};
+    use crate::backend::{MailOutbox, MemoryStore, NewUser, Registration, TokenStore, UserStore};
     use crate::Secret;
 
     fn script(b: u8) -> RedeemScript {
