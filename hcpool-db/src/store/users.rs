@@ -207,7 +207,7 @@ impl SqlStore {
         let rows = on_conn!(self, OP, Redo::Idempotent, |c| {
             sqlx::query(
                 "SELECT UserId FROM Users WHERE APIToken = '' AND EmailVerified > 0 \
-             AND Password NOT LIKE '!disabled!%' ORDER BY UserId",
+             AND (Password IS NULL OR Password NOT LIKE '!disabled!%') ORDER BY UserId",
             )
             .fetch_all(&mut *c)
             .await
