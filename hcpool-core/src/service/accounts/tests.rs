@@ -566,7 +566,10 @@ async fn a_disabled_account_gets_no_links_and_cannot_sign_in() {
         .await
         .unwrap();
     f.svc.resend_verification(&email("a@b.c")).await.unwrap();
-    assert!(f.send_all().await.is_empty(), "no link for a disabled account");
+    assert!(
+        f.send_all().await.is_empty(),
+        "no link for a disabled account"
+    );
     // The same requests for an enabled account do send (the check above is not vacuous).
     f.store
         .change_password(u.id, &u.password_hash)
