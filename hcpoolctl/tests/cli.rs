@@ -292,6 +292,7 @@ mod dbtools {
             }
         }
 
+        #[allow(clippy::print_stdout)] // The skip line.
         pub fn mysql(tag: &str) -> Option<TestDb> {
             let Ok(server) = std::env::var("HCPOOL_TEST_MYSQL_URL") else {
                 println!("skipped: HCPOOL_TEST_MYSQL_URL unset (the MariaDB run of {tag})");

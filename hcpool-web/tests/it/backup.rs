@@ -47,6 +47,7 @@ fn sql(args: &[String], statement: &str) {
 }
 
 #[rocket::async_test]
+#[allow(clippy::print_stdout)] // The skip lines.
 async fn a_mariadb_dump_restored_into_a_new_database_serves() {
     let Ok(server) = std::env::var("HCPOOL_TEST_MYSQL_URL") else {
         println!("skipped: HCPOOL_TEST_MYSQL_URL unset (the MariaDB dump/restore test)");
