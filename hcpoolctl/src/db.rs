@@ -293,7 +293,7 @@ pub fn low_fee_tickets(db: &DbArgs) -> Result<Report> {
             tickets
                 .iter()
                 .map(|t| {
-                    json!({"ticket_hash": t.ticket_hash.to_string(), "ticket_address": t.ticket_address,
+                    json!({"ticket_hash": t.ticket_hash.to_string(), "ticket_address": t.ticket_address.to_string(),
                         "state": state(t.voted, t.expires), "added_by": t.added_by.0,
                         "created": t.created, "expires": t.expires})
                 })

@@ -393,7 +393,7 @@ mod dbtools {
         store
             .add_low_fee_tickets(&[NewLowFeeTicket {
                 added_by: alice,
-                ticket_address: reg.multisig_address.to_string(),
+                ticket_address: reg.multisig_address.clone(),
                 ticket_hash: TICKET.parse::<TicketHash>().unwrap(),
                 created: 1,
                 expires: i64::MAX / 2,
