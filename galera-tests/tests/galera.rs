@@ -456,7 +456,11 @@ async fn load_with_a_node_killed(galera: &Galera, a: &Web, b: &Web, health: &Cli
         let mut attempts = 0u32;
         for n in 0..TICKETS {
             let entry = TicketEntry {
-                ticket_address: format!("Sslowfee{n}"),
+                ticket_address: Address::p2sh(
+                    Network::Simnet,
+                    [u8::try_from(n + 1).unwrap_or(0); 20],
+                )
+                .to_string(),
                 ticket_hash: TicketHash::from_bytes([u8::try_from(n + 1).unwrap_or(0); 32]),
             };
             let pool = &pools[n % 2];

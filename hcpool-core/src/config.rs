@@ -93,6 +93,9 @@ pub const POOL_KEYS: &[&str] = &[
     "maxusers",
     "dburl",
     "dbminclustersize",
+    "backupinterval",
+    "backupstokeep",
+    "backupdir",
     "stakepooldclientcert",
     "stakepooldclientkey",
     "maxlogsize",
@@ -196,6 +199,15 @@ pub struct DbSettings {
     /// `dbminclustersize` (hcpool): on a Galera cluster, `/status` reports the database as
     /// degraded while `wsrep_cluster_size` is below this; 0 (the default) never does.
     pub min_cluster_size: u32,
+    /// `backupinterval` (hcpool): minutes between online backups of a SQLite store; 0 (the
+    /// default) takes none. MySQL/MariaDB are dumped with their own tools (README: Backups).
+    pub backup_interval_mins: u32,
+    /// `backupstokeep` (hcpool; default 10): the newest this many backups are kept, older
+    /// ones deleted (0 keeps all).
+    pub backups_to_keep: u32,
+    /// `backupdir` (hcpool): where backups go; empty (the default) means a `backups`
+    /// directory beside the database file.
+    pub backup_dir: String,
 }
 
 /// The pool's part of hcstakepool.conf, typed, with hcstakepool's defaults. Its `Debug`
@@ -393,6 +405,9 @@ impl PoolConfig {
                 password: Secret::new(db_password),
                 url: db_url,
                 min_cluster_size: src.num("dbminclustersize", "0")?,
+                backup_interval_mins: src.num("backupinterval", "0")?,
+                backups_to_keep: src.num("backupstokeep", "10")?,
+                backup_dir: src.string("backupdir", ""),
             },
             enable_stakepoold,
             stakepoold_hosts,

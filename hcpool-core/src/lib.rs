@@ -92,6 +92,7 @@ pub mod multisig;
 pub mod params;
 pub mod service;
 pub mod stake;
+pub mod status;
 pub mod subsidy;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;

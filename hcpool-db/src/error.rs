@@ -62,6 +62,9 @@ pub enum Error {
     /// A uniqueness rule refused the write.
     #[error("{0}")]
     Conflict(&'static str),
+    /// A backup or restore could not be made (what and why; never a password).
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 /// The database driver's error, kept opaque so that the driver (sqlx) stays an
@@ -121,6 +124,7 @@ impl Error {
             | Error::Query { source, .. } => source.kind(),
             Error::CorruptRow { .. } => BackendKind::Inconsistent,
             Error::Conflict(_) => BackendKind::Conflict,
+            Error::Backup(_) => BackendKind::Rejected,
         }
     }
 }

@@ -25,6 +25,12 @@
 //! opaque driver error [`DbError`]), and the URL helpers [`sqlite_url_for_path`],
 //! [`mysql_url_from_legacy`] and [`redact_url`].
 //!
+//! Operator tools (`hcpoolctl`), inherent methods of [`SqlStore`]: [`SqlStore::find_users`]
+//! ([`UserQuery`]), [`SqlStore::disable_user`] / [`SqlStore::enable_user`] (no new column:
+//! see [`Disabled`]), [`SqlStore::low_fee_tickets`], and SQLite backups:
+//! [`SqlStore::backup_to`], [`SqlStore::rotate_backup`], `check_backup_file` and
+//! `restore_sqlite` (feature `sqlite`).
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |
@@ -82,6 +88,9 @@ use std::sync::{Arc, Once};
 use hcpool_core::backend::Store;
 
 pub use error::{redact_url, DbError, Error, Result};
+pub use store::ops::{backup_file_name, backups_to_delete, BackupFile, Disabled, UserQuery};
+#[cfg(feature = "sqlite")]
+pub use store::ops::{check_backup_file, restore_sqlite};
 pub use store::SqlStore;
 pub use url::{mysql_url_from_legacy, sqlite_url_for_path, Backend};
 

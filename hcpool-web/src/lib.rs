@@ -53,6 +53,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod cache;
 pub mod captcha;
 pub mod chart;

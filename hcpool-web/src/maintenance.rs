@@ -94,6 +94,7 @@ fn page(state: &State<AppState>) -> Option<UnavailablePage> {
         email: String::new(),
         has_address: false,
         csrf: String::new(),
+        admin: false,
     };
     let ctx = serde_json::json!({ "message": state.settings.maintenance_msg });
     let html = state

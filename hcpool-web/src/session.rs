@@ -37,6 +37,9 @@ pub struct Visitor {
     pub signed_in: Option<(Session, User)>,
     /// The CSRF token for this visitor's forms.
     pub csrf: String,
+    /// The signed-in user is an admin from an admin IP (the navigation shows the admin
+    /// pages); the admin pages check again.
+    pub admin: bool,
 }
 
 impl Visitor {
@@ -83,9 +86,12 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
                     store.touch_session(&id_hash, now, expires).await?;
                 }
                 let csrf = session.csrf_token.expose().clone();
+                let ip = crate::limit::client_ip(req, state.settings.real_ip_header.as_deref());
+                let admin = crate::pages::admin::listed(user.id, &ip, &state.settings);
                 return Ok(Visitor {
                     signed_in: Some((session, user)),
                     csrf,
+                    admin,
                 });
             }
         }
@@ -102,6 +108,7 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
     Ok(Visitor {
         signed_in: None,
         csrf,
+        admin: false,
     })
 }
 

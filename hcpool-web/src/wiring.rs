@@ -81,9 +81,12 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     let cfg = &config.pool;
     // Before anything connects: a pool that cannot mail is refused at once.
     let mailer = mailer(&config.web, cert_base)?;
-    let store = hcpool_db::connect(db_url(cfg).expose())
+    let url = db_url(cfg);
+    let sql = hcpool_db::SqlStore::connect(url.expose())
         .await
         .map_err(|e| WebError::startup(Stage::Database, "database", e))?;
+    let backup_store = sql.clone();
+    let store: Arc<dyn hcpool_core::Store> = Arc::new(sql);
     let keys = Arc::new(
         PoolKeys::from_strings(
             &cfg.voting_wallet_ext_pub,
@@ -213,6 +216,9 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
         ),
     }
     state.background.adopt("wallet re-check", recheck);
+    if let Some(b) = crate::backup::spawn(backup_store, &cfg.db, url.expose()) {
+        state.background.adopt("database backups", b);
+    }
     Ok(Wired {
         state,
         manager,

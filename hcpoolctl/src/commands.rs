@@ -18,6 +18,7 @@ use hcpool_core::stake::Ticket;
 use hcpool_core::tx::Transaction;
 use hcpool_core::votebits::VoteBits;
 use hcpool_core::xpub::ExtendedPubKey;
+use hcpool_db::UserQuery;
 
 /// What a command prints.
 pub struct Report {
@@ -30,7 +31,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn ok(text: String, json: Value) -> Self {
+    pub(crate) fn ok(text: String, json: Value) -> Self {
         Report {
             text,
             json,
@@ -135,6 +136,83 @@ pub enum Command {
         /// The file.
         file: std::path::PathBuf,
     },
+    /// Find users by id, email, address (multisig, pubkey or fee) or ticket hash.
+    FindUser {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// User id.
+        #[arg(long, group = "by")]
+        id: Option<u64>,
+        /// Email address.
+        #[arg(long, group = "by")]
+        email: Option<String>,
+        /// Multisig (ticket), pubkey or fee address.
+        #[arg(long, group = "by")]
+        address: Option<String>,
+        /// Ticket hash: a low-fee ticket's, else the wallets of --config are asked.
+        #[arg(long, group = "by")]
+        ticket: Option<String>,
+    },
+    /// Disable a user: no sign-in, API token and pending links cleared, sessions ended
+    /// (their tickets are still voted).
+    DisableUser {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// User id or email.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    EnableUser {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// User id or email.
+        user: String,
+    },
+    /// Queue a new verification link for an unverified account (the web app mails it).
+    ResendVerification {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// The account's email address.
+        email: String,
+    },
+    /// Reset a user's votebits to 1 (abstain on every agenda).
+    ResetVotebits {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// User id or email.
+        user: String,
+        /// The vote version to set (default: the user's).
+        #[arg(long)]
+        vote_version: Option<u32>,
+    },
+    /// List the low-fee tickets admins added for voting.
+    LowfeeTickets {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+    },
+    /// Check that every wallet of --config holds every registered user's multisig script.
+    CheckWallets {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+    },
+    /// Online backup of a SQLite store into a new file.
+    Backup {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// The new file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a SQLite backup over the store's file (stop the pool first).
+    Restore {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Overwrite even when the store looks in use.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -183,6 +261,34 @@ pub fn run(cmd: Command, json: bool) -> Result<Report> {
             max_users,
         } => inspect_ticket(&hex, network, coldwalletextpub, pool_fee, height, max_users),
         Command::CheckConfig { file } => check_config(&file),
+        Command::FindUser {
+            db,
+            id,
+            email,
+            address,
+            ticket,
+        } => {
+            let q = match (id, email, address, ticket) {
+                (Some(id), _, _, _) => UserQuery::Id(hcpool_core::UserId(id)),
+                (_, Some(e), _, _) => UserQuery::Email(e),
+                (_, _, Some(a), _) => UserQuery::Address(a),
+                (_, _, _, Some(t)) => UserQuery::Ticket(crate::db::parse_ticket(&t)?),
+                _ => bail!("give --id, --email, --address or --ticket"),
+            };
+            crate::db::find_user(&db, q)
+        }
+        Command::DisableUser { db, user } => crate::db::set_disabled(&db, &user, true),
+        Command::EnableUser { db, user } => crate::db::set_disabled(&db, &user, false),
+        Command::ResendVerification { db, email } => crate::db::resend_verification(&db, &email),
+        Command::ResetVotebits {
+            db,
+            user,
+            vote_version,
+        } => crate::db::reset_votebits(&db, &user, vote_version),
+        Command::LowfeeTickets { db } => crate::db::low_fee_tickets(&db),
+        Command::CheckWallets { db } => crate::db::check_wallets(&db),
+        Command::Backup { db, out } => crate::db::backup(&db, &out),
+        Command::Restore { db, file, force } => crate::db::restore(&db, &file, force),
     }
 }
 
@@ -430,7 +536,7 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
     // this command passes is one the web app accepts.
     let mut src = hcpool_core::config::sources();
     src.layer(hcpool_core::config::parse_ini(&text)?)?;
-    let cfg: PoolConfig = hcpool_web::config::Config::from_sources(&src)?.pool;
+    let cfg: PoolConfig = crate::db::load_config(path)?;
     let mut problems = Vec::new();
     for (key, value) in [
         ("votingwalletextpub", &cfg.voting_wallet_ext_pub),

@@ -4,7 +4,9 @@
 //! It is a binary only (no library, no cargo features): every command is a few lines over
 //! hcpool-core's public API (`commands.rs`), which is where an embedder looks. Commands:
 //! `derive`, `validate-address`, `multisig`, `votebits explain`, `ticket-fee`,
-//! `inspect-ticket`, `check-config`; exit codes 0 ok, 1 the thing checked is invalid, 2 bad
+//! `inspect-ticket`, `check-config`, and the database tools `find-user`, `disable-user`,
+//! `enable-user`, `resend-verification`, `reset-votebits`, `lowfee-tickets`,
+//! `check-wallets`, `backup`, `restore` (`db.rs`); exit codes 0 ok, 1 the thing checked is invalid, 2 bad
 //! input. `tests/cli.rs` runs the built binary.
 //!
 //! ```sh
@@ -12,6 +14,7 @@
 //! ```
 
 mod commands;
+mod db;
 
 use std::io::Write as _;
 
@@ -21,7 +24,7 @@ use clap::Parser;
 #[command(
     name = "hcpoolctl",
     version = hcpool_process::build::VERSION,
-    about = "Offline HC stake-pool operator tool"
+    about = "HC stake-pool operator tool"
 )]
 struct Cli {
     /// Print JSON instead of text.

@@ -231,3 +231,463 @@ fn version_names_the_commit() {
         "{out}"
     );
 }
+
+// ---- the database tools (issue 15) -------------------------------------------------------
+
+mod dbtools {
+    use super::*;
+    use hcpool_core::backend::{NewLowFeeTicket, NewUser, Registration, Session, Store};
+    use hcpool_core::{Secret, TicketHash, VoteBits};
+    use hcpool_db::SqlStore;
+
+    /// A throwaway store: a SQLite file, or a database on `HCPOOL_TEST_MYSQL_URL`'s server
+    /// (created with the `mariadb` client, dropped at the end).
+    pub(super) struct TestDb {
+        pub url: String,
+        pub _dir: tempfile::TempDir,
+        mysql: Option<(Vec<String>, String)>,
+    }
+
+    /// `mariadb` client arguments for the server of a `mysql://user[:pass]@host:port/db` URL.
+    pub(super) fn client_args(url: &str) -> Vec<String> {
+        let rest = url.split("://").nth(1).unwrap_or("");
+        let (auth, hostpart) = rest.split_once('@').unwrap_or(("root", rest));
+        let hostport = hostpart.split('/').next().unwrap_or("");
+        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+        let (user, pass) = auth.split_once(':').unwrap_or((auth, ""));
+        let mut a = vec![
+            format!("-h{host}"),
+            format!("-P{port}"),
+            format!("-u{user}"),
+            "--protocol=tcp".into(),
+        ];
+        if !pass.is_empty() {
+            a.push(format!("-p{pass}"));
+        }
+        a
+    }
+
+    pub(super) fn mariadb(args: &[String], sql: &str) {
+        let out = Command::new("mariadb")
+            .args(args)
+            .arg("-e")
+            .arg(sql)
+            .output()
+            .expect("run the mariadb client");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    impl TestDb {
+        pub fn sqlite() -> TestDb {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("pool.db");
+            TestDb {
+                url: hcpool_db::sqlite_url_for_path(&path),
+                _dir: dir,
+                mysql: None,
+            }
+        }
+
+        #[allow(clippy::print_stdout)] // The skip line.
+        pub fn mysql(tag: &str) -> Option<TestDb> {
+            let Ok(server) = std::env::var("HCPOOL_TEST_MYSQL_URL") else {
+                println!("skipped: HCPOOL_TEST_MYSQL_URL unset (the MariaDB run of {tag})");
+                return None;
+            };
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!("hcpoolctl_{tag}_{}_{nanos}", std::process::id());
+            let args = client_args(&server);
+            mariadb(
+                &args,
+                &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+            );
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+            Some(TestDb {
+                url: format!("{base}/{name}"),
+                _dir: tempfile::tempdir().unwrap(),
+                mysql: Some((args, name)),
+            })
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            if let Some((args, name)) = &self.mysql {
+                mariadb(args, &format!("DROP DATABASE IF EXISTS `{name}`"));
+            }
+        }
+    }
+
+    pub(super) fn keys() -> PoolKeys {
+        PoolKeys::from_strings(VOTING, COLD, Network::Testnet).unwrap()
+    }
+
+    pub(super) fn registration(id: UserId) -> Registration {
+        let keys = keys();
+        let user: hcpool_core::Address =
+            hcpool_core::address::validate_user_pubkey_address(USER_PK, Network::Testnet).unwrap();
+        let pool = keys.ticket_pubkey_address(id).unwrap();
+        let script = RedeemScript::one_of_two(&pool, &user).unwrap();
+        Registration {
+            multisig_address: script.p2sh_address(Network::Testnet),
+            multisig_script: script,
+            pool_pubkey_addr: pool,
+            user_pubkey_addr: user,
+            user_fee_addr: keys.fee_address(id).unwrap(),
+            height_registered: 10,
+        }
+    }
+
+    pub(super) async fn new_user(store: &dyn Store, email: &str, verified: bool) -> UserId {
+        let token = format!("tok-{email}");
+        let id = store
+            .create_user(&NewUser {
+                email: email.into(),
+                password_hash: Secret::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+                email_token: Secret::new(token.clone()),
+                vote_bits: VoteBits(5),
+                vote_bits_version: 7,
+            })
+            .await
+            .unwrap();
+        if verified {
+            store.verify_email(&token).await.unwrap();
+        }
+        id
+    }
+
+    pub(super) const TICKET: &str =
+        "1111111111111111111111111111111111111111111111111111111111111111";
+
+    /// Two users (alice: verified, registered, API token, a session, a low-fee ticket;
+    /// bob: unverified) in a fresh store.
+    async fn seed(url: &str) -> (UserId, UserId, Registration) {
+        let sql = SqlStore::connect(url).await.unwrap();
+        let store: &dyn Store = &sql;
+        let alice = new_user(store, "alice@example.com", true).await;
+        let bob = new_user(store, "bob@example.com", false).await;
+        let reg = registration(alice);
+        assert!(store.register_address(alice, &reg).await.unwrap());
+        store
+            .set_api_token(alice, &Secret::new("alice-token".into()))
+            .await
+            .unwrap();
+        store
+            .create_session(&Session {
+                id_hash: "ab".repeat(32),
+                user_id: alice,
+                csrf_token: Secret::new("csrf".into()),
+                created: 1,
+                expires: i64::MAX / 2,
+                last_seen: 1,
+            })
+            .await
+            .unwrap();
+        store
+            .add_low_fee_tickets(&[NewLowFeeTicket {
+                added_by: alice,
+                ticket_address: reg.multisig_address.clone(),
+                ticket_hash: TICKET.parse::<TicketHash>().unwrap(),
+                created: 1,
+                expires: i64::MAX / 2,
+            }])
+            .await
+            .unwrap();
+        sql.close().await;
+        (alice, bob, reg)
+    }
+
+    fn json_of(args: &[&str]) -> (i32, serde_json::Value) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = run(&all);
+        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+        (code, v)
+    }
+
+    async fn db_tools(url: &str) {
+        let (alice, bob, reg) = seed(url).await;
+        let db = ["--db", url];
+        // find-user: by email, id, each address, the low-fee ticket; unknown ones exit 1.
+        let (code, v) =
+            json_of(&[&["find-user"][..], &db, &["--email", "ALICE@example.com"]].concat());
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v[0]["id"], alice.0);
+        assert_eq!(v[0]["multisig_address"], reg.multisig_address.to_string());
+        assert_eq!(
+            v[0]["api_token"], true,
+            "whether there is one, never the token"
+        );
+        assert!(!v.to_string().contains("alice-token") && !v.to_string().contains("argon2"));
+        for (flag, value) in [
+            ("--id", alice.0.to_string()),
+            ("--address", reg.multisig_address.to_string()),
+            ("--address", reg.user_fee_addr.to_string()),
+            ("--address", USER_PK.to_owned()),
+            ("--ticket", TICKET.to_owned()),
+        ] {
+            let (code, v) = json_of(&[&["find-user"][..], &db, &[flag, &value]].concat());
+            assert_eq!(
+                (code, &v[0]["id"]),
+                (0, &serde_json::json!(alice.0)),
+                "{flag} {value}"
+            );
+        }
+        let (code, out, _) =
+            run(&[&["find-user"][..], &db, &["--email", "nobody@example.com"]].concat());
+        assert_eq!((code, out.trim()), (1, "no such user"));
+        let (code, _, err) = run(&[&["find-user"][..], &db, &["--ticket", "xyz"]].concat());
+        assert_eq!(code, 2);
+        assert!(err.contains("not a ticket hash"), "{err}");
+
+        // lowfee-tickets.
+        let (code, v) = json_of(&[&["lowfee-tickets"][..], &db].concat());
+        assert_eq!(code, 0);
+        assert_eq!(v[0]["ticket_hash"], TICKET);
+        assert_eq!(v[0]["state"], "votable");
+
+        // reset-votebits: 5 -> 1, the version kept or set.
+        let (code, v) = json_of(&[&["reset-votebits"][..], &db, &["alice@example.com"]].concat());
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["old"]["vote_bits"], 5);
+        assert_eq!(v["new"], serde_json::json!({"vote_bits": 1, "version": 7}));
+        let (_, v) = json_of(
+            &[
+                &["reset-votebits"][..],
+                &db,
+                &[&bob.0.to_string()[..], "--vote-version", "8"],
+            ]
+            .concat(),
+        );
+        assert_eq!(v["new"], serde_json::json!({"vote_bits": 1, "version": 8}));
+
+        // resend-verification: queued for bob (unverified), refused for alice (verified).
+        let (code, out, _) =
+            run(&[&["resend-verification"][..], &db, &["bob@example.com"]].concat());
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("queued"), "{out}");
+        let (code, out, _) =
+            run(&[&["resend-verification"][..], &db, &["alice@example.com"]].concat());
+        assert_eq!(code, 1);
+        assert!(out.contains("verified already"), "{out}");
+
+        // disable-user: no token, no session, password unusable; enable restores it.
+        let (code, v) =
+            json_of(&[&["disable-user"][..], &db, &[&alice.0.to_string()[..]]].concat());
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["was_enabled"], true);
+        assert_eq!(v["sessions_ended"], 1);
+        let sql = SqlStore::connect(url).await.unwrap();
+        {
+            let store: &dyn Store = &sql;
+            let u = store.user(alice).await.unwrap().unwrap();
+            assert!(u.is_disabled());
+            assert!(u.password_hash.expose().starts_with("!disabled!$argon2id$"));
+            assert!(u.api_token.expose().is_empty());
+            assert!(store.session(&"ab".repeat(32), 2).await.unwrap().is_none());
+            assert!(store
+                .user_by_api_token("alice-token")
+                .await
+                .unwrap()
+                .is_none());
+            // The start-up token backfill skips a disabled user.
+            assert!(!store
+                .verified_users_without_api_token()
+                .await
+                .unwrap()
+                .contains(&alice));
+            let rows = store
+                .claim_mail(i64::MAX / 4, i64::MAX / 2, 10)
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 1, "the resend row");
+            assert_eq!(rows[0].recipient, "bob@example.com");
+        }
+        sql.close().await;
+        let (_, v) = json_of(&[&["find-user"][..], &db, &["--id", &alice.0.to_string()]].concat());
+        assert_eq!(v[0]["disabled"], true);
+        let (code, v) = json_of(&[&["disable-user"][..], &db, &["alice@example.com"]].concat());
+        assert_eq!((code, &v["was_enabled"]), (0, &serde_json::json!(false)));
+        let (code, v) = json_of(&[&["enable-user"][..], &db, &["alice@example.com"]].concat());
+        assert_eq!((code, &v["changed"]), (0, &serde_json::json!(true)));
+        let sql = SqlStore::connect(url).await.unwrap();
+        let u = (&sql as &dyn Store).user(alice).await.unwrap().unwrap();
+        assert!(!u.is_disabled());
+        assert_eq!(
+            u.password_hash.expose(),
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+        );
+        sql.close().await;
+        let (code, _, err) = run(&[&["disable-user"][..], &db, &["999"]].concat());
+        assert_eq!(code, 2);
+        assert!(err.contains("no user"), "{err}");
+        if url.starts_with("mysql") {
+            // MySQL/MariaDB stores are dumped with their own tools.
+            let (code, _, err) =
+                run(&[&["backup"][..], &db, &["--out", "/nonexistent/x.db"]].concat());
+            assert_eq!(code, 2);
+            assert!(err.contains("mysqldump"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn db_tools_on_sqlite() {
+        let db = TestDb::sqlite();
+        db_tools(&db.url).await;
+    }
+
+    #[tokio::test]
+    async fn db_tools_on_mariadb() {
+        let Some(db) = TestDb::mysql("tools") else {
+            return;
+        };
+        db_tools(&db.url).await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_backup_and_restore() {
+        let db = TestDb::sqlite();
+        let (alice, _, _) = seed(&db.url).await;
+        let out = db._dir.path().join("backup.db");
+        let (code, v) = json_of(&["backup", "--db", &db.url, "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["users"], 2);
+        // A second backup into the same file is refused.
+        let (code, _, err) = run(&["backup", "--db", &db.url, "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(err.contains("exists already"), "{err}");
+
+        // Change the store, then restore: the change is gone.
+        let sql = SqlStore::connect(&db.url).await.unwrap();
+        new_user(&sql, "carol@example.com", true).await;
+        // While the store is open (its -wal/-shm exist) a restore is refused…
+        let (code, _, err) = run(&["restore", "--db", &db.url, out.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(err.contains("looks in use"), "{err}");
+        sql.close().await;
+        // …and a file that is not a pool database is refused.
+        let junk = db._dir.path().join("junk.db");
+        std::fs::write(&junk, b"not a database at all, not even close").unwrap();
+        let (code, _, err) = run(&[
+            "restore",
+            "--db",
+            &db.url,
+            "--force",
+            junk.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("not a SQLite database") || err.contains("not an hcpool"),
+            "{err}"
+        );
+        let (code, v) = json_of(&["restore", "--db", &db.url, "--force", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["users"], 2);
+        assert_eq!(v["hcpool"], true);
+        let sql = SqlStore::connect(&db.url).await.unwrap();
+        let store: &dyn Store = &sql;
+        assert!(store
+            .user_by_email("carol@example.com")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store.user(alice).await.unwrap().is_some());
+        sql.close().await;
+    }
+}
+
+/// `check-wallets` against the simulated wallets: a wallet that lacks a registered user's
+/// multisig script is named with the user, exit 1; once it holds it, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_wallets_names_the_users_a_simulated_wallet_lacks() {
+    use hcpool_core::backend::{PoolWallet, Store};
+    use hcpool_simnet::{Role, SimCluster, SimConfig};
+
+    let cluster = SimCluster::start(SimConfig::default()).await.unwrap();
+    cluster.mine(2).unwrap();
+    let db = dbtools::TestDb::sqlite();
+    let sql = hcpool_db::SqlStore::connect(&db.url).await.unwrap();
+    let store: &dyn Store = &sql;
+    let id = dbtools::new_user(store, "alice@example.com", true).await;
+    let network = cluster.config().network;
+    let keys = PoolKeys::from_strings(
+        &cluster.config().voting_xpub,
+        &cluster.config().cold_xpub,
+        network,
+    )
+    .unwrap();
+    // Any pubkey address of the network stands for the user's.
+    let user_key = keys.ticket_pubkey_address(UserId(500)).unwrap();
+    let pool_key = keys.ticket_pubkey_address(id).unwrap();
+    let script = RedeemScript::one_of_two(&pool_key, &user_key).unwrap();
+    let reg = hcpool_core::backend::Registration {
+        multisig_address: script.p2sh_address(network),
+        multisig_script: script.clone(),
+        pool_pubkey_addr: pool_key,
+        user_pubkey_addr: user_key,
+        user_fee_addr: keys.fee_address(id).unwrap(),
+        height_registered: 1,
+    };
+    assert!(store.register_address(id, &reg).await.unwrap());
+    sql.close().await;
+    // Only the first wallet imports it.
+    let w0 = hcpool_rpc::JsonRpcWallet::connect(cluster.client_config(Role::Wallet(0)).unwrap())
+        .await
+        .unwrap();
+    w0.import_script(&script, 1).await.unwrap();
+
+    let conf = db._dir.path().join("hcstakepool.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{}dburl={}\napisecret=s\ncookiesecret=c\nnosmtp=1\n",
+            cluster.conf_fragment(),
+            db.url
+        ),
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap().to_owned();
+    let run_check = |conf: String| {
+        tokio::task::spawn_blocking(move || run(&["--json", "check-wallets", "--config", &conf]))
+    };
+    let (code, out, err) = run_check(conf.clone()).await.unwrap();
+    assert_eq!(code, 1, "{out} {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["scripts"], 1);
+    assert_eq!(v["wallets"][0]["missing_users"], serde_json::json!([]));
+    assert_eq!(v["wallets"][1]["missing_users"], serde_json::json!([id.0]));
+
+    let w1 = hcpool_rpc::JsonRpcWallet::connect(cluster.client_config(Role::Wallet(1)).unwrap())
+        .await
+        .unwrap();
+    w1.import_script(&script, 1).await.unwrap();
+    let (code, out, err) = run_check(conf.clone()).await.unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+
+    // find-user --ticket: a ticket bought for the user's multisig is found through the
+    // wallets (it is no low-fee ticket).
+    let purchase = hcpool_simnet::TicketPurchase::new(
+        reg.multisig_address.to_string(),
+        100_000_000,
+        u32::try_from(id.0).unwrap(),
+    );
+    let ticket = cluster
+        .buy_ticket(&purchase)
+        .unwrap_or_else(|e| panic!("buy: {e}"));
+    let t = ticket.to_string();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        run(&["--json", "find-user", "--config", &conf, "--ticket", &t])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["id"], id.0);
+}

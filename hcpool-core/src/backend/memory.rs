@@ -189,7 +189,7 @@ impl UserStore for MemoryStore {
         Ok(st
             .users
             .values()
-            .filter(|u| u.is_verified() && u.api_token.expose().is_empty())
+            .filter(|u| u.is_verified() && !u.is_disabled() && u.api_token.expose().is_empty())
             .map(|u| u.id)
             .collect())
     }

@@ -27,6 +27,7 @@ pub use store::{
     HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
     OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store,
     StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
+    DISABLED_PASSWORD_PREFIX,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{

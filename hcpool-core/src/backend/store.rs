@@ -79,7 +79,20 @@ impl User {
     pub fn is_verified(&self) -> bool {
         self.email_verified.is_verified()
     }
+
+    /// Whether an operator disabled the account (`hcpoolctl disable-user`): its stored
+    /// password starts with [`DISABLED_PASSWORD_PREFIX`].
+    pub fn is_disabled(&self) -> bool {
+        self.password_hash
+            .expose()
+            .starts_with(DISABLED_PASSWORD_PREFIX)
+    }
 }
+
+/// The prefix a disabled account's `Password` value carries. No bcrypt (`$2a$…`) or argon2
+/// (`$argon2id$…`) hash starts with `!`, so neither hcpool nor hcstakepool signs the user in,
+/// and no column is added to hcstakepool's schema; enabling strips it.
+pub const DISABLED_PASSWORD_PREFIX: &str = "!disabled!";
 
 /// Whether a user proved they own their email address (`Users.EmailVerified`).
 ///

@@ -756,46 +756,8 @@ impl AccountService {
     /// # Errors
     /// The store's error.
     pub async fn enqueue(&self, job: Job) -> Result<()> {
-        let now = self.now();
-        let (kind, recipient, subject, body, ip) = match job {
-            Job::Mail(m) => (KIND_MAIL, m.to, m.subject, m.body, String::new()),
-            Job::Signup {
-                email,
-                password_hash,
-            } => (
-                KIND_SIGNUP,
-                email.into_string(),
-                String::new(),
-                password_hash.into_inner(),
-                String::new(),
-            ),
-            Job::Resend { email } => (
-                KIND_RESEND,
-                email.into_string(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ),
-            Job::Reset { email, ip } => (
-                KIND_RESET,
-                email.into_string(),
-                String::new(),
-                String::new(),
-                ip,
-            ),
-        };
         self.store
-            .enqueue_mail(&OutboxMail {
-                id: 0,
-                kind: kind.to_owned(),
-                recipient,
-                subject,
-                body: Secret::new(body),
-                ip,
-                attempts: 0,
-                next_attempt: now,
-                created: now,
-            })
+            .enqueue_mail(&outbox_row(job, self.now()))
             .await?;
         self.mail_wake.notify_one();
         Ok(())
@@ -848,6 +810,10 @@ impl AccountService {
                 let Some(user) = store.user_by_email(&row.recipient).await? else {
                     return Ok(None);
                 };
+                // A disabled account gets no link that could bring it back.
+                if user.is_disabled() {
+                    return Ok(None);
+                }
                 if user.is_verified() {
                     if row.kind != KIND_SIGNUP {
                         return Ok(None);
@@ -883,7 +849,11 @@ impl AccountService {
                 }))
             }
             KIND_RESET => {
-                let Some(user) = store.user_by_email(&row.recipient).await? else {
+                let Some(user) = store
+                    .user_by_email(&row.recipient)
+                    .await?
+                    .filter(|u| !u.is_disabled())
+                else {
                     return Ok(None);
                 };
                 let token = self.mail_token();
@@ -912,6 +882,50 @@ impl AccountService {
                 Ok(None)
             }
         }
+    }
+}
+
+/// The mail outbox row that stands for `job`, due at `now` (unix seconds): what
+/// [`AccountService::enqueue`] stores, and what an operator tool stores for the running web
+/// app's sender to handle.
+pub fn outbox_row(job: Job, now: i64) -> OutboxMail {
+    let (kind, recipient, subject, body, ip) = match job {
+        Job::Mail(m) => (KIND_MAIL, m.to, m.subject, m.body, String::new()),
+        Job::Signup {
+            email,
+            password_hash,
+        } => (
+            KIND_SIGNUP,
+            email.into_string(),
+            String::new(),
+            password_hash.into_inner(),
+            String::new(),
+        ),
+        Job::Resend { email } => (
+            KIND_RESEND,
+            email.into_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Job::Reset { email, ip } => (
+            KIND_RESET,
+            email.into_string(),
+            String::new(),
+            String::new(),
+            ip,
+        ),
+    };
+    OutboxMail {
+        id: 0,
+        kind: kind.to_owned(),
+        recipient,
+        subject,
+        body: Secret::new(body),
+        ip,
+        attempts: 0,
+        next_attempt: now,
+        created: now,
     }
 }
 

@@ -7,6 +7,7 @@
 //! lock across a backend call.
 
 pub mod accounts;
+pub mod admin;
 pub mod gate;
 pub mod nodes;
 pub mod pool;

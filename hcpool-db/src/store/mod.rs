@@ -6,6 +6,7 @@
 
 mod history;
 mod lowfee;
+pub(crate) mod ops;
 mod outbox;
 mod sessions;
 mod tokens;

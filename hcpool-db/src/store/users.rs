@@ -206,11 +206,12 @@ impl SqlStore {
         // `> 0`: verified or grandfathered, hcstakepool's own start-up query.
         let rows = on_conn!(self, OP, Redo::Idempotent, |c| {
             sqlx::query(
-            "SELECT UserId FROM Users WHERE APIToken = '' AND EmailVerified > 0 ORDER BY UserId",
-        )
-                .fetch_all(&mut *c)
-                .await
-                .map_err(Error::query(OP))
+                "SELECT UserId FROM Users WHERE APIToken = '' AND EmailVerified > 0 \
+             AND (Password IS NULL OR Password NOT LIKE '!disabled!%') ORDER BY UserId",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .map_err(Error::query(OP))
         })?;
         let mut ids = Vec::with_capacity(rows.len());
         for r in &rows {

@@ -8,6 +8,8 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
+use hcpool_core::status::{Level, NodeFacts, WalletFacts};
+
 use super::{title, Flashed, Nav, Page};
 use crate::config::WebSettings;
 use crate::error::WebError;
@@ -15,18 +17,26 @@ use crate::limit::ClientIp;
 use crate::session::{Checked, Visitor};
 use crate::state::AppState;
 
-/// Whether the visitor is an admin (both the IP and the user id must be listed).
+/// Whether user `id` from client IP `ip` (a [`ClientIp`] value) is an admin: both the IP
+/// (`adminips`) and the user id (`adminuserids`) are listed. Quiet: the navigation asks it
+/// on every page.
+pub fn listed(id: hcpool_core::UserId, ip: &str, s: &WebSettings) -> bool {
+    // ClientIp is a canonical address (or empty); `adminips` were parsed at start.
+    let ip_ok = crate::limit::parse_ip(ip).is_some_and(|ip| s.admin_ips.contains(&ip));
+    ip_ok && s.admin_user_ids.contains(&id)
+}
+
+/// Whether the visitor is an admin (both the IP and the user id must be listed); a refusal
+/// of a signed-in user is logged.
 pub fn is_admin(v: &Visitor, ip: &ClientIp, s: &WebSettings) -> bool {
     let Some(user) = v.user() else {
         return false;
     };
-    // ClientIp is a canonical address (or empty); `adminips` were parsed at start.
-    let ip_ok = crate::limit::parse_ip(&ip.0).is_some_and(|ip| s.admin_ips.contains(&ip));
-    let uid_ok = s.admin_user_ids.contains(&user.id);
-    if !(ip_ok && uid_ok) {
+    let ok = listed(user.id, &ip.0, s);
+    if !ok {
         tracing::warn!(user = user.id.0, ip = %ip.0, "admin page refused");
     }
-    ip_ok && uid_ok
+    ok
 }
 
 /// An admin (a request guard): the client IP is one of `adminips` and the signed-in user
@@ -81,6 +91,12 @@ struct StatusView<'a> {
     node_count: usize,
     stale_nodes: Vec<String>,
     nodes: Vec<crate::nodes::NodeHealth>,
+    /// The overall level (hcstakepool's "RPC Status") and its reasons.
+    summary: hcpool_core::status::Summary,
+    /// `summary.level` as hcstakepool spelt it.
+    level: &'static str,
+    /// `summary.level` as a CSS class suffix.
+    level_class: &'static str,
     demo: bool,
     csrf: &'a str,
     flash: Flashed,
@@ -104,6 +120,11 @@ struct WalletView {
 struct WalletRow {
     label: String,
     ready: bool,
+    /// What the status summary counts (connected, hcd connected, unlocked, best block…).
+    facts: hcpool_core::status::WalletFacts,
+    connected_text: &'static str,
+    daemon_text: &'static str,
+    unlocked_text: &'static str,
     /// "ready", or why not.
     state: String,
     network: String,
@@ -152,6 +173,7 @@ async fn get_status(
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
     let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
+    let summary = summary(&wallets.label(), &wallet, &wallet_rows, &health);
     let view = StatusView {
         sync_problems: sync.problems.iter().map(|p| p.describe()).collect(),
         sync: &sync,
@@ -161,6 +183,14 @@ async fn get_status(
         node_count: nodes.len(),
         stale_nodes: nodes.stale(),
         nodes: health,
+        level: summary.level.as_str(),
+        level_class: match summary.level {
+            Level::Ok => "ok",
+            Level::Degraded => "degraded",
+            Level::Critical => "critical",
+            Level::Emergency => "emergency",
+        },
+        summary,
         demo: state.demo_chain.is_some(),
         csrf: &v.csrf,
         flash: Flashed::take(flash),
@@ -180,24 +210,79 @@ async fn get_status(
     Ok(Page::Html((status, RawHtml(html))))
 }
 
+/// The page's summary ([`hcpool_core::status::summarize`]): the manager's wallets, or
+/// without a manager the one wallet of `wallet`, and every voting node.
+fn summary(
+    label: &str,
+    wallet: &WalletView,
+    rows: &[WalletRow],
+    nodes: &[crate::nodes::NodeHealth],
+) -> hcpool_core::status::Summary {
+    let facts: Vec<WalletFacts> = if rows.is_empty() {
+        vec![if wallet.ok {
+            WalletFacts {
+                label: label.to_owned(),
+                connected: true,
+                daemon_connected: Some(wallet.daemon_connected),
+                unlocked: Some(wallet.unlocked),
+                voting: Some(wallet.voting),
+                vote_version: Some(wallet.vote_version),
+                best_block: Some(wallet.height),
+                error: None,
+            }
+        } else {
+            WalletFacts {
+                error: Some(wallet.error.clone()),
+                ..WalletFacts::unreachable(label)
+            }
+        }]
+    } else {
+        rows.iter().map(|r| r.facts.clone()).collect()
+    };
+    let nodes: Vec<NodeFacts> = nodes
+        .iter()
+        .map(|n| NodeFacts {
+            label: n.label.clone(),
+            serving: n.ok,
+        })
+        .collect();
+    hcpool_core::status::summarize(&facts, &nodes)
+}
+
 /// One row per wallet of the manager (none without one): its state from a fresh
-/// `walletinfo`, the network, API versions and warnings of its connect check, and the
+/// `walletinfo` and `getbestblock`, the network, API versions and warnings of its connect check, and the
 /// registered scripts it lacks (a wallet that missed an `importscript` is behind until the
 /// manager's catch-up imports them).
 async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
     let Some(m) = state.manager() else {
         return Vec::new();
     };
-    let status = tokio::time::timeout(crate::nodes::HEALTH_TIMEOUT, m.refresh_status())
+    // `chain_tips` asks `walletinfo` (recorded in the status) and `getbestblock` of each.
+    let tips = tokio::time::timeout(crate::nodes::HEALTH_TIMEOUT, m.chain_tips())
         .await
-        .unwrap_or_else(|_| m.status());
+        .unwrap_or_default();
+    let status = m.status();
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
     status
         .wallets
         .iter()
-        .map(|w| WalletRow {
+        .enumerate()
+        .map(|(i, w)| WalletRow {
             label: w.label.clone(),
             ready: w.is_ready(),
+            facts: WalletFacts {
+                label: w.label.clone(),
+                connected: w.connected,
+                daemon_connected: w.daemon_connected,
+                unlocked: w.unlocked,
+                voting: w.voting,
+                vote_version: w.vote_version,
+                best_block: tips.get(i).and_then(|t| t.height),
+                error: w.last_error.clone(),
+            },
+            connected_text: yes_no(Some(w.connected)),
+            daemon_text: yes_no(w.daemon_connected),
+            unlocked_text: yes_no(w.unlocked),
             state: if w.is_ready() {
                 "ready".to_owned()
             } else {
@@ -207,11 +292,7 @@ async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
             hcd_api: text(&w.hcd_api),
             wallet_api: text(&w.wallet_api),
             voting: w.voting == Some(true),
-            voting_text: match w.voting {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "unknown",
-            },
+            voting_text: yes_no(w.voting),
             vote_version: w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
             warnings: w.warnings.clone(),
             behind: w.is_behind(),
@@ -223,6 +304,14 @@ async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
             },
         })
         .collect()
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
 }
 
 /// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).

@@ -1,7 +1,7 @@
 //! HTML pages (inventory §3), rendered from the embedded handlebars templates.
 
 mod account;
-mod admin;
+pub(crate) mod admin;
 mod admintickets;
 mod pool;
 mod reset;
@@ -61,6 +61,8 @@ pub struct Nav {
     pub has_address: bool,
     /// The visitor's CSRF token (the sign-out form).
     pub csrf: String,
+    /// An admin (admin user id from an admin IP): the Status and Low-fee tickets links.
+    pub admin: bool,
 }
 
 impl Nav {
@@ -71,6 +73,7 @@ impl Nav {
             email: v.user().map(|u| u.email.clone()).unwrap_or_default(),
             has_address: v.user().is_some_and(|u| u.registration.is_some()),
             csrf: v.csrf.clone(),
+            admin: v.admin,
         }
     }
 }

@@ -135,6 +135,7 @@ async fn change_password(
     let fresh = Visitor {
         signed_in: None,
         csrf: String::new(),
+        admin: false,
     };
     session::start(state, jar, &fresh, user.id).await?;
     Ok(Page::Flash(Flash::success(
@@ -238,6 +239,7 @@ async fn get_email_update(
         Nav::of(&Visitor {
             signed_in: None,
             csrf: v.csrf.clone(),
+            admin: false,
         })
     };
     Ok(Page::ok(state.render(

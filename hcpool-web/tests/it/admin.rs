@@ -253,3 +253,129 @@ async fn status_shows_a_wallet_that_missed_an_import_as_behind() {
     );
     assert_eq!(page.matches("behind:").count(), 1, "{page}");
 }
+
+async fn page_as(app: &TestApp, path: &str, ip: &str) -> String {
+    let r = app
+        .client
+        .get(path.to_owned())
+        .header(Header::new("X-Real-IP", ip.to_owned()))
+        .dispatch()
+        .await;
+    r.into_string().await.unwrap_or_default()
+}
+
+fn has_admin_links(page: &str) -> bool {
+    let status = page.contains(r#"<a href="/status">Status</a>"#);
+    let tickets = page.contains(r#"<a href="/admintickets">Low-fee tickets</a>"#);
+    assert_eq!(status, tickets, "both admin links or neither: {page}");
+    status
+}
+
+/// Issue 15: the admin links are in the navigation of admins only (admin user id from an
+/// admin IP, as hcstakepool's `.Admin`).
+#[rocket::async_test]
+async fn admin_links_in_the_navigation_for_admins_only() {
+    let app = app_with(admin_settings()).await;
+    app.user("admin@example.com", "password1").await;
+    app.user("user@example.com", "password1").await;
+    assert!(!has_admin_links(&page_as(&app, "/", "10.0.0.1").await));
+    app.sign_in("user@example.com", "password1").await;
+    assert!(!has_admin_links(&page_as(&app, "/", "10.0.0.1").await));
+    app.sign_in("admin@example.com", "password1").await;
+    assert!(!has_admin_links(&page_as(&app, "/", "10.0.0.2").await));
+    for path in ["/", "/stats", "/settings", "/status", "/admintickets"] {
+        assert!(
+            has_admin_links(&page_as(&app, path, "10.0.0.1").await),
+            "{path}"
+        );
+    }
+}
+
+fn rpc_status(page: &str) -> &str {
+    let Some(at) = page.find("RPC Status: <strong>") else {
+        return "";
+    };
+    let rest = &page[at + "RPC Status: <strong>".len()..];
+    &rest[..rest.find('<').unwrap_or(0)]
+}
+
+/// Issue 15: the status page's summary follows hcstakepool's rule (all wallets ready: OK,
+/// none: Emergency, one: Critical, otherwise Degraded), and shows each wallet's facts.
+#[rocket::async_test]
+async fn status_summary_over_the_managers_wallets() {
+    use hcpool_core::backend::WalletBackend;
+    use hcpool_rpc::{ManagerConfig, WalletManager};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
+    let manager = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        ManagerConfig {
+            min_servers: 1,
+            call_timeout: Duration::from_secs(2),
+            ..ManagerConfig::default()
+        },
+    ));
+    let m = manager.clone();
+    let app = app_custom(
+        admin_settings(),
+        Some(manager.clone() as Arc<dyn WalletBackend>),
+        move |s| s.with_manager(m),
+    )
+    .await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "OK", "{page}");
+    assert!(page.contains("3 of 3 wallets ready"), "{page}");
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    // Connected, hcd connected, unlocked, best block.
+    assert!(
+        rows[0].contains("<td>yes</td><td>yes</td><td>yes</td><td>1234</td>"),
+        "{}",
+        rows[0]
+    );
+
+    fakes[2].hcd_down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "Degraded", "{page}");
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert!(
+        rows[2].contains("<td>yes</td><td>no</td><td>yes</td>"),
+        "{}",
+        rows[2]
+    );
+    assert!(page.contains(": hcd not connected</li>"), "{page}");
+
+    fakes[1].down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "Critical", "{page}");
+    fakes[0].down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "Emergency", "{page}");
+    for f in &fakes {
+        f.down.store(false, Ordering::SeqCst);
+        f.hcd_down.store(false, Ordering::SeqCst);
+    }
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "OK", "{page}");
+}
+
+/// Without a wallet manager (one wallet) the summary is that wallet's.
+#[rocket::async_test]
+async fn status_summary_of_a_single_wallet() {
+    let app = app_with(admin_settings()).await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "OK", "{page}");
+    app.wallet.down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert_eq!(rpc_status(&page), "Emergency", "{page}");
+}

@@ -6,6 +6,7 @@
 mod admin;
 mod admintickets;
 mod api;
+mod backup;
 mod beyond;
 mod charts;
 mod common;

@@ -542,3 +542,42 @@ fn mailed_tokens_are_stored_hashed_and_legacy_ones_still_match() {
     assert!(check_password_policy("").is_err());
     assert!(check_password_policy("longenough").is_ok());
 }
+
+/// Issue 15: a disabled account (`hcpoolctl disable-user`: the stored hash carries
+/// `DISABLED_PASSWORD_PREFIX`) cannot sign in and is sent no reset or verification link
+/// that could bring it back.
+#[tokio::test]
+async fn a_disabled_account_gets_no_links_and_cannot_sign_in() {
+    use crate::backend::DISABLED_PASSWORD_PREFIX;
+    let f = fixture();
+    let u = f.verified().await;
+    let disabled = format!("{DISABLED_PASSWORD_PREFIX}{}", u.password_hash.expose());
+    f.store
+        .change_password(u.id, &Secret::new(disabled))
+        .await
+        .unwrap();
+    assert!(f.store.user(u.id).await.unwrap().unwrap().is_disabled());
+    assert_eq!(
+        refusal(f.svc.sign_in("a@b.c", "password1").await),
+        Refusal::BadCredentials
+    );
+    f.svc
+        .request_password_reset("a@b.c", "10.0.0.1")
+        .await
+        .unwrap();
+    f.svc.resend_verification(&email("a@b.c")).await.unwrap();
+    assert!(
+        f.send_all().await.is_empty(),
+        "no link for a disabled account"
+    );
+    // The same requests for an enabled account do send (the check above is not vacuous).
+    f.store
+        .change_password(u.id, &u.password_hash)
+        .await
+        .unwrap();
+    f.svc
+        .request_password_reset("a@b.c", "10.0.0.1")
+        .await
+        .unwrap();
+    assert_eq!(f.send_all().await.len(), 1);
+}

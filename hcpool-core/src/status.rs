@@ -1,0 +1,292 @@
+//! The admin status summary: per-wallet and per-voting-node facts in, one overall level out
+//! (hcstakepool's "RPC Status"), with the reasons. Pure: the web app gathers the facts
+//! (`walletinfo`, `getbestblock`, each stakepoold's health) and renders the result.
+//!
+//! hcstakepool's rule counted the wallets that answered `walletinfo`: all → `OK`, none →
+//! `Emergency`, exactly one → `Critical`, otherwise `Degraded`. hcpool keeps the rule and
+//! its names, with two changes (docs/compat.md "Admin status"):
+//!
+//! - a wallet counts when it is *ready*: it answered, its hcd is connected and it is
+//!   unlocked (hcstakepool's process died on a wallet that answered without those, so it
+//!   never showed such a wallet as counted);
+//! - the voting nodes count too: one not serving makes the pool at least `Degraded`, none
+//!   serving (of at least one configured) `Critical`, as its tickets are then not voted.
+//!
+//! The overall level is the worse of the wallets' and the nodes' levels.
+//!
+//! ```
+//! use hcpool_core::status::{summarize, Level, NodeFacts, WalletFacts};
+//!
+//! let up = WalletFacts::ready("w1:12010", 120, 7);
+//! let down = WalletFacts::unreachable("w2:12010");
+//! let node = NodeFacts { label: "n1".into(), serving: true };
+//! let s = summarize(&[up, down], &[node]);
+//! assert_eq!(s.level, Level::Critical);
+//! assert_eq!(s.wallets_ready, 1);
+//! ```
+
+/// An overall level, from best to worst (ordered: `max` is the worse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Level {
+    /// Every wallet and node serves.
+    Ok,
+    /// Some wallet or node does not serve; the pool still works.
+    Degraded,
+    /// Exactly one wallet serves, or no voting node does.
+    Critical,
+    /// No wallet serves.
+    Emergency,
+}
+
+impl Level {
+    /// hcstakepool's spelling (`OK`, `Degraded`, `Critical`, `Emergency`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Degraded => "Degraded",
+            Level::Critical => "Critical",
+            Level::Emergency => "Emergency",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is known about one wallet. `None` means "did not say" (it did not answer).
+///
+/// New facts (for example whether the wallet's hcd lags the network) are new fields here
+/// and a new line in [`summarize`]; the web page shows the struct as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct WalletFacts {
+    /// `host:port`.
+    pub label: String,
+    /// It answered `walletinfo`.
+    pub connected: bool,
+    /// Its hcd is connected (`walletinfo.daemonconnected`).
+    pub daemon_connected: Option<bool>,
+    /// It is unlocked.
+    pub unlocked: Option<bool>,
+    /// It votes by itself (`--enablevoting`).
+    pub voting: Option<bool>,
+    /// Its vote version.
+    pub vote_version: Option<u32>,
+    /// Its best block height (`getbestblock`).
+    pub best_block: Option<u32>,
+    /// Why it does not serve, as its manager last saw it.
+    pub error: Option<String>,
+}
+
+impl WalletFacts {
+    /// A wallet that answered and serves, at `height`.
+    pub fn ready(label: &str, height: u32, vote_version: u32) -> Self {
+        WalletFacts {
+            label: label.to_owned(),
+            connected: true,
+            daemon_connected: Some(true),
+            unlocked: Some(true),
+            voting: Some(false),
+            vote_version: Some(vote_version),
+            best_block: Some(height),
+            error: None,
+        }
+    }
+
+    /// A wallet that did not answer.
+    pub fn unreachable(label: &str) -> Self {
+        WalletFacts {
+            label: label.to_owned(),
+            ..WalletFacts::default()
+        }
+    }
+
+    /// Ready for pool work: it answered, its hcd is connected and it is unlocked.
+    pub fn is_ready(&self) -> bool {
+        self.connected && self.daemon_connected == Some(true) && self.unlocked == Some(true)
+    }
+
+    /// Why it does not count as ready (`None` when it does).
+    pub fn problem(&self) -> Option<String> {
+        if !self.connected {
+            let why = self.error.as_deref().unwrap_or("no answer");
+            Some(format!("wallet {} not connected: {why}", self.label))
+        } else if self.daemon_connected != Some(true) {
+            Some(format!("wallet {}: hcd not connected", self.label))
+        } else if self.unlocked != Some(true) {
+            Some(format!("wallet {}: locked", self.label))
+        } else {
+            None
+        }
+    }
+}
+
+/// What is known about one voting node (stakepoold).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NodeFacts {
+    /// Its host.
+    pub label: String,
+    /// It answered its health calls.
+    pub serving: bool,
+}
+
+/// The summary of a status page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Summary {
+    /// The overall level.
+    pub level: Level,
+    /// The wallets' level (hcstakepool's `RPCStatus`).
+    pub wallets_level: Level,
+    /// Wallets ready of those configured.
+    pub wallets_ready: usize,
+    /// Wallets configured.
+    pub wallets: usize,
+    /// Voting nodes serving.
+    pub nodes_serving: usize,
+    /// Voting nodes configured.
+    pub nodes: usize,
+    /// The highest best block among ready wallets.
+    pub tip: Option<u32>,
+    /// One line per wallet or node that does not serve.
+    pub reasons: Vec<String>,
+}
+
+/// hcstakepool's rule over the number of working wallets.
+fn wallets_level(ready: usize, total: usize) -> Level {
+    if ready == total {
+        Level::Ok
+    } else if ready == 0 {
+        Level::Emergency
+    } else if ready == 1 {
+        Level::Critical
+    } else {
+        Level::Degraded
+    }
+}
+
+/// The overall level and its reasons (see the module docs for the rule).
+pub fn summarize(wallets: &[WalletFacts], nodes: &[NodeFacts]) -> Summary {
+    let mut reasons: Vec<String> = wallets.iter().filter_map(WalletFacts::problem).collect();
+    let wallets_ready = wallets.iter().filter(|w| w.is_ready()).count();
+    let wl = wallets_level(wallets_ready, wallets.len());
+    let nodes_serving = nodes.iter().filter(|n| n.serving).count();
+    for n in nodes.iter().filter(|n| !n.serving) {
+        reasons.push(format!("voting node {} not serving", n.label));
+    }
+    let nl = if nodes_serving == nodes.len() {
+        Level::Ok
+    } else if nodes_serving == 0 {
+        Level::Critical
+    } else {
+        Level::Degraded
+    };
+    let tip = wallets
+        .iter()
+        .filter(|w| w.is_ready())
+        .filter_map(|w| w.best_block)
+        .max();
+    Summary {
+        level: wl.max(nl),
+        wallets_level: wl,
+        wallets_ready,
+        wallets: wallets.len(),
+        nodes_serving,
+        nodes: nodes.len(),
+        tip,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(label: &str, serving: bool) -> NodeFacts {
+        NodeFacts {
+            label: label.into(),
+            serving,
+        }
+    }
+
+    fn levels(ready: usize, total: usize) -> Level {
+        let ws: Vec<WalletFacts> = (0..total)
+            .map(|i| {
+                if i < ready {
+                    WalletFacts::ready(&format!("w{i}"), 100, 7)
+                } else {
+                    WalletFacts::unreachable(&format!("w{i}"))
+                }
+            })
+            .collect();
+        summarize(&ws, &[node("n", true)]).level
+    }
+
+    #[test]
+    fn hcstakepool_rule_over_wallets() {
+        assert_eq!(levels(1, 1), Level::Ok);
+        assert_eq!(levels(3, 3), Level::Ok);
+        assert_eq!(levels(0, 1), Level::Emergency);
+        assert_eq!(levels(0, 3), Level::Emergency);
+        assert_eq!(levels(1, 2), Level::Critical);
+        assert_eq!(levels(1, 3), Level::Critical);
+        assert_eq!(levels(2, 3), Level::Degraded);
+        assert_eq!(levels(3, 4), Level::Degraded);
+        // No wallet configured: nothing is down.
+        assert_eq!(levels(0, 0), Level::Ok);
+    }
+
+    #[test]
+    fn a_wallet_without_hcd_or_locked_does_not_count() {
+        let mut no_hcd = WalletFacts::ready("a", 100, 7);
+        no_hcd.daemon_connected = Some(false);
+        let mut locked = WalletFacts::ready("b", 100, 7);
+        locked.unlocked = Some(false);
+        let ok = WalletFacts::ready("c", 101, 7);
+        let s = summarize(&[no_hcd, locked, ok], &[]);
+        assert_eq!(s.wallets_ready, 1);
+        assert_eq!(s.level, Level::Critical);
+        assert_eq!(s.tip, Some(101));
+        assert_eq!(
+            s.reasons,
+            ["wallet a: hcd not connected", "wallet b: locked"]
+        );
+    }
+
+    #[test]
+    fn voting_nodes_count() {
+        let w = [WalletFacts::ready("a", 1, 7), WalletFacts::ready("b", 1, 7)];
+        let s = summarize(&w, &[node("n1", true), node("n2", false)]);
+        assert_eq!((s.level, s.wallets_level), (Level::Degraded, Level::Ok));
+        assert_eq!(s.reasons, ["voting node n2 not serving"]);
+        let s = summarize(&w, &[node("n1", false)]);
+        assert_eq!(s.level, Level::Critical);
+        // The worse side wins: no wallet beats a degraded node set.
+        let s = summarize(
+            &[WalletFacts::unreachable("a")],
+            &[node("n1", true), node("n2", false)],
+        );
+        assert_eq!(s.level, Level::Emergency);
+        assert_eq!(s.reasons[0], "wallet a not connected: no answer");
+    }
+
+    #[test]
+    fn names_as_hcstakepool() {
+        let names: Vec<&str> = [
+            Level::Ok,
+            Level::Degraded,
+            Level::Critical,
+            Level::Emergency,
+        ]
+        .iter()
+        .map(|l| l.as_str())
+        .collect();
+        assert_eq!(names, ["OK", "Degraded", "Critical", "Emergency"]);
+        assert!(Level::Emergency > Level::Critical && Level::Degraded > Level::Ok);
+    }
+}
