@@ -80,6 +80,9 @@ pub struct WalletFacts {
     pub best_block: Option<u32>,
     /// Why it does not serve, as its manager last saw it.
     pub error: Option<String>,
+    /// Why its tip lags (`maxtiplag` / `maxtipage`, from
+    /// [`crate::backend::health::tip_lag`]); `None` when it keeps up or nobody can tell.
+    pub lagging: Option<String>,
 }
 
 impl WalletFacts {
@@ -94,6 +97,7 @@ impl WalletFacts {
             vote_version: Some(vote_version),
             best_block: Some(height),
             error: None,
+            lagging: None,
         }
     }
 
@@ -105,9 +109,13 @@ impl WalletFacts {
         }
     }
 
-    /// Ready for pool work: it answered, its hcd is connected and it is unlocked.
+    /// Ready for pool work: it answered, its hcd is connected, it is unlocked and its tip
+    /// does not lag (a stalled wallet answers every call, yet votes on a stale chain).
     pub fn is_ready(&self) -> bool {
-        self.connected && self.daemon_connected == Some(true) && self.unlocked == Some(true)
+        self.connected
+            && self.daemon_connected == Some(true)
+            && self.unlocked == Some(true)
+            && self.lagging.is_none()
     }
 
     /// Why it does not count as ready (`None` when it does).
@@ -120,7 +128,9 @@ impl WalletFacts {
         } else if self.unlocked != Some(true) {
             Some(format!("wallet {}: locked", self.label))
         } else {
-            None
+            self.lagging
+                .as_ref()
+                .map(|why| format!("wallet {}: lagging: {why}", self.label))
         }
     }
 }
@@ -288,5 +298,24 @@ mod tests {
         .collect();
         assert_eq!(names, ["OK", "Degraded", "Critical", "Emergency"]);
         assert!(Level::Emergency > Level::Critical && Level::Degraded > Level::Ok);
+    }
+
+    #[test]
+    fn a_lagging_wallet_is_not_ready_and_degrades_the_pool() {
+        let mut stalled = WalletFacts::ready("a:1", 3, 7);
+        stalled.lagging = Some("its tip trails its hcd's by 9 blocks".into());
+        let s = summarize(&[stalled, WalletFacts::ready("b:1", 12, 7)], &[]);
+        assert_eq!(s.wallets_ready, 1);
+        assert_eq!(s.level, Level::Degraded);
+        assert_eq!(
+            s.tip,
+            Some(12),
+            "the stalled wallet's tip is not the pool's"
+        );
+        assert!(
+            s.reasons.iter().any(|r| r.contains("a:1: lagging")),
+            "{:?}",
+            s.reasons
+        );
     }
 }

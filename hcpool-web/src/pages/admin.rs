@@ -8,6 +8,7 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
+use hcpool_core::backend::health::LagReason;
 use hcpool_core::status::{Level, NodeFacts, WalletFacts};
 
 use super::{title, Flashed, Nav, Page};
@@ -173,7 +174,7 @@ async fn get_status(
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
     let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
-    let summary = summary(&wallets.label(), &wallet, &wallet_rows, &health);
+    let summary = summary(&wallets.label(), &wallet, &wallet_rows, &health, &sync.lag);
     let view = StatusView {
         sync_problems: sync.problems.iter().map(|p| p.describe()).collect(),
         sync: &sync,
@@ -217,6 +218,7 @@ fn summary(
     wallet: &WalletView,
     rows: &[WalletRow],
     nodes: &[crate::nodes::NodeHealth],
+    lag: &[hcpool_core::backend::health::WalletLag],
 ) -> hcpool_core::status::Summary {
     let facts: Vec<WalletFacts> = if rows.is_empty() {
         vec![if wallet.ok {
@@ -229,6 +231,7 @@ fn summary(
                 vote_version: Some(wallet.vote_version),
                 best_block: Some(wallet.height),
                 error: None,
+                lagging: None,
             }
         } else {
             WalletFacts {
@@ -239,6 +242,30 @@ fn summary(
     } else {
         rows.iter().map(|r| r.facts.clone()).collect()
     };
+    // The sync report's lag verdicts (`maxtiplag`, `maxtipage`), by wallet label.
+    let facts: Vec<WalletFacts> = facts
+        .into_iter()
+        .map(|mut f| {
+            f.lagging = lag
+                .iter()
+                .find(|l| l.label == f.label)
+                .and_then(|l| Some((l.lag.lagging?, l)))
+                .map(|(reason, l)| match reason {
+                    LagReason::BlocksBehind => format!(
+                        "at height {} while its hcd is at {}",
+                        l.height,
+                        l.node_height
+                            .map_or_else(|| "?".to_owned(), |h| h.to_string())
+                    ),
+                    LagReason::TipTooOld => format!(
+                        "its tip block is {} s old",
+                        l.lag.tip_age_secs.unwrap_or_default()
+                    ),
+                    _ => "its tip lags".to_owned(),
+                });
+            f
+        })
+        .collect();
     let nodes: Vec<NodeFacts> = nodes
         .iter()
         .map(|n| NodeFacts {
@@ -279,6 +306,7 @@ async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
                 vote_version: w.vote_version,
                 best_block: tips.get(i).and_then(|t| t.height),
                 error: w.last_error.clone(),
+                lagging: None,
             },
             connected_text: yes_no(Some(w.connected)),
             daemon_text: yes_no(w.daemon_connected),
