@@ -304,8 +304,15 @@ mod tests {
     fn a_lagging_wallet_is_not_ready_and_degrades_the_pool() {
         let mut stalled = WalletFacts::ready("a:1", 3, 7);
         stalled.lagging = Some("its tip trails its hcd's by 9 blocks".into());
-        let s = summarize(&[stalled, WalletFacts::ready("b:1", 12, 7)], &[]);
-        assert_eq!(s.wallets_ready, 1);
+        let s = summarize(
+            &[
+                stalled,
+                WalletFacts::ready("b:1", 12, 7),
+                WalletFacts::ready("c:1", 12, 7),
+            ],
+            &[],
+        );
+        assert_eq!(s.wallets_ready, 2);
         assert_eq!(s.level, Level::Degraded);
         assert_eq!(
             s.tip,
