@@ -103,15 +103,9 @@ impl SqlStore {
             self.for_update()
         );
         in_tx!(self, OP, Redo::Idempotent, |tx| {
-            let Some(row) = sqlx::query(&select)
-                .bind(uid)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
-            else {
+            let Some(password) = locked_password(&mut tx, &select, uid, OP).await? else {
                 return Ok(None);
             };
-            let password = password_bytes(&row, OP)?;
             let was_enabled = !password.starts_with(DISABLED_PASSWORD_PREFIX.as_bytes());
             let mut new = password;
             if was_enabled {
@@ -164,15 +158,9 @@ impl SqlStore {
             self.for_update()
         );
         in_tx!(self, OP, Redo::Idempotent, |tx| {
-            let Some(row) = sqlx::query(&select)
-                .bind(uid)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
-            else {
+            let Some(password) = locked_password(&mut tx, &select, uid, OP).await? else {
                 return Ok(None);
             };
-            let password = password_bytes(&row, OP)?;
             let Some(old) = password.strip_prefix(DISABLED_PASSWORD_PREFIX.as_bytes()) else {
                 return Ok(Some(false));
             };
@@ -261,9 +249,25 @@ enum Arg {
     Text(String),
 }
 
-fn password_bytes(row: &sqlx::any::AnyRow, op: &'static str) -> Result<Vec<u8>> {
+/// User `uid`'s stored password (bytes: a legacy column may be binary), read with `select`
+/// (which locks the row on MySQL); `None` when there is no such user.
+async fn locked_password(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    select: &str,
+    uid: i64,
+    op: &'static str,
+) -> Result<Option<Vec<u8>>> {
+    let Some(row) = sqlx::query(select)
+        .bind(uid)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(Error::query(op))?
+    else {
+        return Ok(None);
+    };
     row.try_get::<Vec<u8>, _>(0)
         .or_else(|_| row.try_get::<String, _>(0).map(String::into_bytes))
+        .map(Some)
         .map_err(Error::query(op))
 }
 
