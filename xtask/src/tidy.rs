@@ -25,6 +25,7 @@ use serde_json::Value;
 /// The workspace's libraries: what an embedder builds on.
 pub const LIBRARIES: &[&str] = &[
     "hcpool-core",
+    "hcpool-i18n",
     "hcpool-rpc",
     "hcpool-db",
     "hcpool-simnet",

@@ -1,0 +1,276 @@
+# hcpool's pages in English. Each line is `key = text`; `{ $name }` is filled in by the
+# page. Texts may hold simple HTML (<strong>, <code>, <a>): the page writes it as is, and
+# escapes the arguments. Keep the keys; translate the text. See hcpool-i18n's crate docs.
+
+## The layout
+
+site-name = HC Stake Pool
+# The page title: "HC Stake Pool - Stats".
+site-title = HC Stake Pool - { $page }
+nav-low-fee = Low-fee tickets
+nav-status = Status
+nav-home = Home
+nav-stats = Stats
+nav-address = Address
+nav-settings = Settings
+nav-tickets = Tickets
+nav-voting = Voting
+nav-hello = Hello, { $email }
+nav-logout = Logout
+nav-signin = Sign In
+nav-signup = Sign Up
+lang-switch = Language
+
+## Page titles (the part after "HC Stake Pool - ")
+
+title-welcome = Welcome
+title-stats = Stats
+title-error = Error
+title-address = Address
+title-voting = Voting
+title-signup = Sign Up
+title-signin = Sign In
+title-email-verification = Email Verification
+title-logout = Logout
+title-password-reset = Password Reset
+title-password-update = Password Update
+title-resend-verification = Resend Verification
+title-settings = Settings
+title-email-update = Email Update
+title-tickets = Tickets
+title-maintenance = Maintenance
+title-admin-tickets = Low Fee Tickets (Admin)
+title-admin-status = Status (Admin)
+
+## Common words
+
+field-email = Email
+field-password = Password
+pool-fees = Pool fees
+pool-fee-address = Pool fee address
+redeem-script = Redeem script
+none = None.
+ticket = Ticket
+pager = Page { $page } of { $pages }
+pager-prev = previous
+pager-next = next
+
+## Home
+
+home-heading = Welcome to the HC stake pool
+home-intro = This pool votes your tickets for you on the <strong>{ $network }</strong> network, even when your wallet is offline.
+home-fees = Pool Fees: <strong>{ $fees }%</strong>
+home-support = Support:
+
+## Stats
+
+stats-heading = Stats
+stats-network = Network
+stats-pool-status = Pool status
+stats-open = Open
+stats-closed = Closed
+stats-pool-email = Pool email
+stats-users = Users
+stats-active-users = Active users
+stats-block-height = Block height
+stats-immature = Immature
+stats-live = Live
+stats-voted = Voted
+stats-missed = Missed
+stats-expired = Expired
+stats-revoked = Revoked
+stats-proportion-missed = Proportion missed
+stats-network-pool-size = Network pool size
+stats-mempool-tickets = Mempool tickets
+stats-proportion-live = Proportion live
+stats-ticket-price = Ticket price
+stats-total-subsidy = Total subsidy
+stats-history = History
+
+## Charts (titles)
+
+chart-live = Live tickets
+chart-votes = Votes and misses per day
+chart-share = Pool share of the network's live tickets (%)
+chart-price = Ticket price
+chart-your-live = Your live tickets
+chart-your-votes = Your votes and misses per day
+
+## Error page
+
+error-heading = Temporary Error
+error-text = A temporary error occurred. This can happen due to RPC results being temporarily out of sync.
+error-home = Back to the home page
+fallback-text = Something went wrong. Please try again later.
+
+## Address
+
+address-heading = Address
+address-submitted = Your submitted address
+address-ticket = Ticket (voting) address
+address-pool-fee = Pool fee
+address-buying = Buying tickets
+address-import = Import the redeem script into your wallet so it can see your tickets:
+address-then-buy = Then buy tickets with the pool's addresses:
+address-or-conf = or in <code>hcwallet.conf</code>:
+address-check = Check your submitted address with
+address-gui-hint = Using the hcGUI wallet? It submits the address itself: paste the API token
+    from the <a href="/settings">Settings</a> page when it asks.
+address-create = Create a new address in your wallet and get its public key address:
+address-paste = Paste the <code>pubkeyaddr</code> value here. The pool allows one address per account.
+address-field = Public key address
+address-submit = Submit
+
+## Voting
+
+voting-heading = Voting Preferences (v{ $version })
+voting-save = Save
+voting-none = There are no active agendas to vote on currently.
+
+## Tickets
+
+tickets-heading = Tickets
+tickets-demo = Demo: your wallet is simulated.
+tickets-demo-buy = Buy a ticket
+tickets-address = Ticket address
+tickets-conf = To buy tickets for this pool with hcwallet, add to <code>hcwallet.conf</code>:
+tickets-by-hand = or buy by hand:
+tickets-live = Live / Immature ({ $count })
+tickets-height = Height
+tickets-no-live = No live tickets.
+tickets-voted = Voted
+tickets-voted-total = { $total } total tickets voted ({ $archived } archived and not shown)
+tickets-vote = Vote
+tickets-voted-at = Voted at
+tickets-vote-link = vote
+tickets-missed = Missed ({ $count })
+tickets-revoked-at = Revoked at
+tickets-expired = Expired ({ $count })
+tickets-invalid = Invalid (low fee) ({ $count })
+
+## Sign up, sign in, sign out
+
+signup-heading = Sign Up
+signup-no-mail = Mail server not configured.  You will not receive an email verification link.
+signup-repeat = Repeat password
+signup-captcha-alt = captcha: type the characters you see
+signup-captcha = Characters in the image
+signup-submit = Sign Up
+signup-registered = Already registered?
+signin-heading = Sign In
+signin-submit = Sign In
+signin-forgot = Forgot your password?
+signin-no-mail = Did not get the verification mail?
+logout-heading = Logout
+logout-ask = Sign out of the stake pool?
+logout-submit = Logout
+logout-stay = Stay signed in
+emailverify-heading = Email Verification
+emailverify-signin = You may now sign in
+resend-heading = Resend Verification
+resend-text = Signed up but the verification mail never came? Enter the address you signed up with and
+    a new verification link is sent to it (the previous link stops working).
+resend-submit = Send a new link
+
+## Password reset and update
+
+reset-heading = Password Reset
+reset-no-mail = Mail server not configured.  You will not receive an password reset link.
+reset-submit = Send reset link
+update-heading = Password Update
+update-new = New password
+update-repeat = Repeat new password
+update-submit = Set password
+
+## Settings
+
+settings-heading = Settings
+settings-no-mail = Mail server not configured.  You will not receive an email change verification link.
+settings-next-step = Next step: <a href="/address">submit your public key address</a>.
+settings-api-token = API token
+settings-api-use = Send it as <code>Authorization: Bearer &lt;token&gt;</code> to the <code>/api/v2</code> commands. Keep it secret.
+settings-new-token = Issue a new token (revokes this one)
+settings-change-email = Change email
+settings-new-email = New email
+settings-current-password = Current password
+settings-send-confirmation = Send confirmation link
+settings-change-password = Change password
+
+## Maintenance
+
+maintenance-heading = Maintenance
+
+## Admin: low-fee tickets
+
+admintickets-heading = Low Fee Tickets
+admintickets-ignored = Ignored by the voting nodes ({ $count })
+admintickets-ignored-text = These tickets did not pay the pool fee, so they are not voted.
+admintickets-add = Add Tickets To Live Voting List
+admintickets-added = Added for voting ({ $count })
+admintickets-remove = Remove Tickets From Live Voting List
+
+## Admin: status
+
+status-heading = Status
+status-demo = Demo: the chain is simulated.
+status-demo-mine = Mine a block
+status-rpc = RPC Status:
+status-registration = Registration
+status-refused = Address registration is refused:
+status-open = Open: { $ready } of { $wallets } wallets at the chain tip (height { $height }; minservers { $min }).
+status-wallets = Wallets ({ $label })
+status-chain-height = Chain height
+status-node-connected = Node connected
+status-unlocked = Unlocked
+status-voting = Voting
+status-vote-version = Vote version
+status-wallets-unavailable = Wallets unavailable:
+status-voting-nodes = Voting nodes (stakepoold)
+status-configured = { $count } configured.
+status-waiting = Waiting for an update:
+
+## Flash messages and refusals (the English text is what the code says; the page shows
+## the translation)
+
+msg-invalid-email = email address is invalid
+msg-invalid-email-cap = Email address is invalid
+msg-weak-password-short = password must be at least 8 characters long
+msg-weak-password-long = password is too long
+msg-passwords-differ = Passwords do not match
+msg-passwords-differ-lower = passwords do not match
+msg-bad-credentials = Invalid Email or Password
+msg-not-verified = You must validate your email address
+msg-wrong-password = Password not valid
+msg-no-verification-token = No email verification token present
+msg-verification-token-invalid = Email verification token not valid
+msg-no-reset-token = No password update token present
+msg-reset-token-invalid = Password update token not valid
+msg-reset-token-expired = Password update token has expired
+msg-email-change-expired = Email change token has expired
+msg-email-in-use = Email address is in use
+msg-captcha-wrong = verify value is invalid
+msg-email-verified = Email successfully verified
+msg-email-updated = Email successfully updated
+msg-password-updated = Password successfully updated
+msg-token-issued = New API token issued; the previous one no longer works
+msg-verification-sent-new = Verification token sent to new email address
+msg-address-registered = Address registered: your ticket address is below
+msg-voting-updated = successfully updated voting preferences
+msg-signup-sent = A verification email has been sent to { $email }
+msg-resend-sent = If { $email } belongs to an account that is not verified yet, a new verification link has been sent to it.
+msg-reset-sent = An email containing password reset instructions has been sent to { $email } if it was a registered account here.
+msg-wallets-down = The pool's wallets cannot process this right now; nothing was changed. Please try again later.
+msg-wallets-not-synced = The pool's wallets are not in sync with the network right now, so new addresses cannot be registered. Nothing was changed; please try again later.
+msg-one-address = Stake pool is currently limited to one address per account
+msg-no-address = No address submitted yet
+msg-invalid-agenda-choice = invalid agenda choice
+msg-invalid-votebits = generated votebits were invalid
+msg-address-too-short = Address too short
+msg-address-too-long = Address too long
+msg-address-wrong-type = Incorrect address type
+msg-address-wrong-network = Address is for a different network than this pool
+msg-address-undecodable = Couldn't decode address
+msg-voting-save-failed = unable to save new voting preferences
+msg-database-error = A database error occurred. Please try again later.
+msg-sign-in-again = Please sign in again.
+msg-internal-error = An internal error occurred.

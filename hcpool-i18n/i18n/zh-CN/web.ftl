@@ -1,0 +1,274 @@
+# hcpool 网页的简体中文文本。每行为 `键 = 文本`；`{ $name }` 由页面填入。
+# 文本中可以含有简单的 HTML（<strong>、<code>、<a>）。请保留键名，只翻译文本。
+# 术语：stake pool = 权益池，ticket = 选票，vote = 投票，HC / Hcash 不翻译。
+
+## 页面框架
+
+site-name = HC 权益池
+site-title = HC 权益池 - { $page }
+nav-low-fee = 低手续费选票
+nav-status = 状态
+nav-home = 首页
+nav-stats = 统计
+nav-address = 地址
+nav-settings = 设置
+nav-tickets = 选票
+nav-voting = 投票
+nav-hello = 你好，{ $email }
+nav-logout = 退出
+nav-signin = 登录
+nav-signup = 注册
+lang-switch = 语言
+
+## 页面标题
+
+title-welcome = 欢迎
+title-stats = 统计
+title-error = 错误
+title-address = 地址
+title-voting = 投票
+title-signup = 注册
+title-signin = 登录
+title-email-verification = 邮箱验证
+title-logout = 退出
+title-password-reset = 重置密码
+title-password-update = 设置新密码
+title-resend-verification = 重新发送验证邮件
+title-settings = 设置
+title-email-update = 更改邮箱
+title-tickets = 选票
+title-maintenance = 维护
+title-admin-tickets = 低手续费选票（管理员）
+title-admin-status = 状态（管理员）
+
+## 常用词
+
+field-email = 邮箱
+field-password = 密码
+pool-fees = 权益池手续费
+pool-fee-address = 权益池手续费地址
+redeem-script = 赎回脚本
+none = 无。
+ticket = 选票
+pager = 第 { $page } 页，共 { $pages } 页
+pager-prev = 上一页
+pager-next = 下一页
+
+## 首页
+
+home-heading = 欢迎使用 HC 权益池
+home-intro = 本权益池在 <strong>{ $network }</strong> 网络上代您的选票投票，即使您的钱包处于离线状态。
+home-fees = 权益池手续费：<strong>{ $fees }%</strong>
+home-support = 客服支持：
+
+## 统计
+
+stats-heading = 统计
+stats-network = 网络
+stats-pool-status = 权益池状态
+stats-open = 开放
+stats-closed = 已关闭
+stats-pool-email = 权益池邮箱
+stats-users = 用户数
+stats-active-users = 活跃用户数
+stats-block-height = 区块高度
+stats-immature = 未成熟
+stats-live = 有效
+stats-voted = 已投票
+stats-missed = 错过
+stats-expired = 已过期
+stats-revoked = 已撤销
+stats-proportion-missed = 错过比例
+stats-network-pool-size = 全网选票池大小
+stats-mempool-tickets = 内存池中的选票
+stats-proportion-live = 有效选票占比
+stats-ticket-price = 选票价格
+stats-total-subsidy = 总奖励
+stats-history = 历史
+
+## 图表标题
+
+chart-live = 有效选票
+chart-votes = 每日投票与错过
+chart-share = 本权益池占全网有效选票的比例（%）
+chart-price = 选票价格
+chart-your-live = 您的有效选票
+chart-your-votes = 您每日的投票与错过
+
+## 错误页
+
+error-heading = 临时错误
+error-text = 发生了临时错误。RPC 结果暂时不同步时可能出现这种情况。
+error-home = 返回首页
+fallback-text = 出错了，请稍后再试。
+
+## 地址
+
+address-heading = 地址
+address-submitted = 您提交的地址
+address-ticket = 选票（投票）地址
+address-pool-fee = 权益池手续费
+address-buying = 购买选票
+address-import = 将赎回脚本导入您的钱包，钱包才能看到您的选票：
+address-then-buy = 然后使用权益池的地址购买选票：
+address-or-conf = 或者写入 <code>hcwallet.conf</code>：
+address-check = 用以下命令核对您提交的地址：
+address-gui-hint = 使用 hcGUI 钱包？它会自动提交地址：在它询问时粘贴
+    <a href="/settings">设置</a>页面上的 API 令牌即可。
+address-create = 在您的钱包中创建一个新地址，并获取它的公钥地址：
+address-paste = 将 <code>pubkeyaddr</code> 的值粘贴到这里。每个账户只能提交一个地址。
+address-field = 公钥地址
+address-submit = 提交
+
+## 投票
+
+voting-heading = 投票偏好（v{ $version }）
+voting-save = 保存
+voting-none = 目前没有可以投票的议案。
+
+## 选票
+
+tickets-heading = 选票
+tickets-demo = 演示：您的钱包是模拟的。
+tickets-demo-buy = 购买一张选票
+tickets-address = 选票地址
+tickets-conf = 要用 hcwallet 为本权益池购买选票，请在 <code>hcwallet.conf</code> 中加入：
+tickets-by-hand = 或者手动购买：
+tickets-live = 有效 / 未成熟（{ $count }）
+tickets-height = 高度
+tickets-no-live = 没有有效选票。
+tickets-voted = 已投票
+tickets-voted-total = 共有 { $total } 张选票已投票（其中 { $archived } 张已归档，未显示）
+tickets-vote = 投票
+tickets-voted-at = 投票高度
+tickets-vote-link = 投票交易
+tickets-missed = 错过（{ $count }）
+tickets-revoked-at = 撤销高度
+tickets-expired = 已过期（{ $count }）
+tickets-invalid = 无效（手续费过低）（{ $count }）
+
+## 注册、登录、退出
+
+signup-heading = 注册
+signup-no-mail = 邮件服务器未配置，您将不会收到邮箱验证链接。
+signup-repeat = 再次输入密码
+signup-captcha-alt = 验证码：请输入图中的字符
+signup-captcha = 图中的字符
+signup-submit = 注册
+signup-registered = 已经注册？
+signin-heading = 登录
+signin-submit = 登录
+signin-forgot = 忘记密码？
+signin-no-mail = 没有收到验证邮件？
+logout-heading = 退出
+logout-ask = 要退出权益池账户吗？
+logout-submit = 退出
+logout-stay = 保持登录
+emailverify-heading = 邮箱验证
+emailverify-signin = 现在可以登录了
+resend-heading = 重新发送验证邮件
+resend-text = 注册后一直没有收到验证邮件？请输入注册时使用的邮箱，
+    我们会向它发送新的验证链接（之前的链接将失效）。
+resend-submit = 发送新链接
+
+## 重置和设置密码
+
+reset-heading = 重置密码
+reset-no-mail = 邮件服务器未配置，您将不会收到密码重置链接。
+reset-submit = 发送重置链接
+update-heading = 设置新密码
+update-new = 新密码
+update-repeat = 再次输入新密码
+update-submit = 设置密码
+
+## 设置
+
+settings-heading = 设置
+settings-no-mail = 邮件服务器未配置，您将不会收到更改邮箱的验证链接。
+settings-next-step = 下一步：<a href="/address">提交您的公钥地址</a>。
+settings-api-token = API 令牌
+settings-api-use = 调用 <code>/api/v2</code> 命令时，以 <code>Authorization: Bearer &lt;令牌&gt;</code> 的形式发送。请妥善保密。
+settings-new-token = 签发新令牌（当前令牌将失效）
+settings-change-email = 更改邮箱
+settings-new-email = 新邮箱
+settings-current-password = 当前密码
+settings-send-confirmation = 发送确认链接
+settings-change-password = 修改密码
+
+## 维护
+
+maintenance-heading = 维护中
+
+## 管理员：低手续费选票
+
+admintickets-heading = 低手续费选票
+admintickets-ignored = 被投票节点忽略的选票（{ $count }）
+admintickets-ignored-text = 这些选票没有支付权益池手续费，因此不会为其投票。
+admintickets-add = 加入有效投票列表
+admintickets-added = 已加入投票（{ $count }）
+admintickets-remove = 从有效投票列表中移除
+
+## 管理员：状态
+
+status-heading = 状态
+status-demo = 演示：区块链是模拟的。
+status-demo-mine = 挖一个区块
+status-rpc = RPC 状态：
+status-registration = 地址注册
+status-refused = 目前拒绝注册地址：
+status-open = 开放：{ $wallets } 个钱包中有 { $ready } 个处于链顶端（高度 { $height }；minservers { $min }）。
+status-wallets = 钱包（{ $label }）
+status-chain-height = 链高度
+status-node-connected = 已连接节点
+status-unlocked = 已解锁
+status-voting = 投票
+status-vote-version = 投票版本
+status-wallets-unavailable = 钱包不可用：
+status-voting-nodes = 投票节点（stakepoold）
+status-configured = 已配置 { $count } 个。
+status-waiting = 等待更新：
+
+## 提示与拒绝信息
+
+msg-invalid-email = 邮箱地址无效
+msg-invalid-email-cap = 邮箱地址无效
+msg-weak-password-short = 密码长度至少为 8 个字符
+msg-weak-password-long = 密码太长
+msg-passwords-differ = 两次输入的密码不一致
+msg-passwords-differ-lower = 两次输入的密码不一致
+msg-bad-credentials = 邮箱或密码错误
+msg-not-verified = 您必须先验证邮箱地址
+msg-wrong-password = 密码错误
+msg-no-verification-token = 缺少邮箱验证令牌
+msg-verification-token-invalid = 邮箱验证令牌无效
+msg-no-reset-token = 缺少密码重置令牌
+msg-reset-token-invalid = 密码重置令牌无效
+msg-reset-token-expired = 密码重置令牌已过期
+msg-email-change-expired = 邮箱更改令牌已过期
+msg-email-in-use = 该邮箱地址已被使用
+msg-captcha-wrong = 验证码错误
+msg-email-verified = 邮箱验证成功
+msg-email-updated = 邮箱更改成功
+msg-password-updated = 密码修改成功
+msg-token-issued = 已签发新的 API 令牌，之前的令牌已失效
+msg-verification-sent-new = 验证链接已发送到新邮箱地址
+msg-address-registered = 地址已注册：您的选票地址如下
+msg-voting-updated = 投票偏好已更新
+msg-signup-sent = 验证邮件已发送至 { $email }
+msg-resend-sent = 如果 { $email } 属于一个尚未验证的账户，新的验证链接已发送到该邮箱。
+msg-reset-sent = 如果 { $email } 是本站已注册的账户，包含密码重置说明的邮件已发送到该邮箱。
+msg-wallets-down = 权益池的钱包暂时无法处理此请求，没有做任何更改。请稍后再试。
+msg-wallets-not-synced = 权益池的钱包目前与网络不同步，暂时无法注册新地址。没有做任何更改，请稍后再试。
+msg-one-address = 每个账户目前只能提交一个地址
+msg-no-address = 尚未提交地址
+msg-invalid-agenda-choice = 议案选项无效
+msg-invalid-votebits = 生成的投票位无效
+msg-address-too-short = 地址太短
+msg-address-too-long = 地址太长
+msg-address-wrong-type = 地址类型不正确
+msg-address-wrong-network = 该地址属于与本权益池不同的网络
+msg-address-undecodable = 无法解析地址
+msg-voting-save-failed = 无法保存新的投票偏好
+msg-database-error = 数据库出错，请稍后再试。
+msg-sign-in-again = 请重新登录。
+msg-internal-error = 发生内部错误。
