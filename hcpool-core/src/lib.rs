@@ -111,6 +111,7 @@ pub use derive::{FeeAddressSet, PoolKeys};
 pub use email::EmailAddress;
 pub use error::{BackendKind, Error, Result};
 pub use fee::{Amount, PoolFeeRate, TicketEvaluation};
+pub use hcpool_i18n::Lang;
 pub use ids::{BlockHash, Hash32, Secret, TicketHash, TxHash, UserId};
 pub use multisig::RedeemScript;
 pub use params::{NetParams, Network};

@@ -287,7 +287,10 @@ pub fn t(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
 
 impl Catalogue {
     fn bundle(&self, lang: Lang) -> Option<&Bundle> {
-        self.bundles.iter().find(|(l, _)| *l == lang).map(|(_, b)| b)
+        self.bundles
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, b)| b)
     }
 
     /// The text of `key` in `lang` with `args` (`{ $name }` in the catalogue) filled in.
@@ -300,18 +303,24 @@ impl Catalogue {
         let fargs = (!args.is_empty()).then_some(&fargs);
         self.bundle(lang)
             .and_then(|b| format_key(b, key, fargs))
-            .or_else(|| self.bundle(Lang::En).and_then(|b| format_key(b, key, fargs)))
+            .or_else(|| {
+                self.bundle(Lang::En)
+                    .and_then(|b| format_key(b, key, fargs))
+            })
             .unwrap_or_else(|| key.to_owned())
     }
 
     /// Whether `key` exists (in English, hence in every language the tests pass for).
     pub fn has(&self, key: &str) -> bool {
-        self.bundle(Lang::En).is_some_and(|b| b.keys.contains_key(key))
+        self.bundle(Lang::En)
+            .is_some_and(|b| b.keys.contains_key(key))
     }
 
     /// The keys of `lang`, each with the variables its text uses.
     pub fn keys(&self, lang: Lang) -> BTreeMap<String, BTreeSet<String>> {
-        self.bundle(lang).map(|b| b.keys.clone()).unwrap_or_default()
+        self.bundle(lang)
+            .map(|b| b.keys.clone())
+            .unwrap_or_default()
     }
 
     /// `text` — an English message the code produced (a flash, a refusal, a chart title) —
@@ -404,7 +413,10 @@ mod tests {
             catalogue().localize(Lang::ZhCn, "Passwords do not match"),
             "两次输入的密码不一致"
         );
-        assert_eq!(catalogue().localize(Lang::ZhCn, "unknown text"), "unknown text");
+        assert_eq!(
+            catalogue().localize(Lang::ZhCn, "unknown text"),
+            "unknown text"
+        );
         assert_eq!(
             catalogue().localize(Lang::En, "Passwords do not match"),
             "Passwords do not match"

@@ -32,6 +32,7 @@ use crate::error::{BackendKind, Error, Result};
 use crate::ids::{Secret, UserId};
 use crate::util::tokens_equal;
 use crate::votebits::VoteBits;
+use hcpool_i18n::{t, Lang};
 
 use super::gate::RegistrationGate;
 
@@ -169,11 +170,15 @@ pub enum Job {
         email: EmailAddress,
         /// The password's hash (kept in the row until it is handled).
         password_hash: Secret<String>,
+        /// The language of the mail (the request's).
+        lang: Lang,
     },
     /// [`KIND_RESEND`] for this address.
     Resend {
         /// The address given.
         email: EmailAddress,
+        /// The language of the mail (the request's).
+        lang: Lang,
     },
     /// [`KIND_RESET`] for this address, asked from `ip`.
     Reset {
@@ -181,6 +186,8 @@ pub enum Job {
         email: EmailAddress,
         /// The client IP (named in the mail).
         ip: String,
+        /// The language of the mail (the request's).
+        lang: Lang,
     },
 }
 
@@ -307,12 +314,19 @@ impl AccountService {
     /// # Errors
     /// [`Error::PoolClosed`], [`Error::Account`] (`WeakPassword`, `PasswordsDiffer`), the
     /// hasher's or the store's error.
-    pub async fn sign_up(&self, email: &EmailAddress, password: &str, repeat: &str) -> Result<()> {
+    pub async fn sign_up(
+        &self,
+        email: &EmailAddress,
+        password: &str,
+        repeat: &str,
+        lang: Lang,
+    ) -> Result<()> {
         self.gate.check_sign_up()?;
         let password_hash = self.new_password_hash(password, repeat).await?;
         self.enqueue(Job::Signup {
             email: email.clone(),
             password_hash,
+            lang,
         })
         .await
     }
@@ -343,9 +357,10 @@ impl AccountService {
     ///
     /// # Errors
     /// The store's error.
-    pub async fn resend_verification(&self, email: &EmailAddress) -> Result<()> {
+    pub async fn resend_verification(&self, email: &EmailAddress, lang: Lang) -> Result<()> {
         self.enqueue(Job::Resend {
             email: email.clone(),
+            lang,
         })
         .await
     }
@@ -445,6 +460,7 @@ impl AccountService {
         current: &str,
         new: &str,
         repeat: &str,
+        lang: Lang,
     ) -> Result<()> {
         let check = self.hasher.verify(current, &user.password_hash).await?;
         if check == PasswordCheck::Mismatch {
@@ -459,11 +475,11 @@ impl AccountService {
         self.reissue_api_token(user.id, &user.api_token).await?;
         let notice = Email {
             to: user.email.clone(),
-            subject: "Stake pool password change".into(),
-            body: format!(
-                "The password of your account at {} was changed. If you did not make this \
-                 request, please contact the stake pool administrator immediately.\n",
-                self.settings.base_url
+            subject: t(lang, "mail-password-changed-subject", &[]),
+            body: body(
+                lang,
+                "mail-password-changed-body",
+                &[("base", &self.settings.base_url)],
             ),
         };
         self.enqueue(Job::Mail(notice)).await
@@ -476,13 +492,14 @@ impl AccountService {
     ///
     /// # Errors
     /// The store's error.
-    pub async fn request_password_reset(&self, email: &str, ip: &str) -> Result<()> {
+    pub async fn request_password_reset(&self, email: &str, ip: &str, lang: Lang) -> Result<()> {
         let Ok(email) = EmailAddress::parse(email) else {
             return Ok(());
         };
         self.enqueue(Job::Reset {
             email,
             ip: ip.to_owned(),
+            lang,
         })
         .await
     }
@@ -572,6 +589,7 @@ impl AccountService {
         user: &User,
         new_email: &EmailAddress,
         ip: &str,
+        lang: Lang,
     ) -> Result<()> {
         let token = self.mail_token();
         let now = self.now();
@@ -585,27 +603,22 @@ impl AccountService {
         match self.store.create_email_change(&change).await {
             Ok(()) => {
                 let base = &self.settings.base_url;
+                let link = format!("{base}/emailupdate?t={token}");
+                let args = [
+                    ("ip", ip),
+                    ("old", user.email.as_str()),
+                    ("new", new_email.as_str()),
+                    ("link", link.as_str()),
+                ];
                 let to_new = Email {
                     to: new_email.as_str().to_owned(),
-                    subject: "Stake pool email change".into(),
-                    body: format!(
-                        "A request was made from IP address {ip} to change the email address \
-                         of your stake pool account from {} to {new_email}.\n\nTo confirm, \
-                         open:\n\n{base}/emailupdate?t={token}\n\nThe link expires in one \
-                         hour.\n",
-                        user.email
-                    ),
+                    subject: t(lang, "mail-email-change-subject", &[]),
+                    body: body(lang, "mail-email-change-new-body", &args),
                 };
                 let to_old = Email {
                     to: user.email.clone(),
-                    subject: "Stake pool email change".into(),
-                    body: format!(
-                        "A request was made from IP address {ip} to change the email address \
-                         of your stake pool account from {} to {new_email}. If you did not \
-                         make this request, please contact the stake pool administrator \
-                         immediately.\n",
-                        user.email
-                    ),
+                    subject: t(lang, "mail-email-change-subject", &[]),
+                    body: body(lang, "mail-email-change-old-body", &args),
                 };
                 // The link's row is deleted once sent (the outbox keeps no sent mail).
                 self.enqueue(Job::Mail(to_new)).await?;
@@ -804,6 +817,7 @@ impl AccountService {
                 body: row.body.expose().clone(),
             })),
             KIND_SIGNUP | KIND_RESEND => {
+                let lang = row_lang(row);
                 if row.kind == KIND_SIGNUP && !row.body.expose().is_empty() {
                     self.create_account(row).await?;
                 }
@@ -820,14 +834,8 @@ impl AccountService {
                     }
                     return Ok(Some(Email {
                         to: user.email,
-                        subject: "Stake pool sign up".into(),
-                        body: format!(
-                            "Dear HCASH user,\n\nSomeone (maybe you) tried to sign up at {base} \
-                             with this email address, which already has an account. You can \
-                             sign in at {base}/signin, or reset your password at \
-                             {base}/passwordreset if you forgot it. If it was not you, you \
-                             can ignore this mail.\n\nHCASH Team\n"
-                        ),
+                        subject: t(lang, "mail-signup-taken-subject", &[]),
+                        body: body(lang, "mail-signup-taken-body", &[("base", base)]),
                     }));
                 }
                 let token = self.mail_token();
@@ -838,14 +846,11 @@ impl AccountService {
                     // Verified meanwhile.
                     return Ok(None);
                 }
+                let link = format!("{base}/emailverify?t={token}");
                 Ok(Some(Email {
                     to: user.email,
-                    subject: "Stake pool email verification".into(),
-                    body: format!(
-                        "Dear HCASH user,\n\nFor security purposes, please click the following \
-                         link to verify your email address.\n\n{base}/emailverify?t={token}\n\n\
-                         HCASH Team\n"
-                    ),
+                    subject: t(lang, "mail-verify-subject", &[]),
+                    body: body(lang, "mail-verify-body", &[("link", &link)]),
                 }))
             }
             KIND_RESET => {
@@ -866,15 +871,12 @@ impl AccountService {
                         expires: now + RESET_TOKEN_SECS,
                     })
                     .await?;
+                let link = format!("{base}/passwordupdate?t={token}");
+                let lang = row_lang(row);
                 Ok(Some(Email {
                     to: user.email,
-                    subject: "Stake pool password reset".into(),
-                    body: format!(
-                        "A request to reset your password was made from IP address {}.\n\n\
-                         To reset your password, open:\n\n{base}/passwordupdate?t={token}\n\n\
-                         The above link expires an hour after this email was sent.\n",
-                        row.ip
-                    ),
+                    subject: t(lang, "mail-reset-subject", &[]),
+                    body: body(lang, "mail-reset-body", &[("ip", &row.ip), ("link", &link)]),
                 }))
             }
             other => {
@@ -883,6 +885,30 @@ impl AccountService {
             }
         }
     }
+}
+
+/// A mail body: the catalogue's text of `key` in `lang` with `args`, ending in a newline.
+fn body(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let mut text = t(lang, key, args);
+    text.push('\n');
+    text
+}
+
+/// What a sign-up, resend or reset row keeps in its (otherwise unused) `subject` column: the
+/// language its mail is written in, as a tag; empty for English, as rows stored before
+/// languages existed (and by operator tools) are.
+fn lang_subject(lang: Lang) -> String {
+    if lang == Lang::En {
+        String::new()
+    } else {
+        lang.tag().to_owned()
+    }
+}
+
+/// The language of a sign-up, resend or reset row's mail ([`lang_subject`]); English when
+/// the column holds no language tag.
+fn row_lang(row: &OutboxMail) -> Lang {
+    Lang::from_tag(&row.subject).unwrap_or_default()
 }
 
 /// The mail outbox row that stands for `job`, due at `now` (unix seconds): what
@@ -894,24 +920,25 @@ pub fn outbox_row(job: Job, now: i64) -> OutboxMail {
         Job::Signup {
             email,
             password_hash,
+            lang,
         } => (
             KIND_SIGNUP,
             email.into_string(),
-            String::new(),
+            lang_subject(lang),
             password_hash.into_inner(),
             String::new(),
         ),
-        Job::Resend { email } => (
+        Job::Resend { email, lang } => (
             KIND_RESEND,
             email.into_string(),
-            String::new(),
+            lang_subject(lang),
             String::new(),
             String::new(),
         ),
-        Job::Reset { email, ip } => (
+        Job::Reset { email, ip, lang } => (
             KIND_RESET,
             email.into_string(),
-            String::new(),
+            lang_subject(lang),
             String::new(),
             ip,
         ),

@@ -20,6 +20,7 @@ use crate::service::accounts::{outbox_row, Job};
 use crate::stake::Ticket;
 use crate::tx::Transaction;
 use crate::votebits::VoteBits;
+use hcpool_i18n::Lang;
 
 /// What [`resend_verification`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub async fn resend_verification(
     let row = outbox_row(
         Job::Resend {
             email: email.clone(),
+            // An operator's resend: the user's language is not known.
+            lang: Lang::En,
         },
         now,
     );

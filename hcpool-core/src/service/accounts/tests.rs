@@ -132,7 +132,7 @@ impl Fixture {
     /// A verified user `a@b.c` with password `password1`.
     async fn verified(&self) -> User {
         self.svc
-            .sign_up(&email("a@b.c"), "password1", "password1")
+            .sign_up(&email("a@b.c"), "password1", "password1", Lang::En)
             .await
             .unwrap();
         let mails = self.send_all().await;
@@ -155,11 +155,11 @@ async fn sign_up_answers_the_same_for_known_and_unknown_addresses() {
     let u = f.verified().await;
     // The taken address and a new one: the same answer and one outbox row each.
     f.svc
-        .sign_up(&email("a@b.c"), "password2", "password2")
+        .sign_up(&email("a@b.c"), "password2", "password2", Lang::En)
         .await
         .unwrap();
     f.svc
-        .sign_up(&email("new@b.c"), "password2", "password2")
+        .sign_up(&email("new@b.c"), "password2", "password2", Lang::En)
         .await
         .unwrap();
     let mails = f.send_all().await;
@@ -179,18 +179,22 @@ async fn sign_up_answers_the_same_for_known_and_unknown_addresses() {
 async fn sign_up_checks_the_gate_and_the_password() {
     let f = fixture_with(RegistrationGate::new(true, "closed".into(), None), false);
     assert!(matches!(
-        f.svc.sign_up(&email("a@b.c"), "password1", "password1").await,
+        f.svc.sign_up(&email("a@b.c"), "password1", "password1", Lang::En).await,
         Err(Error::PoolClosed(m)) if m == "closed"
     ));
     let f = fixture();
     assert_eq!(
-        refusal(f.svc.sign_up(&email("a@b.c"), "short", "short").await),
+        refusal(
+            f.svc
+                .sign_up(&email("a@b.c"), "short", "short", Lang::En)
+                .await
+        ),
         Refusal::WeakPassword("password must be at least 8 characters long")
     );
     assert_eq!(
         refusal(
             f.svc
-                .sign_up(&email("a@b.c"), "password1", "password2")
+                .sign_up(&email("a@b.c"), "password1", "password2", Lang::En)
                 .await
         ),
         Refusal::PasswordsDiffer
@@ -202,7 +206,7 @@ async fn sign_up_checks_the_gate_and_the_password() {
 async fn verification_is_single_use_hashed_and_issues_an_api_token() {
     let f = fixture();
     f.svc
-        .sign_up(&email("a@b.c"), "password1", "password1")
+        .sign_up(&email("a@b.c"), "password1", "password1", Lang::En)
         .await
         .unwrap();
     let mails = f.send_all().await;
@@ -226,8 +230,14 @@ async fn verification_is_single_use_hashed_and_issues_an_api_token() {
         Refusal::NoVerificationToken
     );
     // A resend for a verified address sends nothing; for an unknown one neither.
-    f.svc.resend_verification(&email("a@b.c")).await.unwrap();
-    f.svc.resend_verification(&email("x@b.c")).await.unwrap();
+    f.svc
+        .resend_verification(&email("a@b.c"), Lang::En)
+        .await
+        .unwrap();
+    f.svc
+        .resend_verification(&email("x@b.c"), Lang::En)
+        .await
+        .unwrap();
     assert!(f.send_all().await.is_empty());
 }
 
@@ -284,15 +294,15 @@ async fn reset_tokens_are_single_use_and_expire() {
     let f = fixture();
     let u = f.verified().await;
     f.svc
-        .request_password_reset("a@b.c", "10.0.0.1")
+        .request_password_reset("a@b.c", "10.0.0.1", Lang::En)
         .await
         .unwrap();
     f.svc
-        .request_password_reset("nobody@b.c", "10.0.0.1")
+        .request_password_reset("nobody@b.c", "10.0.0.1", Lang::En)
         .await
         .unwrap();
     f.svc
-        .request_password_reset("garbage", "10.0.0.1")
+        .request_password_reset("garbage", "10.0.0.1", Lang::En)
         .await
         .unwrap();
     let mails = f.send_all().await;
@@ -326,7 +336,7 @@ async fn reset_tokens_are_single_use_and_expire() {
     );
     // A second token expires after an hour.
     f.svc
-        .request_password_reset("a@b.c", "10.0.0.1")
+        .request_password_reset("a@b.c", "10.0.0.1", Lang::En)
         .await
         .unwrap();
     let t = Fixture::link(&f.send_all().await[0], "/passwordupdate?t=");
@@ -359,7 +369,7 @@ async fn email_change_needs_the_password_and_the_link() {
         .await
         .unwrap();
     f.svc
-        .request_email_change(&u, &new, "10.0.0.2")
+        .request_email_change(&u, &new, "10.0.0.2", Lang::En)
         .await
         .unwrap();
     let mails = f.send_all().await;
@@ -379,18 +389,18 @@ async fn email_change_needs_the_password_and_the_link() {
     );
     // A taken address: the same answer, nothing sent.
     f.svc
-        .sign_up(&email("x@y.z"), "password1", "password1")
+        .sign_up(&email("x@y.z"), "password1", "password1", Lang::En)
         .await
         .unwrap();
     f.send_all().await;
     f.svc
-        .request_email_change(&after, &email("x@y.z"), "10.0.0.2")
+        .request_email_change(&after, &email("x@y.z"), "10.0.0.2", Lang::En)
         .await
         .unwrap();
     assert!(f.send_all().await.is_empty());
     // An expired link.
     f.svc
-        .request_email_change(&after, &email("q@y.z"), "10.0.0.2")
+        .request_email_change(&after, &email("q@y.z"), "10.0.0.2", Lang::En)
         .await
         .unwrap();
     let t = Fixture::link(&f.send_all().await[0], "/emailupdate?t=");
@@ -509,13 +519,13 @@ async fn password_change_revokes_and_mails_a_notice() {
     assert_eq!(
         refusal(
             f.svc
-                .change_password(&u, "wrong", "newpassword", "newpassword")
+                .change_password(&u, "wrong", "newpassword", "newpassword", Lang::En)
                 .await
         ),
         Refusal::WrongPassword
     );
     f.svc
-        .change_password(&u, "password1", "newpassword", "newpassword")
+        .change_password(&u, "password1", "newpassword", "newpassword", Lang::En)
         .await
         .unwrap();
     assert!(f
@@ -562,10 +572,13 @@ async fn a_disabled_account_gets_no_links_and_cannot_sign_in() {
         Refusal::BadCredentials
     );
     f.svc
-        .request_password_reset("a@b.c", "10.0.0.1")
+        .request_password_reset("a@b.c", "10.0.0.1", Lang::En)
         .await
         .unwrap();
-    f.svc.resend_verification(&email("a@b.c")).await.unwrap();
+    f.svc
+        .resend_verification(&email("a@b.c"), Lang::En)
+        .await
+        .unwrap();
     assert!(
         f.send_all().await.is_empty(),
         "no link for a disabled account"
@@ -576,8 +589,75 @@ async fn a_disabled_account_gets_no_links_and_cannot_sign_in() {
         .await
         .unwrap();
     f.svc
-        .request_password_reset("a@b.c", "10.0.0.1")
+        .request_password_reset("a@b.c", "10.0.0.1", Lang::En)
         .await
         .unwrap();
     assert_eq!(f.send_all().await.len(), 1);
+}
+
+#[tokio::test]
+async fn mails_are_written_in_the_language_of_the_request() {
+    let f = fixture();
+    f.svc
+        .sign_up(&email("zh@b.c"), "password1", "password1", Lang::ZhCn)
+        .await
+        .unwrap();
+    f.svc
+        .sign_up(&email("en@b.c"), "password1", "password1", Lang::En)
+        .await
+        .unwrap();
+    f.svc
+        .request_password_reset("zh@b.c", "10.0.0.9", Lang::ZhCn)
+        .await
+        .unwrap();
+    let mails = f.send_all().await;
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    let zh = &mails[0];
+    assert_eq!(zh.subject, "权益池邮箱验证");
+    assert!(
+        zh.body
+            .starts_with("尊敬的 HCASH 用户：\n\n为了您的账户安全"),
+        "{}",
+        zh.body
+    );
+    assert!(zh.body.contains("/emailverify?t="), "{}", zh.body);
+    assert!(zh.body.ends_with("HCASH 团队\n"), "{}", zh.body);
+    // English is the text it always was, byte for byte.
+    let en = &mails[1];
+    assert_eq!(en.subject, "Stake pool email verification");
+    let link = Fixture::link(en, "/emailverify?t=");
+    assert_eq!(
+        en.body,
+        format!(
+            "Dear HCASH user,\n\nFor security purposes, please click the following link to \
+             verify your email address.\n\n{}/emailverify?t={link}\n\nHCASH Team\n",
+            f.svc.settings().base_url
+        )
+    );
+    let reset = &mails[2];
+    assert_eq!(reset.subject, "权益池密码重置");
+    assert!(reset.body.contains("IP 地址 10.0.0.9"), "{}", reset.body);
+    assert!(reset.body.contains("/passwordupdate?t="), "{}", reset.body);
+}
+
+#[test]
+fn a_rows_language_rides_in_its_subject_column() {
+    let row = outbox_row(
+        Job::Resend {
+            email: email("a@b.c"),
+            lang: Lang::ZhCn,
+        },
+        5,
+    );
+    assert_eq!(row.subject, "zh-CN");
+    assert_eq!(row_lang(&row), Lang::ZhCn);
+    let row = outbox_row(
+        Job::Resend {
+            email: email("a@b.c"),
+            lang: Lang::En,
+        },
+        5,
+    );
+    assert_eq!(row.subject, "", "as before languages existed");
+    assert_eq!(row_lang(&row), Lang::En);
 }
