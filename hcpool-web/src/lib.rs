@@ -66,6 +66,7 @@ pub mod headers;
 pub mod health;
 pub mod history;
 pub mod jwt;
+pub mod lang;
 pub mod limit;
 pub mod listen;
 pub mod mail;
@@ -118,6 +119,7 @@ pub fn rocket(state: AppState, figment: Figment) -> Rocket<Build> {
         .attach(reqlog::RequestLog)
         .attach(metrics::RequestMetrics)
         .attach(headers::SecurityHeaders)
+        .attach(lang::LangHeaders)
         .attach(maintenance::Maintenance)
         .attach(tasks::Background::on_shutdown())
         .mount("/", routes())
@@ -132,6 +134,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(api::routes());
     r.extend(api::health::routes());
     r.extend(pages::routes());
+    r.extend(lang::routes());
     r.extend(metrics::routes());
     r
 }

@@ -85,7 +85,7 @@ fn retry_after() -> Header<'static> {
 }
 
 #[rocket::get("/__maintenance")]
-fn page(state: &State<AppState>) -> Option<UnavailablePage> {
+fn page(state: &State<AppState>, lang: crate::lang::ReqLang) -> Option<UnavailablePage> {
     if !state.settings.maintenance {
         return None;
     }
@@ -95,6 +95,7 @@ fn page(state: &State<AppState>) -> Option<UnavailablePage> {
         has_address: false,
         csrf: String::new(),
         admin: false,
+        lang: lang.0,
     };
     let ctx = serde_json::json!({ "message": state.settings.maintenance_msg });
     let html = state

@@ -40,6 +40,8 @@ pub struct Visitor {
     /// The signed-in user is an admin from an admin IP (the navigation shows the admin
     /// pages); the admin pages check again.
     pub admin: bool,
+    /// The visitor's language ([`crate::lang::request_lang`]).
+    pub lang: hcpool_i18n::Lang,
 }
 
 impl Visitor {
@@ -92,6 +94,7 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
                     signed_in: Some((session, user)),
                     csrf,
                     admin,
+                    lang: crate::lang::request_lang(req),
                 });
             }
         }
@@ -109,6 +112,7 @@ async fn load(req: &Request<'_>, state: &AppState) -> Result<Visitor, WebError> 
         signed_in: None,
         csrf,
         admin: false,
+        lang: crate::lang::request_lang(req),
     })
 }
 

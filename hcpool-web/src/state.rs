@@ -338,7 +338,9 @@ impl AppState {
         self
     }
 
-    /// Renders page `name` with its view model `ctx`, inside the layout.
+    /// Renders page `name` with its view model `ctx`, inside the layout, in the language of
+    /// `nav` ([`crate::lang`]). `title` is the English title ([`crate::pages::title`]); the
+    /// page shows its translation.
     ///
     /// # Errors
     /// [`WebError::Template`] when the context misses a field the template uses.
@@ -349,9 +351,29 @@ impl AppState {
         nav: &crate::pages::Nav,
         ctx: &T,
     ) -> Result<String, WebError> {
-        let body = self.templates.render(name, ctx)?;
-        self.templates
-            .render("layout", &LayoutView { title, nav, body })
+        let lang = nav.lang;
+        let body = self
+            .templates
+            .render(name, &crate::templates::with_lang(name, ctx, lang)?)?;
+        let title = crate::pages::localized_title(lang, title);
+        let langs: Vec<LangLink> = hcpool_i18n::Lang::ALL
+            .iter()
+            .map(|&l| LangLink {
+                tag: l.tag(),
+                name: l.native_name(),
+                current: l == lang,
+            })
+            .collect();
+        let layout = LayoutView {
+            title: &title,
+            nav,
+            body,
+            langs,
+        };
+        self.templates.render(
+            "layout",
+            &crate::templates::with_lang("layout", &layout, lang)?,
+        )
     }
 
     /// The wallets' stake info, read again after each new block (seen within
@@ -529,4 +551,14 @@ struct LayoutView<'a> {
     title: &'a str,
     nav: &'a crate::pages::Nav,
     body: String,
+    /// The language switch.
+    langs: Vec<LangLink>,
+}
+
+/// One entry of the language switch.
+#[derive(Serialize)]
+struct LangLink {
+    tag: &'static str,
+    name: &'static str,
+    current: bool,
 }

@@ -5,7 +5,10 @@
 //! fee address, open voting, change a choice, save, see it kept; then the stats page's
 //! history charts (inline SVG) and the user's charts on the tickets page.
 //!
-//! Screenshots go to `target/browser/` (`stats-charts.png` for the charts, `flow.png` at
+//! Then the language switch: the home, tickets and voting pages in Chinese and back.
+//!
+//! Screenshots go to `target/browser/` (`stats-charts.png` for the charts,
+//! `zh-CN-home.png`, `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `flow.png` at
 //! the end). Without chromium and
 //! chromedriver the test prints "skipped: chromium/chromedriver not found", unless
 //! `HCPOOL_REQUIRE_BROWSER=1` (CI sets it once it has installed them), then it fails.
@@ -474,6 +477,59 @@ async fn lag_and_health(c: &Client, base: &str, cluster: &hcpool_simnet::SimClus
     Ok(())
 }
 
+/// Issue 16 row 7 in the browser: the footer's language switch (a plain link, no script)
+/// turns the signed-in user's pages Chinese and back.
+async fn languages(c: &Client, base: &str) -> Result<()> {
+    c.goto(&format!("{base}/")).await?;
+    click(c, "footer a[href='/lang?to=zh-CN']").await?;
+    path_is(c, "/").await?;
+    // The same path: wait for the new page.
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("html[lang='zh-CN']"))
+        .await
+        .context("the page did not turn Chinese")?;
+    let h1 = text_of(c, "main h1").await?;
+    ensure!(
+        h1 == "欢迎使用 HC 权益池",
+        "home heading in Chinese: {h1:?}"
+    );
+    let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
+    ensure!(lang.as_deref() == Some("zh-CN"), "<html lang>: {lang:?}");
+    let shot = screenshot(c, "zh-CN-home.png").await?;
+    println!("step: the home page in Chinese: {}", shot.display());
+    click(c, "header nav a[href='/tickets']").await?;
+    path_is(c, "/tickets").await?;
+    let h1 = text_of(c, "main h1").await?;
+    ensure!(h1 == "选票", "tickets heading in Chinese: {h1:?}");
+    let shot = screenshot(c, "zh-CN-tickets.png").await?;
+    println!("step: the tickets page in Chinese: {}", shot.display());
+    click(c, "header nav a[href='/voting']").await?;
+    path_is(c, "/voting").await?;
+    let h1 = text_of(c, "main h1").await?;
+    ensure!(
+        h1.starts_with("投票偏好"),
+        "voting heading in Chinese: {h1:?}"
+    );
+    let shot = screenshot(c, "zh-CN-voting.png").await?;
+    println!("step: the voting page in Chinese: {}", shot.display());
+    // Back to English, on the same page.
+    click(c, "footer a[href='/lang?to=en']").await?;
+    path_is(c, "/voting").await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("html[lang='en']"))
+        .await
+        .context("the page did not turn English")?;
+    let h1 = text_of(c, "main h1").await?;
+    ensure!(
+        h1.starts_with("Voting Preferences"),
+        "voting heading in English again: {h1:?}"
+    );
+    println!("step: switched back to English");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_to_voting_by_clicking() -> Result<()> {
     let Some((chromium, chromedriver)) = programs() else {
@@ -503,6 +559,9 @@ async fn run(chromium: &Path, chromedriver: &Path) -> Result<()> {
     let mut result = flow(&client, &server.url(), &mailer, &store).await;
     if result.is_ok() {
         result = lag_and_health(&client, &server.url(), &cluster).await;
+    }
+    if result.is_ok() {
+        result = languages(&client, &server.url()).await;
     }
     // The screenshot of wherever the flow got to: the voting page when it passed.
     let shot = screenshot(&client, "flow.png").await;

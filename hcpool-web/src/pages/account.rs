@@ -10,10 +10,12 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
+use crate::lang::ReqLang;
 use crate::limit::{allow_mail_request, ClientIp};
 use crate::session::{self, csrf_field, Checked, Visitor};
 use crate::state::AppState;
 use hcpool_core::service::accounts::Refusal;
+use hcpool_i18n::t;
 
 #[derive(Debug, FromForm)]
 struct SignUpForm {
@@ -117,6 +119,7 @@ fn back_to(path: &'static str, kind: &str, msg: impl Into<String>) -> Page {
 #[rocket::post("/signup", data = "<form>")]
 async fn signup_post(
     ip: ClientIp,
+    lang: ReqLang,
     form: Checked<SignUpForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
@@ -150,7 +153,7 @@ async fn signup_post(
     // address taken) and mails a link or a notice.
     match state
         .accounts
-        .sign_up(&email, &form.password, &form.passwordrepeat)
+        .sign_up(&email, &form.password, &form.passwordrepeat, lang.0)
         .await
     {
         Ok(()) => {
@@ -158,7 +161,7 @@ async fn signup_post(
             Ok(back_to(
                 "/signup",
                 "success",
-                format!("A verification email has been sent to {email}"),
+                t(lang.0, "msg-signup-sent", &[("email", email.as_str())]),
             ))
         }
         // This page has always said it in lower case.
@@ -257,6 +260,7 @@ fn resend_get(
 #[rocket::post("/resendverification", data = "<form>")]
 async fn resend_post(
     ip: ClientIp,
+    lang: ReqLang,
     form: Checked<ResendForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
@@ -276,14 +280,11 @@ async fn resend_post(
             Refusal::InvalidEmail.to_string(),
         ));
     };
-    state.accounts.resend_verification(&email).await?;
+    state.accounts.resend_verification(&email, lang.0).await?;
     Ok(back_to(
         "/resendverification",
         "success",
-        format!(
-            "If {email} belongs to an account that is not verified yet, a new verification \
-             link has been sent to it."
-        ),
+        t(lang.0, "msg-resend-sent", &[("email", email.as_str())]),
     ))
 }
 

@@ -15,6 +15,8 @@ use rocket::response::{self, Flash, Redirect, Responder};
 use rocket::{Catcher, Request, Route, State};
 use serde::Serialize;
 
+use hcpool_i18n::{catalogue, Lang};
+
 use crate::error::WebError;
 use crate::session::{CsrfRefused, Visitor};
 use crate::state::AppState;
@@ -63,6 +65,13 @@ pub struct Nav {
     pub csrf: String,
     /// An admin (admin user id from an admin IP): the Status and Low-fee tickets links.
     pub admin: bool,
+    /// The page's language ([`crate::lang`]).
+    #[serde(serialize_with = "serialize_lang")]
+    pub lang: Lang,
+}
+
+fn serialize_lang<S: serde::Serializer>(l: &Lang, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(l.tag())
 }
 
 impl Nav {
@@ -74,6 +83,7 @@ impl Nav {
             has_address: v.user().is_some_and(|u| u.registration.is_some()),
             csrf: v.csrf.clone(),
             admin: v.admin,
+            lang: v.lang,
         }
     }
 }
@@ -208,9 +218,23 @@ fn mail_form_page(
     )?))
 }
 
-/// The full page title.
+/// What [`title`] puts before a page's own title.
+const TITLE_PREFIX: &str = "HC Stake Pool - ";
+
+/// The full page title (English; [`localized_title`] translates it).
 pub fn title(x: &str) -> String {
-    format!("HC Stake Pool - {x}")
+    format!("{TITLE_PREFIX}{x}")
+}
+
+/// `title` (a [`title`]) in `lang`: the site's name and the page's own title translated
+/// when the catalogue has it (a `title-*` key).
+pub fn localized_title(lang: Lang, title: &str) -> String {
+    if lang == Lang::En {
+        return title.to_owned();
+    }
+    let page = title.strip_prefix(TITLE_PREFIX).unwrap_or(title);
+    let page = catalogue().localize(lang, page);
+    catalogue().text(lang, "site-title", &[("page", &page)])
 }
 
 impl<'r> Responder<'r, 'static> for WebError {
@@ -224,18 +248,25 @@ impl<'r> Responder<'r, 'static> for WebError {
             }
             _ => Status::InternalServerError,
         };
-        (status, RawHtml(fallback_page(status))).respond_to(req)
+        let html = fallback_page(status, crate::lang::request_lang(req));
+        (status, RawHtml(html)).respond_to(req)
     }
 }
 
-fn fallback_page(status: Status) -> String {
+/// The page of a failed request (no template: it must not fail itself), in `lang`.
+fn fallback_page(status: Status, lang: Lang) -> String {
+    let c = catalogue();
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>HC Stake Pool - Error</title><link rel=\"stylesheet\" href=\"/assets/style.css\">\
-         </head><body><main class=\"card\"><h1>{} {}</h1><p>Something went wrong. \
-         Please try again later.</p><p><a href=\"/\">Home</a></p></main></body></html>",
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/assets/style.css\">\
+         </head><body><main class=\"card\"><h1>{} {}</h1><p>{}</p><p><a href=\"/\">{}</a></p>\
+         </main></body></html>",
+        lang.tag(),
+        localized_title(lang, &title("Error")),
         status.code,
-        status.reason().unwrap_or("Error")
+        status.reason().unwrap_or("Error"),
+        c.text(lang, "fallback-text", &[]),
+        c.text(lang, "nav-home", &[]),
     )
 }
 
@@ -281,7 +312,7 @@ struct StatsView<'a> {
     network: &'static str,
     /// `poolfees`, percent.
     pool_fees: f64,
-    /// "Open" or "Closed" (`closepool`).
+    /// The key of "Open" or "Closed" (`closepool`).
     pool_status: &'static str,
     pool_email: &'a str,
     info: &'a hcpool_core::backend::StakeInfo,
@@ -307,7 +338,11 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         user_count_active: counts.active,
         network: s.network.params().name,
         pool_fees: s.pool_fees,
-        pool_status: if s.close_pool { "Closed" } else { "Open" },
+        pool_status: if s.close_pool {
+            "stats-closed"
+        } else {
+            "stats-open"
+        },
         pool_email: &s.pool_email,
         info: &info,
         charts: &charts,
@@ -350,8 +385,11 @@ fn forbidden() -> (Status, &'static str) {
 }
 
 #[rocket::catch(404)]
-fn not_found() -> RawHtml<String> {
-    RawHtml(fallback_page(Status::NotFound))
+fn not_found(req: &Request<'_>) -> RawHtml<String> {
+    RawHtml(fallback_page(
+        Status::NotFound,
+        crate::lang::request_lang(req),
+    ))
 }
 
 #[rocket::catch(default)]
@@ -359,7 +397,8 @@ fn other(status: Status, req: &Request<'_>) -> (Status, (ContentType, String)) {
     if status == Status::BadRequest && req.local_cache(CsrfRefused::default).0 {
         return (status, (ContentType::Plain, CSRF_REFUSED.to_owned()));
     }
-    (status, (ContentType::HTML, fallback_page(status)))
+    let html = fallback_page(status, crate::lang::request_lang(req));
+    (status, (ContentType::HTML, html))
 }
 
 /// The page routes.

@@ -8,9 +8,11 @@ use rocket::{Route, State};
 use super::{title, Flashed, Nav, Page};
 use crate::auth;
 use crate::error::WebError;
+use crate::lang::ReqLang;
 use crate::limit::ClientIp;
 use crate::session::{csrf_field, Checked, Visitor};
 use crate::state::AppState;
+use hcpool_i18n::t;
 
 #[derive(Debug, FromForm)]
 struct ResetForm {
@@ -38,6 +40,7 @@ fn get_reset(
 #[rocket::post("/passwordreset", data = "<form>")]
 async fn post_reset(
     ip: ClientIp,
+    lang: ReqLang,
     form: Checked<ResetForm>,
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
@@ -48,13 +51,13 @@ async fn post_reset(
     // One outbox row for any address: the sender makes the token and mails it only to an
     // account's address. The same work and answer for known and unknown addresses, and no
     // SMTP in the request.
-    state.accounts.request_password_reset(email, &ip.0).await?;
+    state
+        .accounts
+        .request_password_reset(email, &ip.0, lang.0)
+        .await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/passwordreset"),
-        format!(
-            "An email containing password reset instructions has been sent to {email} if it \
-             was a registered account here."
-        ),
+        t(lang.0, "msg-reset-sent", &[("email", email)]),
     )))
 }
 

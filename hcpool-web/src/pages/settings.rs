@@ -3,7 +3,7 @@
 //! `updatePassword`) does what the two forms of hcpool's own page do.
 
 use hcpool_core::backend::User;
-use hcpool_core::EmailAddress;
+use hcpool_core::{EmailAddress, Lang};
 use rocket::form::FromForm;
 use rocket::http::CookieJar;
 use rocket::request::FlashMessage;
@@ -107,6 +107,7 @@ async fn post_password(
         jar,
         &form.me.user,
         [&f.password, &f.newpassword, &f.newpasswordrepeat],
+        form.me.visitor.lang,
     )
     .await
 }
@@ -118,6 +119,7 @@ async fn change_password(
     jar: &CookieJar<'_>,
     user: &User,
     [password, new, repeat]: [&str; 3],
+    lang: Lang,
 ) -> Result<Page, WebError> {
     if !allow_password_attempt(&state.auth_limiter, ip, &user.email) {
         return Ok(Page::rate_limited());
@@ -127,7 +129,7 @@ async fn change_password(
     // email changes and the API token; a new token and a notice mail follow.
     if let Err(e) = state
         .accounts
-        .change_password(user, password, new, repeat)
+        .change_password(user, password, new, repeat, lang)
         .await
     {
         return Ok(Page::Flash(Flash::error(to(), super::refusal_text(e)?)));
@@ -136,6 +138,7 @@ async fn change_password(
         signed_in: None,
         csrf: String::new(),
         admin: false,
+        lang,
     };
     session::start(state, jar, &fresh, user.id).await?;
     Ok(Page::Flash(Flash::success(
@@ -151,7 +154,15 @@ async fn post_email(
     state: &State<AppState>,
 ) -> Result<Page, WebError> {
     let f = &form.form;
-    change_email(state, &ip, &form.me.user, &f.email, &f.password).await
+    change_email(
+        state,
+        &ip,
+        &form.me.user,
+        &f.email,
+        &f.password,
+        form.me.visitor.lang,
+    )
+    .await
 }
 
 /// The email change request: `email` is the new address, `password` the current one.
@@ -161,6 +172,7 @@ async fn change_email(
     user: &User,
     email: &str,
     password: &str,
+    lang: Lang,
 ) -> Result<Page, WebError> {
     if !allow_password_attempt(&state.auth_limiter, ip, &user.email) {
         return Ok(Page::rate_limited());
@@ -187,7 +199,7 @@ async fn change_email(
     // An address that belongs to someone is answered as if sent: this form reveals nothing.
     state
         .accounts
-        .request_email_change(user, &new_email, &ip.0)
+        .request_email_change(user, &new_email, &ip.0, lang)
         .await?;
     Ok(Page::Flash(Flash::success(
         to(),
@@ -211,11 +223,19 @@ async fn post_combined(
     let on = |v: &Option<String>| v.as_deref() == Some("true");
     if on(&f.update_email) {
         let email = f.email.as_deref().unwrap_or("");
-        change_email(state, &ip, user, email, &f.password).await
+        change_email(state, &ip, user, email, &f.password, form.me.visitor.lang).await
     } else if on(&f.update_password) {
         let new = f.newpassword.as_deref().unwrap_or("");
         let repeat = f.newpasswordrepeat.as_deref().unwrap_or("");
-        change_password(state, &ip, jar, user, [&f.password, new, repeat]).await
+        change_password(
+            state,
+            &ip,
+            jar,
+            user,
+            [&f.password, new, repeat],
+            form.me.visitor.lang,
+        )
+        .await
     } else {
         Ok(Page::Redirect(Redirect::to("/settings")))
     }
@@ -240,6 +260,7 @@ async fn get_email_update(
             signed_in: None,
             csrf: v.csrf.clone(),
             admin: false,
+            lang: v.lang,
         })
     };
     Ok(Page::ok(state.render(

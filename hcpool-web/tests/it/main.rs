@@ -12,6 +12,7 @@ mod charts;
 mod common;
 mod corpus;
 mod faults;
+mod i18n;
 mod legacy;
 mod live;
 mod nodes;
