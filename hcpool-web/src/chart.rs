@@ -48,7 +48,7 @@ pub struct Chart {
 }
 
 /// Escapes text for XML content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

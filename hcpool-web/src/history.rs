@@ -17,6 +17,7 @@ use hcpool_core::backend::{StakeInfo, UserTicket};
 use hcpool_core::history::{self, HistorySample, Retention, DAY};
 use hcpool_core::service::PoolService;
 use hcpool_core::util::lock;
+use hcpool_i18n::{catalogue, Lang};
 use rocket::fairing::AdHoc;
 use serde::Serialize;
 
@@ -111,6 +112,50 @@ impl History {
         *lock(&self.0.stats) = Some((height, Arc::clone(&charts)));
         charts
     }
+}
+
+/// The chart texts (captions, legends, "No data yet") the catalogue translates: their keys.
+const CHART_KEYS: &[&str] = &[
+    "chart-live",
+    "chart-votes",
+    "chart-share",
+    "chart-price",
+    "chart-your-live",
+    "chart-your-votes",
+    "chart-no-data",
+    "chart-series-pool-live",
+    "chart-series-votes",
+    "chart-series-misses",
+    "chart-series-share",
+];
+
+/// `charts` in `lang`: the captions and the SVG's visible texts (each drawn in English,
+/// and cached so, per block) replaced by their translations. Attributes are untouched.
+pub fn localized(charts: &[ChartView], lang: Lang) -> Vec<ChartView> {
+    if lang == Lang::En {
+        return charts.to_vec();
+    }
+    let c = catalogue();
+    charts
+        .iter()
+        .map(|v| {
+            let mut svg = v.svg.clone();
+            for key in CHART_KEYS {
+                let en = chart::esc(&c.text(Lang::En, key, &[]));
+                let there = chart::esc(&c.text(lang, key, &[]));
+                svg = svg
+                    .replace(&format!(">{en}<"), &format!(">{there}<"))
+                    .replace(
+                        &format!("<title>{en}</title>"),
+                        &format!("<title>{there}</title>"),
+                    );
+            }
+            ChartView {
+                title: c.localize(lang, &v.title).into_owned(),
+                svg,
+            }
+        })
+        .collect()
 }
 
 fn view(c: &Chart) -> ChartView {
@@ -260,6 +305,29 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn charts_are_translated_and_english_is_untouched() {
+        let en = user_charts(&[], 100, 1_700_000_000, 300);
+        assert_eq!(localized(&en, Lang::En)[0].svg, en[0].svg);
+        let zh = localized(&en, Lang::ZhCn);
+        assert_eq!(zh[0].title, "您的有效选票");
+        assert!(zh[0].svg.contains(">暂无数据<"), "{}", zh[0].svg);
+        assert!(!zh[0].svg.contains("No data yet"), "{}", zh[0].svg);
+        // Every chart text the code draws has a key.
+        for key in CHART_KEYS {
+            assert!(catalogue().has(key), "{key}");
+        }
+        for text in [
+            "Live tickets",
+            "Pool live tickets",
+            "Votes",
+            "Misses",
+            "Pool share %",
+        ] {
+            assert_ne!(catalogue().localize(Lang::ZhCn, text), text);
+        }
+    }
     use crate::chart::tests::well_formed;
 
     fn sample(height: u32, time: i64, live: u32, voted: u32) -> HistorySample {

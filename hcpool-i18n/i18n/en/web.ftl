@@ -95,6 +95,11 @@ chart-share = Pool share of the network's live tickets (%)
 chart-price = Ticket price
 chart-your-live = Your live tickets
 chart-your-votes = Your votes and misses per day
+chart-no-data = No data yet
+chart-series-pool-live = Pool live tickets
+chart-series-votes = Votes
+chart-series-misses = Misses
+chart-series-share = Pool share %
 
 ## Error page
 

@@ -94,6 +94,11 @@ chart-share = 本权益池占全网有效选票的比例（%）
 chart-price = 选票价格
 chart-your-live = 您的有效选票
 chart-your-votes = 您每日的投票与错过
+chart-no-data = 暂无数据
+chart-series-pool-live = 本池有效选票
+chart-series-votes = 投票
+chart-series-misses = 错过
+chart-series-share = 本池占比 %
 
 ## 错误页
 

@@ -331,7 +331,7 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         }
     };
     let counts = state.user_counts().await?;
-    let charts = state.history.stats_charts(state, &info).await;
+    let charts = crate::history::localized(&state.history.stats_charts(state, &info).await, v.lang);
     let s = &state.settings;
     let view = StatsView {
         user_count: counts.all,

@@ -255,11 +255,14 @@ async fn get_tickets(
         missed: list(with(TicketStatus::Missed), true, "missed", &pages),
         expired: list(with(TicketStatus::Expired), false, "expired", &pages),
         invalid,
-        charts: crate::history::user_charts(
-            &info.tickets,
-            best.height,
-            state.now(),
-            state.settings.network.params().target_time_per_block_secs,
+        charts: crate::history::localized(
+            &crate::history::user_charts(
+                &info.tickets,
+                best.height,
+                state.now(),
+                state.settings.network.params().target_time_per_block_secs,
+            ),
+            v.lang,
         ),
         demo: state.demo_chain.is_some(),
         csrf: &v.csrf,
