@@ -233,6 +233,36 @@ status-wallets-unavailable = Wallets unavailable:
 status-voting-nodes = Voting nodes (stakepoold)
 status-configured = { $count } configured.
 status-waiting = Waiting for an update:
+status-summary = { $ready } of { $wallets } wallets ready, { $serving } of { $nodes } voting nodes serving
+status-summary-tip = , tip { $tip }
+status-th-wallet = Wallet
+status-th-state = State
+status-th-connected = Connected
+status-th-hcd-connected = hcd connected
+status-th-best-block = Best block
+status-th-hcd-api = hcd API
+status-th-wallet-api = hcwallet API
+status-th-votes-itself = Votes by itself
+status-th-scripts = Scripts
+status-ready = ready
+status-enablevoting = (--enablevoting: its votes race stakepoold's)
+status-th-tip = Tip
+status-th-hcd-tip = hcd tip
+status-th-behind = Blocks behind
+status-th-tip-age = Tip age (s)
+status-th-lag = Lag
+status-lagging = lagging:
+status-ok = ok
+status-th-node = Node
+status-th-health = Health
+status-th-config = Config
+status-th-version = Version
+status-th-ignored = Ignored low-fee
+status-th-added = Added low-fee
+status-up = up
+status-down = down:
+status-current = current
+status-stale = waiting for an update
 
 ## Flash messages and refusals (the English text is what the code says; the page shows
 ## the translation)

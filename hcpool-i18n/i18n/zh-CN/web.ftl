@@ -232,6 +232,36 @@ status-wallets-unavailable = 钱包不可用：
 status-voting-nodes = 投票节点（stakepoold）
 status-configured = 已配置 { $count } 个。
 status-waiting = 等待更新：
+status-summary = { $wallets } 个钱包中 { $ready } 个就绪，{ $nodes } 个投票节点中 { $serving } 个在服务
+status-summary-tip = ，链顶端 { $tip }
+status-th-wallet = 钱包
+status-th-state = 状态
+status-th-connected = 已连接
+status-th-hcd-connected = hcd 已连接
+status-th-best-block = 最新区块
+status-th-hcd-api = hcd API
+status-th-wallet-api = hcwallet API
+status-th-votes-itself = 自行投票
+status-th-scripts = 脚本
+status-ready = 就绪
+status-enablevoting = （--enablevoting：它的投票会与 stakepoold 抢先）
+status-th-tip = 链顶端
+status-th-hcd-tip = hcd 链顶端
+status-th-behind = 落后区块数
+status-th-tip-age = 链顶端时长（秒）
+status-th-lag = 滞后
+status-lagging = 滞后：
+status-ok = 正常
+status-th-node = 节点
+status-th-health = 健康状况
+status-th-config = 配置
+status-th-version = 版本
+status-th-ignored = 已忽略的低手续费选票
+status-th-added = 已加入的低手续费选票
+status-up = 在线
+status-down = 离线：
+status-current = 最新
+status-stale = 等待更新
 
 ## 提示与拒绝信息
 
