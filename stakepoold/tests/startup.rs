@@ -193,3 +193,81 @@ async fn a_listener_in_use_exits_5() {
     assert_eq!(o.status.code(), Some(5), "{}", text(&o));
     assert!(text(&o).contains("gRPC listen"), "{}", text(&o));
 }
+
+/// The binary: a SQLite database that cannot be opened at start (its directory is missing)
+/// with a saved state: it starts on the state, retries the database, and switches to it
+/// once the directory exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_comes_back_is_switched_to() {
+    let cluster = hcpool_simnet::SimCluster::start(hcpool_simnet::SimConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db_dir = dir.path().join("db");
+    let datadir = dir.path().join("data").join("simnet");
+    std::fs::create_dir_all(&datadir).unwrap();
+    let saved = stakepoold::state::SavedState {
+        saved_at: 1,
+        users: Vec::new(),
+        added_low_fee_tickets: Vec::new(),
+    };
+    stakepoold::state::write_atomic(
+        &datadir.join(stakepoold::state::STATE_FILE),
+        &stakepoold::state::encode(&saved, hcpool_core::Network::Simnet).unwrap(),
+    )
+    .unwrap();
+    let path = sim_conf(
+        dir.path(),
+        &cluster,
+        &format!(
+            "dburl={}\nnorpclisten=1\n",
+            hcpool_db::sqlite_url_for_path(&db_dir.join("pool.db"))
+        ),
+    );
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_stakepoold"))
+        .arg("--appdata")
+        .arg(dir.path())
+        .args(["-C", &path])
+        .env_remove("STAKEPOOLD_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let log = dir.path().join("logs").join("simnet").join("stakepoold.log");
+    let wait_for = |what: &'static str| {
+        let log = log.clone();
+        async move {
+            for _ in 0..300 {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if text.contains(what) {
+                    return text;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!(
+                "no {what:?} in the log within 30 s: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+    };
+    wait_for("voting with the state saved before").await;
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let text = wait_for("the database answers again: switched to it").await;
+    assert!(text.contains("database opened") || text.contains("switched"), "{text}");
+    assert!(db_dir.join("pool.db").exists());
+    let pid = child.id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops after SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
