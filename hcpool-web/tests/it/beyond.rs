@@ -385,3 +385,53 @@ async fn metrics_only_for_adminips_and_metricsallowips() {
         }
     }
 }
+
+/// The admin page's "Chain height" is the pool's tip (the best height among wallets that
+/// do not lag), not the first wallet's height when that wallet lags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_chain_height_is_the_pools_tip_not_a_lagging_wallets() {
+    let p = live::start_custom(Custom {
+        min_servers: 1,
+        extra_conf: "maxtiplag=2\nadminips=127.0.0.1\nadminuserids=1\n".into(),
+        sync_ttl: Some(Duration::ZERO),
+        ..Custom::default()
+    })
+    .await;
+    assert_eq!(p.user, hcpool_core::UserId(1));
+    // The custom pool's user has no usable password: give it the one sign_in uses.
+    let hash = hcpool_web::auth::hash_password(live::PASSWORD.into())
+        .await
+        .unwrap();
+    assert!(p.pool.store().change_password(p.user, &hash).await.unwrap());
+    let addr = p.server.addr;
+    let admin = live::sign_in(addr).await;
+    let page = || async {
+        let r = exchange(
+            addr,
+            &request(
+                "GET",
+                b"/status",
+                &[("Cookie", admin.cookie.clone().into_bytes())],
+                b"",
+            ),
+        )
+        .await;
+        r.body_text()
+    };
+    let height = |page: &str| -> Option<u32> {
+        let rest = page.split("<dt>Chain height</dt><dd>").nth(1)?;
+        rest.split('<').next()?.parse().ok()
+    };
+    let before = p.cluster.best_block().1;
+    let text = page().await;
+    assert_eq!(height(&text), Some(before), "{text}");
+    // The first wallet freezes while hcd mines 3 blocks: it lags; the second one is at
+    // the tip, which the page shows.
+    p.cluster.with_wallet(0, |w| w.lag = true).unwrap();
+    p.cluster.mine(3).unwrap();
+    let tip = p.cluster.best_block().1;
+    assert_eq!(tip, before + 3);
+    let text = page().await;
+    assert!(text.contains("lagging"), "{text}");
+    assert_eq!(height(&text), Some(tip), "{text}");
+}
