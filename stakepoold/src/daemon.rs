@@ -482,6 +482,20 @@ impl Daemon {
         h
     }
 
+    /// The best block heights of the voting wallet and of hcd, asked now (both at once,
+    /// each bounded by `timeout`); `None` for one that fails or does not answer in time.
+    /// `Ping` reports them so the web app can show a node whose wallet lags.
+    pub async fn chain_heights(&self, timeout: Duration) -> (Option<u32>, Option<u32>) {
+        let (w, n) = futures::join!(
+            tokio::time::timeout(timeout, self.deps.wallet.best_block()),
+            tokio::time::timeout(timeout, self.deps.node.best_block()),
+        );
+        let height = |r: std::result::Result<hcpool_core::Result<hcpool_core::backend::BestBlock>, _>| {
+            r.ok().and_then(|b| b.ok()).map(|b| b.height)
+        };
+        (height(w), height(n))
+    }
+
     /// The Prometheus text with the health gauges refreshed.
     pub fn render_metrics(&self) -> String {
         self.health();

@@ -173,7 +173,12 @@ async fn get_status(
     let wallet_rows = wallet_rows(state).await;
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
-    let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
+    let mut health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
+    crate::nodes::judge_lag(
+        &mut health,
+        sync.node_height,
+        state.settings.lag_limits.max_blocks,
+    );
     let summary = summary(&wallets.label(), &wallet, &wallet_rows, &health, &sync.lag);
     let mut wallet = wallet;
     // "Chain height" is the pool's tip, as the summary counts it (the best height among
@@ -285,6 +290,7 @@ fn summary(
         .map(|n| NodeFacts {
             label: n.label.clone(),
             serving: n.ok,
+            lagging: n.lag.reason(),
         })
         .collect();
     hcpool_core::status::summarize(&facts, &nodes)
