@@ -513,7 +513,9 @@ async fn get_metrics(
     }
     let report = state.sync_report().await;
     let nodes = state.node_lag().await;
-    let text = state.metrics.render(state.cache_counters(), &report, &nodes);
+    let text = state
+        .metrics
+        .render(state.cache_counters(), &report, &nodes);
     Ok((
         ContentType::new("text", "plain").with_params(("version", "0.0.4")),
         text,

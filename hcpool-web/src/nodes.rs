@@ -357,7 +357,13 @@ async fn probe(
         node.added_low_fee_tickets(),
         node.chain_heights()
     )?;
-    Ok((version.version, live.len(), ignored.len(), added.len(), heights))
+    Ok((
+        version.version,
+        live.len(),
+        ignored.len(),
+        added.len(),
+        heights,
+    ))
 }
 
 /// Judges each node's lag ([`NodeLag::judge`]) from the heights [`health`] collected.

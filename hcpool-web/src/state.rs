@@ -339,11 +339,7 @@ impl AppState {
         }
         let tip = self.sync_report().await.node_height;
         self.node_lag
-            .get(
-                self.pool.nodes(),
-                tip,
-                self.settings.lag_limits.max_blocks,
-            )
+            .get(self.pool.nodes(), tip, self.settings.lag_limits.max_blocks)
             .await
     }
 

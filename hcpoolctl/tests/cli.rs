@@ -230,7 +230,9 @@ fn check_config_reports_problems() {
     let (code, v) = mail("smtptls=ssl\nsmtpfrom=pool@example.org\n");
     assert_eq!(code, 1, "{v}");
     assert!(
-        v["problems"][0].as_str().is_some_and(|p| p.starts_with("smtptls")),
+        v["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("smtptls")),
         "{v}"
     );
     let (code, v) = mail("smtptls=STARTTLS\nsmtpusername=relay@example.org\n");
@@ -246,7 +248,10 @@ fn check_config_reports_problems() {
     let (code, v) = mail("smtpfrom=pool@example.org\nsmtpusername=relayuser\n");
     assert_eq!(code, 0, "{v}");
     assert_eq!(
-        (v["mail"]["from"].as_str(), v["mail"]["from_fallback"].as_bool()),
+        (
+            v["mail"]["from"].as_str(),
+            v["mail"]["from_fallback"].as_bool()
+        ),
         (Some("pool@example.org"), Some(false)),
         "{v}"
     );

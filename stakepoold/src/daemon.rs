@@ -72,9 +72,8 @@ pub struct DaemonOptions {
 }
 
 /// Opens the store (`None` when it cannot be opened yet).
-pub type StoreOpener = Arc<
-    dyn Fn() -> futures::future::BoxFuture<'static, Option<Arc<dyn Store>>> + Send + Sync,
->;
+pub type StoreOpener =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Option<Arc<dyn Store>>> + Send + Sync>;
 
 /// How a daemon that started without its store tries it again ([`DaemonOptions::store_retry`]).
 #[derive(Clone)]
@@ -490,9 +489,10 @@ impl Daemon {
             tokio::time::timeout(timeout, self.deps.wallet.best_block()),
             tokio::time::timeout(timeout, self.deps.node.best_block()),
         );
-        let height = |r: std::result::Result<hcpool_core::Result<hcpool_core::backend::BestBlock>, _>| {
-            r.ok().and_then(|b| b.ok()).map(|b| b.height)
-        };
+        let height = |r: std::result::Result<
+            hcpool_core::Result<hcpool_core::backend::BestBlock>,
+            _,
+        >| { r.ok().and_then(|b| b.ok()).map(|b| b.height) };
         (height(w), height(n))
     }
 
@@ -583,7 +583,9 @@ impl Daemon {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = StateSource::Store;
             let was = match before {
-                StateSource::SavedState { path, .. } => format!("the saved state {}", path.display()),
+                StateSource::SavedState { path, .. } => {
+                    format!("the saved state {}", path.display())
+                }
                 StateSource::Empty => "no users".to_owned(),
                 StateSource::Store => "the database".to_owned(),
             };

@@ -209,7 +209,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         Some(db) => match open_store(db).await {
             Some(store) => Some(store),
             None => {
-                require_saved_state(&config.datadir.join(crate::state::STATE_FILE), config.network)?;
+                require_saved_state(
+                    &config.datadir.join(crate::state::STATE_FILE),
+                    config.network,
+                )?;
                 None
             }
         },

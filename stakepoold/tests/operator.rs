@@ -257,8 +257,9 @@ async fn a_database_down_at_start_is_retried_and_used_when_it_answers() {
         let (up, attempts, store) = (up.clone(), attempts.clone(), store.clone());
         Arc::new(move || {
             attempts.fetch_add(1, Ordering::SeqCst);
-            let s: Option<Arc<dyn Store>> =
-                up.load(Ordering::SeqCst).then(|| store.clone() as Arc<dyn Store>);
+            let s: Option<Arc<dyn Store>> = up
+                .load(Ordering::SeqCst)
+                .then(|| store.clone() as Arc<dyn Store>);
             Box::pin(async move { s })
         })
     };
@@ -318,7 +319,11 @@ async fn a_database_down_at_start_is_retried_and_used_when_it_answers() {
     assert!(daemon.user_voting_config(&old.multisig_address).is_none());
     let tried = attempts.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(attempts.load(Ordering::SeqCst), tried, "no retry after the switch");
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        tried,
+        "no retry after the switch"
+    );
     until("the state file follows the database", || {
         stakepoold::state::load(&state, NET)
             .ok()

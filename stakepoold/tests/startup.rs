@@ -119,7 +119,10 @@ fn closed_port() -> u16 {
 #[test]
 fn database_down_without_a_saved_state_exits_7() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("mysql://pool:secretpw@127.0.0.1:{}/stakepool", closed_port());
+    let url = format!(
+        "mysql://pool:secretpw@127.0.0.1:{}/stakepool",
+        closed_port()
+    );
     let path = conf(dir.path(), &format!("dburl={url}\n"));
     let o = stakepoold(dir.path(), &["-C", &path]);
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
@@ -235,7 +238,11 @@ async fn a_database_that_comes_back_is_switched_to() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let log = dir.path().join("logs").join("simnet").join("stakepoold.log");
+    let log = dir
+        .path()
+        .join("logs")
+        .join("simnet")
+        .join("stakepoold.log");
     let wait_for = |what: &'static str| {
         let log = log.clone();
         async move {
@@ -256,7 +263,10 @@ async fn a_database_that_comes_back_is_switched_to() {
     assert!(child.try_wait().unwrap().is_none(), "still running");
     std::fs::create_dir_all(&db_dir).unwrap();
     let text = wait_for("the database answers again: switched to it").await;
-    assert!(text.contains("database opened") || text.contains("switched"), "{text}");
+    assert!(
+        text.contains("database opened") || text.contains("switched"),
+        "{text}"
+    );
     assert!(db_dir.join("pool.db").exists());
     let pid = child.id().unwrap();
     let killed = std::process::Command::new("kill")

@@ -461,7 +461,10 @@ async fn a_voting_node_whose_wallet_lags_is_shown_lagging() {
     let (status, h) = get_json(addr, "/status").await;
     assert_eq!(status, 200, "{h}");
     assert_eq!(
-        (h["voting_nodes"].as_u64(), h["voting_nodes_lagging"].as_u64()),
+        (
+            h["voting_nodes"].as_u64(),
+            h["voting_nodes_lagging"].as_u64()
+        ),
         (Some(2), Some(0)),
         "{h}"
     );
@@ -507,7 +510,10 @@ async fn a_voting_node_whose_wallet_lags_is_shown_lagging() {
         "{page}"
     );
     assert!(page.contains("lagging: 3 blocks behind"), "{page}");
-    assert!(!page.contains(&format!("voting node {} lagging", hosts[1])), "{page}");
+    assert!(
+        !page.contains(&format!("voting node {} lagging", hosts[1])),
+        "{page}"
+    );
 
     // It catches up with the next block.
     p.cluster.with_wallet(0, |w| w.lag = false).unwrap();
