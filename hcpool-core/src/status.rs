@@ -10,7 +10,8 @@
 //!   unlocked (hcstakepool's process died on a wallet that answered without those, so it
 //!   never showed such a wallet as counted);
 //! - the voting nodes count too: one not serving makes the pool at least `Degraded`, none
-//!   serving (of at least one configured) `Critical`, as its tickets are then not voted.
+//!   serving (of at least one configured) `Critical`, as its tickets are then not voted. A
+//!   node whose voting wallet lags hcd's tip (`maxtiplag`) does not count as serving.
 //!
 //! The overall level is the worse of the wallets' and the nodes' levels.
 //!
@@ -19,7 +20,7 @@
 //!
 //! let up = WalletFacts::ready("w1:12010", 120, 7);
 //! let down = WalletFacts::unreachable("w2:12010");
-//! let node = NodeFacts { label: "n1".into(), serving: true };
+//! let node = NodeFacts { label: "n1".into(), serving: true, lagging: None };
 //! let s = summarize(&[up, down], &[node]);
 //! assert_eq!(s.level, Level::Critical);
 //! assert_eq!(s.wallets_ready, 1);
@@ -143,6 +144,16 @@ pub struct NodeFacts {
     pub label: String,
     /// It answered its health calls.
     pub serving: bool,
+    /// Why its voting wallet lags hcd's tip (`maxtiplag`); `None` when it keeps up or
+    /// nobody can tell. A lagging node counts as not serving: it votes on a stale chain.
+    pub lagging: Option<String>,
+}
+
+impl NodeFacts {
+    /// Serving and not lagging.
+    pub fn is_serving(&self) -> bool {
+        self.serving && self.lagging.is_none()
+    }
 }
 
 /// The summary of a status page.
@@ -185,9 +196,12 @@ pub fn summarize(wallets: &[WalletFacts], nodes: &[NodeFacts]) -> Summary {
     let mut reasons: Vec<String> = wallets.iter().filter_map(WalletFacts::problem).collect();
     let wallets_ready = wallets.iter().filter(|w| w.is_ready()).count();
     let wl = wallets_level(wallets_ready, wallets.len());
-    let nodes_serving = nodes.iter().filter(|n| n.serving).count();
-    for n in nodes.iter().filter(|n| !n.serving) {
-        reasons.push(format!("voting node {} not serving", n.label));
+    let nodes_serving = nodes.iter().filter(|n| n.is_serving()).count();
+    for n in nodes.iter().filter(|n| !n.is_serving()) {
+        match (&n.lagging, n.serving) {
+            (Some(why), true) => reasons.push(format!("voting node {} lagging: {why}", n.label)),
+            _ => reasons.push(format!("voting node {} not serving", n.label)),
+        }
     }
     let nl = if nodes_serving == nodes.len() {
         Level::Ok
@@ -221,6 +235,7 @@ mod tests {
         NodeFacts {
             label: label.into(),
             serving,
+            lagging: None,
         }
     }
 
@@ -283,6 +298,23 @@ mod tests {
         );
         assert_eq!(s.level, Level::Emergency);
         assert_eq!(s.reasons[0], "wallet a not connected: no answer");
+    }
+
+    #[test]
+    fn a_lagging_voting_node_does_not_count_as_serving() {
+        let w = [WalletFacts::ready("a", 9, 7), WalletFacts::ready("b", 9, 7)];
+        let lagging = NodeFacts {
+            lagging: Some("its wallet is 5 blocks behind".into()),
+            ..node("n2", true)
+        };
+        let s = summarize(&w, &[node("n1", true), lagging.clone()]);
+        assert_eq!((s.level, s.nodes_serving), (Level::Degraded, 1));
+        assert_eq!(
+            s.reasons,
+            ["voting node n2 lagging: its wallet is 5 blocks behind"]
+        );
+        let s = summarize(&w, &[lagging]);
+        assert_eq!(s.level, Level::Critical);
     }
 
     #[test]

@@ -183,6 +183,12 @@ async fn every_rpc_round_trips_over_tls() {
     // instance, so the web app falls back to retrying nodes after failed pushes.
     assert_eq!(node.instance().await.unwrap(), None);
     assert_eq!(h.state.lock().unwrap().pings, 2);
+    // Nor heights: unknown, never "height 0" (which would read as a lagging wallet).
+    assert_eq!(
+        node.chain_heights().await.unwrap(),
+        hcpool_core::backend::NodeChainHeights::default()
+    );
+    assert_eq!(h.state.lock().unwrap().pings, 3);
 
     let users = vec![
         UserVotingConfig {

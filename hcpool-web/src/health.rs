@@ -251,6 +251,14 @@ pub struct HealthBody {
     pub max_blocks_behind: Option<u32>,
     /// The oldest ready wallet tip, seconds.
     pub max_tip_age_seconds: Option<u64>,
+    /// Voting nodes (stakepoold) configured.
+    pub voting_nodes: usize,
+    /// Voting nodes whose wallet trails hcd's tip by more than `maxtiplag` (as they report
+    /// in `Ping`; a node that reports no heights is not counted).
+    pub voting_nodes_lagging: usize,
+    /// The most blocks a voting node's wallet trails the tip by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voting_nodes_max_blocks_behind: Option<u32>,
 }
 
 /// `/status` for monitors: 200 and `{"status":"ok",...}` when healthy, 500 otherwise.
@@ -268,6 +276,7 @@ pub async fn health(state: &AppState) -> (Status, (ContentType, String)) {
     let min = state.settings.db_min_cluster_size;
     let database_degraded = database_degraded(&store_status, min);
     let ok = report.in_sync() && database;
+    let node_lag = state.node_lag().await;
     let body = HealthBody {
         status: if ok { "ok" } else { "error" },
         registration: if report.in_sync() { "open" } else { "refused" },
@@ -285,6 +294,9 @@ pub async fn health(state: &AppState) -> (Status, (ContentType, String)) {
         wallets_lagging: report.wallets_lagging,
         max_blocks_behind: report.lag.iter().filter_map(|l| l.lag.blocks_behind).max(),
         max_tip_age_seconds: report.lag.iter().filter_map(|l| l.lag.tip_age_secs).max(),
+        voting_nodes: state.pool.nodes().len(),
+        voting_nodes_lagging: node_lag.iter().filter(|n| n.lagging).count(),
+        voting_nodes_max_blocks_behind: node_lag.iter().filter_map(|n| n.blocks_behind).max(),
     };
     let status = if ok {
         Status::Ok

@@ -205,9 +205,14 @@ impl WebMetrics {
         self.registrations.load(Ordering::Relaxed)
     }
 
-    /// The Prometheus text: these counters, the caches' `counters` and the wallets'
-    /// health `report`.
-    pub fn render(&self, caches: &CacheCounters, report: &SyncReport) -> String {
+    /// The Prometheus text: these counters, the caches' `counters`, the wallets' health
+    /// `report` and the voting nodes' lag `nodes`.
+    pub fn render(
+        &self,
+        caches: &CacheCounters,
+        report: &SyncReport,
+        nodes: &[crate::nodes::NodeLag],
+    ) -> String {
         let mut out = String::new();
         head(
             &mut out,
@@ -296,11 +301,45 @@ impl WebMetrics {
             }
         }
         render_health(&mut out, report);
+        render_node_lag(&mut out, nodes);
         out
     }
 }
 
 /// The wallets' health gauges.
+/// The voting nodes' lag (`Ping`'s heights; a node that reports none has no sample).
+fn render_node_lag(out: &mut String, nodes: &[crate::nodes::NodeLag]) {
+    head(
+        out,
+        "hcpool_stakepoold_lagging",
+        "gauge",
+        "The voting node's wallet trails hcd's tip by more than maxtiplag blocks (1) or not (0), by stakepoold host.",
+    );
+    for n in nodes.iter().filter(|n| n.wallet_height.is_some()) {
+        let _ = writeln!(
+            out,
+            "hcpool_stakepoold_lagging{{node=\"{}\"}} {}",
+            escape(&n.label),
+            u8::from(n.lagging)
+        );
+    }
+    head(
+        out,
+        "hcpool_stakepoold_blocks_behind",
+        "gauge",
+        "Blocks the voting node's wallet trails hcd's tip, by stakepoold host.",
+    );
+    for n in nodes {
+        if let Some(b) = n.blocks_behind {
+            let _ = writeln!(
+                out,
+                "hcpool_stakepoold_blocks_behind{{node=\"{}\"}} {b}",
+                escape(&n.label)
+            );
+        }
+    }
+}
+
 fn render_health(out: &mut String, r: &SyncReport) {
     let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
     one(
@@ -473,7 +512,10 @@ async fn get_metrics(
         return Err(Status::NotFound);
     }
     let report = state.sync_report().await;
-    let text = state.metrics.render(state.cache_counters(), &report);
+    let nodes = state.node_lag().await;
+    let text = state
+        .metrics
+        .render(state.cache_counters(), &report, &nodes);
     Ok((
         ContentType::new("text", "plain").with_params(("version", "0.0.4")),
         text,
@@ -683,7 +725,14 @@ mod tests {
             }],
             ..SyncReport::default()
         };
-        let text = m.render(&caches, &report);
+        let nodes = [crate::nodes::NodeLag {
+            label: "10.0.0.5:9113".into(),
+            wallet_height: Some(100),
+            node_height: Some(110),
+            blocks_behind: Some(10),
+            lagging: true,
+        }];
+        let text = m.render(&caches, &report, &nodes);
         for line in [
             "hcpool_http_requests_total{method=\"GET\",route=\"/api/v1/<command>\",status=\"200\"} 2",
             "hcpool_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
@@ -699,6 +748,8 @@ mod tests {
             "hcpool_cache_misses_total{cache=\"stats_body\"} 1",
             "hcpool_wallets_lagging 1",
             "hcpool_node_height 110",
+            "hcpool_stakepoold_lagging{node=\"10.0.0.5:9113\"} 1",
+            "hcpool_stakepoold_blocks_behind{node=\"10.0.0.5:9113\"} 10",
             "hcpool_wallet_lagging{wallet=\"w\\\"1\"} 1",
             "hcpool_wallet_blocks_behind{wallet=\"w\\\"1\"} 10",
             "hcpool_wallet_tip_age_seconds{wallet=\"w\\\"1\"} 60",

@@ -207,20 +207,178 @@ pub struct NodeHealth {
     pub ignored: usize,
     /// Low-fee tickets added for voting.
     pub added: usize,
+    /// Its wallet's and hcd's heights and whether it lags (filled by [`judge_lag`]).
+    pub lag: NodeLag,
 }
 
-async fn probe(node: &Arc<dyn VotingNode>) -> hcpool_core::Result<(String, usize, usize, usize)> {
+/// How far one voting node's wallet trails the chain: the heights it reports in `Ping`
+/// (hcpool's stakepoold; hcstakepool's reports none, so it is never judged lagging).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct NodeLag {
+    /// The node (its host).
+    pub label: String,
+    /// Its voting wallet's best block height.
+    pub wallet_height: Option<u32>,
+    /// Its hcd's best block height.
+    pub node_height: Option<u32>,
+    /// Blocks its wallet trails the tip by: the higher of its hcd's height and the pool's
+    /// hcd tip (`None` when either side is unknown).
+    pub blocks_behind: Option<u32>,
+    /// It trails by more than `maxtiplag` blocks: its votes come from a stale chain.
+    pub lagging: bool,
+}
+
+impl NodeLag {
+    /// The node's lag from the heights it reported, against `pool_tip` (the highest tip
+    /// the pool's wallets' hcd nodes report) and `max_blocks` (`maxtiplag`), by the
+    /// wallets' rule ([`hcpool_core::backend::health::tip_lag`], without the age check).
+    pub fn judge(
+        label: String,
+        heights: hcpool_core::backend::NodeChainHeights,
+        pool_tip: Option<u32>,
+        max_blocks: u32,
+    ) -> NodeLag {
+        let tip = heights.node.max(pool_tip);
+        let (blocks_behind, lagging) = match heights.wallet {
+            Some(w) => {
+                let lag = hcpool_core::backend::health::tip_lag(
+                    w,
+                    tip,
+                    None,
+                    None,
+                    hcpool_core::backend::LagLimits {
+                        max_blocks,
+                        ..hcpool_core::backend::LagLimits::default()
+                    },
+                );
+                (lag.blocks_behind, lag.lagging.is_some())
+            }
+            None => (None, false),
+        };
+        NodeLag {
+            label,
+            wallet_height: heights.wallet,
+            node_height: heights.node,
+            blocks_behind,
+            lagging,
+        }
+    }
+
+    /// Why it lags, for the admin page's summary (`None` when it does not).
+    pub fn reason(&self) -> Option<String> {
+        self.lagging.then(|| {
+            format!(
+                "its wallet is at height {} while the tip is {} blocks ahead",
+                self.wallet_height.unwrap_or_default(),
+                self.blocks_behind.unwrap_or_default()
+            )
+        })
+    }
+}
+
+/// Every node's lag ([`NodeLag::judge`]), each asked by one `Ping` bounded by `timeout`; a
+/// node that does not answer is not judged (it shows as down elsewhere).
+pub async fn lag(
+    nodes: &VotingNodes,
+    timeout: Duration,
+    pool_tip: Option<u32>,
+    max_blocks: u32,
+) -> Vec<NodeLag> {
+    let calls = nodes.nodes().map(|node| async move {
+        let heights = tokio::time::timeout(timeout, node.chain_heights())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        NodeLag::judge(node.label(), heights, pool_tip, max_blocks)
+    });
+    join_all(calls).await
+}
+
+/// [`lag`], reused for a while: `/status` (monitors, anyone) and `/metrics` ask it, and a
+/// `Ping` makes each node ask its wallet and hcd.
+#[derive(Debug)]
+pub struct LagCache {
+    ttl: std::sync::Mutex<Duration>,
+    last: tokio::sync::Mutex<Option<(std::time::Instant, Vec<NodeLag>)>>,
+}
+
+impl Default for LagCache {
+    fn default() -> Self {
+        LagCache {
+            ttl: std::sync::Mutex::new(crate::health::CHECK_TTL),
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl LagCache {
+    /// Sets how long an answer is reused (zero: asked every time).
+    pub fn set_ttl(&self, ttl: Duration) {
+        *hcpool_core::util::lock(&self.ttl) = ttl;
+    }
+
+    /// The nodes' lag, asked again when the last answer is older than the TTL.
+    pub async fn get(
+        &self,
+        nodes: &VotingNodes,
+        pool_tip: Option<u32>,
+        max_blocks: u32,
+    ) -> Vec<NodeLag> {
+        if nodes.is_empty() {
+            return Vec::new();
+        }
+        let ttl = *hcpool_core::util::lock(&self.ttl);
+        let mut last = self.last.lock().await;
+        if let Some((at, v)) = last.as_ref() {
+            if at.elapsed() < ttl {
+                return v.clone();
+            }
+        }
+        let v = lag(nodes, HEALTH_TIMEOUT, pool_tip, max_blocks).await;
+        *last = Some((std::time::Instant::now(), v.clone()));
+        v
+    }
+}
+
+async fn probe(
+    node: &Arc<dyn VotingNode>,
+) -> hcpool_core::Result<(
+    String,
+    usize,
+    usize,
+    usize,
+    hcpool_core::backend::NodeChainHeights,
+)> {
     let version = node.version().await?;
-    let (live, ignored, added) = futures::try_join!(
+    let (live, ignored, added, heights) = futures::try_join!(
         node.live_tickets(),
         node.ignored_low_fee_tickets(),
-        node.added_low_fee_tickets()
+        node.added_low_fee_tickets(),
+        node.chain_heights()
     )?;
-    Ok((version.version, live.len(), ignored.len(), added.len()))
+    Ok((
+        version.version,
+        live.len(),
+        ignored.len(),
+        added.len(),
+        heights,
+    ))
 }
 
-/// Asks every node (concurrently, each bounded by `timeout`) for its version and ticket
-/// counts.
+/// Judges each node's lag ([`NodeLag::judge`]) from the heights [`health`] collected.
+pub fn judge_lag(nodes: &mut [NodeHealth], pool_tip: Option<u32>, max_blocks: u32) {
+    for n in nodes {
+        let heights = hcpool_core::backend::NodeChainHeights {
+            wallet: n.lag.wallet_height,
+            node: n.lag.node_height,
+        };
+        n.lag = NodeLag::judge(n.label.clone(), heights, pool_tip, max_blocks);
+    }
+}
+
+/// Asks every node (concurrently, each bounded by `timeout`) for its version, ticket
+/// counts and chain heights (its lag is judged by [`judge_lag`]).
 pub async fn health(nodes: &VotingNodes, timeout: Duration) -> Vec<NodeHealth> {
     let stale = nodes.stale();
     let calls = nodes.nodes().map(|node| {
@@ -238,12 +396,15 @@ pub async fn health(nodes: &VotingNodes, timeout: Duration) -> Vec<NodeHealth> {
                 live: 0,
                 ignored: 0,
                 added: 0,
+                lag: NodeLag::default(),
             };
             match answer {
-                Ok(Ok((version, live, ignored, added))) => {
+                Ok(Ok((version, live, ignored, added, heights))) => {
                     h.ok = true;
                     h.version = version;
                     (h.live, h.ignored, h.added) = (live, ignored, added);
+                    h.lag.wallet_height = heights.wallet;
+                    h.lag.node_height = heights.node;
                 }
                 Ok(Err(e)) => h.error = e.to_string(),
                 Err(_) => h.error = format!("no answer within {timeout:?}"),

@@ -119,6 +119,8 @@ pub struct AppState {
     counts: Mutex<Counts>,
     /// Held while a user-count query runs.
     counts_running: tokio::sync::Mutex<()>,
+    /// The voting nodes' lag, reused for a [`CHECK_TTL`] like the sync report.
+    node_lag: crate::nodes::LagCache,
 }
 
 impl AppState {
@@ -197,6 +199,7 @@ impl AppState {
             stats_refresh: tokio::sync::Mutex::new(()),
             counts: Mutex::new(Counts::default()),
             counts_running: tokio::sync::Mutex::new(()),
+            node_lag: crate::nodes::LagCache::default(),
         })
     }
 
@@ -263,6 +266,7 @@ impl AppState {
     /// Sets how long a sync check is reused (default [`CHECK_TTL`]; zero checks every time).
     pub fn with_sync_ttl(self, ttl: Duration) -> Self {
         self.sync.set_ttl(ttl);
+        self.node_lag.set_ttl(ttl);
         self
     }
 
@@ -324,6 +328,19 @@ impl AppState {
     /// every [`CHECK_TTL`] (see [`AppState::with_sync_ttl`]).
     pub async fn sync_report(&self) -> SyncReport {
         self.sync.report().await
+    }
+
+    /// The voting nodes' lag ([`crate::nodes::NodeLag`]: each node's wallet against its
+    /// hcd's tip and the pool's, judged by `maxtiplag`), asked at most every [`CHECK_TTL`]
+    /// (see [`AppState::with_sync_ttl`]). Empty without nodes.
+    pub async fn node_lag(&self) -> Vec<crate::nodes::NodeLag> {
+        if self.pool.nodes().is_empty() {
+            return Vec::new();
+        }
+        let tip = self.sync_report().await.node_height;
+        self.node_lag
+            .get(self.pool.nodes(), tip, self.settings.lag_limits.max_blocks)
+            .await
     }
 
     /// The templates (a handle: [`crate::templates::reload_on_sigusr1`] reloads them).

@@ -131,7 +131,7 @@ async fn unreachable_database_exits_7_and_the_log_file_says_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wallet_stakepoold_and_listen_failures_have_their_codes() {
+async fn wallet_stakepoold_listen_template_and_sync_failures_have_their_codes() {
     let cluster = SimCluster::start(SimConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let base = format!("{}{}", cluster.conf_fragment(), sqlite(dir.path()));
@@ -165,6 +165,30 @@ async fn wallet_stakepoold_and_listen_failures_have_their_codes() {
     );
     let o = run(&mut c).await;
     assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+
+    // A template override (`templatepath`, here `views/`) that does not compile: 2.
+    let views = dir.path().join("views");
+    std::fs::create_dir_all(&views).unwrap();
+    std::fs::write(views.join("home.hbs"), "{{#if}}unclosed").unwrap();
+    let (_, mut c) = conf(dir.path(), &base);
+    let o = run(&mut c).await;
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("home"), "{}", text(&o));
+    std::fs::remove_file(views.join("home.hbs")).unwrap();
+
+    // The start-up wallet sync fails (a wallet refuses `accountsyncaddressindex`): 4.
+    let mut faults = hcpool_simnet::Faults::default();
+    faults.method_errors.insert(
+        "accountsyncaddressindex".into(),
+        hcpool_simnet::RpcError::new(-32603, "wallet database busy"),
+    );
+    cluster
+        .set_faults(cluster.wallets()[1].role, faults)
+        .unwrap();
+    let (_, mut c) = conf(dir.path(), &base);
+    let o = run(&mut c).await;
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("wallet sync"), "{}", text(&o));
 }
 
 /// One HTTP/1.1 request over the Unix socket; the whole answer.

@@ -131,7 +131,8 @@ pub enum Command {
         #[arg(long, default_value_t = 10_000)]
         max_users: u64,
     },
-    /// Validate an hcstakepool.conf.
+    /// Validate an hcstakepool.conf (keys, xpubs, certificate files, the mail senders and
+    /// `smtptls`).
     CheckConfig {
         /// The file.
         file: std::path::PathBuf,
@@ -571,8 +572,9 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
             }
         }
     }
+    let mail = check_mail(&src, &mut problems);
     let ok = problems.is_empty();
-    let text = if ok {
+    let mut text = if ok {
         format!(
             "{}: ok ({} network, {} wallets, minservers {})",
             path.display(),
@@ -583,9 +585,76 @@ fn check_config(path: &std::path::Path) -> Result<Report> {
     } else {
         problems.join("\n")
     };
+    if let Some(line) = mail.get("summary").and_then(Value::as_str) {
+        text.push_str(&format!("\nmail: {line}"));
+    }
     Ok(Report {
         text,
-        json: json!({"ok": ok, "network": cfg.network.name(), "problems": problems}),
+        json: json!({
+            "ok": ok,
+            "network": cfg.network.name(),
+            "problems": problems,
+            "mail": mail,
+        }),
         ok,
     })
+}
+
+/// The mail keys as hcpool-web reads them: `smtptls` must be `implicit`, `starttls` or
+/// empty; with `smtphost` set, the From address is `smtpfrom`, or when that is empty
+/// `smtpusername` (the fallback is reported), and one of them must be an email address.
+/// Problems are pushed to `problems`; the JSON describes the senders.
+fn check_mail(src: &hcpool_core::config::ConfigSources, problems: &mut Vec<String>) -> Value {
+    use hcpool_web::mail::{SmtpSettings, SmtpTls};
+    let get = |k: &str| src.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let tls = match get("smtptls").parse::<SmtpTls>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(e.to_string().trim_start_matches("config: ").to_owned());
+            None
+        }
+    };
+    let host = get("smtphost");
+    if host.is_empty() {
+        return json!({"enabled": false});
+    }
+    let settings = SmtpSettings {
+        host: host.clone(),
+        username: get("smtpusername"),
+        password: hcpool_core::Secret::new(String::new()),
+        from: get("smtpfrom"),
+        ca_file: None,
+        tls: tls.unwrap_or_default(),
+    };
+    let fallback = settings.from.is_empty();
+    let tls_text = match tls {
+        Some(SmtpTls::Implicit) => "implicit TLS",
+        Some(SmtpTls::StartTls) => "STARTTLS",
+        Some(_) => "TLS by the port (STARTTLS on 25 and 587, implicit TLS otherwise)",
+        None => "smtptls invalid",
+    };
+    match settings.senders() {
+        Ok((from, envelope)) => {
+            let from = from.email.to_string();
+            let summary = if fallback {
+                format!(
+                    "From {from} (smtpfrom is empty: falls back to smtpusername), envelope \
+                     sender {envelope}, {tls_text}"
+                )
+            } else {
+                format!("From {from}, envelope sender {envelope}, {tls_text}")
+            };
+            json!({
+                "enabled": true,
+                "from": from,
+                "from_fallback": fallback,
+                "envelope_from": envelope.to_string(),
+                "summary": summary,
+            })
+        }
+        Err(e) => {
+            problems.push(e.to_string().trim_start_matches("config: ").to_owned());
+            json!({"enabled": true, "from_fallback": fallback})
+        }
+    }
 }

@@ -216,6 +216,58 @@ fn check_config_reports_problems() {
     let (code, out, err) = run(&["check-config", web_bad.to_str().unwrap()]);
     assert_ne!(code, 0, "{out}{err}");
     assert!(err.contains("captcha"), "{out}{err}");
+    // Mail: smtptls must be a known mode; an empty smtpfrom falls back to smtpusername
+    // (reported), and one of them must be an email address.
+    let mail = |extra: &str| {
+        let f = dir.join("mail.conf");
+        std::fs::write(&f, conf(COLD) + "smtphost=mail.example.org:587\n" + extra).unwrap();
+        let (code, out, err) = run(&["check-config", f.to_str().unwrap(), "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| {
+            panic!("not JSON: {out}{err}");
+        });
+        (code, v)
+    };
+    let (code, v) = mail("smtptls=ssl\nsmtpfrom=pool@example.org\n");
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("smtptls")),
+        "{v}"
+    );
+    let (code, v) = mail("smtptls=STARTTLS\nsmtpusername=relay@example.org\n");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["mail"]["from"], "relay@example.org", "{v}");
+    assert_eq!(v["mail"]["from_fallback"], true, "{v}");
+    assert!(
+        v["mail"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("falls back to smtpusername") && s.contains("STARTTLS")),
+        "{v}"
+    );
+    let (code, v) = mail("smtpfrom=pool@example.org\nsmtpusername=relayuser\n");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (
+            v["mail"]["from"].as_str(),
+            v["mail"]["from_fallback"].as_bool()
+        ),
+        (Some("pool@example.org"), Some(false)),
+        "{v}"
+    );
+    let (code, v) = mail("smtpusername=relayuser\n");
+    assert_eq!(code, 1, "{v}");
+    assert!(
+        v["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("smtpfrom is not set")),
+        "{v}"
+    );
+    // Without smtphost no mail goes out: nothing to check but smtptls.
+    let f = dir.join("nomail.conf");
+    std::fs::write(&f, conf(COLD) + "smtpusername=relayuser\n").unwrap();
+    let (code, out, err) = run(&["check-config", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
     let (code, _, err) = run(&["check-config", dir.join("none.conf").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("reading"), "{err}");

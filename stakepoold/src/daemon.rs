@@ -64,7 +64,39 @@ pub struct DaemonOptions {
     /// Reload the users and added low-fee tickets from the store this often (the binary
     /// with `norpclisten`: [`STORE_RELOAD`], as the original; without gRPC nobody pushes).
     pub store_reload: Option<Duration>,
+    /// When the daemon starts without its store (the database was down: it votes with the
+    /// saved state), how to open the store again: tried in the background with a doubling
+    /// pause ([`StoreRetry`]); once it opens and answers, the users and added low-fee
+    /// tickets are loaded from it and the daemon uses it from then on. `None`: no retry.
+    pub store_retry: Option<StoreRetry>,
 }
+
+/// Opens the store (`None` when it cannot be opened yet).
+pub type StoreOpener =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Option<Arc<dyn Store>>> + Send + Sync>;
+
+/// How a daemon that started without its store tries it again ([`DaemonOptions::store_retry`]).
+#[derive(Clone)]
+pub struct StoreRetry {
+    /// Opens the store (the binary: `dburl` again, [`crate::run::try_open_store`]).
+    pub open: StoreOpener,
+    /// The first pause; each failed attempt doubles it.
+    pub first: Duration,
+    /// The longest pause ([`STORE_RETRY_MAX`] in the binary).
+    pub max: Duration,
+}
+
+impl std::fmt::Debug for StoreRetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreRetry")
+            .field("first", &self.first)
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest pause between two attempts to reach a database that was down at start.
+pub const STORE_RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// How often a daemon without gRPC (`norpclisten`) reloads users from the store (the
 /// original's 240 s).
@@ -97,6 +129,7 @@ impl Default for DaemonOptions {
             revoke_at_start: true,
             state_file: None,
             store_reload: None,
+            store_retry: None,
         }
     }
 }
@@ -237,8 +270,11 @@ pub struct Daemon {
     /// Highest `winningtickets` height seen: a vote on an older block is too late.
     latest_height: AtomicU32,
     metrics: Arc<Metrics>,
-    /// Where the users and added tickets came from at start.
-    source: StateSource,
+    /// The store: `deps.store`, or the one [`DaemonOptions::store_retry`] opened later.
+    store: RwLock<Option<Arc<dyn Store>>>,
+    /// Where the users and added tickets came from (at start; [`StateSource::Store`] once
+    /// a store that was down at start answers).
+    source: Mutex<StateSource>,
     /// Serialises state saves; holds the generation last written.
     saver: Arc<tokio::sync::Mutex<u64>>,
     /// Bumped by every change of the saved parts (users, added tickets).
@@ -327,6 +363,7 @@ impl Daemon {
         if let Some(t) = added {
             state.set_added_low_fee_tickets(t);
         }
+        let store = RwLock::new(deps.store.clone());
         let daemon = Arc::new(Daemon {
             deps,
             opts,
@@ -337,7 +374,8 @@ impl Daemon {
             rescan_flight: std::sync::atomic::AtomicU8::new(0),
             latest_height: AtomicU32::new(0),
             metrics: Arc::new(Metrics::default()),
-            source,
+            store,
+            source: Mutex::new(source),
             saver: Arc::new(tokio::sync::Mutex::new(0)),
             generation: std::sync::atomic::AtomicU64::new(1),
         });
@@ -443,6 +481,21 @@ impl Daemon {
         h
     }
 
+    /// The best block heights of the voting wallet and of hcd, asked now (both at once,
+    /// each bounded by `timeout`); `None` for one that fails or does not answer in time.
+    /// `Ping` reports them so the web app can show a node whose wallet lags.
+    pub async fn chain_heights(&self, timeout: Duration) -> (Option<u32>, Option<u32>) {
+        let (w, n) = futures::join!(
+            tokio::time::timeout(timeout, self.deps.wallet.best_block()),
+            tokio::time::timeout(timeout, self.deps.node.best_block()),
+        );
+        let height = |r: std::result::Result<
+            hcpool_core::Result<hcpool_core::backend::BestBlock>,
+            _,
+        >| { r.ok().and_then(|b| b.ok()).map(|b| b.height) };
+        (height(w), height(n))
+    }
+
     /// The Prometheus text with the health gauges refreshed.
     pub fn render_metrics(&self) -> String {
         self.health();
@@ -464,10 +517,90 @@ impl Daemon {
         first
     }
 
-    /// Where the users and added low-fee tickets came from at start (the store, the saved
-    /// state, or nothing).
-    pub fn state_source(&self) -> &StateSource {
-        &self.source
+    /// Where the users and added low-fee tickets came from: at start the store, the saved
+    /// state, or nothing; [`StateSource::Store`] once a store that was down at start
+    /// answered ([`DaemonOptions::store_retry`]).
+    pub fn state_source(&self) -> StateSource {
+        self.source
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The store, if the daemon has one (now).
+    pub fn store(&self) -> Option<Arc<dyn Store>> {
+        self.store
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Tries to reach the store the daemon started without until it answers (a doubling
+    /// pause, from `retry.first` up to `retry.max`); then loads the users and added
+    /// low-fee tickets from it, uses it from then on, and logs the switch.
+    async fn retry_store(self: Arc<Self>, retry: StoreRetry) {
+        let mut pause = retry.first;
+        let mut attempts: u64 = 0;
+        loop {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(retry.max);
+            attempts += 1;
+            let store = match self.store() {
+                Some(s) => s,
+                None => match (retry.open)().await {
+                    Some(s) => {
+                        *self
+                            .store
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.clone());
+                        s
+                    }
+                    None => {
+                        debug!(attempts, next_in = ?pause, "the database is still unavailable");
+                        continue;
+                    }
+                },
+            };
+            let (users, added) = load_from_store(store.as_ref()).await;
+            let Some(users) = users else {
+                continue;
+            };
+            let before = self.state_source();
+            let count = users.len();
+            let new = {
+                let s = self.read();
+                users
+                    .iter()
+                    .filter(|u| !s.is_user_multisig(&u.multisig_address))
+                    .count()
+            };
+            self.set_user_voting_prefs(users);
+            if let Some(added) = added {
+                self.set_added_low_fee_tickets(added);
+            }
+            *self
+                .source
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = StateSource::Store;
+            let was = match before {
+                StateSource::SavedState { path, .. } => {
+                    format!("the saved state {}", path.display())
+                }
+                StateSource::Empty => "no users".to_owned(),
+                StateSource::Store => "the database".to_owned(),
+            };
+            info!(
+                users = count,
+                attempts,
+                was = %was,
+                "the database answers again: switched to it (users and added low-fee tickets \
+                 loaded from it)"
+            );
+            if new > 0 {
+                self.request_rescan();
+            }
+            return;
+        }
     }
 
     /// Writes the voting state to [`DaemonOptions::state_file`] now (nothing without one).
@@ -517,7 +650,7 @@ impl Daemon {
     /// pushes them). A failure keeps what the daemon has. New users' tickets may have been
     /// seen before their owner was known: a rescan follows when users were added.
     pub async fn reload_from_store(self: &Arc<Self>) {
-        let Some(store) = self.deps.store.clone() else {
+        let Some(store) = self.store() else {
             return;
         };
         let (users, added) = load_from_store(store.as_ref()).await;
@@ -746,13 +879,17 @@ impl Daemon {
         let reload = self
             .opts
             .store_reload
-            .filter(|_| self.deps.store.is_some())
+            .filter(|_| self.store().is_some() || self.opts.store_retry.is_some())
             .map(|every| {
                 let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 t
             });
         let mut reload = reload;
+        let retry = match (&self.opts.store_retry, self.store()) {
+            (Some(r), None) => Some(tokio::spawn(Arc::clone(self).retry_store(r.clone()))),
+            _ => None,
+        };
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -782,6 +919,9 @@ impl Daemon {
                     }
                 }
             }
+        }
+        if let Some(r) = retry {
+            r.abort();
         }
         let drain = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(self.opts.shutdown_grace, drain)

@@ -62,9 +62,10 @@ impl Error {
     /// The exit code of a daemon that stops with this error: 1 configuration (options,
     /// keys, TLS certificate files), 3 hcwallet or hcd (connecting, network, versions,
     /// a wallet that votes, `poolfees` against the wallet's verdicts), 5 a listener that
-    /// cannot be bound, 6 a failure while running, 7 the database (a store that fails at
-    /// start; one that cannot be reached is not fatal: the daemon waits for the web app's
-    /// gRPC calls). The original exits 1 for every start-up error.
+    /// cannot be bound, 6 a failure while running, 7 the database: it cannot be opened
+    /// at start and there is no usable saved state (`<datadir>/state.json`) to vote with
+    /// (with one, the daemon starts on it and retries the database in the background).
+    /// The original exits 1 for every start-up error.
     pub fn exit_code(&self) -> u8 {
         use hcpool_core::Error as Core;
         match self {

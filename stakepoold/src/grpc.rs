@@ -19,6 +19,9 @@ use hcpool_rpc::stakepoold::{
 };
 use tonic::{Request, Response, Status};
 use tonic_health::ServingStatus;
+
+/// `Ping` asks the wallet's and hcd's heights and waits at most this long for them.
+pub const PING_HEIGHTS_TIMEOUT: Duration = Duration::from_secs(2);
 use tracing::{debug, info};
 
 use crate::daemon::Daemon;
@@ -116,8 +119,12 @@ impl StakepooldService for GrpcService {
         r: Request<proto::PingRequest>,
     ) -> Result<Response<proto::PingResponse>, Status> {
         debug!(peer = ?r.remote_addr(), "ping");
+        // 0 = unknown (a wallet or hcd that does not answer in time).
+        let (wallet, node) = self.daemon.chain_heights(PING_HEIGHTS_TIMEOUT).await;
         Ok(Response::new(proto::PingResponse {
             instance_id: self.instance_id,
+            wallet_height: wallet.unwrap_or(0),
+            node_height: node.unwrap_or(0),
         }))
     }
 

@@ -13,7 +13,7 @@ use hcpool_rpc::{check, ClientConfig, JsonRpcNode, JsonRpcWallet, PinnedCert};
 use tracing::{error, info, warn};
 
 use crate::config::{Config, DbConfig, RpcPeer, Upstream};
-use crate::daemon::{DaemonDeps, DaemonOptions, STORE_RELOAD};
+use crate::daemon::{DaemonDeps, DaemonOptions, StoreRetry, STORE_RELOAD, STORE_RETRY_MAX};
 use crate::demo::Demo;
 use crate::error::{Error, Result};
 use crate::in_process::{InProcess, Listen, ServeOptions};
@@ -26,24 +26,88 @@ pub const FEE_ADDRESSES: u32 = 10_000;
 pub const DEMO_BLOCK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Opens the store named by `db` (SQLite or MySQL/MariaDB, schema brought up to date). A
-/// failure is logged and gives `None`: the daemon then votes with what the web app sends by
-/// gRPC (`SetUserVotingPrefs`, `SetAddedLowFeeTickets`) instead of refusing to start.
+/// failure is logged and gives `None`: the daemon then votes with its saved state (the
+/// binary refuses to start without one: [`require_saved_state`]) and tries the database
+/// again in the background ([`crate::daemon::StoreRetry`]).
 pub async fn open_store(db: &DbConfig) -> Option<Arc<dyn Store>> {
-    let url = db.url();
-    let shown = hcpool_db::redact_url(url.expose());
-    match hcpool_db::connect(url.expose()).await {
+    let shown = hcpool_db::redact_url(db.url().expose());
+    match try_open_store(db).await {
         Ok(store) => {
             info!(db = %shown, "database opened");
             Some(store)
         }
         Err(e) => {
             error!(db = %shown, error = %e,
-                "cannot open the database; voting with the saved state, if any, until the \
-                 web app's gRPC calls");
+                "cannot open the database; voting with the saved state until it answers \
+                 (retried in the background)");
             None
         }
     }
 }
+
+/// Opens the store named by `db`; the error as text (never with the URL's password).
+///
+/// # Errors
+/// The store's connect or migration error.
+pub async fn try_open_store(db: &DbConfig) -> std::result::Result<Arc<dyn Store>, String> {
+    hcpool_db::connect(db.url().expose())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The database is down at start: there must be a usable saved state at `path` to vote
+/// with, else the daemon would vote for nobody (exit 7, as a database failure).
+///
+/// # Errors
+/// [`hcpool_core::Error::Store`] when the file is missing or unusable.
+pub fn require_saved_state(path: &std::path::Path, network: Network) -> Result<()> {
+    let why = match crate::state::load(path, network) {
+        Ok(Some(_)) => return Ok(()),
+        Ok(None) => format!("there is no saved state ({})", path.display()),
+        Err(e) => format!("the saved state cannot be used ({e})"),
+    };
+    Err(hcpool_core::Error::store(
+        hcpool_core::BackendKind::Unavailable,
+        format!(
+            "the database cannot be opened and {why}: nothing to vote with; start stakepoold \
+             once the database answers"
+        ),
+    )
+    .into())
+}
+
+/// A [`StoreRetry`] that opens `db` again.
+pub fn store_retry(db: &DbConfig) -> StoreRetry {
+    let db = db.clone();
+    StoreRetry {
+        open: Arc::new(move || {
+            let db = db.clone();
+            let rt = tokio::runtime::Handle::current();
+            Box::pin(async move {
+                // On a blocking thread: the store's connect future is not `Send` for every
+                // lifetime (sqlx), which a boxed `Send` future must be.
+                let opened =
+                    tokio::task::spawn_blocking(move || rt.block_on(try_open_store(&db))).await;
+                match opened {
+                    Ok(Ok(s)) => Some(s),
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "the database is still unavailable");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "opening the database failed");
+                        None
+                    }
+                }
+            })
+        }),
+        first: STORE_RETRY_FIRST,
+        max: STORE_RETRY_MAX,
+    }
+}
+
+/// The first pause before the database that was down at start is tried again.
+pub const STORE_RETRY_FIRST: Duration = Duration::from_secs(2);
 
 /// Where the daemon's wallet and node are, and what it must know of the pool to map and
 /// fee-check tickets: the input of [`connect`].
@@ -142,8 +206,22 @@ pub async fn check_links(
 /// configuration in a binary built without the `demo` feature.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
     let store = match &config.db {
-        Some(db) => open_store(db).await,
+        Some(db) => match open_store(db).await {
+            Some(store) => Some(store),
+            None => {
+                require_saved_state(
+                    &config.datadir.join(crate::state::STATE_FILE),
+                    config.network,
+                )?;
+                None
+            }
+        },
         None => None,
+    };
+    // Without its store at start: the database is tried again in the background.
+    let retry = match (&config.db, &store) {
+        (Some(db), None) => Some(store_retry(db)),
+        _ => None,
     };
     let links = |wallet, node, cold_wallet_ext_pub, pool_fees| Links {
         wallet,
@@ -192,7 +270,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
     let (deps, notifications) = connect(links).await?;
     // The wallet's --poolfees cannot be read; its verdicts on known tickets can.
     crate::feecheck::check_at_start(&deps).await?;
-    let daemon = InProcess::start(deps, notifications, serve_options(&config)).await?;
+    let mut options = serve_options(&config);
+    options.daemon.store_retry = retry;
+    let daemon = InProcess::start(deps, notifications, options).await?;
     daemon.run_until(shutdown).await;
     Ok(())
 }

@@ -188,6 +188,14 @@ def run_checks(pb, pb_grpc, address, cert_path, client=None):
     )
 
     c.eq("Ping", type(spd.Ping(pb.PingRequest(), timeout=t)).__name__, "PingResponse")
+    # hcpool's additions to PingResponse: the wallet's and hcd's heights (0 = unknown; the
+    # demo chain mines a block every 2 s, so both become known).
+    deadline = time.time() + 20
+    ping = spd.Ping(pb.PingRequest(), timeout=t)
+    while (ping.wallet_height == 0 or ping.node_height == 0) and time.time() < deadline:
+        time.sleep(0.5)
+        ping = spd.Ping(pb.PingRequest(), timeout=t)
+    c.eq("Ping reports the wallet's and hcd's heights", ping.wallet_height > 0 and ping.node_height > 0, True)
 
     users = [
         pb.UserVotingConfigEntry(

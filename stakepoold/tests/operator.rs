@@ -1,5 +1,6 @@
 //! Issue 15 (operator completeness), stakepoold: users reloaded from the store without gRPC
-//! (`norpclisten`), and the saved voting state used when the database is down at start.
+//! (`norpclisten`), and the saved voting state used when the database is down at start,
+//! until the database, retried in the background, answers again.
 
 mod support;
 
@@ -84,7 +85,7 @@ async fn without_grpc_users_added_to_the_store_are_reloaded() {
     let daemon = Daemon::start(d, options(&state, Some(Duration::from_millis(100))))
         .await
         .unwrap();
-    assert_eq!(daemon.state_source(), &StateSource::Store);
+    assert_eq!(daemon.state_source(), StateSource::Store);
     assert_eq!(daemon.user_count(), 1);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let run = {
@@ -207,7 +208,7 @@ async fn a_database_down_at_start_uses_the_saved_state() {
     let daemon = Daemon::start(d, options(&state, None)).await.unwrap();
     assert!(
         matches!(daemon.state_source(), StateSource::SavedState { path, saved_at }
-            if *path == state && *saved_at == saved.saved_at),
+            if path == state && saved_at == saved.saved_at),
         "{:?}",
         daemon.state_source()
     );
@@ -225,6 +226,111 @@ async fn a_database_down_at_start_uses_the_saved_state() {
         None,
     );
     let daemon = Daemon::start(d, options(&state, None)).await.unwrap();
-    assert_eq!(daemon.state_source(), &StateSource::Empty);
+    assert_eq!(daemon.state_source(), StateSource::Empty);
     assert_eq!(daemon.user_count(), 0);
+}
+
+/// The database is down at start: the daemon votes with the saved state and tries the
+/// database again in the background; once it opens, the users come from it (the saved
+/// state is replaced, also on disk) and the source says so.
+#[tokio::test]
+async fn a_database_down_at_start_is_retried_and_used_when_it_answers() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    // What the daemon saved before: one user with bits 5.
+    let old = support::user(9, "TcfdqCrK2fiFJBZnGj5N6xs6rMsbQBsJBYf", 5, 5);
+    let saved = stakepoold::state::SavedState {
+        saved_at: 1,
+        users: vec![old.clone()],
+        added_low_fee_tickets: Vec::new(),
+    };
+    stakepoold::state::write_atomic(&state, &stakepoold::state::encode(&saved, NET).unwrap())
+        .unwrap();
+    // The database: two users now, answering only once `up` is set.
+    let store = Arc::new(MemoryStore::new());
+    let first = register(&store, 1, 3).await;
+    let second = register(&store, 2, 4).await;
+    let up = Arc::new(AtomicBool::new(false));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let open: stakepoold::daemon::StoreOpener = {
+        let (up, attempts, store) = (up.clone(), attempts.clone(), store.clone());
+        Arc::new(move || {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            let s: Option<Arc<dyn Store>> = up
+                .load(Ordering::SeqCst)
+                .then(|| store.clone() as Arc<dyn Store>);
+            Box::pin(async move { s })
+        })
+    };
+    let opts = DaemonOptions {
+        store_retry: Some(stakepoold::daemon::StoreRetry {
+            open,
+            first: Duration::from_millis(20),
+            max: Duration::from_millis(80),
+        }),
+        ..options(&state, None)
+    };
+    let d = deps(
+        Arc::new(FakeWallet::default()),
+        Arc::new(FakeNode::default()),
+        None,
+    );
+    let daemon = Daemon::start(d, opts).await.unwrap();
+    assert!(matches!(
+        daemon.state_source(),
+        StateSource::SavedState { .. }
+    ));
+    assert_eq!(daemon.user_voting_prefs(), vec![old.clone()]);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = {
+        let d = daemon.clone();
+        tokio::spawn(async move {
+            d.run(futures::stream::pending(), async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    };
+    // Still down: retried (with pauses capped at 80 ms), still the saved state.
+    until("three attempts", || attempts.load(Ordering::SeqCst) >= 3).await;
+    assert!(daemon.store().is_none());
+    assert!(matches!(
+        daemon.state_source(),
+        StateSource::SavedState { .. }
+    ));
+    assert_eq!(daemon.user_voting_prefs(), vec![old.clone()]);
+    // The database answers: its users replace the saved ones.
+    up.store(true, Ordering::SeqCst);
+    until("switched to the database", || {
+        daemon.state_source() == StateSource::Store
+    })
+    .await;
+    assert!(daemon.store().is_some());
+    assert_eq!(daemon.user_count(), 2);
+    assert_eq!(
+        daemon.user_voting_config(&first).map(|u| u.vote_bits),
+        Some(VoteBits(3))
+    );
+    assert_eq!(
+        daemon.user_voting_config(&second).map(|u| u.vote_bits),
+        Some(VoteBits(4))
+    );
+    assert!(daemon.user_voting_config(&old.multisig_address).is_none());
+    let tried = attempts.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        tried,
+        "no retry after the switch"
+    );
+    until("the state file follows the database", || {
+        stakepoold::state::load(&state, NET)
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.users.len() == 2)
+    })
+    .await;
+    let _ = stop.send(());
+    run.await.unwrap();
 }

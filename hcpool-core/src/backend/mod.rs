@@ -29,7 +29,7 @@ pub use store::{
     StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
     DISABLED_PASSWORD_PREFIX,
 };
-pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
+pub use voting::{NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
     BestBlock, BlockHeights, ChainNode, ChainNotification, Link, MultisigInfo, PoolWallet,
     StakeInfo, StakePoolUserInfo, StakeReporting, TicketStatus, UserTicket, ValidatedAddress,

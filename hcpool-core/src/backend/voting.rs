@@ -42,6 +42,16 @@ pub struct VotingNodeVersion {
     pub patch: u32,
 }
 
+/// The chain heights a voting node reports ([`VotingNode::chain_heights`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NodeChainHeights {
+    /// Its voting wallet's best block height.
+    pub wallet: Option<u32>,
+    /// Its hcd's best block height.
+    pub node: Option<u32>,
+}
+
 /// A stakepoold node the web app keeps informed.
 ///
 /// Errors are [`crate::Error::VotingNode`]; `Unavailable` when the node is down.
@@ -61,6 +71,13 @@ pub trait VotingNode: Send + Sync {
     /// and tells none.
     async fn instance(&self) -> Result<Option<u64>> {
         self.ping().await.map(|()| None)
+    }
+    /// The best block heights of the node's voting wallet and of its hcd (hcpool's
+    /// stakepoold answers them in `Ping`), so that a node whose wallet lags can be shown.
+    /// Each `None` when unknown (hcstakepool's stakepoold tells neither). The default pings
+    /// and knows none.
+    async fn chain_heights(&self) -> Result<NodeChainHeights> {
+        self.ping().await.map(|()| NodeChainHeights::default())
     }
     /// `SetUserVotingPrefs`: replaces the node's whole user set.
     async fn set_user_voting_prefs(&self, users: Vec<UserVotingConfig>) -> Result<()>;

@@ -263,6 +263,10 @@ status-up = up
 status-down = down:
 status-current = current
 status-stale = waiting for an update
+status-th-wallet-height = Wallet height
+status-th-hcd-height = hcd height
+status-node-behind = lagging: { $blocks } blocks behind
+status-unknown = unknown
 
 ## Flash messages and refusals (the English text is what the code says; the page shows
 ## the translation)

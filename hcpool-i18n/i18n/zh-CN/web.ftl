@@ -262,6 +262,10 @@ status-up = 在线
 status-down = 离线：
 status-current = 最新
 status-stale = 等待更新
+status-th-wallet-height = 钱包高度
+status-th-hcd-height = hcd 高度
+status-node-behind = 滞后：落后 { $blocks } 个区块
+status-unknown = 未知
 
 ## 提示与拒绝信息
 

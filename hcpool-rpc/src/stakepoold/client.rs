@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hcpool_core::backend::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
+use hcpool_core::backend::{
+    NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion,
+};
 use hcpool_core::{Hash32, UserId, VoteBits};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -270,6 +272,22 @@ impl VotingNode for GrpcVotingNode {
         self.bounded(c.ping(proto::PingRequest {}))
             .await
             .map(|r| Some(r.into_inner().instance_id).filter(|&id| id != 0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// `Ping`'s `wallet_height` and `node_height` (hcpool's stakepoold); 0, as
+    /// hcstakepool's stakepoold answers (an empty message), is `None`.
+    async fn chain_heights(&self) -> hcpool_core::Result<NodeChainHeights> {
+        let mut c = self.service();
+        self.bounded(c.ping(proto::PingRequest {}))
+            .await
+            .map(|r| {
+                let r = r.into_inner();
+                NodeChainHeights {
+                    wallet: Some(r.wallet_height).filter(|&h| h != 0),
+                    node: Some(r.node_height).filter(|&h| h != 0),
+                }
+            })
             .map_err(|e| self.err(e))
     }
 

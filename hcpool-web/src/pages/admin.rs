@@ -103,8 +103,8 @@ struct StatusView<'a> {
     flash: Flashed,
 }
 
-/// `walletinfo` and the best block of the wallets (all false and zero, with the error,
-/// when either call failed).
+/// `walletinfo` of the wallets and the pool's tip ([`pool_tip`]; all false and zero, with
+/// the error, when either call failed).
 #[derive(Debug, Default, serde::Serialize)]
 struct WalletView {
     ok: bool,
@@ -173,8 +173,18 @@ async fn get_status(
     let wallet_rows = wallet_rows(state).await;
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
-    let health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
+    let mut health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
+    crate::nodes::judge_lag(
+        &mut health,
+        sync.node_height,
+        state.settings.lag_limits.max_blocks,
+    );
     let summary = summary(&wallets.label(), &wallet, &wallet_rows, &health, &sync.lag);
+    let mut wallet = wallet;
+    // "Chain height" is the pool's tip, as the summary counts it (the best height among
+    // ready, non-lagging wallets; else hcd's tip), not whichever wallet answered first,
+    // which may be the one that lags.
+    wallet.height = pool_tip(&summary, &sync).unwrap_or(wallet.height);
     let view = StatusView {
         sync_problems: sync.problems.iter().map(|p| p.describe()).collect(),
         sync: &sync,
@@ -209,6 +219,15 @@ async fn get_status(
     };
     let html = state.render("status", &title("Status (Admin)"), &Nav::of(&v), &view)?;
     Ok(Page::Html((status, RawHtml(html))))
+}
+
+/// The pool's chain tip: the summary's (the highest best block among ready wallets, which
+/// excludes lagging ones), else the highest tip the wallets' hcd nodes report.
+fn pool_tip(
+    summary: &hcpool_core::status::Summary,
+    sync: &crate::health::SyncReport,
+) -> Option<u32> {
+    summary.tip.or(sync.node_height)
 }
 
 /// The page's summary ([`hcpool_core::status::summarize`]): the manager's wallets, or
@@ -271,6 +290,7 @@ fn summary(
         .map(|n| NodeFacts {
             label: n.label.clone(),
             serving: n.ok,
+            lagging: n.lag.reason(),
         })
         .collect();
     hcpool_core::status::summarize(&facts, &nodes)

@@ -385,3 +385,139 @@ async fn metrics_only_for_adminips_and_metricsallowips() {
         }
     }
 }
+
+/// The admin page's "Chain height" is the pool's tip (the best height among wallets that
+/// do not lag), not the first wallet's height when that wallet lags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_chain_height_is_the_pools_tip_not_a_lagging_wallets() {
+    let p = live::start_custom(Custom {
+        min_servers: 1,
+        extra_conf: "maxtiplag=2\nadminips=127.0.0.1\nadminuserids=1\n".into(),
+        sync_ttl: Some(Duration::ZERO),
+        ..Custom::default()
+    })
+    .await;
+    assert_eq!(p.user, hcpool_core::UserId(1));
+    // The custom pool's user has no usable password: give it the one sign_in uses.
+    let hash = hcpool_web::auth::hash_password(live::PASSWORD.into())
+        .await
+        .unwrap();
+    assert!(p.pool.store().change_password(p.user, &hash).await.unwrap());
+    let addr = p.server.addr;
+    let admin = live::sign_in(addr).await;
+    let page = || async {
+        let r = exchange(
+            addr,
+            &request(
+                "GET",
+                b"/status",
+                &[("Cookie", admin.cookie.clone().into_bytes())],
+                b"",
+            ),
+        )
+        .await;
+        r.body_text()
+    };
+    let height = |page: &str| -> Option<u32> {
+        let rest = page.split("<dt>Chain height</dt><dd>").nth(1)?;
+        rest.split('<').next()?.parse().ok()
+    };
+    let before = p.cluster.best_block().1;
+    let text = page().await;
+    assert_eq!(height(&text), Some(before), "{text}");
+    // The first wallet freezes while hcd mines 3 blocks: it lags; the second one is at
+    // the tip, which the page shows.
+    p.cluster.with_wallet(0, |w| w.lag = true).unwrap();
+    p.cluster.mine(3).unwrap();
+    let tip = p.cluster.best_block().1;
+    assert_eq!(tip, before + 3);
+    let text = page().await;
+    assert!(text.contains("lagging"), "{text}");
+    assert_eq!(height(&text), Some(tip), "{text}");
+}
+
+/// Issue 16 row 1, voting nodes: a stakepoold reports its wallet's and hcd's heights in
+/// `Ping`; one whose wallet trails hcd's tip by more than `maxtiplag` is lagging on the
+/// monitors' `/status`, the admin page (and its summary) and `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voting_node_whose_wallet_lags_is_shown_lagging() {
+    let p = live::start_custom(Custom {
+        min_servers: 1,
+        nodes: true,
+        extra_conf: "maxtiplag=2\nmetricsallowips=127.0.0.1\nadminips=127.0.0.1\nadminuserids=1\n"
+            .into(),
+        sync_ttl: Some(Duration::ZERO),
+        ..Custom::default()
+    })
+    .await;
+    let addr = p.server.addr;
+    let hosts: Vec<String> = p.node_proxies.iter().map(|x| x.addr.to_string()).collect();
+    assert_eq!(hosts.len(), 2);
+    let lagging = |i: usize| format!("hcpool_stakepoold_lagging{{node=\"{}\"}}", hosts[i]);
+    let behind = |i: usize| format!("hcpool_stakepoold_blocks_behind{{node=\"{}\"}}", hosts[i]);
+
+    // Past the genesis block: a height of 0 reads as "unknown" on the wire.
+    p.cluster.mine(1).unwrap();
+    let (status, h) = get_json(addr, "/status").await;
+    assert_eq!(status, 200, "{h}");
+    assert_eq!(
+        (
+            h["voting_nodes"].as_u64(),
+            h["voting_nodes_lagging"].as_u64()
+        ),
+        (Some(2), Some(0)),
+        "{h}"
+    );
+    assert_eq!(h["voting_nodes_max_blocks_behind"], 0, "{h}");
+    let m = metrics(addr).await;
+    assert_eq!(sample(&m, &lagging(0)), Some(0.0), "{m}");
+    assert_eq!(sample(&m, &behind(1)), Some(0.0), "{m}");
+
+    // Voting wallet 0 (stakepoold 0's) freezes while hcd mines 3 blocks.
+    p.cluster.with_wallet(0, |w| w.lag = true).unwrap();
+    p.cluster.mine(3).unwrap();
+    let (_, h) = get_json(addr, "/status").await;
+    assert_eq!(h["voting_nodes_lagging"], 1, "{h}");
+    assert_eq!(h["voting_nodes_max_blocks_behind"], 3, "{h}");
+    assert!(
+        !h.to_string().contains(&hosts[0]),
+        "the monitors' answer names no host: {h}"
+    );
+    let m = metrics(addr).await;
+    assert_eq!(sample(&m, &lagging(0)), Some(1.0), "{m}");
+    assert_eq!(sample(&m, &behind(0)), Some(3.0), "{m}");
+    assert_eq!(sample(&m, &lagging(1)), Some(0.0), "{m}");
+
+    // The admin page: the node's row and a reason in the summary.
+    let hash = hcpool_web::auth::hash_password(live::PASSWORD.into())
+        .await
+        .unwrap();
+    assert!(p.pool.store().change_password(p.user, &hash).await.unwrap());
+    let admin = live::sign_in(addr).await;
+    let r = exchange(
+        addr,
+        &request(
+            "GET",
+            b"/status",
+            &[("Cookie", admin.cookie.clone().into_bytes())],
+            b"",
+        ),
+    )
+    .await;
+    let page = r.body_text();
+    assert!(
+        page.contains(&format!("voting node {} lagging", hosts[0])),
+        "{page}"
+    );
+    assert!(page.contains("lagging: 3 blocks behind"), "{page}");
+    assert!(
+        !page.contains(&format!("voting node {} lagging", hosts[1])),
+        "{page}"
+    );
+
+    // It catches up with the next block.
+    p.cluster.with_wallet(0, |w| w.lag = false).unwrap();
+    p.cluster.mine(1).unwrap();
+    let (_, h) = get_json(addr, "/status").await;
+    assert_eq!(h["voting_nodes_lagging"], 0, "{h}");
+}

@@ -119,7 +119,7 @@ impl Daemon {
     /// web app stops pushing it and a restart does not load it again. Drawn once, a ticket
     /// is never votable again; the update is idempotent (both voting nodes make it).
     async fn mark_added_voted(&self, tickets: impl IntoIterator<Item = TicketHash>) {
-        let Some(store) = &self.deps.store else {
+        let Some(store) = self.store() else {
             return;
         };
         let added: Vec<TicketHash> = {
