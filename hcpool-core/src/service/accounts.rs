@@ -458,6 +458,7 @@ impl AccountService {
         self.store.change_password(user.id, &hash).await?;
         self.reissue_api_token(user.id, &user.api_token).await?;
         let notice = Email {
+            headers: Vec::new(),
             to: user.email.clone(),
             subject: "Stake pool password change".into(),
             body: format!(
@@ -586,6 +587,7 @@ impl AccountService {
             Ok(()) => {
                 let base = &self.settings.base_url;
                 let to_new = Email {
+                    headers: Vec::new(),
                     to: new_email.as_str().to_owned(),
                     subject: "Stake pool email change".into(),
                     body: format!(
@@ -597,6 +599,7 @@ impl AccountService {
                     ),
                 };
                 let to_old = Email {
+                    headers: Vec::new(),
                     to: user.email.clone(),
                     subject: "Stake pool email change".into(),
                     body: format!(
@@ -798,7 +801,9 @@ impl AccountService {
         let store = &self.store;
         let base = &self.settings.base_url;
         match row.kind.as_str() {
+            crate::notify::KIND_NOTIFY => Ok(Some(crate::notify::email_of_row(row))),
             KIND_MAIL => Ok(Some(Email {
+                headers: Vec::new(),
                 to: row.recipient.clone(),
                 subject: row.subject.clone(),
                 body: row.body.expose().clone(),
@@ -819,6 +824,7 @@ impl AccountService {
                         return Ok(None);
                     }
                     return Ok(Some(Email {
+                        headers: Vec::new(),
                         to: user.email,
                         subject: "Stake pool sign up".into(),
                         body: format!(
@@ -839,6 +845,7 @@ impl AccountService {
                     return Ok(None);
                 }
                 Ok(Some(Email {
+                    headers: Vec::new(),
                     to: user.email,
                     subject: "Stake pool email verification".into(),
                     body: format!(
@@ -867,6 +874,7 @@ impl AccountService {
                     })
                     .await?;
                 Ok(Some(Email {
+                    headers: Vec::new(),
                     to: user.email,
                     subject: "Stake pool password reset".into(),
                     body: format!(
