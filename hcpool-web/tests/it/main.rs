@@ -15,6 +15,7 @@ mod faults;
 mod legacy;
 mod live;
 mod nodes;
+mod notifications;
 mod ops;
 mod outbox;
 mod pages;
