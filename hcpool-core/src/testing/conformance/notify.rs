@@ -210,7 +210,12 @@ pub(super) async fn digest_once_a_day(store: &dyn Store) -> CaseResult {
     );
     check!(
         !store
-            .send_notify_digest(a, 3, &[e1.clone()], &mail("a@example.com", "again"))
+            .send_notify_digest(
+                a,
+                3,
+                std::slice::from_ref(&e1),
+                &mail("a@example.com", "again")
+            )
             .await
             .ctx("digest again")?,
         "day 3 sent already"
