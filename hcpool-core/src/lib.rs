@@ -89,6 +89,7 @@ pub mod hash;
 pub mod history;
 pub mod ids;
 pub mod multisig;
+pub mod notify;
 pub mod params;
 pub mod service;
 pub mod stake;

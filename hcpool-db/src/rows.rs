@@ -13,6 +13,7 @@ use hcpool_core::backend::{
     Registration, Session, User,
 };
 use hcpool_core::backend::{TicketEntry, UserVotingConfig};
+use hcpool_core::notify::{NotifyEvent, NotifyMode, NotifyPrefs, Subscriber, TicketEvent};
 use hcpool_core::{Address, RedeemScript, Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -271,6 +272,56 @@ pub(crate) fn outbox_mail(row: &AnyRow) -> Result<OutboxMail> {
         ip: c.text("ip")?,
         attempts: c.ranged("attempts")?,
         next_attempt: c.int("next_attempt")?,
+        created: c.int("created")?,
+    })
+}
+
+/// The columns of notification preference queries, in [`notify_prefs`]'s order.
+pub(crate) const NOTIFY_PREFS_COLUMNS: &str = "user_id, on_vote, on_miss, on_revoke, mode, lang, \
+     baseline_height, last_digest_day, updated";
+
+/// The columns of notification event queries, in [`notify_event`]'s order.
+pub(crate) const NOTIFY_EVENT_COLUMNS: &str = "ticket_hash, event, user_id, height, created";
+
+/// An `hcpool_notify_prefs` row ([`NOTIFY_PREFS_COLUMNS`]).
+pub(crate) fn notify_prefs(row: &AnyRow) -> Result<NotifyPrefs> {
+    let c = Cols::new(row, "hcpool_notify_prefs", "user_id")?;
+    let mode = c.text("mode")?;
+    Ok(NotifyPrefs {
+        on_vote: c.int("on_vote")? != 0,
+        on_miss: c.int("on_miss")? != 0,
+        on_revoke: c.int("on_revoke")? != 0,
+        mode: NotifyMode::parse(&mode)
+            .ok_or_else(|| c.corrupt("mode", format!("bad mode {mode:?}")))?,
+        lang: c.text("lang")?,
+        baseline_height: c.ranged("baseline_height")?,
+        last_digest_day: c.int("last_digest_day")?,
+        updated: c.int("updated")?,
+    })
+}
+
+/// A subscriber: [`NOTIFY_PREFS_COLUMNS`] plus `Email` and `MultiSigAddress` of `Users`.
+pub(crate) fn subscriber(row: &AnyRow) -> Result<Subscriber> {
+    let prefs = notify_prefs(row)?;
+    let c = Cols::new(row, "Users", "user_id")?;
+    Ok(Subscriber {
+        user_id: c.user_id("user_id")?,
+        email: c.text("Email")?,
+        multisig: c.address("MultiSigAddress")?,
+        prefs,
+    })
+}
+
+/// An `hcpool_notify_events` row ([`NOTIFY_EVENT_COLUMNS`]); `id` in errors is the user.
+pub(crate) fn notify_event(row: &AnyRow) -> Result<NotifyEvent> {
+    let c = Cols::new(row, "hcpool_notify_events", "user_id")?;
+    let event = c.text("event")?;
+    Ok(NotifyEvent {
+        user_id: c.user_id("user_id")?,
+        ticket: ticket_hash(&c, "ticket_hash")?,
+        event: TicketEvent::parse(&event)
+            .ok_or_else(|| c.corrupt("event", format!("bad event {event:?}")))?,
+        height: c.ranged("height")?,
         created: c.int("created")?,
     })
 }

@@ -73,6 +73,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod metrics;
 pub mod nodes;
+pub mod notify;
 pub mod outbox;
 pub mod pages;
 pub mod purge;
@@ -165,7 +166,8 @@ pub fn parse_listen(listen: &str) -> Result<(std::net::IpAddr, u16), WebError> {
 /// configuration and stale ones are retried ([`nodes::push_on_liftoff`]); an instance that
 /// cannot bind (another one holds the port) pushes nothing. Expired sessions, captcha
 /// challenges and tokens are purged every [`purge::PURGE_INTERVAL`] while it serves, and the
-/// mail outbox is sent ([`outbox::on_liftoff`]). The background tasks stop with the server
+/// mail outbox is sent ([`outbox::on_liftoff`]), the history sampled and vote notifications
+/// recorded ([`notify::on_liftoff`]). The background tasks stop with the server
 /// ([`tasks`]).
 ///
 /// # Errors
@@ -207,7 +209,8 @@ pub async fn serve_with(
     let mut app = custom::mount(rocket(state, figment(ip, port)), &public)
         .attach(push)
         .attach(outbox::on_liftoff())
-        .attach(history::on_liftoff());
+        .attach(history::on_liftoff())
+        .attach(notify::on_liftoff());
     if let Some(bridge) = bridge {
         app = app.attach(bridge);
     }

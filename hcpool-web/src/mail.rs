@@ -63,6 +63,7 @@ impl Mailer for LogMailer {
 
 use hcpool_core::{BackendKind, Error};
 use lettre::address::{Address, Envelope};
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
@@ -319,11 +320,22 @@ impl Mailer for SmtpMailer {
             .map_err(|e| rejected(format!("recipient: {e}")))?;
         let envelope = Envelope::new(Some(self.envelope_from.clone()), vec![to.email.clone()])
             .map_err(|e| rejected(format!("envelope: {e}")))?;
-        let msg = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
-            .envelope(envelope)
+            .envelope(envelope);
+        // Extra fields (a notification's List-Unsubscribe): names checked as header tokens,
+        // values passed as they are (the core keeps no line break in them).
+        for (name, value) in &email.headers {
+            let header = HeaderName::new_from_ascii(name.clone())
+                .map_err(|e| rejected(format!("header {name:?}: {e}")))?;
+            if value.contains(|c: char| c.is_control()) {
+                return Err(rejected(format!("header {name}: a control character")));
+            }
+            builder = builder.raw_header(HeaderValue::new(header, value.clone()));
+        }
+        let msg = builder
             .multipart(MultiPart::alternative_plain_html(
                 email.body.clone(),
                 html_body(&email.subject, &email.body),

@@ -68,6 +68,11 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "passwordupdate",
         include_str!("../templates/passwordupdate.hbs"),
     ),
+    (
+        "notifications",
+        include_str!("../templates/notifications.hbs"),
+    ),
+    ("unsubscribe", include_str!("../templates/unsubscribe.hbs")),
 ];
 
 /// Everything a request handler needs.
@@ -106,6 +111,10 @@ pub struct AppState {
     pub vote_watch: crate::api::health::VoteWatch,
     /// The history behind the stats page's charts ([`crate::history`]).
     pub history: crate::history::History,
+    /// Vote notifications: preferences, unsubscribe links, the scan and the digests.
+    pub notify: hcpool_core::service::NotifyService,
+    /// This instance's notification progress ([`crate::notify`]).
+    pub notifier: crate::notify::Notifier,
     templates: crate::templates::Templates,
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
@@ -149,6 +158,17 @@ impl AppState {
             Some(sync.clone()),
         );
         let pool = pool.with_gate(gate.clone());
+        let notify = hcpool_core::service::NotifyService::new(
+            pool.store().clone(),
+            pool.wallets().clone(),
+            pool.clock().clone(),
+            hcpool_core::service::NotifySettings {
+                base_url: settings.base_url.clone(),
+                unsubscribe_key: hcpool_core::Secret::new(crate::notify::unsubscribe_key(
+                    settings.api_secret.expose(),
+                )),
+            },
+        );
         let mail_wake = Arc::new(tokio::sync::Notify::new());
         let accounts = AccountService::new(AccountParts {
             store: pool.store().clone(),
@@ -191,6 +211,8 @@ impl AppState {
             metrics: Arc::default(),
             vote_watch: crate::api::health::VoteWatch::default(),
             history: crate::history::History::default(),
+            notify,
+            notifier: crate::notify::Notifier::default(),
             templates,
             cache: crate::cache::ChainCache::default(),
             manager: None,

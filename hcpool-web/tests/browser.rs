@@ -2,15 +2,16 @@
 //! by chromedriver), against the app served in-process on an ephemeral loopback port with
 //! SQLite in a temp dir and the simulated wallet cluster: sign up, open the mailed
 //! verification link, sign in, submit a pubkey address, see the ticket address, script and
-//! fee address, open voting, change a choice, save, see it kept; then the stats page's
-//! history charts (inline SVG) and the user's charts on the tickets page.
+//! fee address, open voting, change a choice, save, see it kept; choose vote notifications;
+//! then the stats page's history charts (inline SVG) and the user's charts on the tickets
+//! page.
 //!
 //! Then the language switch: the home, tickets and voting pages in Chinese and back.
 //!
 //! Screenshots go to `target/browser/` (`stats-charts.png` for the charts,
-//! `zh-CN-home.png`, `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `flow.png` at
-//! the end). Without chromium and
-//! chromedriver the test prints "skipped: chromium/chromedriver not found", unless
+//! `notifications.png` for the vote notifications page, `zh-CN-home.png`,
+//! `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `flow.png` at the end). Without
+//! chromium and chromedriver the test prints "skipped: chromium/chromedriver not found", unless
 //! `HCPOOL_REQUIRE_BROWSER=1` (CI sets it once it has installed them), then it fails.
 //! `HCPOOL_CHROMIUM` and `HCPOOL_CHROMEDRIVER` override the programs' paths.
 
@@ -376,6 +377,26 @@ async fn flow(
         "the flash is shown once"
     );
     println!("step: voting preference saved and kept");
+
+    // Vote notifications (issue 16 row 5): linked from the settings page, off by default;
+    // choose votes and revocations in a daily digest, save, see it kept.
+    c.goto(&format!("{base}/settings")).await?;
+    click(c, "a#notifications-link").await?;
+    path_is(c, "/notifications").await?;
+    ensure!(text_of(c, "#notify-state").await? == "Notifications are off.");
+    click(c, "input[name=on_vote]").await?;
+    click(c, "input[name=on_revoke]").await?;
+    click(c, "input[name=mode][value=daily]").await?;
+    click(c, "form#notifications button[type=submit]").await?;
+    path_is(c, "/notifications").await?;
+    ensure!(text_of(c, "p.success").await? == "Notification settings saved");
+    ensure!(text_of(c, "#notify-state").await? == "Notifications are on.");
+    let checked = c
+        .find_all(Locator::Css("form#notifications input:checked"))
+        .await?;
+    ensure!(checked.len() == 3, "{} inputs checked", checked.len());
+    let shot = screenshot(c, "notifications.png").await?;
+    println!("step: notifications chosen: {}", shot.display());
 
     // The charts: earlier blocks' samples (as other instances would have stored them),
     // then the stats page draws them as inline SVG under the strict CSP.

@@ -3,7 +3,8 @@
 //! The store is cut into role traits. This example customizes the users: [`UserStore`] (and
 //! the email-verification half of [`TokenStore`], which lives on the users' rows) over a
 //! `Mutex<HashMap>`, where a real embedder would call its own user database. It keeps no email
-//! changes or password resets — a pool without a web front end has none: lookups answer
+//! changes, password resets or vote-notification preferences — a pool without a web front
+//! end has none: lookups answer
 //! "none", as the contract says for missing rows, and writes are refused with an error that
 //! says so rather than silently dropping the data. Every other role (sessions, captcha
 //! challenges, low-fee tickets, the mail outbox, the purge) is forwarded to an inner
@@ -21,8 +22,9 @@ use hcpool_core::backend::Store;
 use hcpool_core::backend::{
     user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
     HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, MemoryStore, NewLowFeeTicket,
-    NewUser, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
-    StoreMaintenance, TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
+    NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, Subscriber,
+    TicketEntry, TicketEvent, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::ids::{Secret, TicketHash};
 use hcpool_core::{BackendKind, Error, Result, UserId, VoteBits};
@@ -375,6 +377,46 @@ impl HistoryStore for MapStore {
     }
     async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64> {
         self.rest.delete_history_samples(heights).await
+    }
+}
+
+/// No web front end, so nobody chooses vote notifications: nothing to scan, nothing kept.
+#[async_trait]
+impl NotificationStore for MapStore {
+    async fn notify_prefs(&self, _user: UserId) -> Result<Option<NotifyPrefs>> {
+        Ok(None)
+    }
+    async fn set_notify_prefs(&self, _user: UserId, _prefs: &NotifyPrefs) -> Result<bool> {
+        Err(not_kept("notification preferences"))
+    }
+    async fn notify_subscribers(&self) -> Result<Vec<Subscriber>> {
+        Ok(Vec::new())
+    }
+    async fn notify_events_since(
+        &self,
+        _user: UserId,
+        _height: u32,
+    ) -> Result<Vec<(TicketHash, TicketEvent)>> {
+        Ok(Vec::new())
+    }
+    async fn record_notify_event(
+        &self,
+        _event: &NotifyEvent,
+        _mail: Option<OutboxMail>,
+    ) -> Result<bool> {
+        Err(not_kept("notification events"))
+    }
+    async fn pending_notify_events(&self, _before: i64) -> Result<Vec<NotifyEvent>> {
+        Ok(Vec::new())
+    }
+    async fn send_notify_digest(
+        &self,
+        _user: UserId,
+        _day: i64,
+        _events: &[NotifyEvent],
+        _mail: &OutboxMail,
+    ) -> Result<bool> {
+        Ok(false)
     }
 }
 

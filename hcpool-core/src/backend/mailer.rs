@@ -13,6 +13,10 @@ pub struct Email {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// Extra header fields (name, value), e.g. `List-Unsubscribe`; empty for most mails.
+    /// Names are header tokens and values carry no line breaks
+    /// ([`crate::notify::email_of_row`] keeps only such pairs).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Sends email.

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use crate::backend::store::{
     user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
     HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
-    OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
-    StoreMaintenance, TokenStore, User, UserCounts, UserStore,
+    NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, SessionStore, StoreMaintenance, Subscriber, TicketEvent, TokenStore,
+    User, UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -31,6 +32,9 @@ struct State {
     outbox: BTreeMap<i64, OutboxMail>,
     next_mail: i64,
     history: BTreeMap<u32, HistorySample>,
+    notify_prefs: BTreeMap<u64, NotifyPrefs>,
+    /// Each recorded event and whether it waits for a digest.
+    notify_events: BTreeMap<(TicketHash, TicketEvent), (NotifyEvent, bool)>,
 }
 
 impl State {
@@ -38,6 +42,20 @@ impl State {
         self.users
             .values()
             .any(|u| Some(u.id) != except && u.email.eq_ignore_ascii_case(email))
+    }
+
+    fn enqueue(&mut self, mail: &OutboxMail) -> i64 {
+        self.next_mail += 1;
+        let id = self.next_mail;
+        self.outbox.insert(
+            id,
+            OutboxMail {
+                id,
+                attempts: 0,
+                ..mail.clone()
+            },
+        );
+        id
     }
 
     fn revoke(&mut self, id: UserId) {
@@ -492,18 +510,7 @@ impl LowFeeTicketStore for MemoryStore {
 #[async_trait]
 impl MailOutbox for MemoryStore {
     async fn enqueue_mail(&self, mail: &OutboxMail) -> Result<i64> {
-        let mut st = self.state();
-        st.next_mail += 1;
-        let id = st.next_mail;
-        st.outbox.insert(
-            id,
-            OutboxMail {
-                id,
-                attempts: 0,
-                ..mail.clone()
-            },
-        );
-        Ok(id)
+        Ok(self.state().enqueue(mail))
     }
     async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<OutboxMail>> {
         let mut st = self.state();
@@ -565,6 +572,117 @@ impl HistoryStore for MemoryStore {
             .iter()
             .filter(|h| st.history.remove(h).is_some())
             .count() as u64)
+    }
+}
+
+#[async_trait]
+impl NotificationStore for MemoryStore {
+    async fn notify_prefs(&self, user: UserId) -> Result<Option<NotifyPrefs>> {
+        Ok(self.state().notify_prefs.get(&user.0).cloned())
+    }
+    async fn set_notify_prefs(&self, user: UserId, prefs: &NotifyPrefs) -> Result<bool> {
+        let mut st = self.state();
+        if !st.users.contains_key(&user.0) {
+            return Ok(false);
+        }
+        let last_digest_day = st
+            .notify_prefs
+            .get(&user.0)
+            .map_or(prefs.last_digest_day, |p| p.last_digest_day);
+        st.notify_prefs.insert(
+            user.0,
+            NotifyPrefs {
+                last_digest_day,
+                ..prefs.clone()
+            },
+        );
+        if !prefs.any() {
+            for (ev, pending) in st.notify_events.values_mut() {
+                if ev.user_id == user {
+                    *pending = false;
+                }
+            }
+        }
+        Ok(true)
+    }
+    async fn notify_subscribers(&self) -> Result<Vec<Subscriber>> {
+        let st = self.state();
+        Ok(st
+            .notify_prefs
+            .iter()
+            .filter(|(_, p)| p.any())
+            .filter_map(|(id, p)| {
+                let u = st.users.get(id)?;
+                let reg = u.registration.as_ref()?;
+                Some(Subscriber {
+                    user_id: u.id,
+                    email: u.email.clone(),
+                    multisig: reg.multisig_address.clone(),
+                    prefs: p.clone(),
+                })
+            })
+            .collect())
+    }
+    async fn notify_events_since(
+        &self,
+        user: UserId,
+        height: u32,
+    ) -> Result<Vec<(TicketHash, TicketEvent)>> {
+        let st = self.state();
+        Ok(st
+            .notify_events
+            .iter()
+            .filter(|(_, (e, _))| e.user_id == user && e.height > height)
+            .map(|(k, _)| *k)
+            .collect())
+    }
+    async fn record_notify_event(
+        &self,
+        event: &NotifyEvent,
+        mail: Option<OutboxMail>,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        let key = (event.ticket, event.event);
+        if st.notify_events.contains_key(&key) {
+            return Ok(false);
+        }
+        st.notify_events
+            .insert(key, (event.clone(), mail.is_none()));
+        if let Some(m) = &mail {
+            st.enqueue(m);
+        }
+        Ok(true)
+    }
+    async fn pending_notify_events(&self, before: i64) -> Result<Vec<NotifyEvent>> {
+        let st = self.state();
+        let mut out: Vec<NotifyEvent> = st
+            .notify_events
+            .values()
+            .filter(|(e, pending)| *pending && e.created < before)
+            .map(|(e, _)| e.clone())
+            .collect();
+        out.sort_by_key(|e| (e.user_id, e.created, e.ticket, e.event));
+        Ok(out)
+    }
+    async fn send_notify_digest(
+        &self,
+        user: UserId,
+        day: i64,
+        events: &[NotifyEvent],
+        mail: &OutboxMail,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        match st.notify_prefs.get_mut(&user.0) {
+            Some(p) if p.last_digest_day < day => p.last_digest_day = day,
+            _ => return Ok(false),
+        }
+        for e in events {
+            if let Some((_, pending)) = st.notify_events.get_mut(&(e.ticket, e.event)) {
+                *pending = false;
+            }
+        }
+        st.enqueue(mail);
+        Ok(true)
     }
 }
 

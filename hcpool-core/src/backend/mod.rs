@@ -25,9 +25,9 @@ pub use memory::MemoryStore;
 pub use store::{
     user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
     HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
-    OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store,
-    StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
-    DISABLED_PASSWORD_PREFIX,
+    NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript,
+    Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus, Subscriber,
+    TicketEvent, TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX,
 };
 pub use voting::{NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -44,7 +44,8 @@ pub use {
     mailer::MockMailer,
     store::{
         MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox,
-        MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore, MockUserStore,
+        MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore,
+        MockUserStore,
     },
     voting::MockVotingNode,
     wallet::{

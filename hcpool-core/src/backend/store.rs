@@ -3,7 +3,8 @@
 //! and mail outbox).
 //!
 //! The store is cut into roles — [`UserStore`], [`TokenStore`], [`SessionStore`],
-//! [`ChallengeStore`], [`LowFeeTicketStore`], [`MailOutbox`], [`StoreMaintenance`] — so an
+//! [`ChallengeStore`], [`LowFeeTicketStore`], [`MailOutbox`], [`HistoryStore`],
+//! [`NotificationStore`], [`StoreMaintenance`] — so an
 //! embedder implements only what the parts it runs need (stakepoold reads users and
 //! low-fee tickets; the web app needs everything). [`Store`] is all of them at once and is
 //! implemented for every type that implements the roles.
@@ -28,6 +29,7 @@ use crate::error::Result;
 pub use crate::history::HistorySample;
 use crate::ids::{Secret, TicketHash, UserId};
 use crate::multisig::RedeemScript;
+pub use crate::notify::{NotifyEvent, NotifyPrefs, Subscriber, TicketEvent};
 use crate::votebits::VoteBits;
 
 use super::voting::{TicketEntry, UserVotingConfig};
@@ -566,6 +568,56 @@ pub trait HistoryStore: Send + Sync {
     async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64>;
 }
 
+/// Vote notifications (`hcpool_notify_prefs`, `hcpool_notify_events`): what each user
+/// chose, and every ticket event recorded once across instances ([`crate::notify`]).
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// The user's preferences; `None` when they never saved any (the default applies).
+    async fn notify_prefs(&self, user: UserId) -> Result<Option<NotifyPrefs>>;
+
+    /// Saves the user's preferences (insert or replace; `last_digest_day` is kept as stored
+    /// when a row exists). When they mail nothing any more, the user's events waiting for a
+    /// digest are dropped from it in the same transaction. `false` when there is no such
+    /// user.
+    async fn set_notify_prefs(&self, user: UserId, prefs: &NotifyPrefs) -> Result<bool>;
+
+    /// Users with at least one event chosen and a registered address, in id order.
+    async fn notify_subscribers(&self) -> Result<Vec<Subscriber>>;
+
+    /// The (ticket, event) pairs recorded for the user above `height`.
+    async fn notify_events_since(
+        &self,
+        user: UserId,
+        height: u32,
+    ) -> Result<Vec<(crate::ids::TicketHash, TicketEvent)>>;
+
+    /// Records `event` unless its (ticket, event) pair is recorded already: `true` when this
+    /// call recorded it. With `mail`, the mail is stored in the outbox in the same
+    /// transaction (only by the call that recorded the event); without, the event waits for
+    /// the user's daily digest (`pending`).
+    async fn record_notify_event(
+        &self,
+        event: &NotifyEvent,
+        mail: Option<OutboxMail>,
+    ) -> Result<bool>;
+
+    /// Events waiting for a digest that were recorded before `before`, by user then time.
+    async fn pending_notify_events(&self, before: i64) -> Result<Vec<NotifyEvent>>;
+
+    /// Sends the user's digest of UTC day `day` once: if the user's `last_digest_day` is
+    /// below `day`, in one transaction sets it to `day`, takes `events` out of the pending
+    /// set and stores `mail` in the outbox, and returns `true`; otherwise (another instance
+    /// sent it, or no preferences row) changes nothing and returns `false`.
+    async fn send_notify_digest(
+        &self,
+        user: UserId,
+        day: i64,
+        events: &[NotifyEvent],
+        mail: &OutboxMail,
+    ) -> Result<bool>;
+}
+
 /// What keeps a store tidy and observable: the periodic purge and the health answer.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
@@ -593,6 +645,7 @@ pub trait Store:
     + LowFeeTicketStore
     + MailOutbox
     + HistoryStore
+    + NotificationStore
     + StoreMaintenance
 {
 }
@@ -605,6 +658,7 @@ impl<T> Store for T where
         + LowFeeTicketStore
         + MailOutbox
         + HistoryStore
+        + NotificationStore
         + StoreMaintenance
         + ?Sized
 {
@@ -689,6 +743,31 @@ mockall::mock! {
         async fn record_sample(&self, sample: &HistorySample) -> Result<bool>;
         async fn history_samples(&self, since: i64, until: i64) -> Result<Vec<HistorySample>>;
         async fn delete_history_samples(&self, heights: &[u32]) -> Result<u64>;
+    }
+
+    #[async_trait]
+    impl NotificationStore for Store {
+        async fn notify_prefs(&self, user: UserId) -> Result<Option<NotifyPrefs>>;
+        async fn set_notify_prefs(&self, user: UserId, prefs: &NotifyPrefs) -> Result<bool>;
+        async fn notify_subscribers(&self) -> Result<Vec<Subscriber>>;
+        async fn notify_events_since(
+            &self,
+            user: UserId,
+            height: u32,
+        ) -> Result<Vec<(TicketHash, TicketEvent)>>;
+        async fn record_notify_event(
+            &self,
+            event: &NotifyEvent,
+            mail: Option<OutboxMail>,
+        ) -> Result<bool>;
+        async fn pending_notify_events(&self, before: i64) -> Result<Vec<NotifyEvent>>;
+        async fn send_notify_digest(
+            &self,
+            user: UserId,
+            day: i64,
+            events: &[NotifyEvent],
+            mail: &OutboxMail,
+        ) -> Result<bool>;
     }
 
     #[async_trait]

@@ -474,6 +474,7 @@ impl AccountService {
         self.store.change_password(user.id, &hash).await?;
         self.reissue_api_token(user.id, &user.api_token).await?;
         let notice = Email {
+            headers: Vec::new(),
             to: user.email.clone(),
             subject: t(lang, "mail-password-changed-subject", &[]),
             body: body(
@@ -611,11 +612,13 @@ impl AccountService {
                     ("link", link.as_str()),
                 ];
                 let to_new = Email {
+                    headers: Vec::new(),
                     to: new_email.as_str().to_owned(),
                     subject: t(lang, "mail-email-change-subject", &[]),
                     body: body(lang, "mail-email-change-new-body", &args),
                 };
                 let to_old = Email {
+                    headers: Vec::new(),
                     to: user.email.clone(),
                     subject: t(lang, "mail-email-change-subject", &[]),
                     body: body(lang, "mail-email-change-old-body", &args),
@@ -811,7 +814,9 @@ impl AccountService {
         let store = &self.store;
         let base = &self.settings.base_url;
         match row.kind.as_str() {
+            crate::notify::KIND_NOTIFY => Ok(Some(crate::notify::email_of_row(row))),
             KIND_MAIL => Ok(Some(Email {
+                headers: Vec::new(),
                 to: row.recipient.clone(),
                 subject: row.subject.clone(),
                 body: row.body.expose().clone(),
@@ -833,6 +838,7 @@ impl AccountService {
                         return Ok(None);
                     }
                     return Ok(Some(Email {
+                        headers: Vec::new(),
                         to: user.email,
                         subject: t(lang, "mail-signup-taken-subject", &[]),
                         body: body(lang, "mail-signup-taken-body", &[("base", base)]),
@@ -848,6 +854,7 @@ impl AccountService {
                 }
                 let link = format!("{base}/emailverify?t={token}");
                 Ok(Some(Email {
+                    headers: Vec::new(),
                     to: user.email,
                     subject: t(lang, "mail-verify-subject", &[]),
                     body: body(lang, "mail-verify-body", &[("link", &link)]),
@@ -874,6 +881,7 @@ impl AccountService {
                 let link = format!("{base}/passwordupdate?t={token}");
                 let lang = row_lang(row);
                 Ok(Some(Email {
+                    headers: Vec::new(),
                     to: user.email,
                     subject: t(lang, "mail-reset-subject", &[]),
                     body: body(lang, "mail-reset-body", &[("ip", &row.ip), ("link", &link)]),

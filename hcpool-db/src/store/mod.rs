@@ -6,6 +6,7 @@
 
 mod history;
 mod lowfee;
+mod notify;
 pub(crate) mod ops;
 mod outbox;
 mod sessions;
@@ -18,9 +19,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hcpool_core::backend::{
     Challenge, ChallengeStore, EmailChange, HistorySample, HistoryStore, LowFeeTicket,
-    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus,
-    TicketEntry, TokenStore, User, UserCounts, UserStore, UserVotingConfig,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
+    NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
+    StoreMaintenance, StoreStatus, Subscriber, TicketEntry, TicketEvent, TokenStore, User,
+    UserCounts, UserStore, UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
@@ -688,6 +690,45 @@ impl HistoryStore for SqlStore {
     }
     async fn delete_history_samples(&self, heights: &[u32]) -> CoreResult<u64> {
         Ok(SqlStore::delete_history_samples(self, heights).await?)
+    }
+}
+
+#[async_trait]
+impl NotificationStore for SqlStore {
+    async fn notify_prefs(&self, user: UserId) -> CoreResult<Option<NotifyPrefs>> {
+        Ok(SqlStore::notify_prefs(self, user).await?)
+    }
+    async fn set_notify_prefs(&self, user: UserId, prefs: &NotifyPrefs) -> CoreResult<bool> {
+        Ok(SqlStore::set_notify_prefs(self, user, prefs).await?)
+    }
+    async fn notify_subscribers(&self) -> CoreResult<Vec<Subscriber>> {
+        Ok(SqlStore::notify_subscribers(self).await?)
+    }
+    async fn notify_events_since(
+        &self,
+        user: UserId,
+        height: u32,
+    ) -> CoreResult<Vec<(TicketHash, TicketEvent)>> {
+        Ok(SqlStore::notify_events_since(self, user, height).await?)
+    }
+    async fn record_notify_event(
+        &self,
+        event: &NotifyEvent,
+        mail: Option<OutboxMail>,
+    ) -> CoreResult<bool> {
+        Ok(SqlStore::record_notify_event(self, event, mail.as_ref()).await?)
+    }
+    async fn pending_notify_events(&self, before: i64) -> CoreResult<Vec<NotifyEvent>> {
+        Ok(SqlStore::pending_notify_events(self, before).await?)
+    }
+    async fn send_notify_digest(
+        &self,
+        user: UserId,
+        day: i64,
+        events: &[NotifyEvent],
+        mail: &OutboxMail,
+    ) -> CoreResult<bool> {
+        Ok(SqlStore::send_notify_digest(self, user, day, events, mail).await?)
     }
 }
 

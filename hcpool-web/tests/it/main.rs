@@ -16,6 +16,7 @@ mod i18n;
 mod legacy;
 mod live;
 mod nodes;
+mod notifications;
 mod ops;
 mod outbox;
 mod pages;

@@ -167,6 +167,7 @@ fn email() -> Email {
         to: "alice@example.com".into(),
         subject: "Stake pool: verify your email".into(),
         body: "Open http://127.0.0.1:8000/emailverify?t=abc to verify.".into(),
+        headers: Vec::new(),
     }
 }
 
@@ -306,6 +307,17 @@ async fn the_envelope_sender_is_smtpusername_and_the_html_part_escapes_user_valu
                to \"<img src=x onerror=alert(1)>\"@evil.example https://evil.example/.\n\n\
                To confirm, open:\n\nhttp://127.0.0.1:8000/emailupdate?t=abc\n"
             .into(),
+        // A notification's one-click unsubscribe fields (RFC 8058) go out as given.
+        headers: vec![
+            (
+                "List-Unsubscribe".into(),
+                "<https://pool.example/unsubscribe?t=1.ab>".into(),
+            ),
+            (
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            ),
+        ],
     };
     mailer.send(&mail).await.unwrap();
     drop(mailer);
@@ -316,6 +328,18 @@ async fn the_envelope_sender_is_smtpusername_and_the_html_part_escapes_user_valu
         seen.data
             .contains("From: \"Stake Pool\" <pool@example.com>")
             || seen.data.contains("From: Stake Pool <pool@example.com>"),
+        "{}",
+        seen.data
+    );
+    assert!(
+        seen.data
+            .contains("List-Unsubscribe: <https://pool.example/unsubscribe?t=1.ab>\n"),
+        "{}",
+        seen.data
+    );
+    assert!(
+        seen.data
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\n"),
         "{}",
         seen.data
     );

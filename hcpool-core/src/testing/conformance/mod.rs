@@ -14,6 +14,7 @@ use crate::{Address, RedeemScript};
 mod challenges;
 mod history;
 mod lowfee;
+mod notify;
 mod outbox;
 mod sessions;
 mod tokens;
@@ -161,6 +162,9 @@ where
         outbox::email_token_rotates_while_unverified,
         history::record_once_per_height,
         history::prune_by_retention,
+        notify::prefs_and_subscribers,
+        notify::events_once_with_their_mail,
+        notify::digest_once_a_day,
     );
     assert!(
         failures.is_empty(),
