@@ -23,11 +23,11 @@ pub use health::{
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
-    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
-    OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store,
-    StoreMaintenance, StoreStatus, TokenStore, User, UserCounts, UserStore,
-    DISABLED_PASSWORD_PREFIX,
+    erased_email, user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification,
+    ErasureRecord, ErasureStarted, ErasureStore, HistorySample, HistoryStore, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus,
+    TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX, ERASED_PASSWORD,
 };
 pub use voting::{TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -43,8 +43,9 @@ pub use {
     health::MockWalletHealth,
     mailer::MockMailer,
     store::{
-        MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox,
-        MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore, MockUserStore,
+        MockChallengeStore, MockErasureStore, MockHistoryStore, MockLowFeeTicketStore,
+        MockMailOutbox, MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore,
+        MockUserStore,
     },
     voting::MockVotingNode,
     wallet::{

@@ -12,6 +12,7 @@ use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
 
 mod challenges;
+mod erasure;
 mod history;
 mod lowfee;
 mod outbox;
@@ -161,6 +162,8 @@ where
         outbox::email_token_rotates_while_unverified,
         history::record_once_per_height,
         history::prune_by_retention,
+        erasure::delete_keeps_voting_data_until_finished,
+        erasure::delete_unregistered_is_complete,
     );
     assert!(
         failures.is_empty(),
