@@ -258,12 +258,12 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     .unwrap();
     let indexes = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
                    WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME LIKE 'hcpool%'";
-    assert_eq!(count(&raw, indexes).await, 11);
+    assert_eq!(count(&raw, indexes).await, 12);
     let store = SqlStore::connect(&db.url).await.unwrap();
-    assert_eq!(count(&raw, indexes).await, 14);
+    assert_eq!(count(&raw, indexes).await, 15);
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        6
+        7
     );
     assert_eq!(count(&raw, "SELECT COUNT(*) FROM hcpool_emails").await, 1);
     let again = UserStore::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
@@ -290,7 +290,7 @@ async fn mysql_concurrent_starts_and_the_lock_row() {
     let raw = db.raw().await;
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        6
+        7
     );
     UserStore::create_user(&a, &new_user("one@example.com", "t"))
         .await
