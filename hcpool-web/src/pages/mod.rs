@@ -3,6 +3,7 @@
 mod account;
 pub(crate) mod admin;
 mod admintickets;
+mod erase;
 mod pool;
 mod reset;
 mod settings;
@@ -37,6 +38,7 @@ crate::session::csrf_field!(CsrfOnly);
 pub fn fuzz_form_body(body: &str) {
     account::fuzz_form(body);
     admintickets::fuzz_form(body);
+    erase::fuzz_form(body);
     pool::fuzz_form(body);
     reset::fuzz_form(body);
     settings::fuzz_form(body);
@@ -370,6 +372,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(admin::routes());
     r.extend(admintickets::routes());
     r.extend(settings::routes());
+    r.extend(erase::routes());
     r.extend(reset::routes());
     r.extend(tickets::routes());
     r
