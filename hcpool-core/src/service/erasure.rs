@@ -11,7 +11,7 @@
 //! pool must keep voting the user's live tickets and stakepoold (hcpool's and the
 //! original's) reads each user's voting configuration from the `Users` row:
 //!
-//! 1. At once ([`ErasureStore::erase_account`]): email and username become a
+//! 1. At once ([`ErasureStore::erase_account`](crate::backend::ErasureStore::erase_account)): email and username become a
 //!    non-deliverable placeholder ([`erased_email`](crate::backend::erased_email)), the
 //!    password is locked ([`ERASED_PASSWORD`](crate::backend::ERASED_PASSWORD)), the API
 //!    and email tokens, sessions, password resets, pending email changes, the email's claim
@@ -439,7 +439,7 @@ mod tests {
         Registration, UserStore, UserTicket,
     };
     use crate::derive::PoolKeys;
-    use crate::ids::{Hash32, Secret, TicketHash, UserId};
+    use crate::ids::{Hash32, Secret, TicketHash};
     use crate::params::Network;
     use crate::service::{PoolParts, VotingNodes};
     use crate::{Address, BackendKind, RedeemScript, VoteBits};
@@ -604,6 +604,5 @@ mod tests {
             SweepReport::default()
         );
         assert_eq!(store.erasure(a).await.unwrap().unwrap().erased, Some(2000));
-        let _ = UserId(0);
     }
 }

@@ -598,7 +598,6 @@ async fn delete_account_needs_the_password_and_ends_sign_in() {
         })
         .await
         .unwrap();
-    f.store.verify_email("").await.unwrap();
     let user = f.store.user(id).await.unwrap().unwrap();
     let sid = f.svc.start_session(id, None, 600).await.unwrap();
     let err = f
