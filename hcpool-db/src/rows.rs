@@ -9,8 +9,8 @@
 //! columns; a NULL left in a numeric column is corrupt.
 
 use hcpool_core::backend::{
-    EmailChange, EmailVerification, LowFeeTicket, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, User,
+    EmailChange, EmailVerification, ErasureRecord, LowFeeTicket, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, User,
 };
 use hcpool_core::backend::{TicketEntry, UserVotingConfig};
 use hcpool_core::notify::{NotifyEvent, NotifyMode, NotifyPrefs, Subscriber, TicketEvent};
@@ -145,6 +145,43 @@ pub(crate) fn user(row: &AnyRow) -> Result<User> {
         vote_bits_version: c.ranged("VoteBitsVersion")?,
         registration,
     })
+}
+
+/// `UserId, requested, erased, MultiSigAddress` (of `hcpool_erasures` joined with `Users`;
+/// `erased` 0 is pending, a missing or empty address is none).
+pub(crate) fn erasure(row: &AnyRow) -> Result<ErasureRecord> {
+    let c = Cols::new(row, "hcpool_erasures", "UserId")?;
+    let erased = c.int("erased")?;
+    let multisig = c.text("MultiSigAddress")?;
+    Ok(ErasureRecord {
+        user_id: c.user_id("UserId")?,
+        requested: c.int("requested")?,
+        erased: (erased != 0).then_some(erased),
+        multisig_address: if multisig.is_empty() {
+            None
+        } else {
+            Some(c.address("MultiSigAddress")?)
+        },
+    })
+}
+
+/// `Password, Email, MultiSigAddress` of user `id`, for an erasure: the password as bytes
+/// (a legacy column may be binary).
+pub(crate) fn erase_target(row: &AnyRow, id: i64) -> Result<(Vec<u8>, String, String)> {
+    let c = Cols {
+        row,
+        table: "Users",
+        id,
+    };
+    let password = row
+        .try_get::<Option<Vec<u8>>, _>("Password")
+        .or_else(|_| {
+            row.try_get::<Option<String>, _>("Password")
+                .map(|s| s.map(String::into_bytes))
+        })
+        .map_err(|e| c.corrupt("Password", e.to_string()))?
+        .unwrap_or_default();
+    Ok((password, c.text("Email")?, c.text("MultiSigAddress")?))
 }
 
 /// `UserId, MultiSigAddress, VoteBits, VoteBitsVersion`.

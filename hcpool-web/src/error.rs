@@ -42,6 +42,9 @@ pub enum WebError {
     /// The captcha image could not be drawn.
     #[error("captcha image could not be encoded")]
     Captcha,
+    /// A user's data export could not be encoded as JSON.
+    #[error("data export could not be encoded: {0}")]
+    Export(String),
 }
 
 /// What an API command was doing when it failed: picks the texts of the table below.

@@ -60,6 +60,7 @@ pub mod chart;
 pub mod config;
 pub mod custom;
 pub mod demo;
+pub mod erase;
 pub mod error;
 pub mod exit;
 pub mod headers;
@@ -206,6 +207,7 @@ pub async fn serve_with(
     );
     let push = nodes::push_on_liftoff(state.pool.clone());
     let _purge = purge::spawn(state.pool.clone(), purge::PURGE_INTERVAL);
+    let _sweep = erase::spawn(state.pool.clone(), erase::SWEEP_INTERVAL);
     let mut app = custom::mount(rocket(state, figment(ip, port)), &public)
         .attach(push)
         .attach(outbox::on_liftoff())

@@ -53,6 +53,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("stats", include_str!("../templates/stats.hbs")),
     ("error", include_str!("../templates/error.hbs")),
     ("settings", include_str!("../templates/settings.hbs")),
+    (
+        "deleteaccount",
+        include_str!("../templates/deleteaccount.hbs"),
+    ),
     ("tickets", include_str!("../templates/tickets.hbs")),
     ("status", include_str!("../templates/status.hbs")),
     ("maintenance", include_str!("../templates/maintenance.hbs")),

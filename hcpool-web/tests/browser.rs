@@ -7,10 +7,12 @@
 //! page.
 //!
 //! Then the language switch: the home, tickets and voting pages in Chinese and back.
+//! Last, the account is deleted from its delete page (`delete-account.png`).
 //!
 //! Screenshots go to `target/browser/` (`stats-charts.png` for the charts,
 //! `notifications.png` for the vote notifications page, `zh-CN-home.png`,
-//! `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `flow.png` at the end). Without
+//! `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `delete-account.png`, `flow.png`
+//! at the end of the flow). Without
 //! chromium and chromedriver the test prints "skipped: chromium/chromedriver not found", unless
 //! `HCPOOL_REQUIRE_BROWSER=1` (CI sets it once it has installed them), then it fails.
 //! `HCPOOL_CHROMIUM` and `HCPOOL_CHROMEDRIVER` override the programs' paths.
@@ -551,6 +553,56 @@ async fn languages(c: &Client, base: &str) -> Result<()> {
     Ok(())
 }
 
+/// Issue 16 row 6 in the browser, last (it ends the account): from the settings page to
+/// the delete page, a wrong password refused, then the account deleted; the page names the
+/// ticket address kept while tickets may vote. Screenshots `delete-account.png` (the form,
+/// with the refusal) and `delete-account-done.png`.
+async fn delete_account(
+    c: &Client,
+    base: &str,
+    store: &Arc<dyn hcpool_core::backend::Store>,
+) -> Result<()> {
+    c.goto(&format!("{base}/settings")).await?;
+    click(c, "main a[href='/delete']").await?;
+    path_is(c, "/delete").await?;
+    ensure!(text_of(c, "main h1").await? == "Delete account");
+    type_into(c, "input[name=password]", "not-the-password").await?;
+    click(c, "form[action='/delete'] button[type=submit]").await?;
+    path_is(c, "/delete").await?;
+    ensure!(text_of(c, "p.error").await? == "Password not valid");
+    let user = store.user_by_email(EMAIL).await?.context("user row")?;
+    let msa = user
+        .registration
+        .as_ref()
+        .context("registered")?
+        .multisig_address
+        .to_string();
+    ensure!(
+        text_of(c, "main code").await? == msa,
+        "the page names the ticket address kept"
+    );
+    let shot = screenshot(c, "delete-account.png").await?;
+    println!(
+        "step: delete page, wrong password refused: {}",
+        shot.display()
+    );
+    type_into(c, "input[name=password]", PASSWORD).await?;
+    click(c, "form[action='/delete'] button[type=submit]").await?;
+    ensure!(text_of(c, "main h1").await? == "Account deleted");
+    ensure!(
+        c.find(Locator::Css("header nav a[href='/signin']"))
+            .await
+            .is_ok(),
+        "signed out"
+    );
+    let row = store.user(user.id).await?.context("tombstone")?;
+    ensure!(row.is_erased() && row.registration.is_some());
+    ensure!(store.user_by_email(EMAIL).await?.is_none());
+    screenshot(c, "delete-account-done.png").await?;
+    println!("step: account deleted; its voting data kept while tickets may vote");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_to_voting_by_clicking() -> Result<()> {
     let Some((chromium, chromedriver)) = programs() else {
@@ -586,6 +638,9 @@ async fn run(chromium: &Path, chromedriver: &Path) -> Result<()> {
     }
     // The screenshot of wherever the flow got to: the voting page when it passed.
     let shot = screenshot(&client, "flow.png").await;
+    if result.is_ok() {
+        result = delete_account(&client, &server.url(), &store).await;
+    }
     let _ = tokio::time::timeout(STEP, client.close()).await;
     let _ = driver.kill().await;
     let _ = server.stop(Duration::from_secs(10)).await;

@@ -162,6 +162,14 @@ pub enum Command {
         /// User id or email.
         user: String,
     },
+    /// Delete a user's account, as their own deletion does: personal data erased at once,
+    /// the voting data kept until their tickets are spent (a running hcpool-web erases it).
+    DeleteUser {
+        #[command(flatten)]
+        db: crate::db::DbArgs,
+        /// User id or email.
+        user: String,
+    },
     /// Enable a disabled user again.
     EnableUser {
         #[command(flatten)]
@@ -280,6 +288,7 @@ pub fn run(cmd: Command, json: bool) -> Result<Report> {
         }
         Command::DisableUser { db, user } => crate::db::set_disabled(&db, &user, true),
         Command::EnableUser { db, user } => crate::db::set_disabled(&db, &user, false),
+        Command::DeleteUser { db, user } => crate::db::delete_user(&db, &user),
         Command::ResendVerification { db, email } => crate::db::resend_verification(&db, &email),
         Command::ResetVotebits {
             db,

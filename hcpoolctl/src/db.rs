@@ -175,6 +175,40 @@ async fn one_user(store: &SqlStore, who: &str) -> Result<User> {
     }
 }
 
+/// `delete-user`.
+pub fn delete_user(db: &DbArgs, who: &str) -> Result<Report> {
+    runtime()?.block_on(async {
+        let store = db.open().await?;
+        let u = one_user(&store, who).await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let Some(d) = admin::delete_user(&store, u.id, now).await? else {
+            bail!("user {who:?} is deleted already");
+        };
+        let text = format!(
+            "user {} ({}) deleted: email, password, API token and links erased, {} sessions \
+             ended, {} queued mails dropped; {}",
+            u.id.0,
+            u.email,
+            d.sessions,
+            d.mails,
+            if d.complete {
+                "nothing else to keep"
+            } else {
+                "the voting data stays until the tickets are spent"
+            }
+        );
+        Ok(Report {
+            text,
+            json: json!({"id": u.id.0, "deleted": true, "sessions_ended": d.sessions,
+                "mails_dropped": d.mails, "complete": d.complete}),
+            ok: true,
+        })
+    })
+}
+
 /// `disable-user` / `enable-user`.
 pub fn set_disabled(db: &DbArgs, who: &str, disable: bool) -> Result<Report> {
     runtime()?.block_on(async {

@@ -5,7 +5,7 @@
 //! hcpool-core's public API (`commands.rs`), which is where an embedder looks. Commands:
 //! `derive`, `validate-address`, `multisig`, `votebits explain`, `ticket-fee`,
 //! `inspect-ticket`, `check-config`, and the database tools `find-user`, `disable-user`,
-//! `enable-user`, `resend-verification`, `reset-votebits`, `lowfee-tickets`,
+//! `enable-user`, `delete-user`, `resend-verification`, `reset-votebits`, `lowfee-tickets`,
 //! `check-wallets`, `backup`, `restore` (`db.rs`); exit codes 0 ok, 1 the thing checked is invalid, 2 bad
 //! input. `tests/cli.rs` runs the built binary.
 //!

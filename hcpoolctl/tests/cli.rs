@@ -577,6 +577,18 @@ mod dbtools {
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
         );
         sql.close().await;
+        // delete-user: the account's personal data is erased, its id kept; twice is refused.
+        let (code, v) = json_of(&[&["delete-user"][..], &db, &["alice@example.com"]].concat());
+        assert_eq!((code, &v["deleted"]), (0, &serde_json::json!(true)), "{v}");
+        let sql = SqlStore::connect(url).await.unwrap();
+        let u = (&sql as &dyn Store).user(alice).await.unwrap().unwrap();
+        assert!(u.is_erased());
+        assert_eq!(u.email, hcpool_core::backend::erased_email(alice));
+        sql.close().await;
+        let (code, _, err) =
+            run(&[&["delete-user"][..], &db, &[&alice.0.to_string()[..]]].concat());
+        assert_eq!(code, 2);
+        assert!(err.contains("deleted already"), "{err}");
         let (code, _, err) = run(&[&["disable-user"][..], &db, &["999"]].concat());
         assert_eq!(code, 2);
         assert!(err.contains("no user"), "{err}");

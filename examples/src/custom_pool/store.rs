@@ -420,6 +420,10 @@ impl NotificationStore for MapStore {
     }
 }
 
+/// Account deletion is not offered by this embedder: the role's default methods refuse a
+/// deletion and report nothing pending.
+impl hcpool_core::backend::ErasureStore for MapStore {}
+
 #[async_trait]
 impl StoreMaintenance for MapStore {
     async fn purge_expired(&self, now: i64) -> Result<u64> {

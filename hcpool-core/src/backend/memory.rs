@@ -8,11 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
-    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
-    NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, SessionStore, StoreMaintenance, Subscriber, TicketEvent, TokenStore,
-    User, UserCounts, UserStore,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore, erased_email, ErasureRecord, ErasureStarted, ErasureStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
@@ -35,6 +31,8 @@ struct State {
     notify_prefs: BTreeMap<u64, NotifyPrefs>,
     /// Each recorded event and whether it waits for a digest.
     notify_events: BTreeMap<(TicketHash, TicketEvent), (NotifyEvent, bool)>,
+    /// `hcpool_erasures`: user id → (requested, erased).
+    erasures: BTreeMap<u64, (i64, Option<i64>)>,
 }
 
 impl State {
@@ -572,6 +570,110 @@ impl HistoryStore for MemoryStore {
             .iter()
             .filter(|h| st.history.remove(h).is_some())
             .count() as u64)
+    }
+}
+
+impl State {
+    fn erasure_record(&self, id: u64) -> Option<ErasureRecord> {
+        let (requested, erased) = *self.erasures.get(&id)?;
+        let multisig_address = self
+            .users
+            .get(&id)
+            .and_then(|u| u.registration.as_ref())
+            .map(|r| r.multisig_address.clone());
+        Some(ErasureRecord {
+            user_id: UserId(id),
+            requested,
+            erased,
+            multisig_address,
+        })
+    }
+}
+
+#[async_trait]
+impl ErasureStore for MemoryStore {
+    async fn erase_account(&self, id: UserId, now: i64) -> Result<Option<ErasureStarted>> {
+        let mut st = self.state();
+        let Some(user) = st.users.get(&id.0) else {
+            return Ok(None);
+        };
+        if user.is_erased() {
+            return Ok(None);
+        }
+        let old_email = user.email.clone();
+        let complete = user.registration.is_none();
+        let sessions_before = st.sessions.len();
+        st.revoke(id);
+        let sessions = (sessions_before - st.sessions.len()) as u64;
+        let mails_before = st.outbox.len();
+        st.outbox
+            .retain(|_, m| !m.recipient.eq_ignore_ascii_case(&old_email));
+        let mails = (mails_before - st.outbox.len()) as u64;
+        if let Some(u) = st.users.get_mut(&id.0) {
+            u.email = erased_email(id);
+            u.username = erased_email(id);
+            u.password_hash = Secret::new(super::store::ERASED_PASSWORD.to_owned());
+            u.email_verified = EmailVerification::Pending;
+            u.email_token = Secret::default();
+            u.api_token = Secret::default();
+        }
+        st.erasures.insert(id.0, (now, complete.then_some(now)));
+        Ok(Some(ErasureStarted {
+            sessions,
+            mails,
+            complete,
+        }))
+    }
+
+    async fn pending_erasures(&self) -> Result<Vec<ErasureRecord>> {
+        let st = self.state();
+        Ok(st
+            .erasures
+            .iter()
+            .filter(|(_, (_, erased))| erased.is_none())
+            .filter_map(|(id, _)| st.erasure_record(*id))
+            .collect())
+    }
+
+    async fn erasure(&self, id: UserId) -> Result<Option<ErasureRecord>> {
+        Ok(self.state().erasure_record(id.0))
+    }
+
+    async fn finish_erasure(&self, id: UserId, now: i64) -> Result<bool> {
+        let mut st = self.state();
+        match st.erasures.get_mut(&id.0) {
+            Some((_, erased @ None)) => *erased = Some(now),
+            _ => return Ok(false),
+        }
+        if let Some(u) = st.users.get_mut(&id.0) {
+            u.registration = None;
+            u.vote_bits = VoteBits::DEFAULT;
+        }
+        Ok(true)
+    }
+
+    async fn user_sessions(&self, id: UserId) -> Result<Vec<Session>> {
+        let st = self.state();
+        let mut out: Vec<Session> = st
+            .sessions
+            .values()
+            .filter(|s| s.user_id == id)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.created, &a.id_hash).cmp(&(b.created, &b.id_hash)));
+        Ok(out)
+    }
+
+    async fn user_email_changes(&self, id: UserId) -> Result<Vec<EmailChange>> {
+        let st = self.state();
+        let mut out: Vec<EmailChange> = st
+            .email_changes
+            .iter()
+            .filter(|c| c.user_id == id)
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| c.created);
+        Ok(out)
     }
 }
 

@@ -23,11 +23,7 @@ pub use health::{
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample,
-    HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser,
-    NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript,
-    Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus, Subscriber,
-    TicketEvent, TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX,
+    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX, erased_email, ErasureRecord, ErasureStarted, ErasureStore, ERASED_PASSWORD,
 };
 pub use voting::{NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -43,8 +39,7 @@ pub use {
     health::MockWalletHealth,
     mailer::MockMailer,
     store::{
-        MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox,
-        MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore,
+    MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox, MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore, MockErasureStore,
         MockUserStore,
     },
     voting::MockVotingNode,

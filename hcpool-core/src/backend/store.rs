@@ -89,6 +89,26 @@ impl User {
             .expose()
             .starts_with(DISABLED_PASSWORD_PREFIX)
     }
+
+    /// Whether the account was deleted ([`ErasureStore::erase_account`]): its password is
+    /// [`ERASED_PASSWORD`]. Its row may still hold the address registration while its
+    /// tickets are live.
+    pub fn is_erased(&self) -> bool {
+        self.password_hash.expose() == ERASED_PASSWORD
+    }
+}
+
+/// The `Password` value of a deleted account ([`ErasureStore::erase_account`]): like
+/// [`DISABLED_PASSWORD_PREFIX`], no hash starts with `!`, so neither hcpool nor hcstakepool
+/// signs anybody in with it, and `hcpoolctl enable-user` (which strips only the disabled
+/// prefix) cannot bring the account back.
+pub const ERASED_PASSWORD: &str = "!erased!";
+
+/// The email (and username) a deleted account's row carries instead of the user's:
+/// unique (it names the id, which is never reused), and in the `.invalid` top-level domain,
+/// which RFC 2606 reserves so that no mail can ever be delivered to it.
+pub fn erased_email(id: UserId) -> String {
+    format!("erased-{}@erased.invalid", id.0)
 }
 
 /// The prefix a disabled account's `Password` value carries. No bcrypt (`$2a$…`) or argon2
@@ -618,6 +638,91 @@ pub trait NotificationStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// What [`ErasureStore::erase_account`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErasureStarted {
+    /// The user's sessions ended.
+    pub sessions: u64,
+    /// Mails to the user's address dropped from the outbox.
+    pub mails: u64,
+    /// The account had no address registration, so nothing had to be kept: the erasure is
+    /// complete already ([`ErasureRecord::erased`] is set).
+    pub complete: bool,
+}
+
+/// A row of hcpool's `hcpool_erasures`: an account deletion, pending while the user's
+/// tickets may still vote, complete once the rest of the row was blanked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRecord {
+    /// The deleted account.
+    pub user_id: UserId,
+    /// When the user (or an operator) deleted it, unix seconds.
+    pub requested: i64,
+    /// When the voting data was erased too, unix seconds; `None` while pending.
+    pub erased: Option<i64>,
+    /// The multisig (ticket) address kept for voting while pending; `None` once erased or
+    /// when the account never registered one.
+    pub multisig_address: Option<Address>,
+}
+
+/// Account deletion and data export (hcpool's `hcpool_erasures`, and the reads of a user's
+/// own rows the export shows). See `docs/compat.md` ("Account deletion") for what a deleted
+/// account's `Users` row keeps.
+///
+/// The default methods refuse (`Other`): a store written before this role existed keeps
+/// compiling and tells the user that deletion is not available.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait ErasureStore: Send + Sync {
+    /// Deletes account `id` at `now`, in one transaction: the row's `Email` and `Username`
+    /// become [`erased_email`], `Password` [`ERASED_PASSWORD`], `EmailVerified` 0, the API
+    /// and email tokens empty; the user's sessions, password resets, pending email changes,
+    /// email claim and outbox mails to the address are deleted. The address registration
+    /// and votebits stay while the tickets may vote: an erasure record is written, pending
+    /// unless the user had no registration (then it is complete at once). `None` when there
+    /// is no such user or it is erased already.
+    async fn erase_account(&self, id: UserId, now: i64) -> Result<Option<ErasureStarted>> {
+        let _ = (id, now);
+        Err(crate::Error::store(
+            crate::BackendKind::Other,
+            "this store does not support account deletion",
+        ))
+    }
+
+    /// Pending erasures, in id order.
+    async fn pending_erasures(&self) -> Result<Vec<ErasureRecord>> {
+        Ok(Vec::new())
+    }
+
+    /// The erasure record of `id`, pending or complete.
+    async fn erasure(&self, id: UserId) -> Result<Option<ErasureRecord>> {
+        let _ = id;
+        Ok(None)
+    }
+
+    /// Completes the pending erasure of `id` at `now`: blanks the registration columns
+    /// (`MultiSigAddress`, `MultiSigScript`, `PoolPubKeyAddr`, `UserPubKeyAddr`,
+    /// `UserFeeAddr` empty, `HeightRegistered` 0, `VoteBits` 1) and marks the record erased.
+    /// The row itself stays (a tombstone), so its `UserId` is never given to anybody else.
+    /// `false` when nothing was pending (another instance finished it first).
+    async fn finish_erasure(&self, id: UserId, now: i64) -> Result<bool> {
+        let _ = (id, now);
+        Ok(false)
+    }
+
+    /// The user's sessions, valid or not yet purged, oldest first (for the export).
+    async fn user_sessions(&self, id: UserId) -> Result<Vec<Session>> {
+        let _ = id;
+        Ok(Vec::new())
+    }
+
+    /// The user's pending email changes, oldest first (for the export).
+    async fn user_email_changes(&self, id: UserId) -> Result<Vec<EmailChange>> {
+        let _ = id;
+        Ok(Vec::new())
+    }
+}
+
 /// What keeps a store tidy and observable: the periodic purge and the health answer.
 #[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
 #[async_trait]
@@ -646,6 +751,7 @@ pub trait Store:
     + MailOutbox
     + HistoryStore
     + NotificationStore
+    + ErasureStore
     + StoreMaintenance
 {
 }
@@ -659,6 +765,7 @@ impl<T> Store for T where
         + MailOutbox
         + HistoryStore
         + NotificationStore
+        + ErasureStore
         + StoreMaintenance
         + ?Sized
 {
@@ -768,6 +875,16 @@ mockall::mock! {
             events: &[NotifyEvent],
             mail: &OutboxMail,
         ) -> Result<bool>;
+    }
+
+    #[async_trait]
+    impl ErasureStore for Store {
+        async fn erase_account(&self, id: UserId, now: i64) -> Result<Option<ErasureStarted>>;
+        async fn pending_erasures(&self) -> Result<Vec<ErasureRecord>>;
+        async fn erasure(&self, id: UserId) -> Result<Option<ErasureRecord>>;
+        async fn finish_erasure(&self, id: UserId, now: i64) -> Result<bool>;
+        async fn user_sessions(&self, id: UserId) -> Result<Vec<Session>>;
+        async fn user_email_changes(&self, id: UserId) -> Result<Vec<EmailChange>>;
     }
 
     #[async_trait]

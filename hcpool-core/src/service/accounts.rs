@@ -273,6 +273,16 @@ impl AccountService {
         &self.settings
     }
 
+    /// The password hasher.
+    pub(crate) fn hasher(&self) -> &Arc<dyn PasswordHasher> {
+        &self.hasher
+    }
+
+    /// The clock.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// What the outbox sender waits on.
     pub fn mail_wake(&self) -> &Arc<Notify> {
         &self.mail_wake
@@ -387,6 +397,10 @@ impl AccountService {
             self.hasher.waste_a_check(password).await;
             return refused(Refusal::BadCredentials);
         };
+        if user.is_erased() {
+            self.hasher.waste_a_check(password).await;
+            return refused(Refusal::BadCredentials);
+        }
         let check = self.hasher.verify(password, &user.password_hash).await?;
         if check == PasswordCheck::Mismatch {
             return refused(Refusal::BadCredentials);

@@ -1,5 +1,5 @@
 //! Operator tasks over the store and the wallets (`hcpoolctl`'s database tools): re-send a
-//! verification mail, reset a user's votebits, find the user of a ticket, and check that
+//! verification mail, reset a user's votebits, delete an account, find the user of a ticket, and check that
 //! every wallet holds every registered user's multisig script.
 //!
 //! Each is a function over the backend traits, so it runs against any [`Store`] and
@@ -88,6 +88,20 @@ pub async fn reset_user_vote_bits(
         (user.vote_bits, user.vote_bits_version),
         (VoteBits::DEFAULT, version),
     )))
+}
+
+/// Deletes account `id` for an operator (`hcpoolctl delete-user`) at `now`, as the user's
+/// own deletion does without the password (see [`crate::service::erasure`]). `None` when
+/// there is no such user or it is deleted already.
+///
+/// # Errors
+/// The store's error.
+pub async fn delete_user(
+    store: &dyn Store,
+    id: UserId,
+    now: i64,
+) -> Result<Option<crate::backend::ErasureStarted>> {
+    store.erase_account(id, now).await
 }
 
 /// The voting (multisig) address of the ticket `hash`, from the first wallet of `wallets`

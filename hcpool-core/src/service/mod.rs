@@ -1,13 +1,15 @@
 //! Pool services: the business steps that orchestrate the backends: [`PoolService`]
 //! (addresses, purchase info, votebits), [`AccountService`] (accounts, sessions, tokens and
-//! what the mail outbox sends), [`RegistrationGate`] (who may sign up and register),
-//! [`VotingNodes`], [`VoterState`] and [`NotifyService`] (vote notifications).
+//! what the mail outbox sends; account deletion and export in [`erasure`]),
+//! [`RegistrationGate`] (who may sign up and register), [`VotingNodes`], [`VoterState`]
+//! and [`NotifyService`] (vote notifications).
 //!
 //! Each service holds `Arc<dyn Trait>` backends and is cheap to share. No service holds a
 //! lock across a backend call.
 
 pub mod accounts;
 pub mod admin;
+pub mod erasure;
 pub mod gate;
 pub mod nodes;
 pub mod notify;
@@ -15,6 +17,7 @@ pub mod pool;
 pub mod voter;
 
 pub use accounts::{AccountParts, AccountService, AccountSettings};
+pub use erasure::{erasure_decision, AccountExport, ErasureDecision, SweepReport};
 pub use gate::RegistrationGate;
 pub use nodes::{votable_low_fee_entries, ChangeGuard, NodeOutcome, NodeUpdate, VotingNodes};
 pub use notify::{NotifyChoice, NotifyService, NotifySettings, ScanReport};

@@ -428,7 +428,7 @@ impl PoolService {
     /// the nodes are marked stale and the push runs on a task of its own, so a caller that
     /// is dropped while waiting (a request deadline) does not cancel it, and a push that
     /// fails leaves the nodes to the retry.
-    async fn tell_nodes(&self, what: NodeUpdate) {
+    pub(crate) async fn tell_nodes(&self, what: NodeUpdate) {
         let Some(push) = self
             .nodes
             .push(self.store.clone(), what, self.clock.now_unix())

@@ -4,6 +4,7 @@
 //! dialect differences are [`SqlStore::for_update`] and the transaction start in `Attempt::begin`. The
 //! shared conformance suite keeps the two honest.
 
+mod erasure;
 mod history;
 mod lowfee;
 mod notify;
@@ -18,11 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    Challenge, ChallengeStore, EmailChange, HistorySample, HistoryStore, LowFeeTicket,
-    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
-    NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
-    StoreMaintenance, StoreStatus, Subscriber, TicketEntry, TicketEvent, TokenStore, User,
-    UserCounts, UserStore, UserVotingConfig,
+    Challenge, ChallengeStore, EmailChange, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus, Subscriber, TicketEntry, TicketEvent, TokenStore, User, UserCounts, UserStore, UserVotingConfig, ErasureRecord, ErasureStarted, ErasureStore,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
@@ -729,6 +726,28 @@ impl NotificationStore for SqlStore {
         mail: &OutboxMail,
     ) -> CoreResult<bool> {
         Ok(SqlStore::send_notify_digest(self, user, day, events, mail).await?)
+    }
+}
+
+#[async_trait]
+impl ErasureStore for SqlStore {
+    async fn erase_account(&self, id: UserId, now: i64) -> CoreResult<Option<ErasureStarted>> {
+        Ok(SqlStore::erase_account(self, id, now).await?)
+    }
+    async fn pending_erasures(&self) -> CoreResult<Vec<ErasureRecord>> {
+        Ok(SqlStore::pending_erasures(self).await?)
+    }
+    async fn erasure(&self, id: UserId) -> CoreResult<Option<ErasureRecord>> {
+        Ok(SqlStore::erasure(self, id).await?)
+    }
+    async fn finish_erasure(&self, id: UserId, now: i64) -> CoreResult<bool> {
+        Ok(SqlStore::finish_erasure(self, id, now).await?)
+    }
+    async fn user_sessions(&self, id: UserId) -> CoreResult<Vec<Session>> {
+        Ok(SqlStore::user_sessions(self, id).await?)
+    }
+    async fn user_email_changes(&self, id: UserId) -> CoreResult<Vec<EmailChange>> {
+        Ok(SqlStore::user_email_changes(self, id).await?)
     }
 }
 

@@ -239,14 +239,14 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
         "SELECT COUNT(*) FROM hcpool_migrations WHERE ? <> ''",
         &db.name,
     );
-    assert_eq!(applied.await, 7);
+    assert_eq!(applied.await, 8);
     let indexes = count(
         &raw,
         "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = ? AND INDEX_NAME LIKE 'hcpool%'",
         &db.name,
     );
-    assert_eq!(indexes.await, 16);
+    assert_eq!(indexes.await, 17);
     // The legacy duplicates: the lowest id holds the claim on their email.
     let claims: Vec<(String, i64)> =
         sqlx::query_as("SELECT Email, UserId FROM hcpool_emails ORDER BY UserId")

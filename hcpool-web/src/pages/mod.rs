@@ -4,6 +4,7 @@ mod account;
 pub(crate) mod admin;
 mod admintickets;
 mod notifications;
+mod erase;
 mod pool;
 mod reset;
 mod settings;
@@ -41,6 +42,7 @@ pub fn fuzz_form_body(body: &str) {
     account::fuzz_form(body);
     admintickets::fuzz_form(body);
     notifications::fuzz_form(body);
+    erase::fuzz_form(body);
     pool::fuzz_form(body);
     reset::fuzz_form(body);
     settings::fuzz_form(body);
@@ -412,6 +414,7 @@ pub fn routes() -> Vec<Route> {
     r.extend(admintickets::routes());
     r.extend(settings::routes());
     r.extend(notifications::routes());
+    r.extend(erase::routes());
     r.extend(reset::routes());
     r.extend(tickets::routes());
     r

@@ -11,6 +11,7 @@ mod beyond;
 mod charts;
 mod common;
 mod corpus;
+mod erase;
 mod faults;
 mod i18n;
 mod legacy;

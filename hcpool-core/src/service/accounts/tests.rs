@@ -661,3 +661,80 @@ fn a_rows_language_rides_in_its_subject_column() {
     assert_eq!(row.subject, "", "as before languages existed");
     assert_eq!(row_lang(&row), Lang::En);
 }
+
+// ----- account deletion and export (service::erasure) -----
+
+#[tokio::test]
+async fn delete_account_needs_the_password_and_ends_sign_in() {
+    let f = fixture();
+    let id = f
+        .store
+        .create_user(&NewUser {
+            email: "del@example.com".into(),
+            password_hash: Secret::new("argon:password1".into()),
+            email_token: Secret::new(String::new()),
+            vote_bits: VoteBits(1),
+            vote_bits_version: 7,
+        })
+        .await
+        .unwrap();
+    let user = f.store.user(id).await.unwrap().unwrap();
+    let sid = f.svc.start_session(id, None, 600).await.unwrap();
+    let err = f
+        .svc
+        .delete_account(&user, "wrong-password")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Account(Refusal::WrongPassword)),
+        "{err}"
+    );
+    assert!(!f.store.user(id).await.unwrap().unwrap().is_erased());
+
+    let export = f
+        .svc
+        .export(&user, None, Some(&sha256_hex(&sid)))
+        .await
+        .unwrap();
+    assert_eq!(export.account.email, "del@example.com");
+    assert_eq!(export.sessions.len(), 1);
+    assert!(export.sessions[0].current);
+    assert!(export.registration.is_none() && export.tickets.is_none());
+    let text = format!("{export:?}");
+    assert!(
+        !text.contains("argon:password1"),
+        "no password hash: {text}"
+    );
+
+    let started = f.svc.delete_account(&user, "password1").await.unwrap();
+    assert!(started.complete && started.sessions == 1);
+    let row = f.store.user(id).await.unwrap().unwrap();
+    assert!(row.is_erased());
+    // The erased row refuses its old password and the placeholder address alike.
+    let err = f.svc.delete_account(&row, "password1").await.unwrap_err();
+    assert!(matches!(err, Error::Account(Refusal::WrongPassword)));
+    for (email, pw) in [
+        ("del@example.com", "password1"),
+        (row.email.as_str(), "password1"),
+        (row.email.as_str(), crate::backend::ERASED_PASSWORD),
+    ] {
+        let err = f.svc.sign_in(email, pw).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Account(Refusal::BadCredentials)),
+            "{email}"
+        );
+    }
+    // The address can sign up again.
+    f.svc
+        .sign_up(&email("del@example.com"), "password2", "password2")
+        .await
+        .unwrap();
+    f.send_all().await;
+    let again = f
+        .store
+        .user_by_email("del@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(again.id, id);
+}

@@ -12,6 +12,7 @@ use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
 
 mod challenges;
+mod erasure;
 mod history;
 mod lowfee;
 mod notify;
@@ -165,6 +166,8 @@ where
         notify::prefs_and_subscribers,
         notify::events_once_with_their_mail,
         notify::digest_once_a_day,
+        erasure::delete_keeps_voting_data_until_finished,
+        erasure::delete_unregistered_is_complete,
     );
     assert!(
         failures.is_empty(),
