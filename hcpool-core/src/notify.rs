@@ -42,6 +42,7 @@ use crate::backend::mailer::Email;
 use crate::backend::store::OutboxMail;
 use crate::backend::wallet::{TicketStatus, UserTicket};
 use crate::ids::{Secret, TicketHash, UserId};
+use hcpool_i18n::{t, Lang};
 
 /// Seconds per day (the digest's day is a UTC day: unix time / 86 400).
 pub const DAY: i64 = 86_400;
@@ -195,13 +196,18 @@ impl TicketEvent {
         }
     }
 
-    /// The mail's words for it.
-    fn sentence(self) -> &'static str {
+    /// The catalogue key of the mail's words for it ("voted", …).
+    fn words_key(self) -> &'static str {
         match self {
-            TicketEvent::Voted => "voted",
-            TicketEvent::Missed => "missed its vote and was revoked",
-            TicketEvent::Expired => "expired without being called to vote and was revoked",
+            TicketEvent::Voted => "mail-notify-what-voted",
+            TicketEvent::Missed => "mail-notify-what-missed",
+            TicketEvent::Expired => "mail-notify-what-expired",
         }
+    }
+
+    /// The mail's words for it in `lang`.
+    fn sentence(self, lang: Lang) -> String {
+        t(lang, self.words_key(), &[])
     }
 }
 
@@ -386,60 +392,94 @@ fn outbox_row(to: &str, subject: String, text: String, links: &MailLinks, now: i
     }
 }
 
-fn footer(links: &MailLinks) -> String {
-    format!(
-        "Your tickets:\n\n{}/tickets\n\nYou get this mail because you chose vote notifications \
-         on the pool's Notifications page. To stop them, open:\n\n{}\n",
-        links.base_url, links.unsubscribe
-    )
-}
-
-/// The mail of one event (immediate mode), to `to`.
-pub fn event_mail(to: &str, ev: &NotifyEvent, links: &MailLinks, now: i64) -> OutboxMail {
-    let subject = match ev.event {
-        TicketEvent::Voted => "Stake pool: your ticket voted",
-        TicketEvent::Missed => "Stake pool: your ticket missed its vote",
-        TicketEvent::Expired => "Stake pool: your ticket expired",
-    };
-    let text = format!(
-        "Your ticket {} {} in block {}.\n\n{}",
-        ev.ticket,
-        ev.event.sentence(),
-        ev.height,
-        footer(links)
+fn footer(lang: Lang, links: &MailLinks) -> String {
+    let mut text = t(
+        lang,
+        "mail-notify-footer",
+        &[("base", &links.base_url), ("link", &links.unsubscribe)],
     );
-    outbox_row(to, subject.to_owned(), text, links, now)
+    text.push('\n');
+    text
 }
 
-/// The daily digest of `events` (one user's, any order), to `to`: counts per event, then
-/// the events by height (at most [`DIGEST_MAX_LINES`]).
-pub fn digest_mail(to: &str, events: &[NotifyEvent], links: &MailLinks, now: i64) -> OutboxMail {
-    let count = |e: TicketEvent| events.iter().filter(|x| x.event == e).count();
+/// The language a subscriber's mails are written in: the stored tag's, English when it
+/// names none of the catalogue's.
+pub fn mail_lang(prefs: &NotifyPrefs) -> Lang {
+    Lang::from_tag(&prefs.lang).unwrap_or(Lang::En)
+}
+
+/// The mail of one event (immediate mode), to `to`, in `lang`.
+pub fn event_mail(
+    to: &str,
+    ev: &NotifyEvent,
+    lang: Lang,
+    links: &MailLinks,
+    now: i64,
+) -> OutboxMail {
+    let subject_key = match ev.event {
+        TicketEvent::Voted => "mail-notify-voted-subject",
+        TicketEvent::Missed => "mail-notify-missed-subject",
+        TicketEvent::Expired => "mail-notify-expired-subject",
+    };
+    let line = t(
+        lang,
+        "mail-notify-event",
+        &[
+            ("ticket", &ev.ticket.to_string()),
+            ("what", &ev.event.sentence(lang)),
+            ("height", &ev.height.to_string()),
+        ],
+    );
+    let text = format!("{line}\n\n{}", footer(lang, links));
+    outbox_row(to, t(lang, subject_key, &[]), text, links, now)
+}
+
+/// The daily digest of `events` (one user's, any order), to `to`, in `lang`: counts per
+/// event, then the events by height (at most [`DIGEST_MAX_LINES`]).
+pub fn digest_mail(
+    to: &str,
+    events: &[NotifyEvent],
+    lang: Lang,
+    links: &MailLinks,
+    now: i64,
+) -> OutboxMail {
+    let count = |e: TicketEvent| events.iter().filter(|x| x.event == e).count().to_string();
     let mut sorted: Vec<&NotifyEvent> = events.iter().collect();
     sorted.sort_by_key(|e| (e.height, e.ticket));
-    let mut text = format!(
-        "Your tickets since the last digest: {} voted, {} missed, {} expired.\n\n",
-        count(TicketEvent::Voted),
-        count(TicketEvent::Missed),
-        count(TicketEvent::Expired)
+    let mut text = t(
+        lang,
+        "mail-notify-digest-head",
+        &[
+            ("voted", &count(TicketEvent::Voted)),
+            ("missed", &count(TicketEvent::Missed)),
+            ("expired", &count(TicketEvent::Expired)),
+        ],
     );
+    text.push_str("\n\n");
     for ev in sorted.iter().take(DIGEST_MAX_LINES) {
-        text.push_str(&format!(
-            "Block {}: ticket {} {}.\n",
-            ev.height,
-            ev.ticket,
-            ev.event.sentence()
+        text.push_str(&t(
+            lang,
+            "mail-notify-digest-line",
+            &[
+                ("height", &ev.height.to_string()),
+                ("ticket", &ev.ticket.to_string()),
+                ("what", &ev.event.sentence(lang)),
+            ],
         ));
+        text.push('\n');
     }
     if sorted.len() > DIGEST_MAX_LINES {
-        text.push_str(&format!(
-            "… and {} more.\n",
-            sorted.len() - DIGEST_MAX_LINES
-        ));
+        let more = (sorted.len() - DIGEST_MAX_LINES).to_string();
+        text.push_str(&t(lang, "mail-notify-digest-more", &[("count", &more)]));
+        text.push('\n');
     }
     text.push('\n');
-    text.push_str(&footer(links));
-    let subject = format!("Stake pool: your tickets today ({} events)", events.len());
+    text.push_str(&footer(lang, links));
+    let subject = t(
+        lang,
+        "mail-notify-digest-subject",
+        &[("count", &events.len().to_string())],
+    );
     outbox_row(to, subject, text, links, now)
 }
 
@@ -647,6 +687,7 @@ mod tests {
         let row = event_mail(
             "u@example.com",
             &ev(2, TicketEvent::Voted, 210),
+            Lang::En,
             &links(),
             77,
         );
@@ -681,6 +722,7 @@ mod tests {
         let missed = email_of_row(&event_mail(
             "u@example.com",
             &ev(3, TicketEvent::Missed, 220),
+            Lang::En,
             &links(),
             77,
         ));
@@ -694,6 +736,7 @@ mod tests {
         let mut row = event_mail(
             "u@example.com",
             &ev(2, TicketEvent::Voted, 210),
+            Lang::En,
             &links(),
             1,
         );
@@ -715,7 +758,13 @@ mod tests {
             ev(3, TicketEvent::Missed, 220),
             ev(5, TicketEvent::Voted, 212),
         ];
-        let mail = email_of_row(&digest_mail("u@example.com", &events, &links(), 9));
+        let mail = email_of_row(&digest_mail(
+            "u@example.com",
+            &events,
+            Lang::En,
+            &links(),
+            9,
+        ));
         assert_eq!(mail.subject, "Stake pool: your tickets today (4 events)");
         assert!(
             mail.body.starts_with(
@@ -733,7 +782,7 @@ mod tests {
         let many: Vec<NotifyEvent> = (0..200u32)
             .map(|i| ev((i % 250) as u8, TicketEvent::Expired, 1_000_000 + i))
             .collect();
-        let row = digest_mail("u@example.com", &many, &links(), 9);
+        let row = digest_mail("u@example.com", &many, Lang::En, &links(), 9);
         let mail = email_of_row(&row);
         assert_eq!(mail.body.matches("Block ").count(), DIGEST_MAX_LINES);
         assert!(mail.body.contains("… and 160 more."), "{}", mail.body);

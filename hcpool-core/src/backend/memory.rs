@@ -8,7 +8,11 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::backend::store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore, erased_email, ErasureRecord, ErasureStarted, ErasureStore,
+    erased_email, user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification,
+    ErasureRecord, ErasureStarted, ErasureStore, HistorySample, HistoryStore, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
+    NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
+    StoreMaintenance, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};

@@ -23,7 +23,12 @@ pub use health::{
 pub use mailer::{Email, Mailer};
 pub use memory::MemoryStore;
 pub use store::{
-    user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, Store, StoreMaintenance, StoreStatus, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore, DISABLED_PASSWORD_PREFIX, erased_email, ErasureRecord, ErasureStarted, ErasureStore, ERASED_PASSWORD,
+    erased_email, user_vote_bits_reset, Challenge, ChallengeStore, EmailChange, EmailVerification,
+    ErasureRecord, ErasureStarted, ErasureStore, HistorySample, HistoryStore, LowFeeTicket,
+    LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
+    NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
+    Store, StoreMaintenance, StoreStatus, Subscriber, TicketEvent, TokenStore, User, UserCounts,
+    UserStore, DISABLED_PASSWORD_PREFIX, ERASED_PASSWORD,
 };
 pub use voting::{NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -39,8 +44,9 @@ pub use {
     health::MockWalletHealth,
     mailer::MockMailer,
     store::{
-    MockChallengeStore, MockHistoryStore, MockLowFeeTicketStore, MockMailOutbox, MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance, MockTokenStore, MockErasureStore,
-        MockUserStore,
+        MockChallengeStore, MockErasureStore, MockHistoryStore, MockLowFeeTicketStore,
+        MockMailOutbox, MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance,
+        MockTokenStore, MockUserStore,
     },
     voting::MockVotingNode,
     wallet::{

@@ -10,8 +10,9 @@ use crate::backend::{Clock, Store, WalletBackend};
 use crate::error::Result;
 use crate::ids::{Secret, UserId};
 use crate::notify::{
-    check_unsubscribe_token, clean_lang, digest_mail, event_mail, new_events, unsubscribe_token,
-    unsubscribe_url, MailLinks, NotifyEvent, NotifyMode, NotifyPrefs, Subscriber, DAY,
+    check_unsubscribe_token, clean_lang, digest_mail, event_mail, mail_lang, new_events,
+    unsubscribe_token, unsubscribe_url, MailLinks, NotifyEvent, NotifyMode, NotifyPrefs,
+    Subscriber, DAY,
 };
 
 /// What the service needs besides its backends.
@@ -200,7 +201,13 @@ impl NotifyService {
         let links = self.links(sub.user_id);
         for ev in &events {
             let mail = match sub.prefs.mode {
-                NotifyMode::Immediate => Some(event_mail(&sub.email, ev, &links, now)),
+                NotifyMode::Immediate => Some(event_mail(
+                    &sub.email,
+                    ev,
+                    mail_lang(&sub.prefs),
+                    &links,
+                    now,
+                )),
                 NotifyMode::Daily => None,
             };
             let mailed = mail.is_some();
@@ -238,7 +245,13 @@ impl NotifyService {
             if mine.is_empty() || sub.prefs.last_digest_day >= today {
                 continue;
             }
-            let mail = digest_mail(&sub.email, &mine, &self.links(sub.user_id), now);
+            let mail = digest_mail(
+                &sub.email,
+                &mine,
+                mail_lang(&sub.prefs),
+                &self.links(sub.user_id),
+                now,
+            );
             match self
                 .store
                 .send_notify_digest(sub.user_id, today, &mine, &mail)

@@ -19,7 +19,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hcpool_core::backend::{
-    Challenge, ChallengeStore, EmailChange, HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus, Subscriber, TicketEntry, TicketEvent, TokenStore, User, UserCounts, UserStore, UserVotingConfig, ErasureRecord, ErasureStarted, ErasureStore,
+    Challenge, ChallengeStore, EmailChange, ErasureRecord, ErasureStarted, ErasureStore,
+    HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket,
+    NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset,
+    RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus,
+    Subscriber, TicketEntry, TicketEvent, TokenStore, User, UserCounts, UserStore,
+    UserVotingConfig,
 };
 use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;

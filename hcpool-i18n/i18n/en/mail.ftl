@@ -43,3 +43,26 @@ mail-email-change-new-body =
 
     The link expires in one hour.
 mail-email-change-old-body = A request was made from IP address { $ip } to change the email address of your stake pool account from { $old } to { $new }. If you did not make this request, please contact the stake pool administrator immediately.
+
+# Vote notifications (opt-in). `{ $ticket }` a ticket hash, `{ $height }` a block height,
+# `{ $what }` one of the mail-notify-what-* texts, `{ $link }` the unsubscribe link.
+
+mail-notify-voted-subject = Stake pool: your ticket voted
+mail-notify-missed-subject = Stake pool: your ticket missed its vote
+mail-notify-expired-subject = Stake pool: your ticket expired
+mail-notify-what-voted = voted
+mail-notify-what-missed = missed its vote and was revoked
+mail-notify-what-expired = expired without being called to vote and was revoked
+mail-notify-event = Your ticket { $ticket } { $what } in block { $height }.
+mail-notify-digest-subject = Stake pool: your tickets today ({ $count } events)
+mail-notify-digest-head = Your tickets since the last digest: { $voted } voted, { $missed } missed, { $expired } expired.
+mail-notify-digest-line = Block { $height }: ticket { $ticket } { $what }.
+mail-notify-digest-more = … and { $count } more.
+mail-notify-footer =
+    Your tickets:
+
+    { $base }/tickets
+
+    You get this mail because you chose vote notifications on the pool's Notifications page. To stop them, open:
+
+    { $link }

@@ -313,3 +313,49 @@ msg-voting-save-failed = unable to save new voting preferences
 msg-database-error = A database error occurred. Please try again later.
 msg-sign-in-again = Please sign in again.
 msg-internal-error = An internal error occurred.
+
+## Vote notifications
+
+title-notifications = Notifications
+title-unsubscribe = Unsubscribe
+settings-notifications-link = Vote notifications by email
+notify-heading = Vote notifications
+notify-no-mail = Mail server not configured.  Notification mails will not be delivered.
+notify-no-address = You have no tickets yet: first <a href="/address">submit your public key address</a>.
+notify-intro = Get an email when one of your tickets votes, misses its vote or is revoked. Nothing is mailed until you choose, and only for tickets that end after you do. Every mail has a link that turns them off again in one click.
+notify-state-off = Notifications are off.
+notify-state-on = Notifications are on.
+notify-legend-events = Mail me when a ticket
+notify-on-vote = votes
+notify-on-miss = misses its vote (reported once the ticket is revoked)
+notify-on-revoke = is revoked (missed or expired)
+notify-legend-mode = How often
+notify-mode-immediate = A mail for each event, as it happens
+notify-mode-daily = One mail a day (after midnight UTC) with the day's events
+notify-save = Save
+notify-back = Back to settings
+unsubscribe-done = Done: no more notification mails will be sent for this account. You can turn them on again on the Notifications page after signing in.
+unsubscribe-question = Stop all vote notification mails for this account?
+unsubscribe-button = Unsubscribe
+unsubscribe-invalid = This unsubscribe link is not valid. Sign in and use the Notifications page instead.
+msg-notify-choose-mode = Choose per event or daily
+msg-notify-wallets-down = The pool's wallets did not answer; nothing was changed. Please try again.
+msg-notify-saved = Notification settings saved
+msg-notify-off = Notifications are off
+
+## Data export and account deletion
+
+title-delete-account = Delete account
+title-account-deleted = Account deleted
+settings-export = Export my data
+settings-delete = Delete my account
+delete-heading = Delete account
+delete-done-heading = Account deleted
+delete-done = Your account was deleted and you are signed out. Your email address, password, API token and sessions are erased; the address can sign up again as a new account.
+delete-done-kept = The pool keeps voting the tickets bought for <code>{ $address }</code>: it keeps that address, its script, your public key and fee addresses and your vote choices until the last of those tickets has voted, been revoked or expired, and then erases them too. Tickets bought from now on may not be voted.
+delete-home = Home
+delete-export-first = Download <a href="/export">your data</a> first if you want to keep a copy (a JSON file: your account, addresses, vote choices, tickets and sessions).
+delete-what = Deleting your account erases at once your email address, password, API token, sessions, pending email changes and mails not sent yet. You cannot sign in afterwards; the email address can sign up again as a new account.
+delete-kept = Your tickets keep being voted: the pool keeps the ticket address <code>{ $address }</code>, its script, your public key and fee addresses and your vote choices until every ticket bought for it has voted, been revoked or expired, then erases them too. Do not buy tickets for this address after deleting the account: they may not be voted.
+delete-button = Delete my account
+delete-keep = Keep my account

@@ -311,3 +311,49 @@ msg-voting-save-failed = 无法保存新的投票偏好
 msg-database-error = 数据库出错，请稍后再试。
 msg-sign-in-again = 请重新登录。
 msg-internal-error = 发生内部错误。
+
+## 投票通知
+
+title-notifications = 通知
+title-unsubscribe = 退订
+settings-notifications-link = 通过邮件接收投票通知
+notify-heading = 投票通知
+notify-no-mail = 未配置邮件服务器，通知邮件将无法送达。
+notify-no-address = 您还没有选票：请先<a href="/address">提交您的公钥地址</a>。
+notify-intro = 当您的选票投票、错过投票或被撤销时，您可以收到一封邮件。在您做出选择之前不会发送任何邮件，并且只针对在您选择之后结束的选票。每封邮件都附有一个链接，点击一次即可再次关闭通知。
+notify-state-off = 通知已关闭。
+notify-state-on = 通知已开启。
+notify-legend-events = 在选票发生以下情况时给我发邮件
+notify-on-vote = 投票
+notify-on-miss = 错过投票（在选票被撤销后通知）
+notify-on-revoke = 被撤销（错过投票或过期）
+notify-legend-mode = 发送频率
+notify-mode-immediate = 每个事件发生时各发一封邮件
+notify-mode-daily = 每天一封（UTC 午夜之后），汇总当天的事件
+notify-save = 保存
+notify-back = 返回设置
+unsubscribe-done = 完成：此账户将不再收到通知邮件。登录后可在“通知”页面重新开启。
+unsubscribe-question = 停止向此账户发送所有投票通知邮件？
+unsubscribe-button = 退订
+unsubscribe-invalid = 此退订链接无效。请登录后使用“通知”页面。
+msg-notify-choose-mode = 请选择逐个事件通知或每日汇总
+msg-notify-wallets-down = 权益池的钱包没有响应，未做任何更改。请重试。
+msg-notify-saved = 通知设置已保存
+msg-notify-off = 通知已关闭
+
+## 数据导出与删除账户
+
+title-delete-account = 删除账户
+title-account-deleted = 账户已删除
+settings-export = 导出我的数据
+settings-delete = 删除我的账户
+delete-heading = 删除账户
+delete-done-heading = 账户已删除
+delete-done = 您的账户已删除，您已退出登录。您的邮箱地址、密码、API 令牌和会话均已清除；该邮箱地址可以重新注册为新账户。
+delete-done-kept = 权益池会继续为购买给 <code>{ $address }</code> 的选票投票：在这些选票全部投票、被撤销或过期之前，它会保留该地址、其脚本、您的公钥地址和手续费地址以及您的投票选择，之后也会将其清除。从现在起购买的选票可能不会被投票。
+delete-home = 首页
+delete-export-first = 如果您想保留一份副本，请先下载<a href="/export">您的数据</a>（一个 JSON 文件：您的账户、地址、投票选择、选票和会话）。
+delete-what = 删除账户会立即清除您的邮箱地址、密码、API 令牌、会话、待处理的邮箱更改以及尚未发送的邮件。之后您将无法登录；该邮箱地址可以重新注册为新账户。
+delete-kept = 您的选票会继续被投票：在为该地址购买的每张选票都已投票、被撤销或过期之前，权益池会保留选票地址 <code>{ $address }</code>、其脚本、您的公钥地址和手续费地址以及您的投票选择，之后也会将其清除。删除账户后请不要再为此地址购买选票：它们可能不会被投票。
+delete-button = 删除我的账户
+delete-keep = 保留我的账户

@@ -150,6 +150,7 @@ async fn post_delete(
         signed_in: None,
         csrf: form.me.visitor.csrf.clone(),
         admin: false,
+        lang: form.me.visitor.lang,
     };
     let ctx = DeleteView {
         csrf: &signed_out.csrf,

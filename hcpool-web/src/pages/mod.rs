@@ -3,8 +3,8 @@
 mod account;
 pub(crate) mod admin;
 mod admintickets;
-mod notifications;
 mod erase;
+mod notifications;
 mod pool;
 mod reset;
 mod settings;

@@ -19,8 +19,8 @@ use crate::error::WebError;
 use crate::session::{csrf_field, SignedIn, SignedInForm, Visitor};
 use crate::state::AppState;
 
-/// The language a request asks for: the `lang` cookie, else the first tag of
-/// `Accept-Language`, else `en` (cleaned by [`hcpool_core::notify::clean_lang`]). Stored
+/// The language a request asks for, as the pages choose it ([`crate::lang::request_lang`]:
+/// the `lang` cookie, else `Accept-Language`, else `en`). Stored
 /// with the preferences so mails can be written in it.
 #[derive(Debug, Clone)]
 pub struct RequestLang(pub String);
@@ -30,22 +30,8 @@ impl<'r> FromRequest<'r> for RequestLang {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let cookie = req.cookies().get("lang").map(|c| c.value().to_owned());
-        let header = req.headers().get_one("Accept-Language").map(|h| {
-            h.split(',')
-                .next()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        });
-        let tag = cookie
-            .filter(|c| !c.trim().is_empty())
-            .or(header)
-            .unwrap_or_default();
-        Outcome::Success(RequestLang(hcpool_core::notify::clean_lang(&tag)))
+        let tag = crate::lang::request_lang(req).tag();
+        Outcome::Success(RequestLang(hcpool_core::notify::clean_lang(tag)))
     }
 }
 

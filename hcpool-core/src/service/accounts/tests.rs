@@ -726,7 +726,12 @@ async fn delete_account_needs_the_password_and_ends_sign_in() {
     }
     // The address can sign up again.
     f.svc
-        .sign_up(&email("del@example.com"), "password2", "password2")
+        .sign_up(
+            &email("del@example.com"),
+            "password2",
+            "password2",
+            Lang::En,
+        )
         .await
         .unwrap();
     f.send_all().await;
