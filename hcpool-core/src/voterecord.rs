@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use bitcoin::hashes::{sha256, Hash as _};
 use bitcoin::secp256k1::{ecdsa, Message, PublicKey, Secp256k1, SecretKey};
 
-use crate::backend::{StakePoolUserInfo, StakeReporting, TicketStatus};
+use crate::backend::{StakePoolUserInfo, StakeReporting, TicketStatus, UserTicket};
 use crate::ids::{BlockHash, Hash32, TicketHash, TxHash};
 use crate::params::Network;
 use crate::stake::Vote;
@@ -372,56 +372,65 @@ pub async fn verify_record(
 /// block) and parsed as a vote. Tickets whose vote cannot be read or does not spend them
 /// are left out (logged), so one bad answer does not hide the others. At most
 /// `concurrency` wallet calls run at once.
-pub async fn user_vote_records(
-    wallet: &dyn StakeReporting,
+pub async fn user_vote_records<W: StakeReporting + ?Sized>(
+    wallet: &W,
     info: &StakePoolUserInfo,
     network: Network,
     requested: VoteBits,
     concurrency: usize,
 ) -> Vec<VoteRecord> {
     use futures::StreamExt as _;
-    let voted = info
+    let futs: Vec<_> = info
         .tickets
         .iter()
-        .filter(|t| t.status == TicketStatus::Voted && t.spent_by != Hash32::default());
-    let mut records: Vec<VoteRecord> = futures::stream::iter(voted)
-        .map(|t| async move {
-            let tx = match wallet.transaction(&t.spent_by).await {
-                Ok(tx) => tx,
-                Err(e) => {
-                    tracing::warn!(ticket = %t.ticket, vote = %t.spent_by, error = %e, "vote record: the vote is unreadable");
-                    return None;
-                }
-            };
-            let block_hash = tx.block_hash?;
-            let vote = Transaction::decode(&tx.hex)
-                .ok()
-                .filter(|d| d.hash() == t.spent_by)
-                .and_then(|d| Vote::from_tx(&d).ok())
-                .filter(|v| v.ticket == t.ticket);
-            let Some(vote) = vote else {
-                tracing::warn!(ticket = %t.ticket, vote = %t.spent_by, "vote record: the spender is not this ticket's vote");
-                return None;
-            };
-            Some(VoteRecord {
-                network,
-                ticket: t.ticket,
-                vote_tx: t.spent_by,
-                block_hash,
-                block_height: t.spent_by_height,
-                votebits: vote.votebits.bits(),
-                vote_version: vote.vote_version(),
-                requested_votebits: requested.bits(),
-            })
-        })
+        .filter(|t| t.status == TicketStatus::Voted && t.spent_by != Hash32::default())
+        .map(|t| record_of(wallet, t, network, requested))
+        .collect();
+    let mut records: Vec<VoteRecord> = futures::stream::iter(futs)
         .buffered(concurrency.max(1))
-        .filter_map(|r| async move { r })
+        .filter_map(futures::future::ready)
         .collect()
         .await;
     records.sort_by(|a, b| {
         (a.block_height, a.ticket.to_string()).cmp(&(b.block_height, b.ticket.to_string()))
     });
     records
+}
+
+/// The record of one voted ticket, `None` (logged) when its vote cannot be read.
+async fn record_of<W: StakeReporting + ?Sized>(
+    wallet: &W,
+    t: &UserTicket,
+    network: Network,
+    requested: VoteBits,
+) -> Option<VoteRecord> {
+    let tx = match wallet.transaction(&t.spent_by).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::warn!(ticket = %t.ticket, vote = %t.spent_by, error = %e, "vote record: the vote is unreadable");
+            return None;
+        }
+    };
+    let block_hash = tx.block_hash?;
+    let vote = Transaction::decode(&tx.hex)
+        .ok()
+        .filter(|d| d.hash() == t.spent_by)
+        .and_then(|d| Vote::from_tx(&d).ok())
+        .filter(|v| v.ticket == t.ticket);
+    let Some(vote) = vote else {
+        tracing::warn!(ticket = %t.ticket, vote = %t.spent_by, "vote record: the spender is not this ticket's vote");
+        return None;
+    };
+    Some(VoteRecord {
+        network,
+        ticket: t.ticket,
+        vote_tx: t.spent_by,
+        block_hash,
+        block_height: t.spent_by_height,
+        votebits: vote.votebits.bits(),
+        vote_version: vote.vote_version(),
+        requested_votebits: requested.bits(),
+    })
 }
 
 #[cfg(test)]
