@@ -2,10 +2,10 @@
 //! file the tickets page downloads) for `hcpoolctl verify-votes`. Checking them is
 //! hcpool-core's [`hcpool_core::voterecord::verify_record`], on [`crate::JsonRpcNode`].
 
+use hcpool_core::voterecord::SignedVoteRecord;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use hcpool_core::voterecord::SignedVoteRecord;
 
 use crate::error::{Error, Result};
 
@@ -31,8 +31,7 @@ pub struct RecordsDocument {
 /// # Errors
 /// [`Error::BadReply`] when the text is neither, or the API answered an error.
 pub fn parse_document(text: &str) -> Result<RecordsDocument> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     let doc = match v.get("status") {
         Some(status) if status != "success" => {
             let msg = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
@@ -61,8 +60,7 @@ fn bad(detail: String) -> Error {
 pub async fn fetch(pool: &str, token: &str) -> Result<RecordsDocument> {
     let rest = pool.strip_prefix("http://").ok_or_else(|| {
         Error::Config(
-            "--pool takes an http:// URL; for https, download the records file and give it"
-                .into(),
+            "--pool takes an http:// URL; for https, download the records file and give it".into(),
         )
     })?;
     let (host, base) = match rest.split_once('/') {

@@ -34,7 +34,12 @@ pub struct VerifyArgs {
     #[arg(long, default_value = "")]
     hcduser: String,
     /// hcd's RPC password.
-    #[arg(long, env = "HCPOOL_HCDPASS", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        env = "HCPOOL_HCDPASS",
+        hide_env_values = true,
+        default_value = ""
+    )]
     hcdpass: String,
     /// hcd's RPC certificate (rpc.cert), pinned.
     #[arg(long)]

@@ -136,11 +136,9 @@ async fn api_get(
         "stats" => stats(state).await,
         "generatecaptcha" => crate::captcha::api_generate(state, &ip.0).await.into(),
         // hcpool additions, v2 only (v1 stays hcstakepool's): docs/adr/0009-vote-records.md.
-        "voterecords" if ver == "v2" => {
-            vote_records(state, ApiUser::resolve(state, token.0).await)
-                .await
-                .into()
-        }
+        "voterecords" if ver == "v2" => vote_records(state, ApiUser::resolve(state, token.0).await)
+            .await
+            .into(),
         "voterecordkey" if ver == "v2" => vote_record_key(state).into(),
         _ => ApiReply::invalid().into(),
     }
@@ -312,10 +310,7 @@ async fn vote_records(state: &AppState, user: ApiUser) -> ApiReply {
         );
     };
     match crate::voterecords::of_user(state, &key, &user).await {
-        Ok(r) => ApiReply::ok(
-            "voterecords successfully retrieved",
-            ApiData::Some(r),
-        ),
+        Ok(r) => ApiReply::ok("voterecords successfully retrieved", ApiData::Some(r)),
         Err(e) => {
             tracing::warn!(user = user.id.0, error = %e, "vote records unavailable");
             ApiReply::failure(op, &e, ApiData::<()>::Null)

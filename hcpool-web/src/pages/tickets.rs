@@ -338,8 +338,8 @@ async fn get_vote_records(me: SignedIn, state: &State<AppState>) -> Result<Downl
             return Err(error(Status::ServiceUnavailable));
         }
     };
-    let body = serde_json::to_string_pretty(&records)
-        .map_err(|_| error(Status::InternalServerError))?;
+    let body =
+        serde_json::to_string_pretty(&records).map_err(|_| error(Status::InternalServerError))?;
     Ok(Download {
         body,
         disposition: rocket::http::Header::new(
