@@ -391,9 +391,7 @@ pub async fn user_vote_records<W: StakeReporting + ?Sized>(
         .filter_map(futures::future::ready)
         .collect()
         .await;
-    records.sort_by(|a, b| {
-        (a.block_height, a.ticket.to_string()).cmp(&(b.block_height, b.ticket.to_string()))
-    });
+    records.sort_by_key(|r| (r.block_height, r.ticket));
     records
 }
 

@@ -120,15 +120,15 @@ fn tampering_with_any_field_breaks_the_signature() {
     let pk = k.public();
     let signed = record().sign(&k);
     assert!(signed.signature_valid(&pk));
-    let tweaks: Vec<Box<dyn Fn(&mut VoteRecord)>> = vec![
-        Box::new(|r| r.network = Network::Testnet),
-        Box::new(|r| r.ticket = Hash32::from_bytes([1; 32])),
-        Box::new(|r| r.vote_tx = Hash32::from_bytes([2; 32])),
-        Box::new(|r| r.block_hash = Hash32::from_bytes([3; 32])),
-        Box::new(|r| r.block_height += 1),
-        Box::new(|r| r.votebits ^= 4),
-        Box::new(|r| r.vote_version += 1),
-        Box::new(|r| r.requested_votebits ^= 1),
+    let tweaks: [fn(&mut VoteRecord); 8] = [
+        |r| r.network = Network::Testnet,
+        |r| r.ticket = Hash32::from_bytes([1; 32]),
+        |r| r.vote_tx = Hash32::from_bytes([2; 32]),
+        |r| r.block_hash = Hash32::from_bytes([3; 32]),
+        |r| r.block_height += 1,
+        |r| r.votebits ^= 4,
+        |r| r.vote_version += 1,
+        |r| r.requested_votebits ^= 1,
     ];
     for (i, t) in tweaks.iter().enumerate() {
         let mut s = signed.clone();
