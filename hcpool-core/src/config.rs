@@ -137,6 +137,7 @@ pub const WEB_KEYS: &[&str] = &[
     "maxtiplag",
     "maxtipage",
     "metricsallowips",
+    "voterecordkey",
 ];
 
 /// Every key hcstakepool.conf accepts: the pool's, then the web app's.

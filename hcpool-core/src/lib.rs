@@ -100,6 +100,7 @@ pub mod testing;
 pub mod tx;
 pub mod util;
 pub mod votebits;
+pub mod voterecord;
 // Private keys are for test vectors only: the pool itself never holds one.
 #[cfg(any(test, feature = "test-utils"))]
 pub mod wif;

@@ -68,6 +68,7 @@ pub mod manager;
 pub mod node;
 pub mod pinned_tls;
 pub mod stakepoold;
+pub mod voterecords;
 pub mod wallet;
 
 pub use error::{Error, Result, RpcError};

@@ -5,11 +5,12 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use futures::Stream;
 use hcpool_core::backend::{BestBlock, BlockHeights, ChainNode, ChainNotification, Link};
-use hcpool_core::{BlockHash, TicketHash, TxHash};
+use hcpool_core::voterecord::{ChainTx, VoteChain};
+use hcpool_core::{BlockHash, Network, TicketHash, TxHash};
 use serde_json::json;
 use tracing::warn;
 
-use crate::error::Result;
+use crate::error::{Result, RpcError};
 use crate::jsonrpc::convert;
 use crate::jsonrpc::notify::chain_notification;
 use crate::jsonrpc::replies::{BestBlockReply, VersionReply};
@@ -163,6 +164,62 @@ impl BlockHeights for JsonRpcNode {
     async fn block_height(&self, hash: &BlockHash) -> hcpool_core::Result<u32> {
         let header = self.block_header(hash).await;
         self.wrap(header.map(|(_, height)| height))
+    }
+}
+
+/// `getrawtransaction <hash> 1`, the parts a vote check reads (`blockhash` is absent or
+/// empty while the transaction is unmined).
+#[derive(Debug, serde::Deserialize)]
+struct VerboseTx {
+    hex: String,
+    #[serde(default)]
+    blockhash: Option<String>,
+}
+
+/// Verifying vote records against hcd: `getcurrentnet`, `getblockhash <height>` (an
+/// out-of-range height is `None`) and `getrawtransaction <hash> 1` (unknown: `None`; hcd
+/// knows mined transactions only with `--txindex`).
+#[async_trait]
+impl VoteChain for JsonRpcNode {
+    async fn network(&self) -> hcpool_core::Result<Network> {
+        let magic = self.wrap(self.current_net().await)?;
+        crate::check::network_of_magic(magic).ok_or_else(|| {
+            hcpool_core::Error::wallet(
+                self.label(),
+                hcpool_core::BackendKind::Inconsistent,
+                format!("unknown network magic {magic}"),
+            )
+        })
+    }
+
+    async fn block_hash_at(&self, height: u32) -> hcpool_core::Result<Option<BlockHash>> {
+        let r: Result<String> = self.client.call("getblockhash", vec![json!(height)]).await;
+        match r {
+            Ok(s) => self.wrap(convert::one_hash("getblockhash", &s)).map(Some),
+            Err(crate::Error::Rpc(e)) if e.code == -1 || e.code == RpcError::NO_INFORMATION => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into_core(self.client.label())),
+        }
+    }
+
+    async fn transaction(&self, hash: &TxHash) -> hcpool_core::Result<Option<ChainTx>> {
+        let r: Result<VerboseTx> = self
+            .client
+            .call("getrawtransaction", vec![json!(hash.to_string()), json!(1)])
+            .await;
+        match r {
+            Ok(v) => {
+                let raw = self.wrap(convert::blob("getrawtransaction", &v.hex))?;
+                let block_hash = match v.blockhash.as_deref().filter(|b| !b.is_empty()) {
+                    Some(b) => Some(self.wrap(convert::one_hash("getrawtransaction", b))?),
+                    None => None,
+                };
+                Ok(Some(ChainTx { raw, block_hash }))
+            }
+            Err(crate::Error::Rpc(e)) if e.code == RpcError::NO_INFORMATION => Ok(None),
+            Err(e) => Err(e.into_core(self.client.label())),
+        }
     }
 }
 

@@ -97,6 +97,11 @@ pub struct WebConfig {
     pub max_tip_age_mins: u32,
     /// `metricsallowips` (hcpool): client IPs allowed to read `/metrics` besides `adminips`.
     pub metrics_allow_ips: Vec<IpAddr>,
+    /// `voterecordkey` (hcpool; default `voterecord.key`, relative paths from the
+    /// configuration's directory): the secp256k1 key that signs vote records, generated
+    /// (mode 0600) on first start when missing; instances of one pool share the file.
+    /// Empty: no vote records.
+    pub vote_record_key: String,
 }
 
 impl WebConfig {
@@ -172,6 +177,7 @@ impl WebConfig {
             max_tip_lag: src.num("maxtiplag", "6")?,
             max_tip_age_mins: src.num("maxtipage", default_age)?,
             metrics_allow_ips: ips("metricsallowips")?,
+            vote_record_key: src.string("voterecordkey", "voterecord.key"),
         })
     }
 }

@@ -59,6 +59,8 @@ pub enum Op {
     Address,
     /// `voting` / the voting page.
     Voting,
+    /// `voterecords` (v2 only, hcpool) / the tickets page's download.
+    VoteRecords,
 }
 
 impl Op {
@@ -69,6 +71,7 @@ impl Op {
             Op::Stats => "stats error",
             Op::Address => "address error",
             Op::Voting => "voting error",
+            Op::VoteRecords => "voterecords error",
         }
     }
 }

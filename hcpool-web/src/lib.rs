@@ -85,6 +85,7 @@ pub mod startup;
 pub mod state;
 pub mod tasks;
 pub mod templates;
+pub mod voterecords;
 pub mod wiring;
 
 pub use error::WebError;

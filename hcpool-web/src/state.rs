@@ -119,6 +119,8 @@ pub struct AppState {
     pub notify: hcpool_core::service::NotifyService,
     /// This instance's notification progress ([`crate::notify`]).
     pub notifier: crate::notify::Notifier,
+    /// The key that signs vote records (`voterecordkey`; `None`: no vote records).
+    pub vote_record_key: Option<Arc<hcpool_core::voterecord::VoteRecordKey>>,
     templates: crate::templates::Templates,
     cache: crate::cache::ChainCache,
     manager: Option<Arc<WalletManager>>,
@@ -217,6 +219,7 @@ impl AppState {
             history: crate::history::History::default(),
             notify,
             notifier: crate::notify::Notifier::default(),
+            vote_record_key: None,
             templates,
             cache: crate::cache::ChainCache::default(),
             manager: None,
@@ -227,6 +230,12 @@ impl AppState {
             counts_running: tokio::sync::Mutex::new(()),
             node_lag: crate::nodes::LagCache::default(),
         })
+    }
+
+    /// Signs vote records with `key` ([`crate::voterecords`]).
+    pub fn with_vote_record_key(mut self, key: hcpool_core::voterecord::VoteRecordKey) -> Self {
+        self.vote_record_key = Some(Arc::new(key));
+        self
     }
 
     /// Counts into `metrics` (shared with the [`crate::metrics::MeteredWallet`]s the

@@ -195,13 +195,24 @@ pub async fn build(config: &Config, cert_base: &Path) -> Result<Wired, WebError>
     };
     let recheck = manager.spawn_recheck(every);
 
-    let state = AppState::build(pool, WebSettings::from_config(config), mailer)
+    let mut state = AppState::build(pool, WebSettings::from_config(config), mailer)
         .map_err(|e| match e {
             e @ WebError::Template { .. } => e,
             other => failed(Stage::Config, "web app")(other),
         })?
         .with_manager(manager.clone())
         .with_metrics(metrics);
+    if !config.web.vote_record_key.trim().is_empty() {
+        let path = Path::new(config.web.vote_record_key.trim());
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cert_base.join(path)
+        };
+        let key = crate::voterecords::load_or_generate(&path)?;
+        tracing::info!(pubkey = %key.public(), "vote records are signed with this key");
+        state = state.with_vote_record_key(key);
+    }
     // hcstakepool's start-up step 6: verified users without an API token get one. Only
     // logged when it fails (as the original): such users still get one on the settings page.
     match state.accounts.backfill_api_tokens().await {

@@ -10,7 +10,7 @@
 //! Last, the account is deleted from its delete page (`delete-account.png`).
 //!
 //! Screenshots go to `target/browser/` (`stats-charts.png` for the charts,
-//! `notifications.png` for the vote notifications page, `zh-CN-home.png`,
+//! `vote-records.png` for the vote records' download and key, `notifications.png` for the vote notifications page, `zh-CN-home.png`,
 //! `zh-CN-tickets.png` and `zh-CN-voting.png` in Chinese, `delete-account.png`, `flow.png`
 //! at the end of the flow). Without
 //! chromium and chromedriver the test prints "skipped: chromium/chromedriver not found", unless
@@ -447,6 +447,32 @@ async fn flow(
         .await?;
     ensure!(mine.len() == 2, "{} charts on the tickets page", mine.len());
     println!("step: the user's charts drawn");
+
+    // Issue 16 row 8: the signed vote records' download and the pool's key, on the tickets
+    // page (the stats page shows the same key).
+    let note = text_of(c, "p#voterecords").await?;
+    ensure!(
+        note.contains("hcpoolctl verify-votes"),
+        "vote records note: {note:?}"
+    );
+    let key = text_of(c, "p#voterecords code.key").await?;
+    ensure!(key.len() == 66, "the pool's key: {key:?}");
+    c.find(Locator::Css(
+        "p#voterecords a[href='/tickets/voterecords.json'][download]",
+    ))
+    .await?;
+    c.execute(
+        "document.getElementById('voterecords').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await?;
+    let shot = screenshot(c, "vote-records.png").await?;
+    println!("step: vote records link and key shown: {}", shot.display());
+    c.goto(&format!("{base}/stats")).await?;
+    ensure!(
+        text_of(c, "code#voterecordkey").await? == key,
+        "the stats page shows the same key"
+    );
     Ok(())
 }
 

@@ -476,8 +476,84 @@ async fn flow() {
         page.contains(&vote_hash),
         "the mined vote {vote_hash} (bits {BITS}) is listed for ticket {ticket} drawn at {height}"
     );
+
+    // Issue 16 row 8: the vote's signed record, checked against the simulated hcd.
+    vote_records(&origin, &token, &cluster, &ticket, &vote_hash, &web).await;
     server.abort();
     drop(daemons);
+}
+
+/// The signed record of the voted ticket: served by `GET /api/v2/voterecords` (not v1),
+/// signed with the key of `GET /api/v2/voterecordkey` (shown on the stats and tickets
+/// pages), verified against hcd; a tampered copy fails.
+async fn vote_records(
+    origin: &str,
+    token: &str,
+    cluster: &SimCluster,
+    ticket: &TicketHash,
+    vote_hash: &str,
+    web: &Web,
+) {
+    use hcpool_core::voterecord::{verify_record, RecordFailure, VoteRecordPubKey};
+    let get = |path: String| async move {
+        let r = reqwest::Client::new()
+            .get(format!("{origin}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (s, body) = get("/api/v1/voterecords".into()).await;
+    assert_eq!(s, 404, "v1 stays hcstakepool's: {body}");
+    let (s, body) = get("/api/v2/voterecordkey".into()).await;
+    assert_eq!(s, 200, "{body}");
+    let key: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let pubkey = key["data"]["pubkey"].as_str().unwrap().to_owned();
+    assert_eq!(key["data"]["scheme"], "hcpool vote record v1");
+    let pinned: VoteRecordPubKey = pubkey.parse().unwrap();
+    let (_, stats) = web.get("/stats").await;
+    assert!(stats.contains(&pubkey), "the stats page shows the key");
+    let (_, tickets) = web.get("/tickets").await;
+    assert!(tickets.contains("/tickets/voterecords.json"), "{tickets}");
+
+    let (s, body) = get("/api/v2/voterecords".into()).await;
+    assert_eq!(s, 200, "{body}");
+    let doc = hcpool_rpc::voterecords::parse_document(&body).unwrap();
+    assert_eq!(doc.pubkey.as_deref(), Some(pubkey.as_str()));
+    assert_eq!(doc.records.len(), 1, "{body}");
+    let rec = &doc.records[0];
+    assert_eq!(rec.record.ticket, *ticket);
+    assert_eq!(rec.record.vote_tx.to_string(), vote_hash);
+    assert_eq!(rec.record.votebits, BITS);
+    assert_eq!(rec.record.requested_votebits, BITS);
+    assert!(rec.signature_valid(&pinned));
+    // The same records from the tickets page's download (session, not token).
+    let (s, file) = web.get("/tickets/voterecords.json").await;
+    assert_eq!(s, 200);
+    assert_eq!(hcpool_rpc::voterecords::parse_document(&file).unwrap(), doc);
+
+    let node = hcpool_rpc::JsonRpcNode::connect(
+        cluster.client_config(hcpool_simnet::Role::Node(0)).unwrap(),
+    )
+    .await
+    .unwrap();
+    verify_record(rec, &pinned, &node).await.unwrap();
+    let mut tampered = rec.clone();
+    tampered.record.votebits = 1;
+    assert_eq!(
+        verify_record(&tampered, &pinned, &node).await,
+        Err(RecordFailure::BadSignature)
+    );
+    // Without a token: the v2 call answers unauthenticated.
+    let r = reqwest::Client::new()
+        .get(format!("{origin}/api/v2/voterecords"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "error", "{v}");
+    assert_eq!(v["message"], "voterecords error - invalid api token");
 }
 
 /// Issue 11 item 4: an instance that cannot bind its port (another one holds it) must not

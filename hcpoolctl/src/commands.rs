@@ -212,6 +212,13 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Check a pool's signed vote records against your hcd: signature (pinned key), block in
+    /// the main chain, the vote spends the ticket with the recorded votebits. Exit 1 when any
+    /// record fails.
+    VerifyVotes {
+        #[command(flatten)]
+        args: crate::verify::VerifyArgs,
+    },
     /// Restore a SQLite backup over the store's file (stop the pool first).
     Restore {
         #[command(flatten)]
@@ -299,6 +306,7 @@ pub fn run(cmd: Command, json: bool) -> Result<Report> {
         Command::CheckWallets { db } => crate::db::check_wallets(&db),
         Command::Backup { db, out } => crate::db::backup(&db, &out),
         Command::Restore { db, file, force } => crate::db::restore(&db, &file, force),
+        Command::VerifyVotes { args } => crate::verify::verify_votes(&args),
     }
 }
 

@@ -6,7 +6,8 @@
 //! `derive`, `validate-address`, `multisig`, `votebits explain`, `ticket-fee`,
 //! `inspect-ticket`, `check-config`, and the database tools `find-user`, `disable-user`,
 //! `enable-user`, `delete-user`, `resend-verification`, `reset-votebits`, `lowfee-tickets`,
-//! `check-wallets`, `backup`, `restore` (`db.rs`); exit codes 0 ok, 1 the thing checked is invalid, 2 bad
+//! `check-wallets`, `backup`, `restore` (`db.rs`), and for users `verify-votes` (`verify.rs`);
+//! exit codes 0 ok, 1 the thing checked is invalid, 2 bad
 //! input. `tests/cli.rs` runs the built binary.
 //!
 //! ```sh
@@ -15,6 +16,7 @@
 
 mod commands;
 mod db;
+mod verify;
 
 use std::io::Write as _;
 

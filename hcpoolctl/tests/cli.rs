@@ -755,3 +755,138 @@ async fn check_wallets_names_the_users_a_simulated_wallet_lacks() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["id"], id.0);
 }
+
+/// `verify-votes` against the simulated hcd: a voting wallet votes a pool ticket, the
+/// records made from the wallet's answers (as hcpool-web makes them) verify; a tampered
+/// record, a false record the pool signed, and another key each fail with exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_votes_checks_records_against_the_simulated_hcd() {
+    use hcpool_core::backend::{PoolWallet, StakeReporting};
+    use hcpool_core::voterecord::{user_vote_records, VoteRecordKey};
+    use hcpool_core::VoteBits;
+    use hcpool_simnet::{Role, SimCluster, SimConfig, TicketPurchase, TicketState};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = SimCluster::start(SimConfig {
+        cert_dir: Some(dir.path().join("certs")),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    cluster.mine(2).unwrap();
+    let network = cluster.config().network;
+    let keys = PoolKeys::from_strings(
+        &cluster.config().voting_xpub,
+        &cluster.config().cold_xpub,
+        network,
+    )
+    .unwrap();
+    let id = UserId(1);
+    let user_key = keys.ticket_pubkey_address(UserId(500)).unwrap();
+    let script =
+        RedeemScript::one_of_two(&keys.ticket_pubkey_address(id).unwrap(), &user_key).unwrap();
+    let msa = script.p2sh_address(network);
+    let w0 = hcpool_rpc::JsonRpcWallet::connect(cluster.client_config(Role::Wallet(0)).unwrap())
+        .await
+        .unwrap();
+    w0.import_script(&script, 1).await.unwrap();
+    // The wallet votes its winners itself (--enablevoting), with its default bits (1).
+    cluster.with_wallet(0, |w| w.voting = true);
+    let ticket = cluster
+        .buy_ticket(&TicketPurchase::new(msa.to_string(), 100_000_000, 1))
+        .unwrap();
+    for _ in 0..300 {
+        cluster.mine(1).unwrap();
+        if cluster.ticket_state(&ticket) == Some(TicketState::Voted) {
+            break;
+        }
+    }
+    assert_eq!(cluster.ticket_state(&ticket), Some(TicketState::Voted));
+
+    let info = w0.stake_pool_user_info(&msa).await.unwrap();
+    let records = user_vote_records(&w0, &info, network, VoteBits(5), 4).await;
+    assert_eq!(records.len(), 1, "{info:?}");
+    assert_eq!(records[0].ticket, ticket);
+    assert_eq!((records[0].votebits, records[0].vote_version), (1, 7));
+    let key = VoteRecordKey::from_bytes(&[7; 32]).unwrap();
+    let pubkey = key.public().to_string();
+    let signed: Vec<_> = records.iter().cloned().map(|r| r.sign(&key)).collect();
+
+    let node = cluster.endpoint(Role::Node(0)).unwrap();
+    let (hcd, cert) = (
+        node.addr.to_string(),
+        node.cert_path.to_str().unwrap().to_owned(),
+    );
+    let (user, pass) = (
+        cluster.config().user.clone(),
+        cluster.config().password.clone(),
+    );
+    let verify = |doc: serde_json::Value, pubkey: String| {
+        let file = dir.path().join("records.json");
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let file = file.to_str().unwrap().to_owned();
+        let (hcd, cert, user, pass) = (hcd.clone(), cert.clone(), user.clone(), pass.clone());
+        tokio::task::spawn_blocking(move || {
+            run(&[
+                "verify-votes",
+                "--file",
+                &file,
+                "--pubkey",
+                &pubkey,
+                "--hcd",
+                &hcd,
+                "--hcduser",
+                &user,
+                "--hcdpass",
+                &pass,
+                "--hcdcert",
+                &cert,
+            ])
+        })
+    };
+    let doc = serde_json::json!({"pubkey": pubkey, "records": signed});
+    let (code, out, err) = verify(doc.clone(), pubkey.clone()).await.unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains(&format!("ok    ticket {ticket}")), "{out}");
+    assert!(
+        out.contains("(note: cast votebits 1, requested 5)"),
+        "{out}"
+    );
+    assert!(out.contains("1 records: 1 verified, 0 failed"), "{out}");
+
+    // Tampered after signing: the signature fails.
+    let mut tampered = doc.clone();
+    tampered["records"][0]["votebits"] = 5.into();
+    let (code, out, _) = verify(tampered, pubkey.clone()).await.unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL") && out.contains("signature"), "{out}");
+    // Signed by the pool but false: the chain says otherwise.
+    let mut lie = records[0].clone();
+    lie.votebits = 5;
+    let (code, out, _) = verify(
+        serde_json::json!({"records": [lie.sign(&key)]}),
+        pubkey.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("carries votebits 1"), "{out}");
+    let mut moved = records[0].clone();
+    moved.block_height += 1;
+    let (code, out, _) = verify(
+        serde_json::json!({"records": [moved.sign(&key)]}),
+        pubkey.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not the main chain's block"), "{out}");
+    // Another pinned key.
+    let other = VoteRecordKey::from_bytes(&[8; 32])
+        .unwrap()
+        .public()
+        .to_string();
+    let (code, out, _) = verify(doc, other).await.unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("warning: the records name key"), "{out}");
+}

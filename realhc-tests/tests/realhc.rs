@@ -146,6 +146,8 @@ const POOLFEES: &str =
     "stakepoold's poolfees cross-checked against the real wallet's verdicts (wrong rate refused)";
 const ADD_LOW: &str = "the admin adds the low-fee tickets (web); both stakepoold take them";
 const VOTED: &str = "the user's tickets win; the mined votes carry the user's votebits";
+const RECORDS: &str =
+    "the user's signed vote records verify against the real hcd; a tampered one fails";
 const MARKED: &str = "a voted added low-fee ticket is no longer votable in the store";
 const TAKEN_PORT: &str =
     "a second web instance on a taken port fails to bind and pushes nothing to stakepoold";
@@ -196,6 +198,7 @@ async fn run(realhc: &std::path::Path) -> ExitCode {
     scenario!(r, MISSED, [MATURE], missed(&mut suite, &c));
     scenario!(r, VOTED, [MATURE], voted(&mut suite, &mut c));
     scenario!(r, MARKED, [VOTED], low_fee_marked(&mut suite, &c));
+    scenario!(r, RECORDS, [VOTED], vote_records(&suite, &c));
     scenario!(r, TAKEN_PORT, [ADD_LOW], taken_port(&suite));
     scenario!(r, WEB_RESTART, [VOTEBITS], web_restart(&mut suite, &c));
     scenario!(r, NODE_RESTART, [], node_restart(&mut suite, &c));
@@ -814,6 +817,50 @@ async fn voted(s: &mut Suite, c: &mut Ctx) -> Result<()> {
         .map(|(_, v)| v.ticket)
         .filter(|t| c.added.contains(t))
         .collect();
+    Ok(())
+}
+
+/// Issue 16 row 8 on the real chain: the records `GET /api/v2/voterecords` serves (fetched
+/// as `hcpoolctl verify-votes --pool` fetches them) are signed with the published key and
+/// hold on the real hcd: block in the main chain, the vote mined there, spending the
+/// ticket with the user's votebits.
+async fn vote_records(s: &Suite, c: &Ctx) -> Result<()> {
+    use hcpool_core::voterecord::{verify_record, RecordFailure, VoteRecordPubKey};
+    let origin = &s.web()?.origin;
+    let token = c.token.as_deref().context("no API token")?;
+    let key = api(origin, "GET", "voterecordkey", None, &[]).await?;
+    let pinned: VoteRecordPubKey = key["data"]["pubkey"]
+        .as_str()
+        .context("no pubkey")?
+        .parse()?;
+    let doc = hcpool_rpc::voterecords::fetch(origin, token).await?;
+    ensure!(!doc.records.is_empty(), "no vote records");
+    let node = hcpool_rpc::JsonRpcNode::from_client(s.chain.client().clone());
+    for r in &doc.records {
+        verify_record(r, &pinned, &node)
+            .await
+            .with_context(|| format!("record of ticket {}", r.record.ticket))?;
+        ensure!(
+            r.record.votebits == BITS && r.record.requested_votebits == BITS,
+            "record {:?}",
+            r.record
+        );
+        ensure!(
+            c.paid.contains(&r.record.ticket),
+            "not the user's ticket: {:?}",
+            r.record
+        );
+    }
+    let mut tampered = doc.records[0].clone();
+    tampered.record.block_height += 1;
+    ensure!(
+        verify_record(&tampered, &pinned, &node).await == Err(RecordFailure::BadSignature),
+        "a tampered record verified"
+    );
+    println!(
+        "realhc:        {} signed vote records verified on hcd",
+        doc.records.len()
+    );
     Ok(())
 }
 

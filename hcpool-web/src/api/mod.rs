@@ -135,6 +135,11 @@ async fn api_get(
             .into(),
         "stats" => stats(state).await,
         "generatecaptcha" => crate::captcha::api_generate(state, &ip.0).await.into(),
+        // hcpool additions, v2 only (v1 stays hcstakepool's): docs/adr/0009-vote-records.md.
+        "voterecords" if ver == "v2" => vote_records(state, ApiUser::resolve(state, token.0).await)
+            .await
+            .into(),
+        "voterecordkey" if ver == "v2" => vote_record_key(state).into(),
         _ => ApiReply::invalid().into(),
     }
 }
@@ -284,6 +289,47 @@ async fn stats(state: &AppState) -> ApiAnswer {
         Err(e) => return ApiReply::failure(op, &e, ApiData::<()>::Null).into(),
     };
     ApiAnswer::Prepared(PreparedJson(state.stats_body(&info, counts)))
+}
+
+/// The message of the vote-record calls when the pool signs none (`voterecordkey=`).
+pub const NO_VOTE_RECORDS: &str = "this pool does not sign vote records";
+
+async fn vote_records(state: &AppState, user: ApiUser) -> ApiReply {
+    let op = Op::VoteRecords;
+    let Some(user) = user.0 else {
+        if let Some(e) = user.1 {
+            return ApiReply::failure(op, &e, ApiData::<()>::Null);
+        }
+        return ApiReply::unauthenticated(op, ApiData::<()>::Null);
+    };
+    let Some(key) = state.vote_record_key.clone() else {
+        return ApiReply::error(
+            code::FAILED_PRECONDITION,
+            format!("{} - {NO_VOTE_RECORDS}", op.context()),
+            ApiData::<()>::Null,
+        );
+    };
+    match crate::voterecords::of_user(state, &key, &user).await {
+        Ok(r) => ApiReply::ok("voterecords successfully retrieved", ApiData::Some(r)),
+        Err(e) => {
+            tracing::warn!(user = user.id.0, error = %e, "vote records unavailable");
+            ApiReply::failure(op, &e, ApiData::<()>::Null)
+        }
+    }
+}
+
+fn vote_record_key(state: &AppState) -> ApiReply {
+    match &state.vote_record_key {
+        Some(key) => ApiReply::ok(
+            "voterecordkey successfully retrieved",
+            ApiData::Some(crate::voterecords::KeyView::of(&key.public())),
+        ),
+        None => ApiReply::error(
+            code::FAILED_PRECONDITION,
+            format!("voterecordkey error - {NO_VOTE_RECORDS}"),
+            ApiData::<()>::Null,
+        ),
+    }
 }
 
 async fn address(state: &AppState, user: ApiUser, submitted: String) -> ApiReply {

@@ -322,6 +322,8 @@ struct StatsView<'a> {
     info: &'a hcpool_core::backend::StakeInfo,
     /// The history charts ([`crate::history`]).
     charts: &'a [crate::history::ChartView],
+    /// The public key that signs vote records, for users to pin.
+    vote_record_key: Option<String>,
 }
 
 #[rocket::get("/stats")]
@@ -350,6 +352,10 @@ async fn stats(v: Visitor, state: &State<AppState>) -> Result<Page, WebError> {
         pool_email: &s.pool_email,
         info: &info,
         charts: &charts,
+        vote_record_key: state
+            .vote_record_key
+            .as_ref()
+            .map(|k| k.public().to_string()),
     };
     Ok(Page::ok(state.render(
         "stats",

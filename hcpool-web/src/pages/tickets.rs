@@ -197,6 +197,9 @@ struct TicketsView<'a> {
     invalid: List<String>,
     /// The user's history charts ([`crate::history::user_charts`]).
     charts: Vec<crate::history::ChartView>,
+    /// The pool's vote record key (the download link is shown with it); `None`: the pool
+    /// signs no records.
+    vote_record_key: Option<String>,
     /// The demo's "buy a ticket" control is shown.
     demo: bool,
     csrf: &'a str,
@@ -264,6 +267,10 @@ async fn get_tickets(
             ),
             v.lang,
         ),
+        vote_record_key: state
+            .vote_record_key
+            .as_ref()
+            .map(|k| k.public().to_string()),
         demo: state.demo_chain.is_some(),
         csrf: &v.csrf,
         flash: Flashed::take(flash),
@@ -305,6 +312,43 @@ fn post_demo_buy(v: Visitor, _csrf: Checked<super::CsrfOnly>, state: &State<AppS
     }
 }
 
+/// The signed-in user's vote records as a JSON file (the `data` of `GET /api/v2/voterecords`).
+#[derive(Debug, rocket::Responder)]
+#[response(content_type = "json")]
+struct Download {
+    body: String,
+    disposition: rocket::http::Header<'static>,
+}
+
+#[rocket::get("/tickets/voterecords.json")]
+async fn get_vote_records(me: SignedIn, state: &State<AppState>) -> Result<Download, Page> {
+    let user = &me.user;
+    let Some(key) = state.vote_record_key.clone() else {
+        return Err(Page::Text((Status::NotFound, "Not Found")));
+    };
+    let records = crate::voterecords::of_user(state, &key, user).await;
+    let error = |status| {
+        super::error_page(state, &Nav::of(&me.visitor), status)
+            .unwrap_or(Page::Text((status, "Error")))
+    };
+    let records = match records {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(user = user.id.0, error = %e, "vote records unavailable");
+            return Err(error(Status::ServiceUnavailable));
+        }
+    };
+    let body =
+        serde_json::to_string_pretty(&records).map_err(|_| error(Status::InternalServerError))?;
+    Ok(Download {
+        body,
+        disposition: rocket::http::Header::new(
+            "Content-Disposition",
+            "attachment; filename=\"hcpool-vote-records.json\"",
+        ),
+    })
+}
+
 pub(super) fn routes() -> Vec<Route> {
-    rocket::routes![get_tickets, post_demo_buy]
+    rocket::routes![get_tickets, post_demo_buy, get_vote_records]
 }
