@@ -683,6 +683,56 @@ mod tests {
     }
 
     #[test]
+    fn mails_follow_the_language_stored_with_the_choice() {
+        let mut prefs = NotifyPrefs::default();
+        assert_eq!(mail_lang(&prefs), Lang::En);
+        prefs.lang = "zh-CN".into();
+        assert_eq!(mail_lang(&prefs), Lang::ZhCn);
+        prefs.lang = "fr".into();
+        assert_eq!(
+            mail_lang(&prefs),
+            Lang::En,
+            "a language the catalogue lacks"
+        );
+
+        let mail = email_of_row(&event_mail(
+            "u@example.com",
+            &ev(2, TicketEvent::Voted, 210),
+            Lang::ZhCn,
+            &links(),
+            77,
+        ));
+        assert_eq!(mail.subject, "权益池：您的选票已投票");
+        let ticket = Hash32::from_bytes([2; 32]).to_string();
+        assert!(
+            mail.body
+                .starts_with(&format!("您的选票 {ticket} 在区块 210 中已投票。\n\n")),
+            "{}",
+            mail.body
+        );
+        assert!(
+            mail.body
+                .ends_with("https://pool.example/unsubscribe?t=7.abcd\n"),
+            "{}",
+            mail.body
+        );
+        let digest = email_of_row(&digest_mail(
+            "u@example.com",
+            &[ev(3, TicketEvent::Expired, 220)],
+            Lang::ZhCn,
+            &links(),
+            9,
+        ));
+        assert_eq!(digest.subject, "权益池：您今天的选票（1 个事件）");
+        assert!(digest.body.contains("1 张已过期"), "{}", digest.body);
+        assert!(
+            digest.body.contains("未被抽中投票即过期"),
+            "{}",
+            digest.body
+        );
+    }
+
+    #[test]
     fn event_mails_carry_the_unsubscribe_link_and_headers() {
         let row = event_mail(
             "u@example.com",

@@ -170,10 +170,11 @@ async fn off_by_default_then_once_per_event_across_instances() {
     let mails = w.mails().await;
     assert_eq!(mails.len(), 3);
     assert!(mails.iter().all(|m| m.to == "n@example.com"));
+    // The choice was saved from a zh-CN request: the mails are in Chinese.
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
-    assert!(subjects.contains(&"Stake pool: your ticket voted"));
-    assert!(subjects.contains(&"Stake pool: your ticket missed its vote"));
-    assert!(subjects.contains(&"Stake pool: your ticket expired"));
+    assert!(subjects.contains(&"权益池：您的选票已投票"));
+    assert!(subjects.contains(&"权益池：您的选票错过了投票"));
+    assert!(subjects.contains(&"权益池：您的选票已过期"));
     let token = a.unsubscribe_token(w.user);
     for m in &mails {
         assert!(m
@@ -247,14 +248,15 @@ async fn daily_digest_once_per_user_per_day() {
     let mails = w.mails().await;
     assert_eq!(mails.len(), 1);
     let d = &mails[0];
-    assert_eq!(d.subject, "Stake pool: your tickets today (2 events)");
+    // The choice was saved from a zh-CN request: the digest is in Chinese.
+    assert_eq!(d.subject, "权益池：您今天的选票（2 个事件）");
     assert!(
-        d.body.contains("1 voted, 1 missed, 0 expired"),
+        d.body.contains("1 张已投票，1 张错过投票，0 张已过期"),
         "{}",
         d.body
     );
-    assert!(d.body.contains("Block 101:") && d.body.contains("Block 102:"));
-    assert!(!d.body.contains("Block 150:"), "today's event waits");
+    assert!(d.body.contains("区块 101：") && d.body.contains("区块 102："));
+    assert!(!d.body.contains("区块 150："), "today's event waits");
     assert_eq!(d.headers.len(), 2);
 
     // The day after: today's event of yesterday.
@@ -262,7 +264,7 @@ async fn daily_digest_once_per_user_per_day() {
     assert_eq!(a.send_digests().await.unwrap(), 1);
     let mails = w.mails().await;
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].body.contains("Block 150:"));
+    assert!(mails[0].body.contains("区块 150："));
     assert_eq!(a.send_digests().await.unwrap(), 0);
     assert!(w
         .store
