@@ -263,7 +263,7 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     assert_eq!(count(&raw, indexes).await, 17);
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        7
+        8
     );
     assert_eq!(count(&raw, "SELECT COUNT(*) FROM hcpool_emails").await, 1);
     let again = UserStore::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
@@ -290,7 +290,7 @@ async fn mysql_concurrent_starts_and_the_lock_row() {
     let raw = db.raw().await;
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        7
+        8
     );
     UserStore::create_user(&a, &new_user("one@example.com", "t"))
         .await

@@ -238,7 +238,8 @@ async fn a_voted_ticket_is_mailed_once_and_the_link_unsubscribes() {
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
     assert_eq!(mail.to, live::EMAIL);
-    assert_eq!(mail.subject, "Stake pool: your ticket voted");
+    // Saved from a zh-CN request (above): the mail is written in Chinese.
+    assert_eq!(mail.subject, "权益池：您的选票已投票");
     assert!(mail.body.contains(&ticket.to_string()), "{}", mail.body);
     let (name, value) = &mail.headers[0];
     assert_eq!(name, "List-Unsubscribe");
