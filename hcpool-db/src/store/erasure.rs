@@ -58,13 +58,7 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(Error::query(OP))?;
-            let sessions = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
-                .bind(uid)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
-                .rows_affected();
-            Self::revoke(&mut tx, OP, uid).await?;
+            let sessions = Self::revoke(&mut tx, OP, uid).await?;
             let mails = if email.trim().is_empty() {
                 0
             } else {

@@ -478,10 +478,15 @@ impl SqlStore {
 
     /// Revokes what a user's old password or address could still reach (after a credential
     /// change): sessions, password reset tokens, pending email changes, and the API token
-    /// (emptied; the web app issues a new one).
-    async fn revoke(tx: &mut Transaction<'static, Any>, op: &'static str, id: i64) -> Result<()> {
+    /// (emptied; the web app issues a new one). Returns how many sessions ended.
+    async fn revoke(tx: &mut Transaction<'static, Any>, op: &'static str, id: i64) -> Result<u64> {
+        let sessions = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(Error::query(op))?
+            .rows_affected();
         for sql in [
-            "DELETE FROM hcpool_sessions WHERE user_id = ?",
             "DELETE FROM PasswordReset WHERE UserId = ?",
             "DELETE FROM EmailChange WHERE UserId = ?",
             "UPDATE Users SET APIToken = '' WHERE UserId = ?",
@@ -492,7 +497,7 @@ impl SqlStore {
                 .await
                 .map_err(Error::query(op))?;
         }
-        Ok(())
+        Ok(sessions)
     }
 
     /// The node in use, the nodes that answer, and the Galera cluster size, checked now.
