@@ -154,6 +154,10 @@ struct Bundle {
     keys: BTreeMap<String, BTreeSet<String>>,
     /// Parse errors and duplicate keys, said for a person.
     problems: Vec<String>,
+    /// The text of every message without variables, formatted once when the catalogue is
+    /// built: most of a page's texts, which then cost a map lookup instead of a Fluent
+    /// formatting pass per use.
+    plain: std::collections::HashMap<String, String>,
 }
 
 fn build(lang: Lang) -> Bundle {
@@ -197,11 +201,20 @@ fn build(lang: Lang) -> Bundle {
             }
         }
     }
-    Bundle {
+    let mut b = Bundle {
         bundle,
         keys,
         problems,
-    }
+        plain: std::collections::HashMap::new(),
+    };
+    let plain = b
+        .keys
+        .iter()
+        .filter(|(_, vars)| vars.is_empty())
+        .filter_map(|(key, _)| Some((key.clone(), format_key(&b, key, None)?)))
+        .collect();
+    b.plain = plain;
+    b
 }
 
 fn pattern_vars(p: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
@@ -296,6 +309,25 @@ impl Catalogue {
     /// The text of `key` in `lang` with `args` (`{ $name }` in the catalogue) filled in.
     /// Falls back to English, then to the key itself; never fails.
     pub fn text(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        self.text_cow(lang, key, args).into_owned()
+    }
+
+    /// [`Catalogue::text`], borrowed from the catalogue when `args` is empty and the
+    /// message has no variables (formatted once, when the catalogue was built), so a page
+    /// writes most of its texts without formatting or allocating.
+    pub fn text_cow<'s>(&'s self, lang: Lang, key: &str, args: &[(&str, &str)]) -> Cow<'s, str> {
+        if args.is_empty() {
+            let plain = |l: Lang| self.bundle(l).and_then(|b| b.plain.get(key));
+            if let Some(text) = plain(lang).or_else(|| {
+                // A key this language lacks falls back to English, as below.
+                self.bundle(lang)
+                    .is_none_or(|b| !b.keys.contains_key(key))
+                    .then(|| plain(Lang::En))
+                    .flatten()
+            }) {
+                return Cow::Borrowed(text.as_str());
+            }
+        }
         let mut fargs = FluentArgs::with_capacity(args.len());
         for &(name, value) in args {
             fargs.set(name, FluentValue::from(value));
@@ -307,7 +339,7 @@ impl Catalogue {
                 self.bundle(Lang::En)
                     .and_then(|b| format_key(b, key, fargs))
             })
-            .unwrap_or_else(|| key.to_owned())
+            .map_or_else(|| Cow::Owned(key.to_owned()), Cow::Owned)
     }
 
     /// Whether `key` exists (in English, hence in every language the tests pass for).
@@ -385,6 +417,27 @@ mod tests {
                 "{lang}"
             );
         }
+    }
+
+    #[test]
+    fn plain_texts_are_formatted_once_and_agree_with_formatting() {
+        let c = catalogue();
+        for &lang in Lang::ALL {
+            for (key, vars) in c.keys(lang) {
+                let cow = c.text_cow(lang, &key, &[]);
+                if vars.is_empty() {
+                    assert!(
+                        matches!(cow, Cow::Borrowed(_)),
+                        "{lang} {key} is formatted per use"
+                    );
+                }
+                let b = c.bundle(lang).unwrap();
+                let fresh = format_key(b, &key, None).unwrap_or_else(|| key.clone());
+                assert_eq!(cow, fresh, "{lang} {key}");
+            }
+        }
+        // Unknown keys come back as themselves; a key with variables is formatted.
+        assert_eq!(c.text_cow(Lang::ZhCn, "no-such-key", &[]), "no-such-key");
     }
 
     #[test]

@@ -25,6 +25,11 @@ const LANG_COOKIE_SECS: i64 = 365 * 24 * 3600;
 /// The language of `req`: its `lang` cookie when that names a language hcpool speaks, else
 /// its `Accept-Language`, else English.
 pub fn request_lang(req: &Request<'_>) -> Lang {
+    // Asked by the page's guard and again by [`LangHeaders`]: worked out once per request.
+    req.local_cache(|| ReqLang(lang_of_request(req))).0
+}
+
+fn lang_of_request(req: &Request<'_>) -> Lang {
     if let Some(l) = req
         .cookies()
         .get(LANG_COOKIE)

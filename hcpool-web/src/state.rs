@@ -406,7 +406,7 @@ impl AppState {
         let lang = nav.lang;
         let body = self
             .templates
-            .render(name, &crate::templates::with_lang(name, ctx, lang)?)?;
+            .render_value(name, crate::templates::with_lang(name, ctx, lang)?)?;
         let title = crate::pages::localized_title(lang, title);
         let langs: Vec<LangLink> = hcpool_i18n::Lang::ALL
             .iter()
@@ -422,9 +422,9 @@ impl AppState {
             body,
             langs,
         };
-        self.templates.render(
+        self.templates.render_value(
             "layout",
-            &crate::templates::with_lang("layout", &layout, lang)?,
+            crate::templates::with_lang("layout", &layout, lang)?,
         )
     }
 

@@ -92,10 +92,13 @@ pub fn with_lang<T: Serialize>(
 
 /// The language of the template's root context.
 fn lang_of(ctx: &Context) -> Lang {
-    ctx.data()
-        .get(LANG_FIELD)
-        .and_then(|v| v.as_str())
-        .and_then(Lang::from_tag)
+    let tag = ctx.data().get(LANG_FIELD).and_then(|v| v.as_str());
+    // with_lang writes the exact tags: match them before the general (allocating) parse.
+    Lang::ALL
+        .iter()
+        .copied()
+        .find(|l| Some(l.tag()) == tag)
+        .or_else(|| tag.and_then(Lang::from_tag))
         .unwrap_or_default()
 }
 
@@ -125,7 +128,7 @@ fn t_helper(
         .map(|(k, v)| (*k, handlebars::html_escape(&plain(v.value()))))
         .collect();
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    out.write(&catalogue().text(lang_of(ctx), key, &args))?;
+    out.write(&catalogue().text_cow(lang_of(ctx), key, &args))?;
     Ok(())
 }
 
@@ -183,6 +186,26 @@ impl Templates {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .render(name, ctx)
+            .map_err(|e| WebError::Template {
+                name,
+                message: e.to_string(),
+            })
+    }
+
+    /// Renders template `name` with a context already in JSON form ([`with_lang`]'s), which
+    /// handlebars then uses as it is instead of serializing it a second time.
+    ///
+    /// # Errors
+    /// [`WebError::Template`] when the context misses a field the template uses.
+    pub fn render_value(
+        &self,
+        name: &'static str,
+        ctx: serde_json::Value,
+    ) -> Result<String, WebError> {
+        self.compiled
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .render_with_context(name, &Context::from(ctx))
             .map_err(|e| WebError::Template {
                 name,
                 message: e.to_string(),

@@ -187,6 +187,28 @@ async fn click(c: &Client, css: &str) -> Result<()> {
     Ok(())
 }
 
+/// Waits until the element at `css` reads `want`. After a form submit the
+/// old page's element can be found and then go stale while the new page
+/// loads, so a lookup or read that fails is retried until the deadline.
+async fn text_becomes(c: &Client, css: &str, want: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let last = match c.find(Locator::Css(css)).await {
+            Ok(e) => match e.text().await {
+                Ok(t) if t.trim() == want => return Ok(()),
+                Ok(t) => t,
+                Err(err) => format!("<{err}>"),
+            },
+            Err(err) => format!("<{err}>"),
+        };
+        if tokio::time::Instant::now() > deadline {
+            let url = c.current_url().await.ok();
+            bail!("expected {css} to read {want:?} on {url:?}, last read {last:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn path_is(c: &Client, want: &str) -> Result<()> {
     let deadline = tokio::time::Instant::now() + STEP;
     loop {
@@ -614,7 +636,7 @@ async fn delete_account(
     );
     type_into(c, "input[name=password]", PASSWORD).await?;
     click(c, "form[action='/delete'] button[type=submit]").await?;
-    ensure!(text_of(c, "main h1").await? == "Account deleted");
+    text_becomes(c, "main h1", "Account deleted").await?;
     ensure!(
         c.find(Locator::Css("header nav a[href='/signin']"))
             .await
