@@ -185,6 +185,17 @@ impl Problem {
             Problem::WalletsLagging => "every ready wallet's tip lags its hcd's tip or is too old",
         }
     }
+
+    /// The catalogue key of [`Problem::describe`]'s sentence (`status-problem-*`), for the
+    /// admin page in the reader's language.
+    pub fn key(self) -> &'static str {
+        match self {
+            Problem::WalletsStopped => "status-problem-wallets-stopped",
+            Problem::WalletsUnavailable => "status-problem-wallets-unavailable",
+            Problem::WalletsBehind => "status-problem-wallets-behind",
+            Problem::WalletsLagging => "status-problem-wallets-lagging",
+        }
+    }
 }
 
 /// The outcome of one sync check.
@@ -387,6 +398,22 @@ mod tests {
             ..LIMITS
         };
         assert_eq!(tip_lag(100, Some(100), Some(0), now, no_age).lagging, None);
+    }
+
+    #[test]
+    fn problems_have_the_same_sentence_in_the_catalogue() {
+        for p in [
+            Problem::WalletsStopped,
+            Problem::WalletsUnavailable,
+            Problem::WalletsBehind,
+            Problem::WalletsLagging,
+        ] {
+            assert_eq!(hcpool_i18n::t(hcpool_i18n::Lang::En, p.key(), &[]), p.describe());
+            assert_ne!(
+                hcpool_i18n::t(hcpool_i18n::Lang::ZhCn, p.key(), &[]),
+                p.describe()
+            );
+        }
     }
 
     #[test]
