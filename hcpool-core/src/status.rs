@@ -358,7 +358,11 @@ mod tests {
     fn a_lagging_voting_node_does_not_count_as_serving() {
         let w = [WalletFacts::ready("a", 9, 7), WalletFacts::ready("b", 9, 7)];
         let lagging = NodeFacts {
-            lagging: Some(Msg::new("status-node-lag").arg("height", 4).arg("blocks", 5)),
+            lagging: Some(
+                Msg::new("status-node-lag")
+                    .arg("height", 4)
+                    .arg("blocks", 5),
+            ),
             ..node("n2", true)
         };
         let s = summarize(&w, &[node("n1", true), lagging.clone()]);
@@ -424,7 +428,11 @@ mod tests {
         let mut stalled = WalletFacts::ready("c", 3, 7);
         stalled.lagging = Some(Msg::new("status-lag-tip-age").arg("secs", 4000));
         let lagging = NodeFacts {
-            lagging: Some(Msg::new("status-node-lag").arg("height", 4).arg("blocks", 9)),
+            lagging: Some(
+                Msg::new("status-node-lag")
+                    .arg("height", 4)
+                    .arg("blocks", 9),
+            ),
             ..node("n2", true)
         };
         let s = summarize(

@@ -532,13 +532,18 @@ mod tests {
             .arg("label", "w1:1")
             .arg_msg(
                 "why",
-                Msg::new("status-lag-blocks").arg("height", 90).arg("node", 100),
+                Msg::new("status-lag-blocks")
+                    .arg("height", 90)
+                    .arg("node", 100),
             );
         assert_eq!(
             m.to_string(),
             "wallet w1:1: lagging: at height 90 while its hcd is at 100"
         );
-        assert_eq!(m.text(Lang::ZhCn), "钱包 w1:1：滞后：高度为 90，而其 hcd 已在 100");
+        assert_eq!(
+            m.text(Lang::ZhCn),
+            "钱包 w1:1：滞后：高度为 90，而其 hcd 已在 100"
+        );
         assert_eq!(
             m.keys(),
             ["status-reason-wallet-lagging", "status-lag-blocks"]

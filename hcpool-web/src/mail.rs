@@ -467,7 +467,11 @@ mod tests {
 
     #[test]
     fn html_part_names_the_mails_language() {
-        let html = html_body("权益池邮箱验证", "尊敬的 HCASH 用户：\n", hcpool_i18n::Lang::ZhCn);
+        let html = html_body(
+            "权益池邮箱验证",
+            "尊敬的 HCASH 用户：\n",
+            hcpool_i18n::Lang::ZhCn,
+        );
         assert!(
             html.starts_with("<!doctype html>\n<html lang=\"zh-CN\"><head>"),
             "{html}"

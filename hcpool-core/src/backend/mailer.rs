@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn a_mail_names_its_language() {
         let m = Email::new("a@b.c".into(), "s".into(), "b".into(), Lang::ZhCn);
-        assert_eq!(m.headers, [("Content-Language".to_owned(), "zh-CN".to_owned())]);
+        assert_eq!(
+            m.headers,
+            [("Content-Language".to_owned(), "zh-CN".to_owned())]
+        );
         assert_eq!(m.lang(), Lang::ZhCn);
         assert!(m.has_lang());
         let old = Email {

@@ -87,11 +87,15 @@ struct StatusView<'a> {
     sync: &'a crate::health::SyncReport,
     /// Why registration is refused, one sentence per problem.
     sync_problems: Vec<String>,
+    /// The sync report's findings, one line each.
+    sync_details: Vec<String>,
     /// Each ready wallet's lag (the sync report's), with its verdict written out.
     lag: Vec<LagRow>,
     wallet_label: String,
     /// The wallet side as the manager answers it.
     wallet: WalletView,
+    /// `wallet`'s flags written out (`true`/`false` in English, as before).
+    wallet_flags: WalletFlags,
     /// One row per wallet of the manager.
     wallets: Vec<WalletRow>,
     node_count: usize,
@@ -121,6 +125,26 @@ struct WalletView {
     voting: bool,
     vote_version: u32,
     height: u32,
+}
+
+/// The wallet view's flags as the page writes them.
+#[derive(Debug, serde::Serialize)]
+struct WalletFlags {
+    daemon_connected: String,
+    unlocked: String,
+    voting: String,
+}
+
+fn flag(lang: Lang, v: bool) -> String {
+    t(
+        lang,
+        if v {
+            "status-bool-true"
+        } else {
+            "status-bool-false"
+        },
+        &[],
+    )
 }
 
 /// One ready wallet's lag on the status page.
@@ -211,7 +235,12 @@ async fn get_status(
         }
     }
     let view = StatusView {
-        sync_problems: sync.problems.iter().map(|p| t(lang, p.key(), &[])).collect(),
+        sync_problems: sync
+            .problems
+            .iter()
+            .map(|p| t(lang, p.key(), &[]))
+            .collect(),
+        sync_details: sync.detail_msgs.iter().map(|m| m.text(lang)).collect(),
         lag: sync
             .lag
             .iter()
@@ -232,6 +261,11 @@ async fn get_status(
             .collect(),
         sync: &sync,
         wallet_label: wallets.label(),
+        wallet_flags: WalletFlags {
+            daemon_connected: flag(lang, wallet.daemon_connected),
+            unlocked: flag(lang, wallet.unlocked),
+            voting: flag(lang, wallet.voting),
+        },
         wallet,
         wallets: wallet_rows,
         node_count: nodes.len(),
@@ -314,13 +348,13 @@ fn summary(
                 .find(|l| l.label == f.label)
                 .and_then(|l| Some((l.lag.lagging?, l)))
                 .map(|(reason, l)| match reason {
-                    LagReason::BlocksBehind => Msg::new("status-lag-blocks")
-                        .arg("height", l.height)
-                        .arg(
+                    LagReason::BlocksBehind => {
+                        Msg::new("status-lag-blocks").arg("height", l.height).arg(
                             "node",
                             l.node_height
                                 .map_or_else(|| "?".to_owned(), |h| h.to_string()),
-                        ),
+                        )
+                    }
                     LagReason::TipTooOld => Msg::new("status-lag-tip-age")
                         .arg("secs", l.lag.tip_age_secs.unwrap_or_default()),
                     _ => Msg::new("status-lag-other"),
@@ -352,10 +386,7 @@ async fn wallet_rows(state: &AppState, lang: Lang) -> Vec<WalletRow> {
         .await
         .unwrap_or_default();
     let status = m.status();
-    let text = |v: &Option<String>| {
-        v.clone()
-            .unwrap_or_else(|| t(lang, "status-unknown", &[]))
-    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| t(lang, "status-unknown", &[]));
     status
         .wallets
         .iter()

@@ -6,12 +6,12 @@
 
 use hcpool_core::backend::{TicketStatus, UserTicket};
 use hcpool_core::Network;
+use hcpool_i18n::t;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
-use hcpool_i18n::t;
 use serde::Serialize;
 
 use super::{title, Flashed, Nav, Page};

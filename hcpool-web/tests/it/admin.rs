@@ -436,6 +436,7 @@ async fn status_page_and_its_flash_are_chinese_under_zh_cn() {
         rows[2]
     );
     assert!(!page.contains("<td>yes</td>"), "{page}");
+    assert!(page.contains("<dt>已解锁</dt><dd>是</dd>"), "{page}");
     fakes[0].down.store(true, Ordering::SeqCst);
     fakes[1].down.store(true, Ordering::SeqCst);
     let (_, page) = status_as(&app, "10.0.0.1").await;
@@ -484,7 +485,10 @@ async fn the_demos_flashes_follow_the_page_language() {
     .await;
     assert_eq!(st, Status::SeeOther);
     let (_, page) = status_as(&app, "10.0.0.1").await;
-    assert!(page.contains("<p class=\"success\">已挖出区块 1</p>"), "{page}");
+    assert!(
+        page.contains("<p class=\"success\">已挖出区块 1</p>"),
+        "{page}"
+    );
     assert!(!page.contains("Mined block"), "{page}");
     // And back in English, the words of before.
     app.client.get("/lang?to=en").dispatch().await;
@@ -496,5 +500,8 @@ async fn the_demos_flashes_follow_the_page_language() {
     )
     .await;
     let (_, page) = status_as(&app, "10.0.0.1").await;
-    assert!(page.contains("<p class=\"success\">Mined block 2</p>"), "{page}");
+    assert!(
+        page.contains("<p class=\"success\">Mined block 2</p>"),
+        "{page}"
+    );
 }

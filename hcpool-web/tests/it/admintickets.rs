@@ -215,7 +215,10 @@ async fn low_fee_ticket_results_are_chinese_under_zh_cn() {
         entry(2).ticket_hash.to_string(),
     );
     for (body, msg) in [
-        (format!("csrf_token={csrf}&action=Add"), "未选择要修改的选票"),
+        (
+            format!("csrf_token={csrf}&action=Add"),
+            "未选择要修改的选票",
+        ),
         (
             format!("csrf_token={csrf}&action=Drop&tickets={h1}"),
             "无效或未知的表单操作",

@@ -187,7 +187,10 @@ async fn agendas_on_the_voting_page_are_translated() {
         page.contains("maxblocksize: 将允许的最大区块大小从 1MiB 改为 1.25MB"),
         "{page}"
     );
-    assert!(page.contains(">赞成更改允许的最大区块大小</option>"), "{page}");
+    assert!(
+        page.contains(">赞成更改允许的最大区块大小</option>"),
+        "{page}"
+    );
     let (_, _, page) = get_in(&app, "/voting", "en").await;
     assert!(
         page.contains("maxblocksize: Change maximum allowed block size from 1MiB to 1.25MB"),

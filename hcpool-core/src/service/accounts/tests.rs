@@ -649,7 +649,11 @@ fn a_rendered_mails_language_rides_in_its_ip_column() {
     let row = outbox_row(Job::Mail(mail), 5);
     assert_eq!((row.kind.as_str(), row.ip.as_str()), (KIND_MAIL, "zh-CN"));
     let en = Email::new("a@b.c".into(), "s".into(), "b\n".into(), Lang::En);
-    assert_eq!(outbox_row(Job::Mail(en), 5).ip, "", "as before languages existed");
+    assert_eq!(
+        outbox_row(Job::Mail(en), 5).ip,
+        "",
+        "as before languages existed"
+    );
 }
 
 #[tokio::test]
@@ -670,7 +674,11 @@ async fn a_rendered_mail_keeps_its_language_through_the_outbox() {
     let mut mails = f.send_all().await;
     mails.sort_by(|a, b| a.to.cmp(&b.to));
     assert_eq!(mails.len(), 2);
-    assert_eq!(mails[0].lang(), Lang::En, "a row stored before languages existed");
+    assert_eq!(
+        mails[0].lang(),
+        Lang::En,
+        "a row stored before languages existed"
+    );
     assert_eq!(mails[1], zh);
 }
 
