@@ -368,7 +368,14 @@ pub struct MailLinks {
     pub unsubscribe: String,
 }
 
-fn outbox_row(to: &str, subject: String, text: String, links: &MailLinks, now: i64) -> OutboxMail {
+fn outbox_row(
+    to: &str,
+    subject: String,
+    text: String,
+    lang: Lang,
+    links: &MailLinks,
+    now: i64,
+) -> OutboxMail {
     let headers = [
         (
             "List-Unsubscribe".to_owned(),
@@ -377,6 +384,11 @@ fn outbox_row(to: &str, subject: String, text: String, links: &MailLinks, now: i
         (
             "List-Unsubscribe-Post".to_owned(),
             "List-Unsubscribe=One-Click".to_owned(),
+        ),
+        // The mailer writes it as the HTML part's `<html lang>` too.
+        (
+            crate::backend::mailer::CONTENT_LANGUAGE.to_owned(),
+            lang.tag().to_owned(),
         ),
     ];
     OutboxMail {
@@ -431,7 +443,7 @@ pub fn event_mail(
         ],
     );
     let text = format!("{line}\n\n{}", footer(lang, links));
-    outbox_row(to, t(lang, subject_key, &[]), text, links, now)
+    outbox_row(to, t(lang, subject_key, &[]), text, lang, links, now)
 }
 
 /// The daily digest of `events` (one user's, any order), to `to`, in `lang`: counts per
@@ -480,7 +492,7 @@ pub fn digest_mail(
         "mail-notify-digest-subject",
         &[("count", &events.len().to_string())],
     );
-    outbox_row(to, subject, text, links, now)
+    outbox_row(to, subject, text, lang, links, now)
 }
 
 #[cfg(test)]
@@ -703,6 +715,7 @@ mod tests {
             77,
         ));
         assert_eq!(mail.subject, "权益池：您的选票已投票");
+        assert_eq!(mail.lang(), Lang::ZhCn, "Content-Language: zh-CN");
         let ticket = Hash32::from_bytes([2; 32]).to_string();
         assert!(
             mail.body
@@ -724,6 +737,7 @@ mod tests {
             9,
         ));
         assert_eq!(digest.subject, "权益池：您今天的选票（1 个事件）");
+        assert_eq!(digest.lang(), Lang::ZhCn);
         assert!(digest.body.contains("1 张已过期"), "{}", digest.body);
         assert!(
             digest.body.contains("未被抽中投票即过期"),
@@ -766,7 +780,8 @@ mod tests {
                 (
                     "List-Unsubscribe-Post".to_owned(),
                     "List-Unsubscribe=One-Click".to_owned()
-                )
+                ),
+                ("Content-Language".to_owned(), "en".to_owned())
             ]
         );
         let missed = email_of_row(&event_mail(
@@ -827,7 +842,8 @@ mod tests {
         assert!(at("Block 210:") < at("Block 212:"));
         assert!(at("Block 220:") < at("Block 230:"));
         assert!(mail.body.contains("unsubscribe?t=7.abcd"));
-        assert_eq!(mail.headers.len(), 2);
+        assert_eq!(mail.headers.len(), 3);
+        assert_eq!(mail.lang(), Lang::En);
 
         let many: Vec<NotifyEvent> = (0..200u32)
             .map(|i| ev((i % 250) as u8, TicketEvent::Expired, 1_000_000 + i))

@@ -15,6 +15,10 @@
 //!
 //! The overall level is the worse of the wallets' and the nodes' levels.
 //!
+//! The reasons are [`Msg`]s (catalogue keys `status-reason-*` with their arguments): the admin
+//! page writes them in the reader's language, their `Display` (and their serialized form)
+//! is the English text.
+//!
 //! ```
 //! use hcpool_core::status::{summarize, Level, NodeFacts, WalletFacts};
 //!
@@ -25,6 +29,8 @@
 //! assert_eq!(s.level, Level::Critical);
 //! assert_eq!(s.wallets_ready, 1);
 //! ```
+
+use hcpool_i18n::Msg;
 
 /// An overall level, from best to worst (ordered: `max` is the worse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,6 +56,32 @@ impl Level {
             Level::Emergency => "Emergency",
         }
     }
+
+    /// The catalogue key of its name on the admin page (`status-level-*`; the English
+    /// text is [`Level::as_str`]).
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::Ok => "status-level-ok",
+            Level::Degraded => "status-level-degraded",
+            Level::Critical => "status-level-critical",
+            Level::Emergency => "status-level-emergency",
+        }
+    }
+}
+
+/// `Option<Msg>` as its English text (the serialized facts keep their shape).
+#[cfg(feature = "serde")]
+fn english_opt<S: serde::Serializer>(m: &Option<Msg>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => s.serialize_some(&m.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// `[Msg]` as their English texts.
+#[cfg(feature = "serde")]
+fn english_all<S: serde::Serializer>(ms: &[Msg], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ms.iter().map(ToString::to_string))
 }
 
 impl std::fmt::Display for Level {
@@ -83,7 +115,8 @@ pub struct WalletFacts {
     pub error: Option<String>,
     /// Why its tip lags (`maxtiplag` / `maxtipage`, from
     /// [`crate::backend::health::tip_lag`]); `None` when it keeps up or nobody can tell.
-    pub lagging: Option<String>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "english_opt"))]
+    pub lagging: Option<Msg>,
 }
 
 impl WalletFacts {
@@ -120,18 +153,25 @@ impl WalletFacts {
     }
 
     /// Why it does not count as ready (`None` when it does).
-    pub fn problem(&self) -> Option<String> {
+    pub fn problem(&self) -> Option<Msg> {
+        let label = self.label.as_str();
         if !self.connected {
-            let why = self.error.as_deref().unwrap_or("no answer");
-            Some(format!("wallet {} not connected: {why}", self.label))
+            let m = Msg::new("status-reason-wallet-down").arg("label", label);
+            Some(match &self.error {
+                // The wallet's own error is shown as it is.
+                Some(e) => m.arg("why", e),
+                None => m.arg_msg("why", Msg::new("status-reason-no-answer")),
+            })
         } else if self.daemon_connected != Some(true) {
-            Some(format!("wallet {}: hcd not connected", self.label))
+            Some(Msg::new("status-reason-wallet-no-hcd").arg("label", label))
         } else if self.unlocked != Some(true) {
-            Some(format!("wallet {}: locked", self.label))
+            Some(Msg::new("status-reason-wallet-locked").arg("label", label))
         } else {
-            self.lagging
-                .as_ref()
-                .map(|why| format!("wallet {}: lagging: {why}", self.label))
+            self.lagging.as_ref().map(|why| {
+                Msg::new("status-reason-wallet-lagging")
+                    .arg("label", label)
+                    .arg_msg("why", why.clone())
+            })
         }
     }
 }
@@ -146,7 +186,8 @@ pub struct NodeFacts {
     pub serving: bool,
     /// Why its voting wallet lags hcd's tip (`maxtiplag`); `None` when it keeps up or
     /// nobody can tell. A lagging node counts as not serving: it votes on a stale chain.
-    pub lagging: Option<String>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "english_opt"))]
+    pub lagging: Option<Msg>,
 }
 
 impl NodeFacts {
@@ -175,7 +216,8 @@ pub struct Summary {
     /// The highest best block among ready wallets.
     pub tip: Option<u32>,
     /// One line per wallet or node that does not serve.
-    pub reasons: Vec<String>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "english_all"))]
+    pub reasons: Vec<Msg>,
 }
 
 /// hcstakepool's rule over the number of working wallets.
@@ -193,15 +235,17 @@ fn wallets_level(ready: usize, total: usize) -> Level {
 
 /// The overall level and its reasons (see the module docs for the rule).
 pub fn summarize(wallets: &[WalletFacts], nodes: &[NodeFacts]) -> Summary {
-    let mut reasons: Vec<String> = wallets.iter().filter_map(WalletFacts::problem).collect();
+    let mut reasons: Vec<Msg> = wallets.iter().filter_map(WalletFacts::problem).collect();
     let wallets_ready = wallets.iter().filter(|w| w.is_ready()).count();
     let wl = wallets_level(wallets_ready, wallets.len());
     let nodes_serving = nodes.iter().filter(|n| n.is_serving()).count();
     for n in nodes.iter().filter(|n| !n.is_serving()) {
-        match (&n.lagging, n.serving) {
-            (Some(why), true) => reasons.push(format!("voting node {} lagging: {why}", n.label)),
-            _ => reasons.push(format!("voting node {} not serving", n.label)),
-        }
+        reasons.push(match (&n.lagging, n.serving) {
+            (Some(why), true) => Msg::new("status-reason-node-lagging")
+                .arg("label", &n.label)
+                .arg_msg("why", why.clone()),
+            _ => Msg::new("status-reason-node-down").arg("label", &n.label),
+        });
     }
     let nl = if nodes_serving == nodes.len() {
         Level::Ok
@@ -237,6 +281,10 @@ mod tests {
             serving,
             lagging: None,
         }
+    }
+
+    fn english(s: &Summary) -> Vec<String> {
+        s.reasons.iter().map(ToString::to_string).collect()
     }
 
     fn levels(ready: usize, total: usize) -> Level {
@@ -278,7 +326,7 @@ mod tests {
         assert_eq!(s.level, Level::Critical);
         assert_eq!(s.tip, Some(101));
         assert_eq!(
-            s.reasons,
+            english(&s),
             ["wallet a: hcd not connected", "wallet b: locked"]
         );
     }
@@ -288,7 +336,7 @@ mod tests {
         let w = [WalletFacts::ready("a", 1, 7), WalletFacts::ready("b", 1, 7)];
         let s = summarize(&w, &[node("n1", true), node("n2", false)]);
         assert_eq!((s.level, s.wallets_level), (Level::Degraded, Level::Ok));
-        assert_eq!(s.reasons, ["voting node n2 not serving"]);
+        assert_eq!(english(&s), ["voting node n2 not serving"]);
         let s = summarize(&w, &[node("n1", false)]);
         assert_eq!(s.level, Level::Critical);
         // The worse side wins: no wallet beats a degraded node set.
@@ -297,21 +345,31 @@ mod tests {
             &[node("n1", true), node("n2", false)],
         );
         assert_eq!(s.level, Level::Emergency);
-        assert_eq!(s.reasons[0], "wallet a not connected: no answer");
+        assert_eq!(english(&s)[0], "wallet a not connected: no answer");
+        let mut refused = WalletFacts::unreachable("b");
+        refused.error = Some("connection refused".into());
+        assert_eq!(
+            refused.problem().unwrap().to_string(),
+            "wallet b not connected: connection refused"
+        );
     }
 
     #[test]
     fn a_lagging_voting_node_does_not_count_as_serving() {
         let w = [WalletFacts::ready("a", 9, 7), WalletFacts::ready("b", 9, 7)];
         let lagging = NodeFacts {
-            lagging: Some("its wallet is 5 blocks behind".into()),
+            lagging: Some(
+                Msg::new("status-node-lag")
+                    .arg("height", 4)
+                    .arg("blocks", 5),
+            ),
             ..node("n2", true)
         };
         let s = summarize(&w, &[node("n1", true), lagging.clone()]);
         assert_eq!((s.level, s.nodes_serving), (Level::Degraded, 1));
         assert_eq!(
-            s.reasons,
-            ["voting node n2 lagging: its wallet is 5 blocks behind"]
+            english(&s),
+            ["voting node n2 lagging: its wallet is at height 4 while the tip is 5 blocks ahead"]
         );
         let s = summarize(&w, &[lagging]);
         assert_eq!(s.level, Level::Critical);
@@ -335,7 +393,11 @@ mod tests {
     #[test]
     fn a_lagging_wallet_is_not_ready_and_degrades_the_pool() {
         let mut stalled = WalletFacts::ready("a:1", 3, 7);
-        stalled.lagging = Some("its tip trails its hcd's by 9 blocks".into());
+        stalled.lagging = Some(
+            Msg::new("status-lag-blocks")
+                .arg("height", 3)
+                .arg("node", 12),
+        );
         let s = summarize(
             &[
                 stalled,
@@ -352,9 +414,56 @@ mod tests {
             "the stalled wallet's tip is not the pool's"
         );
         assert!(
-            s.reasons.iter().any(|r| r.contains("a:1: lagging")),
+            english(&s).contains(&"wallet a:1: lagging: at height 3 while its hcd is at 12".into()),
             "{:?}",
             s.reasons
         );
+    }
+
+    #[test]
+    fn reasons_are_written_in_the_readers_language() {
+        use hcpool_i18n::Lang;
+        let mut locked = WalletFacts::ready("b", 1, 7);
+        locked.unlocked = Some(false);
+        let mut stalled = WalletFacts::ready("c", 3, 7);
+        stalled.lagging = Some(Msg::new("status-lag-tip-age").arg("secs", 4000));
+        let lagging = NodeFacts {
+            lagging: Some(
+                Msg::new("status-node-lag")
+                    .arg("height", 4)
+                    .arg("blocks", 9),
+            ),
+            ..node("n2", true)
+        };
+        let s = summarize(
+            &[WalletFacts::unreachable("a"), locked, stalled],
+            &[node("n1", false), lagging],
+        );
+        let zh: Vec<String> = s.reasons.iter().map(|r| r.text(Lang::ZhCn)).collect();
+        assert_eq!(
+            zh,
+            [
+                "钱包 a 未连接：无应答",
+                "钱包 b：已锁定",
+                "钱包 c：滞后：其最新区块已是 4000 秒前",
+                "投票节点 n1 未在服务",
+                "投票节点 n2 滞后：其钱包高度为 4，落后链顶端 9 个区块",
+            ]
+        );
+        for r in &s.reasons {
+            for key in r.keys() {
+                assert!(hcpool_i18n::catalogue().has(key), "{key}");
+            }
+        }
+        let levels = [
+            Level::Ok,
+            Level::Degraded,
+            Level::Critical,
+            Level::Emergency,
+        ];
+        for l in levels {
+            assert_eq!(hcpool_i18n::t(Lang::En, l.key(), &[]), l.as_str());
+            assert_ne!(hcpool_i18n::t(Lang::ZhCn, l.key(), &[]), l.as_str());
+        }
     }
 }

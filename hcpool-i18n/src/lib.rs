@@ -247,6 +247,109 @@ fn inline_vars(i: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
     }
 }
 
+/// A text for a reader whose language is not known where the text is made: a catalogue key
+/// and its arguments, written out later in the reader's language ([`Msg::text`]). Its
+/// [`Display`](std::fmt::Display) is the English text (logs, JSON answers, tests).
+///
+/// An argument is plain text ([`Msg::arg`], written as it is: a label, a number, a backend's
+/// error) or itself a message ([`Msg::arg_msg`], written in the same language).
+///
+/// ```
+/// use hcpool_i18n::{Lang, Msg};
+///
+/// let why = Msg::new("status-reason-no-answer");
+/// let m = Msg::new("status-reason-wallet-down").arg("label", "w1:12010").arg_msg("why", why);
+/// assert_eq!(m.to_string(), "wallet w1:12010 not connected: no answer");
+/// assert_eq!(m.text(Lang::ZhCn), "钱包 w1:12010 未连接：无应答");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Msg {
+    key: Cow<'static, str>,
+    args: Vec<(Cow<'static, str>, MsgArg)>,
+}
+
+/// One argument of a [`Msg`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MsgArg {
+    /// Written as it is.
+    Text(String),
+    /// Written in the reader's language.
+    Msg(Msg),
+}
+
+impl Msg {
+    /// The message of catalogue key `key`, without arguments yet.
+    pub fn new(key: impl Into<Cow<'static, str>>) -> Self {
+        Msg {
+            key: key.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// With argument `name` (`{ $name }` in the catalogue) set to `value`, as it is.
+    #[must_use]
+    pub fn arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.args
+            .push((Cow::Borrowed(name), MsgArg::Text(value.to_string())));
+        self
+    }
+
+    /// With argument `name` set to the message `value`, written in the same language.
+    #[must_use]
+    pub fn arg_msg(mut self, name: &'static str, value: Msg) -> Self {
+        self.args.push((Cow::Borrowed(name), MsgArg::Msg(value)));
+        self
+    }
+
+    /// The catalogue key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The arguments, in the order they were given.
+    pub fn args(&self) -> &[(Cow<'static, str>, MsgArg)] {
+        &self.args
+    }
+
+    /// The text in `lang` (English where `lang` lacks the key; the key itself where English
+    /// lacks it too, as [`Catalogue::text`]).
+    pub fn text(&self, lang: Lang) -> String {
+        let values: Vec<String> = self
+            .args
+            .iter()
+            .map(|(_, a)| match a {
+                MsgArg::Text(t) => t.clone(),
+                MsgArg::Msg(m) => m.text(lang),
+            })
+            .collect();
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .zip(&values)
+            .map(|((name, _), v)| (name.as_ref(), v.as_str()))
+            .collect();
+        catalogue().text(lang, &self.key, &args)
+    }
+
+    /// Every key this message uses, its own and its message arguments' (tests check they
+    /// are in the catalogue).
+    pub fn keys(&self) -> Vec<&str> {
+        let mut out = vec![self.key.as_ref()];
+        for (_, a) in &self.args {
+            if let MsgArg::Msg(m) = a {
+                out.extend(m.keys());
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
 /// Every language's catalogue, parsed once. Get it with [`catalogue`].
 pub struct Catalogue {
     bundles: Vec<(Lang, Bundle)>,
@@ -474,6 +577,35 @@ mod tests {
             catalogue().localize(Lang::En, "Passwords do not match"),
             "Passwords do not match"
         );
+    }
+
+    #[test]
+    fn messages_are_written_late_in_the_readers_language() {
+        let m = Msg::new("status-reason-wallet-lagging")
+            .arg("label", "w1:1")
+            .arg_msg(
+                "why",
+                Msg::new("status-lag-blocks")
+                    .arg("height", 90)
+                    .arg("node", 100),
+            );
+        assert_eq!(
+            m.to_string(),
+            "wallet w1:1: lagging: at height 90 while its hcd is at 100"
+        );
+        assert_eq!(
+            m.text(Lang::ZhCn),
+            "钱包 w1:1：滞后：高度为 90，而其 hcd 已在 100"
+        );
+        assert_eq!(
+            m.keys(),
+            ["status-reason-wallet-lagging", "status-lag-blocks"]
+        );
+        // Text arguments are written as they are, in every language.
+        let raw = Msg::new("msg-raw").arg("text", "connection refused");
+        assert_eq!(raw.text(Lang::ZhCn), "connection refused");
+        // An unknown key shows as itself, as `t` does.
+        assert_eq!(Msg::new("no-such-key").text(Lang::ZhCn), "no-such-key");
     }
 
     #[test]

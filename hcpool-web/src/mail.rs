@@ -277,14 +277,15 @@ fn own_link(line: &str) -> Option<&str> {
     is_url.then_some(l)
 }
 
-/// The HTML part of a mail whose text is `text`: every character escaped, paragraphs at
-/// blank lines, line breaks kept (hcstakepool labelled its plain text as HTML, so its
-/// mails lost their line breaks), links that stand on their own line made clickable. No
-/// script, style sheet or remote image.
-pub fn html_body(subject: &str, text: &str) -> String {
+/// The HTML part of a mail whose text is `text`, written in `lang` (`<html lang>`): every
+/// character escaped, paragraphs at blank lines, line breaks kept (hcstakepool labelled its
+/// plain text as HTML, so its mails lost their line breaks), links that stand on their own
+/// line made clickable. No script, style sheet or remote image.
+pub fn html_body(subject: &str, text: &str, lang: hcpool_i18n::Lang) -> String {
     let mut html = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body style=\"font-family: Arial, sans-serif;\">\n",
+        lang.tag(),
         escape_html(subject)
     );
     let text = text.replace("\r\n", "\n");
@@ -335,10 +336,19 @@ impl Mailer for SmtpMailer {
             }
             builder = builder.raw_header(HeaderValue::new(header, value.clone()));
         }
+        // Every mail names its language (`Content-Language`, `<html lang>`); one stored
+        // without it (before languages existed) is English.
+        let lang = email.lang();
+        if !email.has_lang() {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(hcpool_core::backend::mailer::CONTENT_LANGUAGE),
+                lang.tag().to_owned(),
+            ));
+        }
         let msg = builder
             .multipart(MultiPart::alternative_plain_html(
                 email.body.clone(),
-                html_body(&email.subject, &email.body),
+                html_body(&email.subject, &email.body, lang),
             ))
             .map_err(|e| rejected(format!("message: {e}")))?;
         self.transport.send(msg).await.map(|_| ()).map_err(|e| {
@@ -434,7 +444,8 @@ mod tests {
         let text = "A request was made from IP address 10.0.0.1 to change the email from \
                     a@b.c to <script>alert(1)</script>\"@x.y https://evil.example/.\n\n\
                     To confirm, open:\n\nhttp://pool.example/emailupdate?t=ab&x=\"1\"\n\nBye\r\nTeam\n";
-        let html = html_body("Stake pool <email> change", text);
+        let html = html_body("Stake pool <email> change", text, hcpool_i18n::Lang::En);
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
         assert!(
             html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;@x.y"),
@@ -452,6 +463,20 @@ mod tests {
         );
         assert!(html.contains("<p>Bye<br>\nTeam</p>"), "{html}");
         assert_eq!(html.matches("<p>").count(), 4, "{html}");
+    }
+
+    #[test]
+    fn html_part_names_the_mails_language() {
+        let html = html_body(
+            "权益池邮箱验证",
+            "尊敬的 HCASH 用户：\n",
+            hcpool_i18n::Lang::ZhCn,
+        );
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"zh-CN\"><head>"),
+            "{html}"
+        );
+        assert!(html.contains("<p>尊敬的 HCASH 用户：</p>"), "{html}");
     }
 
     #[test]

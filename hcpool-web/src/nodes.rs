@@ -195,8 +195,12 @@ pub struct NodeHealth {
     pub label: String,
     /// It answered every call.
     pub ok: bool,
-    /// The first error ("" when ok).
+    /// The first error ("" when ok), in English (the log's).
     pub error: String,
+    /// The error as a catalogue message when hcpool wrote it (no answer in time), for the
+    /// admin page in the reader's language; `None` for a node's or transport's own error.
+    #[serde(skip)]
+    pub error_msg: Option<hcpool_i18n::Msg>,
     /// It has the pool's current configuration (not waiting for a retry).
     pub current: bool,
     /// Its API version ("" when unknown).
@@ -265,13 +269,11 @@ impl NodeLag {
     }
 
     /// Why it lags, for the admin page's summary (`None` when it does not).
-    pub fn reason(&self) -> Option<String> {
+    pub fn reason(&self) -> Option<hcpool_i18n::Msg> {
         self.lagging.then(|| {
-            format!(
-                "its wallet is at height {} while the tip is {} blocks ahead",
-                self.wallet_height.unwrap_or_default(),
-                self.blocks_behind.unwrap_or_default()
-            )
+            hcpool_i18n::Msg::new("status-node-lag")
+                .arg("height", self.wallet_height.unwrap_or_default())
+                .arg("blocks", self.blocks_behind.unwrap_or_default())
         })
     }
 }
@@ -391,6 +393,7 @@ pub async fn health(nodes: &VotingNodes, timeout: Duration) -> Vec<NodeHealth> {
                 label,
                 ok: false,
                 error: String::new(),
+                error_msg: None,
                 current,
                 version: String::new(),
                 live: 0,
@@ -407,7 +410,12 @@ pub async fn health(nodes: &VotingNodes, timeout: Duration) -> Vec<NodeHealth> {
                     h.lag.node_height = heights.node;
                 }
                 Ok(Err(e)) => h.error = e.to_string(),
-                Err(_) => h.error = format!("no answer within {timeout:?}"),
+                Err(_) => {
+                    let m = hcpool_i18n::Msg::new("status-node-no-answer")
+                        .arg("time", format!("{timeout:?}"));
+                    h.error = m.to_string();
+                    h.error_msg = Some(m);
+                }
             }
             h
         }

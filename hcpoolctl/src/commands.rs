@@ -183,6 +183,10 @@ pub enum Command {
         db: crate::db::DbArgs,
         /// The account's email address.
         email: String,
+        /// The mail's language: `en` or `zh-CN` (the store keeps no language for an
+        /// account that is not verified yet).
+        #[arg(long, default_value = "en")]
+        lang: String,
     },
     /// Reset a user's votebits to 1 (abstain on every agenda).
     ResetVotebits {
@@ -296,7 +300,9 @@ pub fn run(cmd: Command, json: bool) -> Result<Report> {
         Command::DisableUser { db, user } => crate::db::set_disabled(&db, &user, true),
         Command::EnableUser { db, user } => crate::db::set_disabled(&db, &user, false),
         Command::DeleteUser { db, user } => crate::db::delete_user(&db, &user),
-        Command::ResendVerification { db, email } => crate::db::resend_verification(&db, &email),
+        Command::ResendVerification { db, email, lang } => {
+            crate::db::resend_verification(&db, &email, &lang)
+        }
         Command::ResetVotebits {
             db,
             user,

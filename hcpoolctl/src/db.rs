@@ -248,13 +248,21 @@ pub fn set_disabled(db: &DbArgs, who: &str, disable: bool) -> Result<Report> {
     })
 }
 
-/// `resend-verification`.
-pub fn resend_verification(db: &DbArgs, email: &str) -> Result<Report> {
+/// `resend-verification`: the mail is written in `lang` (`--lang`, English by default). The
+/// store keeps no language for an unverified account (a notification choice, the only
+/// stored one, needs a verified account), so the operator says it.
+pub fn resend_verification(db: &DbArgs, email: &str, lang: &str) -> Result<Report> {
     let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{email:?}: {e}"))?;
+    let lang = hcpool_core::Lang::from_tag(lang).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--lang {:?}: not a language hcpool speaks (en, zh-CN)",
+            hcpool_core::util::truncate(lang, hcpool_core::util::ECHO_MAX)
+        )
+    })?;
     runtime()?.block_on(async {
         let store = db.open().await?;
         let now = unix_now();
-        let r = admin::resend_verification(&store, &email, now).await?;
+        let r = admin::resend_verification(&store, &email, lang, now).await?;
         let (text, ok) = match r {
             admin::Resend::Queued => (
                 format!("queued: the web app's mail sender sends {email} a new verification link"),
@@ -266,7 +274,7 @@ pub fn resend_verification(db: &DbArgs, email: &str) -> Result<Report> {
         };
         Ok(Report {
             text,
-            json: json!({"email": email.as_str(), "result": format!("{r:?}")}),
+            json: json!({"email": email.as_str(), "result": format!("{r:?}"), "lang": lang.tag()}),
             ok,
         })
     })

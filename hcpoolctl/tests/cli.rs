@@ -520,9 +520,22 @@ mod dbtools {
         );
         assert_eq!(v["new"], serde_json::json!({"vote_bits": 1, "version": 8}));
 
-        // resend-verification: queued for bob (unverified), refused for alice (verified).
-        let (code, out, _) =
-            run(&[&["resend-verification"][..], &db, &["bob@example.com"]].concat());
+        // resend-verification: queued for bob (unverified), in the language asked for;
+        // refused for alice (verified) and for a language hcpool does not speak.
+        let (code, out, err) = run(&[
+            &["resend-verification"][..],
+            &db,
+            &["bob@example.com", "--lang", "de"],
+        ]
+        .concat());
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains("--lang \"de\""), "{err}");
+        let (code, out, _) = run(&[
+            &["resend-verification"][..],
+            &db,
+            &["bob@example.com", "--lang", "zh-CN"],
+        ]
+        .concat());
         assert_eq!(code, 0, "{out}");
         assert!(out.contains("queued"), "{out}");
         let (code, out, _) =
@@ -561,6 +574,8 @@ mod dbtools {
                 .unwrap();
             assert_eq!(rows.len(), 1, "the resend row");
             assert_eq!(rows[0].recipient, "bob@example.com");
+            // The language the sender writes the mail in (`--lang zh-CN`).
+            assert_eq!(rows[0].subject, "zh-CN");
         }
         sql.close().await;
         let (_, v) = json_of(&[&["find-user"][..], &db, &["--id", &alice.0.to_string()]].concat());

@@ -11,6 +11,7 @@
 //! ([`Problem::WalletsLagging`]).
 
 use async_trait::async_trait;
+use hcpool_i18n::Msg;
 
 use crate::params::Network;
 
@@ -185,6 +186,17 @@ impl Problem {
             Problem::WalletsLagging => "every ready wallet's tip lags its hcd's tip or is too old",
         }
     }
+
+    /// The catalogue key of [`Problem::describe`]'s sentence (`status-problem-*`), for the
+    /// admin page in the reader's language.
+    pub fn key(self) -> &'static str {
+        match self {
+            Problem::WalletsStopped => "status-problem-wallets-stopped",
+            Problem::WalletsUnavailable => "status-problem-wallets-unavailable",
+            Problem::WalletsBehind => "status-problem-wallets-behind",
+            Problem::WalletsLagging => "status-problem-wallets-lagging",
+        }
+    }
 }
 
 /// The outcome of one sync check.
@@ -193,8 +205,13 @@ impl Problem {
 pub struct SyncReport {
     /// Empty when registration is open.
     pub problems: Vec<Problem>,
-    /// One line per finding, naming wallets: for the admin page only.
+    /// One line per finding, naming wallets: for the admin page only (and the log), in
+    /// English.
     pub details: Vec<String>,
+    /// `details` as catalogue messages (`status-detail-*`), for the admin page in the
+    /// reader's language. Not serialized.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub detail_msgs: Vec<Msg>,
     /// The highest chain tip among ready wallets.
     pub height: Option<u32>,
     /// Wallets configured.
@@ -240,7 +257,7 @@ impl SyncReport {
         let mut details = Vec::new();
         if let Some(reason) = stopped {
             problems.push(Problem::WalletsStopped);
-            details.push(format!("wallet manager stopped: {reason}"));
+            details.push(Msg::new("status-detail-stopped").arg("reason", reason));
         }
         let ready: Vec<(&WalletTip, u32)> = tips
             .iter()
@@ -249,8 +266,14 @@ impl SyncReport {
             .collect();
         for t in tips {
             match (&t.not_ready, t.height) {
-                (Some(why), _) => details.push(format!("{}: {why}", t.label)),
-                (None, None) => details.push(format!("{}: no chain tip", t.label)),
+                (Some(why), _) => details.push(
+                    Msg::new("status-detail-not-ready")
+                        .arg("label", &t.label)
+                        .arg("why", why),
+                ),
+                (None, None) => {
+                    details.push(Msg::new("status-detail-no-tip").arg("label", &t.label))
+                }
                 _ => {}
             }
         }
@@ -267,18 +290,18 @@ impl SyncReport {
             .collect();
         for l in &lag {
             match l.lag.lagging {
-                Some(LagReason::BlocksBehind) => details.push(format!(
-                    "{}: lagging, at height {} while its hcd is at {}",
-                    l.label,
-                    l.height,
-                    l.node_height.unwrap_or_default()
-                )),
-                Some(LagReason::TipTooOld) => details.push(format!(
-                    "{}: lagging, its tip (height {}) is {} s old",
-                    l.label,
-                    l.height,
-                    l.lag.tip_age_secs.unwrap_or_default()
-                )),
+                Some(LagReason::BlocksBehind) => details.push(
+                    Msg::new("status-detail-lag-blocks")
+                        .arg("label", &l.label)
+                        .arg("height", l.height)
+                        .arg("node", l.node_height.unwrap_or_default()),
+                ),
+                Some(LagReason::TipTooOld) => details.push(
+                    Msg::new("status-detail-lag-age")
+                        .arg("label", &l.label)
+                        .arg("height", l.height)
+                        .arg("secs", l.lag.tip_age_secs.unwrap_or_default()),
+                ),
                 None => {}
             }
         }
@@ -289,7 +312,12 @@ impl SyncReport {
             .filter(|((t, h), l)| {
                 let ok = h.saturating_add(MAX_TIP_LAG) >= best;
                 if !ok {
-                    details.push(format!("{}: at height {h}, the tip is {best}", t.label));
+                    details.push(
+                        Msg::new("status-detail-behind")
+                            .arg("label", &t.label)
+                            .arg("height", h)
+                            .arg("best", best),
+                    );
                 }
                 ok && l.lag.lagging.is_none()
             })
@@ -303,7 +331,8 @@ impl SyncReport {
         }
         SyncReport {
             problems,
-            details,
+            details: details.iter().map(ToString::to_string).collect(),
+            detail_msgs: details,
             height,
             wallets: tips.len(),
             wallets_ready: ready.len(),
@@ -387,6 +416,59 @@ mod tests {
             ..LIMITS
         };
         assert_eq!(tip_lag(100, Some(100), Some(0), now, no_age).lagging, None);
+    }
+
+    #[test]
+    fn problems_have_the_same_sentence_in_the_catalogue() {
+        for p in [
+            Problem::WalletsStopped,
+            Problem::WalletsUnavailable,
+            Problem::WalletsBehind,
+            Problem::WalletsLagging,
+        ] {
+            assert_eq!(
+                hcpool_i18n::t(hcpool_i18n::Lang::En, p.key(), &[]),
+                p.describe()
+            );
+            assert_ne!(
+                hcpool_i18n::t(hcpool_i18n::Lang::ZhCn, p.key(), &[]),
+                p.describe()
+            );
+        }
+    }
+
+    #[test]
+    fn details_are_written_in_the_readers_language_too() {
+        let now = Some(10_000);
+        let tips = [
+            at("a", 90, 100, 9_900),
+            at("b", 100, 100, 1_000),
+            at("c", 97, 97, 9_990),
+            tip("d", Some("connection refused"), None),
+            tip("e", None, None),
+        ];
+        let r = SyncReport::evaluate_with(3, Some("scripts differ"), &tips, LIMITS, now);
+        assert_eq!(r.details.len(), r.detail_msgs.len());
+        for (en, m) in r.details.iter().zip(&r.detail_msgs) {
+            assert_eq!(*en, m.to_string());
+        }
+        let zh: Vec<String> = r
+            .detail_msgs
+            .iter()
+            .map(|m| m.text(hcpool_i18n::Lang::ZhCn))
+            .collect();
+        assert_eq!(
+            zh,
+            [
+                "钱包管理器已停止：scripts differ",
+                "d：connection refused",
+                "e：没有链顶端",
+                "a：滞后，高度为 90，而其 hcd 已在 100",
+                "b：滞后，其链顶端（高度 100）已是 9000 秒前",
+                "a：高度为 90，链顶端为 100",
+                "c：高度为 97，链顶端为 100",
+            ]
+        );
     }
 
     #[test]

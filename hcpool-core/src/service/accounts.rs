@@ -487,16 +487,16 @@ impl AccountService {
         let hash = self.hasher.hash(new, self.scheme()).await?;
         self.store.change_password(user.id, &hash).await?;
         self.reissue_api_token(user.id, &user.api_token).await?;
-        let notice = Email {
-            headers: Vec::new(),
-            to: user.email.clone(),
-            subject: t(lang, "mail-password-changed-subject", &[]),
-            body: body(
+        let notice = Email::new(
+            user.email.clone(),
+            t(lang, "mail-password-changed-subject", &[]),
+            body(
                 lang,
                 "mail-password-changed-body",
                 &[("base", &self.settings.base_url)],
             ),
-        };
+            lang,
+        );
         self.enqueue(Job::Mail(notice)).await
     }
 
@@ -625,18 +625,18 @@ impl AccountService {
                     ("new", new_email.as_str()),
                     ("link", link.as_str()),
                 ];
-                let to_new = Email {
-                    headers: Vec::new(),
-                    to: new_email.as_str().to_owned(),
-                    subject: t(lang, "mail-email-change-subject", &[]),
-                    body: body(lang, "mail-email-change-new-body", &args),
-                };
-                let to_old = Email {
-                    headers: Vec::new(),
-                    to: user.email.clone(),
-                    subject: t(lang, "mail-email-change-subject", &[]),
-                    body: body(lang, "mail-email-change-old-body", &args),
-                };
+                let to_new = Email::new(
+                    new_email.as_str().to_owned(),
+                    t(lang, "mail-email-change-subject", &[]),
+                    body(lang, "mail-email-change-new-body", &args),
+                    lang,
+                );
+                let to_old = Email::new(
+                    user.email.clone(),
+                    t(lang, "mail-email-change-subject", &[]),
+                    body(lang, "mail-email-change-old-body", &args),
+                    lang,
+                );
                 // The link's row is deleted once sent (the outbox keeps no sent mail).
                 self.enqueue(Job::Mail(to_new)).await?;
                 self.enqueue(Job::Mail(to_old)).await
@@ -829,12 +829,13 @@ impl AccountService {
         let base = &self.settings.base_url;
         match row.kind.as_str() {
             crate::notify::KIND_NOTIFY => Ok(Some(crate::notify::email_of_row(row))),
-            KIND_MAIL => Ok(Some(Email {
-                headers: Vec::new(),
-                to: row.recipient.clone(),
-                subject: row.subject.clone(),
-                body: row.body.expose().clone(),
-            })),
+            KIND_MAIL => Ok(Some(Email::new(
+                row.recipient.clone(),
+                row.subject.clone(),
+                row.body.expose().clone(),
+                // The language is kept in the row's otherwise unused `ip` column.
+                Lang::from_tag(&row.ip).unwrap_or_default(),
+            ))),
             KIND_SIGNUP | KIND_RESEND => {
                 let lang = row_lang(row);
                 if row.kind == KIND_SIGNUP && !row.body.expose().is_empty() {
@@ -851,12 +852,12 @@ impl AccountService {
                     if row.kind != KIND_SIGNUP {
                         return Ok(None);
                     }
-                    return Ok(Some(Email {
-                        headers: Vec::new(),
-                        to: user.email,
-                        subject: t(lang, "mail-signup-taken-subject", &[]),
-                        body: body(lang, "mail-signup-taken-body", &[("base", base)]),
-                    }));
+                    return Ok(Some(Email::new(
+                        user.email,
+                        t(lang, "mail-signup-taken-subject", &[]),
+                        body(lang, "mail-signup-taken-body", &[("base", base)]),
+                        lang,
+                    )));
                 }
                 let token = self.mail_token();
                 if !store
@@ -867,12 +868,12 @@ impl AccountService {
                     return Ok(None);
                 }
                 let link = format!("{base}/emailverify?t={token}");
-                Ok(Some(Email {
-                    headers: Vec::new(),
-                    to: user.email,
-                    subject: t(lang, "mail-verify-subject", &[]),
-                    body: body(lang, "mail-verify-body", &[("link", &link)]),
-                }))
+                Ok(Some(Email::new(
+                    user.email,
+                    t(lang, "mail-verify-subject", &[]),
+                    body(lang, "mail-verify-body", &[("link", &link)]),
+                    lang,
+                )))
             }
             KIND_RESET => {
                 let Some(user) = store
@@ -894,12 +895,12 @@ impl AccountService {
                     .await?;
                 let link = format!("{base}/passwordupdate?t={token}");
                 let lang = row_lang(row);
-                Ok(Some(Email {
-                    headers: Vec::new(),
-                    to: user.email,
-                    subject: t(lang, "mail-reset-subject", &[]),
-                    body: body(lang, "mail-reset-body", &[("ip", &row.ip), ("link", &link)]),
-                }))
+                Ok(Some(Email::new(
+                    user.email,
+                    t(lang, "mail-reset-subject", &[]),
+                    body(lang, "mail-reset-body", &[("ip", &row.ip), ("link", &link)]),
+                    lang,
+                )))
             }
             other => {
                 tracing::warn!(id = row.id, kind = other, "unknown outbox row kind dropped");
@@ -938,7 +939,12 @@ fn row_lang(row: &OutboxMail) -> Lang {
 /// app's sender to handle.
 pub fn outbox_row(job: Job, now: i64) -> OutboxMail {
     let (kind, recipient, subject, body, ip) = match job {
-        Job::Mail(m) => (KIND_MAIL, m.to, m.subject, m.body, String::new()),
+        // A rendered mail keeps its language in the (otherwise unused) `ip` column, as a
+        // tag; empty for English, as rows stored before languages existed are.
+        Job::Mail(m) => {
+            let lang = lang_subject(m.lang());
+            (KIND_MAIL, m.to, m.subject, m.body, lang)
+        }
         Job::Signup {
             email,
             password_hash,

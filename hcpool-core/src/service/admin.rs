@@ -36,13 +36,18 @@ pub enum Resend {
 }
 
 /// Queues a new verification link for the unverified account of `email` (the outbox row
-/// the web app's `/resendverification` stores), at `now` (unix seconds).
+/// the web app's `/resendverification` stores), written in `lang`, at `now` (unix seconds).
+///
+/// The operator names the language: the store keeps none for an unverified account (the
+/// only stored language is a notification choice's, which needs a signed-in, so verified,
+/// account).
 ///
 /// # Errors
 /// The store's error.
 pub async fn resend_verification(
     store: &dyn Store,
     email: &EmailAddress,
+    lang: Lang,
     now: i64,
 ) -> Result<Resend> {
     let Some(user) = store.user_by_email(email.as_str()).await? else {
@@ -57,8 +62,7 @@ pub async fn resend_verification(
     let row = outbox_row(
         Job::Resend {
             email: email.clone(),
-            // An operator's resend: the user's language is not known.
-            lang: Lang::En,
+            lang,
         },
         now,
     );
@@ -227,14 +231,14 @@ mod tests {
         let store = MemoryStore::default();
         let email = |s: &str| EmailAddress::parse(s).unwrap();
         assert_eq!(
-            resend_verification(&store, &email("x@example.com"), 10)
+            resend_verification(&store, &email("x@example.com"), Lang::En, 10)
                 .await
                 .unwrap(),
             Resend::NoSuchUser
         );
         user(&store, "a@example.com").await;
         assert_eq!(
-            resend_verification(&store, &email("a@example.com"), 10)
+            resend_verification(&store, &email("a@example.com"), Lang::ZhCn, 10)
                 .await
                 .unwrap(),
             Resend::Queued
@@ -243,9 +247,11 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].kind, crate::service::accounts::KIND_RESEND);
         assert_eq!(rows[0].recipient, "a@example.com");
+        // The row carries the language its mail is written in.
+        assert_eq!(rows[0].subject, "zh-CN");
         store.verify_email("tok").await.unwrap();
         assert_eq!(
-            resend_verification(&store, &email("a@example.com"), 10)
+            resend_verification(&store, &email("a@example.com"), Lang::En, 10)
                 .await
                 .unwrap(),
             Resend::AlreadyVerified

@@ -364,3 +364,77 @@ delete-what = Deleting your account erases at once your email address, password,
 delete-kept = Your tickets keep being voted: the pool keeps the ticket address <code>{ $address }</code>, its script, your public key and fee addresses and your vote choices until every ticket bought for it has voted, been revoked or expired, then erases them too. Do not buy tickets for this address after deleting the account: they may not be voted.
 delete-button = Delete my account
 delete-keep = Keep my account
+
+## Admin status: the states and reasons the code writes (hcpool-core's status summary and
+## the web app's wallet and voting-node checks)
+
+status-level-ok = OK
+status-level-degraded = Degraded
+status-level-critical = Critical
+status-level-emergency = Emergency
+status-yes = yes
+status-no = no
+status-bool-true = true
+status-bool-false = false
+status-not-ready = not ready
+status-scripts-all = all
+status-scripts-behind-one = behind: 1 script missing
+status-scripts-behind = behind: { $count } scripts missing
+status-problem-wallets-stopped = the wallet manager is stopped after an inconsistency
+status-problem-wallets-unavailable = fewer than minservers wallets are ready
+status-problem-wallets-behind = fewer than minservers wallets are at the chain tip
+status-problem-wallets-lagging = every ready wallet's tip lags its hcd's tip or is too old
+status-detail-stopped = wallet manager stopped: { $reason }
+status-detail-not-ready = { $label }: { $why }
+status-detail-no-tip = { $label }: no chain tip
+status-detail-lag-blocks = { $label }: lagging, at height { $height } while its hcd is at { $node }
+status-detail-lag-age = { $label }: lagging, its tip (height { $height }) is { $secs } s old
+status-detail-behind = { $label }: at height { $height }, the tip is { $best }
+status-reason-wallet-down = wallet { $label } not connected: { $why }
+status-reason-no-answer = no answer
+status-reason-wallet-no-hcd = wallet { $label }: hcd not connected
+status-reason-wallet-locked = wallet { $label }: locked
+status-reason-wallet-lagging = wallet { $label }: lagging: { $why }
+status-reason-node-lagging = voting node { $label } lagging: { $why }
+status-reason-node-down = voting node { $label } not serving
+status-lag-blocks = at height { $height } while its hcd is at { $node }
+status-lag-tip-age = its tip block is { $secs } s old
+status-lag-other = its tip lags
+status-node-lag = its wallet is at height { $height } while the tip is { $blocks } blocks ahead
+status-node-no-answer = no answer within { $time }
+# The lag table's verdicts (the API's names of the two limits).
+status-lag-reason-blocks-behind = blocks_behind
+status-lag-reason-tip-too-old = tip_too_old
+msg-mined-block = Mined block { $height }
+msg-mining-failed = Mining failed: { $error }
+
+## Admin low-fee tickets: results and refusals
+
+# A text the code passes on as it is (a backend's own error).
+msg-raw = { $text }
+
+msg-lowfee-none-selected = no tickets selected to modify
+msg-lowfee-bad-action = invalid or unknown form action type
+msg-lowfee-bad-hash = NewHashFromStr failed for { $hash }: { $error }
+msg-lowfee-gone = ticket { $ticket } is no longer present
+msg-lowfee-added = successfully added { $count } ticket(s)
+msg-lowfee-removed = successfully removed { $count } ticket(s)
+msg-lowfee-add-failed = Database error occurred while adding tickets
+msg-lowfee-remove-failed = Database error occurred while removing tickets
+msg-lowfee-list-failed = GetIgnoredLowFeeTickets error: { $error }
+msg-lowfee-no-nodes = no stakepoold configured
+
+## The demo's ticket purchase
+
+msg-demo-bought = Bought ticket { $ticket }: it is mined in the next block
+msg-demo-buy-failed = Ticket purchase failed: { $error }
+msg-demo-user-id = user id out of range
+
+## Consensus agendas on the voting page: `agenda-<agenda id>` and
+## `agenda-<agenda id>-<choice id>`. An agenda without a key here shows the chain
+## parameters' English description.
+
+agenda-maxblocksize = Change maximum allowed block size from 1MiB to 1.25MB
+agenda-maxblocksize-abstain = abstain voting for change
+agenda-maxblocksize-no = reject changing max allowed block size
+agenda-maxblocksize-yes = accept changing max allowed block size

@@ -362,3 +362,75 @@ delete-what = 删除账户会立即清除您的邮箱地址、密码、API 令�
 delete-kept = 您的选票会继续被投票：在为该地址购买的每张选票都已投票、被撤销或过期之前，权益池会保留选票地址 <code>{ $address }</code>、其脚本、您的公钥地址和手续费地址以及您的投票选择，之后也会将其清除。删除账户后请不要再为此地址购买选票：它们可能不会被投票。
 delete-button = 删除我的账户
 delete-keep = 保留我的账户
+
+## 管理员状态：代码写出的状态与原因（hcpool-core 的状态汇总以及网站对钱包和投票节点的检查）
+
+status-level-ok = 正常
+status-level-degraded = 降级
+status-level-critical = 严重
+status-level-emergency = 紧急
+status-yes = 是
+status-no = 否
+status-bool-true = 是
+status-bool-false = 否
+status-not-ready = 未就绪
+status-scripts-all = 全部
+status-scripts-behind-one = 落后：缺少 1 个脚本
+status-scripts-behind = 落后：缺少 { $count } 个脚本
+status-problem-wallets-stopped = 钱包管理器因数据不一致已停止
+status-problem-wallets-unavailable = 就绪的钱包少于 minservers 个
+status-problem-wallets-behind = 处于链顶端的钱包少于 minservers 个
+status-problem-wallets-lagging = 所有就绪钱包的链顶端都落后于其 hcd 的链顶端，或已过旧
+status-detail-stopped = 钱包管理器已停止：{ $reason }
+status-detail-not-ready = { $label }：{ $why }
+status-detail-no-tip = { $label }：没有链顶端
+status-detail-lag-blocks = { $label }：滞后，高度为 { $height }，而其 hcd 已在 { $node }
+status-detail-lag-age = { $label }：滞后，其链顶端（高度 { $height }）已是 { $secs } 秒前
+status-detail-behind = { $label }：高度为 { $height }，链顶端为 { $best }
+status-reason-wallet-down = 钱包 { $label } 未连接：{ $why }
+status-reason-no-answer = 无应答
+status-reason-wallet-no-hcd = 钱包 { $label }：hcd 未连接
+status-reason-wallet-locked = 钱包 { $label }：已锁定
+status-reason-wallet-lagging = 钱包 { $label }：滞后：{ $why }
+status-reason-node-lagging = 投票节点 { $label } 滞后：{ $why }
+status-reason-node-down = 投票节点 { $label } 未在服务
+status-lag-blocks = 高度为 { $height }，而其 hcd 已在 { $node }
+status-lag-tip-age = 其最新区块已是 { $secs } 秒前
+status-lag-other = 其链顶端滞后
+status-node-lag = 其钱包高度为 { $height }，落后链顶端 { $blocks } 个区块
+status-node-no-answer = { $time } 内无应答
+# 滞后表中的判定（API 对两项限制的名称）。
+status-lag-reason-blocks-behind = 落后区块过多
+status-lag-reason-tip-too-old = 最新区块过旧
+msg-mined-block = 已挖出区块 { $height }
+msg-mining-failed = 挖矿失败：{ $error }
+
+## 管理员低手续费选票：结果与拒绝信息
+
+# 代码原样转述的文本（后端自身的错误）。
+msg-raw = { $text }
+
+msg-lowfee-none-selected = 未选择要修改的选票
+msg-lowfee-bad-action = 无效或未知的表单操作
+msg-lowfee-bad-hash = 无法解析选票哈希 { $hash }（NewHashFromStr）：{ $error }
+msg-lowfee-gone = 选票 { $ticket } 已不在列表中
+msg-lowfee-added = 已成功添加 { $count } 张选票
+msg-lowfee-removed = 已成功移除 { $count } 张选票
+msg-lowfee-add-failed = 添加选票时发生数据库错误
+msg-lowfee-remove-failed = 移除选票时发生数据库错误
+msg-lowfee-list-failed = 获取被忽略的低手续费选票失败（GetIgnoredLowFeeTickets）：{ $error }
+msg-lowfee-no-nodes = 未配置 stakepoold
+
+## 演示：购买选票
+
+msg-demo-bought = 已购买选票 { $ticket }：它将在下一个区块中被打包
+msg-demo-buy-failed = 购买选票失败：{ $error }
+msg-demo-user-id = 用户 ID 超出范围
+
+## 投票页面上的共识议程：`agenda-<议程 id>` 与 `agenda-<议程 id>-<选项 id>`。
+## 此处没有键的议程显示链参数中的英文描述。
+
+agenda-maxblocksize = 将允许的最大区块大小从 1MiB 改为 1.25MB
+agenda-maxblocksize-abstain = 对此变更弃权
+agenda-maxblocksize-no = 反对更改允许的最大区块大小
+agenda-maxblocksize-yes = 赞成更改允许的最大区块大小

@@ -8,8 +8,9 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
-use hcpool_core::backend::health::LagReason;
+use hcpool_core::backend::health::{Lag, LagReason};
 use hcpool_core::status::{Level, NodeFacts, WalletFacts};
+use hcpool_i18n::{t, Lang, Msg};
 
 use super::{title, Flashed, Nav, Page};
 use crate::config::WebSettings;
@@ -79,14 +80,22 @@ impl<'r> rocket::request::FromRequest<'r> for Admin {
     }
 }
 
-/// The admin status page.
+/// The admin status page. Every text the code writes is in the reader's language (the
+/// catalogue's `status-*` keys); the monitors' JSON answer of `/status` is not translated.
 #[derive(Debug, serde::Serialize)]
 struct StatusView<'a> {
     sync: &'a crate::health::SyncReport,
-    sync_problems: Vec<&'static str>,
+    /// Why registration is refused, one sentence per problem.
+    sync_problems: Vec<String>,
+    /// The sync report's findings, one line each.
+    sync_details: Vec<String>,
+    /// Each ready wallet's lag (the sync report's), with its verdict written out.
+    lag: Vec<LagRow>,
     wallet_label: String,
     /// The wallet side as the manager answers it.
     wallet: WalletView,
+    /// `wallet`'s flags written out (`true`/`false` in English, as before).
+    wallet_flags: WalletFlags,
     /// One row per wallet of the manager.
     wallets: Vec<WalletRow>,
     node_count: usize,
@@ -94,8 +103,10 @@ struct StatusView<'a> {
     nodes: Vec<crate::nodes::NodeHealth>,
     /// The overall level (hcstakepool's "RPC Status") and its reasons.
     summary: hcpool_core::status::Summary,
-    /// `summary.level` as hcstakepool spelt it.
-    level: &'static str,
+    /// `summary.reasons`, written out.
+    reasons: Vec<String>,
+    /// `summary.level` as hcstakepool spelt it (in English; translated otherwise).
+    level: String,
     /// `summary.level` as a CSS class suffix.
     level_class: &'static str,
     demo: bool,
@@ -116,6 +127,37 @@ struct WalletView {
     height: u32,
 }
 
+/// The wallet view's flags as the page writes them.
+#[derive(Debug, serde::Serialize)]
+struct WalletFlags {
+    daemon_connected: String,
+    unlocked: String,
+    voting: String,
+}
+
+fn flag(lang: Lang, v: bool) -> String {
+    t(
+        lang,
+        if v {
+            "status-bool-true"
+        } else {
+            "status-bool-false"
+        },
+        &[],
+    )
+}
+
+/// One ready wallet's lag on the status page.
+#[derive(Debug, serde::Serialize)]
+struct LagRow {
+    label: String,
+    height: u32,
+    node_height: Option<u32>,
+    lag: Lag,
+    /// The verdict ("" when it keeps up).
+    lagging: String,
+}
+
 /// One wallet of the manager on the status page.
 #[derive(Debug, serde::Serialize)]
 struct WalletRow {
@@ -123,16 +165,16 @@ struct WalletRow {
     ready: bool,
     /// What the status summary counts (connected, hcd connected, unlocked, best block…).
     facts: hcpool_core::status::WalletFacts,
-    connected_text: &'static str,
-    daemon_text: &'static str,
-    unlocked_text: &'static str,
+    connected_text: String,
+    daemon_text: String,
+    unlocked_text: String,
     /// "ready", or why not.
     state: String,
     network: String,
     hcd_api: String,
     wallet_api: String,
     voting: bool,
-    voting_text: &'static str,
+    voting_text: String,
     vote_version: String,
     warnings: Vec<String>,
     behind: bool,
@@ -150,6 +192,7 @@ async fn get_status(
         // Everyone else (monitors) gets the JSON health answer, 200 or 500.
         return Ok(Page::Health(crate::health::health(state).await));
     };
+    let lang = v.lang;
     let wallets = state.pool.wallets();
     let (info, best) = (
         state.wallet_call(wallets.wallet_info()).await,
@@ -170,7 +213,7 @@ async fn get_status(
             ..WalletView::default()
         },
     };
-    let wallet_rows = wallet_rows(state).await;
+    let wallet_rows = wallet_rows(state, lang).await;
     let nodes = state.pool.nodes();
     let sync = state.sync_report().await;
     let mut health = crate::nodes::health(nodes, crate::nodes::HEALTH_TIMEOUT).await;
@@ -185,16 +228,51 @@ async fn get_status(
     // ready, non-lagging wallets; else hcd's tip), not whichever wallet answered first,
     // which may be the one that lags.
     wallet.height = pool_tip(&summary, &sync).unwrap_or(wallet.height);
+    // The errors hcpool wrote itself (no answer in time) in the reader's language.
+    for n in &mut health {
+        if let Some(m) = &n.error_msg {
+            n.error = m.text(lang);
+        }
+    }
     let view = StatusView {
-        sync_problems: sync.problems.iter().map(|p| p.describe()).collect(),
+        sync_problems: sync
+            .problems
+            .iter()
+            .map(|p| t(lang, p.key(), &[]))
+            .collect(),
+        sync_details: sync.detail_msgs.iter().map(|m| m.text(lang)).collect(),
+        lag: sync
+            .lag
+            .iter()
+            .map(|l| LagRow {
+                label: l.label.clone(),
+                height: l.height,
+                node_height: l.node_height,
+                lag: l.lag,
+                lagging: match l.lag.lagging {
+                    Some(LagReason::BlocksBehind) => {
+                        t(lang, "status-lag-reason-blocks-behind", &[])
+                    }
+                    Some(LagReason::TipTooOld) => t(lang, "status-lag-reason-tip-too-old", &[]),
+                    Some(_) => t(lang, "status-lag-other", &[]),
+                    None => String::new(),
+                },
+            })
+            .collect(),
         sync: &sync,
         wallet_label: wallets.label(),
+        wallet_flags: WalletFlags {
+            daemon_connected: flag(lang, wallet.daemon_connected),
+            unlocked: flag(lang, wallet.unlocked),
+            voting: flag(lang, wallet.voting),
+        },
         wallet,
         wallets: wallet_rows,
         node_count: nodes.len(),
         stale_nodes: nodes.stale(),
         nodes: health,
-        level: summary.level.as_str(),
+        level: t(lang, summary.level.key(), &[]),
+        reasons: summary.reasons.iter().map(|r| r.text(lang)).collect(),
         level_class: match summary.level {
             Level::Ok => "ok",
             Level::Degraded => "degraded",
@@ -270,17 +348,16 @@ fn summary(
                 .find(|l| l.label == f.label)
                 .and_then(|l| Some((l.lag.lagging?, l)))
                 .map(|(reason, l)| match reason {
-                    LagReason::BlocksBehind => format!(
-                        "at height {} while its hcd is at {}",
-                        l.height,
-                        l.node_height
-                            .map_or_else(|| "?".to_owned(), |h| h.to_string())
-                    ),
-                    LagReason::TipTooOld => format!(
-                        "its tip block is {} s old",
-                        l.lag.tip_age_secs.unwrap_or_default()
-                    ),
-                    _ => "its tip lags".to_owned(),
+                    LagReason::BlocksBehind => {
+                        Msg::new("status-lag-blocks").arg("height", l.height).arg(
+                            "node",
+                            l.node_height
+                                .map_or_else(|| "?".to_owned(), |h| h.to_string()),
+                        )
+                    }
+                    LagReason::TipTooOld => Msg::new("status-lag-tip-age")
+                        .arg("secs", l.lag.tip_age_secs.unwrap_or_default()),
+                    _ => Msg::new("status-lag-other"),
                 });
             f
         })
@@ -299,8 +376,8 @@ fn summary(
 /// One row per wallet of the manager (none without one): its state from a fresh
 /// `walletinfo` and `getbestblock`, the network, API versions and warnings of its connect check, and the
 /// registered scripts it lacks (a wallet that missed an `importscript` is behind until the
-/// manager's catch-up imports them).
-async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
+/// manager's catch-up imports them). The texts are in `lang`.
+async fn wallet_rows(state: &AppState, lang: Lang) -> Vec<WalletRow> {
     let Some(m) = state.manager() else {
         return Vec::new();
     };
@@ -309,7 +386,7 @@ async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
         .await
         .unwrap_or_default();
     let status = m.status();
-    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| t(lang, "status-unknown", &[]));
     status
         .wallets
         .iter()
@@ -328,38 +405,42 @@ async fn wallet_rows(state: &AppState) -> Vec<WalletRow> {
                 error: w.last_error.clone(),
                 lagging: None,
             },
-            connected_text: yes_no(Some(w.connected)),
-            daemon_text: yes_no(w.daemon_connected),
-            unlocked_text: yes_no(w.unlocked),
+            connected_text: yes_no(lang, Some(w.connected)),
+            daemon_text: yes_no(lang, w.daemon_connected),
+            unlocked_text: yes_no(lang, w.unlocked),
             state: if w.is_ready() {
-                "ready".to_owned()
+                t(lang, "status-ready", &[])
             } else {
-                w.last_error.clone().unwrap_or_else(|| "not ready".into())
+                // The wallet's own error is shown as it is.
+                w.last_error
+                    .clone()
+                    .unwrap_or_else(|| t(lang, "status-not-ready", &[]))
             },
             network: text(&w.network),
             hcd_api: text(&w.hcd_api),
             wallet_api: text(&w.wallet_api),
             voting: w.voting == Some(true),
-            voting_text: yes_no(w.voting),
+            voting_text: yes_no(lang, w.voting),
             vote_version: w.vote_version.map(|v| v.to_string()).unwrap_or_default(),
             warnings: w.warnings.clone(),
             behind: w.is_behind(),
             scripts: match w.scripts_missing {
-                None => "unknown".to_owned(),
-                Some(0) => "all".to_owned(),
-                Some(1) => "behind: 1 script missing".to_owned(),
-                Some(n) => format!("behind: {n} scripts missing"),
+                None => t(lang, "status-unknown", &[]),
+                Some(0) => t(lang, "status-scripts-all", &[]),
+                Some(1) => t(lang, "status-scripts-behind-one", &[]),
+                Some(n) => t(lang, "status-scripts-behind", &[("count", &n.to_string())]),
             },
         })
         .collect()
 }
 
-fn yes_no(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
+fn yes_no(lang: Lang, v: Option<bool>) -> String {
+    let key = match v {
+        Some(true) => "status-yes",
+        Some(false) => "status-no",
+        None => "status-unknown",
+    };
+    t(lang, key, &[])
 }
 
 /// The demo's "mine a block" control: admin only, and only in the demo (404 otherwise).
@@ -372,17 +453,22 @@ fn post_mine(
     let Some(chain) = &state.demo_chain else {
         return Page::Text((Status::NotFound, "Not Found"));
     };
-    if admin.is_none() {
+    let Some(admin) = admin else {
         return Page::Text((Status::Forbidden, "Forbidden"));
-    }
+    };
+    let lang = admin.visitor.lang;
     let to = Redirect::to("/status");
     match chain.mine_block() {
         Ok(height) => {
             state.forget_chain_caches();
             tracing::info!(height, "demo: block mined by an admin");
-            Page::Flash(Flash::success(to, format!("Mined block {height}")))
+            let msg = t(lang, "msg-mined-block", &[("height", &height.to_string())]);
+            Page::Flash(Flash::success(to, msg))
         }
-        Err(e) => Page::Flash(Flash::error(to, format!("Mining failed: {e}"))),
+        Err(e) => Page::Flash(Flash::error(
+            to,
+            t(lang, "msg-mining-failed", &[("error", e.as_str())]),
+        )),
     }
 }
 

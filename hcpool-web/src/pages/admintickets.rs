@@ -13,22 +13,26 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{Route, State};
 
+use hcpool_i18n::{Lang, Msg};
+
 use super::admin::Admin;
 use super::{title, Flashed, Nav, Page};
 use crate::error::WebError;
 use crate::session::{csrf_field, Checked};
 use crate::state::AppState;
 
-/// The ignored list of the first node that answers (as the original).
-async fn ignored(state: &AppState) -> Result<Vec<TicketEntry>, String> {
-    let mut last = "no stakepoold configured".to_owned();
+/// The ignored list of the first node that answers (as the original); else why not, as
+/// the original said it ("GetIgnoredLowFeeTickets error: " and the last node's error, shown
+/// as it is).
+async fn ignored(state: &AppState) -> Result<Vec<TicketEntry>, Msg> {
+    let mut last = Msg::new("msg-lowfee-no-nodes");
     for node in state.pool.nodes().nodes() {
         match node.ignored_low_fee_tickets().await {
             Ok(t) => return Ok(t),
-            Err(e) => last = e.to_string(),
+            Err(e) => last = Msg::new("msg-raw").arg("text", e),
         }
     }
-    Err(last)
+    Err(Msg::new("msg-lowfee-list-failed").arg_msg("error", last))
 }
 
 /// The admin's low-fee tickets page.
@@ -66,7 +70,7 @@ async fn get_admintickets(
             t.sort_by_key(|e| e.ticket_hash.to_string());
             (t, String::new())
         }
-        Err(e) => (Vec::new(), format!("GetIgnoredLowFeeTickets error: {e}")),
+        Err(e) => (Vec::new(), e.text(v.lang)),
     };
     let row = |hash: &TicketHash, address: &str| LowFeeRow {
         ticket: hash.to_string(),
@@ -139,47 +143,48 @@ impl<'v> FromForm<'v> for Repeated {
 }
 csrf_field!(TicketsForm);
 
-fn parse_hashes(v: &[String]) -> Result<Vec<TicketHash>, String> {
+fn parse_hashes(v: &[String]) -> Result<Vec<TicketHash>, Msg> {
     v.iter()
         .map(|h| {
-            h.trim()
-                .parse::<TicketHash>()
-                .map_err(|e| format!("NewHashFromStr failed for {}: {e}", h.trim()))
+            h.trim().parse::<TicketHash>().map_err(|e| {
+                Msg::new("msg-lowfee-bad-hash")
+                    .arg("hash", h.trim())
+                    .arg("error", e)
+            })
         })
         .collect()
 }
 
-async fn add(state: &AppState, admin: UserId, submitted: &[String]) -> Result<String, String> {
+async fn add(state: &AppState, admin: UserId, submitted: &[String]) -> Result<Msg, Msg> {
     let hashes = parse_hashes(submitted)?;
-    let ignored = ignored(state)
-        .await
-        .map_err(|e| format!("GetIgnoredLowFeeTickets error: {e}"))?;
+    let ignored = ignored(state).await?;
     let mut entries = Vec::with_capacity(hashes.len());
     for h in hashes {
         let entry = ignored
             .iter()
             .find(|t| t.ticket_hash == h)
-            .ok_or_else(|| format!("ticket {h} is no longer present"))?;
+            .ok_or_else(|| Msg::new("msg-lowfee-gone").arg("ticket", h))?;
         entries.push(entry.clone());
     }
     match state.pool.add_low_fee_tickets(admin, &entries).await {
-        Ok(n) => Ok(format!("successfully added {n} ticket(s)")),
-        // A node listed a ticket whose address is not one of the pool's network.
-        Err(hcpool_core::Error::InvalidInput(msg)) => Err(msg),
+        Ok(n) => Ok(Msg::new("msg-lowfee-added").arg("count", n)),
+        // A node listed a ticket whose address is not one of the pool's network: the
+        // service's own words (they name the ticket, the address and the parse error).
+        Err(hcpool_core::Error::InvalidInput(msg)) => Err(Msg::new("msg-raw").arg("text", msg)),
         Err(e) => {
             tracing::warn!(error = %e, "adding low-fee tickets failed");
-            Err("Database error occurred while adding tickets".into())
+            Err(Msg::new("msg-lowfee-add-failed"))
         }
     }
 }
 
-async fn remove(state: &AppState, submitted: &[String]) -> Result<String, String> {
+async fn remove(state: &AppState, submitted: &[String]) -> Result<Msg, Msg> {
     let hashes = parse_hashes(submitted)?;
     match state.pool.remove_low_fee_tickets(&hashes).await {
-        Ok(n) => Ok(format!("successfully removed {n} ticket(s)")),
+        Ok(n) => Ok(Msg::new("msg-lowfee-removed").arg("count", n)),
         Err(e) => {
             tracing::warn!(error = %e, "removing low-fee tickets failed");
-            Err("Database error occurred while removing tickets".into())
+            Err(Msg::new("msg-lowfee-remove-failed"))
         }
     }
 }
@@ -191,22 +196,27 @@ async fn post_admintickets(
     state: &State<AppState>,
 ) -> Page {
     // `Option`: the form's own checks (request guards run before it) come first.
-    let Some(Admin { id: admin, .. }) = admin else {
+    let Some(Admin {
+        id: admin, visitor, ..
+    }) = admin
+    else {
         return Page::Text((Status::Forbidden, "Forbidden"));
     };
+    // The flash is written in the language of the request that asked (the page's).
+    let lang: Lang = visitor.lang;
     let to = || Redirect::to("/admintickets");
     let outcome = if form.tickets.is_empty() {
-        Err("no tickets selected to modify".to_owned())
+        Err(Msg::new("msg-lowfee-none-selected"))
     } else {
         match form.action.as_str() {
             "Add" => add(state, admin, &form.tickets).await,
             "Remove" => remove(state, &form.tickets).await,
-            _ => Err("invalid or unknown form action type".to_owned()),
+            _ => Err(Msg::new("msg-lowfee-bad-action")),
         }
     };
     match outcome {
-        Ok(msg) => Page::Flash(Flash::success(to(), msg)),
-        Err(msg) => Page::Flash(Flash::error(to(), msg)),
+        Ok(msg) => Page::Flash(Flash::success(to(), msg.text(lang))),
+        Err(msg) => Page::Flash(Flash::error(to(), msg.text(lang))),
     }
 }
 

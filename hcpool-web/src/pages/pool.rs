@@ -58,7 +58,8 @@ struct VotingView<'a> {
 struct AgendaView {
     name: String,
     id: &'static str,
-    description: &'static str,
+    /// In the page's language ([`agenda_text`]).
+    description: String,
     choices: Vec<ChoiceView>,
 }
 
@@ -66,8 +67,21 @@ struct AgendaView {
 #[derive(Debug, serde::Serialize)]
 struct ChoiceView {
     bits: u16,
-    description: &'static str,
+    /// In the page's language ([`agenda_text`]).
+    description: String,
     selected: bool,
+}
+
+/// An agenda's or a choice's description in `lang`: the catalogue's `key`
+/// (`agenda-<agenda id>`, `agenda-<agenda id>-<choice id>`) when it has one, else the chain
+/// parameters' English `description` (an agenda added to the parameters before the
+/// catalogue).
+fn agenda_text(lang: hcpool_i18n::Lang, key: &str, description: &'static str) -> String {
+    if hcpool_i18n::catalogue().has(key) {
+        hcpool_i18n::t(lang, key, &[])
+    } else {
+        description.to_owned()
+    }
 }
 
 #[rocket::get("/address")]
@@ -172,16 +186,21 @@ async fn voting_get(
         .enumerate()
         .map(|(i, a)| {
             let current = user.vote_bits.0 & a.mask;
+            let key = format!("agenda-{}", a.id);
             AgendaView {
                 name: format!("agenda{i}"),
                 id: a.id,
-                description: a.description,
+                description: agenda_text(nav.lang, &key, a.description),
                 choices: a
                     .choices
                     .iter()
                     .map(|c| ChoiceView {
                         bits: c.bits,
-                        description: c.description,
+                        description: agenda_text(
+                            nav.lang,
+                            &format!("{key}-{}", c.id),
+                            c.description,
+                        ),
                         selected: c.bits == current,
                     })
                     .collect(),
@@ -279,4 +298,46 @@ pub(super) fn fuzz_form(body: &str) {
 
 pub(super) fn routes() -> Vec<Route> {
     rocket::routes![address_get, address_post, voting_get, voting_post]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcpool_i18n::Lang;
+
+    /// Every agenda of the chain parameters has its catalogue texts, and their English is
+    /// the parameters' description (so a missing key falls back to the same words).
+    #[test]
+    fn agendas_are_translated_with_the_parameters_english() {
+        let mut seen = 0;
+        for params in [
+            &hcpool_core::params::MAINNET,
+            &hcpool_core::params::TESTNET2,
+            &hcpool_core::params::SIMNET,
+        ] {
+            for d in params.deployments {
+                for a in d.agendas {
+                    let key = format!("agenda-{}", a.id);
+                    assert_eq!(agenda_text(Lang::En, &key, a.description), a.description);
+                    assert_ne!(agenda_text(Lang::ZhCn, &key, a.description), a.description);
+                    for c in a.choices {
+                        let key = format!("{key}-{}", c.id);
+                        assert_eq!(agenda_text(Lang::En, &key, c.description), c.description);
+                        assert_ne!(
+                            agenda_text(Lang::ZhCn, &key, c.description),
+                            c.description,
+                            "{key}"
+                        );
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen >= 3, "{seen} choices");
+        // An agenda the catalogue does not know shows the parameters' words.
+        assert_eq!(
+            agenda_text(Lang::ZhCn, "agenda-newthing", "A new agenda"),
+            "A new agenda"
+        );
+    }
 }

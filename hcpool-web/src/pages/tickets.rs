@@ -6,6 +6,7 @@
 
 use hcpool_core::backend::{TicketStatus, UserTicket};
 use hcpool_core::Network;
+use hcpool_i18n::t;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
@@ -297,18 +298,22 @@ fn post_demo_buy(v: Visitor, _csrf: Checked<super::CsrfOnly>, state: &State<AppS
         return Page::Redirect(Redirect::to("/address"));
     };
     let to = Redirect::to("/tickets");
+    let lang = v.lang;
     let Ok(index) = u32::try_from(user.id.0) else {
-        return Page::Flash(Flash::error(to, "user id out of range"));
+        return Page::Flash(Flash::error(to, t(lang, "msg-demo-user-id", &[])));
     };
     match chain.buy_ticket(&reg.multisig_address.to_string(), index) {
         Ok(ticket) => {
             tracing::info!(user = user.id.0, %ticket, "demo: ticket bought");
             Page::Flash(Flash::success(
                 to,
-                format!("Bought ticket {ticket}: it is mined in the next block"),
+                t(lang, "msg-demo-bought", &[("ticket", ticket.as_str())]),
             ))
         }
-        Err(e) => Page::Flash(Flash::error(to, format!("Ticket purchase failed: {e}"))),
+        Err(e) => Page::Flash(Flash::error(
+            to,
+            t(lang, "msg-demo-buy-failed", &[("error", e.as_str())]),
+        )),
     }
 }
 

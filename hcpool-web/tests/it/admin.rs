@@ -379,3 +379,129 @@ async fn status_summary_of_a_single_wallet() {
     let (_, page) = status_as(&app, "10.0.0.1").await;
     assert_eq!(rpc_status(&page), "Emergency", "{page}");
 }
+
+/// Issue 16 row 7: the admin status page is written in the reader's language, the texts
+/// the code builds included (the level, the summary's reasons, the wallets' states), and
+/// so is the demo's flash; the monitors' JSON answer of `/status` stays as it was.
+#[rocket::async_test]
+async fn status_page_and_its_flash_are_chinese_under_zh_cn() {
+    use hcpool_core::backend::WalletBackend;
+    use hcpool_rpc::{ManagerConfig, WalletManager};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
+    let manager = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        ManagerConfig {
+            min_servers: 1,
+            call_timeout: Duration::from_secs(2),
+            ..ManagerConfig::default()
+        },
+    ));
+    let m = manager.clone();
+    let app = app_custom(
+        admin_settings(),
+        Some(manager.clone() as Arc<dyn WalletBackend>),
+        move |s| s.with_manager(m),
+    )
+    .await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+    let health_before = {
+        let r = app.client.get("/status").dispatch().await;
+        r.into_string().await.unwrap_or_default()
+    };
+
+    // The language switch's cookie: every page from now on is Chinese.
+    app.client.get("/lang?to=zh-CN").dispatch().await;
+    fakes[2].hcd_down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("RPC 状态： <strong>降级</strong>"), "{page}");
+    assert!(page.contains("hcd 未连接</li>"), "{page}");
+    assert!(!page.contains("hcd not connected"), "{page}");
+    let rows: Vec<&str> = page.split("<tr class=\"wallet\">").skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[0].contains("<td>就绪</td><td>是</td><td>是</td><td>是</td><td>1234</td>"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[2].contains("<td>是</td><td>否</td><td>是</td>"),
+        "{}",
+        rows[2]
+    );
+    assert!(!page.contains("<td>yes</td>"), "{page}");
+    assert!(page.contains("<dt>已解锁</dt><dd>是</dd>"), "{page}");
+    fakes[0].down.store(true, Ordering::SeqCst);
+    fakes[1].down.store(true, Ordering::SeqCst);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("<strong>紧急</strong>"), "{page}");
+    assert!(page.contains("未连接："), "{page}");
+
+    // The monitors' answer (not an admin: no session) is the JSON it was, untranslated.
+    for f in &fakes {
+        f.down.store(false, Ordering::SeqCst);
+        f.hcd_down.store(false, Ordering::SeqCst);
+    }
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("<strong>正常</strong>"), "{page}");
+    let r = app
+        .client
+        .get("/status")
+        .header(Header::new("X-Real-IP", "10.0.0.2"))
+        .header(Header::new("Accept-Language", "zh-CN"))
+        .dispatch()
+        .await;
+    assert_eq!(r.headers().get_one("Content-Language"), None);
+    let health = r.into_string().await.unwrap_or_default();
+    assert!(health.starts_with("{\"status\":\"ok\""), "{health}");
+    assert_eq!(
+        health.split(",\"").count(),
+        health_before.split(",\"").count()
+    );
+}
+
+#[rocket::async_test]
+async fn the_demos_flashes_follow_the_page_language() {
+    let chain = std::sync::Arc::new(CountingChain::default());
+    let app = app_built(admin_settings(), vec![], Some(chain.clone())).await;
+    app.user("admin@example.com", "password1").await;
+    app.sign_in("admin@example.com", "password1").await;
+    app.client.get("/lang?to=zh-CN").dispatch().await;
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(page.contains("挖一个区块"), "{page}");
+    let csrf = csrf_in(&page).unwrap();
+    let (st, _) = post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.1",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    assert_eq!(st, Status::SeeOther);
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(
+        page.contains("<p class=\"success\">已挖出区块 1</p>"),
+        "{page}"
+    );
+    assert!(!page.contains("Mined block"), "{page}");
+    // And back in English, the words of before.
+    app.client.get("/lang?to=en").dispatch().await;
+    post_as(
+        &app,
+        "/status/mine",
+        "10.0.0.1",
+        format!("csrf_token={csrf}"),
+    )
+    .await;
+    let (_, page) = status_as(&app, "10.0.0.1").await;
+    assert!(
+        page.contains("<p class=\"success\">Mined block 2</p>"),
+        "{page}"
+    );
+}

@@ -199,3 +199,60 @@ async fn admin_adds_and_removes_low_fee_tickets_and_nodes_follow() {
     let page = get(&app, ADMIN_IP).await.1;
     assert!(page.contains("GetIgnoredLowFeeTickets error"), "{page}");
 }
+
+/// Issue 16 row 7: the page's results and refusals are in the reader's language.
+#[rocket::async_test]
+async fn low_fee_ticket_results_are_chinese_under_zh_cn() {
+    let (app, a, b) = setup().await;
+    app.sign_in("admin@example.com", "password1").await;
+    app.client.get("/lang?to=zh-CN").dispatch().await;
+    let (st, page) = get(&app, ADMIN_IP).await;
+    assert_eq!(st, Status::Ok);
+    assert!(page.contains("被投票节点忽略的选票（3）"), "{page}");
+    let csrf = csrf_in(&page).unwrap();
+    let (h1, h2) = (
+        entry(1).ticket_hash.to_string(),
+        entry(2).ticket_hash.to_string(),
+    );
+    for (body, msg) in [
+        (
+            format!("csrf_token={csrf}&action=Add"),
+            "未选择要修改的选票",
+        ),
+        (
+            format!("csrf_token={csrf}&action=Drop&tickets={h1}"),
+            "无效或未知的表单操作",
+        ),
+        (
+            format!("csrf_token={csrf}&action=Add&tickets=zz"),
+            "无法解析选票哈希 zz",
+        ),
+        (
+            format!(
+                "csrf_token={csrf}&action=Add&tickets={}",
+                Hash32::from_bytes([9; 32])
+            ),
+            "已不在列表中",
+        ),
+        (
+            format!("csrf_token={csrf}&action=Add&tickets={h1}&tickets={h2}"),
+            "<p class=\"success\">已成功添加 2 张选票</p>",
+        ),
+        (
+            format!("csrf_token={csrf}&action=Remove&tickets={h1}"),
+            "<p class=\"success\">已成功移除 1 张选票</p>",
+        ),
+    ] {
+        assert_eq!(post(&app, ADMIN_IP, &body).await.0, Status::SeeOther);
+        let page = get(&app, ADMIN_IP).await.1;
+        assert!(page.contains(msg), "{msg}: {page}");
+        assert!(!page.contains("successfully"), "{page}");
+    }
+    a.down.store(true, Ordering::SeqCst);
+    b.down.store(true, Ordering::SeqCst);
+    let page = get(&app, ADMIN_IP).await.1;
+    assert!(
+        page.contains("获取被忽略的低手续费选票失败（GetIgnoredLowFeeTickets）："),
+        "{page}"
+    );
+}

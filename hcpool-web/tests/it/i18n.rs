@@ -174,3 +174,30 @@ async fn a_failing_page_and_an_unknown_one_are_translated() {
     let (_, _, page) = get_in(&app, "/no-such-page", "en").await;
     assert!(page.contains("Something went wrong. Please try again later."));
 }
+
+/// The voting page's agendas come from the chain parameters in English; the catalogue
+/// translates them by agenda and choice id.
+#[rocket::async_test]
+async fn agendas_on_the_voting_page_are_translated() {
+    let app = app().await;
+    app.user("v@example.com", "password1").await;
+    app.sign_in("v@example.com", "password1").await;
+    let (_, _, page) = get_in(&app, "/voting", ZH).await;
+    assert!(
+        page.contains("maxblocksize: 将允许的最大区块大小从 1MiB 改为 1.25MB"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">赞成更改允许的最大区块大小</option>"),
+        "{page}"
+    );
+    let (_, _, page) = get_in(&app, "/voting", "en").await;
+    assert!(
+        page.contains("maxblocksize: Change maximum allowed block size from 1MiB to 1.25MB"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">accept changing max allowed block size</option>"),
+        "{page}"
+    );
+}

@@ -286,6 +286,45 @@ async fn mail_goes_out_over_starttls_with_auth_to_a_server_of_the_smtpcert_autho
             .contains("<p>Open http://127.0.0.1:8000/emailverify?t=abc to verify.</p>"),
         "{parts:?}"
     );
+    // A mail that names no language (stored before languages existed) is English.
+    assert!(parts[1].1.contains("<html lang=\"en\">"), "{parts:?}");
+    assert!(
+        seen.data.contains("Content-Language: en\n"),
+        "{}",
+        seen.data
+    );
+}
+
+/// Every mail names its language: the `Content-Language` header (once) and the HTML part's
+/// `<html lang>`.
+#[tokio::test]
+async fn a_mail_names_its_language_in_the_header_and_the_html_part() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let (port, seen) = smtp_server(pki.server.clone(), false).await;
+    let mailer = SmtpMailer::new(&settings(port, Some(ca_file(&dir, &pki)))).unwrap();
+    let mail = Email::new(
+        "alice@example.com".into(),
+        "Stake pool".into(),
+        "Open http://127.0.0.1:8000/emailverify?t=abc to verify.".into(),
+        hcpool_i18n::Lang::ZhCn,
+    );
+    mailer.send(&mail).await.unwrap();
+    drop(mailer);
+    let seen = seen.await.unwrap();
+    assert_eq!(
+        seen.data.matches("Content-Language: ").count(),
+        1,
+        "{}",
+        seen.data
+    );
+    assert!(
+        seen.data.contains("Content-Language: zh-CN\n"),
+        "{}",
+        seen.data
+    );
+    let html = &parts(&seen.data)[1].1;
+    assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
 }
 
 /// hcstakepool's envelope: `MAIL FROM` is `smtpusername`, the header `From` is `smtpfrom`;

@@ -638,6 +638,48 @@ async fn mails_are_written_in_the_language_of_the_request() {
     assert_eq!(reset.subject, "权益池密码重置");
     assert!(reset.body.contains("IP 地址 10.0.0.9"), "{}", reset.body);
     assert!(reset.body.contains("/passwordupdate?t="), "{}", reset.body);
+    // Each names its language (Content-Language, and the mailer's `<html lang>`).
+    let langs: Vec<Lang> = mails.iter().map(Email::lang).collect();
+    assert_eq!(langs, [Lang::ZhCn, Lang::En, Lang::ZhCn]);
+}
+
+#[test]
+fn a_rendered_mails_language_rides_in_its_ip_column() {
+    let mail = Email::new("a@b.c".into(), "主题".into(), "正文\n".into(), Lang::ZhCn);
+    let row = outbox_row(Job::Mail(mail), 5);
+    assert_eq!((row.kind.as_str(), row.ip.as_str()), (KIND_MAIL, "zh-CN"));
+    let en = Email::new("a@b.c".into(), "s".into(), "b\n".into(), Lang::En);
+    assert_eq!(
+        outbox_row(Job::Mail(en), 5).ip,
+        "",
+        "as before languages existed"
+    );
+}
+
+#[tokio::test]
+async fn a_rendered_mail_keeps_its_language_through_the_outbox() {
+    let f = fixture();
+    let old = outbox_row(
+        Job::Mail(Email {
+            headers: Vec::new(),
+            to: "a@b.c".into(),
+            subject: "s".into(),
+            body: "b\n".into(),
+        }),
+        f.clock.now_unix(),
+    );
+    f.store.enqueue_mail(&old).await.unwrap();
+    let zh = Email::new("z@b.c".into(), "主题".into(), "正文\n".into(), Lang::ZhCn);
+    f.svc.enqueue(Job::Mail(zh.clone())).await.unwrap();
+    let mut mails = f.send_all().await;
+    mails.sort_by(|a, b| a.to.cmp(&b.to));
+    assert_eq!(mails.len(), 2);
+    assert_eq!(
+        mails[0].lang(),
+        Lang::En,
+        "a row stored before languages existed"
+    );
+    assert_eq!(mails[1], zh);
 }
 
 #[test]

@@ -257,7 +257,12 @@ async fn daily_digest_once_per_user_per_day() {
     );
     assert!(d.body.contains("区块 101：") && d.body.contains("区块 102："));
     assert!(!d.body.contains("区块 150："), "today's event waits");
-    assert_eq!(d.headers.len(), 2);
+    assert_eq!(d.headers.len(), 3);
+    // The mail names its language (the mailer writes it as `<html lang>` too).
+    assert_eq!(d.lang(), hcpool_i18n::Lang::ZhCn);
+    assert!(d
+        .headers
+        .contains(&("Content-Language".into(), "zh-CN".into())));
 
     // The day after: today's event of yesterday.
     w.at(NOON + 2 * DAY);
