@@ -292,13 +292,10 @@ impl UserStore for MemoryStore {
     }
     async fn user_counts(&self) -> Result<UserCounts> {
         let st = self.state();
+        let live = || st.users.values().filter(|u| !u.is_erased());
         Ok(UserCounts {
-            all: st.users.len() as u64,
-            active: st
-                .users
-                .values()
-                .filter(|u| u.registration.is_some())
-                .count() as u64,
+            all: live().count() as u64,
+            active: live().filter(|u| u.registration.is_some()).count() as u64,
         })
     }
 }

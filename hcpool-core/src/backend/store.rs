@@ -307,12 +307,14 @@ pub struct OutboxMail {
     pub created: i64,
 }
 
-/// User counts for stats.
+/// User counts for stats. Deleted accounts ([`User::is_erased`]) are not users any more:
+/// their rows, kept as tombstones (with the registration while their tickets may vote), are
+/// in neither count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UserCounts {
-    /// All users.
+    /// All users, deleted accounts excepted.
     pub all: u64,
-    /// Users with a registered address.
+    /// Users with a registered address, deleted accounts excepted.
     pub active: u64,
 }
 
@@ -432,7 +434,8 @@ pub trait UserStore: Send + Sync {
     /// order.
     async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>>;
 
-    /// User counts (all; active = with a registration).
+    /// User counts (all; active = with a registration), deleted accounts (rows whose
+    /// password is [`ERASED_PASSWORD`]) left out.
     async fn user_counts(&self) -> Result<UserCounts>;
 }
 
