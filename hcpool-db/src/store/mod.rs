@@ -737,6 +737,9 @@ impl NotificationStore for SqlStore {
     ) -> CoreResult<bool> {
         Ok(SqlStore::send_notify_digest(self, user, day, events, mail).await?)
     }
+    async fn claim_notify_scan(&self, height: u32, owner: &str, now: i64) -> CoreResult<bool> {
+        Ok(SqlStore::claim_notify_scan(self, height, owner, now).await?)
+    }
 }
 
 #[async_trait]
