@@ -148,7 +148,7 @@ async fn suite(galera: &Galera) -> Result<()> {
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hcpool_migrations")
         .fetch_one(&n2)
         .await?;
-    ensure!(applied == 8, "migrations recorded: {applied}");
+    ensure!(applied == 10, "migrations recorded: {applied}");
     println!(
         "two instances up: A {} (nodes 1,2,3), B {} (nodes 2,3,1)",
         a.origin, b.origin
@@ -255,7 +255,7 @@ async fn concurrent_migrations(galera: &Galera) -> Result<()> {
     .await?;
     let locks = count("SELECT COUNT(*) FROM hcpool_migration_lock").await?;
     ensure!(
-        applied == 8 && indexes == 17 && locks == 0,
+        applied == 10 && indexes == 17 && locks == 0,
         "after two concurrent starts: {applied} migrations, {indexes} indexes, {locks} locks"
     );
     println!(

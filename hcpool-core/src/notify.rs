@@ -23,6 +23,15 @@
 //! below the user's [`NotifyPrefs::baseline_height`], the chain tip when the user last
 //! turned an event on (so opting in mails nothing about the past).
 //!
+//! # One scan per block
+//! Asking the wallets about every subscriber's tickets is the expensive part, so of the
+//! instances that see a new block only the one that claims its height
+//! ([`NotificationStore::claim_notify_scan`], a row keyed by the height) scans it. The claim
+//! saves wallet calls only; it decides nothing about mail: an event a scan did not record
+//! (the claimer died half-way, or the wallets did not answer for a user) is still ended in
+//! the wallets' answer at the next block, above the baseline and not among the recorded
+//! events, so whichever instance scans next records and mails it ([`new_events`]).
+//!
 //! # Daily digest
 //! In [`NotifyMode::Daily`] an event's row waits (`pending`); after midnight UTC the first
 //! instance to claim the user's day ([`NotificationStore::send_notify_digest`], a
@@ -31,6 +40,7 @@
 //!
 //! [`NotificationStore::record_notify_event`]: crate::backend::NotificationStore::record_notify_event
 //! [`NotificationStore::send_notify_digest`]: crate::backend::NotificationStore::send_notify_digest
+//! [`NotificationStore::claim_notify_scan`]: crate::backend::NotificationStore::claim_notify_scan
 
 use std::collections::HashSet;
 use std::fmt;
@@ -57,6 +67,14 @@ pub const DIGEST_MAX_LINES: usize = 40;
 
 /// The longest language tag kept (RFC 5646 allows 35 characters).
 pub const LANG_MAX: usize = 35;
+
+/// The longest instance id a scan claim keeps
+/// ([`crate::backend::NotificationStore::claim_notify_scan`]).
+pub const SCAN_OWNER_MAX: usize = 64;
+
+/// Scan claims further than this many blocks from the height being claimed are deleted by
+/// the claim ([`crate::backend::NotificationStore::claim_notify_scan`]).
+pub const SCAN_CLAIMS_KEPT: u32 = 100;
 
 /// How a user wants to be told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]

@@ -5,10 +5,14 @@
 //! [`crate::outbox`] sends.
 //!
 //! Each instance runs this task, as it runs the history sampler: it asks the wallets' tip
-//! every [`SCAN_INTERVAL`] and scans when the height is one it has not scanned. What this
-//! process remembers (the last height, the last digest day) only saves work: every event is
+//! every [`SCAN_INTERVAL`] and, when the height is one it has not seen, tries to claim the
+//! block's scan in the store ([`NotifyService::scan_block`]); only the instance whose claim
+//! wins asks the wallets about every subscriber, so N instances behind a proxy make one
+//! scan's wallet calls per block, not N. What this process remembers (the last height, the
+//! last digest day) only saves work, and the claim only saves wallet calls: every event is
 //! recorded once in the store by whichever instance inserts it first, and that insert alone
-//! stores its mail ([`hcpool_core::notify`]), so instances behind a proxy never mail twice.
+//! stores its mail ([`hcpool_core::notify`]), so instances never mail twice; and an event a
+//! claimer did not record (it stopped mid-scan) is recorded at the next block's scan.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,33 +51,45 @@ struct Progress {
 }
 
 impl Notifier {
-    /// One pass: a scan if the wallets' tip is a block this instance has not scanned, and
-    /// the digests if this instance has not sent today's. Returns the scan's report when
-    /// one ran. Failures are logged and retried at the next pass.
+    /// One pass: the scan of the wallets' tip if this instance has not seen that block and
+    /// claims it (another instance's claim means that instance scans it), and the digests
+    /// if this instance has not sent today's. Returns the scan's report when this instance
+    /// scanned. Failures are logged and retried at the next pass (a failed scan's claim
+    /// stays this instance's, so it scans the block again).
     pub async fn pass(
         &self,
         notify: &NotifyService,
         pool: &hcpool_core::PoolService,
     ) -> Option<ScanReport> {
         let report = match tokio::time::timeout(SCAN_INTERVAL, pool.wallets().best_block()).await {
-            Ok(Ok(tip)) if lock(&self.0).height != Some(tip.height) => match notify.scan().await {
-                Ok(r) => {
-                    lock(&self.0).height = Some(tip.height);
-                    if r.mailed + r.pending > 0 {
-                        tracing::info!(
-                            height = tip.height,
-                            mailed = r.mailed,
-                            digest = r.pending,
-                            "vote notifications recorded"
-                        );
+            Ok(Ok(tip)) if lock(&self.0).height != Some(tip.height) => {
+                match notify.scan_block(tip.height).await {
+                    Ok(Some(r)) => {
+                        lock(&self.0).height = Some(tip.height);
+                        if r.mailed + r.pending > 0 {
+                            tracing::info!(
+                                height = tip.height,
+                                mailed = r.mailed,
+                                digest = r.pending,
+                                "vote notifications recorded"
+                            );
+                        }
+                        Some(r)
                     }
-                    Some(r)
+                    Ok(None) => {
+                        lock(&self.0).height = Some(tip.height);
+                        tracing::debug!(
+                            height = tip.height,
+                            "notifications: another instance scans this block"
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "notification scan failed");
+                        None
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "notification scan failed");
-                    None
-                }
-            },
+            }
             Ok(Ok(_)) => None,
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "notifications: no tip");

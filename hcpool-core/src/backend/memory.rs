@@ -17,6 +17,7 @@ use crate::backend::store::{
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
 use crate::ids::{Secret, TicketHash, UserId};
+use crate::notify::{SCAN_CLAIMS_KEPT, SCAN_OWNER_MAX};
 use crate::votebits::VoteBits;
 
 #[derive(Debug, Default)]
@@ -35,6 +36,8 @@ struct State {
     notify_prefs: BTreeMap<u64, NotifyPrefs>,
     /// Each recorded event and whether it waits for a digest.
     notify_events: BTreeMap<(TicketHash, TicketEvent), (NotifyEvent, bool)>,
+    /// Notification scan claims: height → owner.
+    notify_scans: BTreeMap<u32, String>,
     /// `hcpool_erasures`: user id → (requested, erased).
     erasures: BTreeMap<u64, (i64, Option<i64>)>,
 }
@@ -292,13 +295,10 @@ impl UserStore for MemoryStore {
     }
     async fn user_counts(&self) -> Result<UserCounts> {
         let st = self.state();
+        let live = || st.users.values().filter(|u| !u.is_erased());
         Ok(UserCounts {
-            all: st.users.len() as u64,
-            active: st
-                .users
-                .values()
-                .filter(|u| u.registration.is_some())
-                .count() as u64,
+            all: live().count() as u64,
+            active: live().filter(|u| u.registration.is_some()).count() as u64,
         })
     }
 }
@@ -788,6 +788,20 @@ impl NotificationStore for MemoryStore {
             }
         }
         st.enqueue(mail);
+        Ok(true)
+    }
+    async fn claim_notify_scan(&self, height: u32, owner: &str, _now: i64) -> Result<bool> {
+        let owner: String = owner.chars().take(SCAN_OWNER_MAX).collect();
+        let mut st = self.state();
+        if let Some(holder) = st.notify_scans.get(&height) {
+            return Ok(*holder == owner);
+        }
+        st.notify_scans.insert(height, owner);
+        let (low, high) = (
+            height.saturating_sub(SCAN_CLAIMS_KEPT),
+            height.saturating_add(SCAN_CLAIMS_KEPT),
+        );
+        st.notify_scans.retain(|h, _| (low..=high).contains(h));
         Ok(true)
     }
 }

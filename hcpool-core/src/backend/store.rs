@@ -307,12 +307,14 @@ pub struct OutboxMail {
     pub created: i64,
 }
 
-/// User counts for stats.
+/// User counts for stats. Deleted accounts ([`User::is_erased`]) are not users any more:
+/// their rows, kept as tombstones (with the registration while their tickets may vote), are
+/// in neither count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UserCounts {
-    /// All users.
+    /// All users, deleted accounts excepted.
     pub all: u64,
-    /// Users with a registered address.
+    /// Users with a registered address, deleted accounts excepted.
     pub active: u64,
 }
 
@@ -432,7 +434,8 @@ pub trait UserStore: Send + Sync {
     /// order.
     async fn multisig_scripts(&self) -> Result<Vec<RegisteredScript>>;
 
-    /// User counts (all; active = with a registration).
+    /// User counts (all; active = with a registration), deleted accounts (rows whose
+    /// password is [`ERASED_PASSWORD`]) left out.
     async fn user_counts(&self) -> Result<UserCounts>;
 }
 
@@ -636,6 +639,23 @@ pub trait NotificationStore: Send + Sync {
         events: &[NotifyEvent],
         mail: &OutboxMail,
     ) -> Result<bool>;
+
+    /// Claims the notification scan of block `height` for `owner` (one instance's id, at most
+    /// [`crate::notify::SCAN_OWNER_MAX`] characters), so that of several instances only one
+    /// asks the wallets about every subscriber per block: `true` when this call recorded the
+    /// claim, or `owner` holds it already (the claimer retrying a scan that failed); `false`
+    /// when another owner claimed the height. A call that records a claim also deletes the
+    /// claims more than [`crate::notify::SCAN_CLAIMS_KEPT`] blocks away from `height` (old
+    /// blocks, and a chain that started again lower). `now` (unix seconds) is kept with the
+    /// claim.
+    ///
+    /// The default claims every height for everybody: each instance scans every block, which
+    /// costs wallet calls but loses and duplicates no mail ([`Self::record_notify_event`]
+    /// decides that).
+    async fn claim_notify_scan(&self, height: u32, owner: &str, now: i64) -> Result<bool> {
+        let _ = (height, owner, now);
+        Ok(true)
+    }
 }
 
 /// What [`ErasureStore::erase_account`] did.
@@ -875,6 +895,7 @@ mockall::mock! {
             events: &[NotifyEvent],
             mail: &OutboxMail,
         ) -> Result<bool>;
+        async fn claim_notify_scan(&self, height: u32, owner: &str, now: i64) -> Result<bool>;
     }
 
     #[async_trait]

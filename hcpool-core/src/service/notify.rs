@@ -1,9 +1,11 @@
 //! [`NotifyService`]: vote notifications (issue 16 row 5) over the store and the wallets —
 //! the preferences page's steps, the unsubscribe link, and the per-block scan and daily
 //! digest every web instance runs. The rules are [`crate::notify`]'s; nothing here is kept
-//! per process, so any number of instances may run the scan on one database.
+//! per process but the instance's id in scan claims, so any number of instances may run the
+//! scan on one database, and of them one scans each block ([`NotifyService::scan_block`]).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::backend::{Clock, Store, WalletBackend};
@@ -62,14 +64,37 @@ pub struct NotifyService {
     wallets: Arc<dyn WalletBackend>,
     clock: Arc<dyn Clock>,
     settings: Arc<NotifySettings>,
+    /// This service's id in scan claims (clones share it: one instance).
+    instance: Arc<str>,
 }
 
 impl std::fmt::Debug for NotifyService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NotifyService")
             .field("base_url", &self.settings.base_url)
+            .field("instance", &self.instance)
             .finish_non_exhaustive()
     }
+}
+
+/// An id for a new service, unique among the instances on one database in practice: the
+/// process id, then 128 bits from std's per-process random hash keys (seeded by the OS)
+/// over a counter of the services this process made. Not a secret (it names a claim).
+fn new_instance_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let n = MADE.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    let mut id = format!("{pid}-");
+    for salt in 0..2u8 {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u32(pid);
+        h.write_u64(n);
+        h.write_u8(salt);
+        id.push_str(&format!("{:016x}", h.finish()));
+    }
+    id
 }
 
 impl NotifyService {
@@ -85,7 +110,13 @@ impl NotifyService {
             wallets,
             clock,
             settings: Arc::new(settings),
+            instance: new_instance_id().into(),
         }
+    }
+
+    /// This instance's id in scan claims (random per service; its clones share it).
+    pub fn instance_id(&self) -> &str {
+        &self.instance
     }
 
     /// The user's preferences (the default, nothing mailed, when never saved).
@@ -163,6 +194,30 @@ impl NotifyService {
             unsubscribe: unsubscribe_url(&base, &self.unsubscribe_token(user)),
             base_url: base,
         }
+    }
+
+    /// The scan of block `height` ([`Self::scan`]) if this instance claims it
+    /// ([`NotificationStore::claim_notify_scan`]); `None` when another instance did, so that
+    /// of the instances sharing the store one asks the wallets per block. A claimer that
+    /// failed may call again for the same height and scans again. Events a claimer missed
+    /// (it stopped half-way, or the wallets did not answer for a user) are recorded by the
+    /// next block's scan, because [`crate::notify::new_events`] compares the wallets' whole
+    /// answer with the events the store recorded.
+    ///
+    /// # Errors
+    /// The store's error on the claim or the subscriber list.
+    ///
+    /// [`NotificationStore::claim_notify_scan`]: crate::backend::NotificationStore::claim_notify_scan
+    pub async fn scan_block(&self, height: u32) -> Result<Option<ScanReport>> {
+        let now = self.clock.now_unix();
+        if !self
+            .store
+            .claim_notify_scan(height, &self.instance, now)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.scan().await.map(Some)
     }
 
     /// Looks at every subscriber's tickets once: each event that is new for the store is

@@ -57,6 +57,15 @@ pub struct SqlStore {
     backend: Backend,
 }
 
+/// What [`SqlStore::revoke_keeping`] leaves to its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Nothing: a full [`SqlStore::revoke`].
+    Nothing,
+    /// The API token (the caller sets it itself).
+    ApiToken,
+}
+
 /// Whether running a step again after an unclear end can change its outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Redo {
@@ -480,17 +489,34 @@ impl SqlStore {
     /// change): sessions, password reset tokens, pending email changes, and the API token
     /// (emptied; the web app issues a new one). Returns how many sessions ended.
     async fn revoke(tx: &mut Transaction<'static, Any>, op: &'static str, id: i64) -> Result<u64> {
+        Self::revoke_keeping(tx, op, id, Keep::Nothing).await
+    }
+
+    /// [`Self::revoke`], leaving what `keep` names to the caller: `Keep::ApiToken` when the
+    /// caller's own `UPDATE Users` sets the API token (`disable_user` empties it with the
+    /// password and the email token in one statement). The one place the rows a revocation
+    /// deletes are listed. Returns how many sessions ended.
+    async fn revoke_keeping(
+        tx: &mut Transaction<'static, Any>,
+        op: &'static str,
+        id: i64,
+        keep: Keep,
+    ) -> Result<u64> {
         let sessions = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
             .bind(id)
             .execute(&mut **tx)
             .await
             .map_err(Error::query(op))?
             .rows_affected();
+        let api_token =
+            (keep != Keep::ApiToken).then_some("UPDATE Users SET APIToken = '' WHERE UserId = ?");
         for sql in [
             "DELETE FROM PasswordReset WHERE UserId = ?",
             "DELETE FROM EmailChange WHERE UserId = ?",
-            "UPDATE Users SET APIToken = '' WHERE UserId = ?",
-        ] {
+        ]
+        .into_iter()
+        .chain(api_token)
+        {
             sqlx::query(sql)
                 .bind(id)
                 .execute(&mut **tx)
@@ -736,6 +762,9 @@ impl NotificationStore for SqlStore {
         mail: &OutboxMail,
     ) -> CoreResult<bool> {
         Ok(SqlStore::send_notify_digest(self, user, day, events, mail).await?)
+    }
+    async fn claim_notify_scan(&self, height: u32, owner: &str, now: i64) -> CoreResult<bool> {
+        Ok(SqlStore::claim_notify_scan(self, height, owner, now).await?)
     }
 }
 

@@ -1,11 +1,15 @@
 //! `hcpool_notify_prefs` and `hcpool_notify_events`: vote notifications. An event row is
 //! keyed by (ticket, event): of several instances recording it, one insert wins and only that
 //! transaction stores the mail in the outbox; a digest is claimed by moving the user's
-//! `last_digest_day`, in the transaction that stores its mail.
+//! `last_digest_day`, in the transaction that stores its mail. `hcpool_notify_scans` keys a
+//! block's scan claim by its height: one instance's insert wins.
 
 use hcpool_core::backend::OutboxMail;
-use hcpool_core::notify::{NotifyEvent, NotifyPrefs, Subscriber, TicketEvent};
+use hcpool_core::notify::{
+    NotifyEvent, NotifyPrefs, Subscriber, TicketEvent, SCAN_CLAIMS_KEPT, SCAN_OWNER_MAX,
+};
 use hcpool_core::{TicketHash, UserId};
+use sqlx::Row;
 use sqlx::{Any, Transaction};
 
 use super::{in_tx, on_conn, Redo, SqlStore};
@@ -260,6 +264,66 @@ impl SqlStore {
                 q.execute(&mut *tx).await.map_err(Error::query(OP))?;
             }
             enqueue(&mut tx, mail, OP).await?;
+            Ok(true)
+        })
+    }
+
+    pub(crate) async fn claim_notify_scan(
+        &self,
+        height: u32,
+        owner: &str,
+        now: i64,
+    ) -> Result<bool> {
+        const OP: &str = "claim_notify_scan";
+        // Of several instances inserting the height, one row wins (on Galera the other
+        // node's commit fails certification, is retried, and then finds the row). Not ON
+        // DUPLICATE KEY UPDATE: with sqlx's CLIENT_FOUND_ROWS a duplicate reports one row.
+        let insert = match self.backend {
+            Backend::MySql => {
+                "INSERT IGNORE INTO hcpool_notify_scans (height, owner, claimed) VALUES (?, ?, ?)"
+            }
+            Backend::Sqlite => {
+                "INSERT INTO hcpool_notify_scans (height, owner, claimed) VALUES (?, ?, ?) \
+                 ON CONFLICT (height) DO NOTHING"
+            }
+        };
+        let owner: String = owner.chars().take(SCAN_OWNER_MAX).collect();
+        let h = i64::from(height);
+        let low = i64::from(height.saturating_sub(SCAN_CLAIMS_KEPT));
+        let high = i64::from(height.saturating_add(SCAN_CLAIMS_KEPT));
+        // Idempotent: a run after an unclear commit finds its own row and says true again.
+        in_tx!(self, OP, Redo::Idempotent, |tx| {
+            let done = sqlx::query(insert)
+                .bind(h)
+                .bind(owner.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
+            if done.rows_affected() == 0 {
+                let holder = sqlx::query("SELECT owner FROM hcpool_notify_scans WHERE height = ?")
+                    .bind(h)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Error::query(OP))?;
+                let holder: Option<String> = holder
+                    .map(|r| r.try_get("owner"))
+                    .transpose()
+                    .map_err(Error::query(OP))?;
+                return Ok(holder.as_deref() == Some(owner.as_str()));
+            }
+            // Two ranges, each a primary-key range scan (an OR may scan, and lock, every
+            // row); a lock wait or deadlock with another claim is retried as a conflict.
+            for (sql, bound) in [
+                ("DELETE FROM hcpool_notify_scans WHERE height < ?", low),
+                ("DELETE FROM hcpool_notify_scans WHERE height > ?", high),
+            ] {
+                sqlx::query(sql)
+                    .bind(bound)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Error::query(OP))?;
+            }
             Ok(true)
         })
     }

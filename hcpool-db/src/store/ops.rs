@@ -14,7 +14,7 @@ use hcpool_core::backend::{LowFeeTicket, User};
 use hcpool_core::{TicketHash, UserId};
 use sqlx::Row;
 
-use super::{in_tx, on_conn, Redo, SqlStore};
+use super::{in_tx, on_conn, Keep, Redo, SqlStore};
 use crate::error::{Error, Result};
 use crate::rows::{self, db_id, TICKET_COLUMNS, USER_COLUMNS};
 use crate::url::Backend;
@@ -111,6 +111,7 @@ impl SqlStore {
             if was_enabled {
                 new.splice(0..0, DISABLED_PASSWORD_PREFIX.bytes());
             }
+            // The API token is emptied here, with the password and the email token.
             sqlx::query(
                 "UPDATE Users SET Password = ?, APIToken = '', EmailToken = '' WHERE UserId = ?",
             )
@@ -119,22 +120,7 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(Error::query(OP))?;
-            for sql in [
-                "DELETE FROM PasswordReset WHERE UserId = ?",
-                "DELETE FROM EmailChange WHERE UserId = ?",
-            ] {
-                sqlx::query(sql)
-                    .bind(uid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::query(OP))?;
-            }
-            let sessions = sqlx::query("DELETE FROM hcpool_sessions WHERE user_id = ?")
-                .bind(uid)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::query(OP))?
-                .rows_affected();
+            let sessions = Self::revoke_keeping(&mut tx, OP, uid, Keep::ApiToken).await?;
             Ok(Some(Disabled {
                 was_enabled,
                 sessions,

@@ -2,6 +2,7 @@
 
 use hcpool_core::backend::{
     EmailVerification, NewUser, RegisteredScript, Registration, User, UserCounts, UserVotingConfig,
+    ERASED_PASSWORD,
 };
 use hcpool_core::{Secret, UserId, VoteBits};
 use sqlx::Row;
@@ -374,11 +375,16 @@ impl SqlStore {
 
     pub(crate) async fn user_counts(&self) -> Result<UserCounts> {
         const OP: &str = "user_counts";
+        // Deleted accounts' rows (tombstones, see `ErasureStore`) are not users any more.
+        let erased = ERASED_PASSWORD.as_bytes().to_vec();
         let row = on_conn!(self, OP, Redo::Idempotent, |c| {
             sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM Users), \
-             (SELECT COUNT(*) FROM Users WHERE MultiSigAddress <> '')",
+                "SELECT (SELECT COUNT(*) FROM Users WHERE Password IS NULL OR Password <> ?), \
+                 (SELECT COUNT(*) FROM Users WHERE MultiSigAddress <> '' \
+                 AND (Password IS NULL OR Password <> ?))",
             )
+            .bind(erased.clone())
+            .bind(erased.clone())
             .fetch_one(&mut *c)
             .await
             .map_err(Error::query(OP))

@@ -263,7 +263,7 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     assert_eq!(count(&raw, indexes).await, 17);
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        8
+        10
     );
     assert_eq!(count(&raw, "SELECT COUNT(*) FROM hcpool_emails").await, 1);
     let again = UserStore::create_user(&store, &new_user("KEPT@example.com", "t2")).await;
@@ -290,7 +290,7 @@ async fn mysql_concurrent_starts_and_the_lock_row() {
     let raw = db.raw().await;
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
-        8
+        10
     );
     UserStore::create_user(&a, &new_user("one@example.com", "t"))
         .await
@@ -354,4 +354,81 @@ async fn mysql_every_table_has_a_primary_key() {
     )
     .await;
     assert!(tables >= 8, "{tables} tables");
+}
+
+/// Notification scan claims (one scan per block across instances): instances on their own
+/// connection pools, under the default isolation and READ COMMITTED, race for the same
+/// heights while each winner prunes old claims; every height has exactly one winner, whose
+/// retry still wins, and the table keeps only the window around the tip.
+#[tokio::test]
+async fn mysql_each_block_scan_is_claimed_once() {
+    use hcpool_core::backend::NotificationStore;
+    use hcpool_core::notify::SCAN_CLAIMS_KEPT;
+    let Some(server) = mysql_server() else {
+        return;
+    };
+    let db = MySqlDb::create(&server).await;
+    let mut stores = Vec::new();
+    for i in 0..4 {
+        let s = if i % 2 == 0 {
+            SqlStore::connect(&db.url).await
+        } else {
+            SqlStore::connect_with_init(&db.url, READ_COMMITTED).await
+        };
+        stores.push(s.unwrap());
+    }
+    let raw = db.raw().await;
+    let heights = 1000..(1000 + SCAN_CLAIMS_KEPT + 40);
+    for h in heights.clone() {
+        let tasks: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let owner = format!("instance-{i}");
+                    let won = NotificationStore::claim_notify_scan(&s, h, &owner, 7).await;
+                    (owner, won)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (owner, won) = t.await.unwrap();
+            if won.unwrap() {
+                winners.push(owner);
+            }
+        }
+        assert_eq!(winners.len(), 1, "height {h}: {winners:?}");
+        let holder: String = sqlx::query("SELECT owner FROM hcpool_notify_scans WHERE height = ?")
+            .bind(i64::from(h))
+            .fetch_one(&raw)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(holder, winners[0]);
+        // The winner's retry (its scan failed) wins again; the others still lose.
+        let i: usize = winners[0]["instance-".len()..].parse().unwrap();
+        assert!(
+            NotificationStore::claim_notify_scan(&stores[i], h, &winners[0], 8)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !NotificationStore::claim_notify_scan(&stores[(i + 1) % 4], h, "other", 8)
+                .await
+                .unwrap()
+        );
+    }
+    let last = heights.end - 1;
+    assert_eq!(
+        count(&raw, "SELECT COUNT(*) FROM hcpool_notify_scans").await,
+        i64::from(SCAN_CLAIMS_KEPT) + 1,
+        "only the window below the last claim is kept"
+    );
+    assert_eq!(
+        count(&raw, "SELECT MIN(height) FROM hcpool_notify_scans").await,
+        i64::from(last - SCAN_CLAIMS_KEPT)
+    );
 }

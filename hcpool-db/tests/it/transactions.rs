@@ -39,6 +39,7 @@ fn ticket(n: u8) -> NewLowFeeTicket {
 }
 
 async fn check_rollbacks(store: &SqlStore) {
+    let sql = store;
     let store: &dyn Store = store;
     // Low-fee tickets: the third insert fails, the first two are rolled back.
     let r = store
@@ -111,7 +112,130 @@ async fn check_rollbacks(store: &SqlStore) {
         .is_err());
     let u = store.user(id).await.unwrap().unwrap();
     assert_eq!(u.password_hash.expose(), "old-hash");
+    assert_eq!(
+        store.session("locked", 5).await.unwrap(),
+        Some(locked.clone())
+    );
+
+    // Disabling (hcpoolctl) likewise: the password keeps its value, the rest stays.
+    assert!(sql.disable_user(id).await.is_err());
+    let u = store.user(id).await.unwrap().unwrap();
+    assert_eq!(u.password_hash.expose(), "old-hash");
+    assert!(!u.is_disabled());
+    assert!(store.password_reset("reset").await.unwrap().is_some());
+    assert!(store.email_change("change").await.unwrap().is_some());
     assert_eq!(store.session("locked", 5).await.unwrap(), Some(locked));
+}
+
+/// `disable_user` ends what the account could reach — its sessions, password resets,
+/// pending email changes, API and email tokens — and keeps the password behind the prefix;
+/// another user's rows stay.
+async fn check_disable(store: &SqlStore) {
+    let sql = store;
+    let store: &dyn Store = store;
+    let mut ids = Vec::new();
+    for who in ["d", "other"] {
+        let id = store
+            .create_user(&NewUser {
+                email: format!("{who}@example.com"),
+                password_hash: Secret::new("$argon2id$hash".into()),
+                email_token: Secret::new(format!("et-{who}")),
+                vote_bits: VoteBits(1),
+                vote_bits_version: 7,
+            })
+            .await
+            .unwrap();
+        store
+            .set_api_token(id, &Secret::new(format!("api-{who}")))
+            .await
+            .unwrap();
+        for n in 0..2 {
+            store
+                .create_session(&Session {
+                    id_hash: format!("s{n}-{who}"),
+                    user_id: id,
+                    csrf_token: Secret::new("c".into()),
+                    created: 1,
+                    expires: 10_000,
+                    last_seen: 1,
+                })
+                .await
+                .unwrap();
+        }
+        store
+            .create_email_change(&EmailChange {
+                user_id: id,
+                new_email: format!("new-{who}@example.com"),
+                token: Secret::new(format!("change-{who}")),
+                created: 1,
+                expires: 10_000,
+            })
+            .await
+            .unwrap();
+        store
+            .create_password_reset(&PasswordReset {
+                user_id: id,
+                token: Secret::new(format!("reset-{who}")),
+                created: 1,
+                expires: 10_000,
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let (d, other) = (ids[0], ids[1]);
+    let done = sql.disable_user(d).await.unwrap().unwrap();
+    assert!(done.was_enabled);
+    assert_eq!(done.sessions, 2);
+    let u = store.user(d).await.unwrap().unwrap();
+    assert!(u.is_disabled());
+    assert_eq!(u.password_hash.expose(), "!disabled!$argon2id$hash");
+    assert_eq!(u.api_token.expose(), "");
+    assert_eq!(u.email_token.expose(), "");
+    for n in 0..2 {
+        assert!(store
+            .session(&format!("s{n}-d"), 5)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert!(store.password_reset("reset-d").await.unwrap().is_none());
+    assert!(store.email_change("change-d").await.unwrap().is_none());
+    // The other user keeps everything.
+    let o = store.user(other).await.unwrap().unwrap();
+    assert_eq!(o.api_token.expose(), "api-other");
+    assert_eq!(o.email_token.expose(), "et-other");
+    assert!(!o.is_disabled());
+    for n in 0..2 {
+        assert!(store
+            .session(&format!("s{n}-other"), 5)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    assert!(store.password_reset("reset-other").await.unwrap().is_some());
+    assert!(store.email_change("change-other").await.unwrap().is_some());
+    // Again: nothing left to end, the prefix is not doubled; no such user is None.
+    let again = sql.disable_user(d).await.unwrap().unwrap();
+    assert_eq!((again.was_enabled, again.sessions), (false, 0));
+    let u = store.user(d).await.unwrap().unwrap();
+    assert_eq!(u.password_hash.expose(), "!disabled!$argon2id$hash");
+    assert!(sql.disable_user(UserId(9999)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_disable_user_ends_access_and_touches_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    check_disable(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn mysql_disable_user_ends_access_and_touches_nobody_else() {
+    let Some(server) = mysql_server() else {
+        return;
+    };
+    let db = MySqlDb::create(&server).await;
+    check_disable(&SqlStore::connect(&db.url).await.unwrap()).await;
 }
 
 #[tokio::test]

@@ -133,6 +133,59 @@ async fn delete_needs_the_password_then_ends_the_account() {
     assert_ne!(loc.as_deref(), Some("/signin"));
 }
 
+/// Deleted accounts are no users any more: the v1/v2 stats (same bytes but the numbers) and
+/// the stats page count neither a deleted registered account, whose row keeps its
+/// registration while its tickets may vote, nor a deleted unregistered one.
+#[rocket::async_test]
+async fn deleted_accounts_leave_the_user_counts() {
+    let app = app().await;
+    let (_, ta) = app.user("a@example.com", "password1").await;
+    let (b, tb) = app.user("b@example.com", "password1").await;
+    let (c, _) = app.user("c@example.com", "password1").await;
+    assert_eq!(app.api_register(&ta).await.0, Status::Ok);
+    assert_eq!(app.api_register(&tb).await.0, Status::Ok);
+    let golden = |all: u32, active: u32| {
+        format!(
+            "{{\"status\":\"success\",\"code\":0,\"message\":\"stats successfully retrieved\",\"data\":{{\"AllMempoolTix\":0,\"APIVersionsSupported\":[1,2],\"BlockHeight\":12345,\"Difficulty\":2.5,\"Expired\":0,\"Immature\":3,\"Live\":40,\"Missed\":1,\"OwnMempoolTix\":0,\"PoolSize\":1024,\"ProportionLive\":0.039,\"ProportionMissed\":0.02,\"Revoked\":1,\"TotalSubsidy\":12.3,\"Voted\":50,\"Network\":\"testnet2\",\"PoolEmail\":\"dev@h.cash\",\"PoolFees\":7.5,\"PoolStatus\":\"Open\",\"UserCount\":{all},\"UserCountActive\":{active},\"Version\":\"0.1.0\"}}}}\n"
+        )
+    };
+    for v in ["v1", "v2"] {
+        let (_, body) = app.api_get(&format!("/api/{v}/stats"), None).await;
+        assert_eq!(body, golden(3, 2), "{v}");
+    }
+    let (_, page) = app.get("/stats").await;
+    assert!(
+        page.contains("<dt>Users</dt><dd>3</dd>")
+            && page.contains("<dt>Active users</dt><dd>2</dd>"),
+        "{page}"
+    );
+
+    // b deletes the account through the page; c's account is deleted as well (another
+    // instance): both rows stay, b's with its registration.
+    app.sign_in("b@example.com", "password1").await;
+    let csrf = app.csrf("/delete").await;
+    let (st, _, _) = app
+        .post_form("/delete", &format!("password=password1&csrf_token={csrf}"))
+        .await;
+    assert_eq!(st, Status::Ok);
+    assert!(app.store.erase_account(c, 1).await.unwrap().is_some());
+    app.state().forget_user_counts();
+    let tomb = app.store.user(b).await.unwrap().unwrap();
+    assert!(tomb.is_erased() && tomb.registration.is_some());
+    assert!(app.store.user(c).await.unwrap().unwrap().is_erased());
+
+    for v in ["v1", "v2"] {
+        let (_, body) = app.api_get(&format!("/api/{v}/stats"), None).await;
+        assert_eq!(body, golden(1, 1), "{v}");
+    }
+    let (_, page) = app.get("/stats").await;
+    assert!(
+        page.contains("<dt>Users</dt><dd>1</dd>")
+            && page.contains("<dt>Active users</dt><dd>1</dd>"),
+        "{page}"
+    );
+}
+
 fn user_key() -> String {
     let key: Address = super::common::USER_PK.parse().unwrap();
     Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())

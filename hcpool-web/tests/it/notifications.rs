@@ -1,16 +1,17 @@
 //! Issue 16 row 5, vote notifications: the page (off by default, CSRF-protected, the
 //! request's language kept), the unsubscribe link without a session, and on the simulated
 //! chain a voted ticket mailed once through the outbox, with two instances scanning one
-//! database.
+//! database; two instances' background passes make one scan's wallet calls per block.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::{Email, NotificationStore};
 use hcpool_core::notify::NotifyMode;
-use hcpool_core::service::{NotifyService, NotifySettings};
+use hcpool_core::service::{NotifyChoice, NotifyService, NotifySettings};
 use hcpool_core::{Address, Network, Secret};
 use hcpool_simnet::{TicketPurchase, TicketState};
+use hcpool_web::notify::Notifier;
 use rocket::http::{ContentType, Header, Status};
 
 use super::common::{self, *};
@@ -297,4 +298,68 @@ async fn a_voted_ticket_is_mailed_once_and_the_link_unsubscribes() {
     p.cluster.mine(2).unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(notify.scan().await.unwrap().users, 0);
+}
+
+/// Two instances behind a proxy, each with its own background pass ([`Notifier`]) and
+/// service over the one store and the one wallet (which counts its `stakepooluserinfo`
+/// calls): per block one instance scans (one call for the one subscriber, not two), the
+/// events are mailed once, and the other instance does not come back to the block.
+#[rocket::async_test]
+async fn two_instances_make_one_scan_per_block() {
+    use std::sync::atomic::Ordering;
+    let app = common::app().await;
+    let (id, token) = app.user("n@example.com", "password1").await;
+    assert_eq!(app.api_register(&token).await.0, Status::Ok);
+    let state = app.state();
+    let first = state.notify.clone();
+    let second = NotifyService::new(
+        app.pool.store().clone(),
+        app.pool.wallets().clone(),
+        app.pool.clock().clone(),
+        NotifySettings {
+            base_url: common::BASE_URL.into(),
+            unsubscribe_key: Secret::new(hcpool_web::notify::unsubscribe_key(common::SECRET)),
+        },
+    );
+    // Every event from height 0: the fake's two votes, a miss and an expiry.
+    first
+        .save(
+            id,
+            NotifyChoice {
+                on_vote: true,
+                on_miss: true,
+                on_revoke: true,
+                mode: NotifyMode::Immediate,
+                lang: "en".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let before = app.sent().await.len();
+    let calls = || app.wallet.user_info_calls.load(Ordering::SeqCst);
+    let calls_before = calls();
+    let (na, nb) = (Notifier::default(), Notifier::default());
+
+    // Block 1233.
+    app.wallet.behind.store(1, Ordering::SeqCst);
+    let (ra, rb) = tokio::join!(na.pass(&first, &app.pool), nb.pass(&second, &app.pool));
+    let report = match (ra, rb) {
+        (Some(r), None) | (None, Some(r)) => r,
+        other => panic!("one instance scans the block: {other:?}"),
+    };
+    assert_eq!((report.users, report.mailed, report.failed), (1, 4, 0));
+    assert_eq!(calls() - calls_before, 1, "one scan's wallet calls");
+    assert_eq!(app.sent().await.len() - before, 4, "each event mailed once");
+    // The same block again: neither instance asks the wallets.
+    let (ra, rb) = tokio::join!(na.pass(&first, &app.pool), nb.pass(&second, &app.pool));
+    assert!(ra.is_none() && rb.is_none());
+    assert_eq!(calls() - calls_before, 1);
+
+    // Block 1234: again one scan, nothing new to mail.
+    app.wallet.behind.store(0, Ordering::SeqCst);
+    let (ra, rb) = tokio::join!(na.pass(&first, &app.pool), nb.pass(&second, &app.pool));
+    assert_eq!(usize::from(ra.is_some()) + usize::from(rb.is_some()), 1);
+    assert_eq!(calls() - calls_before, 2);
+    assert_eq!(app.sent().await.len() - before, 4);
 }

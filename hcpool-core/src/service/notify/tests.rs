@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::*;
@@ -11,6 +11,7 @@ use crate::notify::{email_of_row, TicketEvent, KIND_NOTIFY};
 use crate::params::Network;
 use crate::votebits::VoteBits;
 use crate::{Address, RedeemScript};
+use hcpool_i18n::Lang;
 
 struct TestClock(AtomicI64);
 
@@ -30,6 +31,8 @@ struct World {
     clock: Arc<TestClock>,
     tickets: Tickets,
     user: UserId,
+    /// `stakepooluserinfo` calls of every instance's wallet.
+    wallet_calls: Arc<AtomicUsize>,
 }
 
 fn registration() -> Registration {
@@ -66,6 +69,7 @@ async fn world() -> World {
         clock: Arc::new(TestClock(AtomicI64::new(NOON))),
         tickets: Arc::default(),
         user,
+        wallet_calls: Arc::default(),
     }
 }
 
@@ -73,11 +77,13 @@ impl World {
     /// An instance: its own service (and wallet) over the shared store.
     fn instance(&self) -> NotifyService {
         let tickets = self.tickets.clone();
+        let calls = self.wallet_calls.clone();
         let mut wallet = MockWalletBackend::new();
         wallet
             .expect_stake_pool_user_info()
             .withf(|a| *a == Address::p2sh(Network::Testnet, [9; 20]))
             .returning(move |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
                 Ok(StakePoolUserInfo {
                     tickets: tickets.lock().unwrap().clone(),
                     invalid: vec![],
@@ -368,4 +374,106 @@ async fn saving_for_a_missing_user_is_refused() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("999"), "{e}");
+}
+
+impl World {
+    fn wallet_calls(&self) -> usize {
+        self.wallet_calls.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn one_instance_scans_each_block() {
+    let w = world().await;
+    let (a, b) = (w.instance(), w.instance());
+    assert_ne!(a.instance_id(), b.instance_id());
+    assert_eq!(
+        a.instance_id(),
+        a.clone().instance_id(),
+        "clones are one instance"
+    );
+    a.save(w.user, choice(true, true, true, NotifyMode::Immediate), 100)
+        .await
+        .unwrap();
+    w.set(1, TicketStatus::Voted, 101);
+    w.set(2, TicketStatus::Expired, 101);
+
+    // Both see block 101 at once: one asks the wallets, the other stands aside.
+    let (ra, rb) = tokio::join!(a.scan_block(101), b.scan_block(101));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let report = match (ra, rb) {
+        (Some(r), None) | (None, Some(r)) => r,
+        other => panic!("one scan, got {other:?}"),
+    };
+    assert_eq!((report.users, report.mailed, report.lost), (1, 2, 0));
+    assert_eq!(w.wallet_calls(), 1, "one scan's wallet calls for the block");
+    assert_eq!(w.mails().await.len(), 2, "each event mailed once");
+
+    // The claimer may scan its block again (a retry); the other instance never does.
+    let (first, second) = if ra.is_some() { (&a, &b) } else { (&b, &a) };
+    assert!(first.scan_block(101).await.unwrap().is_some());
+    assert_eq!(w.wallet_calls(), 2);
+    assert!(second.scan_block(101).await.unwrap().is_none());
+    assert_eq!(w.wallet_calls(), 2);
+    assert!(w.mails().await.is_empty(), "the retry mails nothing again");
+
+    // The next block is anybody's, one of them.
+    w.set(3, TicketStatus::Voted, 102);
+    let (x, y) = tokio::join!(second.scan_block(102), first.scan_block(102));
+    assert_eq!(
+        usize::from(x.unwrap().is_some()) + usize::from(y.unwrap().is_some()),
+        1
+    );
+    assert_eq!(w.wallet_calls(), 3);
+    assert_eq!(w.mails().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_claimer_that_stopped_mid_scan_leaves_its_events_to_the_next_block() {
+    let w = world().await;
+    let live = w.instance();
+    live.save(w.user, choice(true, true, true, NotifyMode::Immediate), 100)
+        .await
+        .unwrap();
+    w.set(1, TicketStatus::Voted, 110);
+    w.set(2, TicketStatus::Missed, 110);
+    // Another instance claimed block 110 and recorded one of its two events before it
+    // stopped (its process died).
+    assert!(w.store.claim_notify_scan(110, "gone", NOON).await.unwrap());
+    let done = NotifyEvent {
+        user_id: w.user,
+        ticket: Hash32::from_bytes([1; 32]),
+        event: TicketEvent::Voted,
+        height: 110,
+        created: NOON,
+    };
+    let links = live.links(w.user);
+    let mail = event_mail("n@example.com", &done, Lang::En, &links, NOON);
+    assert!(w
+        .store
+        .record_notify_event(&done, Some(mail))
+        .await
+        .unwrap());
+    assert_eq!(w.mails().await.len(), 1);
+
+    // This instance leaves block 110 to its claimer…
+    assert_eq!(live.scan_block(110).await.unwrap(), None);
+    assert_eq!(w.wallet_calls(), 0);
+    // …and at block 111 records what the claimer did not: the miss, once.
+    let r = live.scan_block(111).await.unwrap().unwrap();
+    assert_eq!((r.mailed, r.lost, r.failed), (1, 0, 0), "{r:?}");
+    let mails = w.mails().await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "权益池：您的选票错过了投票");
+    assert_eq!(
+        w.store
+            .notify_events_since(w.user, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // Nothing is left over for later blocks.
+    assert_eq!(live.scan_block(112).await.unwrap().unwrap().mailed, 0);
+    assert!(w.mails().await.is_empty());
 }

@@ -166,6 +166,7 @@ where
         notify::prefs_and_subscribers,
         notify::events_once_with_their_mail,
         notify::digest_once_a_day,
+        notify::scan_claimed_once_per_height,
         erasure::delete_keeps_voting_data_until_finished,
         erasure::delete_unregistered_is_complete,
     );

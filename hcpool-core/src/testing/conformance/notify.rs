@@ -1,11 +1,12 @@
 //! Vote notifications: preferences per user (absent until saved, replaced on save, the
 //! digest day kept), subscribers (a chosen event and an address), each (ticket, event)
-//! recorded once with its mail in the same step, pending events taken by one digest a day.
+//! recorded once with its mail in the same step, pending events taken by one digest a day,
+//! a block's scan claimed once.
 
 use super::{add_user, check, check_eq, registration, CaseResult, Ctx};
 use crate::backend::store::{NotifyEvent, NotifyPrefs, OutboxMail, Store, TicketEvent};
 use crate::ids::{Hash32, Secret, UserId};
-use crate::notify::NotifyMode;
+use crate::notify::{NotifyMode, SCAN_CLAIMS_KEPT, SCAN_OWNER_MAX};
 
 fn event(user: UserId, n: u8, event: TicketEvent, height: u32, created: i64) -> NotifyEvent {
     NotifyEvent {
@@ -270,6 +271,98 @@ pub(super) async fn digest_once_a_day(store: &dyn Store) -> CaseResult {
             .await
             .ctx("digest day 4")?,
         "a later day"
+    );
+    Ok(())
+}
+
+/// A block's scan is claimed by one owner (who may claim it again); claims far from the
+/// height being claimed are deleted, so a chain that starts again lower is scanned again.
+pub(super) async fn scan_claimed_once_per_height(store: &dyn Store) -> CaseResult {
+    check!(
+        store.claim_notify_scan(1000, "a", 1).await.ctx("a 1000")?,
+        "the first claim wins"
+    );
+    check!(
+        !store.claim_notify_scan(1000, "b", 2).await.ctx("b 1000")?,
+        "another owner's claim of the same height loses"
+    );
+    check!(
+        store.claim_notify_scan(1000, "a", 3).await.ctx("a again")?,
+        "the owner may claim its height again (a retry)"
+    );
+    check!(
+        store.claim_notify_scan(1001, "b", 4).await.ctx("b 1001")?,
+        "the next height is free"
+    );
+    check!(
+        !store.claim_notify_scan(1001, "a", 5).await.ctx("a 1001")?,
+        "b holds 1001"
+    );
+    // An id longer than the kept length is cut: its own retry still matches.
+    let long = "x".repeat(SCAN_OWNER_MAX + 10);
+    check!(
+        store.claim_notify_scan(1002, &long, 6).await.ctx("long")?,
+        "a long id claims"
+    );
+    check!(
+        store
+            .claim_notify_scan(1002, &long, 7)
+            .await
+            .ctx("long again")?,
+        "a long id's retry"
+    );
+    check!(
+        !store.claim_notify_scan(1002, "a", 8).await.ctx("a 1002")?,
+        "held by the long id"
+    );
+    // A claim far above deletes 1000..1002: after a chain reset those heights are free.
+    let far = 1002 + SCAN_CLAIMS_KEPT + 1;
+    check!(
+        store.claim_notify_scan(far, "a", 9).await.ctx("far")?,
+        "a far height"
+    );
+    check!(
+        store
+            .claim_notify_scan(1000, "b", 10)
+            .await
+            .ctx("b 1000 again")?,
+        "1000 was pruned by the claim of {far}, so b claims it"
+    );
+    // …and that claim, far below, deleted the one far above.
+    check!(
+        store.claim_notify_scan(far, "b", 11).await.ctx("b far")?,
+        "{far} was pruned by the claim of 1000"
+    );
+    // A claim exactly the kept distance away stays.
+    check!(
+        store
+            .claim_notify_scan(far - SCAN_CLAIMS_KEPT, "c", 12)
+            .await
+            .ctx("c")?,
+        "a height within the window"
+    );
+    check!(
+        !store.claim_notify_scan(far, "c", 13).await.ctx("c far")?,
+        "{far} is {SCAN_CLAIMS_KEPT} blocks away: kept, b holds it"
+    );
+    // The edges of the height range.
+    check!(
+        store.claim_notify_scan(0, "a", 14).await.ctx("0")?,
+        "height 0"
+    );
+    check!(
+        store
+            .claim_notify_scan(u32::MAX, "a", 15)
+            .await
+            .ctx("max")?,
+        "the highest height"
+    );
+    check!(
+        !store
+            .claim_notify_scan(u32::MAX, "b", 16)
+            .await
+            .ctx("max b")?,
+        "the highest height is held"
     );
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Users: create, lookups, verification, passwords, API tokens, registration, counts.
 
 use super::{add_user, check, check_eq, expect_kind, new_user, registration, CaseResult, Ctx};
-use crate::backend::store::{EmailVerification, PasswordReset, Session, Store};
+use crate::backend::store::{
+    EmailVerification, PasswordReset, Session, Store, DISABLED_PASSWORD_PREFIX,
+};
 use crate::error::BackendKind;
 use crate::ids::{Secret, UserId};
 use crate::votebits::VoteBits;
@@ -273,5 +275,36 @@ pub(super) async fn counts(store: &dyn Store) -> CaseResult {
         .ctx("register")?;
     let c = store.user_counts().await.ctx("user_counts")?;
     check_eq!((c.all, c.active), (2, 1));
+    // Deleted accounts leave both counts at once, though a registered one's row keeps its
+    // registration (a tombstone) until the erasure finishes; a disabled account still counts.
+    let c_id = add_user(store, "c@example.com").await?;
+    let d = add_user(store, "d@example.com").await?;
+    store
+        .register_address(d, &registration(4))
+        .await
+        .ctx("register d")?;
+    let e = add_user(store, "e@example.com").await?;
+    store
+        .change_password(
+            e,
+            &Secret::new(format!("{DISABLED_PASSWORD_PREFIX}$argon2id$x")),
+        )
+        .await
+        .ctx("disable e")?;
+    let c = store.user_counts().await.ctx("user_counts")?;
+    check_eq!((c.all, c.active), (5, 2));
+    store.erase_account(d, 50).await.ctx("erase d")?;
+    store.erase_account(c_id, 50).await.ctx("erase c")?;
+    let tomb = store.user(d).await.ctx("user d")?;
+    check!(
+        tomb.as_ref()
+            .is_some_and(|u| u.is_erased() && u.registration.is_some()),
+        "the registered tombstone keeps its registration: {tomb:?}"
+    );
+    let c = store.user_counts().await.ctx("user_counts")?;
+    check_eq!((c.all, c.active), (3, 1));
+    store.finish_erasure(d, 60).await.ctx("finish d")?;
+    let c = store.user_counts().await.ctx("user_counts")?;
+    check_eq!((c.all, c.active), (3, 1));
     Ok(())
 }
