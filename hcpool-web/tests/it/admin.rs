@@ -214,30 +214,7 @@ async fn demo_ticket_purchase_is_demo_only_and_for_the_users_own_multisig() {
 /// as behind, with the number of scripts it lacks.
 #[rocket::async_test]
 async fn status_shows_a_wallet_that_missed_an_import_as_behind() {
-    use hcpool_core::backend::WalletBackend;
-    use hcpool_rpc::{ManagerConfig, WalletManager};
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
-    let manager = Arc::new(WalletManager::new(
-        fakes
-            .iter()
-            .map(|f| f.clone() as Arc<dyn WalletBackend>)
-            .collect(),
-        ManagerConfig {
-            min_servers: 2,
-            call_timeout: Duration::from_secs(2),
-            ..ManagerConfig::default()
-        },
-    ));
-    let m = manager.clone();
-    let app = app_custom(
-        admin_settings(),
-        Some(manager.clone() as Arc<dyn WalletBackend>),
-        move |s| s.with_manager(m),
-    )
-    .await;
+    let (app, fakes, manager) = app_over_fake_wallets(admin_settings(), 3, 2, |s| s).await;
     app.user("admin@example.com", "password1").await;
     app.sign_in("admin@example.com", "password1").await;
 
@@ -303,30 +280,7 @@ fn rpc_status(page: &str) -> &str {
 /// none: Emergency, one: Critical, otherwise Degraded), and shows each wallet's facts.
 #[rocket::async_test]
 async fn status_summary_over_the_managers_wallets() {
-    use hcpool_core::backend::WalletBackend;
-    use hcpool_rpc::{ManagerConfig, WalletManager};
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
-    let manager = Arc::new(WalletManager::new(
-        fakes
-            .iter()
-            .map(|f| f.clone() as Arc<dyn WalletBackend>)
-            .collect(),
-        ManagerConfig {
-            min_servers: 1,
-            call_timeout: Duration::from_secs(2),
-            ..ManagerConfig::default()
-        },
-    ));
-    let m = manager.clone();
-    let app = app_custom(
-        admin_settings(),
-        Some(manager.clone() as Arc<dyn WalletBackend>),
-        move |s| s.with_manager(m),
-    )
-    .await;
+    let (app, fakes, _manager) = app_over_fake_wallets(admin_settings(), 3, 1, |s| s).await;
     app.user("admin@example.com", "password1").await;
     app.sign_in("admin@example.com", "password1").await;
 
@@ -385,30 +339,7 @@ async fn status_summary_of_a_single_wallet() {
 /// so is the demo's flash; the monitors' JSON answer of `/status` stays as it was.
 #[rocket::async_test]
 async fn status_page_and_its_flash_are_chinese_under_zh_cn() {
-    use hcpool_core::backend::WalletBackend;
-    use hcpool_rpc::{ManagerConfig, WalletManager};
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    let fakes: Vec<Arc<FakeWallet>> = (0..3).map(|_| Arc::new(FakeWallet::default())).collect();
-    let manager = Arc::new(WalletManager::new(
-        fakes
-            .iter()
-            .map(|f| f.clone() as Arc<dyn WalletBackend>)
-            .collect(),
-        ManagerConfig {
-            min_servers: 1,
-            call_timeout: Duration::from_secs(2),
-            ..ManagerConfig::default()
-        },
-    ));
-    let m = manager.clone();
-    let app = app_custom(
-        admin_settings(),
-        Some(manager.clone() as Arc<dyn WalletBackend>),
-        move |s| s.with_manager(m),
-    )
-    .await;
+    let (app, fakes, _manager) = app_over_fake_wallets(admin_settings(), 3, 1, |s| s).await;
     app.user("admin@example.com", "password1").await;
     app.sign_in("admin@example.com", "password1").await;
     let health_before = {

@@ -3,19 +3,11 @@
 //! `/api/health`; `/metrics` and the Grafana dashboard's queries against what hcpool-web
 //! and stakepoold export.
 
+use super::common::user_key;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use hcpool_core::{Address, Network};
-
 use super::live::{self, api, exchange, request, until, Custom};
-
-fn user_key() -> String {
-    let key: Address = super::common::USER_PK.parse().unwrap();
-    Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())
-        .unwrap()
-        .to_string()
-}
 
 async fn get_json(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value) {
     let r = exchange(addr, &request("GET", path.as_bytes(), &[], b"")).await;

@@ -21,6 +21,18 @@ use rocket::local::asynchronous::Client;
 pub const COLD: &str = "tpubVpKZscAJEjEP92yUv4SfwVeRjavHcz2EKd6EnCLt1fEKccvFnaM74Hkd64f6nhagFXWEsr2Vctu3ygmnWHCGtU5VYwVLghsCzHKY7vsBuvX";
 pub const VOTING: &str = "tpubVqDAKmg9L5R4FXFzFv3wFTgZaVAevp8NwYf4XAASSHpT1HB3KythGrBaYCRWD6KkvMp9KAtd9mzpj2ByWdpwkD4ktQ19eugSBuzePu68uep";
 pub const USER_PK: &str = "TkKmMiY5iDh4U3KkSopYgkU1AzhAcQZiSoVhYhFymZHGMi9LM9Fdt";
+
+/// [`USER_PK`]'s key as a simnet pubkey address: the key the simulator-backed pools
+/// register.
+pub fn user_key() -> String {
+    let key: hcpool_core::Address = USER_PK.parse().unwrap();
+    hcpool_core::Address::secp_pubkey(
+        hcpool_core::Network::Simnet,
+        key.secp_pubkey_compressed().unwrap(),
+    )
+    .unwrap()
+    .to_string()
+}
 pub const SECRET: &str = "test-api-secret";
 pub const BASE_URL: &str = "http://127.0.0.1:8000";
 
@@ -609,4 +621,40 @@ pub fn link_in(body: &str) -> String {
         .next()
         .expect("a path after the base URL")
         .to_owned()
+}
+
+/// `n` fake wallets behind a real `WalletManager` that needs `min_servers` of them (calls
+/// time out after 2 s), and an app over it: `tune` adjusts the state after the manager is
+/// attached.
+pub async fn app_over_fake_wallets(
+    settings: WebSettings,
+    n: usize,
+    min_servers: usize,
+    tune: impl FnOnce(AppState) -> AppState,
+) -> (
+    TestApp,
+    Vec<Arc<FakeWallet>>,
+    Arc<hcpool_rpc::WalletManager>,
+) {
+    use hcpool_rpc::{ManagerConfig, WalletManager};
+    let fakes: Vec<Arc<FakeWallet>> = (0..n).map(|_| Arc::new(FakeWallet::default())).collect();
+    let manager = Arc::new(WalletManager::new(
+        fakes
+            .iter()
+            .map(|f| f.clone() as Arc<dyn WalletBackend>)
+            .collect(),
+        ManagerConfig {
+            min_servers,
+            call_timeout: std::time::Duration::from_secs(2),
+            ..ManagerConfig::default()
+        },
+    ));
+    let m = manager.clone();
+    let app = app_custom(
+        settings,
+        Some(manager.clone() as Arc<dyn WalletBackend>),
+        move |s| tune(s.with_manager(m)),
+    )
+    .await;
+    (app, fakes, manager)
 }

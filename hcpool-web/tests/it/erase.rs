@@ -3,10 +3,11 @@
 //! in-process stakepoold daemons): a deleted account's live ticket is still voted with its
 //! votebits, and its voting data is erased once the ticket is spent.
 
+use super::common::user_key;
 use std::time::Duration;
 
 use hcpool_core::backend::{erased_email, ErasureStore, NewUser, UserStore};
-use hcpool_core::{Address, Network, Secret, VoteBits};
+use hcpool_core::{Secret, VoteBits};
 use hcpool_simnet::{TicketPurchase, TicketState};
 use rocket::http::Status;
 
@@ -186,21 +187,6 @@ async fn deleted_accounts_leave_the_user_counts() {
     );
 }
 
-fn user_key() -> String {
-    let key: Address = super::common::USER_PK.parse().unwrap();
-    Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())
-        .unwrap()
-        .to_string()
-}
-
-fn bits_on(p: &live::CustomPool, i: usize, msa: &str) -> Option<u16> {
-    p.nodes[i]
-        .as_ref()?
-        .daemon()
-        .user_voting_config(msa)
-        .map(|u| u.vote_bits.0)
-}
-
 /// Over the demo pool: the user registers, sets votebits 5, buys a ticket, exports (the
 /// ticket is listed live) and deletes the account. The row keeps the multisig and the
 /// votebits, both stakepoold daemons keep them, and the ticket is voted; the sweep keeps
@@ -238,7 +224,7 @@ async fn deleted_account_keeps_voting() {
             "both daemons to hold bits 5",
             Duration::from_secs(30),
             || {
-                let b = bits_on(&p, i, &msa);
+                let b = p.bits_on(i, &msa);
                 async move { b == Some(5) }
             },
         )
@@ -395,7 +381,7 @@ async fn deleted_account_keeps_voting() {
         .registration
         .is_some());
     for i in 0..2 {
-        assert_eq!(bits_on(&p, i, &msa), Some(5), "daemon {i}");
+        assert_eq!(p.bits_on(i, &msa), Some(5), "daemon {i}");
     }
 
     // The ticket is drawn and voted by the daemons.
@@ -437,7 +423,7 @@ async fn deleted_account_keeps_voting() {
             "the daemons to drop the user",
             Duration::from_secs(30),
             || {
-                let b = bits_on(&p, i, &msa);
+                let b = p.bits_on(i, &msa);
                 async move { b.is_none() }
             },
         )

@@ -8,22 +8,14 @@
 //! failure with it). A script imported into some wallets without a row is allowed: it is
 //! the user's deterministic script (pool key + user key), the retry imports the same one.
 
+use super::common::user_key;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hcpool_core::{Address, Network};
 use hcpool_simnet::{Faults, Role, TicketPurchase, TicketState};
 
 use super::live::{self, api, until, Custom};
-
-/// hcstakepool's sample user key, as a simnet pubkey address.
-fn user_key() -> String {
-    let key: Address = super::common::USER_PK.parse().unwrap();
-    Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())
-        .unwrap()
-        .to_string()
-}
 
 fn enc(s: &str) -> String {
     super::common::enc(s)
@@ -166,14 +158,6 @@ async fn register(p: &live::CustomPool) -> String {
     r["data"]["TicketAddress"].as_str().unwrap().to_owned()
 }
 
-fn bits_on(p: &live::CustomPool, i: usize, msa: &str) -> Option<u16> {
-    p.nodes[i]
-        .as_ref()?
-        .daemon()
-        .user_voting_config(msa)
-        .map(|u| u.vote_bits.0)
-}
-
 /// stakepoold 0 dies; the user changes their votebits meanwhile. The change is stored and
 /// reaches the live daemon; the dead one is marked stale, and once it is back (fresh, with
 /// no users) the retry gives it the full current state.
@@ -196,7 +180,7 @@ async fn stakepoold_killed() {
             "both daemons to know the user",
             Duration::from_secs(30),
             || {
-                let b = bits_on(&p, i, &msa);
+                let b = p.bits_on(i, &msa);
                 async move { b == Some(1) }
             },
         )
@@ -218,7 +202,7 @@ async fn stakepoold_killed() {
         "the live daemon to get the change",
         Duration::from_secs(30),
         || {
-            let b = bits_on(&p, 1, &msa);
+            let b = p.bits_on(1, &msa);
             async move { b == Some(5) }
         },
     )
@@ -240,7 +224,7 @@ async fn stakepoold_killed() {
         "the restarted daemon to hold the current bits",
         Duration::from_secs(30),
         || {
-            let b = bits_on(&p, 0, &msa);
+            let b = p.bits_on(0, &msa);
             let stale = pool.nodes().stale();
             async move { b == Some(5) && stale.is_empty() }
         },

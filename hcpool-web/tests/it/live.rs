@@ -396,6 +396,16 @@ impl Drop for CustomPool {
 }
 
 impl CustomPool {
+    /// The votebits daemon `i` holds for multisig address `msa` (`None` while it is
+    /// "killed" or does not know the user).
+    pub fn bits_on(&self, i: usize, msa: &str) -> Option<u16> {
+        self.nodes[i]
+            .as_ref()?
+            .daemon()
+            .user_voting_config(msa)
+            .map(|u| u.vote_bits.0)
+    }
+
     /// Where daemon `i` keeps its certificate.
     pub fn node_dir(&self, i: usize) -> std::path::PathBuf {
         self.dir.path().join(format!("stakepoold{i}"))

@@ -3,13 +3,14 @@
 //! chain a voted ticket mailed once through the outbox, with two instances scanning one
 //! database; two instances' background passes make one scan's wallet calls per block.
 
+use super::common::user_key;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hcpool_core::backend::{Email, NotificationStore};
 use hcpool_core::notify::NotifyMode;
 use hcpool_core::service::{NotifyChoice, NotifyService, NotifySettings};
-use hcpool_core::{Address, Network, Secret};
+use hcpool_core::Secret;
 use hcpool_simnet::{TicketPurchase, TicketState};
 use hcpool_web::notify::Notifier;
 use rocket::http::{ContentType, Header, Status};
@@ -115,13 +116,6 @@ async fn the_page_is_off_by_default_and_saves_with_csrf_and_the_language() {
     let p = app.store.notify_prefs(id).await.unwrap().unwrap();
     assert!(!p.any());
     assert_eq!((p.mode, p.lang.as_str()), (NotifyMode::Daily, "zh-CN"));
-}
-
-fn user_key() -> String {
-    let key: Address = common::USER_PK.parse().unwrap();
-    Address::secp_pubkey(Network::Simnet, key.secp_pubkey_compressed().unwrap())
-        .unwrap()
-        .to_string()
 }
 
 #[derive(Default)]

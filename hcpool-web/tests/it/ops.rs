@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::common::*;
-use hcpool_core::backend::{Store, StoreMaintenance, UserStore, WalletBackend};
-use hcpool_rpc::{ManagerConfig, WalletManager};
+use hcpool_core::backend::{Store, StoreMaintenance, UserStore};
+use hcpool_rpc::WalletManager;
 use rocket::http::{Header, Status};
 
 /// Every await in these tests is bounded.
@@ -23,29 +23,7 @@ fn json(body: &str) -> serde_json::Value {
 
 /// An app over a `WalletManager` of two fakes (minservers 2), checked on every request.
 async fn managed() -> (TestApp, Vec<Arc<FakeWallet>>, Arc<WalletManager>) {
-    let fakes = vec![
-        Arc::new(FakeWallet::default()),
-        Arc::new(FakeWallet::default()),
-    ];
-    let manager = Arc::new(WalletManager::new(
-        fakes
-            .iter()
-            .map(|f| f.clone() as Arc<dyn WalletBackend>)
-            .collect(),
-        ManagerConfig {
-            min_servers: 2,
-            call_timeout: Duration::from_secs(2),
-            ..ManagerConfig::default()
-        },
-    ));
-    let m = manager.clone();
-    let app = app_custom(
-        settings(),
-        Some(manager.clone() as Arc<dyn WalletBackend>),
-        move |s| s.with_manager(m).with_sync_ttl(Duration::ZERO),
-    )
-    .await;
-    (app, fakes, manager)
+    app_over_fake_wallets(settings(), 2, 2, |s| s.with_sync_ttl(Duration::ZERO)).await
 }
 
 // ----- /status health -----

@@ -2,6 +2,7 @@
 //! voting page and API with a wallet down, wallets that lost scripts caught up without a
 //! restart, a restarted stakepoold given the full state without waiting for a failed push.
 
+use super::common::user_key;
 use std::time::Duration;
 
 use hcpool_simnet::Role;
@@ -66,17 +67,6 @@ async fn voting_page_and_api_work_with_a_wallet_down() {
     assert!(live::panics().lock().unwrap().is_empty());
 }
 
-/// hcstakepool's sample user key, as a simnet pubkey address.
-fn user_key() -> String {
-    let key: hcpool_core::Address = super::common::USER_PK.parse().unwrap();
-    hcpool_core::Address::secp_pubkey(
-        hcpool_core::Network::Simnet,
-        key.secp_pubkey_compressed().unwrap(),
-    )
-    .unwrap()
-    .to_string()
-}
-
 /// Registers the pool's user; returns its multisig script.
 async fn register(p: &live::CustomPool) -> Vec<u8> {
     let form = format!("UserPubKeyAddr={}", super::common::enc(&user_key()));
@@ -130,14 +120,6 @@ async fn a_wallet_that_lost_a_script_gets_it_back_on_the_timer() {
     assert!(live::panics().lock().unwrap().is_empty());
 }
 
-fn bits_on(p: &live::CustomPool, i: usize, msa: &str) -> Option<u16> {
-    p.nodes[i]
-        .as_ref()?
-        .daemon()
-        .user_voting_config(msa)
-        .map(|u| u.vote_bits.0)
-}
-
 /// A stakepoold restarts (fresh, no users) between two checks while nothing changes, so no
 /// push to it is attempted, let alone fails: the retry task's `Ping` sees a new instance
 /// and gives it the complete state.
@@ -163,7 +145,7 @@ async fn a_restarted_stakepoold_gets_the_full_state_without_a_failed_push() {
             "both daemons to know the user",
             Duration::from_secs(30),
             || {
-                let b = bits_on(&p, i, &msa);
+                let b = p.bits_on(i, &msa);
                 async move { b == Some(1) }
             },
         )
@@ -176,7 +158,7 @@ async fn a_restarted_stakepoold_gets_the_full_state_without_a_failed_push() {
         "the restarted daemon to get every user",
         Duration::from_secs(30),
         || {
-            let b = bits_on(&p, 0, &msa);
+            let b = p.bits_on(0, &msa);
             async move { b == Some(1) }
         },
     )
