@@ -496,14 +496,16 @@ where
         }
     }
     pass.wallet_reads = to_read.len();
-    let reads: Vec<Option<VoteRecord>> = futures::stream::iter(
-        to_read
-            .iter()
-            .map(|(t, _)| record_of(wallet, t, req.network, req.requested)),
-    )
-    .buffered(req.concurrency.max(1))
-    .collect()
-    .await;
+    // The futures are collected first: a lazy `map` over borrowed items makes the future
+    // not `Send` for every lifetime (Rocket's handlers need it).
+    let futs: Vec<_> = to_read
+        .iter()
+        .map(|(t, _)| record_of(wallet, t, req.network, req.requested))
+        .collect();
+    let reads: Vec<Option<VoteRecord>> = futures::stream::iter(futs)
+        .buffered(req.concurrency.max(1))
+        .collect()
+        .await;
 
     let mut new_rows = Vec::new();
     // Rows another instance may have written first: served as the store has them.
