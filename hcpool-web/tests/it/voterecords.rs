@@ -225,7 +225,10 @@ async fn records_are_exported_and_deleted_with_the_account() {
         ..app.store.vote_records(id).await.unwrap()[0].clone()
     };
     assert_eq!(
-        app.store.put_vote_records(&[other.clone()]).await.unwrap(),
+        app.store
+            .put_vote_records(std::slice::from_ref(&other))
+            .await
+            .unwrap(),
         1
     );
 

@@ -96,7 +96,10 @@ pub(super) async fn stored_once_per_ticket(store: &dyn Store) -> CaseResult {
 pub(super) async fn replaced_only_from_the_named_block(store: &dyn Store) -> CaseResult {
     let a = add_user(store, "a@example.com").await?;
     let old = record(a, 1, 500);
-    store.put_vote_records(&[old.clone()]).await.ctx("put")?;
+    store
+        .put_vote_records(std::slice::from_ref(&old))
+        .await
+        .ctx("put")?;
     let moved = StoredVoteRecord {
         block_hash: Hash32::from_bytes([77; 32]),
         block_height: 501,
