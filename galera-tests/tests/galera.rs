@@ -255,7 +255,7 @@ async fn concurrent_migrations(galera: &Galera) -> Result<()> {
     .await?;
     let locks = count("SELECT COUNT(*) FROM hcpool_migration_lock").await?;
     ensure!(
-        applied == 10 && indexes == 17 && locks == 0,
+        applied == 10 && indexes == 18 && locks == 0,
         "after two concurrent starts: {applied} migrations, {indexes} indexes, {locks} locks"
     );
     println!(

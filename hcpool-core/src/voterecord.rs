@@ -15,13 +15,22 @@
 //!
 //! What the chain must show for a record to hold is [`check_vote_tx`] (pure) and
 //! [`verify_record`] (over a [`VoteChain`], which hcpool-rpc implements on hcd).
+//!
+//! The pool makes records with [`stored_vote_records`]: each vote is read from the wallets
+//! once and stored ([`VoteRecordStore`]), and records are signed when served (the signature
+//! being deterministic, every instance serves the same bytes). A stored record keeps the
+//! `requested_votebits` of the moment it was first stored.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use bitcoin::hashes::{sha256, Hash as _};
 use bitcoin::secp256k1::{ecdsa, Message, PublicKey, Secp256k1, SecretKey};
 
-use crate::backend::{StakePoolUserInfo, StakeReporting, TicketStatus, UserTicket};
-use crate::ids::{BlockHash, Hash32, TicketHash, TxHash};
+use crate::backend::{
+    StakePoolUserInfo, StakeReporting, StoredVoteRecord, TicketStatus, UserTicket, VoteRecordStore,
+};
+use crate::ids::{BlockHash, Hash32, TicketHash, TxHash, UserId};
 use crate::params::Network;
 use crate::stake::Vote;
 use crate::tx::Transaction;
@@ -48,7 +57,9 @@ pub struct VoteRecord {
     pub votebits: u16,
     /// The vote version the vote carries (extended votebits, LE32).
     pub vote_version: u32,
-    /// The votebits the user had chosen (the store's value when the record was made).
+    /// The votebits the user had chosen when the record was first made and stored (see
+    /// [`stored_vote_records`]): normally the first request after the vote, so close to
+    /// the vote; a later change of the user's choice does not change it.
     pub requested_votebits: u16,
 }
 
@@ -383,7 +394,7 @@ pub async fn user_vote_records<W: StakeReporting + ?Sized>(
     let futs: Vec<_> = info
         .tickets
         .iter()
-        .filter(|t| t.status == TicketStatus::Voted && t.spent_by != Hash32::default())
+        .filter(|t| is_voted(t))
         .map(|t| record_of(wallet, t, network, requested))
         .collect();
     let mut records: Vec<VoteRecord> = futures::stream::iter(futs)
@@ -393,6 +404,197 @@ pub async fn user_vote_records<W: StakeReporting + ?Sized>(
         .await;
     records.sort_by_key(|r| (r.block_height, r.ticket));
     records
+}
+
+/// How many blocks a vote must be below the tip before its stored record is served without
+/// asking the wallets again. Until then a reorg may move the vote into another block at the
+/// same height (competing blocks usually carry the same votes), which the wallets' ticket
+/// list cannot show: it names the spender and its height, not its block.
+pub const SETTLED_DEPTH: u32 = 6;
+
+/// The request [`stored_vote_records`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordsRequest {
+    /// The pool's network (records are stored without it).
+    pub network: Network,
+    /// The user whose records these are.
+    pub user: UserId,
+    /// The user's votebits now: the `requested_votebits` of records stored by this request.
+    pub requested: VoteBits,
+    /// The wallets' tip height (from the same answer as the ticket list).
+    pub tip_height: u32,
+    /// Now, unix seconds (the `created` of records stored by this request).
+    pub now: i64,
+    /// At most this many wallet calls at once.
+    pub concurrency: usize,
+}
+
+/// What [`stored_vote_records`] answered and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordsPass {
+    /// The user's records, by block height then ticket, unsigned.
+    pub records: Vec<VoteRecord>,
+    /// Votes read from the wallets (`gettransaction`) for this answer.
+    pub wallet_reads: usize,
+    /// Records this call stored.
+    pub stored: u64,
+    /// Stored records this call replaced after a reorg.
+    pub replaced: usize,
+}
+
+/// The records of a user's voted tickets, kept in `store` so that each vote is read from the
+/// wallets once (the `hcpool_vote_records` table; docs/adr/0009-vote-records.md).
+///
+/// For each ticket `info` lists as voted:
+/// - a stored record naming the wallets' spender at the wallets' height, at least
+///   [`SETTLED_DEPTH`] blocks below the tip, is served as stored: no wallet call;
+/// - otherwise the vote is read through `wallet` as [`user_vote_records`] does. A ticket
+///   without a stored record gets one (insert-if-absent: when several web instances make it
+///   at once, one row wins and every instance serves that row). A stored record whose vote,
+///   block or height is no longer the wallets' answer (a reorg) is replaced, keeping its
+///   `requested_votebits` and creation time; a stored record the wallets still confirm is
+///   served as stored.
+///
+/// So `requested_votebits` is the user's choice when the record was first stored (the first
+/// request after the vote, normally close to it), not their choice now. Tickets whose vote
+/// cannot be read are left out (logged), unless a stored record still names the wallets'
+/// spender and height. Stored records of tickets the wallets no longer list as voted are
+/// kept but not served. A failed write is logged and the record served unstored (the next
+/// request tries again).
+///
+/// # Errors
+/// The store's error reading the user's stored records.
+pub async fn stored_vote_records<S, W>(
+    store: &S,
+    wallet: &W,
+    info: &StakePoolUserInfo,
+    req: &RecordsRequest,
+) -> crate::Result<RecordsPass>
+where
+    S: VoteRecordStore + ?Sized,
+    W: StakeReporting + ?Sized,
+{
+    use futures::StreamExt as _;
+    let mut stored: HashMap<TicketHash, StoredVoteRecord> = store
+        .vote_records(req.user)
+        .await?
+        .into_iter()
+        .map(|r| (r.ticket, r))
+        .collect();
+    let mut pass = RecordsPass::default();
+    let mut out: Vec<StoredVoteRecord> = Vec::new();
+    let mut to_read: Vec<(&UserTicket, Option<StoredVoteRecord>)> = Vec::new();
+    for t in info.tickets.iter().filter(|t| is_voted(t)) {
+        match stored.remove(&t.ticket) {
+            Some(s)
+                if names_spender(&s, t)
+                    && t.spent_by_height.saturating_add(SETTLED_DEPTH) <= req.tip_height =>
+            {
+                out.push(s);
+            }
+            s => to_read.push((t, s)),
+        }
+    }
+    pass.wallet_reads = to_read.len();
+    // The futures are collected first: a lazy `map` over borrowed items makes the future
+    // not `Send` for every lifetime (Rocket's handlers need it).
+    let futs: Vec<_> = to_read
+        .iter()
+        .map(|(t, _)| record_of(wallet, t, req.network, req.requested))
+        .collect();
+    let reads: Vec<Option<VoteRecord>> = futures::stream::iter(futs)
+        .buffered(req.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut new_rows = Vec::new();
+    // Rows another instance may have written first: served as the store has them.
+    let mut contested = Vec::new();
+    for ((t, old), fresh) in to_read.into_iter().zip(reads) {
+        match (old, fresh) {
+            (None, Some(r)) => new_rows.push(StoredVoteRecord::of(req.user, &r, req.now)),
+            (None, None) => {}
+            (Some(s), Some(r))
+                if s.vote_tx == r.vote_tx
+                    && s.block_hash == r.block_hash
+                    && s.block_height == r.block_height =>
+            {
+                out.push(s);
+            }
+            (Some(s), Some(r)) => {
+                let row = StoredVoteRecord {
+                    requested_votebits: s.requested_votebits,
+                    ..StoredVoteRecord::of(s.user_id, &r, s.created)
+                };
+                match store.replace_vote_record(&row, &s.block_hash).await {
+                    Ok(true) => {
+                        tracing::info!(ticket = %t.ticket, from = %s.block_hash, to = %row.block_hash,
+                            "vote record: the vote moved (reorg), record replaced");
+                        pass.replaced += 1;
+                        out.push(row);
+                    }
+                    Ok(false) => contested.push(row),
+                    Err(e) => {
+                        tracing::warn!(ticket = %t.ticket, error = %e, "vote record: not replaced");
+                        out.push(row);
+                    }
+                }
+            }
+            (Some(s), None) => {
+                if names_spender(&s, t) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    if !new_rows.is_empty() {
+        match store.put_vote_records(&new_rows).await {
+            Ok(n) => {
+                pass.stored = n;
+                if n == new_rows.len() as u64 {
+                    out.append(&mut new_rows);
+                } else {
+                    contested.append(&mut new_rows);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(user = req.user.0, error = %e, "vote records: not stored");
+                out.append(&mut new_rows);
+            }
+        }
+    }
+    if !contested.is_empty() {
+        let now_stored: HashMap<TicketHash, StoredVoteRecord> =
+            match store.vote_records(req.user).await {
+                Ok(rows) => rows.into_iter().map(|r| (r.ticket, r)).collect(),
+                Err(e) => {
+                    tracing::warn!(user = req.user.0, error = %e, "vote records: not read again");
+                    HashMap::new()
+                }
+            };
+        for row in contested {
+            match now_stored.get(&row.ticket) {
+                Some(s) if s.vote_tx == row.vote_tx && s.block_hash == row.block_hash => {
+                    out.push(s.clone());
+                }
+                _ => out.push(row),
+            }
+        }
+    }
+    let mut records: Vec<VoteRecord> = out.iter().map(|s| s.record(req.network)).collect();
+    records.sort_by_key(|r| (r.block_height, r.ticket));
+    pass.records = records;
+    Ok(pass)
+}
+
+/// Whether the wallets list `t` as voted, with a spender.
+fn is_voted(t: &UserTicket) -> bool {
+    t.status == TicketStatus::Voted && t.spent_by != Hash32::default()
+}
+
+/// Whether stored record `s` names the wallets' spender of `t` at the wallets' height.
+fn names_spender(s: &StoredVoteRecord, t: &UserTicket) -> bool {
+    s.vote_tx == t.spent_by && s.block_height == t.spent_by_height
 }
 
 /// The record of one voted ticket, `None` (logged) when its vote cannot be read.

@@ -10,7 +10,7 @@
 
 use hcpool_core::backend::{
     EmailChange, EmailVerification, ErasureRecord, LowFeeTicket, OutboxMail, PasswordReset,
-    RegisteredScript, Registration, Session, User,
+    RegisteredScript, Registration, Session, StoredVoteRecord, User,
 };
 use hcpool_core::backend::{TicketEntry, UserVotingConfig};
 use hcpool_core::notify::{NotifyEvent, NotifyMode, NotifyPrefs, Subscriber, TicketEvent};
@@ -359,6 +359,26 @@ pub(crate) fn notify_event(row: &AnyRow) -> Result<NotifyEvent> {
         event: TicketEvent::parse(&event)
             .ok_or_else(|| c.corrupt("event", format!("bad event {event:?}")))?,
         height: c.ranged("height")?,
+        created: c.int("created")?,
+    })
+}
+
+/// The columns of vote record queries, in [`vote_record`]'s order.
+pub(crate) const VOTE_RECORD_COLUMNS: &str = "ticket_hash, user_id, vote_tx, block_hash, \
+     block_height, votebits, vote_version, requested_votebits, created";
+
+/// An `hcpool_vote_records` row ([`VOTE_RECORD_COLUMNS`]); `id` in errors is the user.
+pub(crate) fn vote_record(row: &AnyRow) -> Result<StoredVoteRecord> {
+    let c = Cols::new(row, "hcpool_vote_records", "user_id")?;
+    Ok(StoredVoteRecord {
+        user_id: c.user_id("user_id")?,
+        ticket: ticket_hash(&c, "ticket_hash")?,
+        vote_tx: ticket_hash(&c, "vote_tx")?,
+        block_hash: ticket_hash(&c, "block_hash")?,
+        block_height: c.ranged("block_height")?,
+        votebits: c.ranged("votebits")?,
+        vote_version: c.ranged("vote_version")?,
+        requested_votebits: c.ranged("requested_votebits")?,
         created: c.int("created")?,
     })
 }

@@ -1,16 +1,19 @@
 //! Signed vote records (docs/adr/0009-vote-records.md): the key file (`voterecordkey`), and a
 //! user's records as `GET /api/v2/voterecords` and the tickets page's download serve them.
 //!
-//! Records are made on demand from the wallets (each voted ticket's vote, read with
-//! `gettransaction`) and signed with the shared key file: nothing is kept per process, so
-//! any instance answers the same records with the same signatures (RFC 6979).
+//! Each voted ticket's record is made once from the wallets (its vote, read with
+//! `gettransaction`) and stored in the shared database (`hcpool_vote_records`, first writer
+//! wins), then signed with the shared key file when served: nothing is kept per process, so
+//! any instance answers the same records with the same signatures (RFC 6979). A record's
+//! `requested_votebits` is the user's choice when it was first stored
+//! ([`hcpool_core::voterecord::stored_vote_records`]).
 
 use std::io::Write as _;
 use std::path::Path;
 
 use hcpool_core::backend::User;
 use hcpool_core::voterecord::{
-    user_vote_records, SignedVoteRecord, VoteRecordKey, VoteRecordPubKey, DOMAIN,
+    stored_vote_records, RecordsRequest, SignedVoteRecord, VoteRecordKey, VoteRecordPubKey, DOMAIN,
 };
 use serde::Serialize;
 
@@ -102,10 +105,12 @@ pub struct VoteRecords {
     pub records: Vec<SignedVoteRecord>,
 }
 
-/// `user`'s signed records (an empty list before the user registered an address).
+/// `user`'s signed records (an empty list before the user registered an address): the
+/// stored ones, and those of newly voted tickets, read from the wallets and stored.
 ///
 /// # Errors
-/// The wallets' error (or the request deadline) reading the user's tickets.
+/// The wallets' error (or the request deadline) reading the user's tickets; the store's
+/// error reading the stored records.
 pub async fn of_user(
     state: &AppState,
     key: &VoteRecordKey,
@@ -120,24 +125,35 @@ pub async fn of_user(
             records: Vec::new(),
         });
     };
-    let (_, info) = state.user_tickets(&reg.multisig_address).await?;
-    let wallets = state.pool.wallets().clone();
-    let records = state
-        .wallet_call(async {
-            Ok(user_vote_records(
-                wallets.as_ref(),
-                &info,
-                state.settings.network,
-                user.vote_bits,
-                CONCURRENCY,
-            )
-            .await)
-        })
+    let (tip, info) = state.user_tickets(&reg.multisig_address).await?;
+    let request = RecordsRequest {
+        network: state.settings.network,
+        user: user.id,
+        requested: user.vote_bits,
+        tip_height: tip.height,
+        now: state.now(),
+        concurrency: CONCURRENCY,
+    };
+    let pass = state
+        .wallet_call(stored_vote_records(
+            state.pool.store().as_ref(),
+            state.pool.wallets().as_ref(),
+            &info,
+            &request,
+        ))
         .await?;
+    tracing::debug!(
+        user = user.id.0,
+        records = pass.records.len(),
+        wallet_reads = pass.wallet_reads,
+        stored = pass.stored,
+        replaced = pass.replaced,
+        "vote records"
+    );
     Ok(VoteRecords {
         scheme: DOMAIN,
         pubkey,
         ticket_address: reg.multisig_address.to_string(),
-        records: records.into_iter().map(|r| r.sign(key)).collect(),
+        records: pass.records.into_iter().map(|r| r.sign(key)).collect(),
     })
 }

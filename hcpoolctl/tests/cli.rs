@@ -905,3 +905,115 @@ async fn verify_votes_checks_records_against_the_simulated_hcd() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("warning: the records name key"), "{out}");
 }
+
+/// `verify-votes --pool https://…`: a pool behind TLS with a self-signed certificate is
+/// fetched with `--poolcert` and the token (its empty record list needs no hcd); another
+/// certificate is refused with a clear error before the token is sent; `--poolcert` with an
+/// `http://` pool is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_votes_fetches_over_tls_with_a_pinned_certificate() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use hcpool_rpc::pinned_tls::{generate_self_signed, parse_certs, parse_key, server_config};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pool = generate_self_signed("hcpool test pool", &[]).unwrap();
+    let good = dir.path().join("pool.pem");
+    std::fs::write(&good, &pool.cert_pem).unwrap();
+    let other = dir.path().join("other.pem");
+    std::fs::write(
+        &other,
+        generate_self_signed("another", &[]).unwrap().cert_pem,
+    )
+    .unwrap();
+    let cfg = server_config(
+        parse_certs(pool.cert_pem.as_bytes()).unwrap(),
+        parse_key(pool.key_pem.as_bytes()).unwrap(),
+        &[b"http/1.1"],
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = tokens.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(mut s) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut req = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&req).to_ascii_lowercase();
+                if let Some(t) = text.lines().find_map(|l| l.strip_prefix("authorization: ")) {
+                    seen.lock().unwrap().push(t.to_owned());
+                }
+                let body = r#"{"status":"success","code":0,"message":"ok","data":{"scheme":"hcpool vote record v1","pubkey":"02aa","ticket_address":"TcS1","records":[]}}"#;
+                let out = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(out.as_bytes()).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    let pubkey = hcpool_core::voterecord::VoteRecordKey::from_bytes(&[7; 32])
+        .unwrap()
+        .public()
+        .to_string();
+    let verify = |url: String, cert: std::path::PathBuf| {
+        let pubkey = pubkey.clone();
+        let hcdcert = dir.path().join("no-hcd.cert");
+        tokio::task::spawn_blocking(move || {
+            run(&[
+                "verify-votes",
+                "--pool",
+                &url,
+                "--poolcert",
+                cert.to_str().unwrap(),
+                "--token",
+                "tok-1",
+                "--pubkey",
+                &pubkey,
+                "--hcd",
+                "127.0.0.1:9",
+                "--hcdcert",
+                hcdcert.to_str().unwrap(),
+            ])
+        })
+    };
+    let url = format!("https://127.0.0.1:{port}");
+    let (code, out, err) = verify(url.clone(), good.clone()).await.unwrap();
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains("0 records: nothing to verify"), "{out}");
+    assert!(out.contains("warning: the records name key 02aa"), "{out}");
+    assert_eq!(
+        tokens.lock().unwrap().clone(),
+        vec!["bearer tok-1".to_owned()]
+    );
+
+    let (code, out, err) = verify(url.clone(), other).await.unwrap();
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("not the one pinned with --poolcert"),
+        "a clear error: {err}"
+    );
+    assert_eq!(tokens.lock().unwrap().len(), 1, "the token went nowhere");
+
+    let (code, _, err) = verify(format!("http://127.0.0.1:{port}"), good)
+        .await
+        .unwrap();
+    assert_ne!(code, 0);
+    assert!(err.contains("--poolcert pins an https:// pool"), "{err}");
+}

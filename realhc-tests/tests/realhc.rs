@@ -833,7 +833,9 @@ async fn vote_records(s: &Suite, c: &Ctx) -> Result<()> {
         .as_str()
         .context("no pubkey")?
         .parse()?;
-    let doc = hcpool_rpc::voterecords::fetch(origin, token).await?;
+    let doc =
+        hcpool_rpc::voterecords::fetch(origin, token, &hcpool_rpc::voterecords::PoolTrust::WebPki)
+            .await?;
     ensure!(!doc.records.is_empty(), "no vote records");
     let node = hcpool_rpc::JsonRpcNode::from_client(s.chain.client().clone());
     for r in &doc.records {

@@ -424,6 +424,10 @@ impl NotificationStore for MapStore {
 /// deletion and report nothing pending.
 impl hcpool_core::backend::ErasureStore for MapStore {}
 
+/// Vote records are not stored by this embedder: the role's default methods keep nothing,
+/// so the web app makes each record from the wallets on every request.
+impl hcpool_core::backend::VoteRecordStore for MapStore {}
+
 #[async_trait]
 impl StoreMaintenance for MapStore {
     async fn purge_expired(&self, now: i64) -> Result<u64> {

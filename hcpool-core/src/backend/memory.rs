@@ -12,11 +12,12 @@ use crate::backend::store::{
     ErasureRecord, ErasureStarted, ErasureStore, HistorySample, HistoryStore, LowFeeTicket,
     LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
     NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
-    StoreMaintenance, Subscriber, TicketEvent, TokenStore, User, UserCounts, UserStore,
+    StoreMaintenance, StoredVoteRecord, Subscriber, TicketEvent, TokenStore, User, UserCounts,
+    UserStore, VoteRecordStore,
 };
 use crate::backend::voting::{TicketEntry, UserVotingConfig};
 use crate::error::{BackendKind, Error, Result};
-use crate::ids::{Secret, TicketHash, UserId};
+use crate::ids::{BlockHash, Secret, TicketHash, UserId};
 use crate::notify::{SCAN_CLAIMS_KEPT, SCAN_OWNER_MAX};
 use crate::votebits::VoteBits;
 
@@ -40,6 +41,8 @@ struct State {
     notify_scans: BTreeMap<u32, String>,
     /// `hcpool_erasures`: user id → (requested, erased).
     erasures: BTreeMap<u64, (i64, Option<i64>)>,
+    /// `hcpool_vote_records`, by ticket.
+    vote_records: BTreeMap<TicketHash, StoredVoteRecord>,
 }
 
 impl State {
@@ -621,6 +624,7 @@ impl ErasureStore for MemoryStore {
             u.email_token = Secret::default();
             u.api_token = Secret::default();
         }
+        st.vote_records.retain(|_, r| r.user_id != id);
         st.erasures.insert(id.0, (now, complete.then_some(now)));
         Ok(Some(ErasureStarted {
             sessions,
@@ -653,6 +657,7 @@ impl ErasureStore for MemoryStore {
             u.registration = None;
             u.vote_bits = VoteBits::DEFAULT;
         }
+        st.vote_records.retain(|_, r| r.user_id != id);
         Ok(true)
     }
 
@@ -803,6 +808,48 @@ impl NotificationStore for MemoryStore {
         );
         st.notify_scans.retain(|h, _| (low..=high).contains(h));
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl VoteRecordStore for MemoryStore {
+    async fn vote_records(&self, user: UserId) -> Result<Vec<StoredVoteRecord>> {
+        let st = self.state();
+        let mut out: Vec<StoredVoteRecord> = st
+            .vote_records
+            .values()
+            .filter(|r| r.user_id == user)
+            .cloned()
+            .collect();
+        out.sort_by_cached_key(|r| (r.block_height, r.ticket.to_string()));
+        Ok(out)
+    }
+
+    async fn put_vote_records(&self, records: &[StoredVoteRecord]) -> Result<u64> {
+        let mut st = self.state();
+        let mut n = 0;
+        for r in records {
+            if let std::collections::btree_map::Entry::Vacant(e) = st.vote_records.entry(r.ticket) {
+                e.insert(r.clone());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn replace_vote_record(
+        &self,
+        record: &StoredVoteRecord,
+        stale_block: &BlockHash,
+    ) -> Result<bool> {
+        let mut st = self.state();
+        match st.vote_records.get_mut(&record.ticket) {
+            Some(r) if r.block_hash == *stale_block => {
+                *r = record.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

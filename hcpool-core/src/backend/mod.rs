@@ -27,8 +27,8 @@ pub use store::{
     ErasureRecord, ErasureStarted, ErasureStore, HistorySample, HistoryStore, LowFeeTicket,
     LowFeeTicketStore, MailOutbox, NewLowFeeTicket, NewUser, NotificationStore, NotifyEvent,
     NotifyPrefs, OutboxMail, PasswordReset, RegisteredScript, Registration, Session, SessionStore,
-    Store, StoreMaintenance, StoreStatus, Subscriber, TicketEvent, TokenStore, User, UserCounts,
-    UserStore, DISABLED_PASSWORD_PREFIX, ERASED_PASSWORD,
+    Store, StoreMaintenance, StoreStatus, StoredVoteRecord, Subscriber, TicketEvent, TokenStore,
+    User, UserCounts, UserStore, VoteRecordStore, DISABLED_PASSWORD_PREFIX, ERASED_PASSWORD,
 };
 pub use voting::{NodeChainHeights, TicketEntry, UserVotingConfig, VotingNode, VotingNodeVersion};
 pub use wallet::{
@@ -46,7 +46,7 @@ pub use {
     store::{
         MockChallengeStore, MockErasureStore, MockHistoryStore, MockLowFeeTicketStore,
         MockMailOutbox, MockNotificationStore, MockSessionStore, MockStore, MockStoreMaintenance,
-        MockTokenStore, MockUserStore,
+        MockTokenStore, MockUserStore, MockVoteRecordStore,
     },
     voting::MockVotingNode,
     wallet::{

@@ -4,7 +4,7 @@
 //!
 //! The store is cut into roles — [`UserStore`], [`TokenStore`], [`SessionStore`],
 //! [`ChallengeStore`], [`LowFeeTicketStore`], [`MailOutbox`], [`HistoryStore`],
-//! [`NotificationStore`], [`StoreMaintenance`] — so an
+//! [`NotificationStore`], [`VoteRecordStore`], [`StoreMaintenance`] — so an
 //! embedder implements only what the parts it runs need (stakepoold reads users and
 //! low-fee tickets; the web app needs everything). [`Store`] is all of them at once and is
 //! implemented for every type that implements the roles.
@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use crate::address::Address;
 use crate::error::Result;
 pub use crate::history::HistorySample;
-use crate::ids::{Secret, TicketHash, UserId};
+use crate::ids::{BlockHash, Secret, TicketHash, TxHash, UserId};
 use crate::multisig::RedeemScript;
 pub use crate::notify::{NotifyEvent, NotifyPrefs, Subscriber, TicketEvent};
 use crate::votebits::VoteBits;
@@ -699,8 +699,9 @@ pub trait ErasureStore: Send + Sync {
     /// and email tokens empty; the user's sessions, password resets, pending email changes,
     /// email claim and outbox mails to the address are deleted. The address registration
     /// and votebits stay while the tickets may vote: an erasure record is written, pending
-    /// unless the user had no registration (then it is complete at once). `None` when there
-    /// is no such user or it is erased already.
+    /// unless the user had no registration (then it is complete at once). The user's stored
+    /// vote records ([`VoteRecordStore`]) are deleted. `None` when there is no such user or
+    /// it is erased already.
     async fn erase_account(&self, id: UserId, now: i64) -> Result<Option<ErasureStarted>> {
         let _ = (id, now);
         Err(crate::Error::store(
@@ -722,7 +723,9 @@ pub trait ErasureStore: Send + Sync {
 
     /// Completes the pending erasure of `id` at `now`: blanks the registration columns
     /// (`MultiSigAddress`, `MultiSigScript`, `PoolPubKeyAddr`, `UserPubKeyAddr`,
-    /// `UserFeeAddr` empty, `HeightRegistered` 0, `VoteBits` 1) and marks the record erased.
+    /// `UserFeeAddr` empty, `HeightRegistered` 0, `VoteBits` 1), deletes any vote record
+    /// stored for the user since the deletion (a request that was already running), and
+    /// marks the record erased.
     /// The row itself stays (a tombstone), so its `UserId` is never given to anybody else.
     /// `false` when nothing was pending (another instance finished it first).
     async fn finish_erasure(&self, id: UserId, now: i64) -> Result<bool> {
@@ -740,6 +743,103 @@ pub trait ErasureStore: Send + Sync {
     async fn user_email_changes(&self, id: UserId) -> Result<Vec<EmailChange>> {
         let _ = id;
         Ok(Vec::new())
+    }
+}
+
+/// A vote record as the store keeps it (hcpool's `hcpool_vote_records`, one row per voted
+/// ticket): the facts of a [`VoteRecord`](crate::voterecord::VoteRecord) without the
+/// network (a database serves one network), plus the user it belongs to and when it was
+/// first recorded. Records are signed when they are served, never stored signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVoteRecord {
+    /// The user whose ticket it is.
+    pub user_id: UserId,
+    /// The ticket (the row's key).
+    pub ticket: TicketHash,
+    /// The vote (SSGen) transaction that spent it.
+    pub vote_tx: TxHash,
+    /// The block that mined the vote.
+    pub block_hash: BlockHash,
+    /// Its height.
+    pub block_height: u32,
+    /// The votebits the vote carries.
+    pub votebits: u16,
+    /// The vote version the vote carries.
+    pub vote_version: u32,
+    /// The votebits the user had chosen when the record was first stored (close to the
+    /// vote), not whatever they chose since.
+    pub requested_votebits: u16,
+    /// When the record was first stored, unix seconds.
+    pub created: i64,
+}
+
+impl StoredVoteRecord {
+    /// The row of `record`, belonging to `user_id`, stored at `created`.
+    pub fn of(user_id: UserId, record: &crate::voterecord::VoteRecord, created: i64) -> Self {
+        StoredVoteRecord {
+            user_id,
+            ticket: record.ticket,
+            vote_tx: record.vote_tx,
+            block_hash: record.block_hash,
+            block_height: record.block_height,
+            votebits: record.votebits,
+            vote_version: record.vote_version,
+            requested_votebits: record.requested_votebits,
+            created,
+        }
+    }
+
+    /// The record to sign, on `network`.
+    pub fn record(&self, network: crate::params::Network) -> crate::voterecord::VoteRecord {
+        crate::voterecord::VoteRecord {
+            network,
+            ticket: self.ticket,
+            vote_tx: self.vote_tx,
+            block_hash: self.block_hash,
+            block_height: self.block_height,
+            votebits: self.votebits,
+            vote_version: self.vote_version,
+            requested_votebits: self.requested_votebits,
+        }
+    }
+}
+
+/// Signed vote records' storage (hcpool's `hcpool_vote_records`): each voted ticket's record
+/// is stored once, by whichever web instance makes it first, so later requests need no
+/// wallet call for it and every instance serves the same record
+/// ([`crate::voterecord::stored_vote_records`]). A user's rows are deleted with the
+/// account ([`ErasureStore::erase_account`], and again by
+/// [`ErasureStore::finish_erasure`]).
+///
+/// The default methods store nothing: a store written before this role existed keeps
+/// compiling, and its records are made from the wallets on every request.
+#[cfg_attr(any(test, feature = "test-utils"), mockall::automock)]
+#[async_trait]
+pub trait VoteRecordStore: Send + Sync {
+    /// The user's stored records, by block height, then ticket (display-order hex).
+    async fn vote_records(&self, user: UserId) -> Result<Vec<StoredVoteRecord>> {
+        let _ = user;
+        Ok(Vec::new())
+    }
+
+    /// Stores each record whose ticket has none yet, all in one transaction; a ticket
+    /// already stored (another instance was first) keeps its row. Returns how many were
+    /// stored.
+    async fn put_vote_records(&self, records: &[StoredVoteRecord]) -> Result<u64> {
+        let _ = records;
+        Ok(0)
+    }
+
+    /// Replaces the stored row of `record.ticket` with `record` if that row is still in
+    /// block `stale_block` (a reorg moved the vote): `true` when replaced, `false` when the
+    /// ticket has no row or its row is in another block (another instance replaced it).
+    async fn replace_vote_record(
+        &self,
+        record: &StoredVoteRecord,
+        stale_block: &BlockHash,
+    ) -> Result<bool> {
+        let _ = (record, stale_block);
+        Ok(false)
     }
 }
 
@@ -772,6 +872,7 @@ pub trait Store:
     + HistoryStore
     + NotificationStore
     + ErasureStore
+    + VoteRecordStore
     + StoreMaintenance
 {
 }
@@ -786,6 +887,7 @@ impl<T> Store for T where
         + HistoryStore
         + NotificationStore
         + ErasureStore
+        + VoteRecordStore
         + StoreMaintenance
         + ?Sized
 {
@@ -906,6 +1008,17 @@ mockall::mock! {
         async fn finish_erasure(&self, id: UserId, now: i64) -> Result<bool>;
         async fn user_sessions(&self, id: UserId) -> Result<Vec<Session>>;
         async fn user_email_changes(&self, id: UserId) -> Result<Vec<EmailChange>>;
+    }
+
+    #[async_trait]
+    impl VoteRecordStore for Store {
+        async fn vote_records(&self, user: UserId) -> Result<Vec<StoredVoteRecord>>;
+        async fn put_vote_records(&self, records: &[StoredVoteRecord]) -> Result<u64>;
+        async fn replace_vote_record(
+            &self,
+            record: &StoredVoteRecord,
+            stale_block: &BlockHash,
+        ) -> Result<bool>;
     }
 
     #[async_trait]

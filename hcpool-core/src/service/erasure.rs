@@ -15,9 +15,9 @@
 //!    non-deliverable placeholder ([`erased_email`](crate::backend::erased_email)), the
 //!    password is locked ([`ERASED_PASSWORD`](crate::backend::ERASED_PASSWORD)), the API
 //!    and email tokens, sessions, password resets, pending email changes, the email's claim
-//!    and the outbox mails to it are deleted. The address registration (multisig address
-//!    and script, pool, user and fee addresses) and the votebits stay. The email can sign
-//!    up again, as a new account.
+//!    and the outbox mails to it, and the stored vote records, are deleted. The address
+//!    registration (multisig address and script, pool, user and fee addresses) and the
+//!    votebits stay. The email can sign up again, as a new account.
 //! 2. Later ([`PoolService::sweep_erasures`], run by every web instance): once the wallets
 //!    report no unspent ticket for the multisig address ([`erasure_decision`]) and no
 //!    added low-fee ticket of it can still vote, the registration columns are blanked too
@@ -74,6 +74,31 @@ pub struct AccountExport {
     pub email_changes: Vec<ExportEmailChange>,
     /// Sign-in sessions (never their ids or CSRF tokens).
     pub sessions: Vec<ExportSession>,
+    /// The vote records the pool stored for the user's tickets (unsigned: the signed ones
+    /// are `GET /api/v2/voterecords`).
+    pub vote_records: Vec<ExportVoteRecord>,
+}
+
+/// One of [`AccountExport::vote_records`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ExportVoteRecord {
+    /// Ticket hash.
+    pub ticket: String,
+    /// The vote that spent it.
+    pub vote_tx: String,
+    /// The block that mined the vote.
+    pub block_hash: String,
+    /// Its height.
+    pub block_height: u32,
+    /// The votebits the vote carries.
+    pub votebits: u16,
+    /// Its vote version.
+    pub vote_version: u32,
+    /// The user's votebits when the record was first stored.
+    pub requested_votebits: u16,
+    /// When it was first stored, unix seconds.
+    pub recorded_at: i64,
 }
 
 /// [`AccountExport::account`].
@@ -277,6 +302,7 @@ impl AccountService {
         let store = self.store();
         let sessions = store.user_sessions(user.id).await?;
         let changes = store.user_email_changes(user.id).await?;
+        let vote_records = store.vote_records(user.id).await?;
         let verification = match user.email_verified {
             crate::backend::EmailVerification::Pending => "pending",
             crate::backend::EmailVerification::Verified => "verified",
@@ -349,6 +375,19 @@ impl AccountService {
                     last_seen: s.last_seen,
                     expires: s.expires,
                     current: session_id_hash.is_some_and(|h| h == s.id_hash),
+                })
+                .collect(),
+            vote_records: vote_records
+                .into_iter()
+                .map(|r| ExportVoteRecord {
+                    ticket: r.ticket.to_string(),
+                    vote_tx: r.vote_tx.to_string(),
+                    block_hash: r.block_hash.to_string(),
+                    block_height: r.block_height,
+                    votebits: r.votebits,
+                    vote_version: r.vote_version,
+                    requested_votebits: r.requested_votebits,
+                    recorded_at: r.created,
                 })
                 .collect(),
         })

@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::{MockStakeReporting, UserTicket, WalletTransaction};
+use crate::backend::{MockStakeReporting, StoredVoteRecord, UserTicket, WalletTransaction};
 
 /// A real hcwallet's `generatevote` answer (simnet), copied from the realhc transcripts.
 const VECTOR: &str = include_str!("../../tests/data/vote-record.json");
@@ -298,4 +298,259 @@ async fn records_are_made_from_the_wallets_answers() {
             requested_votebits: 5,
         }]
     );
+}
+
+/// A wallet whose `gettransaction` answers the vector's vote in `block` (or fails while
+/// `down`), counting the calls.
+struct VoteWallet {
+    raw: Vec<u8>,
+    block: std::sync::Mutex<BlockHash>,
+    down: std::sync::atomic::AtomicBool,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl VoteWallet {
+    fn mock(self: &std::sync::Arc<Self>) -> MockStakeReporting {
+        use std::sync::atomic::Ordering;
+        let me = self.clone();
+        let mut w = MockStakeReporting::new();
+        w.expect_transaction().returning(move |h| {
+            me.calls.fetch_add(1, Ordering::SeqCst);
+            if me.down.load(Ordering::SeqCst) {
+                return Err(crate::Error::wallet(
+                    "w",
+                    crate::BackendKind::Unavailable,
+                    "down",
+                ));
+            }
+            Ok(WalletTransaction {
+                txid: *h,
+                hex: me.raw.clone(),
+                block_hash: Some(*me.block.lock().unwrap()),
+                detail_addresses: vec![],
+            })
+        });
+        w
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn voted_info(ticket: TicketHash, vote: TxHash, height: u32) -> StakePoolUserInfo {
+    StakePoolUserInfo {
+        tickets: vec![
+            UserTicket {
+                status: TicketStatus::Voted,
+                ticket,
+                ticket_height: 34,
+                spent_by: vote,
+                spent_by_height: height,
+            },
+            UserTicket {
+                status: TicketStatus::Live,
+                ticket: Hash32::from_bytes([6; 32]),
+                ticket_height: 40,
+                spent_by: Hash32::default(),
+                spent_by_height: 0,
+            },
+        ],
+        invalid: vec![],
+    }
+}
+
+#[tokio::test]
+async fn records_are_stored_once_and_served_from_the_store() {
+    use crate::backend::{MemoryStore, VoteRecordStore as _};
+    let (raw, ticket, _, _) = vector();
+    let vote = Transaction::decode(&raw).unwrap().hash();
+    let first_block = Hash32::from_bytes([5; 32]);
+    let wallet = std::sync::Arc::new(VoteWallet {
+        raw,
+        block: std::sync::Mutex::new(first_block),
+        down: false.into(),
+        calls: 0.into(),
+    });
+    let w = wallet.mock();
+    let store = MemoryStore::new();
+    let user = UserId(3);
+    let info = voted_info(ticket, vote, 179);
+    let req = |requested: u16, tip_height: u32, now: i64| RecordsRequest {
+        network: Network::Simnet,
+        user,
+        requested: VoteBits(requested),
+        tip_height,
+        now,
+        concurrency: 4,
+    };
+    let expected = VoteRecord {
+        network: Network::Simnet,
+        ticket,
+        vote_tx: vote,
+        block_hash: first_block,
+        block_height: 179,
+        votebits: 1,
+        vote_version: 7,
+        requested_votebits: 5,
+    };
+
+    // First request, one block after the vote: read and stored.
+    let pass = stored_vote_records(&store, &w, &info, &req(5, 180, 1000))
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![expected.clone()]);
+    assert_eq!((pass.wallet_reads, pass.stored), (1, 1));
+    assert_eq!(wallet.calls(), 1);
+    let rows = store.vote_records(user).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].created, 1000);
+
+    // Still shallow: the vote is read again (a reorg could move it), nothing rewritten.
+    // The user changed their votebits meanwhile: the record keeps the first choice.
+    let pass = stored_vote_records(&store, &w, &info, &req(9, 184, 1100))
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![expected.clone()]);
+    assert_eq!((pass.wallet_reads, pass.stored, pass.replaced), (1, 0, 0));
+    assert_eq!(wallet.calls(), 1);
+
+    // Settled: served from the store, no wallet call.
+    let pass = stored_vote_records(&store, &w, &info, &req(9, 185, 1200))
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![expected.clone()]);
+    assert_eq!(pass.wallet_reads, 0);
+    assert_eq!(wallet.calls(), 0);
+    // The signature is the same on every instance and request.
+    let k = key();
+    assert_eq!(pass.records[0].clone().sign(&k), expected.clone().sign(&k));
+
+    // A wallet that cannot read the vote: the stored record still names the wallets'
+    // spender at its height, so it is served.
+    wallet.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let pass = stored_vote_records(&store, &w, &info, &req(9, 180, 1250))
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![expected.clone()]);
+    assert_eq!(wallet.calls(), 1);
+    wallet
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+
+    // A reorg re-mined the vote one block higher: the wallets' height differs from the
+    // stored one, so the vote is read again and the record replaced (same requested bits,
+    // same creation time).
+    let second_block = Hash32::from_bytes([8; 32]);
+    *wallet.block.lock().unwrap() = second_block;
+    let moved = voted_info(ticket, vote, 180);
+    let pass = stored_vote_records(&store, &w, &moved, &req(9, 300, 1300))
+        .await
+        .unwrap();
+    let replaced = VoteRecord {
+        block_hash: second_block,
+        block_height: 180,
+        ..expected.clone()
+    };
+    assert_eq!(pass.records, vec![replaced.clone()]);
+    assert_eq!((pass.wallet_reads, pass.replaced), (1, 1));
+    let rows = store.vote_records(user).await.unwrap();
+    assert_eq!(rows[0].block_hash, second_block);
+    assert_eq!((rows[0].requested_votebits, rows[0].created), (5, 1000));
+    // Settled again: no wallet call.
+    let pass = stored_vote_records(&store, &w, &moved, &req(9, 300, 1400))
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![replaced.clone()]);
+    assert_eq!(wallet.calls(), 1, "only the reorg's read");
+
+    // A reorg to another block at the same height, seen while shallow: replaced too.
+    let third_block = Hash32::from_bytes([9; 32]);
+    *wallet.block.lock().unwrap() = third_block;
+    let pass = stored_vote_records(&store, &w, &moved, &req(9, 182, 1500))
+        .await
+        .unwrap();
+    assert_eq!(pass.records[0].block_hash, third_block);
+    assert_eq!(pass.replaced, 1);
+
+    // A ticket the wallets no longer list as voted is not served (its row stays).
+    let unvoted = StakePoolUserInfo {
+        tickets: vec![UserTicket {
+            status: TicketStatus::Live,
+            ticket,
+            ticket_height: 34,
+            spent_by: Hash32::default(),
+            spent_by_height: 0,
+        }],
+        invalid: vec![],
+    };
+    let pass = stored_vote_records(&store, &w, &unvoted, &req(9, 300, 1600))
+        .await
+        .unwrap();
+    assert!(pass.records.is_empty());
+    assert_eq!(store.vote_records(user).await.unwrap().len(), 1);
+}
+
+/// Two instances make the same ticket's record at once: the one whose insert lost serves
+/// the winner's row (its requested votebits), so both answer the same signed record.
+#[tokio::test]
+async fn a_lost_insert_serves_the_winners_row() {
+    use crate::backend::MockVoteRecordStore;
+    let (raw, ticket, _, _) = vector();
+    let vote = Transaction::decode(&raw).unwrap().hash();
+    let block = Hash32::from_bytes([5; 32]);
+    let wallet = std::sync::Arc::new(VoteWallet {
+        raw,
+        block: std::sync::Mutex::new(block),
+        down: false.into(),
+        calls: 0.into(),
+    });
+    let w = wallet.mock();
+    let user = UserId(3);
+    let winner = StoredVoteRecord {
+        user_id: user,
+        ticket,
+        vote_tx: vote,
+        block_hash: block,
+        block_height: 179,
+        votebits: 1,
+        vote_version: 7,
+        requested_votebits: 3,
+        created: 999,
+    };
+    let mut store = MockVoteRecordStore::new();
+    let mut seq = mockall::Sequence::new();
+    store
+        .expect_vote_records()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_| Ok(vec![]));
+    store
+        .expect_put_vote_records()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|rows| {
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].requested_votebits, 5);
+            Ok(0)
+        });
+    let w2 = winner.clone();
+    store
+        .expect_vote_records()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(move |_| Ok(vec![w2.clone()]));
+    let req = RecordsRequest {
+        network: Network::Simnet,
+        user,
+        requested: VoteBits(5),
+        tip_height: 200,
+        now: 1000,
+        concurrency: 2,
+    };
+    let pass = stored_vote_records(&store, &w, &voted_info(ticket, vote, 179), &req)
+        .await
+        .unwrap();
+    assert_eq!(pass.records, vec![winner.record(Network::Simnet)]);
+    assert_eq!(pass.stored, 0);
 }

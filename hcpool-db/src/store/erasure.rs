@@ -77,6 +77,11 @@ impl SqlStore {
                 .await
                 .map_err(Error::query(OP))?;
             Self::claim_email(&mut tx, OP, &placeholder, uid).await?;
+            sqlx::query("DELETE FROM hcpool_vote_records WHERE user_id = ?")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
             for (sql, with_erased) in [
                 ("DELETE FROM hcpool_erasures WHERE UserId = ?", false),
                 (
@@ -155,6 +160,12 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(Error::query(OP))?;
+            // A request that was running at the deletion may have stored a record since.
+            sqlx::query("DELETE FROM hcpool_vote_records WHERE user_id = ?")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::query(OP))?;
             sqlx::query("UPDATE hcpool_erasures SET erased = ? WHERE UserId = ? AND erased = 0")
                 .bind(now.max(1))
                 .bind(uid)

@@ -13,6 +13,7 @@ mod outbox;
 mod sessions;
 mod tokens;
 mod users;
+mod voterecords;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +24,10 @@ use hcpool_core::backend::{
     HistorySample, HistoryStore, LowFeeTicket, LowFeeTicketStore, MailOutbox, NewLowFeeTicket,
     NewUser, NotificationStore, NotifyEvent, NotifyPrefs, OutboxMail, PasswordReset,
     RegisteredScript, Registration, Session, SessionStore, StoreMaintenance, StoreStatus,
-    Subscriber, TicketEntry, TicketEvent, TokenStore, User, UserCounts, UserStore,
-    UserVotingConfig,
+    StoredVoteRecord, Subscriber, TicketEntry, TicketEvent, TokenStore, User, UserCounts,
+    UserStore, UserVotingConfig, VoteRecordStore,
 };
-use hcpool_core::{Secret, TicketHash, UserId, VoteBits};
+use hcpool_core::{BlockHash, Secret, TicketHash, UserId, VoteBits};
 use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Row, Transaction};
@@ -787,6 +788,23 @@ impl ErasureStore for SqlStore {
     }
     async fn user_email_changes(&self, id: UserId) -> CoreResult<Vec<EmailChange>> {
         Ok(SqlStore::user_email_changes(self, id).await?)
+    }
+}
+
+#[async_trait]
+impl VoteRecordStore for SqlStore {
+    async fn vote_records(&self, user: UserId) -> CoreResult<Vec<StoredVoteRecord>> {
+        Ok(SqlStore::vote_records(self, user).await?)
+    }
+    async fn put_vote_records(&self, records: &[StoredVoteRecord]) -> CoreResult<u64> {
+        Ok(SqlStore::put_vote_records(self, records).await?)
+    }
+    async fn replace_vote_record(
+        &self,
+        record: &StoredVoteRecord,
+        stale_block: &BlockHash,
+    ) -> CoreResult<bool> {
+        Ok(SqlStore::replace_vote_record(self, record, stale_block).await?)
     }
 }
 

@@ -258,9 +258,9 @@ async fn mysql_interrupted_migration_is_completed_by_the_next_start() {
     .unwrap();
     let indexes = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
                    WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME LIKE 'hcpool%'";
-    assert_eq!(count(&raw, indexes).await, 14);
+    assert_eq!(count(&raw, indexes).await, 15);
     let store = SqlStore::connect(&db.url).await.unwrap();
-    assert_eq!(count(&raw, indexes).await, 17);
+    assert_eq!(count(&raw, indexes).await, 18);
     assert_eq!(
         count(&raw, "SELECT COUNT(*) FROM hcpool_migrations").await,
         10

@@ -239,7 +239,7 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
         "SELECT COUNT(*) FROM hcpool_migrations WHERE ? <> ''",
         &db.name,
     );
-    // 0001–0010 (0009 comes from a parallel branch; 0010 is the notification scan claims).
+    // 0001–0010 (0009 the vote records, 0010 the notification scan claims).
     assert_eq!(applied.await, 10);
     let indexes = count(
         &raw,
@@ -247,7 +247,7 @@ async fn hcstakepool_1_1_database_opens_intact_and_idempotently() {
          WHERE TABLE_SCHEMA = ? AND INDEX_NAME LIKE 'hcpool%'",
         &db.name,
     );
-    assert_eq!(indexes.await, 17);
+    assert_eq!(indexes.await, 18);
     // The legacy duplicates: the lowest id holds the claim on their email.
     let claims: Vec<(String, i64)> =
         sqlx::query_as("SELECT Email, UserId FROM hcpool_emails ORDER BY UserId")

@@ -25,4 +25,5 @@ mod reset;
 mod security;
 mod settings;
 mod smtp;
+mod voterecords;
 mod wallets;

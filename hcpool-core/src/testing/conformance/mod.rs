@@ -20,6 +20,7 @@ mod outbox;
 mod sessions;
 mod tokens;
 mod users;
+mod voterecords;
 mod voting;
 
 /// The outcome of one case: `Err` says what was wrong.
@@ -169,6 +170,9 @@ where
         notify::scan_claimed_once_per_height,
         erasure::delete_keeps_voting_data_until_finished,
         erasure::delete_unregistered_is_complete,
+        voterecords::stored_once_per_ticket,
+        voterecords::replaced_only_from_the_named_block,
+        voterecords::deleted_with_the_account,
     );
     assert!(
         failures.is_empty(),
