@@ -1,7 +1,7 @@
 //! galera-bench: what a Galera cluster costs and gives hcpool's store.
 //!
 //! Starts its own 3-node cluster (`HCPOOL_GALERA` names `../shared/galera`; SQL ports
-//! `GALERA_BASE_PORT`+1…, default 34050+1…) and prints:
+//! `GALERA_BASE_PORT`+1…, default 26100+1…) and prints:
 //! - registrations (create a user, register an address) and preference changes per second
 //!   with 12 concurrent clients, all on node 1, then spread over the three nodes;
 //! - the latency of one preference change on node 1, and of one UPDATE commit on node 1
@@ -39,7 +39,8 @@ fn main() -> Result<()> {
             return Ok(());
         }
     };
-    let base = base_port(34050);
+    // Below the ephemeral port range, as the suite's (tests/galera.rs).
+    let base = base_port(26100);
     let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/galera-bench");
     let started = Instant::now();
     let mut galera = Galera::start(&dir, &work, base, 3)?;
